@@ -1,0 +1,1 @@
+"""The ``gutaxis`` command line: thin commands that parse, call the engine, present."""

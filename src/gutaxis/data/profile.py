@@ -1,0 +1,421 @@
+"""ProfileTable: one aligned, immutable container for a microbiome table.
+
+Samples are rows, features (ASVs, OTUs, species, genera) are columns; values are a
+``scipy.sparse.csr_array`` of float64. Sample ids, feature ids, taxonomy and the
+optional tree stay aligned under every operation, and every operation returns a new
+table: nothing is modified in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from gutaxis.data.tree import PhyloTree
+from gutaxis.errors import DataKindError, InputError
+
+ValueKind = Literal["counts", "relative", "clr", "transformed"]
+VALUE_KINDS: tuple[str, ...] = get_args(ValueKind)
+
+#: Taxonomic ranks in order, as the readers name them.
+RANKS: tuple[str, ...] = ("kingdom", "phylum", "class", "order", "family", "genus", "species")
+
+Selector = Sequence[str] | np.ndarray | slice
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileTable:
+    """A samples x features microbiome table.
+
+    Parameters
+    ----------
+    values
+        Sparse matrix, samples x features. Converted to ``csr_array`` of float64 with
+        sorted indices and no explicit zeros.
+    sample_ids, feature_ids
+        Unique string ids for rows and columns.
+    kind
+        What the values are: ``counts``, ``relative`` (rows sum to 1), ``clr`` or
+        ``transformed`` (anything else, e.g. arcsine square root).
+    taxonomy
+        Optional DataFrame indexed by feature id with rank columns (see :data:`RANKS`);
+        a missing assignment is ``NaN``.
+    tree
+        Optional rooted phylogeny whose tips include every feature id.
+    """
+
+    values: sp.csr_array
+    sample_ids: np.ndarray
+    feature_ids: np.ndarray
+    kind: ValueKind = "counts"
+    taxonomy: pd.DataFrame | None = None
+    tree: PhyloTree | None = None
+    _feature_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        values = sp.csr_array(self.values, dtype=np.float64)
+        values.eliminate_zeros()
+        values.sort_indices()
+        sample_ids = _as_id_array(self.sample_ids, "sample")
+        feature_ids = _as_id_array(self.feature_ids, "feature")
+        if values.shape != (len(sample_ids), len(feature_ids)):
+            raise InputError(
+                "table shape does not match its ids",
+                found=f"{values.shape} values, {len(sample_ids)} sample ids, "
+                f"{len(feature_ids)} feature ids",
+                expected="one id per row and per column",
+            )
+        if self.kind not in VALUE_KINDS:
+            raise InputError("unknown value kind", found=self.kind, expected=f"one of {VALUE_KINDS}")
+        if not np.all(np.isfinite(values.data)):
+            raise InputError("table holds NaN or infinite values", expected="finite numbers")
+        if self.kind in ("counts", "relative") and values.data.size and values.data.min() < 0:
+            row, col = _first_negative(values)
+            raise InputError(
+                "negative abundance",
+                row=str(sample_ids[row]),
+                column=str(feature_ids[col]),
+                found=float(values[row, col]),
+                expected="a value >= 0",
+            )
+        taxonomy = self.taxonomy
+        if taxonomy is not None:
+            taxonomy = taxonomy.reindex(pd.Index(feature_ids, name="feature_id"))
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "sample_ids", sample_ids)
+        object.__setattr__(self, "feature_ids", feature_ids)
+        object.__setattr__(self, "taxonomy", taxonomy)
+        object.__setattr__(self, "_feature_index", {f: i for i, f in enumerate(feature_ids)})
+        if self.tree is not None:
+            self.tree.require_tips(feature_ids)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_samples, n_features)``."""
+        return (len(self.sample_ids), len(self.feature_ids))
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.sample_ids)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_ids)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.values.nnz)
+
+    def sample_totals(self) -> np.ndarray:
+        """Sum of each sample's values (sequencing depth for counts)."""
+        return np.asarray(self.values.sum(axis=1)).ravel()
+
+    def prevalence(self) -> np.ndarray:
+        """Fraction of samples in which each feature is > 0."""
+        present = np.bincount(self.values.indices[self.values.data > 0], minlength=self.n_features)
+        return present / max(self.n_samples, 1)
+
+    def dense(self) -> np.ndarray:
+        """The values as a dense samples x features array (use on small tables)."""
+        return self.values.toarray()
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Dense DataFrame, samples as rows, features as columns."""
+        return pd.DataFrame(
+            self.dense(),
+            index=pd.Index(self.sample_ids, name="sample_id"),
+            columns=pd.Index(self.feature_ids, name="feature_id"),
+        )
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        kind: ValueKind = "counts",
+        taxonomy: pd.DataFrame | None = None,
+        tree: PhyloTree | None = None,
+    ) -> ProfileTable:
+        """Build a table from a samples x features DataFrame of numbers."""
+        return cls(
+            sp.csr_array(frame.to_numpy(dtype=np.float64)),
+            np.asarray(frame.index.astype(str)),
+            np.asarray(frame.columns.astype(str)),
+            kind=kind,
+            taxonomy=taxonomy,
+            tree=tree,
+        )
+
+    def require_kind(self, *kinds: ValueKind, action: str) -> None:
+        """Raise :class:`DataKindError` unless the table holds one of ``kinds``."""
+        if self.kind not in kinds:
+            raise DataKindError(
+                f"{action} needs {' or '.join(kinds)}",
+                found=f"a table of {self.kind} values",
+                expected=" or ".join(kinds),
+            )
+
+    def require_integer_counts(self, *, action: str) -> None:
+        """Raise unless the table holds whole-number counts (refuses proportions)."""
+        self.require_kind("counts", action=action)
+        data = self.values.data
+        if data.size and not np.all(data == np.round(data)):
+            bad = np.flatnonzero(data != np.round(data))[0]
+            row = int(np.searchsorted(self.values.indptr, bad, side="right") - 1)
+            col = int(self.values.indices[bad])
+            raise DataKindError(
+                f"{action} needs whole-number counts",
+                row=str(self.sample_ids[row]),
+                column=str(self.feature_ids[col]),
+                found=float(data[bad]),
+                expected="integer read counts (were proportions given?)",
+            )
+
+    # -------------------------------------------------------------- subsetting
+    def subset_samples(self, selector: Selector) -> ProfileTable:
+        """Keep the samples named (ids, boolean mask or integer positions), in that order."""
+        rows = self._positions(selector, self.sample_ids, "sample")
+        return replace(self, values=self.values[rows], sample_ids=self.sample_ids[rows])
+
+    def subset_features(self, selector: Selector) -> ProfileTable:
+        """Keep the features named (ids, boolean mask or integer positions); prunes the tree."""
+        cols = self._positions(selector, self.feature_ids, "feature")
+        return replace(
+            self,
+            values=self.values[:, cols],
+            feature_ids=self.feature_ids[cols],
+            taxonomy=None if self.taxonomy is None else self.taxonomy.iloc[cols],
+        )
+
+    def drop_empty_samples(self) -> ProfileTable:
+        """Remove samples whose values are all zero."""
+        return self.subset_samples(self.sample_totals() > 0)
+
+    def _positions(self, selector: Selector, ids: np.ndarray, what: str) -> np.ndarray:
+        if isinstance(selector, slice):
+            return np.arange(len(ids))[selector]
+        arr = np.asarray(selector)
+        if arr.dtype == bool:
+            if arr.shape != ids.shape:
+                raise InputError(
+                    f"{what} mask has the wrong length", found=arr.shape, expected=str(ids.shape)
+                )
+            return np.flatnonzero(arr)
+        if arr.size == 0:
+            return np.zeros(0, dtype=np.intp)
+        if np.issubdtype(arr.dtype, np.integer):
+            return arr.astype(np.intp)
+        index = pd.Index(ids)
+        pos = index.get_indexer(arr.astype(str))
+        if (pos < 0).any():
+            missing = arr[pos < 0]
+            raise InputError(
+                f"{len(missing)} {what} id(s) not in the table",
+                found=", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else ""),
+                expected=f"ids among the table's {len(ids)} {what}s",
+            )
+        return pos
+
+    def feature_position(self, feature_id: str) -> int:
+        """Column of ``feature_id``."""
+        try:
+            return self._feature_index[feature_id]
+        except KeyError:
+            raise InputError("feature not in the table", found=feature_id) from None
+
+    # ------------------------------------------------------------------ filters
+    def filter_features(
+        self,
+        *,
+        min_prevalence: float = 0.0,
+        min_abundance: float = 0.0,
+        min_variance: float | None = None,
+    ) -> ProfileTable:
+        """Keep features present in more than ``min_prevalence`` of the samples.
+
+        A feature counts as present in a sample when its value is strictly greater than
+        ``min_abundance``; it is kept when the fraction of samples where it is present is
+        ``>= min_prevalence`` (with ``min_prevalence=0``, features present nowhere are
+        still dropped only when ``min_abundance`` makes them so). With ``min_variance``,
+        features whose sample variance (ddof=1) is not strictly greater are dropped too.
+        """
+        values = self.values
+        present = values.data > min_abundance
+        n_present = np.bincount(values.indices[present], minlength=self.n_features)
+        keep = n_present >= min_prevalence * self.n_samples
+        if min_prevalence > 0:
+            keep &= n_present > 0
+        if min_variance is not None:
+            keep &= feature_variance(values) > min_variance
+        return self.subset_features(keep)
+
+    # -------------------------------------------------------- transformations
+    def relative(self) -> ProfileTable:
+        """Total-sum scaling: each sample divided by its total (empty samples stay zero)."""
+        self.require_kind("counts", "relative", action="relative abundance")
+        totals = self.sample_totals()
+        scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        return replace(self, values=sp.csr_array(sp.diags_array(scale) @ self.values), kind="relative")
+
+    def clr(
+        self,
+        *,
+        pseudocount: float | None = 0.5,
+        method: Literal["pseudocount", "multiplicative"] = "pseudocount",
+        delta: float | None = None,
+    ) -> ProfileTable:
+        """Centred log-ratio transform.
+
+        ``method="pseudocount"`` adds ``pseudocount`` to every cell (counts or
+        proportions) before the log. ``method="multiplicative"`` applies the
+        multiplicative replacement of Martin-Fernandez et al. (2003) on the closed
+        composition: zeros become ``delta`` (default ``1 / D**2`` for ``D`` features) and
+        nonzero parts shrink by ``1 - delta * n_zeros`` so rows still sum to one.
+        The result is dense in content (every cell is nonzero) and its kind is ``clr``.
+        """
+        self.require_kind("counts", "relative", action="CLR")
+        dense = self.dense()
+        if method == "pseudocount":
+            if pseudocount is None or pseudocount <= 0:
+                raise InputError("CLR pseudocount must be > 0", found=pseudocount)
+            logged = np.log(dense + pseudocount)
+        elif method == "multiplicative":
+            logged = np.log(multiplicative_replacement(dense, delta=delta))
+        else:
+            raise InputError("unknown CLR zero handling", found=method,
+                             expected="'pseudocount' or 'multiplicative'")
+        centred = logged - logged.mean(axis=1, keepdims=True)
+        return replace(self, values=sp.csr_array(centred), kind="clr")
+
+    def rarefy(self, depth: int, *, seed: int, drop_shallow: bool = True) -> ProfileTable:
+        """Subsample every sample to ``depth`` reads without replacement.
+
+        Samples with fewer than ``depth`` reads are dropped (``drop_shallow=True``) or
+        refused. Seeded: the same seed gives the same table.
+        """
+        self.require_integer_counts(action="rarefaction")
+        totals = self.sample_totals()
+        shallow = totals < depth
+        if shallow.any() and not drop_shallow:
+            raise InputError(
+                f"{int(shallow.sum())} sample(s) have fewer than {depth} reads",
+                found=", ".join(self.sample_ids[shallow][:5]),
+                expected="depth <= the smallest sample total, or drop_shallow=True",
+            )
+        table = self.subset_samples(~shallow)
+        rng = np.random.default_rng(seed)
+        vals = table.values
+        counts = vals.data.astype(np.int64)
+        out = np.empty_like(counts)
+        # multivariate hypergeometric draw per sample, vectorised over its features
+        for r in range(table.n_samples):  # per-sample loop; each draw is one numpy call
+            lo, hi = vals.indptr[r], vals.indptr[r + 1]
+            out[lo:hi] = rng.multivariate_hypergeometric(counts[lo:hi], depth)
+        rarefied = sp.csr_array((out.astype(np.float64), vals.indices.copy(), vals.indptr.copy()),
+                                shape=vals.shape)
+        return replace(table, values=rarefied)
+
+    def aggregate(self, rank: str) -> ProfileTable:
+        """Sum features that share a taxon at ``rank``; features unassigned there are
+        grouped by their deepest assigned rank, e.g. ``"f__Lachnospiraceae;g__"``.
+
+        The new feature ids are the full lineage down to ``rank``
+        (``"k__Bacteria;p__Firmicutes;...;g__Roseburia"``) and the new taxonomy keeps the
+        ranks down to ``rank``. The tree is dropped.
+        """
+        if self.taxonomy is None:
+            raise InputError("aggregating to a rank needs a taxonomy", field="taxonomy")
+        ranks = [r for r in RANKS if r in self.taxonomy.columns]
+        if rank not in ranks:
+            raise InputError("unknown rank", found=rank, expected=f"one of {ranks}")
+        kept_ranks = ranks[: ranks.index(rank) + 1]
+        lineage = self.taxonomy[kept_ranks].astype("object")
+        labels = _lineage_labels(lineage)
+        codes, uniques = pd.factorize(labels, sort=True)
+        onehot = sp.csr_array(
+            (np.ones(self.n_features), (np.arange(self.n_features), codes)),
+            shape=(self.n_features, len(uniques)),
+        )
+        summed = sp.csr_array(self.values @ onehot)
+        first = pd.Series(np.arange(self.n_features)).groupby(codes).first().to_numpy()
+        new_tax = lineage.iloc[first].copy()
+        new_tax.index = pd.Index(np.asarray(uniques, dtype=str), name="feature_id")
+        return ProfileTable(summed, self.sample_ids, np.asarray(uniques, dtype=str),
+                            kind=self.kind, taxonomy=new_tax)
+
+    def taxon_share(self, rank: str, names: Sequence[str]) -> np.ndarray:
+        """Fraction of each sample's total that belongs to taxa named at ``rank``."""
+        if self.taxonomy is None or rank not in self.taxonomy.columns:
+            raise InputError(f"taxonomy has no {rank!r} rank", field="taxonomy")
+        member = self.taxonomy[rank].isin(list(names)).to_numpy()
+        rel = self.relative().values
+        return np.asarray(rel[:, np.flatnonzero(member)].sum(axis=1)).ravel()
+
+
+def feature_variance(values: sp.csr_array | sp.csc_array) -> np.ndarray:
+    """Sample variance (ddof=1) of each column of a sparse matrix, without densifying."""
+    n = values.shape[0]
+    if n < 2:
+        return np.zeros(values.shape[1])
+    mean = np.asarray(values.sum(axis=0)).ravel() / n
+    sq = np.asarray(values.multiply(values).sum(axis=0)).ravel() / n
+    return np.maximum(sq - mean**2, 0.0) * n / (n - 1)
+
+
+def multiplicative_replacement(composition: np.ndarray, *, delta: float | None = None) -> np.ndarray:
+    """Replace zeros in a (closed) composition: Martin-Fernandez et al. 2003.
+
+    Rows are closed to sum 1 first; zeros become ``delta`` (default ``1 / D**2``), and
+    nonzero parts are multiplied by ``1 - delta * (number of zeros in the row)``.
+    """
+    mat = np.asarray(composition, dtype=np.float64)
+    totals = mat.sum(axis=1, keepdims=True)
+    if np.any(totals <= 0):
+        raise InputError("multiplicative replacement needs samples with a nonzero total",
+                         found=f"{int((totals <= 0).sum())} empty sample(s)")
+    closed = mat / totals
+    n_features = closed.shape[1]
+    delta = 1.0 / n_features**2 if delta is None else delta
+    zeros = closed == 0
+    n_zero = zeros.sum(axis=1, keepdims=True)
+    if np.any(delta * n_zero >= 1):
+        raise InputError("multiplicative replacement delta too large", found=delta,
+                         expected="delta * number of zeros < 1")
+    return np.where(zeros, delta, closed * (1 - delta * n_zero))
+
+
+def _lineage_labels(lineage: pd.DataFrame) -> np.ndarray:
+    prefix = {r: r[0] for r in RANKS}
+    cols = list(lineage.columns)
+    parts = []
+    for col in cols:  # one vectorised string op per rank, not per feature
+        vals = lineage[col].where(lineage[col].notna(), "").astype(str)
+        parts.append(prefix.get(col, col) + "__" + vals)
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined + ";" + p
+    return joined.to_numpy(dtype=str)
+
+
+def _as_id_array(ids: object, what: str) -> np.ndarray:
+    arr = np.asarray(ids, dtype=object).astype(str)
+    if arr.ndim != 1:
+        raise InputError(f"{what} ids must be one-dimensional", found=arr.shape)
+    if len(set(arr.tolist())) != len(arr):
+        seen: set[str] = set()
+        dupes = [x for x in arr.tolist() if x in seen or seen.add(x)]  # type: ignore[func-returns-value]
+        raise InputError(f"duplicate {what} ids", found=", ".join(dupes[:5]),
+                         expected=f"unique {what} ids")
+    return arr
+
+
+def _first_negative(values: sp.csr_array) -> tuple[int, int]:
+    bad = int(np.flatnonzero(values.data < 0)[0])
+    row = int(np.searchsorted(values.indptr, bad, side="right") - 1)
+    return row, int(values.indices[bad])

@@ -1,0 +1,82 @@
+"""Errors raised by gutaxis.
+
+Every error a user can cause is a :class:`GutaxisError`. :class:`InputError` carries
+*where* the problem is (file, row, column or field), *what* was found and *what* was
+expected, so the CLI can print it on one line and the web app can return it as a 4xx.
+"""
+
+from __future__ import annotations
+
+
+class GutaxisError(Exception):
+    """Base class of every error gutaxis raises on purpose."""
+
+
+class InputError(GutaxisError, ValueError):
+    """Bad input: names the place, what was found and what was expected.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in one sentence.
+    source
+        The file (or API field) the input came from.
+    row, column, field
+        Where in the source, when known. Rows are 1-based as a person counts them.
+    found, expected
+        What was found there and what should have been there.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        row: int | str | None = None,
+        column: str | None = None,
+        field: str | None = None,
+        found: object | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.row = row
+        self.column = column
+        self.field = field
+        self.found = found
+        self.expected = expected
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.source:
+            where.append(str(self.source))
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        text = (": ".join([", ".join(where), self.message]) if where else self.message)
+        if self.found is not None:
+            text += f"; found {_short(self.found)}"
+        if self.expected is not None:
+            text += f"; expected {self.expected}"
+        return text
+
+
+class DataKindError(InputError):
+    """Values of the wrong kind, e.g. proportions where counts are needed."""
+
+
+class InstrumentError(InputError):
+    """A questionnaire response that cannot be scored as its manual says."""
+
+
+class ConvergenceError(GutaxisError):
+    """A model fit that did not converge."""
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
