@@ -1,0 +1,76 @@
+"""The registry of instruments gutaxis can score: look one up by ``id`` or ``id@version``.
+
+The built-in families register themselves when first needed, so importing the registry is
+cheap and has no import cycles.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from gutaxis.errors import InstrumentError
+from gutaxis.instruments.base import Instrument
+
+#: Modules that declare the built-in instruments (each calls :func:`register`).
+_BUILTIN_MODULES = (
+    "gutaxis.instruments.pain",
+)
+
+# id -> versions in registration order (the last one registered is the latest)
+_REGISTRY: dict[str, list[Instrument]] = {}
+_loaded = False
+
+
+def register(instrument: Instrument) -> Instrument:
+    """Add an instrument; the last version registered under an id becomes its default.
+
+    Raises
+    ------
+    InstrumentError
+        An instrument with the same ``id@version`` is already registered.
+    """
+    versions = _REGISTRY.setdefault(instrument.id, [])
+    if any(known.version == instrument.version for known in versions):
+        raise InstrumentError("instrument already registered", field="instrument",
+                              found=instrument.key, expected="a new id@version")
+    versions.append(instrument)
+    return instrument
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def get_instrument(key: str) -> Instrument:
+    """The instrument ``"odi"`` (latest version) or ``"odi@2.1a"`` (that version).
+
+    Raises
+    ------
+    InstrumentError
+        Unknown id or version; the message lists what is known.
+    """
+    _ensure_loaded()
+    text = key.strip().lower()
+    ident, _, version = text.partition("@")
+    versions = _REGISTRY.get(ident)
+    if not versions:
+        raise InstrumentError("unknown instrument", field="instrument", found=key,
+                              expected="one of " + ", ".join(sorted(_REGISTRY)))
+    if not version:
+        return versions[-1]
+    for instrument in versions:
+        if instrument.version.lower() == version:
+            return instrument
+    raise InstrumentError(f"unknown version of {ident}", field="instrument", found=key,
+                          expected="one of " + ", ".join(i.key for i in versions))
+
+
+def list_instruments() -> list[Instrument]:
+    """Every registered instrument (all versions), sorted by id then registration order."""
+    _ensure_loaded()
+    return [instrument for ident in sorted(_REGISTRY) for instrument in _REGISTRY[ident]]
