@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from gutaxis.errors import InstrumentError
 
@@ -35,6 +35,8 @@ RawAnswer: TypeAlias = float | int | str | bool | Fraction | None
 Answer: TypeAlias = Fraction | bool | str | None
 #: An exact or floating score value; None when it cannot be computed.
 Value: TypeAlias = Fraction | float | None
+
+T = TypeVar("T")
 
 _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"0", "false", "no", "n", "f"})
@@ -203,7 +205,8 @@ class ScoreSpec:
     name
         Key of the score in :attr:`Score.values` (``"interference"``).
     minimum, maximum
-        The theoretical range.
+        The theoretical range (``math.inf`` where unbounded, e.g. DAS28 with a very
+        high ESR).
     unit
         UCUM-style unit (``"{score}"``, ``"%"``, ``"MET-min/wk"``).
     loinc
@@ -477,9 +480,19 @@ def numbers(answers: Mapping[str, Answer], ids: tuple[str, ...]) -> list[Fractio
     return out
 
 
-def answered(values: list[Fraction | None]) -> list[Fraction]:
-    """The answered values of a list, dropping the unanswered ones."""
+def answered(values: Sequence[T | None]) -> list[T]:
+    """The answered values of a sequence, dropping the unanswered (None) ones."""
     return [v for v in values if v is not None]
+
+
+def sum_or_none(values: Sequence[Value]) -> Value:
+    """The sum of ``values``, or None when any of them is None (a total of parts)."""
+    total: Fraction | float = Fraction(0)
+    for value in values:
+        if value is None:
+            return None
+        total = total + value
+    return total
 
 
 def _frac(value: float | str | None) -> Fraction | None:

@@ -14,6 +14,9 @@ from gutaxis.instruments.base import Instrument
 #: Modules that declare the built-in instruments (each calls :func:`register`).
 _BUILTIN_MODULES = (
     "gutaxis.instruments.pain",
+    "gutaxis.instruments.joint",
+    "gutaxis.instruments.fibromyalgia",
+    "gutaxis.instruments.rheumatology",
 )
 
 # id -> versions in registration order (the last one registered is the latest)
