@@ -1,1 +1,28 @@
-"""gutaxis.stats."""
+"""gutaxis.stats: connect the gut to pain.
+
+Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
+squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
+correction (:func:`adjust_pvalues`).
+"""
+
+from gutaxis.stats.associate import associate, associate_outcomes
+from gutaxis.stats.association_results import AssociationResults, AssociationSpec
+from gutaxis.stats.design import Design, Term, build_design
+from gutaxis.stats.linear import OLSFit, fit_ols
+from gutaxis.stats.multitest import adjust_pvalues
+from gutaxis.stats.normalize import normalize, transform
+
+__all__ = [
+    "AssociationResults",
+    "AssociationSpec",
+    "Design",
+    "OLSFit",
+    "Term",
+    "adjust_pvalues",
+    "associate",
+    "associate_outcomes",
+    "build_design",
+    "fit_ols",
+    "normalize",
+    "transform",
+]

@@ -1,0 +1,467 @@
+"""The association scan: one model per feature, MaAsLin-style.
+
+For every feature kept by the filters, ``feature ~ fixed effects (+ (1 | group) ...)``
+is fitted on the normalised, transformed abundances: an ordinary linear model (LM) when
+there is no random effect, a linear mixed model with random intercepts (LMM, REML,
+Satterthwaite t-tests) otherwise. With ``prevalence_model=True`` a presence/absence
+logistic model is fitted beside it and the abundance model uses each feature's nonzero
+samples only, as MaAsLin 3 does. All (feature, term) p-values of both models are
+corrected together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gutaxis.data.cohort import Cohort
+from gutaxis.data.profile import feature_variance
+from gutaxis.errors import GutaxisError, InputError
+from gutaxis.stats.association_results import (
+    RESULT_COLUMNS,
+    AssociationResults,
+    AssociationSpec,
+    citations_for,
+)
+from gutaxis.stats.design import Design, build_design
+from gutaxis.stats.linear import fit_ols
+from gutaxis.stats.multitest import adjust_pvalues, correction_name
+from gutaxis.stats.normalize import check_options, normalize
+from gutaxis.stats.normalize import transform as transform_values
+
+#: ``progress(k)`` is called as features are fitted, with the number just finished.
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class _Block:
+    """One model's estimates for ``m`` features over the design's ``q`` terms."""
+
+    model: str
+    coef: np.ndarray  # (m, q)
+    stderr: np.ndarray
+    df: np.ndarray  # (m, q)
+    pval: np.ndarray
+    n: np.ndarray  # (m,)
+    n_nonzero: np.ndarray  # (m,)
+    errors: np.ndarray  # (m,) object, "" when fine
+
+
+def associate(
+    cohort: Cohort,
+    *,
+    fixed: Sequence[str],
+    random: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    normalization: str = "TSS",
+    transform: str = "LOG",
+    min_prevalence: float = 0.1,
+    min_abundance: float = 0.0,
+    min_variance: float = 0.0,
+    standardize: bool = False,
+    correction: str = "BH",
+    prevalence_model: bool = False,
+    max_significance: float = 0.25,
+    progress: ProgressCallback | None = None,
+) -> AssociationResults:
+    """Test every feature of a cohort's table for association with metadata.
+
+    Parameters
+    ----------
+    cohort
+        The table (counts or relative abundances) and its sample metadata.
+    fixed
+        Fixed-effect metadata columns. Numeric columns enter as numbers, others as
+        categorical variables coded against a reference level.
+    random
+        Random-intercept grouping columns (e.g. subject, site); any makes the model an LMM.
+    reference
+        Reference level per categorical variable, e.g. ``{"diagnosis": "nonIBD"}``;
+        required for variables with more than two levels.
+    normalization
+        ``TSS`` (default), ``CLR`` or ``NONE``, applied per sample to the kept features.
+    transform
+        ``LOG`` (default; zeros replaced by half the feature's smallest positive value,
+        then log2), ``AST``, ``LOGIT`` or ``NONE``.
+    min_prevalence, min_abundance
+        A feature is kept when it exceeds ``min_abundance`` in strictly more than
+        ``min_prevalence`` of all samples (on the input values, before normalisation).
+    min_variance
+        ... and when its variance on the input values is strictly greater.
+    standardize
+        Z-score numeric fixed effects before fitting.
+    correction
+        ``BH`` (default), ``BY``, ``bonferroni``, ``holm`` or ``none``, over all
+        (feature, term) p-values of all models together.
+    prevalence_model
+        Also fit presence (input value > 0) by logistic regression (mixed when there are
+        random effects), reported as ``model == "prevalence"``; the abundance model then
+        uses each feature's nonzero samples only (MaAsLin 3).
+    max_significance
+        q-value threshold of :meth:`AssociationResults.significant` (inclusive).
+    progress
+        Called with the number of features just fitted.
+
+    Returns
+    -------
+    AssociationResults
+        ``.table`` has one row per (model, feature, term): ``feature, metadata, value,
+        coef, stderr, df, pval, qval, n, n_nonzero, model, error``, ordered by q-value.
+        ``n`` is the number of samples the fit used (complete cases, and for the
+        MaAsLin 3 abundance model the nonzero ones); ``n_nonzero`` the number of those
+        where the feature's input value is > 0. The number of input samples (MaAsLin 2's
+        ``N``) is ``.spec.n_samples_input``. A feature whose fit is degenerate (constant,
+        too few samples, perfect separation, no convergence) keeps its rows with ``NaN``
+        estimates and the reason in ``error``; a singular (boundary) random-effect fit
+        keeps its estimates and says so in ``error``.
+
+    Notes
+    -----
+    The pipeline is MaAsLin 2's: filter on the input values over all samples ->
+    normalise -> transform -> fit on complete cases -> correct. Its LM path equals a
+    per-feature ``statsmodels`` OLS to 1e-10; the LMM path is :func:`gutaxis.stats.lmm.fit_lmm`
+    (lme4/lmerTest's REML with Satterthwaite degrees of freedom).
+
+    References
+    ----------
+    .. [1] Mallick H et al. (2021). Multivariable association discovery in
+       population-scale meta-omics studies. PLoS Comput Biol 17:e1009442.
+    .. [2] Nickols WA et al. (2024). MaAsLin 3: refining and extending generalized
+       multivariable linear models for meta-omic association discovery. bioRxiv
+       2024.12.13.628459.
+    .. [3] Benjamini Y, Hochberg Y (1995). J R Stat Soc B 57:289-300.
+    """
+    norm, trans = check_options(normalization, transform)
+    corr = correction_name(correction)
+    _check_fraction(min_prevalence, "min_prevalence")
+    _check_fraction(max_significance, "max_significance")
+    if min_abundance < 0 or min_variance < 0:
+        raise InputError("filter thresholds must be >= 0", field="min_abundance/min_variance",
+                         found=(min_abundance, min_variance))
+    table = cohort.table
+    table.require_kind("counts", "relative", action="an association scan of a table")
+    design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
+                          standardize=standardize, source=cohort.source)
+    keep = filter_features(table.values, min_prevalence=min_prevalence,
+                           min_abundance=min_abundance, min_variance=min_variance)
+    if not keep.any():
+        raise InputError(
+            "no feature passes the filters", field="min_prevalence/min_abundance/min_variance",
+            found=f"{table.n_features} features, thresholds prevalence > {min_prevalence}, "
+                  f"abundance > {min_abundance}, variance > {min_variance}",
+            expected="lower thresholds")
+    raw = table.values[:, np.flatnonzero(keep)].toarray()
+    values = transform_table(raw, normalization=norm, transform=trans)
+    features = table.feature_ids[keep]
+    y = values[design.rows]
+    present = raw[design.rows] > 0
+    blocks = []
+    if prevalence_model:
+        blocks.append(_fit_abundance(y, design, mask=present, present=present, progress=progress))
+        blocks.append(_fit_prevalence(present, design))
+    else:
+        blocks.append(_fit_abundance(y, design, mask=None, present=present, progress=progress))
+    options = {"normalization": norm, "transform": trans,
+               "min_prevalence": float(min_prevalence), "min_abundance": float(min_abundance),
+               "min_variance": float(min_variance), "standardize": bool(standardize),
+               "correction": corr, "prevalence_model": bool(prevalence_model),
+               "max_significance": float(max_significance)}
+    return _results(cohort, design, blocks, features, y, options=options,
+                    n_features_input=table.n_features, hash_extra=None)
+
+
+def associate_outcomes(
+    cohort: Cohort,
+    outcomes: pd.DataFrame,
+    *,
+    fixed: Sequence[str],
+    random: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    standardize: bool = False,
+    correction: str = "BH",
+    max_significance: float = 0.25,
+    progress: ProgressCallback | None = None,
+) -> AssociationResults:
+    """Test every column of ``outcomes`` (e.g. gut summaries: diversity, ratios) the same way.
+
+    The columns are used as given (no filter, normalisation or transform); a missing
+    value drops that sample from that column's model only. Options as in :func:`associate`.
+    """
+    corr = correction_name(correction)
+    _check_fraction(max_significance, "max_significance")
+    frame = outcomes.copy()
+    frame.index = frame.index.astype(str)
+    missing = pd.Index(cohort.sample_ids).difference(frame.index)
+    if len(missing):
+        raise InputError(f"{len(missing)} sample(s) have no outcome row", field="outcomes",
+                         found=", ".join(missing[:5]), expected="a row for every sample")
+    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        raise InputError("outcome columns must be numeric", field="outcomes",
+                         column=", ".join(map(str, non_numeric)), expected="numbers")
+    design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
+                          standardize=standardize, source=cohort.source)
+    y = frame.loc[list(design.sample_ids)].to_numpy(dtype=np.float64, na_value=np.nan)
+    mask = np.isfinite(y)
+    block = _fit_abundance(y, design, mask=None if mask.all() else mask, present=y != 0,
+                           progress=progress)
+    features = np.asarray(frame.columns.astype(str))
+    options = {"normalization": "NONE", "transform": "NONE", "min_prevalence": 0.0,
+               "min_abundance": 0.0, "min_variance": 0.0, "standardize": bool(standardize),
+               "correction": corr, "prevalence_model": False,
+               "max_significance": float(max_significance)}
+    return _results(cohort, design, [block], features, y, options=options,
+                    n_features_input=len(features), hash_extra=frame)
+
+
+def _results(
+    cohort: Cohort,
+    design: Design,
+    blocks: list[_Block],
+    features: np.ndarray,
+    y: np.ndarray,
+    *,
+    options: dict[str, Any],
+    n_features_input: int,
+    hash_extra: pd.DataFrame | None,
+) -> AssociationResults:
+    fixed = list(dict.fromkeys(t.metadata for t in design.terms))
+    random = list(design.group_names)
+    spec = AssociationSpec(
+        formula=design.formula(), fixed=tuple(fixed), random=tuple(random),
+        levels=dict(design.levels), numeric=design.numeric,
+        abundance_model=_abundance_label(design, options["prevalence_model"]),
+        n_samples_input=int(cohort.n_samples), n_samples_used=design.n,
+        n_features_input=int(n_features_input), n_features_tested=len(features),
+        input_hash=input_hash(cohort, fixed + random, extra=hash_extra),
+        citations=citations_for(random=bool(random), prevalence=options["prevalence_model"],
+                                correction=options["correction"]),
+        **options)
+    return AssociationResults(
+        table=_assemble(blocks, features, design, options["correction"]), spec=spec,
+        values=pd.DataFrame(y, index=pd.Index(design.sample_ids, name="sample_id"),
+                            columns=pd.Index(features, name="feature")),
+        covariates=cohort.metadata.loc[design.rows, fixed])
+
+
+def filter_features(
+    values: object, *, min_prevalence: float, min_abundance: float, min_variance: float
+) -> np.ndarray:
+    """Boolean mask of the features MaAsLin 2 keeps, computed on the input values.
+
+    A feature is kept when ``#{samples with value > min_abundance} > min_prevalence *
+    n_samples`` (strictly) and its sample variance (ddof=1) is ``> min_variance``.
+    """
+    import scipy.sparse as sp
+
+    mat = sp.csc_array(values)
+    n = mat.shape[0]
+    above = sp.csc_array(mat > min_abundance)
+    count = np.asarray(above.sum(axis=0)).ravel()
+    keep = count > min_prevalence * n
+    return keep & (feature_variance(mat) > min_variance)
+
+
+def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
+    """Normalise then transform a dense samples x features table (MaAsLin 2's order)."""
+    return transform_values(normalize(raw, method=normalization), method=transform)
+
+
+def input_hash(cohort: Cohort, columns: Sequence[str], *, extra: pd.DataFrame | None = None) -> str:
+    """SHA-256 of the table (values, ids) and the metadata columns a model uses."""
+    digest = hashlib.sha256()
+    values = cohort.table.values
+    for arr in (values.data, values.indices, values.indptr):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    digest.update("\t".join(cohort.table.sample_ids).encode())
+    digest.update("\t".join(cohort.table.feature_ids).encode())
+    cols = [c for c in dict.fromkeys(columns) if c in cohort.metadata.columns]
+    digest.update(cohort.metadata[cols].to_csv().encode())
+    if extra is not None:
+        digest.update(extra.to_csv().encode())
+    return "sha256:" + digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------- models
+def _abundance_label(design: Design, nonzero_only: bool) -> str:
+    kind = "LMM (REML, Satterthwaite df)" if design.group_names else "LM (OLS)"
+    return kind + (" on each feature's nonzero samples" if nonzero_only else "")
+
+
+def _fit_abundance(
+    y: np.ndarray,
+    design: Design,
+    *,
+    mask: np.ndarray | None,
+    present: np.ndarray,
+    progress: ProgressCallback | None,
+) -> _Block:
+    X = design.matrix
+    if not design.group_names:
+        fit = fit_ols(y, X, mask=mask)
+        if progress is not None:
+            progress(y.shape[1])
+        df = np.repeat(fit.df[:, None], design.p - 1, axis=1)
+        used = np.ones_like(present) if mask is None else mask
+        return _Block("abundance", fit.coef[:, 1:], fit.stderr[:, 1:], df, fit.pval[:, 1:],
+                      fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object))
+    return _fit_abundance_mixed(y, design, mask=mask, present=present, progress=progress)
+
+
+def _fit_abundance_mixed(
+    y: np.ndarray,
+    design: Design,
+    *,
+    mask: np.ndarray | None,
+    present: np.ndarray,
+    progress: ProgressCallback | None,
+) -> _Block:
+    from gutaxis.stats.lmm import fit_lmm
+
+    n, m = y.shape
+    q = design.p - 1
+    block = _nan_block("abundance", m, q)
+    masks = np.ones((n, m), dtype=bool) if mask is None else mask
+    for rows, cols in _row_sets(masks):  # one engine call per distinct row set
+        block.n[cols] = rows.sum()
+        block.n_nonzero[cols] = present[np.ix_(rows, cols)].sum(axis=0)
+        sub = y[np.ix_(rows, cols)]
+        constant = np.ptp(sub, axis=0) == 0 if rows.any() else np.ones(len(cols), dtype=bool)
+        block.errors[cols[constant]] = f"constant feature: zero variance on the {rows.sum()} " \
+                                       "samples used"
+        fit_cols = cols[~constant]
+        reason = _subset_problem(design, rows)
+        if reason:
+            block.errors[fit_cols] = reason
+            continue
+        if not len(fit_cols):
+            continue
+        groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
+        try:
+            fit = fit_lmm(y[np.ix_(rows, fit_cols)], design.matrix[rows], groups, reml=True)
+        except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+            block.errors[fit_cols] = f"mixed model failed: {exc}"
+            continue
+        _store_mixed(block, fit_cols, fit, q)
+        if progress is not None:
+            progress(len(cols))
+    return block
+
+
+def _store_mixed(block: _Block, cols: np.ndarray, fit: object, q: int) -> None:
+    good = np.asarray(fit.converged, dtype=np.bool_)  # type: ignore[attr-defined]
+    singular = np.asarray(fit.singular, dtype=np.bool_)  # type: ignore[attr-defined]
+    messages = list(fit.messages)  # type: ignore[attr-defined]
+    for name in ("coef", "stderr", "df", "pval"):
+        arr = np.asarray(getattr(fit, name))[:, 1:]
+        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
+    for k, col in enumerate(cols):  # messages only: one string per feature
+        if not good[k]:
+            block.errors[col] = "mixed model did not converge" + (
+                f": {messages[k]}" if messages[k] else "")
+        elif singular[k]:
+            block.errors[col] = ("singular fit: a random-effect variance is estimated at 0 "
+                                 "(estimates kept)")
+
+
+def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
+    glm = importlib.import_module("gutaxis.stats.glm")  # the logistic engines' contract
+    n, m = present.shape
+    q = design.p - 1
+    block = _nan_block("prevalence", m, q)
+    block.n[:] = n
+    count = present.sum(axis=0)
+    block.n_nonzero[:] = count
+    block.errors[count == n] = f"present in all {n} samples used: prevalence model undefined"
+    block.errors[count == 0] = f"absent from all {n} samples used: prevalence model undefined"
+    cols = np.flatnonzero((count > 0) & (count < n))
+    if not len(cols):
+        return block
+    y01 = present[:, cols].astype(np.float64)
+    try:
+        if design.group_names:
+            fit = glm.fit_logistic_mixed(y01, design.matrix, [np.asarray(g) for g in design.groups])
+        else:
+            fit = glm.fit_logistic(y01, design.matrix)
+    except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        block.errors[cols] = f"logistic model failed: {exc}"
+        return block
+    good = np.asarray(fit.converged, dtype=bool) & ~np.asarray(fit.separated, dtype=bool)
+    for name in ("coef", "stderr", "pval"):
+        arr = np.asarray(getattr(fit, name))[:, 1:]
+        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
+    messages = list(fit.messages)
+    separated = np.asarray(fit.separated, dtype=bool)
+    for k in np.flatnonzero(~good):  # messages for the degenerate few
+        head = ("perfect separation: presence is predicted exactly by the covariates"
+                if separated[k] else "logistic model did not converge")
+        block.errors[cols[k]] = head + (f" ({messages[k]})" if messages[k] else "")
+    return block
+
+
+def _nan_block(model: str, m: int, q: int) -> _Block:
+    return _Block(model, np.full((m, q), np.nan), np.full((m, q), np.nan),
+                  np.full((m, q), np.nan), np.full((m, q), np.nan),
+                  np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64),
+                  np.full(m, "", dtype=object))
+
+
+def _row_sets(masks: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Group the columns of a boolean (n, m) mask by identical row sets."""
+    packed = np.packbits(masks.T, axis=1)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    return [(masks[:, first[g]], cols)
+            for g, cols in enumerate(np.split(order, bounds))]
+
+
+def _subset_problem(design: Design, rows: np.ndarray) -> str:
+    """Why the design restricted to ``rows`` cannot be fitted ("" if it can)."""
+    n_rows = int(rows.sum())
+    if n_rows <= design.p:
+        return f"{n_rows} samples for {design.p} parameters: no residual degrees of freedom"
+    if np.linalg.matrix_rank(design.matrix[rows]) < design.p:
+        return "design matrix is rank-deficient on this feature's samples"
+    return ""
+
+
+# ------------------------------------------------------------------------ assembly
+def _assemble(
+    blocks: list[_Block], features: np.ndarray, design: Design, corr: str
+) -> pd.DataFrame:
+    q = design.p - 1
+    frames = []
+    for block in blocks:
+        m = len(features)
+        frames.append(pd.DataFrame({
+            "feature": np.repeat(features, q),
+            "metadata": np.tile([t.metadata for t in design.terms], m),
+            "value": np.tile([t.value for t in design.terms], m),
+            "coef": block.coef.ravel(),
+            "stderr": block.stderr.ravel(),
+            "df": block.df.ravel(),
+            "pval": block.pval.ravel(),
+            "n": np.repeat(block.n, q),
+            "n_nonzero": np.repeat(block.n_nonzero, q),
+            "model": block.model,
+            "error": np.repeat(block.errors, q),
+        }))
+    table = pd.concat(frames, ignore_index=True)
+    table["qval"] = adjust_pvalues(table["pval"].to_numpy(), method=corr)
+    table["error"] = table["error"].replace("", np.nan)
+    table = table.sort_values("qval", kind="mergesort", na_position="last")
+    return table.reset_index(drop=True)[list(RESULT_COLUMNS)]
+
+
+def _check_fraction(value: float, name: str) -> None:
+    if not 0.0 <= float(value) <= 1.0:
+        raise InputError(f"{name} must be a fraction in [0, 1]", field=name, found=value,
+                         expected="a number between 0 and 1")

@@ -1,0 +1,168 @@
+"""Results of an association scan: the table, the model spec with its provenance, and
+the files they are written to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the results table, in order (MaAsLin's layout plus ``df``, ``model``, ``error``).
+RESULT_COLUMNS: tuple[str, ...] = (
+    "feature", "metadata", "value", "coef", "stderr", "df", "pval", "qval", "n", "n_nonzero",
+    "model", "error",
+)
+
+CITATIONS: dict[str, str] = {
+    "maaslin2": "Mallick H, Rahnavard A, McIver LJ, et al. (2021). Multivariable association "
+                "discovery in population-scale meta-omics studies. PLoS Comput Biol "
+                "17(11):e1009442. doi:10.1371/journal.pcbi.1009442",
+    "maaslin3": "Nickols WA, Kuntz T, Shen J, et al. (2024). MaAsLin 3: refining and extending "
+                "generalized multivariable linear models for meta-omic association discovery. "
+                "bioRxiv 2024.12.13.628459. doi:10.1101/2024.12.13.628459",
+    "lme4": "Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects "
+            "models using lme4. J Stat Softw 67(1):1-48. doi:10.18637/jss.v067.i01",
+    "lmerTest": "Kuznetsova A, Brockhoff PB, Christensen RHB (2017). lmerTest package: tests in "
+                "linear mixed effects models. J Stat Softw 82(13):1-26. "
+                "doi:10.18637/jss.v082.i13",
+    "BH": "Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practical "
+          "and powerful approach to multiple testing. J R Stat Soc B 57(1):289-300.",
+    "BY": "Benjamini Y, Yekutieli D (2001). The control of the false discovery rate in "
+          "multiple testing under dependency. Ann Stat 29(4):1165-1188.",
+    "holm": "Holm S (1979). A simple sequentially rejective multiple test procedure. "
+            "Scand J Stat 6(2):65-70.",
+}
+
+
+def citations_for(*, random: bool, prevalence: bool, correction: str) -> tuple[str, ...]:
+    """The references a scan with these options rests on."""
+    keys = ["maaslin2"]
+    if prevalence:
+        keys.append("maaslin3")
+    if random:
+        keys += ["lme4", "lmerTest"]
+    if correction in CITATIONS:
+        keys.append(correction)
+    return tuple(CITATIONS[k] for k in keys)
+
+
+def _version() -> str:
+    from gutaxis import __version__
+
+    return __version__
+
+
+@dataclass(frozen=True)
+class AssociationSpec:
+    """What was fitted, on what, and how: enough to rerun the scan and cite it.
+
+    ``n_samples_input`` counts every sample of the input table (MaAsLin 2's ``N``);
+    ``n_samples_used`` the complete cases the models were fitted on.
+    """
+
+    formula: str
+    fixed: tuple[str, ...]
+    random: tuple[str, ...]
+    levels: dict[str, tuple[str, ...]]
+    numeric: tuple[str, ...]
+    normalization: str
+    transform: str
+    min_prevalence: float
+    min_abundance: float
+    min_variance: float
+    standardize: bool
+    correction: str
+    prevalence_model: bool
+    max_significance: float
+    abundance_model: str
+    n_samples_input: int
+    n_samples_used: int
+    n_features_input: int
+    n_features_tested: int
+    input_hash: str
+    citations: tuple[str, ...]
+    gutaxis_version: str = field(default_factory=_version)
+    method: str = "gutaxis.stats.associate"
+
+    @property
+    def reference(self) -> dict[str, str]:
+        """The reference level of each categorical variable."""
+        return {var: levels[0] for var, levels in self.levels.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        data = asdict(self)
+        data["reference"] = self.reference
+        return json.loads(json.dumps(data))
+
+
+@dataclass(frozen=True, eq=False)
+class AssociationResults:
+    """The outcome of :func:`gutaxis.stats.associate`.
+
+    Attributes
+    ----------
+    table
+        One row per (model, feature, term); columns :data:`RESULT_COLUMNS`, ordered by
+        q-value (``NaN`` last).
+    spec
+        Model, parameters and provenance.
+    values
+        The normalised, transformed abundances that were modelled (samples used x
+        features tested), for plots.
+    covariates
+        The fixed-effect metadata of the samples used, as given (not standardised).
+    """
+
+    table: pd.DataFrame
+    spec: AssociationSpec
+    values: pd.DataFrame = field(repr=False)
+    covariates: pd.DataFrame = field(repr=False)
+
+    def significant(self, q: float | None = None) -> pd.DataFrame:
+        """Rows with ``qval <= q`` (default: the scan's ``max_significance``), by q-value."""
+        threshold = self.spec.max_significance if q is None else float(q)
+        rows = self.table["qval"].to_numpy() <= threshold
+        return self.table.loc[rows].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """A few lines for a terminal: model, sizes and the number of hits."""
+        hits = self.significant()
+        degenerate = self.table.loc[self.table["error"].notna(), "feature"].nunique()
+        return "\n".join([
+            f"model: {self.spec.formula}  [{self.spec.abundance_model}]",
+            f"samples: {self.spec.n_samples_used} used of {self.spec.n_samples_input}; "
+            f"features: {self.spec.n_features_tested} tested of {self.spec.n_features_input}",
+            f"{self.spec.normalization} + {self.spec.transform}, {self.spec.correction} "
+            f"correction: {len(hits)} association(s) with q <= {self.spec.max_significance}",
+            f"features with a degenerate or flagged fit: {degenerate}",
+        ])
+
+    def to_dir(self, path: str | Path) -> list[Path]:
+        """Write ``all_results.tsv``, ``significant_results.tsv`` and ``model.json``.
+
+        The folder is created if needed; the files written are returned.
+        """
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "all_results.tsv", out / "significant_results.tsv", out / "model.json"]
+        _write_tsv(self.table, written[0])
+        _write_tsv(self.significant(), written[1])
+        written[2].write_text(json.dumps(self.spec.to_dict(), indent=2) + "\n")
+        return written
+
+
+def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, sep="\t", index=False, na_rep="NA")
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """Read an ``all_results.tsv`` or ``significant_results.tsv`` back into a DataFrame."""
+    frame = pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False,
+                        dtype={"feature": str, "metadata": str, "value": str, "model": str})
+    frame["error"] = frame["error"].replace("", np.nan)
+    return frame

@@ -1,0 +1,280 @@
+"""Design matrices from sample metadata, as R's ``model.matrix`` builds them.
+
+Numeric columns enter as they are (optionally z-scored); every other column is a
+categorical variable coded by treatment contrasts: one 0/1 column per level except the
+reference. Levels are ordered as R orders a factor's levels (a pandas ``Categorical``
+keeps its own order), and the reference is the one named, or the first level of a
+two-level variable. Samples with a missing value in any model column are dropped
+(complete cases), as ``lm(..., na.action = na.exclude)`` and ``lmer`` do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.linalg as sla
+
+from gutaxis.errors import InputError
+
+#: Tolerance of the rank check, relative to the largest diagonal of the pivoted R.
+RANK_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Term:
+    """One column of the design: ``metadata`` is the variable; ``value`` the level of a
+    categorical variable, or the variable's own name for a numeric one (MaAsLin's layout).
+    ``name`` is R's coefficient name (variable and level pasted together)."""
+
+    metadata: str
+    value: str
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A model's fixed-effects matrix and random-effect groupings on the complete cases.
+
+    Attributes
+    ----------
+    matrix
+        ``(n_used, 1 + len(terms))``: intercept first, then one column per term.
+    terms
+        The non-intercept columns, in order.
+    rows
+        Boolean mask over the metadata's rows: the complete cases used.
+    sample_ids
+        Ids of the rows used.
+    levels
+        Per categorical variable, its levels with the reference first.
+    numeric
+        The variables entered as numbers.
+    scaling
+        Per standardised variable, ``(mean, sd)`` used to z-score it.
+    groups
+        Per random effect, integer codes ``0..k-1`` of the rows used.
+    group_names
+        The random-effect variables, in the order of ``groups``.
+    """
+
+    matrix: np.ndarray
+    terms: tuple[Term, ...]
+    rows: np.ndarray
+    sample_ids: np.ndarray
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    numeric: tuple[str, ...] = ()
+    scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
+    groups: tuple[np.ndarray, ...] = ()
+    group_names: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        """Rows used (complete cases)."""
+        return int(self.matrix.shape[0])
+
+    @property
+    def p(self) -> int:
+        """Columns, intercept included."""
+        return int(self.matrix.shape[1])
+
+    def formula(self) -> str:
+        """The model in R's notation, e.g. ``y ~ age + diagnosis + (1 | subject)``."""
+        fixed = list(dict.fromkeys(t.metadata for t in self.terms))
+        parts = fixed + [f"(1 | {g})" for g in self.group_names]
+        return "y ~ " + " + ".join(parts)
+
+
+def r_level_order(values: pd.Series) -> list[str]:
+    """The levels of a categorical column in the order R's ``factor()`` gives them.
+
+    A pandas ``Categorical`` keeps its categories' order (as an R factor keeps its
+    levels); numbers sort numerically; booleans become ``FALSE``/``TRUE``; other values
+    sort as text in the collation of R's usual (English, UTF-8) locales, which ignores
+    case first: ``"a" < "B" < "b"``. Only levels present in ``values`` are returned.
+    """
+    present = values.dropna()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        used = set(present.astype(str))
+        return [str(c) for c in values.cat.categories if str(c) in used]
+    labels = _labels(present)
+    if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present):
+        order = np.argsort(present.to_numpy(dtype=np.float64), kind="mergesort")
+        return list(dict.fromkeys(labels.iloc[order]))
+    return sorted(set(labels), key=lambda s: (s.casefold(), s))
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """Text labels of categorical values (booleans as R prints them, whole floats as ints)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.map({True: "TRUE", False: "FALSE"}).astype(str)
+    if pd.api.types.is_float_dtype(values.dtype):
+        as_float = values.to_numpy(dtype=np.float64)
+        if np.all(as_float == np.round(as_float)):
+            return pd.Series(as_float.astype(np.int64).astype(str), index=values.index)
+    return values.astype(str)
+
+
+def is_numeric_column(values: pd.Series) -> bool:
+    """Whether a metadata column enters a model as a number (booleans do not)."""
+    return bool(pd.api.types.is_numeric_dtype(values.dtype)
+                and not pd.api.types.is_bool_dtype(values.dtype))
+
+
+def build_design(
+    metadata: pd.DataFrame,
+    *,
+    fixed: Sequence[str],
+    random: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    standardize: bool = False,
+    source: str | None = None,
+) -> Design:
+    """Build the fixed-effects design (and random-effect groups) for a per-feature scan.
+
+    Parameters
+    ----------
+    metadata
+        One row per sample, indexed by sample id.
+    fixed
+        Fixed-effect variables, in model order.
+    random
+        Random-intercept grouping variables (any type; each distinct value is a group).
+    reference
+        Reference level per categorical variable. Needed for variables with more than
+        two levels; naming one for a numeric column makes it categorical.
+    standardize
+        Z-score numeric fixed effects (mean 0, sd 1 with ``ddof=1``), computed over
+        all samples that have the value, as MaAsLin 2's ``scale()`` does.
+    source
+        Where the metadata came from, for error messages.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    InputError
+        A column that does not exist (the message lists those that do), a reference that
+        is not a level (lists the levels), a column with no values, a categorical variable
+        with fewer than two levels, no complete case, more parameters than samples, or a
+        rank-deficient design (names the aliased terms).
+    """
+    reference = dict(reference or {})
+    fixed = list(dict.fromkeys(fixed))
+    random = list(dict.fromkeys(random))
+    if not fixed:
+        raise InputError("a model needs at least one fixed effect", source=source,
+                         field="fixed", expected="one or more metadata columns")
+    _require_columns(metadata, fixed + random, source)
+    for var in reference:
+        if var not in fixed:
+            raise InputError("reference level given for a variable that is not a fixed effect",
+                             source=source, field="reference", found=var,
+                             expected=f"one of the fixed effects {', '.join(fixed)}")
+    for col in fixed + random:
+        if metadata[col].isna().all():
+            raise InputError("metadata column has no values (all missing)", source=source,
+                             column=col, expected="at least some non-missing values")
+    complete = metadata[fixed + random].notna().all(axis=1).to_numpy()
+    if not complete.any():
+        raise InputError("no sample has values for every model variable", source=source,
+                         found=f"variables {', '.join(fixed + random)}",
+                         expected="at least one complete row")
+    used = metadata.loc[complete]
+    columns: list[np.ndarray] = [np.ones(int(complete.sum()))]
+    terms: list[Term] = []
+    levels: dict[str, tuple[str, ...]] = {}
+    numeric: list[str] = []
+    scaling: dict[str, tuple[float, float]] = {}
+    for var in fixed:
+        series = metadata[var]
+        if is_numeric_column(series) and var not in reference:
+            values = _numeric_values(series, var, source)
+            if standardize:
+                mean, sd = float(np.nanmean(values)), float(np.nanstd(values, ddof=1))
+                if not sd > 0:
+                    raise InputError("cannot standardise a constant column", source=source,
+                                     column=var, found=f"every value {mean}",
+                                     expected="a column that varies")
+                values = (values - mean) / sd
+                scaling[var] = (mean, sd)
+            columns.append(values[complete])
+            terms.append(Term(var, var, var))
+            numeric.append(var)
+            continue
+        var_levels = _categorical_levels(used[var], var, reference.get(var), source)
+        levels[var] = tuple(var_levels)
+        labels = _labels(used[var]).to_numpy()
+        for level in var_levels[1:]:
+            columns.append((labels == level).astype(np.float64))
+            terms.append(Term(var, level, f"{var}{level}"))
+    matrix = np.column_stack(columns)
+    _check_rank(matrix, terms, source)
+    groups = tuple(pd.factorize(_labels(used[g]), sort=True)[0].astype(np.int64) for g in random)
+    return Design(matrix=matrix, terms=tuple(terms), rows=complete,
+                  sample_ids=np.asarray(used.index.astype(str)), levels=levels,
+                  numeric=tuple(numeric), scaling=scaling, groups=groups,
+                  group_names=tuple(random))
+
+
+def _require_columns(metadata: pd.DataFrame, wanted: Sequence[str], source: str | None) -> None:
+    missing = [c for c in wanted if c not in metadata.columns]
+    if missing:
+        raise InputError(
+            f"metadata column{'s' if len(missing) > 1 else ''} not found", source=source,
+            column=", ".join(missing),
+            expected=f"one of {', '.join(map(str, metadata.columns))}")
+
+
+def _numeric_values(series: pd.Series, var: str, source: str | None) -> np.ndarray:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(values).any():
+        row = series.index[np.isinf(values)][0]
+        raise InputError("infinite value in a numeric covariate", source=source, row=str(row),
+                         column=var, found=float(values[np.isinf(values)][0]),
+                         expected="a finite number or a missing value")
+    return values
+
+
+def _categorical_levels(
+    used: pd.Series, var: str, ref: str | None, source: str | None
+) -> list[str]:
+    found = r_level_order(used)
+    if len(found) < 2:
+        raise InputError("categorical variable has fewer than two levels among the samples "
+                         "used", source=source, column=var, found=found,
+                         expected="two or more distinct values")
+    if ref is None:
+        if len(found) > 2:
+            raise InputError(f"variable has {len(found)} levels: name its reference level",
+                             source=source, column=var, found=", ".join(found),
+                             expected=f"a reference such as {var}={found[0]}")
+        return found
+    if str(ref) not in found:
+        raise InputError("reference is not a level of the variable", source=source,
+                         column=var, found=ref, expected=f"one of {', '.join(found)}")
+    return [str(ref)] + [lv for lv in found if lv != str(ref)]
+
+
+def _check_rank(matrix: np.ndarray, terms: list[Term], source: str | None) -> None:
+    n, p = matrix.shape
+    if n <= p:
+        raise InputError("more model parameters than samples", source=source,
+                         found=f"{p} parameters (intercept + {', '.join(t.name for t in terms)})"
+                         f" for {n} complete sample(s)",
+                         expected="more complete samples than parameters")
+    scale = np.sqrt((matrix**2).sum(axis=0))
+    _, R, piv = sla.qr(matrix / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > RANK_TOL * diag[0]))
+    if rank < p:
+        names = ["(Intercept)"] + [t.name for t in terms]
+        aliased = [names[i] for i in sorted(piv[rank:])]
+        raise InputError("design matrix is rank-deficient: these terms are linear "
+                         "combinations of the others", source=source,
+                         found=", ".join(aliased),
+                         expected="fixed effects that are not collinear (drop or merge one)")
