@@ -1,0 +1,356 @@
+"""Measurements: the longitudinal record of a cohort, validated once, at the door.
+
+Six tidy tables, each with fixed columns (pandas DataFrames, sorted canonically):
+
+``administrations``
+    One row per questionnaire administration: ``administration_id``, ``subject``,
+    ``time`` (UTC instant), ``instrument`` (registry key ``id@version``).
+``responses``
+    One row per answered item: ``administration_id``, ``item``, ``answer`` (canonical
+    text: ``7``, ``6.5``, ``true``, a choice code, ``22:30``, free text).
+``scores``
+    One row per computed score: ``administration_id``, ``score``, ``value``, ``band``,
+    ``scoring_version``, ``missing_rule_applied``.
+``labs``
+    ``lab_id``, ``subject``, ``time``, ``analyte``, ``value``/``unit`` (canonical unit)
+    and ``reported_value``/``reported_unit`` (as the lab gave them).
+``interventions``
+    ``intervention_id``, ``subject``, ``type``, ``product``, ``dose``, ``dose_unit``,
+    ``start``, ``stop`` (``NaT`` while ongoing).
+``samples``
+    Links from microbiome samples to subjects and collection times: ``sample_id``,
+    ``subject``, ``time``.
+
+Input tables may omit generated columns (ids, canonical lab values) and may carry a
+``source_row`` column: the row label errors name (readers set it to the file's line).
+Unknown instruments or items, answers out of range, times without a timezone and lab
+units that cannot be converted are refused with the row and field named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from gutaxis.data.cohort import Cohort
+from gutaxis.data.interventions import INTERVENTION_COLUMNS, active_at
+from gutaxis.data.measurement_tables import (
+    ADMINISTRATION_COLUMNS,
+    LAB_COLUMNS,
+    RESPONSE_COLUMNS,
+    SAMPLE_COLUMNS,
+    SCORE_COLUMNS,
+    empty_table,
+    score_administrations,
+    validate_administrations,
+    validate_interventions,
+    validate_labs,
+    validate_responses,
+    validate_samples,
+    validate_scores,
+)
+from gutaxis.data.timestamps import TIME_DTYPE, parse_times
+from gutaxis.errors import InputError
+
+How = Literal["nearest", "last-before", "first-after"]
+Baseline = Literal["first", "first-sample", "intervention"]
+_DIRECTION = {"nearest": "nearest", "last-before": "backward", "first-after": "forward"}
+
+
+@dataclass(frozen=True, eq=False)
+class Measurements:
+    """The longitudinal record: questionnaires, scores, labs, interventions, samples.
+
+    Parameters
+    ----------
+    administrations, responses, scores, labs, interventions, samples
+        The tables described in the module docstring; any may be omitted (empty).
+    source
+        Where the record came from, for error messages.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = Measurements(labs=pd.DataFrame({
+    ...     "subject": ["p1"], "time": ["2024-03-01T08:00:00+01:00"],
+    ...     "analyte": ["CRP"], "reported_value": [0.8], "reported_unit": ["mg/dL"]}))
+    >>> m.labs.loc[0, ["analyte", "value", "unit"]].tolist()
+    ['crp', 8.0, 'mg/L']
+    """
+
+    administrations: pd.DataFrame = field(
+        default_factory=lambda: empty_table(ADMINISTRATION_COLUMNS))
+    responses: pd.DataFrame = field(default_factory=lambda: empty_table(RESPONSE_COLUMNS))
+    scores: pd.DataFrame = field(default_factory=lambda: empty_table(SCORE_COLUMNS))
+    labs: pd.DataFrame = field(default_factory=lambda: empty_table(LAB_COLUMNS))
+    interventions: pd.DataFrame = field(default_factory=lambda: empty_table(INTERVENTION_COLUMNS))
+    samples: pd.DataFrame = field(default_factory=lambda: empty_table(SAMPLE_COLUMNS))
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        src = self.source
+        admins = validate_administrations(self.administrations, source=src)
+        object.__setattr__(self, "administrations", admins)
+        object.__setattr__(self, "responses",
+                           validate_responses(self.responses, admins, source=src))
+        object.__setattr__(self, "scores", validate_scores(self.scores, admins, source=src))
+        object.__setattr__(self, "labs", validate_labs(self.labs, source=src))
+        object.__setattr__(self, "interventions",
+                           validate_interventions(self.interventions, source=src))
+        object.__setattr__(self, "samples", validate_samples(self.samples, source=src))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def subjects(self) -> list[str]:
+        """Every subject named anywhere in the record, sorted."""
+        names: set[str] = set()
+        for table in (self.administrations, self.labs, self.interventions, self.samples):
+            names.update(table["subject"].astype(str))
+        return sorted(names)
+
+    @property
+    def isempty_table(self) -> bool:
+        return all(len(t) == 0 for t in (self.administrations, self.labs, self.interventions,
+                                         self.samples))
+
+    def score_table(self) -> pd.DataFrame:
+        """Scores with their administration's subject, time and instrument (long form)."""
+        return self.scores.merge(self.administrations, on="administration_id", how="left")[
+            ["administration_id", "subject", "time", "instrument", "score", "value", "band",
+             "scoring_version", "missing_rule_applied"]]
+
+    def series(self, instrument_score: str | None = None, *,
+               lab: str | None = None) -> pd.DataFrame:
+        """One variable over time: ``subject``, ``time``, ``value``, sorted.
+
+        Parameters
+        ----------
+        instrument_score
+            ``"instrument.score"``, e.g. ``"nrs.pain"`` or ``"bpi-sf@2009.interference"``
+            (without a version, every version of the instrument counts).
+        lab
+            An analyte id or name instead (values in its canonical unit).
+        """
+        if (instrument_score is None) == (lab is None):
+            raise InputError("name exactly one variable", field="instrument_score/lab",
+                             found=f"instrument_score={instrument_score!r}, lab={lab!r}",
+                             expected="either instrument_score='nrs.pain' or lab='crp'")
+        if lab is not None:
+            from gutaxis.data.labs import get_analyte
+
+            analyte = get_analyte(lab, field="lab").id
+            rows = self.labs[self.labs["analyte"] == analyte]
+            out = rows[["subject", "time", "value"]]
+        else:
+            assert instrument_score is not None
+            out = self._score_series(instrument_score)
+        return out.sort_values(["subject", "time"], kind="stable").reset_index(drop=True)
+
+    def _score_series(self, instrument_score: str) -> pd.DataFrame:
+        from gutaxis.instruments import get_instrument
+
+        key, dot, score = instrument_score.rpartition(".")
+        if not dot or not key or not score:
+            raise InputError("not an instrument score", field="instrument_score",
+                             found=instrument_score, expected="'instrument.score', e.g. 'nrs.pain'")
+        try:
+            instrument = get_instrument(key)
+            instrument.score_spec(score)
+        except InputError as exc:
+            raise InputError(exc.message, field="instrument_score", found=instrument_score,
+                             expected=exc.expected) from None
+        table = self.score_table()
+        ids = table["instrument"].str.partition("@")[0]
+        wanted = table["instrument"] == instrument.key if "@" in key else ids == instrument.id
+        rows = table[wanted.to_numpy() & (table["score"] == score).to_numpy()]
+        return rows[["subject", "time", "value"]]
+
+    # ------------------------------------------------------------- cohort join
+    def sample_times(self, cohort: Cohort) -> pd.DataFrame:
+        """Subject and collection time of each cohort sample (``sample_id`` index).
+
+        Links in :attr:`samples` come first; samples without one take the cohort's
+        ``subject_column`` and ``time_column`` (which must hold timezone-aware times).
+
+        Raises
+        ------
+        InputError
+            A sample has no time, or its link and the cohort disagree on its subject.
+        """
+        ids = pd.Index(cohort.sample_ids.astype(str), name="sample_id")
+        links = self.samples.set_index("sample_id").reindex(ids)
+        cohort_subject = cohort.subjects().reindex(ids).astype(str)
+        if cohort.subject_column is not None:
+            clash = links["subject"].notna() & (links["subject"] != cohort_subject)
+            if clash.any():
+                sample = clash[clash].index[0]
+                raise InputError("sample linked to a different subject than the cohort says",
+                                 source=self.source, row=sample, field="subject",
+                                 found=f"{links.loc[sample, 'subject']} (record) vs "
+                                       f"{cohort_subject[sample]} (cohort)",
+                                 expected="the same subject in both")
+        subject = links["subject"].fillna(cohort_subject)
+        time = links["time"].astype(TIME_DTYPE)
+        if time.isna().any() and cohort.time_column is not None:
+            column = cohort.metadata[cohort.time_column].reindex(ids)
+            if pd.api.types.is_numeric_dtype(column):
+                raise InputError("cohort time column holds numbers, not dates",
+                                 source=cohort.source, column=cohort.time_column,
+                                 found=column.dtype, expected="timezone-aware times, or "
+                                 "sample links with dates in the record")
+            fill = parse_times(column, source=cohort.source, column=cohort.time_column,
+                               rows=ids, required=False)
+            time = time.fillna(pd.Series(fill.to_numpy(), index=ids))
+        if time.isna().any():
+            missing = time.index[time.isna()]
+            raise InputError(f"{len(missing)} sample(s) have no collection time",
+                             source=self.source, found=", ".join(missing[:5]),
+                             expected="a sample link (kind 'sample') or a cohort time column")
+        return pd.DataFrame({"subject": subject.astype(str), "time": time}, index=ids)
+
+    def at_samples(self, cohort: Cohort, instrument_score: str | None = None, *,
+                   lab: str | None = None, how: How = "nearest",
+                   tolerance: str | pd.Timedelta | None = "7D") -> pd.Series:
+        """A score or lab value at each microbiome sample of a cohort.
+
+        Parameters
+        ----------
+        cohort
+            The cohort whose samples are matched.
+        instrument_score, lab
+            The variable (see :meth:`series`).
+        how
+            ``"nearest"`` in time, ``"last-before"`` (at or before the sample) or
+            ``"first-after"`` (at or after).
+        tolerance
+            The largest time between sample and measurement (``"7D"``, ``"12h"``);
+            ``None`` for no limit. Samples with no measurement in reach get NaN.
+
+        Returns
+        -------
+        pandas.Series
+            Float, indexed by the cohort's sample ids, named after the variable.
+
+        Notes
+        -----
+        Measurements of one subject at the same instant are averaged first. Within a
+        subject, the match is :func:`pandas.merge_asof` on time; ``nearest`` takes the
+        earlier measurement on an exact tie.
+        """
+        variable = self.series(instrument_score, lab=lab)
+        samples = self.sample_times(cohort)
+        values = _match(samples, variable, how=how, tolerance=tolerance)
+        return values.rename(instrument_score if lab is None else lab)
+
+    def change_since_baseline(self, cohort: Cohort, instrument_score: str | None = None, *,
+                              lab: str | None = None, baseline: Baseline = "first",
+                              how: How = "nearest",
+                              tolerance: str | pd.Timedelta | None = "7D",
+                              intervention_type: str | None = None,
+                              relative: bool = False) -> pd.Series:
+        """Change of a score or lab value at each sample since the subject's baseline.
+
+        Parameters
+        ----------
+        baseline
+            ``"first"``: the subject's earliest measurement; ``"first-sample"``: the value
+            at the subject's earliest sample (matched as ``how``/``tolerance`` say);
+            ``"intervention"``: the last measurement at or before the start of the
+            subject's first intervention (of ``intervention_type`` if given).
+        relative
+            Percent change ``100 (x - b) / b`` instead of ``x - b`` (NaN where b = 0).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by sample id; NaN where the sample's value or the baseline is missing.
+        """
+        variable = self.series(instrument_score, lab=lab)
+        samples = self.sample_times(cohort)
+        current = _match(samples, variable, how=how, tolerance=tolerance)
+        base = self._baselines(variable, samples, current, baseline=baseline,
+                               intervention_type=intervention_type)
+        reference = samples["subject"].map(base).astype(float)
+        change = current - reference
+        if relative:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                change = 100.0 * change / reference.where(reference != 0)
+        name = instrument_score if lab is None else lab
+        return change.rename(f"{name} change" + (" %" if relative else ""))
+
+    def _baselines(self, variable: pd.DataFrame, samples: pd.DataFrame, current: pd.Series, *,
+                   baseline: Baseline, intervention_type: str | None) -> pd.Series:
+        if baseline == "first":
+            return variable.groupby("subject")["value"].first()
+        if baseline == "first-sample":
+            order = samples.assign(value=current).sort_values("time", kind="stable")
+            return order.groupby("subject")["value"].first()
+        if baseline == "intervention":
+            table = self.interventions
+            if intervention_type is not None:
+                table = table[table["type"] == intervention_type]
+            starts = table.groupby("subject")["start"].min()
+            probe = pd.DataFrame({"subject": starts.index.astype(str), "time": starts.to_numpy()},
+                                 index=starts.index)
+            return _match(probe, variable, how="last-before", tolerance=None)
+        raise InputError("unknown baseline", field="baseline", found=baseline,
+                         expected="'first', 'first-sample' or 'intervention'")
+
+    def interventions_at_samples(self, cohort: Cohort, *,
+                                 type: str | None = None) -> pd.DataFrame:
+        """For each sample: ``active`` (inside an intervention period),
+        ``intervention_id`` and ``days_since_start``; see
+        :func:`gutaxis.data.interventions.active_at`."""
+        samples = self.sample_times(cohort)
+        return active_at(self.interventions, samples["subject"], samples["time"], type=type)
+
+    # ------------------------------------------------------------- derivations
+    def with_scores(self, *, bands: dict[str, dict[str, str]] | None = None) -> Measurements:
+        """The record with :attr:`scores` recomputed from the responses by the registry.
+
+        Parameters
+        ----------
+        bands
+            Instrument key -> {score name -> band set name} for alternative bands.
+        """
+        scores = score_administrations(self.administrations, self.responses, bands=bands)
+        return replace(self, scores=scores)
+
+    def concat(self, other: Measurements) -> Measurements:
+        """Both records in one (ids must not collide)."""
+        def both(name: str) -> pd.DataFrame:
+            return pd.concat([getattr(self, name), getattr(other, name)], ignore_index=True)
+
+        return Measurements(**{name: both(name) for name in (
+            "administrations", "responses", "scores", "labs", "interventions", "samples")},
+            source=self.source or other.source)
+
+
+def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
+           tolerance: str | pd.Timedelta | None) -> pd.Series:
+    """Value of ``variable`` (subject, time, value) matched to each (subject, time) row."""
+    if how not in _DIRECTION:
+        raise InputError("unknown match rule", field="how", found=how,
+                         expected="'nearest', 'last-before' or 'first-after'")
+    try:
+        limit = None if tolerance is None else pd.Timedelta(tolerance)
+    except ValueError:
+        raise InputError("not a time span", field="tolerance", found=tolerance,
+                         expected="e.g. '7D', '12h' or None") from None
+    right = (variable.groupby(["subject", "time"])["value"].mean().reset_index()
+             .sort_values("time", kind="stable"))
+    right["subject"] = right["subject"].astype(str)
+    left = pd.DataFrame({"_key": samples.index, "subject": samples["subject"].astype(str),
+                         "time": samples["time"].astype(TIME_DTYPE)}).reset_index(drop=True)
+    right["time"] = right["time"].astype(TIME_DTYPE)
+    order = left.sort_values("time", kind="stable")
+    merged = pd.merge_asof(order, right, on="time", by="subject", tolerance=limit,
+                           direction=_DIRECTION[how])  # type: ignore[arg-type]
+    out = pd.Series(merged["value"].to_numpy(dtype=float), index=order.index).sort_index()
+    return pd.Series(out.to_numpy(), index=samples.index)
+
+
+__all__ = ["Measurements"]
