@@ -1,1 +1,42 @@
-"""gutaxis.io."""
+"""gutaxis.io: read and write the formats microbiome researchers have.
+
+Every reader validates at the door and raises :class:`gutaxis.errors.InputError`
+naming the file, the row/column and what was found and expected. Every writer writes
+to a temporary file and renames it into place.
+
+>>> from gutaxis.io import read_cohort, read_table  # doctest: +SKIP
+>>> cohort = read_cohort("feature-table.tsv.gz", "metadata.tsv",
+...                      taxonomy="taxonomy.tsv.gz", tree="tree.nwk")  # doctest: +SKIP
+"""
+
+from gutaxis.io.biom import read_biom, write_biom
+from gutaxis.io.cohort import read_cohort
+from gutaxis.io.delimited import read_delimited, write_tsv
+from gutaxis.io.metadata import read_metadata
+from gutaxis.io.metaphlan import read_metaphlan
+from gutaxis.io.newick import parse_newick, read_newick
+from gutaxis.io.qiime2 import artifact_info, read_qza, read_qza_table, read_qza_tree
+from gutaxis.io.table import TABLE_FORMATS, detect_table_format, read_table
+from gutaxis.io.taxonomy import parse_lineages, read_taxonomy, write_taxonomy
+
+__all__ = [
+    "TABLE_FORMATS",
+    "artifact_info",
+    "detect_table_format",
+    "parse_lineages",
+    "parse_newick",
+    "read_biom",
+    "read_cohort",
+    "read_delimited",
+    "read_metadata",
+    "read_metaphlan",
+    "read_newick",
+    "read_qza",
+    "read_qza_table",
+    "read_qza_tree",
+    "read_table",
+    "read_taxonomy",
+    "write_biom",
+    "write_taxonomy",
+    "write_tsv",
+]

@@ -1,0 +1,231 @@
+"""BIOM tables: 1.0 JSON and 2.x HDF5, read and written with the biom-format package.
+
+BIOM stores observations (features) x samples; gutaxis keeps samples x features, so
+the matrix is transposed at the door. An observation-metadata ``taxonomy`` entry (a
+list of ranks or one ``;``-separated string) becomes the table's taxonomy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import h5py
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from biom import Table
+
+from gutaxis import __version__
+from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
+from gutaxis.errors import InputError
+from gutaxis.io._files import HDF5_MAGIC, PathLike, atomic_path, existing_file, head_bytes
+from gutaxis.io._values import first_negative_cell, infer_kind
+from gutaxis.io.taxonomy import parse_lineages
+
+BiomFormat = Literal["hdf5", "json"]
+
+_RANK_PREFIX = {rank: f"{rank[0]}__" for rank in RANKS}
+
+
+def read_biom(path: PathLike, *, kind: ValueKind | None = None) -> ProfileTable:
+    """Read a BIOM file (1.0 JSON, optionally gzipped, or 2.x HDF5).
+
+    Parameters
+    ----------
+    path
+        The ``.biom`` file; the format is recognised from its first bytes.
+    kind
+        What the values are; inferred when ``None`` (whole numbers are counts, sample
+        sums <= 1 proportions, <= 100 percentages; see
+        :func:`gutaxis.io._values.infer_kind`).
+
+    Returns
+    -------
+    ProfileTable
+        Samples x features, with the taxonomy from the observation metadata when
+        present (prefixes such as ``k__`` stripped, empty ranks ``NaN``).
+
+    References
+    ----------
+    McDonald D, et al. The Biological Observation Matrix (BIOM) format or: how I
+    learned to stop worrying and love the ome-ome. GigaScience 1:7 (2012).
+    """
+    p = existing_file(path)
+    table = _load(p)
+    return profile_from_biom(table, source=str(p), kind=kind)
+
+
+def read_biom_bytes(data: bytes, *, source: str, kind: ValueKind | None = None) -> ProfileTable:
+    """Read a BIOM table held in memory (e.g. a file inside a ``.qza`` zip)."""
+    return profile_from_biom(_parse(io.BytesIO(data), source=source), source=source, kind=kind)
+
+
+def profile_from_biom(
+    table: Table, *, source: str | None, kind: ValueKind | None = None
+) -> ProfileTable:
+    """Turn a :class:`biom.Table` into a :class:`ProfileTable` (checked at the door)."""
+    sample_ids = np.asarray(table.ids(axis="sample"), dtype=object).astype(str)
+    feature_ids = np.asarray(table.ids(axis="observation"), dtype=object).astype(str)
+    if sample_ids.size == 0 or feature_ids.size == 0:
+        raise InputError("BIOM table is empty", source=source,
+                         found=f"{feature_ids.size} observations x {sample_ids.size} samples",
+                         expected="at least one observation and one sample")
+    values = sp.csr_array(sp.csr_array(table.matrix_data).T, dtype=np.float64)
+    if not np.all(np.isfinite(values.data)):
+        row, col = _cell_of(values, ~np.isfinite(values.data))
+        raise InputError("BIOM table holds NaN or infinite values", source=source,
+                         row=str(sample_ids[row]), column=str(feature_ids[col]),
+                         expected="finite numbers")
+    if kind not in ("clr", "transformed"):
+        cell = first_negative_cell(values)
+        if cell is not None:
+            raise InputError("negative value", source=source,
+                             row=f"sample {sample_ids[cell[0]]!r}",
+                             column=str(feature_ids[cell[1]]),
+                             found=float(values[cell[0], cell[1]]), expected="a value >= 0")
+    found_kind, scale = infer_kind(values, kind=kind, source=source)
+    if scale != 1.0:
+        values = values * scale
+    taxonomy = _taxonomy(table, feature_ids)
+    return ProfileTable(values, sample_ids, feature_ids, kind=found_kind, taxonomy=taxonomy)
+
+
+def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf5") -> None:
+    """Write a table as BIOM 2.1 HDF5 (default) or BIOM 1.0 JSON, atomically.
+
+    The taxonomy, when present, is written as observation metadata ``taxonomy``: a list
+    of seven prefixed ranks (``k__Bacteria``, ..., ``s__``), an empty rank written as its
+    bare prefix, which :func:`read_biom` reads back as ``NaN``. A ``.gz`` suffix
+    compresses JSON output.
+    """
+    if format not in ("hdf5", "json"):
+        raise InputError("unknown BIOM format", found=format, expected="'hdf5' or 'json'")
+    target = Path(path)
+    biom_table = to_biom(table)
+    generated_by = f"gutaxis {__version__}"
+    with atomic_path(target) as tmp:
+        if format == "hdf5":
+            with h5py.File(tmp, "w") as h5:
+                biom_table.to_hdf5(h5, generated_by)
+        else:
+            opener = gzip.open if target.suffix == ".gz" else open
+            with opener(tmp, "wt", encoding="utf-8") as fh:
+                json.dump(_json_document(table, biom_table, generated_by), fh,
+                          separators=(",", ":"))
+
+
+def to_biom(table: ProfileTable) -> Table:
+    """The table as a :class:`biom.Table` (observations x samples)."""
+    metadata = None
+    if table.taxonomy is not None:
+        ranks = [r for r in RANKS if r in table.taxonomy.columns]
+        tax = table.taxonomy[ranks].astype(object)
+        prefixed = [
+            (_RANK_PREFIX[r] + tax[r].where(tax[r].notna(), "").astype(str)).tolist()
+            for r in ranks
+        ]
+        metadata = [{"taxonomy": list(lineage)} for lineage in zip(*prefixed, strict=True)]
+    return Table(
+        sp.csr_matrix(table.values.T), list(table.feature_ids), list(table.sample_ids),
+        observation_metadata=metadata, type="OTU table",
+    )
+
+
+# ----------------------------------------------------------------------------- helpers
+def _json_document(table: ProfileTable, biom_table: Table, generated_by: str) -> dict[str, Any]:
+    """BIOM 1.0 sparse JSON with exact numbers.
+
+    biom-format's own ``to_json`` prints floats with six decimals, which loses
+    proportions such as ``2.99e-05``; ``json`` writes the shortest text that reads back
+    to the same float64.
+    """
+    coo = sp.coo_array(table.values.T)
+    order = np.lexsort((coo.col, coo.row))
+    data = coo.data[order]
+    integral = bool(np.all(data == np.round(data)))
+    values: list[Any] = data.astype(np.int64).tolist() if integral else data.tolist()
+    triples = [list(t) for t in zip(coo.row[order].tolist(), coo.col[order].tolist(), values,
+                                    strict=True)]
+    observation_md = biom_table.metadata(axis="observation")
+    rows = [
+        {"id": str(fid), "metadata": None if observation_md is None else dict(observation_md[i])}
+        for i, fid in enumerate(table.feature_ids)
+    ]
+    return {
+        "id": None,
+        "format": "Biological Observation Matrix 1.0.0",
+        "format_url": "http://biom-format.org",
+        "type": "OTU table",
+        "generated_by": generated_by,
+        "date": pd.Timestamp.now(tz="UTC").isoformat(),
+        "matrix_type": "sparse",
+        "matrix_element_type": "int" if integral else "float",
+        "shape": [table.n_features, table.n_samples],
+        "data": triples,
+        "rows": rows,
+        "columns": [{"id": str(sid), "metadata": None} for sid in table.sample_ids],
+    }
+
+
+def _load(path: Path) -> Table:
+    with open(path, "rb") as fh:
+        if head_bytes(path, 8) == HDF5_MAGIC:
+            return _parse(fh, source=str(path))
+        raw = fh.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return _parse(io.BytesIO(raw), source=str(path))
+
+
+def _parse(handle: IO[bytes], *, source: str) -> Table:
+    """Parse HDF5 or JSON BIOM; every failure becomes an :class:`InputError`."""
+    try:
+        head = handle.read(8)
+        handle.seek(0)
+        if head == HDF5_MAGIC:
+            with h5py.File(handle, "r") as h5:
+                return Table.from_hdf5(h5)
+        document: Any = json.loads(handle.read().decode("utf-8-sig"))
+        if not isinstance(document, dict) or "data" not in document:
+            raise InputError("not a BIOM table", source=source,
+                             found="JSON without a 'data' field",
+                             expected="BIOM 1.0 JSON or BIOM 2.x HDF5")
+        return Table.from_json(document)
+    except InputError:
+        raise
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError("not a BIOM file", source=source, found="neither HDF5 nor JSON",
+                         expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
+    except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+        raise InputError("malformed BIOM file", source=source,
+                         found=f"{type(exc).__name__}: {exc}",
+                         expected="a table the BIOM 1.0/2.1 specification describes") from None
+
+
+def _taxonomy(table: Table, feature_ids: np.ndarray) -> pd.DataFrame | None:
+    metadata = table.metadata(axis="observation")
+    if metadata is None:
+        return None
+    lineages: list[str | None] = []
+    found = False
+    for entry in metadata:
+        value = None
+        if entry:
+            value = entry.get("taxonomy", entry.get("Taxonomy"))
+        if isinstance(value, list | tuple | np.ndarray):
+            value = ";".join(map(str, value))
+        found |= value is not None
+        lineages.append(None if value is None else str(value))
+    if not found:
+        return None
+    return parse_lineages(pd.Series(lineages, index=feature_ids, dtype=object))
+
+
+def _cell_of(values: sp.csr_array, mask: np.ndarray) -> tuple[int, int]:
+    first = int(np.flatnonzero(mask)[0])
+    row = int(np.searchsorted(values.indptr, first, side="right") - 1)
+    return row, int(values.indices[first])

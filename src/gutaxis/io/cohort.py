@@ -1,0 +1,104 @@
+"""The door the CLI walks through: files in, one validated :class:`Cohort` out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from gutaxis.data.cohort import Cohort
+from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
+from gutaxis.data.tree import PhyloTree
+from gutaxis.errors import InputError
+from gutaxis.io._files import ZIP_MAGIC, PathLike, head_bytes
+from gutaxis.io.delimited import Orientation
+from gutaxis.io.metadata import read_metadata
+from gutaxis.io.newick import read_newick
+from gutaxis.io.qiime2 import read_qza_tree
+from gutaxis.io.table import read_table
+from gutaxis.io.taxonomy import read_taxonomy
+
+
+def read_cohort(
+    table: PathLike,
+    metadata: PathLike,
+    *,
+    taxonomy: PathLike | None = None,
+    tree: PathLike | None = None,
+    orientation: Orientation | None = None,
+    subject_column: str | None = None,
+    time_column: str | None = None,
+    kind: ValueKind | None = None,
+) -> Cohort:
+    """Read a table, its sample metadata and optionally taxonomy and tree into a Cohort.
+
+    Parameters
+    ----------
+    table
+        Any table :func:`gutaxis.io.read_table` reads. For delimited tables the
+        orientation is found by matching ids against the metadata's sample ids unless
+        ``orientation`` is given.
+    metadata
+        Sample metadata (:func:`gutaxis.io.read_metadata`).
+    taxonomy
+        Optional taxonomy file (:func:`gutaxis.io.read_taxonomy`); it must cover every
+        feature of the table and replaces a taxonomy the table carries.
+    tree
+        Optional rooted tree: Newick or a ``Phylogeny[Rooted]`` ``.qza``; every feature
+        must be a tip.
+    subject_column, time_column
+        Metadata columns linking samples to subjects and times.
+    kind
+        What the table's values are (inferred when ``None``).
+
+    Raises
+    ------
+    InputError
+        Any reader's error; table samples without a metadata row (naming both files, a
+        few of the ids and how many); features missing from the taxonomy or the tree.
+    """
+    meta = read_metadata(metadata)
+    profile = read_table(table, orientation=orientation, sample_ids=list(meta.index), kind=kind)
+    _require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
+    if taxonomy is not None:
+        profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
+    if tree is not None:
+        profile = replace(profile, tree=_tree_for(tree))
+    return Cohort(profile, meta, subject_column=subject_column, time_column=time_column,
+                  source=str(metadata))
+
+
+def _require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: str,
+                           metadata: str) -> None:
+    missing = pd.Index(profile.sample_ids).difference(meta.index, sort=False)
+    if len(missing):
+        raise InputError(
+            f"{len(missing)} of the {profile.n_samples} samples of {table} have no row in "
+            "the metadata",
+            source=metadata,
+            found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+            expected=f"a metadata row for every sample id of the table (metadata ids look "
+            f"like {', '.join(meta.index[:3])})",
+        )
+
+
+def _taxonomy_for(profile: ProfileTable, path: PathLike) -> pd.DataFrame:
+    taxa = read_taxonomy(path)
+    missing = pd.Index(profile.feature_ids).difference(taxa.index, sort=False)
+    if len(missing):
+        raise InputError(
+            f"{len(missing)} of the {profile.n_features} table features have no taxonomy row",
+            source=str(path),
+            found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+            expected="a taxonomy row for every feature id of the table",
+        )
+    columns = [c for c in (*RANKS, "confidence") if c in taxa.columns]
+    return taxa.loc[list(profile.feature_ids), columns]
+
+
+def _tree_for(path: PathLike) -> PhyloTree:
+    p = Path(path)
+    if head_bytes(p, 4) == ZIP_MAGIC:
+        return read_qza_tree(p)
+    return read_newick(p)

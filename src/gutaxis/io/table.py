@@ -1,0 +1,98 @@
+"""One door for every table format: recognise the file, call its reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from gutaxis.data.profile import ProfileTable, ValueKind
+from gutaxis.errors import InputError
+from gutaxis.io._files import (
+    HDF5_MAGIC,
+    ZIP_MAGIC,
+    PathLike,
+    existing_file,
+    first_lines,
+    head_bytes,
+)
+from gutaxis.io.biom import read_biom
+from gutaxis.io.delimited import Orientation, read_delimited
+from gutaxis.io.metaphlan import is_metaphlan, read_metaphlan
+from gutaxis.io.qiime2 import read_qza_table
+
+TableFormat = Literal["biom", "qza", "metaphlan", "delimited"]
+
+#: What :func:`read_table` reads, for error messages and help texts.
+TABLE_FORMATS = (
+    "BIOM 1.0 JSON or 2.x HDF5 (.biom)",
+    "QIIME 2 FeatureTable artifact (.qza)",
+    "MetaPhlAn merged profile (clade_name header)",
+    "TSV/CSV table, either orientation (.tsv, .csv, .txt, optionally .gz)",
+)
+
+
+def detect_table_format(path: PathLike) -> TableFormat:
+    """Recognise a table file by its first bytes, then its extension and first lines."""
+    p = existing_file(path)
+    head = head_bytes(p, 8)
+    if head == HDF5_MAGIC:
+        return "biom"
+    if head.startswith(ZIP_MAGIC):
+        return "qza"
+    lines = first_lines(p, 50)
+    text = "\n".join(lines).lstrip()
+    if text.startswith("{"):
+        if '"Biological Observation Matrix' in text or p.suffix.lower() == ".biom":
+            return "biom"
+        raise _unknown(p, "JSON that is not a BIOM table")
+    if is_metaphlan(lines):
+        return "metaphlan"
+    content = [line for line in lines if line.strip() and not line.startswith("# ")]
+    if content and ("\t" in content[0] or "," in content[0]):
+        return "delimited"
+    raise _unknown(p, repr(content[0][:60]) if content else "no table lines")
+
+
+def read_table(
+    path: PathLike,
+    *,
+    orientation: Orientation | None = None,
+    sample_ids: Sequence[str] | None = None,
+    kind: ValueKind | None = None,
+    level: str | None = None,
+) -> ProfileTable:
+    """Read a microbiome table in any format gutaxis knows.
+
+    Parameters
+    ----------
+    path
+        A BIOM, ``.qza``, MetaPhlAn or delimited table (see :data:`TABLE_FORMATS`);
+        recognised from its content, not only its extension.
+    orientation, sample_ids
+        For delimited tables: which side holds the samples (see
+        :func:`gutaxis.io.read_delimited`).
+    kind
+        What the values are, for BIOM and delimited tables (inferred when ``None``).
+    level
+        For MetaPhlAn profiles: the rank to keep (default species).
+
+    Raises
+    ------
+    InputError
+        A file in none of the formats, listing the formats read.
+    """
+    p = Path(path)
+    fmt = detect_table_format(p)
+    if fmt == "biom":
+        return read_biom(p, kind=kind)
+    if fmt == "qza":
+        return read_qza_table(p)
+    if fmt == "metaphlan":
+        return read_metaphlan(p, level=level)
+    return read_delimited(p, orientation=orientation, sample_ids=sample_ids, kind=kind)
+
+
+def _unknown(path: Path, found: str) -> InputError:
+    return InputError("unknown table format", source=str(path), found=found,
+                      expected="one of: " + "; ".join(TABLE_FORMATS))

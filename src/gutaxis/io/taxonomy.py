@@ -1,0 +1,206 @@
+"""Taxonomy readers: QIIME 2 ``Taxon`` strings, per-rank tables and lineage parsing.
+
+Every reader returns a DataFrame indexed by ``feature_id`` with one column per rank of
+:data:`gutaxis.data.profile.RANKS` (``kingdom`` .. ``species``), rank prefixes such as
+``k__`` or ``d__`` removed, and ``NaN`` where a rank is not assigned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gutaxis.data.profile import RANKS
+from gutaxis.errors import InputError
+from gutaxis.io._files import (
+    PathLike,
+    atomic_path,
+    existing_file,
+    first_lines,
+    open_text,
+    open_text_for_writing,
+    text_delimiter,
+)
+
+#: Rank prefix letter -> rank (``d__`` is the SILVA / GTDB domain, read as kingdom).
+PREFIX_RANKS: dict[str, str] = {
+    "k": "kingdom", "d": "kingdom", "p": "phylum", "c": "class", "o": "order",
+    "f": "family", "g": "genus", "s": "species",
+}
+
+#: Header spellings of the ranks in per-rank tables (lower-cased).
+RANK_ALIASES: dict[str, str] = {
+    **{r: r for r in RANKS}, "domain": "kingdom", "superkingdom": "kingdom",
+}
+
+#: Cell values that mean "not assigned at this rank" (compared lower-cased).
+UNASSIGNED: frozenset[str] = frozenset(
+    {"", "0", "na", "nan", "none", "unassigned", "unclassified", "__"}
+)
+
+def clean_rank_values(values: pd.Series) -> pd.Series:
+    """Strip rank prefixes (``g__``) and whitespace; unassigned markers become ``NaN``.
+
+    Vectorised over the series; the result has ``object`` dtype with ``NaN`` for
+    missing.
+    """
+    text = values.astype("string").str.strip()
+    text = text.str.replace(r"^[A-Za-z]__", "", regex=True).str.strip()
+    missing = text.isna() | text.str.lower().isin(list(UNASSIGNED)).fillna(True)
+    return text.astype(object).where(~missing.to_numpy(), np.nan)
+
+
+def parse_lineages(lineages: pd.Series) -> pd.DataFrame:
+    """Split lineage strings into rank columns.
+
+    Parameters
+    ----------
+    lineages
+        One string per feature (index = feature ids), ranks separated by ``;`` or ``|``
+        as in ``"d__Bacteria; p__Firmicutes; c__Bacilli"`` or MetaPhlAn's
+        ``"k__Bacteria|p__Firmicutes"``. Ranks are placed by their prefix letter
+        (``k``/``d`` kingdom, ``p``, ``c``, ``o``, ``f``, ``g``, ``s``; other prefixes
+        such as MetaPhlAn's ``t__`` are dropped); parts without a prefix are placed by
+        position.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``lineages`` (named ``feature_id``), columns :data:`RANKS`.
+    """
+    index = pd.Index(lineages.index.astype(str), name="feature_id")
+    out = {rank: np.full(len(index), np.nan, dtype=object) for rank in RANKS}
+    text = lineages.astype("string").fillna("")
+    parts = text.str.split(r"\s*[;|]\s*", regex=True, expand=True)
+    parts.index = index
+    for position in range(parts.shape[1]):
+        cell = parts[position].astype("string").str.strip()
+        prefix = cell.str.extract(r"^([A-Za-z])__", expand=False).str.lower()
+        value = clean_rank_values(cell)
+        no_prefix = prefix.isna() & cell.notna() & (cell != "")
+        for letter, rank in PREFIX_RANKS.items():
+            take = (prefix == letter).fillna(False).to_numpy(dtype=bool)
+            if position < len(RANKS) and rank == RANKS[position]:
+                take |= no_prefix.to_numpy(dtype=bool)
+            if take.any():
+                out[rank][take] = value[take].to_numpy()
+    return rank_frame(out, index)
+
+
+def rank_frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """The rank table: object columns with ``NaN`` for missing, in :data:`RANKS` order."""
+    frame = pd.DataFrame(
+        {rank: pd.Series(columns[rank], index=index, dtype=object) for rank in RANKS
+         if rank in columns},
+        index=index,
+    )
+    frame.index.name = "feature_id"
+    return frame
+
+
+def read_taxonomy(path: PathLike) -> pd.DataFrame:
+    """Read a taxonomy: QIIME 2 TSV, ``FeatureData[Taxonomy]`` ``.qza`` or per-rank TSV.
+
+    Parameters
+    ----------
+    path
+        - QIIME 2 taxonomy TSV: columns ``Feature ID``, ``Taxon`` and optionally
+          ``Confidence`` (``Taxon`` like ``"d__Bacteria; p__Firmicutes; ..."``);
+        - a ``.qza`` artifact of type ``FeatureData[Taxonomy]``;
+        - a per-rank table: a feature id column then rank columns (``kingdom`` ..
+          ``species``; ``domain`` is read as ``kingdom``), tab- or comma-separated,
+          optionally gzipped. ``0``, empty, ``NA`` and ``Unassigned`` mean not assigned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``feature_id``; columns :data:`RANKS` (object dtype, ``NaN`` where not
+        assigned) plus ``confidence`` (float) when the file has one.
+    """
+    p = existing_file(path)
+    if p.suffix.lower() == ".qza":
+        from gutaxis.io.qiime2 import read_qza
+
+        result = read_qza(p)
+        if not isinstance(result, pd.DataFrame):
+            raise InputError("artifact is not a taxonomy", source=str(p),
+                             found=type(result).__name__, expected="FeatureData[Taxonomy]")
+        return result
+    header = _header_line(p)
+    sep = text_delimiter(p, header)
+    with open_text(p) as fh:
+        frame = pd.read_csv(fh, sep=sep, dtype=str, keep_default_na=False, comment=None,
+                            skip_blank_lines=True)
+    return taxonomy_from_frame(frame, source=str(p))
+
+
+def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
+    """Build the rank table from a raw string DataFrame (first column = feature ids)."""
+    if frame.shape[1] < 2:
+        raise InputError("taxonomy needs a feature id column and taxonomy columns",
+                         source=source, found=list(frame.columns),
+                         expected="'Feature ID' + 'Taxon', or a feature id + rank columns")
+    # QIIME 2 directive rows such as '#q2:types' follow the header
+    frame = frame[~frame.iloc[:, 0].astype(str).str.startswith("#q2:")]
+    ids = frame.iloc[:, 0].astype(str).str.strip()
+    _require_unique_ids(ids, source=source, header=str(frame.columns[0]))
+    lower = {str(c).strip().lower(): c for c in frame.columns[1:]}
+    if "taxon" in lower:
+        taxa = parse_lineages(pd.Series(frame[lower["taxon"]].to_numpy(), index=ids))
+    else:
+        ranks = {RANK_ALIASES[k]: c for k, c in lower.items() if k in RANK_ALIASES}
+        if not ranks:
+            raise InputError("no taxonomy columns found", source=source,
+                             found=list(frame.columns[1:]),
+                             expected=f"a 'Taxon' column or rank columns {list(RANKS)}")
+        empty = np.full(len(ids), np.nan, dtype=object)
+        taxa = rank_frame(
+            {rank: clean_rank_values(frame[ranks[rank]]).to_numpy(dtype=object)
+             if rank in ranks else empty for rank in RANKS},
+            pd.Index(ids.to_numpy(), name="feature_id"),
+        )
+    if "confidence" in lower:
+        conf = pd.to_numeric(frame[lower["confidence"]].replace("", np.nan), errors="coerce")
+        bad = conf.isna() & frame[lower["confidence"]].ne("").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("confidence is not a number", source=source, row=i + 2,
+                             column=str(lower["confidence"]),
+                             found=frame[lower["confidence"]].iloc[i], expected="a number")
+        taxa["confidence"] = conf.to_numpy(dtype=np.float64)
+    return taxa
+
+
+def write_taxonomy(taxonomy: pd.DataFrame, path: PathLike) -> None:
+    """Write a rank table as a per-rank TSV (``feature_id`` then the ranks; empty = NaN).
+
+    The file is written to a temporary name and renamed into place.
+    """
+    target = Path(path)
+    columns = [c for c in (*RANKS, "confidence") if c in taxonomy.columns]
+    frame = taxonomy[columns].copy()
+    frame.index = pd.Index(frame.index.astype(str), name="feature_id")
+    with atomic_path(target) as tmp, open_text_for_writing(
+        tmp, compress=target.suffix == ".gz"
+    ) as fh:
+        frame.to_csv(fh, sep="\t", na_rep="", lineterminator="\n")
+
+
+def _header_line(path: Path) -> str:
+    for line in first_lines(path, 20):
+        if line.strip() and not line.startswith("# "):
+            return line
+    raise InputError("no header line", source=str(path), expected="a header line")
+
+
+def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str) -> None:
+    if (ids == "").any():
+        row = int(np.flatnonzero((ids == "").to_numpy())[0]) + 2
+        raise InputError("empty feature id", source=source, row=row, column=header,
+                         expected="a feature id in every row")
+    dup = ids.duplicated()
+    if dup.any():
+        raise InputError("duplicate feature ids", source=source, column=header,
+                         found=", ".join(ids[dup].unique()[:5]), expected="unique feature ids")
