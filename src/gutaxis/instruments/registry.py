@@ -17,6 +17,11 @@ _BUILTIN_MODULES = (
     "gutaxis.instruments.joint",
     "gutaxis.instruments.fibromyalgia",
     "gutaxis.instruments.rheumatology",
+    "gutaxis.instruments.stress",
+    "gutaxis.instruments.gut",
+    "gutaxis.instruments.activity",
+    "gutaxis.instruments.sleep",
+    "gutaxis.instruments.diet",
 )
 
 # id -> versions in registration order (the last one registered is the latest)
