@@ -2,14 +2,20 @@
 
 Nodes are numbered in postorder (every child before its parent, the root last), so a
 single reverse or forward sweep over ``parent`` propagates values up or down the tree
-without recursion. Parse Newick with :func:`gutaxis.io.read_newick`.
+without recursion. Parse Newick with :func:`gutaxis.io.read_newick`. Tree-wide
+operations here (root distances, root-to-tip path matrices, shearing) are vectorised
+with pointer jumping or level-by-level sweeps: ``O(log depth)`` or ``O(depth)`` numpy
+passes, never a Python loop over nodes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 
 from gutaxis.errors import InputError
 
@@ -24,10 +30,13 @@ class PhyloTree:
         ``parent[i]`` is the index of node ``i``'s parent; ``-1`` for the root, which
         is the last node. Every parent index is greater than its child's.
     length
-        Branch length from node ``i`` to its parent (``0`` for the root; a missing length
-        is ``NaN`` and is refused by the metrics that need lengths).
+        Branch length from node ``i`` to its parent; a missing length is ``NaN`` and is
+        refused by the metrics that need lengths. ``length[-1]`` is the root's own
+        length: ``0`` unless the Newick gave the root one (scikit-bio counts that
+        length in Faith PD and root distances, and so does gutaxis).
     names
-        Node names; tips must be named, internal nodes may be ``""``.
+        Node names; internal nodes (and, rarely, tips) may be ``""``. Named tips must
+        be unique; unnamed tips cannot be matched to features.
     rooted
         ``False`` when the Newick had a trifurcating (or wider) root, the usual mark of
         an unrooted tree.
@@ -41,33 +50,49 @@ class PhyloTree:
     rooted: bool = True
     source: str | None = None
     _tip_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _tip_table: pd.Index = field(default_factory=lambda: pd.Index([]), repr=False)
+    _tip_nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     def __post_init__(self) -> None:
         parent = np.asarray(self.parent, dtype=np.int64)
         n = parent.size
         if n == 0:
             raise InputError("tree has no nodes", source=self.source)
-        if parent[-1] != -1 or np.any(parent[:-1] <= np.arange(n - 1)):
+        if parent[-1] != -1 or np.any(parent[:-1] <= np.arange(n - 1)) or np.any(parent >= n):
             raise InputError("tree arrays are not in postorder", source=self.source,
                              expected="each parent after its children, root last")
+        length = np.asarray(self.length, dtype=np.float64)
+        names = np.asarray(self.names, dtype=object)
+        if length.shape != (n,) or names.shape != (n,):
+            raise InputError("tree arrays differ in length", source=self.source,
+                             found=f"{n} parents, {length.size} lengths, {names.size} names",
+                             expected="one parent, length and name per node")
         is_tip = np.ones(n, dtype=bool)
         is_tip[parent[:-1]] = False
-        names = np.asarray(self.names, dtype=object)
-        tips = {}
-        for i in np.flatnonzero(is_tip):
-            name = str(names[i])
-            if name in tips:
-                raise InputError("tree has duplicate tip names", source=self.source, found=name,
-                                 expected="unique tip names")
-            tips[name] = int(i)
+        tip_names = names[is_tip].astype(str)
+        named = tip_names != ""
+        tips = dict(zip(tip_names[named].tolist(), np.flatnonzero(is_tip)[named].tolist(),
+                        strict=True))
+        if len(tips) != int(named.sum()):
+            uniq, counts = np.unique(tip_names[named], return_counts=True)
+            raise InputError("tree has duplicate tip names", source=self.source,
+                             found=", ".join(uniq[counts > 1][:5].tolist()),
+                             expected="unique tip names")
         object.__setattr__(self, "parent", parent)
-        object.__setattr__(self, "length", np.asarray(self.length, dtype=np.float64))
+        object.__setattr__(self, "length", length)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "_tip_index", tips)
+        object.__setattr__(self, "_tip_table", pd.Index(list(tips), dtype=object))
+        object.__setattr__(self, "_tip_nodes", np.fromiter(tips.values(), np.int64, len(tips)))
 
+    # ------------------------------------------------------------------ shape
     @property
     def n_nodes(self) -> int:
         return int(self.parent.size)
+
+    @property
+    def n_tips(self) -> int:
+        return int(self.is_tip.sum())
 
     @property
     def is_tip(self) -> np.ndarray:
@@ -79,15 +104,26 @@ class PhyloTree:
     def tip_names(self) -> list[str]:
         return list(self._tip_index)
 
-    def tip_positions(self, names: np.ndarray | list[str]) -> np.ndarray:
-        """Node index of each named tip (raises when one is missing)."""
-        self.require_tips(names)
-        return np.fromiter((self._tip_index[str(n)] for n in names), dtype=np.int64,
-                           count=len(names))
+    def n_children(self) -> np.ndarray:
+        """Number of children of every node (``0`` for tips)."""
+        return np.bincount(self.parent[:-1], minlength=self.n_nodes)
 
-    def require_tips(self, names: np.ndarray | list[str]) -> None:
+    def total_length(self) -> float:
+        """Sum of all branch lengths, the root's own length included (NaN counts as 0)."""
+        return float(np.nansum(self.length))
+
+    # ----------------------------------------------------------------- lookup
+    def tip_positions(self, names: np.ndarray | Sequence[str]) -> np.ndarray:
+        """Node index of each named tip (raises when one is missing)."""
+        found = self._lookup(names)
+        if np.any(found < 0):
+            self.require_tips(names)
+        return found
+
+    def require_tips(self, names: np.ndarray | Sequence[str]) -> None:
         """Raise :class:`InputError` naming the features the tree lacks."""
-        missing = [str(n) for n in names if str(n) not in self._tip_index]
+        found = self._lookup(names)
+        missing = np.asarray(names, dtype=object)[found < 0].astype(str).tolist()
         if missing:
             raise InputError(
                 f"tree is missing {len(missing)} feature(s) as tips",
@@ -95,3 +131,135 @@ class PhyloTree:
                 found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
                 expected="every feature id of the table to be a tip of the tree",
             )
+
+    def _lookup(self, names: np.ndarray | Sequence[str]) -> np.ndarray:
+        """Node index of each name, ``-1`` where it is not a tip (vectorised hashing)."""
+        if len(names) == 0:
+            return np.zeros(0, dtype=np.int64)
+        keys = pd.Index(np.asarray(names, dtype=object).astype(str))
+        at = self._tip_table.get_indexer(keys)
+        return np.where(at >= 0, self._tip_nodes[np.maximum(at, 0)], -1)
+
+    def require_lengths(self, *, action: str) -> None:
+        """Raise :class:`InputError` when any branch below the root has no length."""
+        missing = np.flatnonzero(np.isnan(self.length[:-1]))
+        if missing.size:
+            shown = [str(self.names[i]) or f"node #{i + 1} (unnamed)" for i in missing[:5]]
+            raise InputError(
+                f"{action} needs every branch length; {missing.size} branch(es) have none",
+                source=self.source,
+                found=", ".join(shown) + (" ..." if missing.size > 5 else ""),
+                expected="a length after ':' for every node below the root",
+            )
+
+    def require_rooted(self, *, action: str) -> None:
+        """Raise :class:`InputError` for an unrooted (trifurcating-root) tree."""
+        if not self.rooted:
+            raise InputError(
+                f"{action} needs a rooted tree",
+                source=self.source,
+                found=f"a root with {int(self.n_children()[-1])} children (an unrooted tree)",
+                expected="a bifurcating root; root the tree first (e.g. midpoint or "
+                "outgroup rooting, as QIIME 2's phylogeny midpoint-root does)",
+            )
+
+    # ------------------------------------------------------------- distances
+    def root_distances(self) -> np.ndarray:
+        """Distance from every node to the root, the root's own length included.
+
+        Notes
+        -----
+        :math:`d(v) = \\sum_{u \\in \\mathrm{path}(v, root)} l(u)`, computed by pointer
+        jumping: ``ceil(log2(depth))`` vectorised passes. Missing lengths count as 0.
+        """
+        n = self.n_nodes
+        up = np.append(self.parent, n)  # node n is a sentinel above the root
+        up[n - 1] = n
+        dist = np.append(np.nan_to_num(self.length, nan=0.0), 0.0)
+        while np.any(up[:n] != n):
+            dist = dist + dist[up]
+            dist[n] = 0.0
+            up = up[up]
+        return dist[:n]
+
+    def path_matrix(self, nodes: np.ndarray) -> sp.csr_array:
+        """Sparse 0/1 matrix, ``len(nodes)`` x ``n_nodes``: row ``r`` marks every node on
+        the path from ``nodes[r]`` up to the root (both ends included).
+
+        Multiplying a samples x tips table by it sums each node's descendant tips:
+        ``table @ tree.path_matrix(tips)`` is the samples x nodes table of clade totals.
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        depth = np.zeros(nodes.size, dtype=np.int64)  # path length in nodes, minus one
+        rows = np.arange(nodes.size)
+        current = self.parent[nodes]
+        levels = []
+        while rows.size:  # climb one level per pass; only the rows not yet at the root
+            levels.append((rows, current))
+            keep = current >= 0
+            rows, current = rows[keep], current[keep]
+            depth[rows] += 1
+            current = self.parent[current]
+        indptr = np.zeros(nodes.size + 1, dtype=np.int64)
+        np.cumsum(depth + 1, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        indices[indptr[:-1]] = nodes
+        for level, (rows, current) in enumerate(levels[:-1], start=1):
+            keep = current >= 0  # ancestors come in increasing order: rows stay sorted
+            indices[indptr[rows[keep]] + level] = current[keep]
+        return sp.csr_array((np.ones(indices.size), indices, indptr),
+                            shape=(nodes.size, self.n_nodes))
+
+    # ----------------------------------------------------------------- shear
+    def shear(self, tip_names: np.ndarray | Sequence[str]) -> PhyloTree:
+        """The subtree spanning ``tip_names``, with single-child nodes collapsed.
+
+        Same result as scikit-bio's ``TreeNode.shear(names)`` (which prunes): nodes
+        with no kept tip below are dropped; a node left with one child is removed and
+        its length added to the child's; a root left with one child absorbs it (the
+        child's name and children, the root length plus the child's length). Root
+        distances of the kept tips, Faith PD and UniFrac are unchanged.
+        A missing length (``NaN``) counts as absent when lengths are added; the sum is
+        ``NaN`` only if every added length is missing.
+
+        Raises :class:`InputError` when a name is not a tip or no name is given.
+        """
+        tips = np.unique(self.tip_positions(tip_names))
+        if tips.size == 0:
+            raise InputError("cannot shear a tree to no tips", source=self.source,
+                             expected="at least one tip name")
+        n = self.n_nodes
+        keep = self.path_matrix(tips).sum(axis=0) > 0
+        kids = np.bincount(self.parent[:-1][keep[:-1]], minlength=n)
+        skip = keep & (kids == 1)
+        root_absorbs = bool(skip[-1])
+        skip[-1] = False
+        known = ~np.isnan(self.length)
+        acc = np.where(known, self.length, 0.0)
+        n_known = known.astype(np.int64)
+        up = self.parent.copy()
+        while True:  # pointer jumping over removed single-child nodes
+            jump = np.flatnonzero((up >= 0) & skip[np.maximum(up, 0)])
+            if jump.size == 0:
+                break
+            via = up[jump]
+            acc[jump] += acc[via]
+            n_known[jump] += n_known[via]
+            up[jump] = up[via]
+        kept = np.flatnonzero(keep & ~skip)
+        names = self.names.copy()
+        if root_absorbs:  # the root takes over its only child (the top kept node)
+            child = kept[-2]
+            acc[child] += acc[-1]
+            n_known[child] += n_known[-1]
+            up[child] = -1
+            kept = kept[:-1]
+        new_index = np.full(n, -1, dtype=np.int64)
+        new_index[kept] = np.arange(kept.size)
+        parent = np.where(up[kept] >= 0, new_index[np.maximum(up[kept], 0)], -1)
+        length = np.where(n_known[kept] > 0, acc[kept], np.nan)
+        if np.isnan(length[-1]):
+            length[-1] = 0.0
+        n_root_children = int(np.count_nonzero(parent == kept.size - 1))
+        return PhyloTree(parent, length, names[kept], rooted=n_root_children <= 2,
+                         source=self.source)
