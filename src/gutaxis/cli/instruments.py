@@ -1,0 +1,140 @@
+"""``gutaxis instruments`` (what can be scored) and ``gutaxis score`` (score a CSV)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.table import Table
+
+from gutaxis.cli.common import (
+    atomic_output_file,
+    err_console,
+    fail,
+    handle_errors,
+    out_console,
+)
+from gutaxis.errors import InputError
+from gutaxis.instruments import get_instrument, list_instruments
+from gutaxis.instruments.base import Instrument
+from gutaxis.instruments.responses import (
+    ERROR_COLUMNS,
+    error_record,
+    read_responses,
+    response_template,
+    score_columns,
+    score_record,
+    score_responses,
+)
+
+
+def licence_status(instrument: Instrument) -> str:
+    """Short licence status for listings."""
+    return ("open: wording ships" if instrument.wording_may_ship
+            else "licensed: scoring only, wording not shipped")
+
+
+def instruments_command(
+    tsv: Annotated[bool, typer.Option(
+        "--tsv", help="Print tab-separated text instead of a table.")] = False,
+) -> None:
+    """List the instruments gutaxis can score (id@version, name, items, licence status)."""
+    rows = [(i.key, i.name, str(len(i.items)), licence_status(i)) for i in list_instruments()]
+    header = ("instrument", "name", "items", "licence")
+    if tsv:
+        writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    table = Table(*header, title="gutaxis instruments")
+    for row in rows:
+        table.add_row(*row)
+    out_console.print(table)
+
+
+def parse_band_options(options: Sequence[str]) -> dict[str, str]:
+    """``SCORE=BANDSET`` options -> mapping."""
+    chosen: dict[str, str] = {}
+    for text in options:
+        name, sep, band_set = text.partition("=")
+        if not sep or not name or not band_set:
+            raise InputError("--bands must be SCORE=BANDSET", field="--bands", found=text)
+        chosen[name.strip()] = band_set.strip()
+    return chosen
+
+
+def _write_tsv(handle: TextIO, columns: Sequence[str], records: Iterable[dict[str, str]]
+               ) -> None:
+    writer = csv.DictWriter(handle, fieldnames=list(columns), delimiter="\t",
+                            lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    writer.writerows(records)
+
+
+def _write_file(path: Path, columns: Sequence[str], records: Iterable[dict[str, str]]) -> None:
+    with atomic_output_file(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+        _write_tsv(fh, columns, records)
+
+
+@handle_errors
+def score_command(
+    instrument: Annotated[str, typer.Argument(
+        help="Instrument id or id@version (see `gutaxis instruments`).")],
+    responses: Annotated[Path | None, typer.Argument(
+        help="CSV of responses: subject_id, administered_at, then item ids.")] = None,
+    template: Annotated[bool, typer.Option(
+        "--template", help="Print the CSV header to fill in and exit.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Scores TSV to write (default: standard output).")] = None,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="Also write the invalid rows to this TSV.")] = None,
+    bands: Annotated[list[str] | None, typer.Option(
+        "--bands", help="Use another band set: SCORE=BANDSET (repeatable).")] = None,
+) -> None:
+    """Score questionnaire responses: one output row per administration.
+
+    An empty cell is an unanswered item. Invalid rows are reported on standard error (and
+    in --errors) with their row number and field; the valid rows are still scored.
+    """
+    inst = get_instrument(instrument)
+    if template:
+        if responses is not None:
+            raise fail("--template takes no RESPONSES file")
+        typer.echo(",".join(response_template(inst)))
+        return
+    if responses is None:
+        raise fail("give a RESPONSES.csv file to score, or --template for its header")
+    chosen = parse_band_options(bands or [])
+    for name, band_set in chosen.items():
+        inst.score_spec(name).band_set(band_set)
+    data = read_responses(responses, inst)
+    if data.absent_items:
+        err_console.print(f"note: columns absent, items unanswered in every row: "
+                          f"{', '.join(data.absent_items)}", markup=False)
+    scored, row_errors = score_responses(data, bands=chosen)
+    for error in row_errors:
+        err_console.print(f"invalid row: {error.message}", markup=False)
+    if errors is not None:
+        _write_file(errors, ERROR_COLUMNS, (error_record(e) for e in row_errors))
+    if not scored:
+        raise fail(f"{responses}: no row could be scored "
+                   f"({len(row_errors)} invalid row(s))")
+    columns = score_columns(inst)
+    records = [score_record(s) for s in scored]
+    if out is None:
+        _write_tsv(sys.stdout, columns, records)
+    else:
+        _write_file(out, columns, records)
+    err_console.print(f"scored {len(scored)} row(s) with {inst.key}; "
+                      f"{len(row_errors)} invalid row(s)", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``instruments`` and ``score`` to the gutaxis app."""
+    app.command("instruments")(handle_errors(instruments_command))
+    app.command("score")(score_command)
+
