@@ -36,7 +36,9 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    pass
+    from gutaxis.cli import instruments
+
+    instruments.register(app)
 
 
 _register()
