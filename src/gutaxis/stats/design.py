@@ -92,8 +92,10 @@ def r_level_order(values: pd.Series) -> list[str]:
 
     A pandas ``Categorical`` keeps its categories' order (as an R factor keeps its
     levels); numbers sort numerically; booleans become ``FALSE``/``TRUE``; other values
-    sort as text in the collation of R's usual (English, UTF-8) locales, which ignores
-    case first: ``"a" < "B" < "b"``. Only levels present in ``values`` are returned.
+    sort as text in the collation of R's usual (English, UTF-8) locales, which compares
+    without case first, then puts lower case first: ``"a" < "b" < "B"`` (R in the C
+    locale would give ``"B" < "a" < "b"``). Only levels present in ``values`` are
+    returned.
     """
     present = values.dropna()
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -103,7 +105,7 @@ def r_level_order(values: pd.Series) -> list[str]:
     if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present):
         order = np.argsort(present.to_numpy(dtype=np.float64), kind="mergesort")
         return list(dict.fromkeys(labels.iloc[order]))
-    return sorted(set(labels), key=lambda s: (s.casefold(), s))
+    return sorted(set(labels), key=lambda s: (s.casefold(), s.swapcase()))
 
 
 def _labels(values: pd.Series) -> pd.Series:

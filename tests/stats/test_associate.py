@@ -1,0 +1,185 @@
+"""The association scan end to end: against R (MaAsLin 2's pipeline with lm and p.adjust)
+on the fibromyalgia cohort at genus level, and every degenerate case a scan must survive."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from assoc_data import COVARIATES, fibromyalgia_genus, r_lm
+
+from gutaxis.data import Cohort, ProfileTable
+from gutaxis.errors import InputError
+from gutaxis.stats import associate, associate_outcomes
+from gutaxis.stats.association_results import RESULT_COLUMNS, read_results
+
+TOL = {"rtol": 1e-10, "atol": 1e-13}
+R_MODELS = {
+    "fm_log": ({"fixed": ["fm", *COVARIATES], "reference": {"fm": "control"}}, "TSS", "LOG"),
+    "severity_log": ({"fixed": ["severity", *COVARIATES]}, "TSS", "LOG"),
+    "fm_ast": ({"fixed": ["fm", *COVARIATES], "reference": {"fm": "control"}}, "TSS", "AST"),
+    "fm_clr": ({"fixed": ["fm", *COVARIATES], "reference": {"fm": "control"}}, "CLR", "NONE"),
+}
+
+
+@pytest.fixture(scope="module")
+def cohort(fibromyalgia_dir):
+    return fibromyalgia_genus(fibromyalgia_dir)
+
+
+@pytest.fixture(scope="module")
+def reference(reference_dir):
+    return r_lm(reference_dir)
+
+
+@pytest.mark.parametrize("model", sorted(R_MODELS))
+def test_scan_matches_r_lm_and_p_adjust(cohort, reference, model):
+    kwargs, norm, trans = R_MODELS[model]
+    res = associate(cohort, normalization=norm, transform=trans, **kwargs)
+    ref = reference[reference["model"] == model]
+    ours = res.table.assign(term=lambda t: np.where(
+        t["metadata"] == t["value"], t["metadata"], t["metadata"] + t["value"]))
+    merged = ref.merge(ours, on=["feature", "term"], suffixes=("_r", ""), validate="1:1")
+    assert len(merged) == len(ref) == len(res.table) == 160 * 4
+    for col in ("coef", "stderr", "pval", "qval"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], **TOL, err_msg=col)
+    np.testing.assert_array_equal(merged["df"], merged["df_r"])
+    assert res.table["error"].isna().all()
+
+
+def test_results_table_layout_and_order(cohort):
+    res = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    table = res.table
+    assert tuple(table.columns) == RESULT_COLUMNS
+    assert table["qval"].is_monotonic_increasing
+    assert set(table["model"]) == {"abundance"}
+    sii = table[table["metadata"] == "covariate_sii"]
+    assert set(sii["value"]) == {"y"}
+    age = table[table["metadata"] == "covariate_age"]
+    assert set(age["value"]) == {"covariate_age"}
+    assert (table["n"] == 101).all()
+    assert (table["n_nonzero"] <= table["n"]).all() and (table["n_nonzero"] > 10).all()
+
+
+def test_significant_uses_the_threshold_inclusively(cohort):
+    res = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    q = res.table["qval"].to_numpy()
+    assert len(res.significant()) == int((q <= 0.25).sum())
+    cut = float(np.sort(q)[5])
+    assert len(res.significant(cut)) == int((q <= cut).sum()) >= 6
+    assert res.significant()["qval"].is_monotonic_increasing
+
+
+def test_spec_and_provenance(cohort):
+    res = associate(cohort, fixed=["severity", *COVARIATES])
+    spec = res.spec
+    assert spec.formula == "y ~ severity + covariate_age + covariate_imc + covariate_sii"
+    assert spec.reference == {"covariate_sii": "n"}
+    assert spec.n_samples_input == spec.n_samples_used == 101
+    assert spec.n_features_input == 318 and spec.n_features_tested == 160
+    assert spec.input_hash.startswith("sha256:") and len(spec.input_hash) == 71
+    assert any("Mallick" in c for c in spec.citations)
+    again = associate(cohort, fixed=["severity", *COVARIATES])
+    assert again.spec.input_hash == spec.input_hash
+    pd.testing.assert_frame_equal(again.table, res.table)
+
+
+def test_to_dir_writes_the_three_files_and_reads_back(cohort, tmp_path):
+    res = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    written = res.to_dir(tmp_path / "out")
+    assert [p.name for p in written] == ["all_results.tsv", "significant_results.tsv",
+                                         "model.json"]
+    back = read_results(tmp_path / "out" / "all_results.tsv")
+    np.testing.assert_allclose(back["coef"], res.table["coef"], rtol=1e-15)
+    assert len(read_results(tmp_path / "out" / "significant_results.tsv")) == len(
+        res.significant())
+    model = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert model["reference"] == {"fm": "control", "covariate_sii": "n"}
+    assert model["n_samples_used"] == 101 and model["gutaxis_version"]
+
+
+def test_standardize_rescales_numeric_coefficients_only(cohort):
+    plain = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    scaled = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"},
+                       standardize=True)
+    key = ["feature", "metadata", "value"]
+    merged = plain.table.merge(scaled.table, on=key, suffixes=("", "_z"))
+    age_sd = cohort.metadata["covariate_age"].std(ddof=1)
+    age = merged[merged["metadata"] == "covariate_age"]
+    np.testing.assert_allclose(age["coef_z"], age["coef"] * age_sd, rtol=1e-9)
+    np.testing.assert_allclose(merged["pval_z"], merged["pval"], rtol=1e-8)
+
+
+# ----------------------------------------------------------------- degenerate inputs
+def _small_cohort(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(20, size=(n, 5)).astype(float)
+    counts[:, 3] = 0.0
+    counts[: n // 2, 3] = 7.0          # feature 3: present only in the first half
+    meta = pd.DataFrame({
+        "group": np.repeat(["a", "b"], n // 2),
+        "age": rng.normal(50, 10, n),
+        "subject": np.tile([f"p{i}" for i in range(n // 4)], 4),
+    }, index=[f"s{i}" for i in range(n)])
+    table = ProfileTable.from_dataframe(pd.DataFrame(counts, index=meta.index,
+                                                     columns=[f"f{i}" for i in range(5)]))
+    return Cohort(table, meta)
+
+
+def test_constant_feature_after_transform_is_reported_with_a_reason():
+    cohort = _small_cohort()
+    # f3 is 7 in group a, 0 in group b: hiding group b's rows (missing age) leaves it
+    # constant on the complete cases (no TSS, which would make it vary with depth)
+    meta = cohort.metadata.copy()
+    meta.loc[meta["group"] == "b", "age"] = np.nan
+    meta["sex"] = np.tile(["F", "M"], len(meta) // 2)
+    res = associate(Cohort(cohort.table, meta), fixed=["age", "sex"],
+                    normalization="NONE", min_prevalence=0.0)
+    bad = res.table[res.table["feature"] == "f3"]
+    assert len(bad) == 2 and bad["coef"].isna().all()
+    assert bad["error"].str.contains("constant feature").all()
+    assert res.table.loc[res.table["feature"] != "f3", "error"].isna().all()
+
+
+def test_filters_are_strict_and_on_the_input_values():
+    cohort = _small_cohort()
+    res = associate(cohort, fixed=["group"], min_prevalence=0.5)
+    assert "f3" not in set(res.table["feature"])  # present in exactly 50%: not > 50%
+    res = associate(cohort, fixed=["group"], min_prevalence=0.49)
+    assert "f3" in set(res.table["feature"])
+
+
+def test_no_feature_left_is_an_input_error():
+    with pytest.raises(InputError, match="no feature passes the filters"):
+        associate(_small_cohort(), fixed=["group"], min_abundance=1e6)
+
+
+def test_bad_fraction_is_an_input_error():
+    with pytest.raises(InputError, match="min_prevalence"):
+        associate(_small_cohort(), fixed=["group"], min_prevalence=10)
+
+
+def test_scan_refuses_clr_input_tables():
+    cohort = _small_cohort()
+    clr = Cohort(cohort.table.clr(), cohort.metadata)
+    with pytest.raises(InputError, match="counts or relative"):
+        associate(clr, fixed=["group"])
+
+
+def test_outcomes_scan_with_missing_values_matches_statsmodels():
+    import statsmodels.formula.api as smf
+
+    cohort = _small_cohort()
+    rng = np.random.default_rng(3)
+    outcomes = pd.DataFrame({"shannon": rng.normal(3, 0.5, 24),
+                             "ratio": rng.normal(0, 1, 24)}, index=cohort.sample_ids)
+    outcomes.iloc[[2, 5], 0] = np.nan
+    res = associate_outcomes(cohort, outcomes, fixed=["group", "age"])
+    data = cohort.metadata.join(outcomes)
+    ols = smf.ols("shannon ~ group + age", data=data).fit()
+    row = res.table.query("feature == 'shannon' and metadata == 'group'").iloc[0]
+    assert row["n"] == 22
+    assert row["coef"] == pytest.approx(ols.params["group[T.b]"], rel=1e-10)
+    assert row["pval"] == pytest.approx(ols.pvalues["group[T.b]"], rel=1e-9)
