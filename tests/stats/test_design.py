@@ -23,7 +23,7 @@ def test_hmp2_design_matches_patsy_treatment_coding(hmp2_meta):
     fixed = ["diagnosis", "dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD", "antibiotics", "age"]
     design = build_design(hmp2_meta, fixed=fixed, random=["site", "subject"],
                           reference={"diagnosis": "nonIBD"})
-    complete = hmp2_meta[fixed + ["site", "subject"]].dropna()
+    complete = hmp2_meta[[*fixed, "site", "subject"]].dropna()
     expected = patsy.dmatrix(
         "C(diagnosis, Treatment('nonIBD')) + dysbiosisnonIBD + dysbiosisUC + dysbiosisCD"
         " + antibiotics + age", complete, return_type="dataframe")
