@@ -8,12 +8,16 @@ the analyte's molar mass, which must be given and sourced, never guessed).
 
 The table is data (:data:`UNITS`); the factors are powers of ten, kept as
 :class:`fractions.Fraction` so that every conversion factor is exact (mg/dL -> mg/L is
-10, not 9.999999999999998).
+10, not 9.999999999999998). A value is scaled by a power of ten on its shortest decimal
+text (0.81 mg/dL -> 8.1 mg/L, where binary ``0.81 * 10`` gives 8.100000000000001), so
+the result is the double nearest to the decimal a person would write down.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
@@ -165,8 +169,29 @@ def convert(values: npt.ArrayLike, from_unit: str | Unit, to_unit: str | Unit, *
     """
     factor = conversion_factor(from_unit, to_unit, molar_mass=molar_mass)
     array = np.asarray(values, dtype=np.float64)
-    if factor.denominator == 1:
-        return array * float(factor.numerator)
-    if factor.numerator == 1:
-        return array / float(factor.denominator)
-    return array * float(factor)
+    exponent = _power_of_ten(factor)
+    if exponent is None:
+        return array * float(factor)
+    if exponent == 0:
+        return array.copy()
+    return np.array([_shift(v, exponent) for v in array.ravel().tolist()],
+                    dtype=np.float64).reshape(array.shape)
+
+
+def _power_of_ten(factor: Fraction) -> int | None:
+    """k when factor == 10**k, else None."""
+    num, den = factor.numerator, factor.denominator
+    if num != 1 and den != 1:
+        return None
+    size = num if den == 1 else den
+    k = len(str(size)) - 1
+    if size != 10**k:
+        return None
+    return k if den == 1 else -k
+
+
+def _shift(value: float, exponent: int) -> float:
+    """value * 10**exponent done on its shortest decimal text, then rounded once."""
+    if not math.isfinite(value):
+        return value
+    return float(Decimal(repr(value)).scaleb(exponent))

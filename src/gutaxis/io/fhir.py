@@ -1,0 +1,477 @@
+"""The longitudinal record as a FHIR R4 Bundle, and back.
+
+One ``collection`` Bundle holds, per subject, a ``Patient`` and:
+
+* a ``QuestionnaireResponse`` per administration (``questionnaire`` is the canonical
+  ``{base}/Questionnaire/{id}|{version}``; one item per answer, typed as the item is:
+  valueInteger, valueDecimal, valueBoolean, valueCoding, valueTime, valueString);
+* an ``Observation`` per score: category ``survey``, the LOINC code where one exists
+  (NRS 72514-3, BPI interference 77565-0, ...; Bristol stool form has none and is coded
+  SNOMED CT 443172007), always also a gutaxis code ``{instrument}.{score}``, the value as
+  a UCUM quantity (integers stay integers: NRS ``6``, not ``6.0``), the band as
+  ``interpretation`` text, and ``derivedFrom`` its QuestionnaireResponse;
+* an ``Observation`` per lab result: category ``laboratory``, LOINC code, the value
+  *as the lab reported it* (UCUM unit), so nothing is lost; readers convert;
+* a ``MedicationStatement`` per probiotic or medication and a ``Procedure`` per diet,
+  exercise or stress-management intervention, with the period and dose;
+* a ``Specimen`` (stool, SNOMED CT 119339001) per microbiome sample.
+
+Resources are identified by ``urn:uuid:`` full URLs derived (UUID 5) from the gutaxis
+ids, so the same record always gives the same Bundle. Every Bundle written or read is
+validated against the FHIR R4 model of ``fhir.resources`` (its R4B package: R4B
+changed none of the resources used here).
+
+References
+----------
+.. [1] HL7 FHIR R4 (4.0.1), https://hl7.org/fhir/R4/ ; Observation category codes from
+   http://terminology.hl7.org/CodeSystem/observation-category.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gutaxis.data.labs import ANALYTES, BY_LOINC
+from gutaxis.data.measurements import Measurements
+from gutaxis.data.timestamps import format_times
+from gutaxis.data.units import UNITS
+from gutaxis.errors import InputError
+from gutaxis.io._files import PathLike, atomic_path, existing_file
+
+#: Default base of gutaxis's own systems, code systems and extensions.
+BASE = "https://gutaxis.org/fhir"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+#: Codes for scores without a LOINC term, by instrument id (code system, code, display).
+OTHER_CODES: dict[str, tuple[str, str, str]] = {
+    "bristol": (SNOMED, "443172007", "Bristol stool form score"),
+}
+STOOL_SPECIMEN = (SNOMED, "119339001", "Stool specimen")
+_MEDICATION_TYPES = ("probiotic", "medication")
+_NAMESPACE = uuid.UUID("6b1f7f0e-4d0a-5b8e-9c57-2f6f3b1f9a10")
+Json = dict[str, Any]
+
+
+def to_fhir_bundle(measurements: Measurements, *, base: str = BASE,
+                   validate: bool = True) -> Json:
+    """The record as a FHIR R4 ``collection`` Bundle (a JSON-ready dict).
+
+    Parameters
+    ----------
+    measurements
+        The record.
+    base
+        Base URL of gutaxis's identifier systems, code systems and extensions.
+    validate
+        Validate the Bundle against the FHIR R4 model before returning it.
+    """
+    m = measurements
+    patients = {s: _urn("Patient", s) for s in m.subjects}
+    entries = [_entry(url, {"resourceType": "Patient",
+                            "identifier": [_identifier(base, "subject", s)]})
+               for s, url in patients.items()]
+    entries += list(_questionnaire_responses(m, patients, base))
+    entries += list(_score_observations(m, patients, base))
+    entries += list(_lab_observations(m, patients, base))
+    entries += list(_interventions(m, patients, base))
+    entries += [_entry(_urn("Specimen", row["sample_id"]), {
+        "resourceType": "Specimen",
+        "identifier": [_identifier(base, "sample", row["sample_id"])],
+        "type": {"coding": [_coding(*STOOL_SPECIMEN)]},
+        "subject": {"reference": patients[row["subject"]]},
+        "collection": {"collectedDateTime": row["time_text"]}})
+        for row in _with_text_times(m.samples, "time").to_dict("records")]
+    bundle: Json = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    if validate:
+        validate_bundle(bundle, source="FHIR export")
+    return bundle
+
+
+def write_fhir(measurements: Measurements, path: PathLike, *, base: str = BASE) -> Path:
+    """Write the record as a validated FHIR R4 Bundle (JSON; atomically)."""
+    bundle = to_fhir_bundle(measurements, base=base)
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+    return target
+
+
+def validate_bundle(bundle: Json, *, source: str | None = None) -> None:
+    """Validate a Bundle against the FHIR R4 model; InputError names the first fault."""
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError("not a valid FHIR R4 Bundle", source=source, field=where,
+                         found=first.get("input"), expected=first["msg"]) from None
+
+
+def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
+    """Read a Bundle written by :func:`write_fhir` back into a record.
+
+    Resources gutaxis did not write (other codes, other resource types) are refused
+    with the entry and field named, rather than dropped silently.
+    """
+    file = existing_file(path)
+    source = str(file)
+    try:
+        bundle = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
+                         expected="a FHIR R4 Bundle in JSON") from None
+    return from_fhir_bundle(bundle, base=base, source=source)
+
+
+def from_fhir_bundle(bundle: Json, *, base: str = BASE, source: str | None = None,
+                     ) -> Measurements:
+    """The record held by a Bundle (see :func:`read_fhir`)."""
+    validate_bundle(bundle, source=source)
+    return _BundleReader(bundle, base=base, source=source).measurements()
+
+
+# ------------------------------------------------------------------ builders
+def _urn(kind: str, ident: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{ident}')}"
+
+
+def _entry(url: str, resource: Json) -> Json:
+    return {"fullUrl": url, "resource": resource}
+
+
+def _identifier(base: str, kind: str, value: str) -> Json:
+    return {"system": f"{base}/{kind}", "value": value}
+
+
+def _coding(system: str, code: str, display: str | None = None) -> Json:
+    out = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+
+
+def _quantity(value: float, unit: str | None) -> Json:
+    out: Json = {"value": _number(value)}
+    if unit:
+        out["unit"] = unit
+        if unit in UNITS or unit in ("mm", "min/d"):
+            out["system"], out["code"] = UCUM, unit
+    return out
+
+
+def _with_text_times(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[f"{column}_text"] = format_times(frame[column]).to_numpy()
+    return out
+
+
+def _questionnaire_responses(m: Measurements, patients: dict[str, str],
+                             base: str) -> Iterator[Json]:
+    from gutaxis.instruments import get_instrument
+
+    answers = {admin: group for admin, group in m.responses.groupby("administration_id",
+                                                                    sort=False)}
+    for row in _with_text_times(m.administrations, "time").to_dict("records"):
+        instrument = get_instrument(row["instrument"])
+        items = []
+        group = answers.get(row["administration_id"])
+        if group is not None:
+            for item_id, text in zip(group["item"], group["answer"], strict=True):
+                item = instrument.item(item_id)
+                items.append({"linkId": item_id,
+                              "answer": [_answer(item.kind, text, item, instrument.id, base)]})
+        resource: Json = {
+            "resourceType": "QuestionnaireResponse",
+            "identifier": _identifier(base, "administration", row["administration_id"]),
+            "questionnaire": f"{base}/Questionnaire/{instrument.id}|{instrument.version}",
+            "status": "completed", "subject": {"reference": patients[row["subject"]]},
+            "authored": row["time_text"],
+        }
+        if items:
+            resource["item"] = items
+        yield _entry(_urn("QuestionnaireResponse", row["administration_id"]), resource)
+
+
+def _answer(kind: str, text: str, item: Any, instrument_id: str, base: str) -> Json:
+    if kind == "integer":
+        return {"valueInteger": int(text)}
+    if kind == "number":
+        return {"valueDecimal": _number(float(text))}
+    if kind == "boolean":
+        return {"valueBoolean": text == "true"}
+    if kind == "time":
+        return {"valueTime": text if text.count(":") == 2 else f"{text}:00"}
+    if kind == "choice":
+        label = next((c.label for c in item.choices or () if c.value == text), None)
+        return {"valueCoding": _coding(f"{base}/CodeSystem/{instrument_id}-{item.id}", text,
+                                       label)}
+    return {"valueString": text}
+
+
+def _score_observations(m: Measurements, patients: dict[str, str],
+                        base: str) -> Iterator[Json]:
+    from gutaxis.instruments import get_instrument
+
+    table = _with_text_times(m.score_table(), "time")
+    for row in table.to_dict("records"):
+        instrument = get_instrument(row["instrument"])
+        spec = instrument.score_spec(row["score"])
+        score_id = f"{row['administration_id']}#{row['score']}"
+        codings = []
+        if spec.loinc:
+            codings.append(_coding(LOINC, spec.loinc))
+        elif instrument.id in OTHER_CODES:
+            codings.append(_coding(*OTHER_CODES[instrument.id]))
+        codings.append(_coding(f"{base}/CodeSystem/score", f"{instrument.key}.{spec.name}",
+                               f"{instrument.name}: {spec.name}"))
+        resource: Json = {
+            "resourceType": "Observation",
+            "identifier": [_identifier(base, "score", score_id)],
+            "status": "final",
+            "category": [{"coding": [_coding(CATEGORY, "survey", "Survey")]}],
+            "code": {"coding": codings},
+            "subject": {"reference": patients[row["subject"]]},
+            "effectiveDateTime": row["time_text"],
+            "valueQuantity": _quantity(row["value"], spec.unit),
+            "derivedFrom": [{"reference": _urn("QuestionnaireResponse",
+                                               row["administration_id"])}],
+            "extension": [
+                {"url": f"{base}/StructureDefinition/scoring-version",
+                 "valueString": row["scoring_version"] or "unknown"},
+                {"url": f"{base}/StructureDefinition/missing-rule-applied",
+                 "valueBoolean": bool(row["missing_rule_applied"])},
+            ],
+        }
+        if isinstance(row["band"], str) and row["band"]:
+            resource["interpretation"] = [{"text": row["band"]}]
+        yield _entry(_urn("Observation", f"score/{score_id}"), resource)
+
+
+def _lab_observations(m: Measurements, patients: dict[str, str],
+                      base: str) -> Iterator[Json]:
+    for row in _with_text_times(m.labs, "time").to_dict("records"):
+        analyte = ANALYTES[row["analyte"]]
+        codings = [_coding(LOINC, analyte.loinc)] if analyte.loinc else []
+        codings.append(_coding(f"{base}/CodeSystem/analyte", analyte.id, analyte.name))
+        yield _entry(_urn("Observation", "lab/" + row["lab_id"]), {
+            "resourceType": "Observation",
+            "identifier": [_identifier(base, "lab", row["lab_id"])],
+            "status": "final",
+            "category": [{"coding": [_coding(CATEGORY, "laboratory", "Laboratory")]}],
+            "code": {"coding": codings, "text": analyte.name},
+            "subject": {"reference": patients[row["subject"]]},
+            "effectiveDateTime": row["time_text"],
+            "valueQuantity": _quantity(row["reported_value"], row["reported_unit"]),
+        })
+
+
+def _interventions(m: Measurements, patients: dict[str, str], base: str) -> Iterator[Json]:
+    table = _with_text_times(m.interventions, "start", "stop")
+    for row in table.to_dict("records"):
+        kind = _coding(f"{base}/CodeSystem/intervention-type", row["type"],
+                       row["type"].replace("_", " "))
+        period = {"start": row["start_text"]}
+        if row["stop_text"]:
+            period["end"] = row["stop_text"]
+        ongoing = not row["stop_text"]
+        dose = None if np.isnan(row["dose"]) else _quantity(row["dose"], row["dose_unit"] or None)
+        common: Json = {"identifier": [_identifier(base, "intervention", row["intervention_id"])],
+                        "subject": {"reference": patients[row["subject"]]}}
+        if row["type"] in _MEDICATION_TYPES:
+            concept: Json = {"coding": [kind]}
+            if row["product"]:
+                concept["text"] = row["product"]
+            resource: Json = {"resourceType": "MedicationStatement", **common,
+                              "status": "active" if ongoing else "completed",
+                              "category": {"coding": [kind]},
+                              "medicationCodeableConcept": concept,
+                              "effectivePeriod": period}
+            if dose is not None:
+                resource["dosage"] = [{"doseAndRate": [{"doseQuantity": dose}]}]
+        else:
+            code: Json = {"coding": [kind]}
+            if row["product"]:
+                code["text"] = row["product"]
+            resource = {"resourceType": "Procedure", **common,
+                        "status": "in-progress" if ongoing else "completed",
+                        "code": code, "performedPeriod": period}
+            if dose is not None:
+                resource["extension"] = [{"url": f"{base}/StructureDefinition/dose",
+                                          "valueQuantity": dose}]
+        yield _entry(_urn(resource["resourceType"], row["intervention_id"]), resource)
+
+
+# ------------------------------------------------------------------ reading
+class _BundleReader:
+    """Walks the entries of a validated Bundle and collects the record's tables."""
+
+    def __init__(self, bundle: Json, *, base: str, source: str | None) -> None:
+        self.base = base
+        self.source = source
+        self.entries: list[Json] = [e for e in bundle.get("entry", []) if "resource" in e]
+        self.subjects: dict[str, str] = {}
+        self.administrations: dict[str, str] = {}
+        self.tables: dict[str, list[Json]] = {k: [] for k in (
+            "administrations", "responses", "scores", "labs", "interventions", "samples")}
+
+    def measurements(self) -> Measurements:
+        kinds = {"Patient": self._patient, "QuestionnaireResponse": self._response,
+                 "Observation": self._observation, "MedicationStatement": self._intervention,
+                 "Procedure": self._intervention, "Specimen": self._specimen}
+        order = sorted(range(len(self.entries)), key=lambda i: self._pass(self.entries[i]))
+        for i in order:
+            resource = self.entries[i]["resource"]
+            handler = kinds.get(resource["resourceType"])
+            if handler is None:
+                raise self._error(i, "resource type gutaxis does not read", "resourceType",
+                                  resource["resourceType"], ", ".join(kinds))
+            handler(i, resource)
+        frames = {k: pd.DataFrame(v) for k, v in self.tables.items() if v}
+        return Measurements(**frames, source=self.source)
+
+    @staticmethod
+    def _pass(entry: Json) -> int:
+        kind = entry["resource"]["resourceType"]
+        return {"Patient": 0, "QuestionnaireResponse": 1}.get(kind, 2)
+
+    def _error(self, i: int, message: str, field: str, found: object,
+               expected: str) -> InputError:
+        return InputError(message, source=self.source, row=f"entry {i + 1}", field=field,
+                          found=found, expected=expected)
+
+    def _ident(self, i: int, resource: Json, kind: str) -> str:
+        found = resource.get("identifier")
+        for ident in found if isinstance(found, list) else [found] if found else []:
+            if ident.get("system") == f"{self.base}/{kind}" and ident.get("value"):
+                return str(ident["value"])
+        raise self._error(i, f"no gutaxis {kind} identifier", "identifier", found,
+                          f"an identifier with system {self.base}/{kind}")
+
+    def _subject(self, i: int, resource: Json) -> str:
+        ref = (resource.get("subject") or {}).get("reference")
+        if ref not in self.subjects:
+            raise self._error(i, "subject is not a Patient of this Bundle", "subject.reference",
+                              ref, "the fullUrl of a Patient entry")
+        return self.subjects[ref]
+
+    def _code(self, i: int, concept: Json | None, system: str, field: str) -> str:
+        for coding in (concept or {}).get("coding", []):
+            if coding.get("system") == system:
+                return str(coding["code"])
+        raise self._error(i, "no gutaxis code", field, concept, f"a coding from {system}")
+
+    def _patient(self, i: int, resource: Json) -> None:
+        self.subjects[self.entries[i]["fullUrl"]] = self._ident(i, resource, "subject")
+
+    def _response(self, i: int, resource: Json) -> None:
+        admin = self._ident(i, resource, "administration")
+        prefix = f"{self.base}/Questionnaire/"
+        canonical = str(resource.get("questionnaire", ""))
+        if not canonical.startswith(prefix) or "|" not in canonical:
+            raise self._error(i, "questionnaire is not a gutaxis instrument", "questionnaire",
+                              canonical, f"{prefix}<id>|<version>")
+        self.administrations[self.entries[i]["fullUrl"]] = admin
+        self.tables["administrations"].append({
+            "administration_id": admin, "subject": self._subject(i, resource),
+            "time": resource.get("authored"),
+            "instrument": canonical[len(prefix):].replace("|", "@"), "source_row": i + 1})
+        for item in resource.get("item", []):
+            answer = (item.get("answer") or [{}])[0]
+            value = next((v for k, v in answer.items() if k.startswith("value")), None)
+            if isinstance(value, dict):  # valueCoding
+                value = value.get("code")
+            self.tables["responses"].append({"administration_id": admin,
+                                             "item": item["linkId"], "answer": value,
+                                             "source_row": i + 1})
+
+    def _observation(self, i: int, resource: Json) -> None:
+        category = self._code(i, (resource.get("category") or [{}])[0], CATEGORY,
+                              "category")
+        quantity = resource.get("valueQuantity") or {}
+        if "value" not in quantity:
+            raise self._error(i, "observation has no valueQuantity", "valueQuantity",
+                              resource.get("valueQuantity"), "a value with a unit")
+        if category == "laboratory":
+            self._lab(i, resource, quantity)
+        elif category == "survey":
+            self._score(i, resource, quantity)
+        else:
+            raise self._error(i, "observation category gutaxis does not read", "category",
+                              category, "survey or laboratory")
+
+    def _lab(self, i: int, resource: Json, quantity: Json) -> None:
+        codes = {c.get("system"): c.get("code") for c in resource["code"].get("coding", [])}
+        analyte = codes.get(f"{self.base}/CodeSystem/analyte") or BY_LOINC.get(
+            str(codes.get(LOINC)))
+        if analyte is None:
+            raise self._error(i, "unknown lab code", "code", resource["code"],
+                              "a LOINC code of " + ", ".join(BY_LOINC))
+        self.tables["labs"].append({
+            "lab_id": self._ident(i, resource, "lab"), "subject": self._subject(i, resource),
+            "time": resource.get("effectiveDateTime"), "analyte": analyte,
+            "reported_value": quantity["value"],
+            "reported_unit": quantity.get("code") or quantity.get("unit"),
+            "source_row": i + 1})
+
+    def _score(self, i: int, resource: Json, quantity: Json) -> None:
+        key = self._code(i, resource["code"], f"{self.base}/CodeSystem/score", "code")
+        refs = [d.get("reference") for d in resource.get("derivedFrom", [])]
+        admin = next((self.administrations[r] for r in refs if r in self.administrations), None)
+        if admin is None:
+            raise self._error(i, "score not derived from a QuestionnaireResponse of this "
+                              "Bundle", "derivedFrom", refs, "the fullUrl of one")
+        ext = {e["url"].rsplit("/", 1)[-1]: e for e in resource.get("extension", [])}
+        band = (resource.get("interpretation") or [{}])[0].get("text")
+        self.tables["scores"].append({
+            "administration_id": admin, "score": key.rpartition(".")[2],
+            "value": quantity["value"], "band": band,
+            "scoring_version": ext.get("scoring-version", {}).get("valueString", ""),
+            "missing_rule_applied": ext.get("missing-rule-applied", {}).get("valueBoolean",
+                                                                            False),
+            "source_row": i + 1})
+
+    def _intervention(self, i: int, resource: Json) -> None:
+        medication = resource["resourceType"] == "MedicationStatement"
+        concept = resource.get("category" if medication else "code")
+        kind = self._code(i, concept, f"{self.base}/CodeSystem/intervention-type",
+                          "category" if medication else "code")
+        product = (resource.get("medicationCodeableConcept") if medication
+                   else resource.get("code")) or {}
+        period = resource.get("effectivePeriod" if medication else "performedPeriod") or {}
+        if medication:
+            rates = ((resource.get("dosage") or [{}])[0].get("doseAndRate") or [{}])
+            dose = rates[0].get("doseQuantity") or {}
+        else:
+            dose = next((e.get("valueQuantity", {}) for e in resource.get("extension", [])
+                         if e.get("url") == f"{self.base}/StructureDefinition/dose"), {})
+        self.tables["interventions"].append({
+            "intervention_id": self._ident(i, resource, "intervention"),
+            "subject": self._subject(i, resource), "type": kind,
+            "product": product.get("text", ""), "dose": dose.get("value"),
+            "dose_unit": dose.get("code") or dose.get("unit") or "",
+            "start": period.get("start"), "stop": period.get("end"), "source_row": i + 1})
+
+    def _specimen(self, i: int, resource: Json) -> None:
+        self.tables["samples"].append({
+            "sample_id": self._ident(i, resource, "sample"),
+            "subject": self._subject(i, resource),
+            "time": (resource.get("collection") or {}).get("collectedDateTime"),
+            "source_row": i + 1})
