@@ -344,13 +344,12 @@ def _fit_abundance_mixed(
             continue
         groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
         try:
-            fit = fit_lmm(y[np.ix_(rows, fit_cols)], design.matrix[rows], groups, reml=True)
+            fit = fit_lmm(y[np.ix_(rows, fit_cols)], design.matrix[rows], groups, reml=True,
+                          progress=progress)
         except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
             block.errors[fit_cols] = f"mixed model failed: {exc}"
             continue
         _store_mixed(block, fit_cols, fit, q)
-        if progress is not None:
-            progress(len(cols))
     return block
 
 
