@@ -198,13 +198,20 @@ def _read_matrix(
             reader = pd.read_csv(
                 fh, sep=layout.delimiter, header=None, skiprows=layout.header_line,
                 index_col=0, dtype={0: str}, na_filter=False, skip_blank_lines=True,
-                chunksize=block_rows, engine="c", names=range(n_cols + 1),
+                chunksize=block_rows, engine="c",
             )
             for chunk in reader:
+                if chunk.empty:
+                    continue
+                if chunk.shape[1] != n_cols:
+                    raise pd.errors.ParserError(
+                        f"{chunk.shape[1] + 1} fields in the row of id {chunk.index[0]!r}")
                 ids.append(chunk.index.to_numpy(dtype=object))
                 blocks.append(_block_values(chunk, path, layout, allow_negative))
+        except pd.errors.EmptyDataError:
+            pass  # header only: reported below
         except pd.errors.ParserError as exc:
-            raise InputError("rows of unequal length", source=str(path), found=str(exc),
+            raise InputError("rows of unequal length", source=str(path), found=str(exc).strip(),
                              expected=f"{n_cols + 1} fields per line, like the header") from None
     if not ids:
         raise InputError("table has a header but no rows", source=str(path),
@@ -224,8 +231,10 @@ def _block_values(
     values = chunk.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         row, col = (int(v) for v in np.argwhere(~np.isfinite(values))[0])
+        short = bool(np.isnan(values[row, col]))
         _raise_cell(path, layout, str(chunk.index[row]), col, values[row, col],
-                    "not a finite number", "a finite number")
+                    "missing cell (row shorter than the header?)" if short
+                    else "not a finite number", "a finite number")
     if not allow_negative:
         cell = first_negative_cell(values)
         if cell is not None:

@@ -40,7 +40,10 @@ def detect_table_format(path: PathLike) -> TableFormat:
         return "biom"
     if head.startswith(ZIP_MAGIC):
         return "qza"
-    lines = first_lines(p, 50)
+    try:
+        lines = first_lines(p, 50)
+    except InputError as exc:
+        raise _unknown(p, str(exc.found)) from None
     text = "\n".join(lines).lstrip()
     if text.startswith("{"):
         if '"Biological Observation Matrix' in text or p.suffix.lower() == ".biom":

@@ -1,0 +1,138 @@
+"""Sample metadata against scikit-bio's QIIME 2 metadata reader, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from skbio.metadata import SampleMetadata
+
+from gutaxis.errors import InputError
+from gutaxis.io import read_metadata
+
+Q2_TEXT = (
+    "# a comment before the header\n"
+    "#SampleID\tbody_site\tvisit\tdepth\tph\tnotes\n"
+    "#q2:types\tcategorical\tcategorical\tnumeric\tnumeric\tcategorical\n"
+    "# a comment among the rows\n"
+    "S1\tgut\t1\t100\t6.5\tok\n"
+    "\n"
+    "S2\tgut\t2\t200\t\tNA\n"
+    "S3\ttongue\t3\t150\t7.25\t\n"
+)
+
+
+def _skbio(path: Path) -> pd.DataFrame:
+    return SampleMetadata.load(str(path)).to_dataframe()
+
+
+@pytest.mark.realdata
+def test_hmp2_metadata_agrees_with_scikit_bio(hmp2_dir: Path) -> None:
+    path = hmp2_dir / "HMP2_metadata.tsv"
+    ours = read_metadata(path)
+    ref = _skbio(path)
+    assert ours.shape == (1595, 11)
+    assert ours.index.name == "sample_id"
+    assert list(ours.index) == list(ref.index)
+    for name in ref.columns:
+        theirs = ref[name]
+        if pd.api.types.is_numeric_dtype(theirs):
+            np.testing.assert_array_equal(ours[name].to_numpy(dtype=float), theirs.to_numpy())
+        elif (theirs == "NA").any():
+            # QIIME 2 keeps the text "NA"; gutaxis reads it as missing
+            assert ours[name].isna().to_numpy().tolist() == (theirs == "NA").tolist()
+        else:
+            assert ours[name].tolist() == theirs.tolist()
+    assert ours["age"].dtype == np.float64
+    assert int(ours["age"].isna().sum()) == 19  # README: 19 samples have no age
+    assert ours["collection"].dtype == np.int64
+    assert set(ours["diagnosis"]) == {"nonIBD", "UC", "CD"}
+
+
+@pytest.mark.realdata
+def test_fibromyalgia_metadata_as_documented(fibromyalgia_dir: Path) -> None:
+    meta = read_metadata(fibromyalgia_dir / "metadata.tsv")
+    assert meta.shape == (101, 4)
+    counts = meta["group"].value_counts().to_dict()
+    assert counts == {"ctl": 51, "fbm_21_25": 18, "fbm_12_20": 16, "fbm_26_31": 16}
+    assert meta["covariate_age"].dtype == np.int64
+    assert meta["covariate_imc"].dtype == np.float64
+    assert set(meta["covariate_sii"]) == {"y", "n"}
+
+
+def test_q2_types_comments_and_missing_agree_with_scikit_bio(write_text) -> None:
+    path = write_text("meta.tsv", Q2_TEXT)
+    ours = read_metadata(path)
+    ref = _skbio(path)
+    assert list(ours.index) == ["S1", "S2", "S3"] == list(ref.index)
+    assert ours["visit"].tolist() == ["1", "2", "3"]  # declared categorical
+    assert ours["depth"].dtype == np.float64 or ours["depth"].dtype == np.int64
+    np.testing.assert_array_equal(ours["depth"].to_numpy(dtype=float), ref["depth"])
+    np.testing.assert_array_equal(ours["ph"].to_numpy(dtype=float), ref["ph"])
+    assert ours["notes"].isna().tolist() == [False, True, True]
+    assert ref["notes"].isna().tolist() == [False, False, True]  # skbio keeps "NA" as text
+
+
+def test_insdc_missing_scheme(write_text) -> None:
+    path = write_text(
+        "m.tsv",
+        "id\tage\n#q2:types\tnumeric\n#q2:missing\tINSDC:missing\nA\t30\nB\tnot collected\n",
+    )
+    ages = read_metadata(path)["age"]
+    assert ages.dtype == np.float64
+    assert ages.isna().tolist() == [False, True]
+
+
+def test_plain_csv_with_any_id_header(write_text) -> None:
+    path = write_text("m.csv", "participant,bmi,sex\nP1,22.5,F\nP2,30,M\n")
+    meta = read_metadata(path)
+    assert list(meta.index) == ["P1", "P2"]
+    assert meta["bmi"].tolist() == [22.5, 30.0]
+    assert meta["sex"].tolist() == ["F", "M"]
+
+
+def test_id_column_option(write_text) -> None:
+    path = write_text("m.tsv", "age\tsample\n30\tA\n40\tB\n")
+    meta = read_metadata(path, id_column="sample")
+    assert list(meta.index) == ["A", "B"]
+    assert meta["age"].tolist() == [30, 40]
+
+
+@pytest.mark.parametrize(
+    ("text", "match", "row", "column"),
+    [
+        ("id\tx\nA\t1\nB\t2\nA\t3\n", "duplicated sample id", None, "id"),
+        ("id\tx\nA\t1\n\t2\n", "empty sample id", 3, "id"),
+        ("id\tx\n#q2:types\tfloat\nA\t1\n", "unknown column type", None, "x"),
+        ("id\tx\n#q2:types\tnumeric\nA\t1\nB\tlow\n", "declared numeric", 4, "x"),
+        ("id\tx\n", "header but no rows", 1, None),
+        ("id\tx\tx\nA\t1\t2\n", "repeated in the header", 1, "x"),
+        ("id,x\nA,1,2\n", "wrong number of cells", 2, None),
+        ("# only comments\n", "no header line", None, None),
+    ],
+    ids=["dup-ids", "empty-id", "bad-type", "text-in-numeric", "no-rows", "dup-column",
+         "ragged", "no-header"],
+)
+def test_bad_metadata_is_refused(write_text, text, match, row, column) -> None:
+    name = "m.csv" if "," in text else "m.tsv"
+    path = write_text(name, text)
+    with pytest.raises(InputError, match=match) as info:
+        read_metadata(path)
+    err = info.value
+    assert err.source == str(path)
+    assert err.row == row
+    assert err.column == column
+
+
+def test_duplicate_ids_are_named_with_their_lines(write_text) -> None:
+    path = write_text("m.tsv", "id\tx\nA\t1\nB\t2\nA\t3\n")
+    with pytest.raises(InputError) as info:
+        read_metadata(path)
+    assert "'A' (lines 2, 4)" in str(info.value)
+
+
+def test_empty_metadata_file(write_text) -> None:
+    with pytest.raises(InputError, match="file is empty"):
+        read_metadata(write_text("m.tsv", ""))

@@ -1,0 +1,79 @@
+"""read_cohort: the real cohorts load as they are; mismatches name both files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gutaxis.errors import InputError
+from gutaxis.io import read_cohort
+
+
+@pytest.mark.realdata
+def test_fibromyalgia_cohort_with_taxonomy_and_tree(fibromyalgia_dir: Path) -> None:
+    cohort = read_cohort(
+        fibromyalgia_dir / "feature-table.tsv.gz",
+        fibromyalgia_dir / "metadata.tsv",
+        taxonomy=fibromyalgia_dir / "taxonomy.tsv.gz",
+        tree=fibromyalgia_dir / "tree.nwk",
+    )
+    table = cohort.table
+    assert table.shape == (101, 6993)
+    assert table.kind == "counts"
+    assert table.taxonomy is not None and table.taxonomy.shape == (6993, 7)
+    assert table.tree is not None
+    assert list(cohort.metadata.index) == list(table.sample_ids)
+    assert cohort.column("group").value_counts()["ctl"] == 51
+
+
+@pytest.mark.realdata
+def test_hmp2_cohort_orientation_from_metadata(hmp2_dir: Path) -> None:
+    cohort = read_cohort(hmp2_dir / "HMP2_taxonomy.tsv.gz", hmp2_dir / "HMP2_metadata.tsv",
+                         subject_column="subject", time_column="collection")
+    assert cohort.table.shape == (1595, 87)
+    assert cohort.table.kind == "relative"
+    assert cohort.subjects().nunique() == cohort.metadata["subject"].nunique()
+
+
+def test_samples_missing_from_metadata_name_both_files(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\tS2\tS3\tS4\nA\t1\t2\t3\t4\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\nS2\t40\n")
+    with pytest.raises(InputError) as info:
+        read_cohort(table, meta)
+    text = str(info.value)
+    assert "2 of the 4 samples" in text
+    assert str(table) in text and str(meta) in text
+    assert "S3, S4" in text
+
+
+def test_no_ids_in_common_is_refused(write_text) -> None:
+    table = write_text("table.tsv", "ID\tX1\tX2\nA\t1\t2\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    with pytest.raises(InputError, match="cannot tell whether samples are rows or columns"):
+        read_cohort(table, meta)
+
+
+def test_features_missing_from_taxonomy(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\nB\t2\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    taxonomy = write_text("tax.tsv", "Feature ID\tTaxon\nA\tk__Bacteria\n")
+    with pytest.raises(InputError, match="1 of the 2 table features have no taxonomy") as info:
+        read_cohort(table, meta, taxonomy=taxonomy)
+    assert str(taxonomy) in str(info.value)
+
+
+def test_features_missing_from_tree(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\nB\t2\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    tree = write_text("tree.nwk", "(A:1,C:2);\n")
+    with pytest.raises(InputError, match="missing 1 feature") as info:
+        read_cohort(table, meta, tree=tree)
+    assert "B" in str(info.value)
+
+
+def test_unknown_metadata_column(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    with pytest.raises(InputError, match="metadata column not found"):
+        read_cohort(table, meta, subject_column="subject")
