@@ -13,6 +13,19 @@ from gutaxis.gut.alpha import (
 )
 from gutaxis.gut.beta import BETA_METRICS, aitchison, beta_diversity, braycurtis, jaccard
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
+from gutaxis.gut.summaries import (
+    SummaryWarning,
+    butyrate_producer_share,
+    dysbiosis_score,
+    enterobacteriaceae_share,
+    feature_lineage,
+    firmicutes_bacteroidota_ratio,
+    gut_summary,
+    md_index,
+    prevotella_bacteroides_ratio,
+    proteobacteria_share,
+    taxon_share,
+)
 
 __all__ = [
     "ALPHA_METRICS",
@@ -20,16 +33,27 @@ __all__ = [
     "NegativeEigenvalueWarning",
     "NoSingletonsWarning",
     "Ordination",
+    "SummaryWarning",
     "aitchison",
     "alpha_diversity",
     "beta_diversity",
     "braycurtis",
+    "butyrate_producer_share",
     "chao1",
+    "dysbiosis_score",
+    "enterobacteriaceae_share",
+    "feature_lineage",
+    "firmicutes_bacteroidota_ratio",
+    "gut_summary",
     "inverse_simpson",
     "jaccard",
+    "md_index",
     "observed_features",
     "pcoa",
     "pielou_evenness",
+    "prevotella_bacteroides_ratio",
+    "proteobacteria_share",
     "shannon",
     "simpson",
+    "taxon_share",
 ]

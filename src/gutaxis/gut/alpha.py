@@ -242,7 +242,7 @@ def chao1(table: ProfileTable) -> np.ndarray:
     values = table.values
     singletons = _row_sums(values, (values.data == 1).astype(np.float64))
     doubletons = _row_sums(values, (values.data == 2).astype(np.float64))
-    if table.n_samples and not singletons.any():
+    if values.nnz and not singletons.any():
         warnings.warn(
             "Chao1: the table has no singletons, so Chao1 equals observed richness and "
             "estimates nothing about unseen taxa (were singletons removed upstream, e.g. "

@@ -243,8 +243,33 @@ def aitchison(table: ProfileTable, *, pseudocount: float = 1.0) -> DistanceMatri
     squared -= n_features * (means[:, None] - means[None, :]) ** 2
     np.clip(squared, 0.0, None, out=squared)
     distances = np.sqrt(squared)
+    _refine_close_pairs(distances, squared < _REFINE_BELOW * (norms[:, None] + norms[None, :]),
+                        logs, means)
     np.fill_diagonal(distances, 0.0)
     return DistanceMatrix(table.sample_ids, distances, metric="aitchison")
+
+
+#: Pairs whose squared Aitchison distance is below this fraction of their squared norms
+#: lose digits to cancellation in the Gram form and are recomputed directly.
+_REFINE_BELOW = 1e-4
+_REFINE_CHUNK = 256
+
+
+def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, logs: sp.csr_array,
+                        means: np.ndarray) -> None:
+    """Recompute ``distances[i, j]`` in place for the ``close`` pairs from the CLR rows.
+
+    The difference of two CLR rows is formed before squaring, so near-identical
+    samples get distances accurate to rounding rather than to ``sqrt(eps) * norm``.
+    """
+    rows_i, rows_j = np.nonzero(np.triu(close, k=1))
+    for start in range(0, rows_i.size, _REFINE_CHUNK):  # chunks of pairs, dense per chunk
+        i = rows_i[start:start + _REFINE_CHUNK]
+        j = rows_j[start:start + _REFINE_CHUNK]
+        diff = logs[i].toarray() - logs[j].toarray() - (means[i] - means[j])[:, None]
+        exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        distances[i, j] = exact
+        distances[j, i] = exact
 
 
 def _unifrac(table: ProfileTable, *, weighted: bool) -> DistanceMatrix:
