@@ -36,9 +36,14 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import instruments
+    from gutaxis.cli import associate, instruments, metrics
 
+    metrics.register(app)
     instruments.register(app)
+    associate.register(app)
+    from gutaxis.cli import record
+
+    record.register(app)
 
 
 _register()

@@ -83,6 +83,8 @@ def parse_times(
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").astype(TIME_DTYPE)
     if pd.api.types.is_datetime64_dtype(series.dtype):
+        if series.isna().all():
+            return pd.Series(pd.NaT, index=series.index, dtype=TIME_DTYPE)
         return _localize(series, zone, labels, source=source, column=column, raw=series)
     text = series.map(_as_text)
     empty = text.isna()

@@ -171,7 +171,7 @@ def read_record(path: PathLike, *, timezone: str | None = None) -> Measurements:
 
 
 def read_responses_wide(path: PathLike, *, instrument: str | None = None,
-                        subject_column: str = "subject", time_column: str = "time",
+                        subject_column: str = "subject_id", time_column: str = "administered_at",
                         id_column: str | None = None, timezone: str | None = None,
                         score: bool = True) -> Measurements:
     """Questionnaire answers from a CSV/TSV with one row per administration.
