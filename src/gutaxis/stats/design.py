@@ -101,14 +101,14 @@ def r_level_order(values: pd.Series) -> list[str]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         used = set(present.astype(str))
         return [str(c) for c in values.cat.categories if str(c) in used]
-    labels = _labels(present)
+    labels = level_labels(present)
     if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present):
         order = np.argsort(present.to_numpy(dtype=np.float64), kind="mergesort")
         return list(dict.fromkeys(labels.iloc[order]))
     return sorted(set(labels), key=lambda s: (s.casefold(), s.swapcase()))
 
 
-def _labels(values: pd.Series) -> pd.Series:
+def level_labels(values: pd.Series) -> pd.Series:
     """Text labels of categorical values (booleans as R prints them, whole floats as ints)."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.map({True: "TRUE", False: "FALSE"}).astype(str)
@@ -210,13 +210,14 @@ def build_design(
             continue
         var_levels = _categorical_levels(used[var], var, reference.get(var), source)
         levels[var] = tuple(var_levels)
-        labels = _labels(used[var]).to_numpy()
+        labels = level_labels(used[var]).to_numpy()
         for level in var_levels[1:]:
             columns.append((labels == level).astype(np.float64))
             terms.append(Term(var, level, f"{var}{level}"))
     matrix = np.column_stack(columns)
     _check_rank(matrix, terms, source)
-    groups = tuple(pd.factorize(_labels(used[g]), sort=True)[0].astype(np.int64) for g in random)
+    groups = tuple(pd.factorize(level_labels(used[g]), sort=True)[0].astype(np.int64)
+                   for g in random)
     return Design(matrix=matrix, terms=tuple(terms), rows=complete,
                   sample_ids=np.asarray(used.index.astype(str)), levels=levels,
                   numeric=tuple(numeric), scaling=scaling, groups=groups,

@@ -1,0 +1,146 @@
+"""``gutaxis associate``: per-feature association scan (MaAsLin 2/3 style)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gutaxis.cli.common import atomic_output_dir, handle_errors, out_console, progress
+from gutaxis.errors import InputError
+
+
+class NormalizationChoice(StrEnum):
+    TSS = "TSS"
+    CLR = "CLR"
+    NONE = "NONE"
+
+
+class TransformChoice(StrEnum):
+    LOG = "LOG"
+    AST = "AST"
+    LOGIT = "LOGIT"
+    NONE = "NONE"
+
+
+class CorrectionChoice(StrEnum):
+    BH = "BH"
+    BY = "BY"
+    bonferroni = "bonferroni"
+    holm = "holm"
+
+
+class TableOrientation(StrEnum):
+    samples_rows = "samples-rows"
+    samples_columns = "samples-columns"
+
+
+def parse_columns(text: str | None, *, option: str) -> list[str]:
+    """``"a,b, c"`` -> ``["a", "b", "c"]`` (empty names refused)."""
+    if text is None:
+        return []
+    names = [part.strip() for part in text.split(",")]
+    if any(not name for name in names):
+        raise InputError("empty column name in a comma-separated list", field=option,
+                         found=text, expected="names separated by commas, e.g. age,sex")
+    return names
+
+
+def parse_references(values: list[str] | None) -> dict[str, str]:
+    """``["diagnosis=nonIBD", "sex=F,site=A"]`` -> ``{"diagnosis": "nonIBD", ...}``."""
+    references: dict[str, str] = {}
+    for value in values or []:
+        for item in value.split(","):
+            var, sep, level = item.partition("=")
+            if not sep or not var.strip() or not level.strip():
+                raise InputError("a reference is VARIABLE=LEVEL", field="--reference",
+                                 found=item, expected="e.g. diagnosis=nonIBD")
+            references[var.strip()] = level.strip()
+    return references
+
+
+def associate_command(
+    table: Annotated[Path, typer.Argument(
+        help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn).", show_default=False)],
+    metadata: Annotated[Path, typer.Option(
+        "--metadata", help="Sample metadata (TSV/CSV, QIIME 2 metadata).", show_default=False)],
+    fixed: Annotated[str, typer.Option(
+        "--fixed", help="Fixed effects, comma-separated.", show_default=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output folder (replaced atomically).", show_default=False)],
+    random: Annotated[str | None, typer.Option(
+        "--random", help="Random-intercept grouping columns, comma-separated (makes the "
+        "model an LMM).")] = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", metavar="VAR=LEVEL", help="Reference level of a categorical variable; "
+        "repeat or comma-separate. Needed for variables with more than 2 levels.")] = None,
+    normalization: Annotated[NormalizationChoice, typer.Option(
+        "--normalization")] = NormalizationChoice.TSS,
+    transform: Annotated[TransformChoice, typer.Option("--transform")] = TransformChoice.LOG,
+    min_prevalence: Annotated[float, typer.Option(
+        "--min-prevalence", help="Keep features present in more than this fraction of "
+        "samples.")] = 0.1,
+    min_abundance: Annotated[float, typer.Option(
+        "--min-abundance", help="A feature counts as present where its input value exceeds "
+        "this.")] = 0.0,
+    min_variance: Annotated[float, typer.Option(
+        "--min-variance", help="Keep features whose input variance exceeds this.")] = 0.0,
+    max_significance: Annotated[float, typer.Option(
+        "--max-significance", help="q-value threshold of significant_results.tsv.")] = 0.25,
+    correction: Annotated[CorrectionChoice, typer.Option("--correction")] = CorrectionChoice.BH,
+    standardize: Annotated[bool, typer.Option(
+        "--standardize", help="Z-score numeric fixed effects.")] = False,
+    prevalence_model: Annotated[bool, typer.Option(
+        "--prevalence-model", help="Also fit presence/absence (logistic) and fit abundance on "
+        "each feature's nonzero samples only, as MaAsLin 3 does.")] = False,
+    taxonomy: Annotated[Path | None, typer.Option(
+        "--taxonomy", help="Taxonomy (TSV or .qza).")] = None,
+    rank: Annotated[str | None, typer.Option(
+        "--rank", help="Aggregate features to this rank first (needs a taxonomy), e.g. "
+        "genus.")] = None,
+    orientation: Annotated[TableOrientation | None, typer.Option(
+        "--orientation", help="Table orientation when it cannot be detected.")] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/.")] = True,
+    top: Annotated[int, typer.Option(
+        "--top", help="Per-feature figures for this many top associations.")] = 10,
+) -> None:
+    """Test every feature for association with metadata (LM, or LMM with --random).
+
+    Writes all_results.tsv, significant_results.tsv, model.json and figures/ into OUT;
+    nothing is written when the input is wrong.
+    """
+    from gutaxis.io import read_cohort
+    from gutaxis.report import write_association_plots
+    from gutaxis.stats.associate import associate, filter_features
+
+    cohort = read_cohort(table, metadata, taxonomy=taxonomy,
+                         orientation=None if orientation is None else orientation.value)
+    if rank is not None:
+        cohort = cohort.with_table(cohort.table.aggregate(rank))
+    n_fits = int(filter_features(cohort.table.values, min_prevalence=min_prevalence,
+                                 min_abundance=max(min_abundance, 0.0),
+                                 min_variance=max(min_variance, 0.0)).sum())
+    with progress() as bar:
+        task = bar.add_task("fitting features", total=n_fits)
+        results = associate(
+            cohort, fixed=parse_columns(fixed, option="--fixed"),
+            random=parse_columns(random, option="--random"),
+            reference=parse_references(reference), normalization=normalization.value,
+            transform=transform.value, min_prevalence=min_prevalence,
+            min_abundance=min_abundance, min_variance=min_variance, standardize=standardize,
+            correction=correction.value, prevalence_model=prevalence_model,
+            max_significance=max_significance,
+            progress=lambda k: bar.advance(task, k))
+    with atomic_output_dir(out) as tmp:
+        results.to_dir(tmp)
+        if plots:
+            write_association_plots(results, tmp / "figures", top=top)
+    out_console.print(results.summary())
+    out_console.print(f"results in {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``associate`` to the gutaxis app."""
+    app.command("associate")(handle_errors(associate_command))

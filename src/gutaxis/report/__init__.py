@@ -1,0 +1,9 @@
+"""gutaxis.report: figures and documents from results."""
+
+from gutaxis.report.association_plots import (
+    plot_association,
+    plot_overview,
+    write_association_plots,
+)
+
+__all__ = ["plot_association", "plot_overview", "write_association_plots"]

@@ -1,0 +1,151 @@
+"""Figures of an association scan: a volcano-style overview and, for the top
+associations, the feature against the metadata (scatter for a number, boxes for a
+categorical variable).
+
+Figures are drawn with matplotlib's object API on an Agg canvas: no global pyplot state,
+no display needed, safe in a web worker.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gutaxis.stats.association_results import AssociationResults
+from gutaxis.stats.design import level_labels
+
+SIGNIFICANT_COLOUR = "#b2182b"
+OTHER_COLOUR = "#9e9e9e"
+_DPI = 120
+
+
+def short_name(feature: str) -> str:
+    """A readable label for a feature id: the deepest assigned rank of a lineage id
+    (``"...;f__Lachnospiraceae;g__Roseburia"`` -> ``"g__Roseburia"``; an unassigned genus
+    -> ``"f__Lachnospiraceae;g__"``), or the id itself."""
+    parts = str(feature).split(";")
+    if len(parts) == 1:
+        return str(feature)
+    assigned = [i for i, part in enumerate(parts) if not part.endswith("__") and part]
+    if not assigned:
+        return str(feature)
+    last = assigned[-1]
+    return parts[last] if last == len(parts) - 1 else ";".join(parts[last:])
+
+
+def plot_overview(results: AssociationResults, path: str | Path, *, label_top: int = 10) -> Path:
+    """Volcano-style overview: coefficient against ``-log10(p)``, one panel per model.
+
+    Points with ``q <= max_significance`` are coloured; the ``label_top`` smallest q-values
+    of each panel are labelled with their feature and term. Returns the path written.
+    """
+    table = results.table.dropna(subset=["coef", "pval"])
+    models = [m for m in ("abundance", "prevalence") if (table["model"] == m).any()] or [
+        "abundance"]
+    fig = Figure(figsize=(6.5 * len(models), 5.5), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    threshold = results.spec.max_significance
+    for k, model in enumerate(models):
+        ax = fig.add_subplot(1, len(models), k + 1)
+        rows = table[table["model"] == model]
+        _volcano(ax, rows, threshold, label_top)
+        ax.set_title(f"{model} model ({len(rows)} tests)")
+    fig.suptitle(f"{results.spec.formula}   [{results.spec.normalization} + "
+                 f"{results.spec.transform}]", fontsize=9)
+    return _save(fig, path)
+
+
+def _volcano(ax: Axes, rows: pd.DataFrame, threshold: float, label_top: int) -> None:
+    logp = -np.log10(np.clip(rows["pval"].to_numpy(dtype=float), 1e-300, 1.0))
+    hit = rows["qval"].to_numpy(dtype=float) <= threshold
+    ax.scatter(rows["coef"][~hit], logp[~hit], s=10, c=OTHER_COLOUR, alpha=0.6, lw=0,
+               label=f"q > {threshold:g}")
+    ax.scatter(rows["coef"][hit], logp[hit], s=14, c=SIGNIFICANT_COLOUR, lw=0,
+               label=f"q <= {threshold:g} ({int(hit.sum())})")
+    ax.axvline(0.0, color="black", lw=0.6)
+    ax.set_xlabel("coefficient")
+    ax.set_ylabel("-log10(p)")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    top = rows.assign(logp=logp).nsmallest(label_top, "qval")
+    for _, row in top[top["qval"] <= threshold].iterrows():  # a handful of labels
+        ax.annotate(f"{short_name(row['feature'])}\n{_term(row)}", (row["coef"], row["logp"]),
+                    fontsize=6, xytext=(3, 3), textcoords="offset points")
+
+
+def plot_association(results: AssociationResults, row: pd.Series, path: str | Path) -> Path:
+    """One association: the modelled (normalised, transformed) feature values against the
+    metadata variable of ``row`` (a row of ``results.table``). Returns the path written."""
+    feature, var = str(row["feature"]), str(row["metadata"])
+    y = results.values[feature]
+    x = results.covariates.loc[y.index, var]
+    fig = Figure(figsize=(5.5, 4.5), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    spec = results.spec
+    if var in spec.levels:
+        _boxes(ax, x, y, spec.levels[var])
+    else:
+        _scatter(ax, x.to_numpy(dtype=float), y.to_numpy(dtype=float))
+    ax.set_xlabel(var)
+    ax.set_ylabel(f"{short_name(feature)}\n({spec.normalization} + {spec.transform})")
+    ax.set_title(f"{_term(row)}: coef {row['coef']:.3g} ± {row['stderr']:.2g}, "
+                 f"q = {row['qval']:.2g}  [{row['model']}]", fontsize=9)
+    return _save(fig, path)
+
+
+def _scatter(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
+    ax.scatter(x, y, s=14, c="#2166ac", alpha=0.7, lw=0)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if finite.sum() > 2 and np.ptp(x[finite]) > 0:
+        slope, intercept = np.polyfit(x[finite], y[finite], 1)
+        grid = np.linspace(x[finite].min(), x[finite].max(), 50)
+        ax.plot(grid, intercept + slope * grid, color=SIGNIFICANT_COLOUR, lw=1.2,
+                label="marginal least-squares line")
+        ax.legend(loc="best", fontsize=7, frameon=False)
+
+
+def _boxes(ax: Axes, x: pd.Series, y: pd.Series, levels: tuple[str, ...]) -> None:
+    labels = level_labels(x).to_numpy()
+    groups = [y.to_numpy(dtype=float)[labels == level] for level in levels]
+    ax.boxplot(groups, tick_labels=list(levels), showfliers=False)
+    rng = np.random.default_rng(0)  # fixed jitter: the same figure every run
+    for k, values in enumerate(groups):
+        ax.scatter(k + 1 + rng.uniform(-0.15, 0.15, len(values)), values, s=10,
+                   c="#2166ac", alpha=0.6, lw=0)
+
+
+def write_association_plots(
+    results: AssociationResults, out_dir: str | Path, *, top: int = 10
+) -> list[Path]:
+    """Write ``overview.png`` and one figure per top significant abundance association
+    (at most ``top``, by q-value) into ``out_dir``; return the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [plot_overview(results, out / "overview.png")]
+    hits = results.significant()
+    hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
+    for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
+        name = f"{rank:02d}_{_slug(short_name(row['feature']))}_{_slug(_term(row))}.png"
+        written.append(plot_association(results, row, out / name))
+    return written
+
+
+def _term(row: pd.Series) -> str:
+    var, value = str(row["metadata"]), str(row["value"])
+    return var if var == value else f"{var}={value}"
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:limit] or "feature"
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    out = Path(path)
+    fig.savefig(out)
+    return out
