@@ -1,0 +1,622 @@
+"""Logistic mixed models with random intercepts, fitted for many features at once.
+
+The Laplace approximation that ``lme4::glmer(family = binomial, nAGQ = 1)`` maximises,
+with the same parameters (``theta`` = random-intercept standard deviations, ``beta``)
+and the same Wald tests, computed for all features together:
+
+- the random-intercept structure (indicator matrices, their cross-tabulations) is built
+  once and shared by every feature and every evaluation;
+- the penalised IRLS (PIRLS) for the conditional modes ``u`` runs for all features at
+  once; the sparse system ``I + Lambda Z^T W Z Lambda`` is solved through its Schur
+  complement on the factor with most levels (a diagonal block), leaving a small dense
+  block for the other factors (:class:`_RandomSystem`);
+- the outer maximisation over ``(theta, beta)`` is a damped Newton method, batched over
+  features, with the exact gradient of the Laplace objective (:func:`_laplace`) and a
+  Hessian from finite differences of that gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import special
+
+from gutaxis.errors import InputError
+from gutaxis.stats.glm_fixed import (
+    ETA_SATURATED,
+    LogisticFit,
+    augmented_response,
+    degenerate_messages,
+    fit_logistic,
+    validate_design,
+    wald,
+)
+
+__all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
+
+SEPARATION_MESSAGE = ("separation: fitted probabilities numerically 0 or 1, the maximum "
+                      "likelihood estimate does not exist (try augment=True)")
+
+
+@dataclass(frozen=True)
+class RandomIntercepts:
+    """The random-intercept structure shared by every feature.
+
+    Attributes
+    ----------
+    codes
+        One ``(n,)`` integer array per factor, levels recoded to ``0..G-1``. Factors are
+        reordered so the one with most levels comes first (``order[i]`` is the caller's
+        index of internal factor ``i``).
+    indicators
+        ``(n, G)`` sparse indicator matrix ``Z_j`` of each factor.
+    crosses
+        For each pair ``(a, b)`` with ``a < b``, the ``(n, G_a * G_b)`` indicator of the
+        level pairs, whose weighted column sums are the blocks ``Z_a^T W Z_b``.
+    """
+
+    codes: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    order: tuple[int, ...]
+    indicators: tuple[sp.csc_matrix, ...]
+    crosses: dict[tuple[int, int], sp.csc_matrix]
+
+    @property
+    def k(self) -> int:
+        """Number of random-intercept factors."""
+        return len(self.codes)
+
+    @property
+    def rest_offsets(self) -> tuple[int, ...]:
+        """Start of each factor ``1..k-1`` inside the dense block (factor 0 has none)."""
+        return tuple(int(x) for x in np.concatenate([[0], np.cumsum(self.sizes[1:-1])])) \
+            if self.k > 1 else ()
+
+
+def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
+    """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
+    if isinstance(groups, np.ndarray) and groups.ndim == 1:
+        groups = [groups]
+    if len(groups) == 0:
+        raise InputError("no random-intercept factor given", field="groups",
+                         expected="a list of one or more integer code arrays")
+    codes, sizes = [], []
+    for j, g in enumerate(groups):
+        arr = np.asarray(g)
+        if arr.shape != (n,):
+            raise InputError("grouping factor has the wrong length", field=f"groups[{j}]",
+                             found=arr.shape, expected=f"({n},), one code per sample")
+        integral = np.issubdtype(arr.dtype, np.integer) or (
+            np.issubdtype(arr.dtype, np.floating) and bool(np.all(np.isfinite(arr)))
+            and bool(np.all(arr == np.round(arr))))
+        if not integral:
+            raise InputError("grouping factor is not integer codes", field=f"groups[{j}]",
+                                 found=arr.dtype, expected="integer codes 0..G-1")
+        levels, inverse = np.unique(arr.astype(np.int64), return_inverse=True)
+        if levels.size < 2:
+            raise InputError("grouping factor has a single level", field=f"groups[{j}]",
+                             found=f"{levels.size} level", expected="at least 2 levels")
+        codes.append(inverse.astype(np.intp))
+        sizes.append(int(levels.size))
+    order = tuple(int(i) for i in np.argsort(-np.asarray(sizes), kind="stable"))
+    codes = [codes[i] for i in order]
+    sizes = [sizes[i] for i in order]
+    rows = np.arange(n)
+    ones = np.ones(n)
+    indicators = tuple(sp.csc_matrix((ones, (rows, c)), shape=(n, s))
+                       for c, s in zip(codes, sizes, strict=True))
+    crosses = {}
+    for a in range(len(codes)):
+        for b in range(a + 1, len(codes)):
+            pair = codes[a] * sizes[b] + codes[b]
+            crosses[a, b] = sp.csc_matrix((ones, (rows, pair)), shape=(n, sizes[a] * sizes[b]))
+    return RandomIntercepts(tuple(codes), tuple(sizes), order, indicators, crosses)
+
+
+class _RandomSystem:
+    """``M = I + Lambda Z^T W Z Lambda`` for every feature, factored by blocks.
+
+    Factor 0's block ``D`` is diagonal; the other factors form a dense block ``C`` of
+    size ``Gs``; with ``B`` the off-diagonal block, ``M^{-1}`` follows from
+    ``D^{-1}`` and the inverse of the Schur complement ``S = C - B^T D^{-1} B``, so
+    ``log det M = sum log D + log det S``.
+    """
+
+    def __init__(self, ri: RandomIntercepts, theta: np.ndarray, W: np.ndarray) -> None:
+        self.ri = ri
+        self.theta = theta
+        m = W.shape[0]
+        g0 = ri.sizes[0]
+        self.D = 1.0 + theta[:, :1] ** 2 * (W @ ri.indicators[0])
+        self.logdet = np.log(self.D).sum(axis=1)
+        self.Gs = sum(ri.sizes[1:])
+        if self.Gs == 0:
+            return
+        offs = ri.rest_offsets
+        B = np.empty((m, g0, self.Gs))
+        C = np.zeros((m, self.Gs, self.Gs))
+        for j in range(1, ri.k):
+            sj = slice(offs[j - 1], offs[j - 1] + ri.sizes[j])
+            cross = (W @ ri.crosses[0, j]).reshape(m, g0, ri.sizes[j])
+            B[:, :, sj] = (theta[:, 0] * theta[:, j])[:, None, None] * cross
+            diag = (W @ ri.indicators[j]) * theta[:, j:j + 1] ** 2
+            C[:, sj, sj] = _batched_diag(diag)
+            for b in range(j + 1, ri.k):
+                sb = slice(offs[b - 1], offs[b - 1] + ri.sizes[b])
+                cjb = (W @ ri.crosses[j, b]).reshape(m, ri.sizes[j], ri.sizes[b])
+                C[:, sj, sb] = (theta[:, j] * theta[:, b])[:, None, None] * cjb
+                C[:, sb, sj] = np.swapaxes(C[:, sj, sb], 1, 2)
+        C += np.eye(self.Gs)
+        self.B = B
+        self.F = B / self.D[:, :, None]
+        schur = C - np.einsum("mgh,mgk->mhk", B, self.F)
+        self.Sinv = np.linalg.inv(schur)
+        self.logdet = self.logdet + np.linalg.slogdet(schur)[1]
+
+    def solve(self, R: np.ndarray) -> np.ndarray:
+        """``M^{-1} R`` for ``R`` of shape ``(m, q)`` or ``(m, q, t)``."""
+        g0 = self.ri.sizes[0]
+        D = self.D if R.ndim == 2 else self.D[:, :, None]
+        y0 = R[:, :g0] / D
+        if self.Gs == 0:
+            return y0
+        rr = R[:, g0:] - np.einsum("mgh,mg...->mh...", self.B, y0)
+        xr = np.einsum("mhk,mk...->mh...", self.Sinv, rr)
+        x0 = y0 - np.einsum("mgh,mh...->mg...", self.F, xr)
+        return np.concatenate([x0, xr], axis=1)
+
+    def pair_inverse(self) -> dict[tuple[int, int], np.ndarray]:
+        """``(M^{-1})`` entries between the levels of each sample, ``(m, n)`` per pair.
+
+        Entry ``(a, b)`` at sample ``i`` is ``M^{-1}[(a, g_a(i)), (b, g_b(i))]``.
+        """
+        ri = self.ri
+        c0 = ri.codes[0]
+        if self.Gs == 0:
+            return {(0, 0): (1.0 / self.D)[:, c0]}
+        FS = np.einsum("mgh,mhk->mgk", self.F, self.Sinv)
+        out = {(0, 0): (1.0 / self.D + np.einsum("mgk,mgk->mg", FS, self.F))[:, c0]}
+        offs = ri.rest_offsets
+        rest = [offs[j - 1] + ri.codes[j] for j in range(1, ri.k)]
+        for j in range(1, ri.k):
+            out[0, j] = -FS[:, c0, rest[j - 1]]
+            for b in range(j, ri.k):
+                out[j, b] = self.Sinv[:, rest[j - 1], rest[b - 1]]
+        return out
+
+
+def _batched_diag(d: np.ndarray) -> np.ndarray:
+    """Stack of diagonal matrices from rows of ``d``."""
+    out = np.zeros((*d.shape, d.shape[-1]))
+    idx = np.arange(d.shape[-1])
+    out[:, idx, idx] = d
+    return out
+
+
+@dataclass
+class _State:
+    """The Laplace objective and what it needs, at one ``(theta, beta)`` per feature."""
+
+    value: np.ndarray          # (m,) Laplace deviance
+    u: np.ndarray              # (m, q) conditional modes (spherical)
+    eta: np.ndarray            # (m, n)
+    system: _RandomSystem
+    grad: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Fixed data of one batch of mixed-model fits."""
+
+    X: np.ndarray        # (n, p)
+    Y: np.ndarray        # (m, n) 0/1 outcomes as given
+    Yt: np.ndarray       # (m, n) responses after augmentation (proportions)
+    weight: float        # prior weight of every sample (1, or 1 + 2a when augmented)
+    ri: RandomIntercepts
+
+    @property
+    def augmented(self) -> bool:
+        return self.weight != 1.0
+
+    def subset(self, rows: np.ndarray) -> _Problem:
+        return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri)
+
+    def random_part(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``Z Lambda u`` as ``(m, n)``."""
+        out = np.zeros((u.shape[0], self.X.shape[0]))
+        start = 0
+        for j, (c, s) in enumerate(zip(self.ri.codes, self.ri.sizes, strict=True)):
+            out += theta[:, j:j + 1] * u[:, start:start + s][:, c]
+            start += s
+        return out
+
+    def lambda_zt(self, theta: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """``Lambda Z^T a`` for each row ``a`` of ``A`` (``(m, n)`` -> ``(m, q)``)."""
+        return np.concatenate([theta[:, j:j + 1] * (A @ Zj)
+                               for j, Zj in enumerate(self.ri.indicators)], axis=1)
+
+    def penalised_deviance(self, eta: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """PIRLS objective: weighted binomial deviance plus ``|u|^2``."""
+        dev = np.logaddexp(0.0, eta) - self.Yt * eta
+        return 2.0 * self.weight * dev.sum(axis=1) + (u * u).sum(axis=1)
+
+    def objective_deviance(self, eta: np.ndarray) -> np.ndarray:
+        """Deviance term of the Laplace objective (lme4 uses the family's ``aic``).
+
+        For augmented data the pseudo-rows have weights below 1/2, which
+        ``binomial()$aic`` rounds to zero trials: only the observed rows count.
+        """
+        return 2.0 * (np.logaddexp(0.0, eta) - self.Y * eta).sum(axis=1)
+
+
+def _pirls(prob: _Problem, theta: np.ndarray, beta: np.ndarray, u: np.ndarray, *,
+           max_iter: int = 60, tol: float = 1e-22) -> _State:
+    """Conditional modes ``u`` given ``(theta, beta)``: penalised IRLS, all features."""
+    offset = beta @ prob.X.T
+    u = u.copy()
+    eta = offset + prob.random_part(theta, u)
+    pdev = prob.penalised_deviance(eta, u)
+    for _ in range(max_iter):
+        mu = special.expit(eta)
+        W = prob.weight * mu * (1.0 - mu)
+        system = _RandomSystem(prob.ri, theta, W)
+        score = prob.lambda_zt(theta, prob.weight * (prob.Yt - mu)) - u
+        step = system.solve(score)
+        decrement = np.einsum("mq,mq->m", step, score)
+        if np.all(decrement <= tol * np.maximum(pdev, 1.0)):
+            u = u + step
+            eta = offset + prob.random_part(theta, u)
+            break
+        t = np.ones(u.shape[0])
+        for _ in range(30):
+            new_u = u + t[:, None] * step
+            new_eta = offset + prob.random_part(theta, new_u)
+            new_pdev = prob.penalised_deviance(new_eta, new_u)
+            worse = ~(new_pdev <= pdev + 1e-10 * np.abs(pdev))
+            if not worse.any():
+                break
+            t[worse] *= 0.5
+        u, eta, pdev = new_u, new_eta, new_pdev
+    mu = special.expit(eta)
+    system = _RandomSystem(prob.ri, theta, prob.weight * mu * (1.0 - mu))
+    value = prob.objective_deviance(eta) + (u * u).sum(axis=1) + system.logdet
+    return _State(value=value, u=u, eta=eta, system=system)
+
+
+def _laplace(prob: _Problem, theta: np.ndarray, beta: np.ndarray, u: np.ndarray) -> _State:
+    """Laplace deviance and its exact gradient in ``(theta, beta)``.
+
+    Notes
+    -----
+    With ``g(u) = D_pen(eta) + |u|^2`` minimised by ``u*`` and
+    ``f = D_obj(eta*) + |u*|^2 + log det M``, ``M = I + Lambda Z^T W Z Lambda``:
+    ``df = dD_pen (explicit) + d log det M (explicit in theta) + v^T d eta``, where
+    ``v = w' * h + e`` collects what moves with ``eta`` (``w' = dW/d eta``,
+    ``h_i = [Z Lambda M^{-1} Lambda Z^T]_ii``, ``e = d(D_obj - D_pen)/d eta``) and
+    ``d eta`` includes ``d u* = -M^{-1} (d score)`` (implicit function theorem).
+    With ``q = M^{-1} Lambda Z^T v`` and ``r = v - W Z Lambda q`` this gives
+    ``df/d beta = X^T (r - 2 res)`` and
+    ``df/d theta_j = (Z_j u_j)^T (r - 2 res) + q_j^T Z_j^T res + 2 sum_i W_i (P_i theta)_j``,
+    ``res = w (y - mu)``, ``P_i`` the ``k x k`` block of ``M^{-1}`` at sample ``i``'s levels.
+    """
+    st = _pirls(prob, theta, beta, u)
+    ri = prob.ri
+    mu = special.expit(st.eta)
+    W = prob.weight * mu * (1.0 - mu)
+    res = prob.weight * (prob.Yt - mu)
+    pinv = st.system.pair_inverse()
+    k = ri.k
+    p_theta = []
+    for a in range(k):
+        acc = np.zeros_like(mu)
+        for b in range(k):
+            acc += theta[:, b:b + 1] * pinv[min(a, b), max(a, b)]
+        p_theta.append(acc)
+    h = sum(theta[:, a:a + 1] * p_theta[a] for a in range(k))
+    v = W * (1.0 - 2.0 * mu) * h
+    if prob.augmented:
+        a_aug = (prob.weight - 1.0) / 2.0
+        v = v + 2.0 * a_aug * (1.0 - 2.0 * mu)
+    q = st.system.solve(prob.lambda_zt(theta, v))
+    r = v - W * prob.random_part(theta, q)
+    total = r - 2.0 * res
+    grad_beta = total @ prob.X
+    grad_theta = np.empty_like(theta)
+    start = 0
+    for j, (c, s) in enumerate(zip(ri.codes, ri.sizes, strict=True)):
+        zu = st.u[:, start:start + s][:, c]
+        qj = q[:, start:start + s]
+        grad_theta[:, j] = ((zu * total).sum(axis=1)
+                            + np.einsum("mg,mg->m", qj, res @ ri.indicators[j])
+                            + 2.0 * (W * p_theta[j]).sum(axis=1))
+        start += s
+    st.grad = np.concatenate([grad_theta, grad_beta], axis=1)
+    return st
+
+
+def _evaluate(prob: _Problem, phi: np.ndarray, u: np.ndarray) -> _State:
+    k = prob.ri.k
+    return _laplace(prob, phi[:, :k], phi[:, k:], u)
+
+
+def _hessian(prob: _Problem, phi: np.ndarray, u: np.ndarray, grad: np.ndarray, *,
+             central: bool) -> np.ndarray:
+    """Hessian of the Laplace deviance by differences of its exact gradient.
+
+    Forward differences (step ``1e-6``) while iterating; central differences with
+    lme4's step ``1e-4`` for the final covariance (error ``O(1e-8)``).
+    """
+    m, d = phi.shape
+    H = np.empty((m, d, d))
+    step = 1e-4 if central else 1e-6
+    for c in range(d):
+        up = phi.copy()
+        up[:, c] += step
+        g_up = _evaluate(prob, up, u).grad
+        assert g_up is not None
+        if central:
+            down = phi.copy()
+            down[:, c] -= step
+            g_down = _evaluate(prob, down, u).grad
+            assert g_down is not None
+            H[:, :, c] = (g_up - g_down) / (2.0 * step)
+        else:
+            H[:, :, c] = (g_up - grad) / step
+    return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+
+def _descent_step(H: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Newton step with the Hessian's eigenvalues made positive; and its decrement."""
+    evals, evecs = np.linalg.eigh(H)
+    scale = np.abs(evals).max(axis=1, keepdims=True)
+    evals = np.maximum(np.abs(evals), np.maximum(1e-8 * scale, 1e-10))
+    coords = np.einsum("mdk,md->mk", evecs, grad) / evals
+    step = -np.einsum("mdk,mk->md", evecs, coords)
+    return step, -np.einsum("md,md->m", step, grad)
+
+
+@dataclass
+class _Optimum:
+    phi: np.ndarray
+    state: _State
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def _maximise(prob: _Problem, phi: np.ndarray, *, max_iter: int, tol: float) -> _Optimum:
+    """Damped Newton over ``(theta, beta)``, batched over the features still moving."""
+    m, _d = phi.shape
+    phi = phi.copy()
+    u = np.zeros((m, sum(prob.ri.sizes)))
+    st = _evaluate(prob, phi, u)
+    value, grad, u = st.value.copy(), st.grad, st.u.copy()
+    assert grad is not None
+    iterations = np.zeros(m, dtype=int)
+    converged = np.zeros(m, dtype=bool)
+    active = np.arange(m)
+    for it in range(1, max_iter + 1):
+        if active.size == 0:
+            break
+        sub = prob.subset(active)
+        H = _hessian(sub, phi[active], u[active], grad[active], central=False)
+        step, decrement = _descent_step(H, grad[active])
+        iterations[active] = it
+        done = decrement < tol
+        t = np.ones(active.size)
+        pending = np.arange(active.size)
+        for _ in range(40):
+            rows = active[pending]
+            trial = phi[rows] + t[pending, None] * step[pending]
+            st = _evaluate(prob.subset(rows), trial, u[rows])
+            assert st.grad is not None
+            armijo = st.value <= value[rows] - 1e-4 * t[pending] * decrement[pending]
+            ok = armijo | done[pending]
+            accept = rows[ok]
+            phi[accept], value[accept] = trial[ok], st.value[ok]
+            grad[accept], u[accept] = st.grad[ok], st.u[ok]
+            pending = pending[~ok]
+            if pending.size == 0:
+                break
+            t[pending] *= 0.5
+        converged[active[done]] = True
+        active = active[~done]
+    final = _evaluate(prob, phi, u)
+    return _Optimum(phi=phi, state=final, iterations=iterations, converged=converged)
+
+
+def _snap_to_boundary(prob: _Problem, opt: _Optimum) -> None:
+    """Set ``theta_j`` to exactly 0 where that does not raise the deviance (singular fits).
+
+    The objective is even in each ``theta_j``, so a variance at the boundary is
+    approached but never reached by Newton steps; ``glmer`` reports it as 0.
+    """
+    k = prob.ri.k
+    opt.phi[:, :k] = np.abs(opt.phi[:, :k])
+    for j in range(k):
+        rows = np.flatnonzero((opt.phi[:, j] > 0) & (opt.phi[:, j] < 1e-4))
+        if rows.size == 0:
+            continue
+        trial = opt.phi[rows].copy()
+        trial[:, j] = 0.0
+        st = _evaluate(prob.subset(rows), trial, opt.state.u[rows])
+        ok = st.value <= opt.state.value[rows] + 1e-9
+        opt.phi[rows[ok], j] = 0.0
+    opt.state = _evaluate(prob, opt.phi, opt.state.u)
+
+
+def conditional_covariance(prob: _Problem, theta: np.ndarray, state: _State) -> np.ndarray:
+    """``(X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)^{-1}``: lme4's ``RX`` covariance.
+
+    The covariance of ``beta`` given ``theta`` with ``u`` profiled out; ``glmer`` falls
+    back to it when the finite-difference Hessian is not positive definite.
+    """
+    X = prob.X
+    mu = special.expit(state.eta)
+    W = prob.weight * mu * (1.0 - mu)
+    p = X.shape[1]
+    XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], p * p)
+    info = (W @ XX).reshape(-1, p, p)
+    A = np.stack([prob.lambda_zt(theta, W * X[:, c]) for c in range(p)], axis=2)
+    info -= np.einsum("mqp,mqr->mpr", A, state.system.solve(A))
+    return np.linalg.inv(info)
+
+
+def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of ``beta`` from the Hessian of the Laplace deviance, as ``glmer`` does.
+
+    ``2 H^{-1}`` restricted to ``beta``, with ``H`` over ``(theta, beta)`` by central
+    differences; where that is not positive definite, the conditional covariance
+    (:func:`conditional_covariance`) and a flag.
+    """
+    k = prob.ri.k
+    assert opt.state.grad is not None
+    H = _hessian(prob, opt.phi, opt.state.u, opt.state.grad, central=True)
+    m, d, _ = H.shape
+    cov = np.full((m, d - k, d - k), np.nan)
+    fallback = np.ones(m, dtype=bool)
+    try:
+        full = 2.0 * np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        full = None
+    if full is not None:
+        cov = full[:, k:, k:]
+        finite = np.isfinite(cov).all(axis=(1, 2))
+        evals = np.full((m, d - k), -1.0)
+        evals[finite] = np.linalg.eigvalsh(cov[finite])
+        fallback = ~finite | (evals.min(axis=1) <= 0)
+    if fallback.any():
+        rows = np.flatnonzero(fallback)
+        sub = prob.subset(rows)
+        state = _evaluate(sub, opt.phi[rows], opt.state.u[rows])
+        cov[rows] = conditional_covariance(sub, opt.phi[rows, :k], state)
+    return cov, fallback
+
+
+def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarray], *,
+                       nAGQ: int = 1, augment: bool = False, max_iter: int = 100,
+                       tol: float = 1e-10) -> LogisticFit:
+    """Fit ``logit P(y_j = 1) = X beta_j + sum_f b_f[group_f]`` for every column of ``Y01``.
+
+    Random intercepts ``b_f ~ N(0, sigma_f^2)`` for each grouping factor; the marginal
+    likelihood is the Laplace approximation maximised by
+    ``lme4::glmer(y ~ X + (1 | g1) + (1 | g2), family = binomial, nAGQ = 1)``.
+
+    Parameters
+    ----------
+    Y01
+        ``(n, m)`` presence/absence (0/1 or bool) of ``m`` features in ``n`` samples.
+    X
+        ``(n, p)`` full-rank fixed-effects design with an intercept column.
+    groups
+        ``k`` integer code arrays of length ``n`` (e.g. subject, site); levels need not be
+        contiguous. Factors may be nested or crossed.
+    nAGQ
+        Only 1 (the Laplace approximation, ``glmer``'s default and MaAsLin 3's).
+    augment
+        MaAsLin 3's augmentation (see :func:`gutaxis.stats.glm.fit_logistic`); as in
+        ``glmer`` with the augmented rows, the pseudo-rows enter PIRLS and the
+        log-determinant but not the deviance term of the objective (``binomial()$aic``
+        rounds their fractional trials to zero).
+    max_iter, tol
+        Outer Newton iterations, and the Newton decrement below which they stop.
+
+    Returns
+    -------
+    LogisticFit
+        ``variances`` ``(m, k)`` holds ``sigma_f^2`` in the order of ``groups``;
+        ``deviance`` the Laplace deviance (``-2 logLik`` of ``glmer``).
+
+    Notes
+    -----
+    With ``u ~ N(0, I)``, ``b = Lambda u``, ``Lambda = diag(theta_f)`` and
+    ``eta = X beta + Z Lambda u``, the Laplace deviance is
+
+    ``f(theta, beta) = D(y, mu(u*)) + |u*|^2 + log det(I + Lambda Z^T W Z Lambda)``
+
+    where ``u*`` minimises ``D + |u|^2`` (found by penalised IRLS) and
+    ``W = diag(mu (1 - mu))`` at ``u*``. ``f`` is minimised over ``(theta, beta)``
+    jointly, as ``glmer``'s second stage does, by damped Newton steps using the exact
+    gradient (implicit differentiation through ``u*``) and a Hessian from differences
+    of the gradient. ``f`` is even in each ``theta_f``: the boundary ``sigma_f^2 = 0``
+    (a "singular fit") is reached by snapping a vanishing ``theta_f`` to 0.
+
+    Standard errors are ``glmer``'s: ``sqrt(diag(2 H^{-1}))`` for ``beta``, ``H`` the
+    Hessian of ``f`` over ``(theta, beta)`` (central differences, step ``1e-4``);
+    where ``H`` is not positive definite, the conditional covariance
+    ``(X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)^{-1}`` (lme4's ``RX``) and a
+    message. z and p as :func:`fit_logistic`.
+
+    Features whose fixed-effects fit is separated (and not ``augment``) are reported
+    ``NaN`` and ``separated``: the mixed model contains that fit, so its estimate does
+    not exist either. Degenerate features (present in all/no samples) are ``NaN``.
+
+    References
+    ----------
+    .. [1] Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects
+       models using lme4. *J Stat Softw* 67(1):1-48.
+    .. [2] Breslow NE, Clayton DG (1993). Approximate inference in generalized linear
+       mixed models. *J Am Stat Assoc* 88:9-25.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> g = np.repeat(np.arange(40), 10)
+    >>> X = np.column_stack([np.ones(400), rng.normal(size=400)])
+    >>> eta = X @ [0.2, 1.0] + rng.normal(size=40)[g]
+    >>> Y = (rng.random((400, 2)) < 1 / (1 + np.exp(-eta[:, None]))).astype(int)
+    >>> fit = fit_logistic_mixed(Y, X, [g])
+    >>> fit.coef.shape, fit.variances.shape, bool(fit.converged.all())
+    ((2, 2), (2, 1), True)
+    """
+    Y, X = validate_design(Y01, X)
+    if nAGQ != 1:
+        raise InputError("only the Laplace approximation is implemented", field="nAGQ",
+                         found=nAGQ, expected="1")
+    m, n = Y.shape
+    p = X.shape[1]
+    ri = random_intercepts(groups, n)
+    k = ri.k
+    Yt, weight = augmented_response(Y, p, augment=augment)
+    messages = degenerate_messages(Y) if not augment else np.full(m, "", dtype=object)
+    separated = np.zeros(m, dtype=bool)
+    if not augment:
+        separated = fit_logistic(Y.T, X).separated & (messages == "")
+        messages[separated] = SEPARATION_MESSAGE
+    rows = np.flatnonzero(messages == "")
+
+    coef = np.full((m, p), np.nan)
+    cov = np.full((m, p, p), np.nan)
+    variances = np.full((m, k), np.nan)
+    deviance = np.full(m, np.nan)
+    converged = np.zeros(m, dtype=bool)
+    iterations = np.zeros(m, dtype=int)
+    if rows.size:
+        prob = _Problem(X, Y[rows], Yt[rows], weight, ri)
+        start = fit_logistic(Y[rows].T, X, augment=True).coef
+        phi0 = np.concatenate([np.ones((rows.size, k)), start], axis=1)
+        opt = _maximise(prob, phi0, max_iter=max_iter, tol=tol)
+        _snap_to_boundary(prob, opt)
+        fit_cov, fallback = laplace_covariance(prob, opt)
+        saturated = np.abs(opt.state.eta).max(axis=1) > ETA_SATURATED
+        ok = ~saturated
+        coef[rows[ok]] = opt.phi[ok, k:]
+        cov[rows[ok]] = fit_cov[ok]
+        variances[rows[:, None], np.asarray(ri.order)[None, :]] = opt.phi[:, :k] ** 2
+        deviance[rows] = opt.state.value
+        converged[rows] = opt.converged & ok
+        iterations[rows] = opt.iterations
+        separated[rows[saturated]] = True
+        messages[rows[saturated]] = SEPARATION_MESSAGE
+        stuck = rows[~opt.converged & ok]
+        messages[stuck] = f"Laplace optimisation did not converge in {max_iter} iterations"
+        fell_back = rows[fallback & ok & opt.converged]
+        messages[fell_back] = ("Hessian of the Laplace deviance not positive definite: "
+                               "standard errors from the conditional (RX) covariance")
+    stderr, zvalue, pval = wald(coef, cov)
+    return LogisticFit(coef=coef, stderr=stderr, zvalue=zvalue, pval=pval, variances=variances,
+                       converged=converged, separated=separated,
+                       messages=tuple(str(s) for s in messages), deviance=deviance,
+                       iterations=iterations)
