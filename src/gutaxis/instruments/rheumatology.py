@@ -214,8 +214,9 @@ CDAI = register(Instrument(
 SDAI = register(Instrument(
     id="sdai", version="2003", name="Simplified Disease Activity Index",
     items=(*_COUNTS, *_GLOBALS, _CRP_MG_DL),
-    scores=(ScoreSpec("sdai", 0, 86, bands=SDAI_BANDS,
-                      description="TJC + SJC + PtGA + EvGA + CRP (mg/dL)"),),
+    scores=(ScoreSpec("sdai", 0, math.inf, bands=SDAI_BANDS,
+                      description="TJC + SJC + PtGA + EvGA + CRP (mg/dL); 0-86 while "
+                                  "CRP <= 10 mg/dL, unbounded because CRP is not capped"),),
     missing_rule="All five components required.",
     citation="Smolen JS et al. Rheumatology 2003;42:244-257.",
     licence="Published index, free to implement.", wording_may_ship=True,
