@@ -121,3 +121,23 @@ def test_no_valid_row_exit_2_and_no_output(tmp_path: Path) -> None:
 def test_bad_bands_option_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", "odi", str(odi_file(tmp_path)), "--bands", "x"])
     assert result.exit_code == 2 and "SCORE=BANDSET" in result.stderr
+
+
+def test_instruments_detail_view_shows_items_scores_and_conventions() -> None:
+    result = runner.invoke(app, ["instruments", "psqi"])
+    assert result.exit_code == 0
+    assert "q4_sleep_hours" in result.stdout and "psqi-c3-v1" in result.stdout
+    assert "University of Pittsburgh" in result.stdout
+
+
+def test_instruments_detail_tsv_lists_items_in_order() -> None:
+    result = runner.invoke(app, ["instruments", "das28-crp", "--tsv"])
+    assert result.exit_code == 0
+    rows = read_tsv(result.stdout)
+    assert [r["item"] for r in rows] == ["tjc28", "sjc28", "crp_mg_l", "gh_mm"]
+    assert rows[2]["unit"] == "mg/L" and rows[2]["maximum"] == ""
+
+
+def test_instruments_detail_unknown_exit_2() -> None:
+    result = runner.invoke(app, ["instruments", "nope"])
+    assert result.exit_code == 2 and "unknown instrument" in result.stderr

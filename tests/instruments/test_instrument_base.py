@@ -166,3 +166,15 @@ def test_score_records_instrument_version_missing_items_and_band_set() -> None:
     assert score.missing_rule_applied
     assert score.band_sets["severity"] == "eppoc-half-open"
     assert score.exact["interference"] == Fraction(13, 2)
+
+
+def test_score_as_dict_is_json_ready() -> None:
+    import json
+
+    score = get_instrument("odi").score({"pain_intensity": 2, "personal_care": 2,
+                                         "lifting": 2, "walking": 2, "sitting": 2,
+                                         "standing": 2, "sleeping": 2, "social_life": 1,
+                                         "travelling": 1})
+    data = json.loads(json.dumps(score.as_dict()))
+    assert data["exact"]["disability"] == "320/9"
+    assert data["missing_items"] == ["sex_life"] and data["missing_rule_applied"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -38,11 +39,60 @@ def licence_status(instrument: Instrument) -> str:
             else "licensed: scoring only, wording not shipped")
 
 
+def _range_text(low: float | None, high: float | None) -> str:
+    def fmt(v: float | None) -> str:
+        if v is None or v == math.inf:
+            return ""
+        return str(int(v)) if float(v).is_integer() else str(v)
+
+    return "" if low is None and high is None else f"{fmt(low)}-{fmt(high)}"
+
+
+def describe_instrument(instrument: Instrument) -> None:
+    """Print one instrument's items, scores, rules, conventions and licence."""
+    out_console.print(f"[bold]{instrument.key}[/]  {instrument.name}", markup=True)
+    items = Table("item", "topic", "kind", "range", "unit", "scored",
+                  title="items (manual's order)")
+    for item in instrument.items:
+        kind = item.kind + (" (reversed)" if item.id in instrument.reverse_items else "")
+        items.add_row(item.id, item.topic, kind, _range_text(item.minimum, item.maximum),
+                      item.unit or "", "yes" if item.scored else "no")
+    out_console.print(items)
+    scores = Table("score", "range", "unit", "LOINC", "bands", "how", title="scores")
+    for spec in instrument.scores:
+        names = [b.name for b in (spec.bands, *spec.alternative_bands) if b is not None]
+        scores.add_row(spec.name, _range_text(spec.minimum, spec.maximum), spec.unit,
+                       spec.loinc or "", ", ".join(names), spec.description)
+    out_console.print(scores)
+    for label, text in (("missing items", instrument.missing_rule),
+                        ("citation", instrument.citation), ("licence", instrument.licence),
+                        ("scoring version", instrument.scoring_version)):
+        out_console.print(f"[bold]{label}:[/] {text}", markup=True)
+    for convention in instrument.conventions:
+        out_console.print(f"[bold]convention:[/] {convention}", markup=True)
+
+
 def instruments_command(
+    instrument: Annotated[str | None, typer.Argument(
+        help="Show one instrument in detail (items, scores, rules, licence).")] = None,
     tsv: Annotated[bool, typer.Option(
         "--tsv", help="Print tab-separated text instead of a table.")] = False,
 ) -> None:
-    """List the instruments gutaxis can score (id@version, name, items, licence status)."""
+    """List the instruments gutaxis can score (id@version, name, items, licence status),
+    or describe one."""
+    if instrument is not None:
+        inst = get_instrument(instrument)
+        if tsv:
+            writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+            writer.writerow(("item", "topic", "kind", "minimum", "maximum", "unit", "scored"))
+            for item in inst.items:
+                writer.writerow((item.id, item.topic, item.kind,
+                                 "" if item.minimum is None else item.minimum,
+                                 "" if item.maximum is None else item.maximum,
+                                 item.unit or "", str(item.scored).lower()))
+        else:
+            describe_instrument(inst)
+        return
     rows = [(i.key, i.name, str(len(i.items)), licence_status(i)) for i in list_instruments()]
     header = ("instrument", "name", "items", "licence")
     if tsv:

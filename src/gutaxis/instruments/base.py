@@ -251,16 +251,16 @@ class ScoreSpec:
 
 @dataclass
 class Computed:
-    """What a scoring function returns to :meth:`Instrument.score`.
+    """What a scoring function returns to :meth:`Instrument.score`: score name -> value
+    (None when not computable), whether a missing-item rule was used, and notes.
 
-    ``labels`` overrides the band classification of a score (used for categorical
-    results such as a diagnosis or an activity category decided by rules, not ranges).
+    Categorical results decided by rules (a diagnosis, an activity category) are coded
+    as small integers and labelled by a :class:`BandSet` on those integers.
     """
 
     values: dict[str, Value]
     missing_rule_applied: bool = False
     notes: list[str] = field(default_factory=list)
-    labels: dict[str, str | None] = field(default_factory=dict)
 
 
 Scorer: TypeAlias = Callable[[Mapping[str, Answer]], Computed]
@@ -301,6 +301,17 @@ class Score:
     notes: tuple[str, ...]
     exact: dict[str, Fraction | None] = field(default_factory=dict)
     band_sets: dict[str, str | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dict; exact values as fraction text (``"320/9"``)."""
+        return {
+            "instrument": self.instrument, "scoring_version": self.scoring_version,
+            "values": dict(self.values), "bands": dict(self.bands),
+            "band_sets": dict(self.band_sets),
+            "exact": {k: None if v is None else str(v) for k, v in self.exact.items()},
+            "missing_items": list(self.missing_items),
+            "missing_rule_applied": self.missing_rule_applied, "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -436,9 +447,7 @@ class Instrument:
             exact[spec.name] = None if value is None else Fraction(value)
             band_set = spec.band_set(chosen.get(spec.name))
             used[spec.name] = None if band_set is None else band_set.name
-            if spec.name in computed.labels:
-                labels[spec.name] = computed.labels[spec.name]
-            elif value is None or band_set is None:
+            if value is None or band_set is None:
                 labels[spec.name] = None
             else:
                 labels[spec.name] = band_set.classify(value, tolerance=spec.tolerance)
