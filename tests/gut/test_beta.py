@@ -166,3 +166,19 @@ def test_jaccard_and_aitchison_agree_with_scipy(matrix: np.ndarray) -> None:
                                squareform(pdist(matrix > 0, "jaccard")), atol=1e-12)
     np.testing.assert_allclose(aitchison(table).data,
                                squareform(pdist(clr(matrix + 1.0), "euclidean")), atol=1e-9)
+
+
+@pytest.mark.parametrize(("metric", "weighted"),
+                         [("unweighted_unifrac", False), ("weighted_unifrac", True)])
+def test_unifrac_dispatches_to_the_phylogenetic_module(metric: str, weighted: bool) -> None:
+    phylogenetic = pytest.importorskip("gutaxis.gut.phylogenetic")
+    from gutaxis.data.tree import PhyloTree
+
+    tree = PhyloTree(parent=np.array([3, 3, 4, 4, -1]), length=np.array([1.0, 2.0, 0.5, 1.5, 0.0]),
+                     names=np.array(["f0", "f1", "f2", "", ""], dtype=object))
+    table = ProfileTable(sp.csr_array(np.array([[1.0, 0.0, 4.0], [2.0, 3.0, 0.0],
+                                                [0.0, 1.0, 1.0]])),
+                         ["s0", "s1", "s2"], ["f0", "f1", "f2"], tree=tree)
+    dm = beta_diversity(table, metric)
+    np.testing.assert_allclose(dm.data, phylogenetic.unifrac(table, weighted=weighted))
+    assert dm.metric == metric and dm.data[0, 1] > 0

@@ -70,15 +70,8 @@ class DistanceMatrix:
             raise InputError("distance matrix diagonal is not zero", source=self.source,
                              row=str(ids[row]), column=str(ids[row]), found=data[row, row],
                              expected="0 (a sample's distance to itself)")
-        scale = max(float(data.max(initial=0.0)), 1.0)
-        asym = np.abs(data - data.T)
-        if asym.size and asym.max() > SYMMETRY_TOLERANCE * scale:
-            row, col = np.unravel_index(int(asym.argmax()), asym.shape)
-            raise InputError("distance matrix is not symmetric", source=self.source,
-                             row=str(ids[row]), column=str(ids[col]),
-                             found=f"{data[row, col]!r} vs {data[col, row]!r}",
-                             expected="d[i, j] == d[j, i]")
-        data = (data + data.T) / 2.0
+        if not np.array_equal(data, data.T):
+            data = _symmetrised(data, ids, self.source)
         data.setflags(write=False)
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "data", data)
@@ -123,3 +116,16 @@ class DistanceMatrix:
                              expected=f"ids among its {self.n} samples")
         return DistanceMatrix(wanted, self.data[np.ix_(pos, pos)], metric=self.metric,
                               source=self.source)
+
+
+def _symmetrised(data: np.ndarray, ids: np.ndarray, source: str | None) -> np.ndarray:
+    """``(D + D^T) / 2`` when ``D`` is symmetric up to rounding; else raise naming the cell."""
+    scale = max(float(data.max(initial=0.0)), 1.0)
+    asym = np.abs(data - data.T)
+    if asym.max() > SYMMETRY_TOLERANCE * scale:
+        row, col = np.unravel_index(int(asym.argmax()), asym.shape)
+        raise InputError("distance matrix is not symmetric", source=source,
+                         row=str(ids[row]), column=str(ids[col]),
+                         found=f"{data[row, col]!r} vs {data[col, row]!r}",
+                         expected="d[i, j] == d[j, i]")
+    return (data + data.T) / 2.0

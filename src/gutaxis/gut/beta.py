@@ -55,9 +55,7 @@ def _row_minima_against_later(
     for j in range(i + 1, n):
         total = 0.0
         for p in range(indptr[j], indptr[j + 1]):
-            mine = work[indices[p]]
-            if mine > 0.0:
-                total += min(mine, data[p])
+            total += min(work[indices[p]], data[p])  # branch-free: absent features are 0
         out[i, j] = total
         out[j, i] = total
     for p in range(indptr[i], indptr[i + 1]):
@@ -87,7 +85,7 @@ def sum_of_minima(values: sp.csr_array) -> np.ndarray:
     csr = sp.csr_array(values)
     csr.sort_indices()
     return _pairwise_minima(
-        csr.indptr.astype(np.int64), csr.indices.astype(np.int64),
+        csr.indptr.astype(np.int64), csr.indices.astype(np.int32),
         np.ascontiguousarray(csr.data, dtype=np.float64), int(csr.shape[1]),
     )
 
@@ -138,9 +136,12 @@ def braycurtis(table: ProfileTable) -> DistanceMatrix:
     table.require_kind("counts", "relative", action="Bray-Curtis")
     _refuse_empty_samples(table, "Bray-Curtis")
     totals = table.sample_totals()
-    shared = sum_of_minima(table.values)
+    distances = sum_of_minima(table.values)  # turned into distances in place: n x n twice
     pair_totals = totals[:, None] + totals[None, :]
-    distances = (pair_totals - 2.0 * shared) / pair_totals
+    distances *= -2.0
+    distances += pair_totals
+    distances /= pair_totals
+    del pair_totals
     np.fill_diagonal(distances, 0.0)
     np.clip(distances, 0.0, 1.0, out=distances)
     return DistanceMatrix(table.sample_ids, distances, metric="braycurtis")
