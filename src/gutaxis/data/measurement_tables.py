@@ -337,22 +337,45 @@ def validate_scores(frame: pd.DataFrame, administrations: pd.DataFrame, *,
 def score_administrations(administrations: pd.DataFrame, responses: pd.DataFrame, *,
                           bands: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
     """Score every administration with its instrument; scores that cannot be computed
-    (too many missing items) are left out."""
+    (too many missing items) are left out.
+
+    Administrations with the same instrument and the same answers share one scoring
+    call (a diary of 0-10 ratings needs at most 11).
+    """
     from gutaxis.instruments import get_instrument
 
-    answers = {admin: dict(zip(group["item"], group["answer"], strict=True))
-               for admin, group in responses.groupby("administration_id", sort=False)}
-    records: list[tuple[str, str, float, str | None, str, bool]] = []
+    answers = _answers_by_administration(responses)
+    cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[object, ...]]] = {}
+    records: list[tuple[object, ...]] = []
     for admin, key in zip(administrations["administration_id"],
                           administrations["instrument"], strict=True):
-        instrument = get_instrument(key)
-        result = instrument.score(answers.get(admin, {}), bands=(bands or {}).get(key))
-        for name, value in result.values.items():
-            if value is not None:
-                records.append((admin, name, value, result.bands.get(name),
-                                result.scoring_version, result.missing_rule_applied))
+        given = answers.get(admin, ())
+        found = cache.get((key, given))
+        if found is None:
+            result = get_instrument(key).score(dict(given), bands=(bands or {}).get(key))
+            found = [(name, value, result.bands.get(name), result.scoring_version,
+                      result.missing_rule_applied)
+                     for name, value in result.values.items() if value is not None]
+            cache[(key, given)] = found
+        records.extend((admin, *row) for row in found)
     frame = pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
     return validate_scores(frame, administrations, source=None)
+
+
+def _answers_by_administration(responses: pd.DataFrame,
+                               ) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Administration id -> its (item, answer) pairs, in the table's order."""
+    ids = responses["administration_id"].to_numpy(dtype=object)
+    if not len(ids):
+        return {}
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    items = responses["item"].to_numpy(dtype=object)[order]
+    texts = responses["answer"].to_numpy(dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    return {ids[a]: tuple(zip(items[a:b], texts[a:b], strict=True))
+            for a, b in zip(starts, ends, strict=True)}
 
 
 def _administration_field(admin: pd.Series, administrations: pd.DataFrame, column: str,

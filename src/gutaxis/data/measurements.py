@@ -57,6 +57,8 @@ from gutaxis.errors import InputError
 
 How = Literal["nearest", "last-before", "first-after"]
 Baseline = Literal["first", "first-sample", "intervention"]
+_TABLES = frozenset({"administrations", "responses", "scores", "labs", "interventions",
+                     "samples"})
 _DIRECTION = {"nearest": "nearest", "last-before": "backward", "first-after": "forward"}
 
 
@@ -89,8 +91,12 @@ class Measurements:
     interventions: pd.DataFrame = field(default_factory=lambda: empty_table(INTERVENTION_COLUMNS))
     samples: pd.DataFrame = field(default_factory=lambda: empty_table(SAMPLE_COLUMNS))
     source: str | None = None
+    #: Tables already validated (set by methods that derive a record from a valid one).
+    _valid: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self._valid >= _TABLES:
+            return
         src = self.source
         admins = validate_administrations(self.administrations, source=src)
         object.__setattr__(self, "administrations", admins)
@@ -112,7 +118,8 @@ class Measurements:
         return sorted(names)
 
     @property
-    def isempty_table(self) -> bool:
+    def is_empty(self) -> bool:
+        """True when the record holds nothing."""
         return all(len(t) == 0 for t in (self.administrations, self.labs, self.interventions,
                                          self.samples))
 
@@ -317,7 +324,7 @@ class Measurements:
             Instrument key -> {score name -> band set name} for alternative bands.
         """
         scores = score_administrations(self.administrations, self.responses, bands=bands)
-        return replace(self, scores=scores)
+        return replace(self, scores=scores, _valid=_TABLES)
 
     def concat(self, other: Measurements) -> Measurements:
         """Both records in one (ids must not collide)."""
