@@ -300,13 +300,15 @@ class _Export:
 
     def table(self, spec: RedcapTable) -> pd.DataFrame:
         if spec.table not in TABLE_COLUMNS:
-            raise InputError("unknown record table", field="table", found=spec.table,
+            raise InputError("unknown record table", source=self.source, field="table",
+                             found=spec.table,
                              expected="one of " + ", ".join(TABLE_COLUMNS))
         fields = dict(spec.fields)
         missing = [c for c in TABLE_COLUMNS[spec.table]
                    if c not in fields and c not in spec.constants]
         if missing:
-            raise InputError(f"mapping of form {spec.form!r} lacks a column", field=missing[0],
+            raise InputError(f"mapping of form {spec.form!r} lacks a column",
+                             source=self.source, field=missing[0],
                              expected="a REDCap field or a constant for it")
         time_columns = [c for c in ("time", "start", "stop") if c in fields]
         data_fields = [f for c, f in fields.items() if c not in time_columns]
