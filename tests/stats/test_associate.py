@@ -183,3 +183,96 @@ def test_outcomes_scan_with_missing_values_matches_statsmodels():
     assert row["n"] == 22
     assert row["coef"] == pytest.approx(ols.params["group[T.b]"], rel=1e-10)
     assert row["pval"] == pytest.approx(ols.pvalues["group[T.b]"], rel=1e-9)
+
+
+# ------------------------------------------------------- MaAsLin 3 prevalence model
+@pytest.fixture(scope="module")
+def with_prevalence(cohort):
+    pytest.importorskip("gutaxis.stats.glm", reason="the logistic engine has not landed")
+    return associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"},
+                     prevalence_model=True)
+
+
+TERM_ORDER = ["FM", "covariate_age", "covariate_imc", "y"]
+
+
+def _in_term_order(rows):
+    return rows.set_index("value").loc[TERM_ORDER]
+
+
+def _design_matrix(cohort):
+    from gutaxis.stats.design import build_design
+
+    return build_design(cohort.metadata, fixed=["fm", *COVARIATES],
+                        reference={"fm": "control"}).matrix
+
+
+def test_prevalence_model_matches_statsmodels_augmented_logistic(cohort, with_prevalence):
+    """MaAsLin 3 augments every sample with a success and a failure of weight (p-1)/(2n)."""
+    import statsmodels.api as sm
+
+    X = _design_matrix(cohort)
+    n, p = X.shape
+    weight = (p - 1) / (2 * n)
+    table = with_prevalence.table
+    prev = table[(table["model"] == "prevalence") & table["error"].isna()]
+    features = prev["feature"].unique()[::6]
+    assert len(features) >= 20
+    for feature in features:  # the reference fits one feature at a time
+        y = (cohort.table.subset_features([feature]).dense()[:, 0] > 0).astype(float)
+        fit = sm.GLM(np.concatenate([y, np.ones(n), np.zeros(n)]), np.vstack([X, X, X]),
+                     family=sm.families.Binomial(),
+                     var_weights=np.concatenate([np.ones(n), np.full(2 * n, weight)])).fit(
+                         tol=1e-14)
+        ours = _in_term_order(prev[prev["feature"] == feature])
+        np.testing.assert_allclose(ours["coef"], fit.params[1:], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(ours["stderr"], fit.bse[1:], rtol=1e-6)
+        np.testing.assert_allclose(ours["pval"], fit.pvalues[1:], rtol=1e-5, atol=1e-12)
+
+
+def test_abundance_model_uses_nonzero_samples_only(cohort, with_prevalence):
+    import statsmodels.api as sm
+
+    X = _design_matrix(cohort)
+    table = with_prevalence.table
+    abundance = table[(table["model"] == "abundance") & table["error"].isna()]
+    feature = abundance["feature"].iloc[0]
+    raw = cohort.table.subset_features([feature]).dense()[:, 0]
+    rel = cohort.table.relative().subset_features([feature]).dense()[:, 0]
+    # TSS is over the kept features only; recompute it the scan's way
+    kept = list(with_prevalence.values.columns)
+    totals = cohort.table.subset_features(kept).dense().sum(axis=1)
+    rows = raw > 0
+    fit = sm.OLS(np.log2(raw[rows] / totals[rows]), X[rows]).fit()
+    ours = _in_term_order(abundance[abundance["feature"] == feature])
+    assert (ours["n"] == rows.sum()).all() and (ours["n_nonzero"] == rows.sum()).all()
+    np.testing.assert_allclose(ours["coef"], fit.params[1:], rtol=1e-10)
+    np.testing.assert_allclose(ours["pval"], fit.pvalues[1:], rtol=1e-9)
+    assert rel.shape == raw.shape
+
+
+def test_prevalence_rows_sit_beside_abundance_rows_and_share_one_correction(with_prevalence):
+    table = with_prevalence.table
+    assert set(table["model"]) == {"abundance", "prevalence"}
+    assert len(table) == 2 * 160 * 4
+    from gutaxis.stats.multitest import adjust_pvalues
+
+    np.testing.assert_allclose(table["qval"], adjust_pvalues(table["pval"].to_numpy()),
+                               rtol=1e-15)
+    assert with_prevalence.spec.abundance_model.endswith("nonzero samples")
+    assert any("Nickols" in c for c in with_prevalence.spec.citations)
+
+
+def test_features_present_everywhere_have_no_prevalence_fit_and_say_why(with_prevalence):
+    table = with_prevalence.table
+    everywhere = table[(table["model"] == "prevalence") & (table["n_nonzero"] == table["n"])]
+    assert len(everywhere) > 0
+    assert everywhere["coef"].isna().all()
+    assert everywhere["error"].str.contains("present in all 101 samples").all()
+
+
+def test_abundance_fit_on_too_few_nonzero_samples_is_reported(with_prevalence):
+    table = with_prevalence.table
+    bad = table[(table["model"] == "abundance") & table["error"].notna()]
+    assert len(bad) > 0 and bad["coef"].isna().all()
+    assert bad["error"].str.contains("rank-deficient|degrees of freedom").all()

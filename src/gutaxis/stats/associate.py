@@ -385,9 +385,10 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
     y01 = present[:, cols].astype(np.float64)
     try:
         if design.group_names:
-            fit = glm.fit_logistic_mixed(y01, design.matrix, [np.asarray(g) for g in design.groups])
+            fit = glm.fit_logistic_mixed(y01, design.matrix,
+                                         [np.asarray(g) for g in design.groups], augment=True)
         else:
-            fit = glm.fit_logistic(y01, design.matrix)
+            fit = glm.fit_logistic(y01, design.matrix, augment=True)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         block.errors[cols] = f"logistic model failed: {exc}"
         return block
