@@ -178,3 +178,12 @@ def test_score_as_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(score.as_dict()))
     assert data["exact"]["disability"] == "320/9"
     assert data["missing_items"] == ["sex_life"] and data["missing_rule_applied"] is True
+
+
+def test_memoised_parsing_keeps_equal_hashing_types_apart() -> None:
+    item = Item("q", "topic", "integer", 0, 10)
+    assert item.parse(1) == 1
+    with pytest.raises(InstrumentError, match="yes/no"):
+        item.parse(True)
+    flag = Item("b", "topic", "boolean")
+    assert flag.parse(1) is True and flag.parse(True) is True

@@ -17,6 +17,7 @@ floats and are compared with the tolerance their :class:`ScoreSpec` declares.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -109,19 +110,41 @@ class Item:
               row: int | None = None) -> Answer:
         """Validate one answer and return it in canonical form (None if unanswered).
 
+        Results are memoised per item and answer (answers repeat a lot in a cohort), so
+        reading a large response file costs one parse per distinct answer.
+
         Raises
         ------
         InstrumentError
             The answer has the wrong type or lies outside the allowed range.
         """
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             return None
-        if isinstance(raw, float) and math.isnan(raw):
+        try:
+            return self._memo(raw)
+        except InstrumentError as exc:
+            if source is None and row is None:
+                raise
+            raise InstrumentError(exc.message, source=source, row=row, field=self.id,
+                                  found=raw, expected=self.allowed) from None
+        except TypeError:  # an unhashable answer: parse without the memo
+            return self._parse(raw)
+
+    @functools.cached_property
+    def _memo(self) -> Callable[[RawAnswer], Answer]:
+        # typed=True keeps True, 1, 1.0 and Fraction(1) apart (they hash alike)
+        return functools.lru_cache(maxsize=4096, typed=True)(self._parse)
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[Fraction | None, Fraction | None]:
+        return _frac(self.minimum), _frac(self.maximum)
+
+    def _parse(self, raw: RawAnswer) -> Answer:
+        if isinstance(raw, str) and not raw.strip():
             return None
 
         def bad(reason: str) -> InstrumentError:
-            return InstrumentError(reason, source=source, row=row, field=self.id,
-                                   found=raw, expected=self.allowed)
+            return InstrumentError(reason, field=self.id, found=raw, expected=self.allowed)
 
         if self.kind == "text":
             return str(raw).strip()
@@ -138,9 +161,10 @@ class Item:
         number = _parse_number(raw, bad)
         if self.kind == "integer" and number.denominator != 1:
             raise bad("answer must be a whole number")
-        if self.minimum is not None and number < Fraction(str(self.minimum)):
+        low, high = self._bounds
+        if low is not None and number < low:
             raise bad("answer below the allowed range")
-        if self.maximum is not None and number > Fraction(str(self.maximum)):
+        if high is not None and number > high:
             raise bad("answer above the allowed range")
         return number
 
@@ -163,6 +187,12 @@ class Band:
     def contains(self, value: Fraction, *, tolerance: Fraction = Fraction(0)) -> bool:
         """Whether ``value`` falls in the band (values within ``tolerance`` of an end
         point count as on it)."""
+        if not tolerance:
+            if self.lower is not None and (value < self.lower or (
+                    value == self.lower and not self.lower_closed)):
+                return False
+            return self.upper is None or value < self.upper or (
+                value == self.upper and self.upper_closed)
         if self.lower is not None:
             if abs(value - self.lower) <= tolerance:
                 if not self.lower_closed:
