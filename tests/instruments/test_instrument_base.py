@@ -187,3 +187,13 @@ def test_memoised_parsing_keeps_equal_hashing_types_apart() -> None:
         item.parse(True)
     flag = Item("b", "topic", "boolean")
     assert flag.parse(1) is True and flag.parse(True) is True
+
+
+def test_with_wording_loads_site_text_without_touching_the_registry() -> None:
+    odi = get_instrument("odi")
+    local = odi.with_wording({"pain_intensity": "site wording"})
+    assert local.item("pain_intensity").text == "site wording"
+    assert odi.item("pain_intensity").text is None
+    assert local.score({"pain_intensity": 3}).values == odi.score({"pain_intensity": 3}).values
+    with pytest.raises(InstrumentError, match="unknown item"):
+        odi.with_wording({"q99": "x"})

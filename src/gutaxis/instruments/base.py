@@ -21,7 +21,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal, TypeAlias, TypeVar
 
@@ -418,6 +418,20 @@ class Instrument:
                 return spec
         raise InstrumentError(f"unknown score for {self.key}", field=name,
                               expected="one of " + ", ".join(s.name for s in self.scores))
+
+    def with_wording(self, texts: Mapping[str, str]) -> Instrument:
+        """A copy whose items carry wording supplied by the user (e.g. from a site's
+        licensed copy of the form); gutaxis itself ships no licensed wording.
+
+        Raises
+        ------
+        InstrumentError
+            A text is given for an item id the instrument does not have.
+        """
+        for item_id in texts:
+            self.item(item_id)
+        items = tuple(replace(item, text=texts.get(item.id, item.text)) for item in self.items)
+        return replace(self, items=items)
 
     def parse(self, responses: Mapping[str, RawAnswer], *, source: str | None = None,
               row: int | None = None) -> dict[str, Answer]:
