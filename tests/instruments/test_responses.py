@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gutaxis.errors import InputError, InstrumentError
 from gutaxis.instruments import get_instrument
@@ -141,3 +145,29 @@ def test_score_record_has_every_column_and_formats_values(tmp_path: Path) -> Non
                                              (320 / 9, "35.555556")])
 def test_format_value(value: float | None, text: str) -> None:
     assert format_value(value) == text
+
+
+def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
+    data = read_responses(write(tmp_path, HEADER + "\n"), "peg")
+    assert data.rows == () and data.errors == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 10) | st.none(), st.integers(0, 10) | st.none(),
+                               st.integers(0, 10) | st.none()), min_size=1, max_size=8))
+def test_csv_round_trip_scores_like_direct_scoring(tmp_path_factory: pytest.TempPathFactory,
+                                                   rows: list[tuple[int | None, ...]]) -> None:
+    inst = get_instrument("peg")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(response_template(inst))
+    for i, values in enumerate(rows):
+        writer.writerow([f"s{i}", "2024-01-01T00:00:00Z",
+                         *("" if v is None else v for v in values)])
+    path = tmp_path_factory.mktemp("rt") / "peg.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    scored, errors = score_responses(read_responses(path, inst))
+    assert errors == []
+    for values, result in zip(rows, scored, strict=True):
+        direct = inst.score(dict(zip(inst.item_ids, values, strict=True)))
+        assert result.score == direct
