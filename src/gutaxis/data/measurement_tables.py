@@ -141,6 +141,7 @@ def validate_interventions(frame: pd.DataFrame, *, source: str | None) -> pd.Dat
                              expected="a number (its unit goes in dose_unit)")
     dose_unit = (text_column(table, "dose_unit", rows, source=source, required=False)
                  if "dose_unit" in table.columns else pd.Series([""] * len(table), dtype=object))
+    dose_unit = dose_unit.where(dose.notna().to_numpy(), "")  # a unit without a dose says nothing
     kinds = pd.Series(kind, dtype=object)
     ids = (text_column(table, "intervention_id", rows, source=source)
            if "intervention_id" in table.columns
