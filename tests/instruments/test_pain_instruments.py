@@ -118,3 +118,8 @@ def test_bpi_unscored_items_are_accepted_but_not_missing() -> None:
     assert score.missing_items == ()
     with pytest.raises(InstrumentError, match="q8_relief_pct"):
         get_instrument("bpi-sf").score({"q8_relief_pct": 140})
+
+
+def test_bpi_single_item_outcomes_are_reported() -> None:
+    score = get_instrument("bpi-sf").score(BPI_SEVERITY)
+    assert score.values["worst_pain"] == 7 and score.values["average_pain"] == 5

@@ -162,8 +162,9 @@ def score_bpi(answers: Mapping[str, Answer]) -> Computed:
         out.notes.append("severity needs all 4 items (3-6): no score")
     else:
         out.values["severity"] = mean(answered(severity))
-    worst = answers.get("q3_worst_pain")
-    out.values["worst_pain"] = worst if isinstance(worst, Fraction) else None
+    for name, item_id in (("worst_pain", "q3_worst_pain"), ("average_pain", "q5_average_pain")):
+        value = answers.get(item_id)
+        out.values[name] = value if isinstance(value, Fraction) else None
     done = answered(numbers(answers, BPI_INTERFERENCE))
     if len(done) < 4:
         out.values["interference"] = None
@@ -199,6 +200,8 @@ BPI = register(Instrument(
                   description="mean of items 9A-9G, valid with >= 4 answered"),
         ScoreSpec("worst_pain", 0, 10, bands=SERLIN_BANDS,
                   description="item 3 alone (the item Serlin's bands were derived for)"),
+        ScoreSpec("average_pain", 0, 10,
+                  description="item 5 alone (single-item primary outcome used in trials)"),
     ),
     missing_rule="Interference: mean of the answered item-9 ratings if at least 4 of 7 are "
                  "answered (BPI User Guide). Severity: all 4 items required (local rule; "

@@ -250,11 +250,11 @@ ERROR_COLUMNS = ("row", "field", "found", "reason", "expected")
 
 def score_columns(instrument: Instrument) -> list[str]:
     """Columns of a scores table: row, subject, time, instrument, then each score and
-    its band, then the missing-item record."""
+    its band, the band sets used (``score=set;...``), then the missing-item record."""
     columns = ["row", SUBJECT, ADMINISTERED, "instrument", "scoring_version"]
     for spec in instrument.scores:
         columns += [spec.name, f"{spec.name}_band"]
-    return [*columns, "missing_items", "missing_rule_applied", "notes"]
+    return [*columns, "band_sets", "missing_items", "missing_rule_applied", "notes"]
 
 
 def score_record(scored: ScoredRow) -> dict[str, str]:
@@ -267,6 +267,8 @@ def score_record(scored: ScoredRow) -> dict[str, str]:
     for name, value in score.values.items():
         record[name] = format_value(value)
         record[f"{name}_band"] = score.bands.get(name) or ""
+    record["band_sets"] = ";".join(f"{name}={used}" for name, used in score.band_sets.items()
+                                   if used is not None)
     record["missing_items"] = ";".join(score.missing_items)
     record["missing_rule_applied"] = "true" if score.missing_rule_applied else "false"
     record["notes"] = "; ".join(score.notes)
