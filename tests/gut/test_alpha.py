@@ -70,6 +70,18 @@ def test_alpha_metric_equals_skbio_on_fibromyalgia(fibromyalgia_dir: Path, metri
 
 
 @pytest.mark.realdata
+def test_alpha_equals_vegan_on_fibromyalgia(fibromyalgia_dir: Path, reference_dir: Path) -> None:
+    """vegan 2.6-4 (specnumber, diversity); see tests/reference/diversity/*.R."""
+    vegan = pd.read_csv(reference_dir / "diversity" / "vegan_alpha.tsv.gz", sep="\t",
+                        index_col=0)
+    table = fibromyalgia_table(fibromyalgia_dir)
+    ours = alpha_diversity(table, metrics=list(vegan.columns))
+    assert list(ours.index) == list(vegan.index.astype(str))
+    np.testing.assert_allclose(ours.to_numpy(), vegan.to_numpy(dtype=np.float64), rtol=0,
+                               atol=ATOL)
+
+
+@pytest.mark.realdata
 def test_chao1_with_singletons_equals_skbio_on_rarefied_fibromyalgia(
     fibromyalgia_dir: Path,
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from diversity_data import fibromyalgia_counts, fibromyalgia_table
@@ -45,6 +46,18 @@ def test_metric_equals_skbio_on_fibromyalgia(fibromyalgia_dir: Path, metric: str
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize(("metric", "file"), [("braycurtis", "vegan_bray.tsv.gz"),
+                                              ("jaccard", "vegan_jaccard_binary.tsv.gz")])
+def test_metric_equals_vegan_on_fibromyalgia(fibromyalgia_dir: Path, reference_dir: Path,
+                                             metric: str, file: str) -> None:
+    """vegan 2.6-4 vegdist (jaccard with binary=TRUE); see tests/reference/diversity/*.R."""
+    vegan = pd.read_csv(reference_dir / "diversity" / file, sep="\t", index_col=0)
+    ours = beta_diversity(fibromyalgia_table(fibromyalgia_dir), metric)
+    assert list(ours.ids) == list(vegan.index.astype(str))
+    np.testing.assert_allclose(ours.data, vegan.to_numpy(dtype=np.float64), rtol=0, atol=ATOL)
+
+
+@pytest.mark.realdata
 def test_aitchison_equals_qiime2_definition_on_fibromyalgia(fibromyalgia_dir: Path) -> None:
     """QIIME 2's ``aitchison``: scikit-bio CLR of counts + 1, then Euclidean distance."""
     counts = fibromyalgia_counts(fibromyalgia_dir).to_numpy(dtype=np.float64)
@@ -70,8 +83,9 @@ def test_braycurtis_on_proportions_equals_skbio(fibromyalgia_dir: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_sum_of_minima_equals_dense_minimum(fibromyalgia_dir: Path) -> None:
-    counts = fibromyalgia_counts(fibromyalgia_dir).to_numpy(dtype=np.float64)[:30]
+@pytest.mark.parametrize("n_samples", [1, 8, 9, 16, 17, 30])  # around the 8-row blocks
+def test_sum_of_minima_equals_dense_minimum(fibromyalgia_dir: Path, n_samples: int) -> None:
+    counts = fibromyalgia_counts(fibromyalgia_dir).to_numpy(dtype=np.float64)[:n_samples]
     expected = np.minimum(counts[:, None, :], counts[None, :, :]).sum(axis=2)
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_array_equal(sum_of_minima(sp.csr_array(counts)), expected)

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import skbio
 from diversity_data import fibromyalgia_table
@@ -56,6 +57,26 @@ def test_pcoa_equals_skbio_on_fibromyalgia(fibromyalgia_dir: Path, metric: str,
                                            n_components: int | None) -> None:
     dm = beta_diversity(fibromyalgia_table(fibromyalgia_dir), metric)
     assert_matches_skbio(dm, n_components)
+
+
+@pytest.mark.realdata
+def test_pcoa_equals_r_cmdscale_on_fibromyalgia(fibromyalgia_dir: Path,
+                                                reference_dir: Path) -> None:
+    """R stats::cmdscale(eig=TRUE) of vegan's Bray-Curtis; see tests/reference/diversity."""
+    folder = reference_dir / "diversity"
+    eig = pd.read_csv(folder / "cmdscale_bray_eigenvalues.tsv.gz", sep="\t", index_col=0)
+    points = pd.read_csv(folder / "cmdscale_bray_points.tsv.gz", sep="\t", index_col=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NegativeEigenvalueWarning)
+        ours = pcoa(beta_diversity(fibromyalgia_table(fibromyalgia_dir), "braycurtis"))
+    theirs = eig["eigenvalue"].to_numpy()
+    positive = theirs > 1e-8
+    np.testing.assert_allclose(ours.eigenvalues.to_numpy()[: positive.sum()], theirs[positive],
+                               rtol=0, atol=1e-9)
+    mine = ours.coordinates[["PC1", "PC2"]].to_numpy()
+    reference = points.to_numpy(dtype=np.float64)
+    signs = np.sign(np.sum(mine * reference, axis=0))
+    np.testing.assert_allclose(mine, reference * signs, rtol=0, atol=1e-8)
 
 
 @pytest.mark.realdata

@@ -4,9 +4,9 @@ Nothing here densifies the table: memory is the table's nonzeros plus the ``n x 
 result (and, for the Jaccard and Aitchison metrics, one ``n x n`` Gram matrix).
 
 - Bray-Curtis needs :math:`\\sum_k \\min(x_{ik}, x_{jk})` for every pair of samples.
-  A numba kernel scatters one sample into a dense work vector and walks the stored
-  values of every later sample against it, in parallel over samples (pairs ``k`` and
-  ``n - 1 - k`` share a task so every task has the same amount of work).
+  A numba kernel scatters a block of 8 samples into a dense work array and walks the
+  stored values of every later sample once against all 8, in parallel over blocks
+  (blocks ``k`` and ``n_blocks - 1 - k`` share a task so tasks have equal work).
 - Jaccard (presence/absence) is a sparse boolean product: shared features are
   :math:`B B^T`.
 - Aitchison is the Euclidean distance between CLR vectors of ``counts + pseudocount``.
@@ -43,23 +43,38 @@ BetaMetric = Literal[
 ]
 
 
+#: Rows of the first operand handled together: each stored value of the second row is
+#: loaded once and compared with this many rows (one cache line of the work array).
+_ROW_BLOCK = 8
+
+
 @numba.njit(cache=True, nogil=True)
-def _row_minima_against_later(
-    i: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-    work: np.ndarray, out: np.ndarray,
+def _block_minima_against_later(
+    block: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+    work: np.ndarray, totals: np.ndarray, out: np.ndarray,
 ) -> None:
-    """Fill ``out[i, j]`` and ``out[j, i]`` for every ``j > i`` with sum(min(row i, row j))."""
+    """Fill ``out[i, j]`` and ``out[j, i]`` with sum(min(row i, row j)) for the rows ``i``
+    of ``block`` and every ``j > i``. ``work`` is a zeroed ``(n_features, _ROW_BLOCK)``
+    scratch array, left zeroed on return."""
     n = indptr.size - 1
-    for p in range(indptr[i], indptr[i + 1]):
-        work[indices[p]] = data[p]
-    for j in range(i + 1, n):
-        total = 0.0
+    first = block * _ROW_BLOCK
+    rows = min(_ROW_BLOCK, n - first)
+    for t in range(rows):
+        for p in range(indptr[first + t], indptr[first + t + 1]):
+            work[indices[p], t] = data[p]
+    for j in range(first + 1, n):
+        totals[:] = 0.0
         for p in range(indptr[j], indptr[j + 1]):
-            total += min(work[indices[p]], data[p])  # branch-free: absent features are 0
-        out[i, j] = total
-        out[j, i] = total
-    for p in range(indptr[i], indptr[i + 1]):
-        work[indices[p]] = 0.0
+            feature = indices[p]
+            value = data[p]
+            for t in range(_ROW_BLOCK):  # branch-free: absent features are 0 in work
+                totals[t] += min(work[feature, t], value)
+        for t in range(min(rows, j - first)):
+            out[first + t, j] = totals[t]
+            out[j, first + t] = totals[t]
+    for t in range(rows):
+        for p in range(indptr[first + t], indptr[first + t + 1]):
+            work[indices[p], t] = 0.0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -67,20 +82,24 @@ def _pairwise_minima(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_features: int
 ) -> np.ndarray:
     n = indptr.size - 1
+    n_blocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
     out = np.zeros((n, n))
-    for k in numba.prange((n + 1) // 2):
-        work = np.zeros(n_features)
-        _row_minima_against_later(k, indptr, indices, data, work, out)
-        if n - 1 - k != k:
-            _row_minima_against_later(n - 1 - k, indptr, indices, data, work, out)
+    for k in numba.prange((n_blocks + 1) // 2):  # block k and its mirror: equal work per task
+        work = np.zeros((n_features, _ROW_BLOCK))
+        totals = np.zeros(_ROW_BLOCK)
+        _block_minima_against_later(k, indptr, indices, data, work, totals, out)
+        if n_blocks - 1 - k != k:
+            _block_minima_against_later(n_blocks - 1 - k, indptr, indices, data, work, totals,
+                                        out)
     return out
 
 
 def sum_of_minima(values: sp.csr_array) -> np.ndarray:
     """``M[i, j] = sum_k min(X[i, k], X[j, k])`` for a non-negative CSR matrix.
 
-    Parallel over rows (numba); the diagonal is left at zero. Time is
-    :math:`O(n \\cdot nnz)`, memory the ``n x n`` result plus one dense row per thread.
+    Parallel over blocks of 8 rows (numba); the diagonal is left at zero. Time is
+    :math:`O(n \\cdot nnz)`, memory the ``n x n`` result plus an ``n_features x 8``
+    scratch array per task.
     """
     csr = sp.csr_array(values)
     csr.sort_indices()
