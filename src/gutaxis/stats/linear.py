@@ -195,7 +195,7 @@ def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
         xtx_inv_diag = np.einsum("cij,cij->ci", rinv, rinv)
         with np.errstate(divide="ignore", invalid="ignore"):
             sigma2 = rss / df
-        stderr = np.sqrt(sigma2[:, None] * xtx_inv_diag)
+            stderr = np.sqrt(sigma2[:, None] * xtx_inv_diag)
         bad = ~ok
         out["coef"][sl] = np.where(bad[:, None], np.nan, coef)
         out["stderr"][sl] = np.where(bad[:, None], np.nan, stderr)
