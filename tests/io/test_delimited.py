@@ -194,7 +194,7 @@ def test_writer_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypatch) ->
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("pandas.DataFrame.to_csv", boom)
+    monkeypatch.setattr("gutaxis.io.delimited._format_rows", boom)
     with pytest.raises(OSError, match="disk full"):
         write_tsv(table, target)
     assert target.read_text() == "old"
@@ -225,3 +225,20 @@ def test_tsv_round_trip_is_exact(tmp_path_factory, samples, features, seed, orie
     back = read_delimited(path, orientation=orientation,
                           kind="relative" if relative else "counts")
     _same(back, table)
+
+
+def test_ids_with_quotes_and_tabs_round_trip(tmp_path: Path) -> None:
+    ids = ['plain', 'has "quote"', "has\ttab"]
+    table = ProfileTable(sp.csr_array(np.array([[1.0, 2.0, 0.0]])), ["S1"], ids)
+    write_tsv(table, tmp_path / "q.tsv")
+    back = read_delimited(tmp_path / "q.tsv")
+    assert list(back.feature_ids) == ids
+    assert back.dense().tolist() == [[1.0, 2.0, 0.0]]
+
+
+def test_windows_line_endings_and_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.tsv"
+    path.write_bytes("\ufefffeature_id\tS1\tS2\r\nA\t1\t2\r\nB\t0\t5\r\n".encode())
+    table = read_delimited(path)
+    assert list(table.sample_ids) == ["S1", "S2"]
+    assert table.dense().tolist() == [[1.0, 0.0], [2.0, 5.0]]

@@ -48,6 +48,8 @@ SAMPLE_HEADERS = frozenset(
 
 #: Cells per parsed block; bounds the dense intermediate to ~160 MB of float64.
 BLOCK_CELLS = 20_000_000
+#: Cells per written block (one Python string object per cell while formatting).
+WRITE_BLOCK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -135,17 +137,46 @@ def write_tsv(
     first = "sample_id" if orientation == "samples-rows" else "feature_id"
     data = table.values.data
     as_int = table.kind == "counts" and bool(np.all(data == np.round(data)))
-    step = max(1, BLOCK_CELLS // max(1, len(col_ids)))
+    step = max(1, WRITE_BLOCK_CELLS // max(1, len(col_ids)))
+    labels = _quoted(row_ids)
     with atomic_path(target) as tmp, open_text_for_writing(
         tmp, compress=target.suffix == ".gz"
     ) as fh:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
         writer.writerow([first, *map(str, col_ids)])
         for lo in range(0, by_row.shape[0], step):
-            block = by_row[lo : lo + step].toarray()
-            frame = pd.DataFrame(block.astype(np.int64) if as_int else block,
-                                 index=pd.Index(row_ids[lo : lo + step]))
-            frame.to_csv(fh, sep="\t", header=False, lineterminator="\n")
+            fh.write(_format_rows(by_row[lo : lo + step], labels[lo : lo + step], as_int))
+
+
+def _format_rows(block: sp.csr_array, labels: np.ndarray, as_int: bool) -> str:
+    """Lines of ``label<TAB>value...`` for a block of sparse rows.
+
+    Every cell starts as ``"0"`` and only the nonzero cells are formatted (as integers,
+    or with ``repr``, the shortest text that reads back to the same float64), so the cost
+    is one string per nonzero plus one C-level join per line.
+    """
+    n_rows, n_cols = block.shape
+    cells = np.full((n_rows, n_cols + 1), "0", dtype=object)
+    cells[:, 0] = labels
+    rows = np.repeat(np.arange(n_rows), np.diff(block.indptr))
+    data = block.data
+    texts = (data.astype(np.int64).astype(str) if as_int
+             else np.fromiter(map(repr, data.tolist()), dtype=object, count=data.size))
+    cells[rows, block.indices + 1] = texts
+    return "".join(map(_line, cells.tolist()))
+
+
+def _line(cells: list[str]) -> str:
+    return "\t".join(cells) + "\n"
+
+
+def _quoted(ids: np.ndarray) -> np.ndarray:
+    """Ids quoted as the CSV rules want when they hold a tab, newline or quote."""
+    text = pd.Series(np.asarray(ids, dtype=object).astype(str), dtype=object)
+    special = text.str.contains(r'[\t\n\r"]', regex=True).to_numpy(dtype=bool)
+    if special.any():
+        text[special] = '"' + text[special].str.replace('"', '""') + '"'
+    return text.to_numpy(dtype=object)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -190,29 +221,13 @@ def _read_matrix(
     path: Path, layout: _Layout, *, allow_negative: bool
 ) -> tuple[np.ndarray, sp.csr_array]:
     n_cols = len(layout.header) - 1
-    block_rows = max(1, BLOCK_CELLS // max(1, n_cols))
-    ids: list[np.ndarray] = []
-    blocks: list[sp.csr_array] = []
-    with open_text(path) as fh:
-        try:
-            reader = pd.read_csv(
-                fh, sep=layout.delimiter, header=None, skiprows=layout.header_line,
-                index_col=0, dtype={0: str}, na_filter=False, skip_blank_lines=True,
-                chunksize=block_rows, engine="c",
-            )
-            for chunk in reader:
-                if chunk.empty:
-                    continue
-                if chunk.shape[1] != n_cols:
-                    raise pd.errors.ParserError(
-                        f"{chunk.shape[1] + 1} fields in the row of id {chunk.index[0]!r}")
-                ids.append(chunk.index.to_numpy(dtype=object))
-                blocks.append(_block_values(chunk, path, layout, allow_negative))
-        except pd.errors.EmptyDataError:
-            pass  # header only: reported below
-        except pd.errors.ParserError as exc:
-            raise InputError("rows of unequal length", source=str(path), found=str(exc).strip(),
-                             expected=f"{n_cols + 1} fields per line, like the header") from None
+    try:
+        ids, blocks = _parse_blocks(path, layout, allow_negative)
+    except pd.errors.EmptyDataError:
+        ids, blocks = [], []
+    except pd.errors.ParserError as exc:
+        raise InputError("rows of unequal length", source=str(path), found=str(exc).strip(),
+                         expected=f"{n_cols + 1} fields per line, like the header") from None
     if not ids:
         raise InputError("table has a header but no rows", source=str(path),
                          expected="at least one data line")
@@ -220,6 +235,35 @@ def _read_matrix(
     row_ids = np.char.strip(row_ids).astype(object)
     _require_unique(list(row_ids), source=str(path), where="row", line=None)
     return row_ids, sp.csr_array(sp.vstack(blocks, format="csr"))
+
+
+def _parse_blocks(
+    path: Path, layout: _Layout, allow_negative: bool
+) -> tuple[list[np.ndarray], list[sp.csr_array]]:
+    """Parse the data lines in blocks of rows with pandas' C parser.
+
+    Column types are inferred per block (integers parse faster than floats); a column
+    that is not numeric is then searched for the offending cell, which is named.
+    """
+    n_cols = len(layout.header) - 1
+    block_rows = max(1, BLOCK_CELLS // max(1, n_cols))
+    ids: list[np.ndarray] = []
+    blocks: list[sp.csr_array] = []
+    with open_text(path) as fh:
+        reader = pd.read_csv(
+            fh, sep=layout.delimiter, header=None, skiprows=layout.header_line,
+            index_col=0, dtype={0: str}, na_filter=False, skip_blank_lines=True,
+            chunksize=block_rows, engine="c",
+        )
+        for chunk in reader:
+            if chunk.empty:
+                continue
+            if chunk.shape[1] != n_cols:
+                raise pd.errors.ParserError(
+                    f"{chunk.shape[1] + 1} fields in the row of id {chunk.index[0]!r}")
+            ids.append(chunk.index.to_numpy(dtype=object))
+            blocks.append(_block_values(chunk, path, layout, allow_negative))
+    return ids, blocks
 
 
 def _block_values(
