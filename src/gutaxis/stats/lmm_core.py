@@ -5,19 +5,25 @@ criterion of Bates et al. (2015), its analytic gradient and Hessian in the relat
 for many responses at once. Everything that does not depend on the response (``X'X``, ``Z'Z``,
 ``Z'X``) is computed once; a response enters only through ``Z'y``, ``X'y`` and ``y'y``.
 
-Notation (used throughout this module and in :mod:`gutaxis.stats.lmm_fit`):
+Notation (used throughout this module and in :mod:`gutaxis.stats.lmm`):
 
 - ``a`` is the grouping factor with the most levels ("absorbed": its block of
   ``Z'Z`` is diagonal, so it is eliminated in closed form), ``r`` the other factors
   (``q`` columns of ``Z_r`` together), ``X`` the fixed effects (``p`` columns).
 - ``psi_j = theta_j**2`` is factor ``j``'s variance relative to the residual variance;
   ``V = I + sum_j psi_j Z_j Z_j'`` and ``V_a = I + psi_a Z_a Z_a'``, whose inverse is
-  ``I - Z_a diag(c_g) Z_a'`` with ``c_g = psi_a / (1 + psi_a n_g)``.
+  ``I - Z_a diag(c_g) Z_a'`` with ``c_g = psi_a w_g``, ``w_g = 1 / (1 + psi_a n_g)``.
 - ``U = [Z_r Lambda_r, X]`` (``c = q + p`` columns) and
   ``M = U' V_a^{-1} U + diag(1_q, 0_p)``: the mixed-model equations left after
   eliminating ``a``. ``log|V| = sum_g log(1 + psi_a n_g) + log|M_rr|`` and
   ``log|X'V^{-1}X| = log|M| - log|M_rr|``; the penalised residual sum of squares is
   ``r2 = y'V_a^{-1}y - b'M^{-1}b`` with ``b = U'V_a^{-1}y``.
+- Group-size classes: a level's weights ``w_g`` depend on it only through its size ``n_g``,
+  so every sum over the levels of ``a`` is a weighted sum over the ``D`` distinct sizes of
+  per-class sums made once: ``S_d = sum zac_g zac_g'``, ``T_d = sum zac_g zay_g'`` and
+  ``U_d = sum zay_g^2`` over the levels of size ``n_d`` (``zac_g``, ``zay_g``: row ``g`` of
+  ``Z_a'[Z_r, X]`` and ``Z_a'Y``). The work per response and evaluation is ``O(D c^2 + c^3)``,
+  whatever the number of levels.
 """
 
 from __future__ import annotations
@@ -51,14 +57,17 @@ class SharedDesign:
     order
         Factor indices (as given by the caller) in internal order: ``order[0]`` is the
         absorbed factor ``a``, the rest follow.
-    counts
-        Observations per level of ``a`` (``n_g``).
     slices
         Columns of ``Z_r`` belonging to each factor of ``order[1:]``.
-    zac
-        ``Z_a'[Z_r, X]`` (levels of ``a`` x ``c``).
     ctc
         ``[Z_r, X]'[Z_r, X]`` (``c`` x ``c``).
+    size, members, cls
+        Group-size classes of ``a``: the distinct sizes ``n_d``, how many levels have each,
+        and the class of every level.
+    class_cross
+        ``S_d``, ``(D, c, c)``.
+    zac
+        ``Z_a'[Z_r, X]`` (levels of ``a`` x ``c``).
     za_t, zr_t
         Sparse ``Z_a'`` and ``Z_r'``, to form the response cross-products.
     """
@@ -66,10 +75,13 @@ class SharedDesign:
     n: int
     p: int
     order: tuple[int, ...]
-    counts: np.ndarray
     slices: tuple[slice, ...]
-    zac: np.ndarray
     ctc: np.ndarray
+    size: np.ndarray
+    members: np.ndarray
+    cls: np.ndarray
+    class_cross: np.ndarray
+    zac: np.ndarray
     za_t: sp.csr_matrix
     zr_t: sp.csr_matrix
 
@@ -88,18 +100,29 @@ class SharedDesign:
         """Number of grouping factors."""
         return len(self.order)
 
+    @property
+    def d(self) -> int:
+        """Number of group-size classes of the absorbed factor."""
+        return self.size.size
+
 
 @dataclass(frozen=True)
 class ResponseCross:
-    """Cross-products of a block of responses: ``Z_a'Y``, ``[Z_r, X]'Y`` and ``diag(Y'Y)``."""
+    """Cross-products of a block of responses (``m`` of them).
 
-    zay: np.ndarray
+    ``tcls`` is ``T_d`` as ``(D, c, m)``, ``ucls`` is ``U_d`` as ``(D, m)``,
+    ``cty`` is ``[Z_r, X]'Y`` and ``yty`` is ``diag(Y'Y)``.
+    """
+
+    tcls: np.ndarray
+    ucls: np.ndarray
     cty: np.ndarray
     yty: np.ndarray
 
     def take(self, index: np.ndarray) -> ResponseCross:
         """The cross-products of the responses in ``index``."""
-        return ResponseCross(self.zay[:, index], self.cty[:, index], self.yty[index])
+        return ResponseCross(self.tcls[:, :, index], self.ucls[:, index], self.cty[:, index],
+                             self.yty[index])
 
 
 def build_design(X: np.ndarray, codes: Sequence[np.ndarray], levels: Sequence[int]) -> SharedDesign:
@@ -116,14 +139,27 @@ def build_design(X: np.ndarray, codes: Sequence[np.ndarray], levels: Sequence[in
     ctc = np.block([[zr_dense_cross, zrx], [zrx.T, X.T @ X]])
     zac = np.hstack([(za_t @ zr_t.T).toarray(), np.asarray(za_t @ X)])
     counts = np.asarray(za_t.sum(axis=1)).ravel()
-    return SharedDesign(n, p, order, counts, slices, zac, ctc, za_t, zr_t)
+    size, cls, members = np.unique(counts, return_inverse=True, return_counts=True)
+    class_cross = np.zeros((size.size, zac.shape[1], zac.shape[1]))
+    np.add.at(class_cross, cls, zac[:, :, None] * zac[:, None, :])
+    return SharedDesign(n, p, order, slices, ctc, size.astype(np.float64),
+                        members.astype(np.float64), cls, class_cross, zac, za_t, zr_t)
 
 
 def cross_response(design: SharedDesign, X: np.ndarray, Y: np.ndarray) -> ResponseCross:
     """Cross-products of the responses ``Y`` (n x m) with the design."""
     zay = np.asarray(design.za_t @ Y)
+    by_class = sp.csr_matrix(
+        (np.ones(design.cls.size), (design.cls, np.arange(design.cls.size))),
+        shape=(design.d, design.cls.size),
+    )
+    tcls = np.empty((design.d, design.c, Y.shape[1]))
+    for d in range(design.d):
+        rows = design.cls == d
+        tcls[d] = design.zac[rows].T @ zay[rows]
+    ucls = np.asarray(by_class @ zay**2)
     cty = np.vstack([np.asarray(design.zr_t @ Y), X.T @ Y])
-    return ResponseCross(zay, cty, np.einsum("ij,ij->j", Y, Y))
+    return ResponseCross(tcls, ucls, cty, np.einsum("ij,ij->j", Y, Y))
 
 
 @dataclass
@@ -186,6 +222,16 @@ def criterion_from_parts(
     return value + log_det_h if reml else value
 
 
+def _class_sum(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
+    """``sum_d weights[b, d] * per_class[d, ...]`` for every row ``b`` of ``weights``."""
+    return np.tensordot(weights, per_class, axes=(1, 0))
+
+
+def _class_sum_own(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
+    """``sum_d weights[b, d] * per_class[d, ..., b]``: each response with its own weights."""
+    return np.einsum("bd,d...b->b...", weights, per_class)
+
+
 def criterion_on_grid(
     design: SharedDesign, resp: ResponseCross, psi: np.ndarray, *, reml: bool
 ) -> np.ndarray:
@@ -195,24 +241,32 @@ def criterion_on_grid(
     """
     q = design.q
     lam = _lambda_columns(design, np.sqrt(psi))
-    w = 1.0 / (1.0 + psi[:, :1] * design.counts)
+    w = 1.0 / (1.0 + psi[:, :1] * design.size)
     cg = psi[:, :1] * w
-    zacs = design.zac[None] * lam[:, None, :]
-    czt = (cg[:, :, None] * zacs).transpose(0, 2, 1)
-    M = design.ctc[None] * lam[:, :, None] * lam[:, None, :] - czt @ zacs
+    M = lam[:, :, None] * lam[:, None, :] * (design.ctc - _class_sum(cg, design.class_cross))
     M[:, np.arange(q), np.arange(q)] += 1.0
-    b = lam[:, :, None] * resp.cty[None] - czt @ resp.zay[None]
-    yvy = resp.yty[None] - cg @ resp.zay**2
+    b = lam[:, :, None] * (resp.cty[None] - _class_sum(cg, resp.tcls))
+    yvy = resp.yty[None] - cg @ resp.ucls
     chol, ok = _safe_cholesky(M)
     chol[~ok] = np.eye(design.c)
     half = np.linalg.solve(chol, b)
     r2 = yvy - np.einsum("pcm,pcm->pm", half, half)
     logd = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2))
-    log_det_v = np.log1p(psi[:, :1] * design.counts).sum(1) + logd[:, :q].sum(1)
+    log_det_v = np.log1p(psi[:, :1] * design.size) @ design.members + logd[:, :q].sum(1)
     crit = criterion_from_parts(
         log_det_v[:, None], logd[:, q:].sum(1)[:, None], r2, design.n, design.p, reml=reml
     )
     return np.where(ok[:, None] & (r2 > 0), crit, np.inf)
+
+
+@dataclass(frozen=True)
+class _Weighted:
+    """Per-response quantities at ``psi`` shared by the criterion and its derivatives."""
+
+    lam: np.ndarray
+    w: np.ndarray
+    cg_cross: np.ndarray
+    cg_ty: np.ndarray
 
 
 def evaluate(
@@ -231,27 +285,25 @@ def evaluate(
     q, n, p = design.q, design.n, design.p
     psi_a = psi[:, :1]
     lam = _lambda_columns(design, np.sqrt(psi))
-    w = 1.0 / (1.0 + psi_a * design.counts)
+    w = 1.0 / (1.0 + psi_a * design.size)
     cg = psi_a * w
-    zacs = design.zac[None] * lam[:, None, :]
-    wz = zacs * cg[:, :, None]
-    M = design.ctc[None] * lam[:, :, None] * lam[:, None, :] - wz.transpose(0, 2, 1) @ zacs
+    wt = _Weighted(lam, w, _class_sum(cg, design.class_cross), _class_sum_own(cg, resp.tcls))
+    M = lam[:, :, None] * lam[:, None, :] * (design.ctc[None] - wt.cg_cross)
     M[:, np.arange(q), np.arange(q)] += 1.0
-    zay = resp.zay.T
-    b = lam * resp.cty.T - np.einsum("bgc,bg->bc", wz, zay)
-    yvy = resp.yty - np.einsum("bg,bg->b", cg, zay**2)
+    b = lam * (resp.cty.T - wt.cg_ty)
+    yvy = resp.yty - np.einsum("bd,db->b", cg, resp.ucls)
     chol, ok = _safe_cholesky(M)
     chol[~ok] = np.eye(design.c)
     sol = np.linalg.solve(chol.transpose(0, 2, 1), np.linalg.solve(chol, b[..., None]))[..., 0]
     r2 = yvy - np.einsum("bc,bc->b", b, sol)
     ok &= r2 > 0
     logd = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2))
-    log_det_v = np.log1p(psi_a * design.counts).sum(1) + logd[:, :q].sum(1)
+    log_det_v = np.log1p(psi_a * design.size) @ design.members + logd[:, :q].sum(1)
     crit = criterion_from_parts(log_det_v, logd[:, q:].sum(1), r2, n, p, reml=reml)
     crit = np.where(ok, crit, np.inf)
     ev = Evaluation(criterion=crit, r2=r2, sol=sol, ok=ok)
     if derivatives:
-        _add_derivatives(ev, design, resp, M, lam, w, cg, zacs, reml=reml)
+        _add_derivatives(ev, design, resp, M, wt, reml=reml)
     return ev
 
 
@@ -260,62 +312,61 @@ def _add_derivatives(
     design: SharedDesign,
     resp: ResponseCross,
     M: np.ndarray,
-    lam: np.ndarray,
-    w: np.ndarray,
-    cg: np.ndarray,
-    zacs: np.ndarray,
+    wt: _Weighted,
     *,
     reml: bool,
 ) -> None:
     """Fill the derivative blocks of ``ev``.
 
-    With ``L_a = Z_a'V_a^{-1}U`` (= ``w * Z_a'U``), ``L_r = Z_r'V_a^{-1}U`` and ``K`` the
-    inverse of ``M`` (``P``) or of its random-effects block (``V^{-1}``, ML), the blocks are
-    ``Z_a'QZ_a = diag(n w) - L_a K L_a'``, ``Z_a'QZ_r = w N - L_a K L_r'`` and
-    ``Z_r'QZ_r = Z_r'V_a^{-1}Z_r - L_r K L_r'``; ``Z'Py = Z'V_a^{-1}e`` with ``e`` the residual
-    of the mixed-model equations. The ``a``-``a`` block is never formed: its trace, Frobenius
-    norm and quadratic form follow from the diagonal-plus-low-rank structure.
+    With ``L_a = Z_a'V_a^{-1}U`` (row ``g``: ``w_g Lambda zac_g``), ``L_r = Z_r'V_a^{-1}U``
+    and ``K`` the inverse of ``M`` (``Q = P``) or of its random-effects block (``Q = V^{-1}``,
+    ML), the blocks are ``Z_a'QZ_a = diag(n w) - L_a K L_a'``, ``Z_a'QZ_r = w N - L_a K L_r'``
+    (row ``g``: ``w_g zac_g' B`` with ``B = E_q' - Lambda K L_r'``) and
+    ``Z_r'QZ_r = Z_r'V_a^{-1}Z_r - L_r K L_r'``; ``Z'Py = Z'V_a^{-1}e`` with ``e`` the
+    residual of the mixed-model equations. Sums over the levels of ``a`` are class sums
+    (module notes) with weights ``w^2`` or ``n w^3``.
     """
-    q, k = design.q, design.k
+    q, k, c = design.q, design.k, design.c
     dof = design.n - design.p if reml else design.n
+    lam, w = wt.lam, wt.w
     minv = np.linalg.inv(M)
-    N = design.zac[:, :q]
-    La = w[:, :, None] * zacs
-    zru = design.ctc[None, :q, :] * lam[:, None, :]
-    Lr = zru - N.T[None] @ (cg[:, :, None] * zacs)
-    zrvzr = design.ctc[None, :q, :q] - N.T[None] @ (cg[:, :, None] * N[None])
-    nw = design.counts * w
-    zae = resp.zay.T - (zacs @ ev.sol[:, :, None])[..., 0]
-    va = w * zae
-    vr = resp.cty[:q].T - (zru @ ev.sol[:, :, None])[..., 0] - (cg * zae) @ N
-    p_blocks = _QuadBlocks.build(minv, La, Lr, N, w, zrvzr)
-    if reml:
-        q_blocks = p_blocks
-    else:
-        K = np.zeros_like(M)
-        if q:
-            K[:, :q, :q] = np.linalg.inv(M[:, :q, :q])
-        q_blocks = _QuadBlocks.build(K, La, Lr, N, w, zrvzr)
+    lam2 = lam[:, :, None] * lam[:, None, :]
+    w2, nw3 = w**2, design.size * w**3
+    s_w2, s_nw3 = _class_sum(w2, design.class_cross), _class_sum(nw3, design.class_cross)
+    t_w2, t_nw3 = _class_sum_own(w2, resp.tcls), _class_sum_own(nw3, resp.tcls)
+    u_w2 = np.einsum("bd,db->b", w2, resp.ucls)
+    u_nw3 = np.einsum("bd,db->b", nw3, resp.ucls)
+    lsol = lam * ev.sol
+    gram_a = lam2 * s_w2
+    rows_r = design.ctc[None, :q, :] - wt.cg_cross[:, :q, :]
+    Lr = rows_r * lam[:, None, :]
+    zrvzr = design.ctc[None, :q, :q] - wt.cg_cross[:, :q, :q]
+    zet = t_w2 - (s_w2 @ lsol[..., None])[..., 0]
+    lav = lam * zet
+    vr = (resp.cty[:q].T - (design.ctc[None, :q, :] @ lsol[..., None])[..., 0]
+          - (wt.cg_ty[:, :q] - (wt.cg_cross[:, :q, :] @ lsol[..., None])[..., 0]))
+    nw = design.size * w
+    sum_nw, sum_nw2 = nw @ design.members, nw**2 @ design.members
 
-    bsz = M.shape[0]
-    tr, vv = np.empty((bsz, k)), np.empty((bsz, k))
-    frob, bilin = np.empty((bsz, k, k)), np.empty((bsz, k, k))
-    gram = np.empty((bsz, k, design.c, design.c))
-    low_q = q_blocks.low_aa
-    tr[:, 0] = nw.sum(1) - low_q.sum(1)
-    vv[:, 0] = (va**2).sum(1)
-    KG = q_blocks.K @ p_blocks.gram_a
-    frob[:, 0, 0] = (nw**2).sum(1) - 2 * (nw * low_q).sum(1) + np.einsum("bij,bji->b", KG, KG)
-    Lav = (va[:, None, :] @ La)[:, 0]
-    bilin[:, 0, 0] = (nw * va**2).sum(1) - np.einsum("bi,bij,bj->b", Lav, minv, Lav)
-    gram[:, 0] = p_blocks.gram_a
+    tr, vv = np.empty((M.shape[0], k)), np.empty((M.shape[0], k))
+    frob, bilin = np.empty((M.shape[0], k, k)), np.empty((M.shape[0], k, k))
+    gram = np.empty((M.shape[0], k, c, c))
+    vv[:, 0] = u_w2 - 2.0 * np.einsum("bc,bc->b", lsol, t_w2) + _quad(lsol, s_w2)
+    bilin[:, 0, 0] = (u_nw3 - 2.0 * np.einsum("bc,bc->b", lsol, t_nw3) + _quad(lsol, s_nw3)
+                      - _quad(lav, minv))
+    gram[:, 0] = gram_a
+    p_blocks = _QuadBlocks.build(minv, Lr, lam, zrvzr, q)
+    q_blocks = p_blocks if reml else _QuadBlocks.build(_ml_kernel(M, q), Lr, lam, zrvzr, q)
+    KG = q_blocks.K @ gram_a
+    tr[:, 0] = sum_nw - np.trace(KG, axis1=1, axis2=2)
+    frob[:, 0, 0] = (sum_nw2 - 2.0 * np.einsum("bij,bji->b", q_blocks.K, lam2 * s_nw3)
+                     + np.einsum("bij,bji->b", KG, KG))
     for i, si in enumerate(design.slices, start=1):
         tr[:, i] = np.trace(q_blocks.Trr[:, si, si], axis1=1, axis2=2)
         vv[:, i] = (vr[:, si] ** 2).sum(1)
-        frob[:, 0, i] = frob[:, i, 0] = (q_blocks.Tar[:, :, si] ** 2).sum((1, 2))
-        bilin[:, 0, i] = bilin[:, i, 0] = np.einsum(
-            "bg,bgq,bq->b", va, p_blocks.Tar[:, :, si], vr[:, si]
-        )
+        Bq, Bp = q_blocks.B[:, :, si], p_blocks.B[:, :, si]
+        frob[:, 0, i] = frob[:, i, 0] = np.einsum("bcq,bcd,bdq->b", Bq, s_w2, Bq)
+        bilin[:, 0, i] = bilin[:, i, 0] = np.einsum("bc,bcq,bq->b", zet, Bp, vr[:, si])
         gram[:, i] = Lr[:, si].transpose(0, 2, 1) @ Lr[:, si]
         for j, sj in enumerate(design.slices, start=1):
             frob[:, i, j] = (q_blocks.Trr[:, si, sj] ** 2).sum((1, 2))
@@ -329,29 +380,32 @@ def _add_derivatives(
     ev.hess = -frob + dof * (2.0 * bilin / r2 - vv[:, :, None] * vv[:, None, :] / r2**2)
 
 
+def _quad(x: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``x_b' A_b x_b`` for every ``b``."""
+    return np.einsum("bi,bij,bj->b", x, A, x)
+
+
+def _ml_kernel(M: np.ndarray, q: int) -> np.ndarray:
+    """``K`` for ``Q = V^{-1}``: the inverse of ``M``'s random-effects block, zero-padded."""
+    K = np.zeros_like(M)
+    if q:
+        K[:, :q, :q] = np.linalg.inv(M[:, :q, :q])
+    return K
+
+
 @dataclass(frozen=True)
 class _QuadBlocks:
-    """Blocks of ``Z'QZ`` for one choice of ``K`` (see :func:`_add_derivatives`)."""
+    """The ``K``-dependent blocks ``B`` and ``Z_r'QZ_r`` (see :func:`_add_derivatives`)."""
 
     K: np.ndarray
-    low_aa: np.ndarray
-    gram_a: np.ndarray
-    Tar: np.ndarray
+    B: np.ndarray
     Trr: np.ndarray
 
     @classmethod
     def build(
-        cls,
-        K: np.ndarray,
-        La: np.ndarray,
-        Lr: np.ndarray,
-        N: np.ndarray,
-        w: np.ndarray,
-        zrvzr: np.ndarray,
+        cls, K: np.ndarray, Lr: np.ndarray, lam: np.ndarray, zrvzr: np.ndarray, q: int
     ) -> _QuadBlocks:
-        LaK = La @ K
-        low_aa = np.einsum("bgc,bgc->bg", LaK, La)
-        gram_a = La.transpose(0, 2, 1) @ La
-        Tar = w[:, :, None] * N[None] - LaK @ Lr.transpose(0, 2, 1)
-        Trr = zrvzr - Lr @ K @ Lr.transpose(0, 2, 1)
-        return cls(K, low_aa, gram_a, Tar, Trr)
+        KLr = K @ Lr.transpose(0, 2, 1)
+        B = -lam[:, :, None] * KLr
+        B[:, np.arange(q), np.arange(q)] += 1.0
+        return cls(K, B, zrvzr - Lr @ KLr)

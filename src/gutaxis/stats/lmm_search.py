@@ -53,7 +53,7 @@ def grid_start(
     """Best grid point (as ``psi``) of every response."""
     grid = theta_grid(design.k) ** 2
     m = resp.yty.shape[0]
-    per_point = max(1, m * max(design.counts.size, design.c))
+    per_point = max(1, m * design.c * 2)
     step = max(1, max_elements // per_point)
     best = np.full(m, np.inf)
     start = np.ones((m, design.k))
