@@ -148,7 +148,7 @@ def _localize(parsed: pd.Series, zone: ZoneInfo | None, labels: np.ndarray, *,
             f"{kind} without a timezone", source=source, row=labels[0], column=column,
             found=str(first),
             expected="a UTC offset (e.g. 2024-03-01T08:30:00+01:00 or ...Z), "
-            "or the timezone the readings were taken in (timezone='Europe/Berlin')",
+            "or the IANA timezone the readings were taken in (e.g. Europe/Berlin)",
         )
     try:
         local = parsed.dt.tz_localize(zone, ambiguous="raise", nonexistent="raise")
