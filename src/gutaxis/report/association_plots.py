@@ -25,10 +25,16 @@ OTHER_COLOUR = "#9e9e9e"
 _DPI = 120
 
 
+#: Taxon names that say nothing alone: the parent rank is shown with them.
+_VAGUE_NAMES = ("uncultured", "unclassified", "unidentified", "unknown", "metagenome",
+                "incertae sedis")
+
+
 def short_name(feature: str) -> str:
     """A readable label for a feature id: the deepest assigned rank of a lineage id
     (``"...;f__Lachnospiraceae;g__Roseburia"`` -> ``"g__Roseburia"``; an unassigned genus
-    -> ``"f__Lachnospiraceae;g__"``), or the id itself."""
+    -> ``"f__Lachnospiraceae;g__"``; a vague name keeps its parent:
+    ``"f__Muribaculaceae;g__uncultured"``), or the id itself."""
     parts = str(feature).split(";")
     if len(parts) == 1:
         return str(feature)
@@ -36,6 +42,9 @@ def short_name(feature: str) -> str:
     if not assigned:
         return str(feature)
     last = assigned[-1]
+    if last == len(parts) - 1 and last > 0 and any(
+            vague in parts[last].lower() for vague in _VAGUE_NAMES):
+        last -= 1
     return parts[last] if last == len(parts) - 1 else ";".join(parts[last:])
 
 

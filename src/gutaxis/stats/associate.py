@@ -100,9 +100,13 @@ def associate(
         ``BH`` (default), ``BY``, ``bonferroni``, ``holm`` or ``none``, over all
         (feature, term) p-values of all models together.
     prevalence_model
-        Also fit presence (input value > 0) by logistic regression (mixed when there are
-        random effects), reported as ``model == "prevalence"``; the abundance model then
-        uses each feature's nonzero samples only (MaAsLin 3).
+        Also fit presence (input value > 0 on the filtered input table) by logistic
+        regression (a logistic mixed model, Laplace, when there are random effects),
+        reported as ``model == "prevalence"`` with Wald z-tests (``df`` is ``NaN``). As
+        MaAsLin 3 does by default, the fit is augmented: every sample also counts as a
+        success and a failure of weight ``(p - 1) / (2 n)``, which keeps estimates finite
+        under separation. The abundance model then uses each feature's nonzero samples
+        only, so ``n`` differs per feature (MaAsLin 3).
     max_significance
         q-value threshold of :meth:`AssociationResults.significant` (inclusive).
     progress

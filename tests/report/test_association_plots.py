@@ -1,0 +1,46 @@
+"""Association figures: labels, files, and plots of both kinds of variable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gutaxis.data import Cohort, ProfileTable
+from gutaxis.report.association_plots import short_name, write_association_plots
+from gutaxis.stats import associate
+
+
+@pytest.mark.parametrize(("feature", "label"), [
+    ("k__Bacteria;p__Firmicutes;c__Clostridia;o__Lachnospirales;f__Lachnospiraceae;g__Dorea",
+     "g__Dorea"),
+    ("k__Bacteria;p__Firmicutes;c__Clostridia;o__Oscillospirales;f__;g__",
+     "o__Oscillospirales;f__;g__"),
+    ("k__Bacteria;p__Bacteroidota;c__Bacteroidia;o__Bacteroidales;f__Muribaculaceae;"
+     "g__uncultured", "f__Muribaculaceae;g__uncultured"),
+    ("Faecalibacterium prausnitzii", "Faecalibacterium prausnitzii"),
+])
+def test_short_names(feature, label):
+    assert short_name(feature) == label
+
+
+def test_overview_and_top_figures_for_numeric_and_categorical_terms(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 40
+    group = np.repeat(["ctl", "case"], n // 2)
+    age = rng.normal(50, 8, n)
+    counts = rng.poisson(50, size=(n, 6)).astype(float)
+    counts[:, 0] *= np.where(group == "case", 4, 1)   # a planted group effect
+    counts[:, 1] *= np.exp((age - 50) / 8)              # a planted age effect
+    meta = pd.DataFrame({"group": group, "age": age}, index=[f"s{i}" for i in range(n)])
+    table = ProfileTable.from_dataframe(pd.DataFrame(counts, index=meta.index,
+                                                     columns=[f"taxon/{i}" for i in range(6)]))
+    results = associate(Cohort(table, meta), fixed=["group", "age"],
+                        reference={"group": "ctl"})
+    written = write_association_plots(results, tmp_path / "figures", top=3)
+    names = [p.name for p in written]
+    assert names[0] == "overview.png"
+    assert any("group_case" in name for name in names[1:])
+    assert any(name.endswith("_age.png") for name in names[1:])
+    assert all("/" not in name for name in names)
+    assert all(p.stat().st_size > 5_000 for p in written)
