@@ -147,6 +147,21 @@ def test_negative_value_names_sample_and_feature(tmp_path: Path) -> None:
     assert "S2" in str(info.value.row)
 
 
+def test_duplicate_sample_ids_are_refused(tmp_path: Path) -> None:
+    document = {
+        "id": None, "format": "Biological Observation Matrix 1.0.0", "format_url": "x",
+        "type": "OTU table", "generated_by": "hand", "date": "2012-01-01",
+        "matrix_type": "sparse", "matrix_element_type": "int", "shape": [1, 2],
+        "data": [[0, 0, 1]], "rows": [{"id": "A", "metadata": None}],
+        "columns": [{"id": "S", "metadata": None}, {"id": "S", "metadata": None}],
+    }
+    path = tmp_path / "dup.biom"
+    path.write_text(json.dumps(document))
+    with pytest.raises(InputError, match="Duplicate sample IDs") as info:
+        read_biom(path)
+    assert str(path) in str(info.value)
+
+
 def test_empty_biom_table_is_refused(tmp_path: Path) -> None:
     table = biom.Table(np.zeros((0, 0)), [], [])
     path = tmp_path / "empty.biom"

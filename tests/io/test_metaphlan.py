@@ -118,8 +118,10 @@ def test_hmp2_species_through_a_metaphlan_layout(hmp2_dir: Path, tmp_path: Path)
         ("clade_name\tS1\nk__Bacteria|s__A\t80\nk__Bacteria|s__A\t10\n", "clade listed twice"),
         ("clade_name\tNCBI_tax_id\n", "no sample columns"),
         ("clade_name\tS1\nUNKNOWN\t100\n", "no ranked clades"),
+        ("clade_name\tS1\tS1\nk__Bacteria\t1\t2\n", "repeated in the header"),
     ],
-    ids=["non-numeric", "negative", "over-100", "duplicate", "no-samples", "no-ranks"],
+    ids=["non-numeric", "negative", "over-100", "duplicate", "no-samples", "no-ranks",
+         "dup-samples"],
 )
 def test_bad_profiles_are_refused(write_text, text, match) -> None:
     path = write_text("bad.txt", text)

@@ -45,6 +45,14 @@ def infer_kind(
     writes them; :math:`\\epsilon` is :data:`SUM_TOLERANCE`. Anything else is refused
     with a request to state the kind. ``kind="relative"`` accepts proportions or
     percentages by the same rule.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> infer_kind(sp.csr_array([[3.0, 5.0], [0.0, 2.0]]), kind=None, source=None)
+    ('counts', 1.0)
+    >>> infer_kind(sp.csr_array([[25.5, 74.5], [40.0, 0.0]]), kind=None, source=None)
+    ('relative', 0.01)
     """
     if kind is not None and kind not in VALUE_KINDS:
         raise InputError("unknown value kind", source=source, found=kind,

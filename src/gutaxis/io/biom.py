@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from biom import Table
+from biom.exception import BiomException
 
 from gutaxis import __version__
 from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
@@ -200,6 +201,10 @@ def _parse(handle: IO[bytes], *, source: str) -> Table:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError("not a BIOM file", source=source, found="neither HDF5 nor JSON",
                          expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
+    except BiomException as exc:
+        raise InputError("invalid BIOM table", source=source, found=str(exc),
+                         expected="unique sample and observation ids and a consistent shape"
+                         ) from None
     except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",

@@ -109,6 +109,11 @@ def _header(path: Path) -> tuple[int, list[str]]:
     for number, line in enumerate(lines, start=1):
         cells = [c.strip() for c in line.split("\t")]
         if cells[0].lstrip("#").lower() in ("clade_name", "clade"):
+            repeated = sorted({c for c in cells if cells.count(c) > 1})
+            if repeated:
+                raise InputError("column name repeated in the header", source=str(path),
+                                 row=number, found=", ".join(repeated[:5]),
+                                 expected="one column per sample")
             return number, [cells[0].lstrip("#"), *cells[1:]]
     raise InputError("no MetaPhlAn header line", source=str(path),
                      expected="a header line starting with 'clade_name'")

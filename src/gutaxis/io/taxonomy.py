@@ -69,6 +69,14 @@ def parse_lineages(lineages: pd.Series) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed like ``lineages`` (named ``feature_id``), columns :data:`RANKS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> taxa = parse_lineages(pd.Series(
+    ...     ["d__Bacteria; p__Firmicutes; c__Clostridia; o__; f__; g__; s__"], index=["asv1"]))
+    >>> taxa.loc["asv1", ["kingdom", "phylum", "order"]].tolist()
+    ['Bacteria', 'Firmicutes', nan]
     """
     index = pd.Index(lineages.index.astype(str), name="feature_id")
     out = {rank: np.full(len(index), np.nan, dtype=object) for rank in RANKS}
