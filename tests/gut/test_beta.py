@@ -23,7 +23,14 @@ from skbio.stats.composition import clr
 
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import DataKindError, InputError
-from gutaxis.gut.beta import aitchison, beta_diversity, braycurtis, jaccard, sum_of_minima
+from gutaxis.gut.beta import (
+    aitchison,
+    beta_diversity,
+    braycurtis,
+    braycurtis_between,
+    jaccard,
+    sum_of_minima,
+)
 
 ATOL = 1e-9
 
@@ -89,6 +96,25 @@ def test_sum_of_minima_equals_dense_minimum(fibromyalgia_dir: Path, n_samples: i
     expected = np.minimum(counts[:, None, :], counts[None, :, :]).sum(axis=2)
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_array_equal(sum_of_minima(sp.csr_array(counts)), expected)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("rows", "columns"), [(slice(0, 1), slice(0, 101)),
+                                               (slice(3, 20), slice(40, 49)),
+                                               (slice(0, 101), slice(0, 101))])
+def test_braycurtis_between_equals_the_square_matrix(fibromyalgia_dir: Path, rows: slice,
+                                                     columns: slice) -> None:
+    table = fibromyalgia_table(fibromyalgia_dir)
+    square = braycurtis(table).data
+    block = braycurtis_between(table.subset_samples(rows), table.subset_samples(columns))
+    np.testing.assert_allclose(block, square[rows, columns], rtol=0, atol=1e-15)
+
+
+def test_braycurtis_between_needs_the_same_features() -> None:
+    a = table_of([[1.0, 2.0]])
+    b = ProfileTable(sp.csr_array(np.array([[1.0, 2.0]])), ["t0"], ["f1", "f0"])
+    with pytest.raises(InputError, match="do not share their features"):
+        braycurtis_between(a, b)
 
 
 @pytest.mark.parametrize("metric", ["braycurtis", "jaccard"])

@@ -34,6 +34,7 @@ __all__ = [
     "aitchison",
     "beta_diversity",
     "braycurtis",
+    "braycurtis_between",
     "jaccard",
     "sum_of_minima",
 ]
@@ -49,32 +50,35 @@ _ROW_BLOCK = 8
 
 
 @numba.njit(cache=True, nogil=True)
-def _block_minima_against_later(
-    block: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+def _block_minima(
+    first: int, a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray,
+    b_indptr: np.ndarray, b_indices: np.ndarray, b_data: np.ndarray, symmetric: bool,
     work: np.ndarray, totals: np.ndarray, out: np.ndarray,
 ) -> None:
-    """Fill ``out[i, j]`` and ``out[j, i]`` with sum(min(row i, row j)) for the rows ``i``
-    of ``block`` and every ``j > i``. ``work`` is a zeroed ``(n_features, _ROW_BLOCK)``
-    scratch array, left zeroed on return."""
-    n = indptr.size - 1
-    first = block * _ROW_BLOCK
-    rows = min(_ROW_BLOCK, n - first)
+    """Fill ``out[i, j]`` with sum(min(A[i], B[j])) for the rows ``i`` of A from ``first``
+    (a block of at most ``_ROW_BLOCK``) and every row ``j`` of B.
+
+    ``symmetric``: A is B, only ``j > i`` is computed and mirrored into ``out[j, i]``.
+    ``work`` is a zeroed ``(n_features, _ROW_BLOCK)`` scratch array, left zeroed.
+    """
+    rows = min(_ROW_BLOCK, a_indptr.size - 1 - first)
     for t in range(rows):
-        for p in range(indptr[first + t], indptr[first + t + 1]):
-            work[indices[p], t] = data[p]
-    for j in range(first + 1, n):
+        for p in range(a_indptr[first + t], a_indptr[first + t + 1]):
+            work[a_indices[p], t] = a_data[p]
+    for j in range(first + 1 if symmetric else 0, b_indptr.size - 1):
         totals[:] = 0.0
-        for p in range(indptr[j], indptr[j + 1]):
-            feature = indices[p]
-            value = data[p]
+        for p in range(b_indptr[j], b_indptr[j + 1]):
+            feature = b_indices[p]
+            value = b_data[p]
             for t in range(_ROW_BLOCK):  # branch-free: absent features are 0 in work
                 totals[t] += min(work[feature, t], value)
-        for t in range(min(rows, j - first)):
+        for t in range(min(rows, j - first) if symmetric else rows):
             out[first + t, j] = totals[t]
-            out[j, first + t] = totals[t]
+            if symmetric:
+                out[j, first + t] = totals[t]
     for t in range(rows):
-        for p in range(indptr[first + t], indptr[first + t + 1]):
-            work[indices[p], t] = 0.0
+        for p in range(a_indptr[first + t], a_indptr[first + t + 1]):
+            work[a_indices[p], t] = 0.0
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -87,26 +91,54 @@ def _pairwise_minima(
     for k in numba.prange((n_blocks + 1) // 2):  # block k and its mirror: equal work per task
         work = np.zeros((n_features, _ROW_BLOCK))
         totals = np.zeros(_ROW_BLOCK)
-        _block_minima_against_later(k, indptr, indices, data, work, totals, out)
+        _block_minima(k * _ROW_BLOCK, indptr, indices, data, indptr, indices, data, True,
+                      work, totals, out)
         if n_blocks - 1 - k != k:
-            _block_minima_against_later(n_blocks - 1 - k, indptr, indices, data, work, totals,
-                                        out)
+            _block_minima((n_blocks - 1 - k) * _ROW_BLOCK, indptr, indices, data,
+                          indptr, indices, data, True, work, totals, out)
     return out
 
 
-def sum_of_minima(values: sp.csr_array) -> np.ndarray:
-    """``M[i, j] = sum_k min(X[i, k], X[j, k])`` for a non-negative CSR matrix.
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _cross_minima(
+    a_indptr: np.ndarray, a_indices: np.ndarray, a_data: np.ndarray,
+    b_indptr: np.ndarray, b_indices: np.ndarray, b_data: np.ndarray, n_features: int,
+) -> np.ndarray:
+    out = np.zeros((a_indptr.size - 1, b_indptr.size - 1))
+    for k in numba.prange((a_indptr.size - 1 + _ROW_BLOCK - 1) // _ROW_BLOCK):
+        work = np.zeros((n_features, _ROW_BLOCK))
+        totals = np.zeros(_ROW_BLOCK)
+        _block_minima(k * _ROW_BLOCK, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data,
+                      False, work, totals, out)
+    return out
 
-    Parallel over blocks of 8 rows (numba); the diagonal is left at zero. Time is
-    :math:`O(n \\cdot nnz)`, memory the ``n x n`` result plus an ``n_features x 8``
-    scratch array per task.
-    """
+
+def _kernel_arrays(values: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     csr = sp.csr_array(values)
     csr.sort_indices()
-    return _pairwise_minima(
-        csr.indptr.astype(np.int64), csr.indices.astype(np.int32),
-        np.ascontiguousarray(csr.data, dtype=np.float64), int(csr.shape[1]),
-    )
+    return (csr.indptr.astype(np.int64), csr.indices.astype(np.int32),
+            np.ascontiguousarray(csr.data, dtype=np.float64))
+
+
+def sum_of_minima(values: sp.csr_array, other: sp.csr_array | None = None) -> np.ndarray:
+    """``M[i, j] = sum_k min(X[i, k], Y[j, k])`` for non-negative CSR matrices.
+
+    Without ``other``, ``Y = X`` and the symmetric ``n x n`` result has a zero
+    diagonal. Parallel over blocks of 8 rows of ``X`` (numba). Time is
+    :math:`O(n_X \\cdot nnz_Y)`, memory the result plus an ``n_features x 8`` scratch
+    array per task.
+    """
+    n_features = int(values.shape[1])
+    indptr, indices, data = _kernel_arrays(values)
+    if other is None:
+        return np.asarray(_pairwise_minima(indptr, indices, data, n_features))
+    if other.shape[1] != n_features:
+        raise InputError("tables have different numbers of features",
+                         found=f"{n_features} and {other.shape[1]}",
+                         expected="the same features in the same order")
+    b_indptr, b_indices, b_data = _kernel_arrays(other)
+    return np.asarray(_cross_minima(indptr, indices, data, b_indptr, b_indices, b_data,
+                                    n_features))
 
 
 def _refuse_empty_samples(table: ProfileTable, metric: str) -> None:
@@ -155,15 +187,51 @@ def braycurtis(table: ProfileTable) -> DistanceMatrix:
     table.require_kind("counts", "relative", action="Bray-Curtis")
     _refuse_empty_samples(table, "Bray-Curtis")
     totals = table.sample_totals()
-    distances = sum_of_minima(table.values)  # turned into distances in place: n x n twice
-    pair_totals = totals[:, None] + totals[None, :]
-    distances *= -2.0
-    distances += pair_totals
-    distances /= pair_totals
-    del pair_totals
+    distances = _minima_to_braycurtis(sum_of_minima(table.values), totals, totals)
     np.fill_diagonal(distances, 0.0)
-    np.clip(distances, 0.0, 1.0, out=distances)
     return DistanceMatrix(table.sample_ids, distances, metric="braycurtis")
+
+
+def braycurtis_between(table: ProfileTable, other: ProfileTable) -> np.ndarray:
+    """Bray-Curtis dissimilarity from every sample of ``table`` to every sample of ``other``.
+
+    The building block for distances to a reference set (:func:`dysbiosis_score
+    <gutaxis.gut.summaries.dysbiosis_score>`) and for computing a large matrix in row
+    chunks, e.g. one task per chunk on a cluster:
+    ``braycurtis_between(table.subset_samples(chunk), table)``.
+
+    Parameters
+    ----------
+    table, other
+        Counts or relative abundances over the same features in the same order, with
+        no empty sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(table.n_samples, other.n_samples)`` dissimilarities in ``[0, 1]``; see
+        :func:`braycurtis` for the formula.
+    """
+    for part in (table, other):
+        part.require_kind("counts", "relative", action="Bray-Curtis")
+        _refuse_empty_samples(part, "Bray-Curtis")
+    if not np.array_equal(table.feature_ids, other.feature_ids):
+        raise InputError("the two tables do not share their features", field="other",
+                         found=f"{table.n_features} and {other.n_features} features",
+                         expected="the same feature ids in the same order")
+    minima = sum_of_minima(table.values, other.values)
+    return _minima_to_braycurtis(minima, table.sample_totals(), other.sample_totals())
+
+
+def _minima_to_braycurtis(minima: np.ndarray, totals_a: np.ndarray, totals_b: np.ndarray
+                          ) -> np.ndarray:
+    """``(S_i + S_j - 2 M_ij) / (S_i + S_j)``, in place in ``minima`` (one temporary)."""
+    pair_totals = totals_a[:, None] + totals_b[None, :]
+    minima *= -2.0
+    minima += pair_totals
+    minima /= pair_totals
+    np.clip(minima, 0.0, 1.0, out=minima)
+    return minima
 
 
 def jaccard(table: ProfileTable) -> DistanceMatrix:

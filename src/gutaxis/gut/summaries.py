@@ -25,7 +25,7 @@ import pandas as pd
 
 from gutaxis.data.profile import RANKS, ProfileTable
 from gutaxis.errors import InputError
-from gutaxis.gut.beta import braycurtis
+from gutaxis.gut.beta import braycurtis_between
 
 __all__ = [
     "MD_INDEX_PSEUDOCOUNT",
@@ -416,7 +416,7 @@ def dysbiosis_score(
         table = table.relative()
     table.require_kind("relative", action="dysbiosis score")
     ref_positions = np.flatnonzero(reference)
-    distances = braycurtis(table).data[:, ref_positions]
+    distances = braycurtis_between(table, table.subset_samples(ref_positions))
     eligible = owner[:, None] != owner[ref_positions][None, :]
     masked = np.where(eligible, distances, np.nan)
     with warnings.catch_warnings():
