@@ -130,3 +130,31 @@ def test_ipaq_more_days_never_lower_met_or_category(days: tuple[int, int, int],
     assert after.exact["total_met"] is not None and before.exact["total_met"] is not None
     assert after.exact["total_met"] >= before.exact["total_met"]
     assert after.exact["category"] >= before.exact["category"]  # type: ignore[operator]
+
+
+#: Scores that can take non-integer values (means, proration, percentages, formulas).
+FRACTIONAL = {("bpi-sf@2009", "severity"), ("vas@100mm", "pain"), ("odi@2.1a", "disability"),
+              ("fiqr@2009", "total"), ("das28-esr@1995", "das28_esr4"),
+              ("das28-esr@1995", "das28_esr3"), ("das28-crp@1995", "das28_crp4"),
+              ("das28-crp@1995", "das28_crp3"), ("cdai@2005", "cdai"), ("sdai@2003", "sdai"),
+              ("pss-10@1988", "total")}
+BAND_SETS = [(inst.key, spec.name, band_set.name)
+             for inst in list_instruments() for spec in inst.scores
+             for band_set in (spec.bands, *spec.alternative_bands) if band_set is not None]
+
+
+@pytest.mark.parametrize(("key", "score", "band_set"), BAND_SETS,
+                         ids=[f"{k}:{s}:{b}" for k, s, b in BAND_SETS])
+def test_band_sets_partition_the_score_range(key: str, score: str, band_set: str) -> None:
+    """Every attainable value falls in exactly one band: no gaps, no overlaps."""
+    spec = get_instrument(key).score_spec(score)
+    bands = spec.band_set(band_set)
+    assert bands is not None
+    edges = [e for b in bands.bands for e in (b.lower, b.upper) if e is not None]
+    top = spec.maximum if math.isfinite(spec.maximum) else max(edges) + 5
+    step = Fraction(1, 100) if (key, score) in FRACTIONAL else Fraction(1)
+    value = Fraction(spec.minimum).limit_denominator(100)
+    while value <= top:
+        hits = [b.label for b in bands.bands if b.contains(value, tolerance=spec.tolerance)]
+        assert len(hits) == 1, (float(value), hits)
+        value += step
