@@ -167,3 +167,17 @@ def test_property_indicator_columns_partition_the_non_reference_rows(labels, ref
     indicators = design.matrix[:, 1:]
     np.testing.assert_array_equal(indicators.sum(axis=1), (np.array(labels) != ref).astype(float))
     assert design.levels["g"][0] == ref
+
+
+def test_random_effect_with_one_group_is_refused():
+    meta = _meta()
+    meta["site"] = "only"
+    with pytest.raises(InputError, match="at least two groups"):
+        build_design(meta, fixed=["x"], random=["site"])
+
+
+def test_random_effect_with_one_sample_per_group_is_refused():
+    meta = _meta()
+    meta["id"] = meta.index
+    with pytest.raises(InputError, match="repeated groups"):
+        build_design(meta, fixed=["x"], random=["id"])

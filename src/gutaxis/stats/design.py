@@ -216,12 +216,26 @@ def build_design(
             terms.append(Term(var, level, f"{var}{level}"))
     matrix = np.column_stack(columns)
     _check_rank(matrix, terms, source)
-    groups = tuple(pd.factorize(level_labels(used[g]), sort=True)[0].astype(np.int64)
-                   for g in random)
+    groups = tuple(_group_codes(used[g], g, source) for g in random)
     return Design(matrix=matrix, terms=tuple(terms), rows=complete,
                   sample_ids=np.asarray(used.index.astype(str)), levels=levels,
                   numeric=tuple(numeric), scaling=scaling, groups=groups,
                   group_names=tuple(random))
+
+
+def _group_codes(values: pd.Series, var: str, source: str | None) -> np.ndarray:
+    """Integer codes of a random-effect grouping; lme4's own limits checked here."""
+    codes, uniques = pd.factorize(level_labels(values), sort=True)
+    if len(uniques) < 2:
+        raise InputError("a random effect needs at least two groups among the samples used",
+                         source=source, column=var, found=f"{len(uniques)} group",
+                         expected="two or more distinct values")
+    if len(uniques) == len(values):
+        raise InputError("a random effect needs repeated groups: every sample used is its "
+                         "own group, so its variance cannot be told from the residual",
+                         source=source, column=var, found=f"{len(uniques)} groups for "
+                         f"{len(values)} samples", expected="fewer groups than samples")
+    return codes.astype(np.int64)
 
 
 def _require_columns(metadata: pd.DataFrame, wanted: Sequence[str], source: str | None) -> None:
