@@ -171,3 +171,36 @@ def test_csv_round_trip_scores_like_direct_scoring(tmp_path_factory: pytest.Temp
     for values, result in zip(rows, scored, strict=True):
         direct = inst.score(dict(zip(inst.item_ids, values, strict=True)))
         assert result.score == direct
+
+
+def test_score_frame_scores_a_wide_dataframe_and_keeps_the_index() -> None:
+    import math
+
+    import pandas as pd
+
+    from gutaxis.instruments.responses import score_frame
+
+    frame = pd.DataFrame({"subject": ["a", "b", "c"],
+                          "pain_intensity": [2, 2, 5], "personal_care": [2, 2, 5],
+                          "lifting": [2, 2, 5], "walking": [2, 2, 5], "sitting": [2, 2, 5],
+                          "standing": [2, 2, 5], "sleeping": [1, 2, None],
+                          "sex_life": [1, None, None], "social_life": [1, 1, None],
+                          "travelling": [1, 1, 5]}, index=["v1", "v2", "v3"])
+    scores = score_frame(frame, "odi")
+    assert list(scores.index) == ["v1", "v2", "v3"]
+    assert scores.loc["v1", "disability"] == 32
+    assert scores.loc["v2", "disability"] == pytest.approx(320 / 9)
+    assert bool(scores.loc["v2", "missing_rule_applied"])
+    assert math.isnan(scores.loc["v3", "disability"])            # 3 sections missing
+    assert scores.loc["v1", "disability_band"] == "moderate disability"
+
+
+def test_score_frame_errors_name_the_row_label() -> None:
+    import pandas as pd
+
+    from gutaxis.instruments.responses import score_frame
+
+    with pytest.raises(InstrumentError, match="row s9, field 'p_average_pain'"):
+        score_frame(pd.DataFrame({"p_average_pain": [11]}, index=["s9"]), "peg")
+    with pytest.raises(InstrumentError, match="no column"):
+        score_frame(pd.DataFrame({"x": [1]}), "peg")

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gutaxis.errors import InputError, InstrumentError
 from gutaxis.instruments.base import Answer, Instrument, Score
 from gutaxis.instruments.registry import get_instrument
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUBJECT = "subject_id"
 ADMINISTERED = "administered_at"
@@ -243,6 +248,71 @@ def _parse_row(record: list[str], columns: list[str], inst: Instrument,
     answers = inst.parse(raw)
     return ResponseRow(row=number, subject_id=subject, administered_at=moment,
                        answers=answers)
+
+
+def score_frame(frame: pd.DataFrame, instrument: Instrument | str, *,
+                bands: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Score every row of a wide table of answers (one column per item).
+
+    Parameters
+    ----------
+    frame
+        One row per administration; columns named by item id are read, other columns
+        (subject, time, ...) are ignored. Missing values (None, NaN, NA, "") are
+        unanswered items.
+    instrument
+        The instrument or its key.
+    bands
+        Score name -> alternative band set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``frame``: one float column per score (NaN when not computable),
+        ``<score>_band``, ``missing_items``, ``missing_rule_applied`` and ``notes``.
+
+    Raises
+    ------
+    InstrumentError
+        No item column, or an invalid answer (the error names the row label and item).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"p_average_pain": [6, 3], "e_enjoyment_of_life": [5, 4],
+    ...                         "g_general_activity": [7, None]}, index=["a", "b"])
+    >>> score_frame(answers, "peg")["peg"].tolist()
+    [6.0, nan]
+    """
+    import pandas as pd
+
+    inst = get_instrument(instrument) if isinstance(instrument, str) else instrument
+    items = [c for c in frame.columns if c in inst.item_ids]
+    if not items:
+        raise InstrumentError(f"no column is an item of {inst.key}", field="columns",
+                              found=list(frame.columns)[:10],
+                              expected="item ids: " + ", ".join(inst.item_ids))
+    answers = frame[items].astype(object)
+    answers = answers.where(answers.notna(), None)
+    records = []
+    for label, row in zip(frame.index, answers.to_dict("records"), strict=True):
+        try:
+            parsed = inst.parse({str(k): v for k, v in row.items()})
+        except InputError as exc:
+            raise InstrumentError(exc.message, source="DataFrame", row=str(label),
+                                  field=exc.field, found=exc.found,
+                                  expected=exc.expected) from None
+        score = inst.score_parsed(parsed, bands=bands)
+        record: dict[str, object] = {}
+        for name, value in score.values.items():
+            record[name] = math.nan if value is None else value
+            record[f"{name}_band"] = score.bands.get(name)
+        record.update(missing_items=";".join(score.missing_items),
+                      missing_rule_applied=score.missing_rule_applied,
+                      notes="; ".join(score.notes))
+        records.append(record)
+    return pd.DataFrame.from_records(records, index=frame.index,
+                                     columns=score_columns(inst)[5:])
 
 
 ERROR_COLUMNS = ("row", "field", "found", "reason", "expected")
