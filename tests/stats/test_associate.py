@@ -274,3 +274,46 @@ def test_abundance_fit_on_too_few_nonzero_samples_is_reported(with_prevalence):
     bad = table[(table["model"] == "abundance") & table["error"].notna()]
     assert len(bad) > 0 and bad["coef"].isna().all()
     assert bad["error"].str.contains("rank-deficient|degrees of freedom").all()
+
+
+# --------------------------------------------------------------- LMM orchestration
+@pytest.fixture(scope="module")
+def repeated_measures(reference_dir):
+    """72 synthetic samples of 18 subjects (data and lmer results in tests/reference)."""
+    data = pd.read_csv(reference_dir / "associate" / "repeated_measures.tsv", sep="\t",
+                       index_col=0)
+    features = [c for c in data.columns if c.startswith("f")]
+    table = ProfileTable.from_dataframe(data[features])
+    cohort = Cohort(table, data[["group", "age", "subject"]])
+    lmer = pd.read_csv(reference_dir / "associate" / "repeated_measures_lmer.tsv", sep="\t")
+    return cohort, lmer
+
+
+def test_mixed_scan_matches_lmer_and_flags_the_constant_feature(repeated_measures):
+    pytest.importorskip("gutaxis.stats.lmm", reason="the LMM engine has not landed")
+    cohort, lmer = repeated_measures
+    res = associate(cohort, fixed=["group", "age"], random=["subject"], normalization="NONE",
+                    transform="LOG", min_prevalence=0.0)
+    assert "f5" not in set(res.table["feature"])  # constant input: the variance filter
+    ours = res.table.assign(term=lambda t: np.where(t["value"] == "age", "age",
+                                                    "group" + t["value"]))
+    merged = lmer.merge(ours, on=["feature", "term"], suffixes=("_r", ""), validate="1:1")
+    assert len(merged) == 10 and merged["error"].isna().all()
+    for col in ("coef", "stderr", "df", "pval"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=1e-6, err_msg=col)
+
+
+def test_mixed_scan_reports_a_feature_constant_on_the_samples_used(repeated_measures):
+    pytest.importorskip("gutaxis.stats.lmm", reason="the LMM engine has not landed")
+    cohort, _ = repeated_measures
+    meta = cohort.metadata.copy()
+    values = cohort.table.to_dataframe()
+    values["f5"] = np.where(meta["age"] < 45, 9.0, 5.0)  # constant where age is known
+    meta.loc[meta["age"] < 45, "age"] = np.nan
+    res = associate(Cohort(ProfileTable.from_dataframe(values), meta), fixed=["group", "age"],
+                    random=["subject"], normalization="NONE", transform="LOG",
+                    min_prevalence=0.0)
+    f5 = res.table[res.table["feature"] == "f5"]
+    assert len(f5) == 2 and f5["coef"].isna().all()
+    assert f5["error"].str.contains("constant feature").all()
+    assert res.table.loc[res.table["feature"] != "f5", "coef"].notna().all()
