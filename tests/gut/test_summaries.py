@@ -21,6 +21,7 @@ from gutaxis.gut.summaries import (
     SummaryWarning,
     butyrate_producer_share,
     dysbiosis_score,
+    dysbiotic,
     enterobacteriaceae_share,
     feature_lineage,
     firmicutes_bacteroidota_ratio,
@@ -84,6 +85,7 @@ def test_dysbiosis_with_no_eligible_reference_is_nan() -> None:
     with pytest.warns(SummaryWarning, match="no reference sample of another subject"):
         frame = gut_summary(table, reference=np.array([True, False]), subjects=["p1", "p1"])
     assert "dysbiosis_score: no reference sample" in frame["notes"].iloc[0]
+    assert frame["dysbiotic"].isna().all()
 
 
 def test_dysbiosis_refuses_an_empty_reference_and_bad_subjects() -> None:
@@ -159,11 +161,37 @@ def test_gut_summary_on_hmp2(hmp2_dir: Path) -> None:
     assert list(frame.columns) == [
         "butyrate_producer_share", "proteobacteria_share", "enterobacteriaceae_share",
         "firmicutes_bacteroidota_ratio", "prevotella_bacteroides_ratio", "md_index",
-        "dysbiosis_score", "notes"]
+        "dysbiosis_score", "dysbiotic", "notes"]
+    numbers = frame.drop(columns=["notes", "dysbiotic"])
     missing = frame["firmicutes_bacteroidota_ratio"].isna()
     assert frame.loc[missing, "notes"].str.contains("no Bacteroidota reads").all()
-    assert (frame.loc[~frame.drop(columns="notes").isna().any(axis=1), "notes"] == "").all()
-    assert not np.isinf(frame.drop(columns="notes").to_numpy()).any()
+    assert (frame.loc[~numbers.isna().any(axis=1), "notes"] == "").all()
+    assert not np.isinf(numbers.to_numpy(dtype=np.float64)).any()
+    assert frame["dysbiotic"].dtype == "boolean"
+
+
+@pytest.mark.realdata
+def test_dysbiotic_flags_reproduce_the_published_binary_call(hmp2_dir: Path) -> None:
+    table, meta = hmp2_table(hmp2_dir)
+    reference = (meta["diagnosis"] == "nonIBD").to_numpy()
+    published = (meta["dysbiosis_binary"] == "Yes").to_numpy()
+    # the definition: applied to the published scores it reproduces the published call
+    np.testing.assert_array_equal(dysbiotic(meta["dysbiosis"].to_numpy(), reference), published)
+    ours = dysbiotic(dysbiosis_score(table, reference, subjects=meta["subject"].to_numpy()),
+                     reference)
+    agreement = float(np.mean(ours == published))
+    assert agreement >= 0.97, agreement  # observed 0.981 (30 of 1,595 samples differ)
+
+
+def test_dysbiotic_edge_cases() -> None:
+    scores = np.array([0.1, 0.2, 0.3, np.nan, 0.9])
+    reference = np.array([True, True, True, False, False])
+    np.testing.assert_array_equal(dysbiotic(scores, reference, percentile=50),
+                                  [False, False, True, False, True])
+    with pytest.raises(InputError, match="percentile"):
+        dysbiotic(scores, reference, percentile=120)
+    with pytest.raises(InputError, match="no reference sample"):
+        dysbiotic(scores, np.zeros(5, dtype=bool))
 
 
 @pytest.mark.parametrize(

