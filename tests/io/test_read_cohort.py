@@ -77,3 +77,13 @@ def test_unknown_metadata_column(write_text) -> None:
     meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
     with pytest.raises(InputError, match="metadata column not found"):
         read_cohort(table, meta, subject_column="subject")
+
+
+def test_tree_from_a_qza_artifact(write_text, tmp_path: Path, qza) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\nB\t2\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    tree = qza(tmp_path / "tree.qza", "Phylogeny[Rooted]", "NewickDirectoryFormat",
+               {"tree.nwk": b"((A:1,B:2):0.5,C:1);\n"})
+    cohort = read_cohort(table, meta, tree=tree)
+    assert cohort.table.tree is not None
+    assert sorted(cohort.table.tree.tip_names) == ["A", "B", "C"]

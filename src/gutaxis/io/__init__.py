@@ -16,7 +16,7 @@ from gutaxis.io.metadata import read_metadata
 from gutaxis.io.metaphlan import read_metaphlan
 from gutaxis.io.newick import parse_newick, read_newick
 from gutaxis.io.qiime2 import artifact_info, read_qza, read_qza_table, read_qza_tree
-from gutaxis.io.table import TABLE_FORMATS, detect_table_format, read_table
+from gutaxis.io.table import TABLE_FORMATS, detect_table_format, read_table, read_tree
 from gutaxis.io.taxonomy import parse_lineages, read_taxonomy, write_taxonomy
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "read_qza_tree",
     "read_table",
     "read_taxonomy",
+    "read_tree",
     "write_biom",
     "write_taxonomy",
     "write_tsv",

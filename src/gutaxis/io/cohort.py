@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
-from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
-from gutaxis.io._files import ZIP_MAGIC, PathLike, head_bytes
+from gutaxis.io._files import PathLike
 from gutaxis.io.delimited import Orientation
 from gutaxis.io.metadata import read_metadata
-from gutaxis.io.newick import read_newick
-from gutaxis.io.qiime2 import read_qza_tree
-from gutaxis.io.table import read_table
+from gutaxis.io.table import read_table, read_tree
 from gutaxis.io.taxonomy import read_taxonomy
 
 
@@ -64,7 +60,7 @@ def read_cohort(
     if taxonomy is not None:
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
-        profile = replace(profile, tree=_tree_for(tree))
+        profile = replace(profile, tree=read_tree(tree))
     return Cohort(profile, meta, subject_column=subject_column, time_column=time_column,
                   source=str(metadata))
 
@@ -96,9 +92,3 @@ def _taxonomy_for(profile: ProfileTable, path: PathLike) -> pd.DataFrame:
     columns = [c for c in (*RANKS, "confidence") if c in taxa.columns]
     return taxa.loc[list(profile.feature_ids), columns]
 
-
-def _tree_for(path: PathLike) -> PhyloTree:
-    p = Path(path)
-    if head_bytes(p, 4) == ZIP_MAGIC:
-        return read_qza_tree(p)
-    return read_newick(p)

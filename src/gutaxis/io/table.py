@@ -1,4 +1,4 @@
-"""One door for every table format: recognise the file, call its reader."""
+"""One door for every table format (and for trees): recognise the file, call its reader."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from gutaxis.data.profile import ProfileTable, ValueKind
+from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 from gutaxis.io._files import (
     HDF5_MAGIC,
@@ -19,7 +20,8 @@ from gutaxis.io._files import (
 from gutaxis.io.biom import read_biom
 from gutaxis.io.delimited import Orientation, read_delimited
 from gutaxis.io.metaphlan import is_metaphlan, read_metaphlan
-from gutaxis.io.qiime2 import read_qza_table
+from gutaxis.io.newick import read_newick
+from gutaxis.io.qiime2 import read_qza_table, read_qza_tree
 
 TableFormat = Literal["biom", "qza", "metaphlan", "delimited"]
 
@@ -94,6 +96,14 @@ def read_table(
     if fmt == "metaphlan":
         return read_metaphlan(p, level=level)
     return read_delimited(p, orientation=orientation, sample_ids=sample_ids, kind=kind)
+
+
+def read_tree(path: PathLike) -> PhyloTree:
+    """Read a rooted tree: Newick (optionally gzipped) or a ``Phylogeny[Rooted]`` ``.qza``."""
+    p = existing_file(path)
+    if head_bytes(p, 4) == ZIP_MAGIC:
+        return read_qza_tree(p)
+    return read_newick(p)
 
 
 def _unknown(path: Path, found: str) -> InputError:
