@@ -197,3 +197,20 @@ def test_with_wording_loads_site_text_without_touching_the_registry() -> None:
     assert local.score({"pain_intensity": 3}).values == odi.score({"pain_intensity": 3}).values
     with pytest.raises(InstrumentError, match="unknown item"):
         odi.with_wording({"q99": "x"})
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"id": "My Scale"}, "malformed"),
+    ({"items": (Item("a", "t", "integer", 0, 3), Item("a", "t", "integer", 0, 3))},
+     "repeated item id"),
+    ({"reverse_items": ("zz",)}, "reversed items"),
+    ({"items": (Item("a", "t", "integer", 5, 3),)}, "minimum above maximum"),
+])
+def test_register_rejects_malformed_declarations(change: dict[str, object],
+                                                 match: str) -> None:
+    from dataclasses import replace
+
+    fields: dict[str, object] = {"id": "site-scale", "version": "1", **change}
+    plugin = replace(get_instrument("nrs"), **fields)  # type: ignore[arg-type]
+    with pytest.raises(InstrumentError, match=match):
+        register(plugin)

@@ -470,6 +470,20 @@ class Instrument:
         ------
         InstrumentError
             Unknown item ids, out-of-range or mistyped answers, unknown band sets.
+
+        Examples
+        --------
+        The ODI scoring sheet's example with one section (sex life) unanswered:
+
+        >>> from gutaxis.instruments import get_instrument
+        >>> odi = get_instrument("odi@2.1a")
+        >>> sections = ["pain_intensity", "personal_care", "lifting", "walking", "sitting",
+        ...             "standing", "sleeping", "social_life", "travelling"]
+        >>> score = odi.score(dict(zip(sections, [2, 2, 2, 2, 2, 2, 2, 1, 1])))
+        >>> score.exact["disability"], round(score.values["disability"], 2)
+        (Fraction(320, 9), 35.56)
+        >>> score.bands["disability"], score.missing_items, score.missing_rule_applied
+        ('moderate disability', ('sex_life',), True)
         """
         answers = self.parse(responses)
         return self.score_parsed(answers, bands=bands)

@@ -7,6 +7,7 @@ cheap and has no import cycles.
 from __future__ import annotations
 
 import importlib
+import re
 
 from gutaxis.errors import InstrumentError
 from gutaxis.instruments.base import Instrument
@@ -29,20 +30,52 @@ _REGISTRY: dict[str, list[Instrument]] = {}
 _loaded = False
 
 
+_KEY_PART = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
 def register(instrument: Instrument) -> Instrument:
     """Add an instrument; the last version registered under an id becomes its default.
+
+    The declaration is checked first, so a site's own instrument pack fails at load time
+    rather than while scoring: lower-case ``id`` and ``version``, unique item ids and
+    score names, reversed items that exist, and ranges with minimum <= maximum.
 
     Raises
     ------
     InstrumentError
-        An instrument with the same ``id@version`` is already registered.
+        A malformed declaration, or an instrument with the same ``id@version`` is
+        already registered.
     """
+    _check_declaration(instrument)
     versions = _REGISTRY.setdefault(instrument.id, [])
     if any(known.version == instrument.version for known in versions):
         raise InstrumentError("instrument already registered", field="instrument",
                               found=instrument.key, expected="a new id@version")
     versions.append(instrument)
     return instrument
+
+
+def _check_declaration(instrument: Instrument) -> None:
+    def bad(message: str, found: object, expected: str) -> InstrumentError:
+        return InstrumentError(f"{instrument.key}: {message}", field="instrument",
+                               found=found, expected=expected)
+
+    for part in (instrument.id, instrument.version):
+        if not _KEY_PART.match(part):
+            raise bad("malformed id or version", part,
+                      "lower-case letters, digits, '.', '_' or '-'")
+    for kind, names in (("item id", instrument.item_ids),
+                        ("score name", tuple(s.name for s in instrument.scores))):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise bad(f"repeated {kind}", repeated, f"each {kind} once")
+    unknown = sorted(set(instrument.reverse_items) - set(instrument.item_ids))
+    if unknown:
+        raise bad("reversed items that are not items", unknown, "item ids")
+    for name, low, high in (*((i.id, i.minimum, i.maximum) for i in instrument.items),
+                            *((s.name, s.minimum, s.maximum) for s in instrument.scores)):
+        if low is not None and high is not None and low > high:
+            raise bad(f"{name}: minimum above maximum", (low, high), "minimum <= maximum")
 
 
 def _ensure_loaded() -> None:
