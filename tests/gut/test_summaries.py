@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from diversity_data import fibromyalgia_table, hmp2_frames
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import braycurtis as scipy_braycurtis
 from scipy.stats import spearmanr
 
@@ -287,3 +290,28 @@ def test_every_shipped_taxon_set_has_a_reference_and_caveat() -> None:
         assert taxa.names and taxa.reference and taxa.caveat
     with pytest.raises(InputError, match="unknown taxon set"):
         taxon_set("probiotics")
+
+
+GENERA = ["Faecalibacterium prausnitzii", "Escherichia coli", "Bacteroides ovatus",
+          "Prevotella copri", "Akkermansia muciniphila", "Veillonella parvula",
+          "Roseburia hominis", "Dorea longicatena"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.int64, st.tuples(st.integers(1, 6), st.just(len(GENERA))),
+              elements=st.integers(0, 40)))
+def test_summaries_are_bounded_and_never_infinite(matrix: np.ndarray) -> None:
+    table = ProfileTable(sp.csr_array(matrix.astype(np.float64)),
+                         [f"s{i}" for i in range(matrix.shape[0])], GENERA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SummaryWarning)
+        frame = gut_summary(table)
+    numbers = frame.drop(columns="notes").to_numpy(dtype=np.float64)
+    assert not np.isinf(numbers).any()
+    shares = frame[["butyrate_producer_share", "proteobacteria_share",
+                    "enterobacteriaceae_share"]].to_numpy()
+    finite = ~np.isnan(shares)
+    assert np.all((shares[finite] >= 0) & (shares[finite] <= 1 + 1e-12))
+    empty = matrix.sum(axis=1) == 0
+    assert np.isnan(shares[empty]).all()
+    assert (frame["notes"].to_numpy()[np.isnan(numbers).any(axis=1)] != "").all()
