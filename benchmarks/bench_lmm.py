@@ -21,8 +21,8 @@ import argparse
 import subprocess
 import tempfile
 import time
+import timeit
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,16 +49,6 @@ elapsed <- system.time(for (j in seq_along(ys)) {
 write.table(do.call(rbind, out), args[3], sep = "\t", quote = FALSE, col.names = FALSE)
 cat(elapsed, "\n")
 """
-
-
-def best_of(function: Callable[[], object], repeats: int) -> float:
-    """Fastest wall time of ``repeats`` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def load_hmp2(folder: Path) -> tuple[np.ndarray, pd.DataFrame]:
@@ -120,7 +110,7 @@ def main() -> None:
         ("(1|subject)", "(1 | subject)", [subject]),
     ]:
         fit_lmm(Y, X, groups)
-        ours = best_of(lambda g=groups: fit_lmm(Y, X, g), 3)
+        ours = min(timeit.repeat(lambda g=groups: fit_lmm(Y, X, g), number=1, repeat=3))
         print(f"\n{label}: gutaxis fit_lmm {ours:.3f} s for {m} features")
         if not args.skip_r:
             seconds, table = r_loop(Y, model, random)

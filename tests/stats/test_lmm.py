@@ -164,20 +164,24 @@ def lme4data(reference_dir: Path):
     return data, coef, fit
 
 
-def _fit_dataset(data: pd.DataFrame, name: str):
+def _fit_dataset(data: pd.DataFrame, name: str, *, reml: bool = True):
     d = data[data.dataset == name]
     groups = [pd.factorize(d.g1)[0]]
     if d.g2.notna().all():
         groups.append(pd.factorize(d.g2)[0])
-    return fit_lmm(d.y.to_numpy(), np.ones((len(d), 1)), groups)
+    return fit_lmm(d.y.to_numpy(), np.ones((len(d), 1)), groups, reml=reml)
 
 
+@pytest.mark.parametrize(("variant", "reml"), [("_tight", True), ("_ml_tight", False)])
 @pytest.mark.parametrize("name", ["dyestuff2", "penicillin", "pastes"])
-def test_lme4_datasets_match_tight_lmertest(lme4data, name):
-    """Dyestuff2: singular; Penicillin: crossed plate x sample; Pastes: nested batch/cask."""
+def test_lme4_datasets_match_tight_lmertest(lme4data, name, variant, reml):
+    """Dyestuff2: singular; Penicillin: crossed plate x sample; Pastes: nested batch/cask.
+
+    REML and ML (``remlcrit`` holds the ML deviance there), Satterthwaite df from lmerTest.
+    """
     data, coef, rfit = lme4data
-    fit = _fit_dataset(data, name)
-    c, f = coef.loc[f"{name}_tight"], rfit.loc[f"{name}_tight"]
+    fit = _fit_dataset(data, name, reml=reml)
+    c, f = coef.loc[name + variant], rfit.loc[name + variant]
     np.testing.assert_allclose(fit.coef[0, 0], c.estimate, rtol=1e-10)
     np.testing.assert_allclose(fit.stderr[0, 0], c.stderr, rtol=1e-6)
     np.testing.assert_allclose(fit.df[0, 0], c.df, rtol=1e-5)
@@ -286,6 +290,23 @@ def test_two_factors_match_dense_brute_force(reml, crossed):
     np.testing.assert_allclose(fit.df[0], df, rtol=1e-3)  # numerical derivatives in the reference
 
 
+@pytest.mark.parametrize("reml", [True, False])
+def test_three_crossed_factors_match_dense_brute_force(reml):
+    rng = np.random.default_rng(4)
+    n = 60
+    codes = [np.repeat(np.arange(15), 4), rng.integers(0, 4, n), rng.integers(0, 3, n)]
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = (X @ [1.0, 0.5] + rng.normal(size=15)[codes[0]] + 0.7 * rng.normal(size=4)[codes[1]]
+         + 0.9 * rng.normal(size=3)[codes[2]] + rng.normal(size=n))
+    fit = fit_lmm(y, X, codes, reml=reml)
+    beta, se, df, theta, crit = _dense_reference(y, X, codes, reml)
+    assert fit.reml_criterion[0] <= crit + 1e-9
+    np.testing.assert_allclose(fit.theta[0], theta, rtol=1e-4)
+    np.testing.assert_allclose(fit.coef[0], beta, rtol=1e-6)
+    np.testing.assert_allclose(fit.stderr[0], se, rtol=1e-5)
+    np.testing.assert_allclose(fit.df[0], df, rtol=1e-3)
+
+
 def test_group_with_one_observation_matches_dense_brute_force():
     y, X, codes = _simulated(5, crossed=True)
     codes[0] = codes[0].copy()
@@ -311,6 +332,16 @@ def test_constant_response_gets_nan_and_a_message_without_touching_others():
     assert fit.messages[0] == alone.messages[0]
 
 
+def test_response_without_residual_variation_is_reported_not_converged():
+    rng = np.random.default_rng(4)
+    subject = np.repeat(np.arange(10), 3)
+    X = np.column_stack([np.ones(30), rng.normal(size=30)])
+    y = rng.normal(size=10)[subject]  # every subject constant: residual variance 0
+    fit = fit_lmm(np.column_stack([y, y + rng.normal(size=30)]), X, [subject])
+    assert not fit.converged[0] and "without bound" in fit.messages[0]
+    assert fit.converged[1] and fit.messages[1] == ""
+
+
 def test_progress_reports_every_response():
     y, X, codes = _simulated(8)
     seen: list[int] = []
@@ -327,6 +358,7 @@ def test_progress_reports_every_response():
         (lambda Y, X, g: (Y, X, [np.arange(Y.size)]), "random intercept"),
         (lambda Y, X, g: (Y, X, [g[0][:-1]]), "wrong shape"),
         (lambda Y, X, g: (Y, X, [g[0] + 0.5]), "integer"),
+        (lambda Y, X, g: (Y, X, [np.where(g[0] == 2, -1, g[0])]), "negative group code"),
         (lambda Y, X, g: (Y[:-1], X, g), "different numbers of rows"),
         (lambda Y, X, g: (Y, X, []), "no grouping factor"),
     ],

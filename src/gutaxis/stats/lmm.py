@@ -244,6 +244,10 @@ def _validate(
         if not (integer or whole):
             raise InputError("grouping factor is not integer coded", field=f"groups[{j}]",
                              found=str(arr.dtype), expected="integer codes 0..G-1")
+        if arr.size and arr.min() < 0:
+            row = int(np.argmax(arr < 0))
+            raise InputError("negative group code (a missing group?)", field=f"groups[{j}]",
+                             row=row + 1, found=arr[row], expected="codes 0..G-1")
         uniq, inverse = np.unique(arr, return_inverse=True)
         if uniq.size < 2 or uniq.size >= n:
             raise InputError("grouping factor cannot carry a random intercept",

@@ -14,7 +14,8 @@
 #                                     Dyestuff2 (singular: batch variance 0), Penicillin (crossed
 #                                     plate x sample), Pastes (nested batch / batch:cask);
 #                                     each with lme4's default and with the tight optimiser
-#                                     (model names ending in "_tight").
+#                                     (model names ending in "_tight"), and fitted by ML
+#                                     (REML = FALSE, tight; "_ml_tight", remlcrit = deviance).
 # Numbers are written with 17 significant digits.
 
 suppressPackageStartupMessages({
@@ -44,11 +45,11 @@ write_tsv <- function(df, name) {
 tight_control <- lmerControl(optimizer = "nloptwrap",
                              optCtrl = list(ftol_abs = 1e-15, ftol_rel = 1e-15, xtol_abs = 1e-13,
                                             xtol_rel = 1e-13, maxeval = 1e5))
-fit_one <- function(formula, data, tight = FALSE) {
+fit_one <- function(formula, data, tight = FALSE, reml = TRUE) {
   msgs <- character(0)
   control <- if (tight) tight_control else lmerControl()
   fit <- withCallingHandlers(
-    lmerTest::lmer(formula, data = data, REML = TRUE, control = control),
+    lmerTest::lmer(formula, data = data, REML = reml, control = control),
     warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
     message = function(m) { msgs <<- c(msgs, trimws(conditionMessage(m))); invokeRestart("muffleMessage") }
   )
@@ -67,7 +68,8 @@ tidy_fit <- function(label, res) {
   var_df <- as.data.frame(as.list(setNames(vc$vcov[vc$grp != "Residual"], paste0("var_", grp))))
   th <- getME(fit, "theta")
   theta_df <- as.data.frame(as.list(setNames(unname(th), paste0("theta_", sub(".\\(Intercept\\)$", "", names(th))))))
-  fit_df <- data.frame(model = label, sigma = sigma(fit), remlcrit = unname(REMLcrit(fit)),
+  crit <- if (isREML(fit)) REMLcrit(fit) else deviance(fit)  # ML: -2 log-likelihood
+  fit_df <- data.frame(model = label, sigma = sigma(fit), remlcrit = unname(crit),
                        singular = isSingular(fit), message = res$message, stringsAsFactors = FALSE)
   list(coef = coef_df, fit = cbind(fit_df, var_df, theta_df))
 }
@@ -131,9 +133,10 @@ all_data <- list(); coefs <- list(); fits <- list()
 for (nm in names(cases)) {
   cs <- cases[[nm]]
   all_data[[nm]] <- cbind(dataset = nm, cs$data[, c("y", "g1", "g2")])
-  for (tight in c(FALSE, TRUE)) {
-    label <- if (tight) paste0(nm, "_tight") else nm
-    t <- tidy_fit(label, fit_one(cs$formula, cs$data, tight = tight))
+  for (variant in c("", "_tight", "_ml_tight")) {
+    label <- paste0(nm, variant)
+    t <- tidy_fit(label, fit_one(cs$formula, cs$data, tight = variant != "",
+                                 reml = variant != "_ml_tight"))
     coefs[[label]] <- t$coef
     f <- t$fit
     f$var_g2 <- if ("var_g2" %in% names(f)) f$var_g2 else NA_real_
