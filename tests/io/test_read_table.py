@@ -79,3 +79,16 @@ def test_real_tables_through_the_one_door(fibromyalgia_dir: Path, hmp2_dir: Path
     assert read_table(fibromyalgia_dir / "feature-table.tsv.gz").shape == (101, 6993)
     hmp2 = read_table(hmp2_dir / "HMP2_taxonomy.tsv.gz", orientation="samples-rows")
     assert (hmp2.shape, hmp2.kind) == ((1595, 87), "relative")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path, small: ProfileTable) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_tsv(small, tmp_path / "t.tsv")
+        write_biom(small, tmp_path / "t.biom")
+    finally:
+        os.umask(mask)
+    for name in ("t.tsv", "t.biom"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
