@@ -190,3 +190,17 @@ def test_biom_round_trip_is_exact(tmp_path_factory, seed, n, m, fmt, relative) -
     path = tmp_path_factory.mktemp("biom") / "t.biom"
     write_biom(table, path, format=fmt)
     _assert_equal(read_biom(path, kind=table.kind), table)
+
+
+@pytest.mark.parametrize("fmt", ["hdf5", "json"])
+def test_kind_survives_the_round_trip(tmp_path: Path, fmt: str) -> None:
+    """Fractional counts and CLR values would not be recognised from the numbers alone."""
+    fractional = ProfileTable(sp.csr_array(np.array([[10.5, 200.25], [0.0, 300.0]])),
+                              ["s1", "s2"], ["f1", "f2"])
+    clr = ProfileTable(sp.csr_array(np.array([[-1.0, 1.0], [0.5, -0.5]])), ["s1", "s2"],
+                       ["f1", "f2"], kind="clr")
+    for table in (fractional, clr):
+        path = tmp_path / f"{table.kind}.biom"
+        write_biom(table, path, format=fmt)
+        _assert_equal(read_biom(path), table)
+        _biom_reads_back(table, path)

@@ -11,7 +11,7 @@ import gzip
 import io
 import json
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import h5py
 import numpy as np
@@ -21,7 +21,7 @@ from biom import Table
 from biom.exception import BiomException
 
 from gutaxis import __version__
-from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
+from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind
 from gutaxis.errors import InputError
 from gutaxis.io._files import HDF5_MAGIC, PathLike, atomic_path, existing_file, head_bytes
 from gutaxis.io._values import first_negative_cell, infer_kind
@@ -30,6 +30,10 @@ from gutaxis.io.taxonomy import parse_lineages
 BiomFormat = Literal["hdf5", "json"]
 
 _RANK_PREFIX = {rank: f"{rank[0]}__" for rank in RANKS}
+
+#: Where gutaxis records the value kind: an HDF5 root attribute and a JSON top-level key.
+#: Other BIOM readers ignore both; :func:`read_biom` uses them when no kind is given.
+KIND_MARK = "gutaxis-kind"
 
 
 def read_biom(path: PathLike, *, kind: ValueKind | None = None) -> ProfileTable:
@@ -56,13 +60,14 @@ def read_biom(path: PathLike, *, kind: ValueKind | None = None) -> ProfileTable:
     learned to stop worrying and love the ome-ome. GigaScience 1:7 (2012).
     """
     p = existing_file(path)
-    table = _load(p)
-    return profile_from_biom(table, source=str(p), kind=kind)
+    table, mark = _load(p)
+    return profile_from_biom(table, source=str(p), kind=kind or mark)
 
 
 def read_biom_bytes(data: bytes, *, source: str, kind: ValueKind | None = None) -> ProfileTable:
     """Read a BIOM table held in memory (e.g. a file inside a ``.qza`` zip)."""
-    return profile_from_biom(_parse(io.BytesIO(data), source=source), source=source, kind=kind)
+    table, mark = _parse(io.BytesIO(data), source=source)
+    return profile_from_biom(table, source=source, kind=kind or mark)
 
 
 def profile_from_biom(
@@ -98,7 +103,9 @@ def profile_from_biom(
 def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf5") -> None:
     """Write a table as BIOM 2.1 HDF5 (default) or BIOM 1.0 JSON, atomically.
 
-    The taxonomy, when present, is written as observation metadata ``taxonomy``: a list
+    The value kind is recorded under :data:`KIND_MARK` so that :func:`read_biom` gives
+    back the same kind (other readers ignore it). The taxonomy, when present, is written
+    as observation metadata ``taxonomy``: a list
     of seven prefixed ranks (``k__Bacteria``, ..., ``s__``), an empty rank written as its
     bare prefix, which :func:`read_biom` reads back as ``NaN``. A ``.gz`` suffix
     compresses JSON output.
@@ -112,6 +119,7 @@ def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf
         if format == "hdf5":
             with h5py.File(tmp, "w") as h5:
                 biom_table.to_hdf5(h5, generated_by)
+                h5.attrs[KIND_MARK] = table.kind
         else:
             opener = gzip.open if target.suffix == ".gz" else open
             with opener(tmp, "wt", encoding="utf-8") as fh:
@@ -169,10 +177,11 @@ def _json_document(table: ProfileTable, biom_table: Table, generated_by: str) ->
         "data": triples,
         "rows": rows,
         "columns": [{"id": str(sid), "metadata": None} for sid in table.sample_ids],
+        KIND_MARK: table.kind,
     }
 
 
-def _load(path: Path) -> Table:
+def _load(path: Path) -> tuple[Table, ValueKind | None]:
     with open(path, "rb") as fh:
         if head_bytes(path, 8) == HDF5_MAGIC:
             return _parse(fh, source=str(path))
@@ -182,20 +191,23 @@ def _load(path: Path) -> Table:
     return _parse(io.BytesIO(raw), source=str(path))
 
 
-def _parse(handle: IO[bytes], *, source: str) -> Table:
-    """Parse HDF5 or JSON BIOM; every failure becomes an :class:`InputError`."""
+def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
+    """Parse HDF5 or JSON BIOM, with the kind gutaxis recorded (if it wrote the file).
+
+    Every failure becomes an :class:`InputError`.
+    """
     try:
         head = handle.read(8)
         handle.seek(0)
         if head == HDF5_MAGIC:
             with h5py.File(handle, "r") as h5:
-                return Table.from_hdf5(h5)
+                return Table.from_hdf5(h5), _kind_mark(h5.attrs.get(KIND_MARK))
         document: Any = json.loads(handle.read().decode("utf-8-sig"))
         if not isinstance(document, dict) or "data" not in document:
             raise InputError("not a BIOM table", source=source,
                              found="JSON without a 'data' field",
                              expected="BIOM 1.0 JSON or BIOM 2.x HDF5")
-        return Table.from_json(document)
+        return Table.from_json(document), _kind_mark(document.get(KIND_MARK))
     except InputError:
         raise
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -209,6 +221,12 @@ def _parse(handle: IO[bytes], *, source: str) -> Table:
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",
                          expected="a table the BIOM 1.0/2.1 specification describes") from None
+
+
+def _kind_mark(value: object) -> ValueKind | None:
+    if isinstance(value, bytes):
+        value = value.decode()
+    return cast(ValueKind, value) if value in VALUE_KINDS else None
 
 
 def _taxonomy(table: Table, feature_ids: np.ndarray) -> pd.DataFrame | None:
