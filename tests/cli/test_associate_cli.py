@@ -57,6 +57,20 @@ def test_options_reach_the_model(fibromyalgia_dir, tmp_path):
     assert (sig["qval"] <= 0.1).all()
 
 
+def test_prevalence_model_option(fibromyalgia_dir, tmp_path):
+    pytest.importorskip("gutaxis.stats.glm")
+    out = tmp_path / "assoc"
+    result = runner.invoke(app, _fm_args(fibromyalgia_dir, out, "--fixed", FM_FIXED,
+                                         "--reference", "group=ctl", "--prevalence-model",
+                                         "--no-plots"))
+    assert result.exit_code == 0, result.output
+    table = read_results(out / "all_results.tsv")
+    assert set(table["model"]) == {"abundance", "prevalence"}
+    assert json.loads((out / "model.json").read_text())["prevalence_model"] is True
+    prevalence = table[table["model"] == "prevalence"]
+    assert prevalence["df"].isna().all() and (prevalence["n"] == 101).all()
+
+
 def test_hmp2_mixed_model_scan(hmp2_dir, tmp_path):
     pytest.importorskip("gutaxis.stats.lmm")
     out = tmp_path / "hmp2"
