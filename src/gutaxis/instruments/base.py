@@ -184,7 +184,8 @@ class Band:
     lower_closed: bool = True
     upper_closed: bool = True
 
-    def contains(self, value: Fraction, *, tolerance: Fraction = Fraction(0)) -> bool:
+    def contains(self, value: Fraction | float, *,
+                 tolerance: Fraction = Fraction(0)) -> bool:
         """Whether ``value`` falls in the band (values within ``tolerance`` of an end
         point count as on it)."""
         if not tolerance:
@@ -194,13 +195,13 @@ class Band:
             return self.upper is None or value < self.upper or (
                 value == self.upper and self.upper_closed)
         if self.lower is not None:
-            if abs(value - self.lower) <= tolerance:
+            if _distance(value, self.lower) <= tolerance:
                 if not self.lower_closed:
                     return False
             elif value < self.lower:
                 return False
         if self.upper is not None:
-            if abs(value - self.upper) <= tolerance:
+            if _distance(value, self.upper) <= tolerance:
                 if not self.upper_closed:
                     return False
             elif value > self.upper:
@@ -219,9 +220,8 @@ class BandSet:
     def classify(self, value: Fraction | float, *,
                  tolerance: Fraction = Fraction(0)) -> str | None:
         """The label of the first band containing ``value``; None if none does."""
-        exact = value if isinstance(value, Fraction) else Fraction(value)
         for band in self.bands:
-            if band.contains(exact, tolerance=tolerance):
+            if band.contains(value, tolerance=tolerance):
                 return band.label
         return None
 
@@ -560,6 +560,13 @@ def sum_or_none(values: Sequence[Value]) -> Value:
             return None
         total = total + value
     return total
+
+
+def _distance(value: Fraction | float, bound: Fraction) -> Fraction | float:
+    """``|value - bound|``, exact for fractions and in floating point for floats."""
+    if isinstance(value, Fraction):
+        return abs(value - bound)
+    return abs(value - float(bound))
 
 
 def _frac(value: float | str | None) -> Fraction | None:
