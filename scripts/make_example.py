@@ -25,18 +25,21 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "gutaxis" / "data" / "exampl
 
 # (phylum, class, order, family, genus, role)
 GENERA = [
-    ("Firmicutes", "Clostridia", "Oscillospirales", "Ruminococcaceae", "Faecalibacterium", "butyrate"),
+    ("Firmicutes", "Clostridia", "Oscillospirales", "Ruminococcaceae", "Faecalibacterium",
+     "butyrate"),
     ("Firmicutes", "Clostridia", "Lachnospirales", "Lachnospiraceae", "Roseburia", "butyrate"),
     ("Firmicutes", "Clostridia", "Lachnospirales", "Lachnospiraceae", "Anaerostipes", "butyrate"),
     ("Firmicutes", "Clostridia", "Lachnospirales", "Lachnospiraceae", "Coprococcus", "butyrate"),
-    ("Firmicutes", "Clostridia", "Oscillospirales", "Ruminococcaceae", "Subdoligranulum", "butyrate"),
+    ("Firmicutes", "Clostridia", "Oscillospirales", "Ruminococcaceae", "Subdoligranulum",
+     "butyrate"),
     ("Firmicutes", "Clostridia", "Oscillospirales", "Ruminococcaceae", "Ruminococcus", "neutral"),
     ("Firmicutes", "Clostridia", "Lachnospirales", "Lachnospiraceae", "Blautia", "neutral"),
     ("Firmicutes", "Negativicutes", "Veillonellales-Selenomonadales", "Veillonellaceae",
      "Veillonella", "neutral"),
     ("Bacteroidota", "Bacteroidia", "Bacteroidales", "Bacteroidaceae", "Bacteroides", "neutral"),
     ("Bacteroidota", "Bacteroidia", "Bacteroidales", "Prevotellaceae", "Prevotella", "neutral"),
-    ("Bacteroidota", "Bacteroidia", "Bacteroidales", "Tannerellaceae", "Parabacteroides", "neutral"),
+    ("Bacteroidota", "Bacteroidia", "Bacteroidales", "Tannerellaceae", "Parabacteroides",
+     "neutral"),
     ("Proteobacteria", "Gammaproteobacteria", "Enterobacterales", "Enterobacteriaceae",
      "Escherichia-Shigella", "inflammatory"),
     ("Proteobacteria", "Gammaproteobacteria", "Enterobacterales", "Enterobacteriaceae",
@@ -111,7 +114,8 @@ def main() -> None:
     (OUT / "README.md").write_text(
         "# Synthetic example cohort (not real data)\n\n"
         "Made by `scripts/make_example.py` (seed 20261125): 40 samples from 20 made-up\n"
-        f"subjects, two visits each; {len(features)} features named after real genera; a random tree.\n"
+        f"subjects, two visits each; {len(features)} features named after real genera;\n"
+        "a random tree.\n"
         "A planted effect: the `chronic_pain` group has fewer butyrate producers and more\n"
         "Enterobacteriaceae. For trying gutaxis out; it says nothing about real people.\n"
     )

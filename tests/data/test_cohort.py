@@ -35,7 +35,7 @@ def test_missing_metadata_rows_are_named_and_counted() -> None:
 
 def test_unknown_column_lists_the_columns_that_exist() -> None:
     cohort = Cohort(table(), metadata())
-    with pytest.raises(InputError, match="column 'bmi'.*subject, pain"):
+    with pytest.raises(InputError, match=r"column 'bmi'.*subject, pain"):
         cohort.column("bmi")
 
 

@@ -63,7 +63,7 @@ def test_subset_with_unknown_id_names_it() -> None:
 
 
 def test_duplicate_ids_are_refused() -> None:
-    with pytest.raises(InputError, match="duplicate sample ids.*s1"):
+    with pytest.raises(InputError, match=r"duplicate sample ids.*s1"):
         ProfileTable(sp.csr_array(np.ones((2, 1))), ["s1", "s1"], ["f1"])
 
 
@@ -159,7 +159,7 @@ def test_fibromyalgia_genus_aggregation_matches_pandas_groupby(fibromyalgia_dir:
 
 @pytest.mark.realdata
 def test_fibromyalgia_clr_matches_skbio(fibromyalgia_dir: Path) -> None:
-    table, frame = load_fibromyalgia(fibromyalgia_dir)
+    table, _frame = load_fibromyalgia(fibromyalgia_dir)
     sub = table.filter_features(min_prevalence=0.2)
     expected = skbio_clr(sub.dense() + 1.0)
     np.testing.assert_allclose(sub.clr(pseudocount=1.0).dense(), expected, rtol=0, atol=1e-10)

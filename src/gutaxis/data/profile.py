@@ -71,7 +71,8 @@ class ProfileTable:
                 expected="one id per row and per column",
             )
         if self.kind not in VALUE_KINDS:
-            raise InputError("unknown value kind", found=self.kind, expected=f"one of {VALUE_KINDS}")
+            raise InputError("unknown value kind", found=self.kind,
+                             expected=f"one of {VALUE_KINDS}")
         if not np.all(np.isfinite(values.data)):
             raise InputError("table holds NaN or infinite values", expected="finite numbers")
         if self.kind in ("counts", "relative") and values.data.size and values.data.min() < 0:
@@ -261,7 +262,8 @@ class ProfileTable:
         self.require_kind("counts", "relative", action="relative abundance")
         totals = self.sample_totals()
         scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-        return replace(self, values=sp.csr_array(sp.diags_array(scale) @ self.values), kind="relative")
+        scaled = sp.csr_array(sp.diags_array(scale) @ self.values)
+        return replace(self, values=scaled, kind="relative")
 
     def clr(
         self,
@@ -368,7 +370,9 @@ def feature_variance(values: sp.csr_array | sp.csc_array) -> np.ndarray:
     return np.maximum(sq - mean**2, 0.0) * n / (n - 1)
 
 
-def multiplicative_replacement(composition: np.ndarray, *, delta: float | None = None) -> np.ndarray:
+def multiplicative_replacement(
+    composition: np.ndarray, *, delta: float | None = None
+) -> np.ndarray:
     """Replace zeros in a (closed) composition: Martin-Fernandez et al. 2003.
 
     Rows are closed to sum 1 first; zeros become ``delta`` (default ``1 / D**2``), and
