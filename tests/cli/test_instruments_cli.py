@@ -141,3 +141,15 @@ def test_instruments_detail_tsv_lists_items_in_order() -> None:
 def test_instruments_detail_unknown_exit_2() -> None:
     result = runner.invoke(app, ["instruments", "nope"])
     assert result.exit_code == 2 and "unknown instrument" in result.stderr
+
+
+def test_many_invalid_rows_are_summarised_on_stderr_but_all_written(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    bad_rows = "".join(f"b{i},,1,1,1,1,1,1,1,1,1,9\n" for i in range(30))
+    path.write_text(f"{ODI_HEADER}\ns1,,1,1,1,1,1,1,1,1,1,1\n{bad_rows}", encoding="utf-8")
+    errors = tmp_path / "errors.tsv"
+    result = runner.invoke(app, ["score", "odi", str(path), "--errors", str(errors)])
+    assert result.exit_code == 0
+    assert result.stderr.count("invalid row:") == 20
+    assert "and 10 more invalid row(s)" in result.stderr
+    assert len(read_tsv(errors.read_text(encoding="utf-8"))) == 30

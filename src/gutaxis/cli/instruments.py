@@ -33,6 +33,10 @@ from gutaxis.instruments.responses import (
 )
 
 
+#: Invalid rows printed on standard error before the rest are only counted.
+MAX_ERRORS_SHOWN = 20
+
+
 def licence_status(instrument: Instrument) -> str:
     """Short licence status for listings."""
     return ("open: wording ships" if instrument.wording_may_ship
@@ -166,8 +170,12 @@ def score_command(
         err_console.print(f"note: columns absent, items unanswered in every row: "
                           f"{', '.join(data.absent_items)}", markup=False)
     scored, row_errors = score_responses(data, bands=chosen)
-    for error in row_errors:
+    for error in row_errors[:MAX_ERRORS_SHOWN]:
         err_console.print(f"invalid row: {error.message}", markup=False)
+    if len(row_errors) > MAX_ERRORS_SHOWN:
+        hint = f"all are in {errors}" if errors else "write them all with --errors FILE"
+        err_console.print(f"... and {len(row_errors) - MAX_ERRORS_SHOWN} more invalid "
+                          f"row(s); {hint}", markup=False)
     if errors is not None:
         _write_file(errors, ERROR_COLUMNS, (error_record(e) for e in row_errors))
     if not scored:
