@@ -12,10 +12,9 @@ corrected together.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +33,9 @@ from gutaxis.stats.linear import fit_ols
 from gutaxis.stats.multitest import adjust_pvalues, correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
+
+if TYPE_CHECKING:
+    from gutaxis.stats.lmm import MixedModelFit
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -326,55 +328,73 @@ def _fit_abundance_mixed(
     present: np.ndarray,
     progress: ProgressCallback | None,
 ) -> _Block:
-    from gutaxis.stats.lmm import fit_lmm
-
     n, m = y.shape
     q = design.p - 1
     block = _nan_block("abundance", m, q)
     masks = np.ones((n, m), dtype=bool) if mask is None else mask
     for rows, cols in _row_sets(masks):  # one engine call per distinct row set
-        block.n[cols] = rows.sum()
+        n_rows = int(rows.sum())
+        block.n[cols] = n_rows
         block.n_nonzero[cols] = present[np.ix_(rows, cols)].sum(axis=0)
         sub = y[np.ix_(rows, cols)]
-        constant = np.ptp(sub, axis=0) == 0 if rows.any() else np.ones(len(cols), dtype=bool)
-        block.errors[cols[constant]] = f"constant feature: zero variance on the {rows.sum()} " \
-                                       "samples used"
+        constant = np.ptp(sub, axis=0) == 0 if n_rows else np.ones(len(cols), dtype=bool)
+        block.errors[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
+                                        "samples used")
         fit_cols = cols[~constant]
         reason = _subset_problem(design, rows)
         if reason:
             block.errors[fit_cols] = reason
-            continue
-        if not len(fit_cols):
-            continue
-        groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
-        try:
-            fit = fit_lmm(y[np.ix_(rows, fit_cols)], design.matrix[rows], groups, reml=True,
-                          progress=progress)
-        except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            block.errors[fit_cols] = f"mixed model failed: {exc}"
-            continue
-        _store_mixed(block, fit_cols, fit, q)
+        elif len(fit_cols):
+            _fit_row_set(block, y, design, rows, fit_cols, progress)
+        if progress is not None:
+            progress(len(cols) - (0 if reason else len(fit_cols)))
     return block
 
 
-def _store_mixed(block: _Block, cols: np.ndarray, fit: object, q: int) -> None:
-    good = np.asarray(fit.converged, dtype=np.bool_)  # type: ignore[attr-defined]
-    singular = np.asarray(fit.singular, dtype=np.bool_)  # type: ignore[attr-defined]
-    messages = list(fit.messages)  # type: ignore[attr-defined]
+def _fit_row_set(
+    block: _Block,
+    y: np.ndarray,
+    design: Design,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    progress: ProgressCallback | None,
+) -> None:
+    """One LMM engine call for the features ``cols`` that share the rows ``rows``."""
+    from gutaxis.stats.lmm import fit_lmm
+
+    groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
+    try:
+        fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
+                      progress=progress)
+    except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        block.errors[cols] = f"mixed model failed: {exc}"
+        if progress is not None:
+            progress(len(cols))
+        return
+    _store_mixed(block, cols, fit)
+
+
+def _store_mixed(block: _Block, cols: np.ndarray, fit: MixedModelFit) -> None:
+    good = np.asarray(fit.converged, dtype=np.bool_)
+    singular = np.asarray(fit.singular, dtype=np.bool_)
     for name in ("coef", "stderr", "df", "pval"):
         arr = np.asarray(getattr(fit, name))[:, 1:]
         getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
     for k, col in enumerate(cols):  # messages only: one string per feature
+        note = fit.messages[k]
         if not good[k]:
-            block.errors[col] = "mixed model did not converge" + (
-                f": {messages[k]}" if messages[k] else "")
+            block.errors[col] = f"mixed model not fitted: {note}" if note else (
+                "mixed model did not converge")
         elif singular[k]:
             block.errors[col] = ("singular fit: a random-effect variance is estimated at 0 "
                                  "(estimates kept)")
+        elif note:
+            block.errors[col] = f"{note} (estimates kept)"
 
 
 def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
-    glm = importlib.import_module("gutaxis.stats.glm")  # the logistic engines' contract
+    from gutaxis.stats.glm import fit_logistic, fit_logistic_mixed
+
     n, m = present.shape
     q = design.p - 1
     block = _nan_block("prevalence", m, q)
@@ -389,10 +409,10 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
     y01 = present[:, cols].astype(np.float64)
     try:
         if design.group_names:
-            fit = glm.fit_logistic_mixed(y01, design.matrix,
+            fit = fit_logistic_mixed(y01, design.matrix,
                                          [np.asarray(g) for g in design.groups], augment=True)
         else:
-            fit = glm.fit_logistic(y01, design.matrix, augment=True)
+            fit = fit_logistic(y01, design.matrix, augment=True)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         block.errors[cols] = f"logistic model failed: {exc}"
         return block
