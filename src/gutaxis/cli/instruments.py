@@ -32,7 +32,6 @@ from gutaxis.instruments.responses import (
     score_responses,
 )
 
-
 #: Invalid rows printed on standard error before the rest are only counted.
 MAX_ERRORS_SHOWN = 20
 
