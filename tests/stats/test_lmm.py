@@ -25,7 +25,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from gutaxis.errors import InputError
-from gutaxis.stats import lmm_core
+from gutaxis.stats import lmm, lmm_core
 from gutaxis.stats.lmm import fit_lmm
 
 TERMS = ["(Intercept)", "diagnosisCD", "diagnosisUC", "dysbiosisnonIBDYes", "dysbiosisUCYes",
@@ -400,9 +400,10 @@ def test_grid_criterion_equals_per_response_criterion():
 
 
 @settings(max_examples=25, deadline=None)
-@given(scale=st.floats(1e-3, 1e3).map(lambda s: s * (-1) ** int(s * 1e6 % 2)),
-       shift=st.floats(-1e3, 1e3))
-def test_coef_is_equivariant_and_t_invariant_to_affine_response_changes(scale, shift):
+@given(size=st.floats(1e-3, 1e3), negative=st.booleans(), shift=st.floats(-1e3, 1e3))
+def test_coef_is_equivariant_and_t_invariant_to_affine_response_changes(size, negative, shift):
+    """y -> a y + b: coef -> a coef + b e_intercept, slopes' |t|, df and theta unchanged."""
+    scale = -size if negative else size
     y, X, codes = _simulated(13)
     base = fit_lmm(y, X, codes)
     moved = fit_lmm(scale * y + shift, X, codes)
@@ -412,6 +413,19 @@ def test_coef_is_equivariant_and_t_invariant_to_affine_response_changes(scale, s
                                rtol=1e-6)
     np.testing.assert_allclose(moved.df[0], base.df[0], rtol=1e-6)
     np.testing.assert_allclose(moved.theta[0], base.theta[0], rtol=1e-5, atol=1e-7)
+
+
+def test_chunked_fit_equals_one_chunk(monkeypatch):
+    y, X, codes = _simulated(15)
+    rng = np.random.default_rng(15)
+    Y = y[:, None] + rng.normal(size=(y.size, 7)) * np.linspace(0.2, 2, 7)
+    whole = fit_lmm(Y, X, codes)
+    monkeypatch.setattr(lmm, "CHUNK_ELEMENTS", 1)  # one response per chunk
+    seen: list[int] = []
+    pieces = fit_lmm(Y, X, codes, progress=seen.append)
+    assert seen == [1] * 7
+    for name in ("coef", "stderr", "df", "pval", "theta", "reml_criterion"):
+        np.testing.assert_allclose(getattr(pieces, name), getattr(whole, name), rtol=1e-10)
 
 
 def test_pvalues_are_two_sided_t_with_satterthwaite_df():

@@ -19,12 +19,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from gutaxis.errors import InputError
 from gutaxis.stats.lmm_core import Evaluation, SharedDesign, build_design, cross_response, evaluate
@@ -143,8 +144,13 @@ def fit_lmm(
     ``dC/dtheta_j = 2 theta_j sigma^2 W_j W_j'`` with ``W_j = (X'V^{-1}X)^{-1} X'V^{-1} Z_j``.
 
     All response-independent cross-products are formed once; the grouping factor with the
-    most levels is eliminated in closed form (its block of ``Z'Z`` is diagonal), so the dense
-    algebra per response and iteration is of the size of the other factors' levels plus ``p``.
+    most levels is eliminated in closed form (its block of ``Z'Z`` is diagonal), and its
+    levels enter only through sums over the distinct group sizes, so the dense algebra per
+    response and iteration is of the size of the other factors' levels plus ``p`` (for
+    ``k = 1``: ``p``), whatever the number of subjects. The optimum is converged until the
+    Newton step changes no ``psi_j`` by more than ``1e-10 (1 + psi_j)``: tighter than lme4's
+    default stopping rule (BOBYQA, ``ftol_abs = 1e-8``), whose estimates differ from these
+    by up to ~1e-5 relative in flat directions while never reaching a lower criterion.
 
     References
     ----------
@@ -159,8 +165,14 @@ def fit_lmm(
     Y2, X2, codes, levels = _validate(Y, X, groups)
     # The algebra is many small matrix products: BLAS threads only contend (5x slower on a
     # loaded machine), so they are held at one for the duration of the fit.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _fit_all(Y2, X2, codes, levels, reml=reml, progress=progress)
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """One scan of the loaded BLAS libraries per process (a scan reads /proc, ~10 ms)."""
+    return ThreadpoolController()
 
 
 def _fit_all(
