@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from skbio.metadata import SampleMetadata
 
 from gutaxis.errors import InputError
@@ -136,3 +138,29 @@ def test_duplicate_ids_are_named_with_their_lines(write_text) -> None:
 def test_empty_metadata_file(write_text) -> None:
     with pytest.raises(InputError, match="file is empty"):
         read_metadata(write_text("m.tsv", ""))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ints=st.lists(st.integers(-10**6, 10**6), min_size=1, max_size=8),
+    data=st.data(),
+)
+def test_typed_columns_round_trip(tmp_path_factory, ints, data) -> None:
+    n = len(ints)
+    floats = data.draw(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
+                                min_size=n, max_size=n))
+    words = data.draw(st.lists(st.one_of(st.none(), st.text("abcxyz ", min_size=1,
+                                                            max_size=5).map(str.strip)
+                                         .filter(lambda w: w not in ("", "nan"))),
+                               min_size=n, max_size=n).filter(
+        lambda ws: any(w is not None for w in ws)))
+    frame = pd.DataFrame({"count": ints, "level": floats, "group": words},
+                         index=pd.Index([f"S{i}" for i in range(n)], name="sample_id"))
+    path = tmp_path_factory.mktemp("meta") / "m.tsv"
+    frame.to_csv(path, sep="\t", na_rep="", float_format=lambda v: repr(float(v)))
+    back = read_metadata(path)
+    assert back["count"].dtype == np.int64
+    assert back["count"].tolist() == ints
+    expected_levels = [np.nan if v is None else v for v in floats]
+    np.testing.assert_array_equal(back["level"].to_numpy(dtype=float), expected_levels)
+    assert [None if pd.isna(w) else w for w in back["group"]] == words
