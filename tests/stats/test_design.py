@@ -181,3 +181,8 @@ def test_random_effect_with_one_sample_per_group_is_refused():
     meta["id"] = meta.index
     with pytest.raises(InputError, match="repeated groups"):
         build_design(meta, fixed=["x"], random=["id"])
+
+
+def test_a_single_column_name_is_not_split_into_letters():
+    design = build_design(_meta(), fixed="x", random="group")
+    assert [t.name for t in design.terms] == ["x"] and design.group_names == ("group",)

@@ -166,8 +166,8 @@ def build_design(
         rank-deficient design (names the aliased terms).
     """
     reference = dict(reference or {})
-    fixed = list(dict.fromkeys(fixed))
-    random = list(dict.fromkeys(random))
+    fixed = list(dict.fromkeys([fixed] if isinstance(fixed, str) else fixed))
+    random = list(dict.fromkeys([random] if isinstance(random, str) else random))
     if not fixed:
         raise InputError("a model needs at least one fixed effect", source=source,
                          field="fixed", expected="one or more metadata columns")
