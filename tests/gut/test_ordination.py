@@ -52,7 +52,7 @@ def assert_matches_skbio(dm: DistanceMatrix, n_components: int | None) -> None:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("metric", ["braycurtis", "jaccard", "aitchison"])
-@pytest.mark.parametrize("n_components", [None, 5])
+@pytest.mark.parametrize("n_components", [None, 5, 40])  # full, Lanczos, dense partial
 def test_pcoa_equals_skbio_on_fibromyalgia(fibromyalgia_dir: Path, metric: str,
                                            n_components: int | None) -> None:
     dm = beta_diversity(fibromyalgia_table(fibromyalgia_dir), metric)
