@@ -246,6 +246,16 @@ def test_missing_branch_lengths_are_refused() -> None:
         faith_pd(table)
 
 
+def test_negative_branch_lengths_are_refused() -> None:
+    tree = parse_newick("(((a:1,b:-0.2)x:0.5,c:3)y:1,(d:0,e:4)z:2)r;")
+    table = _table([[1, 1, 0, 0, 0]], NAMES, tree)
+    with pytest.raises(InputError, match=r"needs branch lengths >= 0; 1 branch\(es\) are "
+                                         r"negative; found 'b'"):
+        unifrac(table, weighted=False)
+    with pytest.raises(InputError, match="Faith PD needs branch lengths >= 0"):
+        faith_pd(table)
+
+
 def test_no_tree_is_refused() -> None:
     with pytest.raises(InputError, match="needs a phylogenetic tree"):
         unifrac(_table([[1, 2, 3, 4, 5]], NAMES, None), weighted=False)

@@ -140,17 +140,29 @@ class PhyloTree:
         at = self._tip_table.get_indexer(keys)
         return np.where(at >= 0, self._tip_nodes[np.maximum(at, 0)], -1)
 
-    def require_lengths(self, *, action: str) -> None:
-        """Raise :class:`InputError` when any branch below the root has no length."""
+    def require_lengths(self, *, action: str, allow_negative: bool = False) -> None:
+        """Raise :class:`InputError` when a branch below the root has no length, or (unless
+        ``allow_negative``) a negative one, e.g. from neighbour joining."""
         missing = np.flatnonzero(np.isnan(self.length[:-1]))
         if missing.size:
-            shown = [str(self.names[i]) or f"node #{i + 1} (unnamed)" for i in missing[:5]]
             raise InputError(
                 f"{action} needs every branch length; {missing.size} branch(es) have none",
                 source=self.source,
-                found=", ".join(shown) + (" ..." if missing.size > 5 else ""),
+                found=self._node_list(missing),
                 expected="a length after ':' for every node below the root",
             )
+        negative = np.flatnonzero(self.length < 0)
+        if negative.size and not allow_negative:
+            raise InputError(
+                f"{action} needs branch lengths >= 0; {negative.size} branch(es) are negative",
+                source=self.source,
+                found=self._node_list(negative),
+                expected="non-negative lengths (set negative neighbour-joining lengths to 0)",
+            )
+
+    def _node_list(self, nodes: np.ndarray) -> str:
+        shown = [str(self.names[i]) or f"node #{i + 1} (unnamed)" for i in nodes[:5]]
+        return ", ".join(shown) + (" ..." if nodes.size > 5 else "")
 
     def require_rooted(self, *, action: str) -> None:
         """Raise :class:`InputError` for an unrooted (trifurcating-root) tree."""

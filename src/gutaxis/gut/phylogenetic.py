@@ -45,7 +45,7 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
     ------
     InputError
         No tree, a tree missing features (named), an unrooted tree, or branches
-        without a length.
+        without a length or with a negative one.
     DataKindError
         A table of CLR or other transformed values.
 
@@ -56,7 +56,7 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
     where :math:`B_s` is the union of the branches on the paths from the root to every
     feature present in sample :math:`s` (the root's own length included when the tree
     gives one), as in Faith & Baker (2006) and scikit-bio. Like scikit-bio, an
-    unrooted (trifurcating-root) tree is refused.
+    unrooted (trifurcating-root) tree is refused; unlike it, so are negative lengths.
 
     References
     ----------
@@ -113,7 +113,7 @@ def unifrac(
     ------
     InputError
         No tree, a tree missing features (named), an unrooted tree, or branches
-        without a length.
+        without a length or with a negative one.
     DataKindError
         A table of CLR or other transformed values.
 
@@ -135,7 +135,8 @@ def unifrac(
     unweighted distance between two empty samples, or two samples covering only
     zero-length branches, is 0, and so is the normalized weighted distance between
     two empty samples. Where scikit-bio would divide 0 by 0 (weighted normalized, every
-    covered branch of zero length), gutaxis returns 0 rather than NaN.
+    covered branch of zero length), gutaxis returns 0 rather than NaN; and where
+    scikit-bio silently computes with negative branch lengths, gutaxis refuses them.
 
     Each pair is computed from sample :math:`i`'s scattered dense row and sample
     :math:`j`'s sparse row only: the branches of :math:`i` that :math:`j` lacks enter
@@ -163,24 +164,24 @@ def unifrac(
     """
     action = "weighted UniFrac" if weighted else "unweighted UniFrac"
     nodes, tree = _prepare(table, tree, action=action)
-    lengths = np.ascontiguousarray(tree.length)
-    indptr = nodes.indptr.astype(np.int64)
-    indices = nodes.indices.astype(np.int64)
-    if not weighted:
-        presence = (nodes.data > 0).astype(np.float64)
-        return _unweighted_unifrac(indptr, indices, presence, lengths)
+    indptr = nodes.indptr.astype(np.int64, copy=False)
+    indices = nodes.indices.astype(np.int64, copy=False)
+    if not weighted:  # per nonzero: the covered branch's length
+        weights = tree.length[indices]
+        return _unifrac_kernel(indptr, indices, weights, _row_sums(indptr, weights),
+                               np.zeros(0), tree.n_nodes, _UNWEIGHTED)
     totals = table.sample_totals()
     totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
     rows = np.repeat(np.arange(nodes.shape[0]), np.diff(indptr))
-    proportions = nodes.data / totals[rows]
-    distances = _weighted_unifrac(indptr, indices, proportions, lengths)
+    weights = tree.length[indices] * (nodes.data / totals[rows])  # l_b p_ib, as scikit-bio
+    own = _row_sums(indptr, weights)
     if not normalized:
-        return distances
+        return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), tree.n_nodes,
+                               _WEIGHTED)
     tip_depth = tree.root_distances()[tree.tip_positions(table.feature_ids)]
     spread = (table.values @ tip_depth) / totals
-    denominator = spread[:, None] + spread[None, :]
-    return np.divide(distances, denominator, out=np.zeros_like(distances),
-                     where=denominator != 0)
+    return _unifrac_kernel(indptr, indices, weights, own, spread, tree.n_nodes,
+                           _WEIGHTED_NORMALIZED)
 
 
 def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.csr_array:
@@ -208,82 +209,78 @@ def _prepare(table: ProfileTable, tree: PhyloTree | None, *,
     return nodes, tree
 
 
-def _unweighted_unifrac(indptr: np.ndarray, indices: np.ndarray, presence: np.ndarray,
-                        lengths: np.ndarray) -> np.ndarray:
-    covered = _row_weighted_sums(indptr, indices, presence, lengths)
-    shared = _pairwise_kernel(indptr, indices, presence, lengths, np.zeros_like(covered), 0)
-    union = covered[:, None] + covered[None, :] - shared
-    unique = union - shared
-    out = np.divide(unique, union, out=np.zeros_like(union), where=union != 0)
-    np.fill_diagonal(out, 0.0)
-    return out
-
-
-def _weighted_unifrac(indptr: np.ndarray, indices: np.ndarray, proportions: np.ndarray,
-                      lengths: np.ndarray) -> np.ndarray:
-    own = _row_weighted_sums(indptr, indices, proportions, lengths)
-    out = _pairwise_kernel(indptr, indices, proportions, lengths, own, 1)
-    np.fill_diagonal(out, 0.0)
-    return out
+_UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
 
 
 @njit(cache=True)
-def _row_weighted_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
-                       lengths: np.ndarray) -> np.ndarray:
+def _row_sums(indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of each CSR row's values, added in stored order (as the kernel adds them)."""
     n = indptr.size - 1
     out = np.zeros(n)
     for i in range(n):
         acc = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            acc += lengths[indices[k]] * values[k]
+            acc += values[k]
         out[i] = acc
     return out
 
 
 @njit(cache=True, parallel=True)
-def _pairwise_kernel(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
-                     lengths: np.ndarray, own: np.ndarray, mode: int) -> np.ndarray:
-    """Symmetric pairwise sums over sparse rows: pair ``(i, j)``, ``i < j``, is computed
-    from row ``j``'s nonzeros against row ``i`` scattered into a dense vector.
+def _unifrac_kernel(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
+                    own: np.ndarray, spread: np.ndarray, n_nodes: int,
+                    mode: int) -> np.ndarray:
+    """All pairwise UniFrac distances from the samples x nodes sparse rows.
 
-    ``mode 0``: ``sum_b l_b x_ib x_jb`` (the shared branch length).
-    ``mode 1``: ``own_i + sum_{b in j} l_b (|p_ib - p_jb| - p_ib)`` with
-    ``own_i = sum_b l_b p_ib``, which is ``sum_b l_b |p_ib - p_jb|`` (weighted UniFrac):
-    the branches of ``i`` missing from ``j`` enter through ``own_i``.
+    ``weights[k]`` is ``l_b`` (unweighted) or ``l_b p_ib`` (weighted) for the nonzero
+    ``k`` at node ``b`` of row ``i``; ``own[i]`` is row ``i``'s sum of weights. Pair
+    ``(i, j)``, ``i < j``, is computed from row ``j``'s nonzeros against row ``i``
+    scattered into a dense vector ``w``:
+
+    - unweighted: ``shared = sum_{b in j} w_b``; ``union = own_i + own_j - shared``;
+      the distance is ``(union - shared) / union`` (0 when ``union`` is 0);
+    - weighted: ``own_i + sum_{b in j} (|w_b - l_b p_jb| - w_b)``, which equals
+      ``sum_b l_b |p_ib - p_jb|`` since the branches of ``i`` that ``j`` lacks enter
+      through ``own_i``; normalized, divided by ``spread_i + spread_j`` (0 when that is 0).
+
+    Identical rows give exactly 0: both sums run over the same values in the same order.
     Rows are paired (``t`` with ``n - 1 - t``) so every parallel task does equal work.
     """
     n = indptr.size - 1
     out = np.zeros((n, n))
     for task in prange((n + 1) // 2):
         first = np.int64(task)
-        dense = np.zeros(lengths.size)
-        _pairs_of_row(first, indptr, indices, values, lengths, own, mode, dense, out)
+        dense = np.zeros(n_nodes)
+        _pairs_of_row(first, indptr, indices, weights, own, spread, mode, dense, out)
         mirror = n - 1 - first
         if mirror != first:
-            _pairs_of_row(mirror, indptr, indices, values, lengths, own, mode, dense, out)
+            _pairs_of_row(mirror, indptr, indices, weights, own, spread, mode, dense, out)
     return out
 
 
 @njit(cache=True, inline="always")
-def _pairs_of_row(i: int | np.integer, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
-                  lengths: np.ndarray, own: np.ndarray, mode: int, dense: np.ndarray,
-                  out: np.ndarray) -> None:
+def _pairs_of_row(i: int | np.integer, indptr: np.ndarray, indices: np.ndarray,
+                  weights: np.ndarray, own: np.ndarray, spread: np.ndarray, mode: int,
+                  dense: np.ndarray, out: np.ndarray) -> None:
     """Fill ``out[i, j]`` and ``out[j, i]`` for every ``j > i`` (``dense`` is all zeros
     on entry and on return)."""
     for k in range(indptr[i], indptr[i + 1]):
-        dense[indices[k]] = values[k]
+        dense[indices[k]] = weights[k]
     for j in range(i + 1, indptr.size - 1):
         acc = 0.0
-        if mode == 0:
+        if mode == _UNWEIGHTED:
             for k in range(indptr[j], indptr[j + 1]):
-                b = indices[k]
-                acc += lengths[b] * (dense[b] * values[k])
+                acc += dense[indices[k]]
+            union = own[i] + own[j] - acc
+            value = (union - acc) / union if union != 0.0 else 0.0
         else:
             for k in range(indptr[j], indptr[j + 1]):
-                b = indices[k]
-                acc += lengths[b] * (abs(dense[b] - values[k]) - dense[b])
-            acc += own[i]
-        out[i, j] = acc
-        out[j, i] = acc
+                mine = dense[indices[k]]
+                acc += abs(mine - weights[k]) - mine
+            value = own[i] + acc
+            if mode == _WEIGHTED_NORMALIZED:
+                scale = spread[i] + spread[j]
+                value = value / scale if scale != 0.0 else 0.0
+        out[i, j] = value
+        out[j, i] = value
     for k in range(indptr[i], indptr[i + 1]):
         dense[indices[k]] = 0.0
