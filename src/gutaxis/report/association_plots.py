@@ -8,6 +8,9 @@ no display needed, safe in a web worker.
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import re
 from pathlib import Path
 
@@ -54,6 +57,10 @@ def plot_overview(results: AssociationResults, path: str | Path, *, label_top: i
     Points with ``q <= max_significance`` are coloured; the ``label_top`` smallest q-values
     of each panel are labelled with their feature and term. Returns the path written.
     """
+    return _save(_overview_figure(results, label_top=label_top), path)
+
+
+def _overview_figure(results: AssociationResults, *, label_top: int) -> Figure:
     table = results.table.dropna(subset=["coef", "pval"])
     models = [m for m in ("abundance", "prevalence") if (table["model"] == m).any()] or [
         "abundance"]
@@ -67,7 +74,7 @@ def plot_overview(results: AssociationResults, path: str | Path, *, label_top: i
         ax.set_title(f"{model} model ({len(rows)} tests)")
     fig.suptitle(f"{results.spec.formula}   [{results.spec.normalization} + "
                  f"{results.spec.transform}]", fontsize=9)
-    return _save(fig, path)
+    return fig
 
 
 def _volcano(ax: Axes, rows: pd.DataFrame, threshold: float, label_top: int) -> None:
@@ -132,17 +139,51 @@ def _boxes(ax: Axes, x: pd.Series, y: pd.Series, levels: tuple[str, ...]) -> Non
 def write_association_plots(
     results: AssociationResults, out_dir: str | Path, *, top: int = 10
 ) -> list[Path]:
-    """Write ``overview.png`` and one figure per top significant abundance association
-    (at most ``top``, by q-value) into ``out_dir``; return the paths written."""
+    """Write ``overview.png``, ``report.html`` (self-contained) and one figure per top
+    significant abundance association (at most ``top``, by q-value) into ``out_dir``;
+    return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [plot_overview(results, out / "overview.png")]
+    report = out / "report.html"
+    report.write_text(association_html(results), encoding="utf-8")
+    written.append(report)
     hits = results.significant()
     hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
     for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
         name = f"{rank:02d}_{_slug(short_name(row['feature']))}_{_slug(_term(row))}.png"
         written.append(plot_association(results, row, out / name))
     return written
+
+
+def association_html(results: AssociationResults, *, top: int = 25) -> str:
+    """A self-contained HTML page: the model, the overview figure (embedded) and the
+    ``top`` significant associations, with links to nothing outside the page."""
+    spec = results.spec
+    buffer = io.BytesIO()
+    fig = _overview_figure(results, label_top=10)
+    fig.savefig(buffer, format="png")
+    image = base64.b64encode(buffer.getvalue()).decode("ascii")
+    hits = results.significant().head(top)
+    shown = pd.DataFrame({
+        "feature": hits["feature"].map(short_name), "model": hits["model"],
+        "term": [_term(row) for _, row in hits.iterrows()],
+        "coef": hits["coef"].map("{:.3g}".format), "stderr": hits["stderr"].map("{:.2g}".format),
+        "p": hits["pval"].map("{:.2e}".format), "q": hits["qval"].map("{:.3g}".format),
+        "n (nonzero)": hits["n"].astype(str) + " (" + hits["n_nonzero"].astype(str) + ")"})
+    facts = "".join(f"<li>{html.escape(line)}</li>" for line in results.summary().splitlines())
+    cites = "".join(f"<li>{html.escape(c)}</li>" for c in spec.citations)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>gutaxis association scan"
+        "</title><style>body{font-family:sans-serif;max-width:70em;margin:auto}"
+        "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
+        "</style></head><body><h1>Association scan</h1>"
+        f"<ul>{facts}<li>input {html.escape(spec.input_hash)}, gutaxis "
+        f"{html.escape(spec.gutaxis_version)}</li></ul>"
+        f"<img alt='overview' src='data:image/png;base64,{image}'>"
+        f"<h2>Top associations (q &le; {spec.max_significance:g})</h2>"
+        + (shown.to_html(index=False, escape=True) if len(shown) else "<p>none</p>")
+        + f"<h2>References</h2><ul>{cites}</ul></body></html>\n")
 
 
 def _term(row: pd.Series) -> str:
