@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gutaxis.errors import GutaxisError
+from gutaxis.io._files import atomic_path as atomic_output_file
+
+__all__ = ["atomic_output_dir", "atomic_output_file", "fail", "handle_errors", "progress"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,22 +83,6 @@ def atomic_output_dir(out: Path, *, overwrite: bool = True) -> Iterator[Path]:
         shutil.rmtree(backup, ignore_errors=True)
     else:
         os.replace(tmp, out)
-
-
-@contextlib.contextmanager
-def atomic_output_file(out: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``out``; rename it onto ``out`` only on success."""
-    out = Path(out)
-    out.resolve().parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, out)
 
 
 def progress() -> Progress:

@@ -131,7 +131,7 @@ def metrics_command(
     (the 10 leading principal coordinates), pcoa/<metric>_axes.tsv (their eigenvalues and
     proportions explained) and gut_summary.tsv into OUT.
     """
-    from gutaxis.io import read_metadata, read_newick, read_qza_tree, read_table, read_taxonomy
+    from gutaxis.io import read_metadata, read_table, read_taxonomy, read_tree
 
     if example:
         if table is not None:
@@ -163,8 +163,7 @@ def metrics_command(
     if taxonomy is not None:
         profile = replace(profile, taxonomy=read_taxonomy(taxonomy))
     if tree is not None:
-        tree_reader = read_qza_tree if tree.suffix == ".qza" else read_newick
-        profile = replace(profile, tree=tree_reader(tree))
+        profile = replace(profile, tree=read_tree(tree))
     if rank is not None:
         if tree is not None:
             err_console.print(f"note: the tree is dropped after aggregating to {rank}; "

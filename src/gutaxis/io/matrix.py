@@ -16,6 +16,7 @@ import pandas as pd
 
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
+from gutaxis.io._files import atomic_path
 
 
 def write_distance_matrix(dm: DistanceMatrix, path: str | os.PathLike[str]) -> None:
@@ -33,17 +34,11 @@ def write_square_tsv(data: np.ndarray, ids: np.ndarray, path: str | os.PathLike[
     path = Path(path)
     ids = np.asarray(ids, dtype=str)
     rows = np.asarray(data, dtype=np.float64).tolist()
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(corner + "\t" + "\t".join(ids) + "\n")
-            # repr of a Python float is the shortest text that reads back to the same bits
-            fh.writelines(f"{sid}\t" + "\t".join(map(repr, row)) + "\n"
-                          for sid, row in zip(ids, rows, strict=True))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(corner + "\t" + "\t".join(ids) + "\n")
+        # repr of a Python float is the shortest text that reads back to the same bits
+        fh.writelines(f"{sid}\t" + "\t".join(map(repr, row)) + "\n"
+                      for sid, row in zip(ids, rows, strict=True))
 
 
 def read_distance_matrix(path: str | os.PathLike[str], *, metric: str | None = None
