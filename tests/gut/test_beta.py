@@ -222,3 +222,15 @@ def test_unifrac_dispatches_to_the_phylogenetic_module(metric: str, weighted: bo
     dm = beta_diversity(table, metric)
     np.testing.assert_allclose(dm.data, phylogenetic.unifrac(table, weighted=weighted))
     assert dm.metric == metric and dm.data[0, 1] > 0
+
+
+@pytest.mark.realdata
+def test_concurrent_calls_from_threads_agree(fibromyalgia_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = fibromyalgia_table(fibromyalgia_dir)
+    expected = braycurtis(table).data
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: braycurtis(table).data, range(3)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
