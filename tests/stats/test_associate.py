@@ -317,3 +317,10 @@ def test_mixed_scan_reports_a_feature_constant_on_the_samples_used(repeated_meas
     assert len(f5) == 2 and f5["coef"].isna().all()
     assert f5["error"].str.contains("constant feature").all()
     assert res.table.loc[res.table["feature"] != "f5", "coef"].notna().all()
+
+
+def test_modelled_values_leave_out_absent_samples_under_the_prevalence_model(
+        cohort, with_prevalence):
+    values = with_prevalence.values
+    raw = cohort.table.subset_features(list(values.columns)).dense()
+    np.testing.assert_array_equal(np.isnan(values.to_numpy()), raw == 0)

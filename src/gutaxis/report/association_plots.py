@@ -128,7 +128,8 @@ def _scatter(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
 
 def _boxes(ax: Axes, x: pd.Series, y: pd.Series, levels: tuple[str, ...]) -> None:
     labels = level_labels(x).to_numpy()
-    groups = [y.to_numpy(dtype=float)[labels == level] for level in levels]
+    values = y.to_numpy(dtype=float)
+    groups = [values[(labels == level) & np.isfinite(values)] for level in levels]
     ax.boxplot(groups, tick_labels=list(levels), showfliers=False)
     rng = np.random.default_rng(0)  # fixed jitter: the same figure every run
     for k, values in enumerate(groups):

@@ -178,7 +178,8 @@ def associate(
                "min_variance": float(min_variance), "standardize": bool(standardize),
                "correction": corr, "prevalence_model": bool(prevalence_model),
                "max_significance": float(max_significance)}
-    return _results(cohort, design, blocks, features, y, options=options,
+    modelled = np.where(present, y, np.nan) if prevalence_model else y
+    return _results(cohort, design, blocks, features, modelled, options=options,
                     n_features_input=table.n_features, hash_extra=None)
 
 

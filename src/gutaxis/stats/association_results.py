@@ -113,7 +113,8 @@ class AssociationResults:
         Model, parameters and provenance.
     values
         The normalised, transformed abundances that were modelled (samples used x
-        features tested), for plots.
+        features tested), for plots; with the prevalence model, ``NaN`` where a feature is
+        absent (its abundance model did not use that sample).
     covariates
         The fixed-effect metadata of the samples used, as given (not standardised).
     """
