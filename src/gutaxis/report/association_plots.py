@@ -87,7 +87,8 @@ def _volcano(ax: Axes, rows: pd.DataFrame, threshold: float, label_top: int) -> 
     ax.axvline(0.0, color="black", lw=0.6)
     ax.set_xlabel("coefficient")
     ax.set_ylabel("-log10(p)")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.margins(y=0.12)
     top = rows.assign(logp=logp).nsmallest(label_top, "qval")
     for _, row in top[top["qval"] <= threshold].iterrows():  # a handful of labels
         ax.annotate(f"{short_name(row['feature'])}\n{_term(row)}", (row["coef"], row["logp"]),
