@@ -28,7 +28,14 @@ from scipy import stats
 from threadpoolctl import ThreadpoolController
 
 from gutaxis.errors import InputError
-from gutaxis.stats.lmm_core import Evaluation, SharedDesign, build_design, cross_response, evaluate
+from gutaxis.stats.lmm_core import (
+    Evaluation,
+    SharedDesign,
+    build_design,
+    cross_response,
+    evaluate,
+    required,
+)
 from gutaxis.stats.lmm_search import grid_start, newton_search
 
 SINGULAR_TOL = 1e-4
@@ -340,7 +347,7 @@ def _fit_chunk(
     q = design.q
     dof = design.n - design.p if reml else design.n
     sigma2 = ev.r2 / dof
-    minv = _req(ev.minv)
+    minv = required(ev.minv)
     hinv_diag = np.diagonal(minv[:, q:, q:], axis1=1, axis2=2)
     df, notes = _satterthwaite(design, ev, found.psi, sigma2, reml=reml)
     inverse = np.argsort(design.order)
@@ -355,6 +362,11 @@ def _fit_chunk(
     out.iterations[idx] = found.iterations
     for j, i in enumerate(idx):
         out.messages[i] = _join(found.reason[j], notes[j])
+    for b in np.flatnonzero(~ev.ok):  # numerically broken at the end point: report, not guess
+        for field in (out.coef, out.cov_diag, out.df):
+            field[idx[b]] = np.nan
+        out.messages[idx[b]] = _join(found.reason[b], "mixed-model equations not positive "
+                                     "definite at the end point")
 
 
 def _satterthwaite(
@@ -375,7 +387,7 @@ def _satterthwaite(
     theta = np.sqrt(psi)
     sigma = np.sqrt(sigma2)
     s2 = sigma2[:, None]
-    tr, vv, frob, bilin = _req(ev.tr), _req(ev.vv), _req(ev.frob), _req(ev.bilin)
+    tr, vv, frob, bilin = required(ev.tr), required(ev.vv), required(ev.frob), required(ev.bilin)
     d1 = tr - vv / s2
     d2 = -frob + 2.0 * bilin / s2[:, :, None]
     hess = np.empty((psi.shape[0], k + 1, k + 1))
@@ -387,9 +399,9 @@ def _satterthwaite(
     keep = vals > EIGEN_TOL
     inv_vals = np.where(keep, 1.0 / np.where(keep, vals, 1.0), 0.0)
     cov_varpar = 2.0 * np.einsum("bij,bj,bkj->bik", vecs, inv_vals, vecs)
-    minv = _req(ev.minv)
+    minv = required(ev.minv)
     mx = minv[:, q:, :]
-    gram = _req(ev.gram)
+    gram = required(ev.gram)
     grad = np.empty((psi.shape[0], design.p, k + 1))
     grad[:, :, :k] = (2.0 * theta * sigma2[:, None])[:, None, :] * np.einsum(
         "bpc,bjcd,bpd->bpj", mx, gram, mx
@@ -409,9 +421,3 @@ def _satterthwaite(
             text = _join(text, f"variance-parameter Hessian has {zero} eigenvalue(s) near 0")
         notes.append(text)
     return df, notes
-
-
-def _req(value: np.ndarray | None) -> np.ndarray:
-    if value is None:  # pragma: no cover - evaluate(derivatives=True) always fills it
-        raise RuntimeError("derivatives were not computed")
-    return value

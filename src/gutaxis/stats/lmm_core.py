@@ -188,6 +188,13 @@ class Evaluation:
     gram: np.ndarray | None = None
 
 
+def required(value: np.ndarray | None) -> np.ndarray:
+    """An :class:`Evaluation` array that only an evaluation with derivatives fills."""
+    if value is None:
+        raise RuntimeError("evaluate(..., derivatives=True) is needed for this quantity")
+    return value
+
+
 def _lambda_columns(design: SharedDesign, theta: np.ndarray) -> np.ndarray:
     """Column scales of ``U = [Z_r Lambda_r, X]``: ``theta_j`` on factor ``j``'s columns, 1 on X."""
     lam = np.ones((theta.shape[0], design.c))

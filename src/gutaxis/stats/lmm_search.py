@@ -23,6 +23,7 @@ from gutaxis.stats.lmm_core import (
     SharedDesign,
     criterion_on_grid,
     evaluate,
+    required,
 )
 
 PSI_MAX = 1e12
@@ -112,7 +113,7 @@ def newton_search(
     iterations = np.zeros(m, dtype=np.int64)
     reason = [""] * m
     ev = evaluate(design, resp, psi, reml=reml, derivatives=True)
-    crit, grad, hess = ev.criterion.copy(), _req(ev.grad), _req(ev.hess)
+    crit, grad, hess = ev.criterion.copy(), required(ev.grad), required(ev.hess)
     active = np.flatnonzero(np.isfinite(crit))
     for i in np.flatnonzero(~np.isfinite(crit)):
         reason[i] = "profiled criterion is not finite at the starting point"
@@ -168,15 +169,8 @@ def _line_search(
         took = idx[accept]
         psi[took] = trial[accept]
         crit[took] = ev.criterion[accept]
-        grad[took] = _req(ev.grad)[accept]
-        hess[took] = _req(ev.hess)[accept]
+        grad[took] = required(ev.grad)[accept]
+        hess[took] = required(ev.hess)[accept]
         pending = pending[~accept]
         t[pending] *= 0.5
     return active[pending]
-
-
-def _req(value: np.ndarray | None) -> np.ndarray:
-    """The array of an evaluation made with derivatives (never None there)."""
-    if value is None:  # pragma: no cover - evaluate(derivatives=True) always fills it
-        raise RuntimeError("derivatives were not computed")
-    return value
