@@ -5,6 +5,7 @@ that say why they are NaN."""
 from __future__ import annotations
 
 import warnings
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -315,3 +316,27 @@ def test_summaries_are_bounded_and_never_infinite(matrix: np.ndarray) -> None:
     empty = matrix.sum(axis=1) == 0
     assert np.isnan(shares[empty]).all()
     assert (frame["notes"].to_numpy()[np.isnan(numbers).any(axis=1)] != "").all()
+
+
+@pytest.mark.realdata
+def test_shipped_lineages_agree_with_silva_138_on_fibromyalgia(fibromyalgia_dir: Path) -> None:
+    """Every genus of gut_lineages.tsv that the SILVA 138 taxonomy of the fibromyalgia
+    cohort names (77 of 100) has the same family and phylum there."""
+    taxonomy = pd.read_csv(fibromyalgia_dir / "taxonomy.tsv.gz", sep="\t", dtype=str)
+    silva = taxonomy.assign(**{rank: taxonomy[rank].map(normalise_taxon)
+                               for rank in ("genus", "family", "phylum")})
+    silva = silva[silva["genus"] != ""].drop_duplicates(["genus", "family", "phylum"])
+    with resources.as_file(resources.files("gutaxis.data") / "reference"
+                           / "gut_lineages.tsv") as path:
+        shipped = pd.read_csv(path, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    shipped = shipped[shipped["rank"] == "genus"]
+    checked = 0
+    for _, row in shipped.iterrows():
+        found = silva[silva["genus"] == normalise_taxon(row["name"])]
+        if found.empty:
+            continue
+        checked += 1
+        assert set(found["phylum"]) == {normalise_taxon(row["phylum"])}, row["name"]
+        if row["family"]:
+            assert set(found["family"]) == {normalise_taxon(row["family"])}, row["name"]
+    assert checked >= 70
