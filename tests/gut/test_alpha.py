@@ -162,7 +162,8 @@ def test_all_zero_table() -> None:
 
 
 def test_single_feature_sample() -> None:
-    frame = alpha_diversity(table_of([[0.0, 7.0, 0.0]]))
+    with pytest.warns(NoSingletonsWarning):
+        frame = alpha_diversity(table_of([[0.0, 7.0, 0.0]]))
     assert frame.loc["s0"].to_dict() == {
         "observed_features": 1.0, "shannon": 0.0, "simpson": 0.0, "inverse_simpson": 1.0,
         "pielou_evenness": 1.0, "chao1": 1.0,

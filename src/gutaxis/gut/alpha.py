@@ -308,5 +308,9 @@ def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None
             raise InputError("unknown alpha diversity metric", field="metrics",
                              found=", ".join(unknown),
                              expected=f"names among {list(ALPHA_METRICS)}")
-    columns = {name: ALPHA_METRICS[name](table) for name in names}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        columns = {name: ALPHA_METRICS[name](table) for name in names}
+    for caught_warning in caught:  # re-issued so they point at the caller's line
+        warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
     return pd.DataFrame(columns, index=pd.Index(table.sample_ids, name="sample_id"))
