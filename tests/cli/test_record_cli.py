@@ -28,6 +28,11 @@ def test_redcap_to_tsv_to_fhir_and_back(reference_dir: Path, tmp_path: Path) -> 
     bundle = tmp_path / "bundle.json"
     result = runner.invoke(app, ["export-fhir", str(record), "--out", str(bundle)])
     assert result.exit_code == 0, result.output
+    fast = tmp_path / "fast.json"
+    result = runner.invoke(app, ["export-fhir", str(record), "--out", str(fast),
+                                 "--validate", "shapes"])
+    assert result.exit_code == 0, result.output
+    assert fast.read_bytes() == bundle.read_bytes()
     data = json.loads(bundle.read_text())
     assert data["resourceType"] == "Bundle" and data["type"] == "collection"
     back = tmp_path / "back.tsv"

@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
-from gutaxis.io.fhir import from_fhir_bundle, read_fhir, to_fhir_bundle, write_fhir
+from gutaxis.io.fhir import (
+    from_fhir_bundle,
+    read_fhir,
+    to_fhir_bundle,
+    validate_bundle,
+    write_fhir,
+)
 from gutaxis.io.record_tsv import read_record, write_record
 from gutaxis.io.redcap import RedcapMapping, read_redcap
 
@@ -161,6 +167,22 @@ def test_record_round_trips_through_fhir_and_tsv(clinic: Measurements, tmp_path:
                                  tmp_path / "b2.json"))
     assert_same_record(clinic, again)
     assert (tmp_path / "bundle.json").read_bytes() == (tmp_path / "b2.json").read_bytes()
+
+
+def test_shape_validation_agrees_with_full_validation(clinic: Measurements) -> None:
+    bundle = to_fhir_bundle(clinic, validate="shapes")
+    assert bundle == to_fhir_bundle(clinic, validate="full")
+    for edit, field in [
+            (lambda b: b["entry"][5]["resource"].pop("status"), r"entry\.\d+\.resource\.status"),
+            (lambda b: b["entry"][0]["resource"]["identifier"][0].update(value=""),
+             r"entry\.0\.resource\.identifier\.0\.value"),
+            (lambda b: b["entry"][-1]["resource"]["type"]["coding"][0].update(code="a  b"),
+             r"resource\.type\.coding\.0\.code")]:
+        broken = json.loads(json.dumps(bundle))
+        edit(broken)
+        for shapes in (True, False):
+            with pytest.raises(InputError, match=f"field '[^']*{field}'"):
+                validate_bundle(broken, shapes=shapes)
 
 
 def test_empty_record_gives_an_empty_valid_bundle() -> None:

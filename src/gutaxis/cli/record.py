@@ -16,6 +16,7 @@ import typer
 
 from gutaxis.cli.common import err_console, handle_errors
 from gutaxis.data.measurements import Measurements
+from gutaxis.errors import InputError
 from gutaxis.io.fhir import BASE, read_fhir, write_fhir
 from gutaxis.io.record_tsv import read_record, read_responses_wide, write_record
 from gutaxis.io.redcap import RedcapMapping, read_redcap
@@ -77,10 +78,16 @@ def export_fhir_command(
     out: Out,
     timezone: Timezone = None,
     base: Base = BASE,
+    validate: Annotated[str, typer.Option(
+        "--validate", help="full: every resource against the FHIR R4 model (about 1-3 ms "
+        "each); shapes: one resource per structure plus value checks on all.")] = "full",
 ) -> None:
     """Export a record TSV as a validated FHIR R4 Bundle (JSON)."""
+    if validate not in ("full", "shapes"):
+        raise InputError("unknown validation mode", field="--validate", found=validate,
+                         expected="full or shapes")
     measurements = read_record(record, timezone=timezone)
-    write_fhir(measurements, out, base=base)
+    write_fhir(measurements, out, base=base, validate="full" if validate == "full" else "shapes")
     _summary(measurements, out)
 
 

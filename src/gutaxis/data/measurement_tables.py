@@ -345,7 +345,7 @@ def score_administrations(administrations: pd.DataFrame, responses: pd.DataFrame
     """
     from gutaxis.instruments import get_instrument
 
-    answers = _answers_by_administration(responses)
+    answers = answers_by_administration(responses)
     cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[object, ...]]] = {}
     records: list[tuple[object, ...]] = []
     for admin, key in zip(administrations["administration_id"],
@@ -363,7 +363,7 @@ def score_administrations(administrations: pd.DataFrame, responses: pd.DataFrame
     return validate_scores(frame, administrations, source=None)
 
 
-def _answers_by_administration(responses: pd.DataFrame,
+def answers_by_administration(responses: pd.DataFrame,
                                ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Administration id -> its (item, answer) pairs, in the table's order."""
     ids = responses["administration_id"].to_numpy(dtype=object)

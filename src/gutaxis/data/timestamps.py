@@ -108,14 +108,18 @@ def parse_times(
 def format_times(times: pd.Series) -> pd.Series:
     """ISO 8601 text in UTC (``2024-03-01T07:30:00+00:00``); microseconds only when set.
 
-    Missing times become empty strings.
+    Missing times become empty strings. Vectorised through
+    :func:`numpy.datetime_as_string`.
     """
-    utc = pd.Series(times).dt.tz_convert("UTC")
-    base = utc.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    micro = utc.dt.microsecond.fillna(0).astype(int)
-    frac = np.where(micro.to_numpy() != 0, utc.dt.strftime(".%f").fillna(""), "")
-    out = base.fillna("") + pd.Series(frac, index=utc.index) + np.where(utc.isna(), "", "+00:00")
-    return out.where(utc.notna(), "")
+    series = pd.Series(times)
+    utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    missing = np.isnat(utc)
+    seconds = np.datetime_as_string(utc.astype("datetime64[s]"), unit="s")
+    micro = (utc.astype(np.int64) % 1_000_000) if len(utc) else np.zeros(0, dtype=np.int64)
+    fraction = np.char.mod(".%06d", micro)
+    text = np.where(micro != 0, np.char.add(seconds, fraction), seconds)
+    text = np.char.add(text.astype(str), "+00:00")
+    return pd.Series(np.where(missing, "", text), index=series.index, dtype=object)
 
 
 def _as_text(value: object) -> str | None:
