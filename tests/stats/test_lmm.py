@@ -347,6 +347,9 @@ def test_progress_reports_every_response():
     seen: list[int] = []
     fit_lmm(np.column_stack([y, y**2, np.ones_like(y)]), X, codes, progress=seen.append)
     assert sum(seen) == 3
+    seen.clear()
+    fit_lmm(np.ones((y.size, 2)), X, codes, progress=seen.append)  # nothing to fit
+    assert sum(seen) == 2
 
 
 @pytest.mark.parametrize(

@@ -205,22 +205,24 @@ def _fit_all(
                          found=f"rank {rank} of {p} columns",
                          expected="linearly independent columns")
     design = build_design(Xs, codes, levels)
-    qty = Q.T @ Y2
-    beta_ols = np.linalg.solve(R, qty)
-    resid = Y2 - Q @ qty
     out = _Output.empty(m, p, k)
-    degenerate = _degenerate(Y2, resid)
-    for j in np.flatnonzero(degenerate):
-        out.messages[j] = "response is constant or fitted exactly by the fixed effects"
-    todo = np.flatnonzero(~degenerate)
-    chunk = max(1, CHUNK_ELEMENTS // (design.c * (design.d + 8 * design.c * design.k)))
-    for start in range(0, todo.size, chunk):
-        idx = todo[start : start + chunk]
-        _fit_chunk(design, Xs, scale, resid[:, idx], beta_ols[:, idx], idx, out, reml=reml)
+    per_response = max(design.n, design.c * (design.d + 8 * design.c * design.k))
+    chunk = max(1, CHUNK_ELEMENTS // per_response)
+    for start in range(0, m, chunk):
+        cols = np.arange(start, min(m, start + chunk))
+        block = Y2[:, start : start + chunk]
+        qty = Q.T @ block
+        resid = np.subtract(block, Q @ qty, out=np.empty_like(block))  # invariant to X
+        degenerate = _degenerate(block, resid)
+        for j in cols[degenerate]:
+            out.messages[j] = "response is constant or fitted exactly by the fixed effects"
+        if degenerate.any():
+            resid, qty, cols = resid[:, ~degenerate], qty[:, ~degenerate], cols[~degenerate]
+        if cols.size:
+            beta_ols = np.linalg.solve(R, qty)
+            _fit_chunk(design, Xs, scale, resid, beta_ols, cols, out, reml=reml)
         if progress is not None:
-            progress(idx.size)
-    if progress is not None and degenerate.any():
-        progress(int(degenerate.sum()))
+            progress(block.shape[1])
     return out.finish(scale)
 
 
