@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from assoc_data import COVARIATES, fibromyalgia_genus, r_lm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gutaxis.data import Cohort, ProfileTable
 from gutaxis.errors import InputError
@@ -324,3 +326,27 @@ def test_modelled_values_leave_out_absent_samples_under_the_prevalence_model(
     values = with_prevalence.values
     raw = cohort.table.subset_features(list(values.columns)).dense()
     np.testing.assert_array_equal(np.isnan(values.to_numpy()), raw == 0)
+
+
+# ------------------------------------------------------------------ properties
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(["LOG", "AST", "NONE"]))
+def test_property_tss_scan_ignores_depth_and_sample_order(seed, trans):
+    rng = np.random.default_rng(seed)
+    n, m = 30, 8
+    counts = rng.poisson(rng.uniform(0.5, 30, m), size=(n, m)).astype(float)
+    meta = pd.DataFrame({"g": rng.choice(["u", "v"], n), "x": rng.normal(size=n)},
+                        index=[f"s{i}" for i in range(n)])
+    meta.iloc[:2, 0] = ["u", "v"]
+    frame = pd.DataFrame(counts, index=meta.index, columns=[f"f{j}" for j in range(m)])
+    base = associate(Cohort(ProfileTable.from_dataframe(frame), meta), fixed=["g", "x"],
+                     transform=trans, min_prevalence=0.0)
+    depth = rng.integers(1, 50, n)[:, None]
+    order = rng.permutation(n)
+    other = Cohort(ProfileTable.from_dataframe((frame * depth).iloc[order]), meta.iloc[order])
+    again = associate(other, fixed=["g", "x"], transform=trans, min_prevalence=0.0)
+    key = ["feature", "metadata", "value"]
+    merged = base.table.merge(again.table, on=key, suffixes=("", "_2"))
+    assert len(merged) == len(base.table)
+    for col in ("coef", "stderr", "pval", "qval"):
+        np.testing.assert_allclose(merged[f"{col}_2"], merged[col], rtol=1e-8, atol=1e-12)
