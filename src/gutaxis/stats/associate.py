@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.profile import feature_variance
@@ -265,8 +266,6 @@ def filter_features(
     A feature is kept when ``#{samples with value > min_abundance} > min_prevalence *
     n_samples`` (strictly) and its sample variance (ddof=1) is ``> min_variance``.
     """
-    import scipy.sparse as sp
-
     mat = sp.csc_array(values)
     n = mat.shape[0]
     above = sp.csc_array(mat > min_abundance)
