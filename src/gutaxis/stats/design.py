@@ -5,7 +5,10 @@ categorical variable coded by treatment contrasts: one 0/1 column per level exce
 reference. Levels are ordered as R orders a factor's levels (a pandas ``Categorical``
 keeps its own order), and the reference is the one named, or the first level of a
 two-level variable. Samples with a missing value in any model column are dropped
-(complete cases), as ``lm(..., na.action = na.exclude)`` and ``lmer`` do.
+(complete cases), as ``lm(..., na.action = na.exclude)`` and ``lmer`` do. An ordered
+pandas ``Categorical`` is coded like any other categorical (treatment contrasts against
+its reference), not with the polynomial contrasts R gives an ``ordered`` factor; to test
+a trend, give the variable as numbers (e.g. a severity score 0, 1, 2, 3).
 """
 
 from __future__ import annotations
