@@ -6,13 +6,14 @@ and the same Wald tests, computed for all features together:
 
 - the random-intercept structure (indicator matrices, their cross-tabulations) is built
   once and shared by every feature and every evaluation;
-- the penalised IRLS (PIRLS) for the conditional modes ``u`` runs for all features at
-  once; the sparse system ``I + Lambda Z^T W Z Lambda`` is solved through its Schur
-  complement on the factor with most levels (a diagonal block), leaving a small dense
-  block for the other factors (:class:`_RandomSystem`);
+- the penalised IRLS (PIRLS) for the conditional modes ``u`` and the exact gradient of
+  the Laplace deviance run in a compiled kernel, features in parallel
+  (:mod:`gutaxis.stats.glm_laplace`); the system ``I + Lambda Z^T W Z Lambda`` is solved
+  through its Schur complement on the factor with most levels (a diagonal block),
+  leaving a small dense block for the other factors (:class:`_RandomSystem` is the
+  vectorised form, used for the conditional covariance);
 - the outer maximisation over ``(theta, beta)`` is a damped Newton method, batched over
-  features, with the exact gradient of the Laplace objective (:func:`_laplace`) and a
-  Hessian from finite differences of that gradient.
+  the features still moving, with a Hessian from differences of the exact gradient.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from gutaxis.stats.glm_fixed import (
     validate_design,
     wald,
 )
+from gutaxis.stats.glm_laplace import laplace_batch
 
 __all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
 
 SEPARATION_MESSAGE = ("separation: fitted probabilities numerically 0 or 1, the maximum "
-                      "likelihood estimate does not exist (try augment=True)")
+                      "likelihood estimate does not exist (the fixed-effects fit is separated; "
+                      "augmentation does not help under glmer's Laplace objective)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,16 @@ class RandomIntercepts:
     def k(self) -> int:
         """Number of random-intercept factors."""
         return len(self.codes)
+
+    @property
+    def code_matrix(self) -> np.ndarray:
+        """``(k, n)`` int64 codes, the layout the compiled kernel takes."""
+        return np.ascontiguousarray(np.stack(self.codes).astype(np.int64))
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each factor's levels in the stacked random-effects vector ``u``."""
+        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
     @property
     def rest_offsets(self) -> tuple[int, ...]:
@@ -168,25 +181,6 @@ class _RandomSystem:
         x0 = y0 - np.einsum("mgh,mh...->mg...", self.F, xr)
         return np.concatenate([x0, xr], axis=1)
 
-    def pair_inverse(self) -> dict[tuple[int, int], np.ndarray]:
-        """``(M^{-1})`` entries between the levels of each sample, ``(m, n)`` per pair.
-
-        Entry ``(a, b)`` at sample ``i`` is ``M^{-1}[(a, g_a(i)), (b, g_b(i))]``.
-        """
-        ri = self.ri
-        c0 = ri.codes[0]
-        if self.Gs == 0:
-            return {(0, 0): (1.0 / self.D)[:, c0]}
-        FS = np.einsum("mgh,mhk->mgk", self.F, self.Sinv)
-        out = {(0, 0): (1.0 / self.D + np.einsum("mgk,mgk->mg", FS, self.F))[:, c0]}
-        offs = ri.rest_offsets
-        rest = [offs[j - 1] + ri.codes[j] for j in range(1, ri.k)]
-        for j in range(1, ri.k):
-            out[0, j] = -FS[:, c0, rest[j - 1]]
-            for b in range(j, ri.k):
-                out[j, b] = self.Sinv[:, rest[j - 1], rest[b - 1]]
-        return out
-
 
 def _batched_diag(d: np.ndarray) -> np.ndarray:
     """Stack of diagonal matrices from rows of ``d``."""
@@ -198,13 +192,12 @@ def _batched_diag(d: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _State:
-    """The Laplace objective and what it needs, at one ``(theta, beta)`` per feature."""
+    """The Laplace objective at one ``(theta, beta)`` per feature."""
 
     value: np.ndarray          # (m,) Laplace deviance
+    grad: np.ndarray           # (m, k + p) its gradient
     u: np.ndarray              # (m, q) conditional modes (spherical)
-    eta: np.ndarray            # (m, n)
-    system: _RandomSystem
-    grad: np.ndarray | None = None
+    eta: np.ndarray            # (m, n) linear predictor at the modes
 
 
 @dataclass(frozen=True)
@@ -221,125 +214,45 @@ class _Problem:
     def augmented(self) -> bool:
         return self.weight != 1.0
 
+    @property
+    def outer_rows(self) -> np.ndarray:
+        """Row-wise outer products of ``X``, ``(n, p * p)``."""
+        X = self.X
+        return (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+
     def subset(self, rows: np.ndarray) -> _Problem:
         return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri)
-
-    def random_part(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """``Z Lambda u`` as ``(m, n)``."""
-        out = np.zeros((u.shape[0], self.X.shape[0]))
-        start = 0
-        for j, (c, s) in enumerate(zip(self.ri.codes, self.ri.sizes, strict=True)):
-            out += theta[:, j:j + 1] * u[:, start:start + s][:, c]
-            start += s
-        return out
 
     def lambda_zt(self, theta: np.ndarray, A: np.ndarray) -> np.ndarray:
         """``Lambda Z^T a`` for each row ``a`` of ``A`` (``(m, n)`` -> ``(m, q)``)."""
         return np.concatenate([theta[:, j:j + 1] * (A @ Zj)
                                for j, Zj in enumerate(self.ri.indicators)], axis=1)
 
-    def penalised_deviance(self, eta: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """PIRLS objective: weighted binomial deviance plus ``|u|^2``."""
-        dev = np.logaddexp(0.0, eta) - self.Yt * eta
-        return 2.0 * self.weight * dev.sum(axis=1) + (u * u).sum(axis=1)
 
-    def objective_deviance(self, eta: np.ndarray) -> np.ndarray:
-        """Deviance term of the Laplace objective (lme4 uses the family's ``aic``).
-
-        For augmented data the pseudo-rows have weights below 1/2, which
-        ``binomial()$aic`` rounds to zero trials: only the observed rows count.
-        """
-        return 2.0 * (np.logaddexp(0.0, eta) - self.Y * eta).sum(axis=1)
-
-
-def _pirls(prob: _Problem, theta: np.ndarray, beta: np.ndarray, u: np.ndarray, *,
-           max_iter: int = 60, tol: float = 1e-22) -> _State:
-    """Conditional modes ``u`` given ``(theta, beta)``: penalised IRLS, all features."""
-    offset = beta @ prob.X.T
-    u = u.copy()
-    eta = offset + prob.random_part(theta, u)
-    pdev = prob.penalised_deviance(eta, u)
-    for _ in range(max_iter):
-        mu = special.expit(eta)
-        W = prob.weight * mu * (1.0 - mu)
-        system = _RandomSystem(prob.ri, theta, W)
-        score = prob.lambda_zt(theta, prob.weight * (prob.Yt - mu)) - u
-        step = system.solve(score)
-        decrement = np.einsum("mq,mq->m", step, score)
-        if np.all(decrement <= tol * np.maximum(pdev, 1.0)):
-            u = u + step
-            eta = offset + prob.random_part(theta, u)
-            break
-        t = np.ones(u.shape[0])
-        for _ in range(30):
-            new_u = u + t[:, None] * step
-            new_eta = offset + prob.random_part(theta, new_u)
-            new_pdev = prob.penalised_deviance(new_eta, new_u)
-            worse = ~(new_pdev <= pdev + 1e-10 * np.abs(pdev))
-            if not worse.any():
-                break
-            t[worse] *= 0.5
-        u, eta, pdev = new_u, new_eta, new_pdev
-    mu = special.expit(eta)
-    system = _RandomSystem(prob.ri, theta, prob.weight * mu * (1.0 - mu))
-    value = prob.objective_deviance(eta) + (u * u).sum(axis=1) + system.logdet
-    return _State(value=value, u=u, eta=eta, system=system)
-
-
-def _laplace(prob: _Problem, theta: np.ndarray, beta: np.ndarray, u: np.ndarray) -> _State:
-    """Laplace deviance and its exact gradient in ``(theta, beta)``.
+def _evaluate(prob: _Problem, phi: np.ndarray, u: np.ndarray) -> _State:
+    """Laplace deviance and exact gradient at ``phi = (theta, beta)`` (compiled kernel).
 
     Notes
     -----
-    With ``g(u) = D_pen(eta) + |u|^2`` minimised by ``u*`` and
+    With ``g(u) = D_pen(eta) + |u|^2`` minimised by ``u*`` (PIRLS) and
     ``f = D_obj(eta*) + |u*|^2 + log det M``, ``M = I + Lambda Z^T W Z Lambda``:
     ``df = dD_pen (explicit) + d log det M (explicit in theta) + v^T d eta``, where
-    ``v = w' * h + e`` collects what moves with ``eta`` (``w' = dW/d eta``,
-    ``h_i = [Z Lambda M^{-1} Lambda Z^T]_ii``, ``e = d(D_obj - D_pen)/d eta``) and
-    ``d eta`` includes ``d u* = -M^{-1} (d score)`` (implicit function theorem).
-    With ``q = M^{-1} Lambda Z^T v`` and ``r = v - W Z Lambda q`` this gives
-    ``df/d beta = X^T (r - 2 res)`` and
+    ``v = w' h + e`` collects what moves with ``eta`` (``w' = dW/d eta``,
+    ``h_i = [Z Lambda M^{-1} Lambda Z^T]_ii``, ``e = d(D_obj - D_pen)/d eta``, non-zero
+    only with augmentation) and ``d eta`` includes ``d u* = -M^{-1} (d score)`` (implicit
+    function theorem). With ``q = M^{-1} Lambda Z^T v``, ``r = v - W Z Lambda q`` and
+    ``res = w (y - mu)``: ``df/d beta = X^T (r - 2 res)`` and
     ``df/d theta_j = (Z_j u_j)^T (r - 2 res) + q_j^T Z_j^T res + 2 sum_i W_i (P_i theta)_j``,
-    ``res = w (y - mu)``, ``P_i`` the ``k x k`` block of ``M^{-1}`` at sample ``i``'s levels.
+    ``P_i`` the ``k x k`` block of ``M^{-1}`` at sample ``i``'s levels.
     """
-    st = _pirls(prob, theta, beta, u)
-    ri = prob.ri
-    mu = special.expit(st.eta)
-    W = prob.weight * mu * (1.0 - mu)
-    res = prob.weight * (prob.Yt - mu)
-    pinv = st.system.pair_inverse()
-    k = ri.k
-    p_theta = []
-    for a in range(k):
-        acc = np.zeros_like(mu)
-        for b in range(k):
-            acc += theta[:, b:b + 1] * pinv[min(a, b), max(a, b)]
-        p_theta.append(acc)
-    h = sum(theta[:, a:a + 1] * p_theta[a] for a in range(k))
-    v = W * (1.0 - 2.0 * mu) * h
-    if prob.augmented:
-        a_aug = (prob.weight - 1.0) / 2.0
-        v = v + 2.0 * a_aug * (1.0 - 2.0 * mu)
-    q = st.system.solve(prob.lambda_zt(theta, v))
-    r = v - W * prob.random_part(theta, q)
-    total = r - 2.0 * res
-    grad_beta = total @ prob.X
-    grad_theta = np.empty_like(theta)
-    start = 0
-    for j, (c, s) in enumerate(zip(ri.codes, ri.sizes, strict=True)):
-        zu = st.u[:, start:start + s][:, c]
-        qj = q[:, start:start + s]
-        grad_theta[:, j] = ((zu * total).sum(axis=1)
-                            + np.einsum("mg,mg->m", qj, res @ ri.indicators[j])
-                            + 2.0 * (W * p_theta[j]).sum(axis=1))
-        start += s
-    st.grad = np.concatenate([grad_theta, grad_beta], axis=1)
-    return st
-
-
-def _evaluate(prob: _Problem, phi: np.ndarray, u: np.ndarray) -> _State:
     k = prob.ri.k
-    return _laplace(prob, phi[:, :k], phi[:, k:], u)
+    theta = np.ascontiguousarray(phi[:, :k])
+    beta = np.ascontiguousarray(phi[:, k:])
+    value, grad, u_new, eta = laplace_batch(
+        prob.X, prob.Y, prob.Yt, prob.weight, (prob.weight - 1.0) / 2.0, prob.ri.code_matrix,
+        prob.ri.offsets, prob.ri.sizes[0], sum(prob.ri.sizes[1:]), theta, beta,
+        np.ascontiguousarray(u), True)
+    return _State(value=value, grad=grad, u=u_new, eta=eta)
 
 
 def _hessian(prob: _Problem, phi: np.ndarray, u: np.ndarray, grad: np.ndarray, *,
@@ -384,47 +297,76 @@ class _Optimum:
     state: _State
     iterations: np.ndarray
     converged: np.ndarray
+    hessian: np.ndarray  # central-difference Hessian at phi
 
 
 def _maximise(prob: _Problem, phi: np.ndarray, *, max_iter: int, tol: float) -> _Optimum:
-    """Damped Newton over ``(theta, beta)``, batched over the features still moving."""
-    m, _d = phi.shape
+    """Damped Newton over ``(theta, beta)``, batched over the features still moving.
+
+    The Hessian comes from forward differences of the exact gradient (``k + p`` kernel
+    calls); once the Newton decrement is below ``1e-3`` it is kept (chord steps, one
+    call each, converging linearly at a tiny rate). Steps are backtracked to the
+    Armijo condition. (The profiled information ``X^T W X - ...`` is no substitute:
+    the log-determinant's curvature in ``beta`` matters when variances are large.)
+    At the end, the Hessian by central differences, for the standard errors.
+    """
+    m, d = phi.shape
     phi = phi.copy()
     u = np.zeros((m, sum(prob.ri.sizes)))
     st = _evaluate(prob, phi, u)
-    value, grad, u = st.value.copy(), st.grad, st.u.copy()
-    assert grad is not None
+    assert st.grad is not None
+    value, grad, u = st.value.copy(), st.grad.copy(), st.u.copy()
+    H = np.empty((m, d, d))
     iterations = np.zeros(m, dtype=int)
     converged = np.zeros(m, dtype=bool)
+    close = np.zeros(m, dtype=bool)  # near the optimum: keep H (chord steps)
     active = np.arange(m)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        sub = prob.subset(active)
-        H = _hessian(sub, phi[active], u[active], grad[active], central=False)
-        step, decrement = _descent_step(H, grad[active])
-        iterations[active] = it
+        refresh = active[~close[active]]
+        if refresh.size:
+            H[refresh] = _hessian(prob.subset(refresh), phi[refresh], u[refresh],
+                                  grad[refresh], central=False)
+        step, decrement = _descent_step(H[active], grad[active])
+        close[active] = decrement < 1e-3
         done = decrement < tol
-        t = np.ones(active.size)
-        pending = np.arange(active.size)
-        for _ in range(40):
-            rows = active[pending]
-            trial = phi[rows] + t[pending, None] * step[pending]
-            st = _evaluate(prob.subset(rows), trial, u[rows])
-            assert st.grad is not None
-            armijo = st.value <= value[rows] - 1e-4 * t[pending] * decrement[pending]
-            ok = armijo | done[pending]
-            accept = rows[ok]
-            phi[accept], value[accept] = trial[ok], st.value[ok]
-            grad[accept], u[accept] = st.grad[ok], st.u[ok]
-            pending = pending[~ok]
-            if pending.size == 0:
-                break
-            t[pending] *= 0.5
+        iterations[active] = it
+        stalled = _line_search(prob, active, step, decrement, done, phi, value, grad, u)
+        close[active[stalled]] = False
         converged[active[done]] = True
         active = active[~done]
     final = _evaluate(prob, phi, u)
-    return _Optimum(phi=phi, state=final, iterations=iterations, converged=converged)
+    H = _hessian(prob, phi, final.u, final.grad, central=True)
+    return _Optimum(phi=phi, state=final, iterations=iterations, converged=converged, hessian=H)
+
+
+def _line_search(prob: _Problem, active: np.ndarray, step: np.ndarray, decrement: np.ndarray,
+                 done: np.ndarray, phi: np.ndarray, value: np.ndarray, grad: np.ndarray,
+                 u: np.ndarray) -> np.ndarray:
+    """Backtrack each feature's step to the Armijo condition, updating the state in place.
+
+    Features already converged (``done``) take their full (tiny) step. Returns which
+    features found no acceptable step.
+    """
+    t = np.ones(active.size)
+    pending = np.arange(active.size)
+    for _ in range(30):
+        rows = active[pending]
+        trial = phi[rows] + t[pending, None] * step[pending]
+        st = _evaluate(prob.subset(rows), trial, u[rows])
+        assert st.grad is not None
+        ok = (st.value <= value[rows] - 1e-4 * t[pending] * decrement[pending]) | done[pending]
+        accept = rows[ok]
+        phi[accept], value[accept] = trial[ok], st.value[ok]
+        grad[accept], u[accept] = st.grad[ok], st.u[ok]
+        pending = pending[~ok]
+        if pending.size == 0:
+            break
+        t[pending] *= 0.5
+    stalled = np.zeros(active.size, dtype=bool)
+    stalled[pending] = True
+    return stalled
 
 
 def _snap_to_boundary(prob: _Problem, opt: _Optimum) -> None:
@@ -447,20 +389,19 @@ def _snap_to_boundary(prob: _Problem, opt: _Optimum) -> None:
     opt.state = _evaluate(prob, opt.phi, opt.state.u)
 
 
-def conditional_covariance(prob: _Problem, theta: np.ndarray, state: _State) -> np.ndarray:
+def conditional_covariance(prob: _Problem, theta: np.ndarray, eta: np.ndarray) -> np.ndarray:
     """``(X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)^{-1}``: lme4's ``RX`` covariance.
 
     The covariance of ``beta`` given ``theta`` with ``u`` profiled out; ``glmer`` falls
     back to it when the finite-difference Hessian is not positive definite.
     """
     X = prob.X
-    mu = special.expit(state.eta)
+    mu = special.expit(eta)
     W = prob.weight * mu * (1.0 - mu)
     p = X.shape[1]
-    XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], p * p)
-    info = (W @ XX).reshape(-1, p, p)
+    info = (W @ prob.outer_rows).reshape(-1, p, p)
     A = np.stack([prob.lambda_zt(theta, W * X[:, c]) for c in range(p)], axis=2)
-    info -= np.einsum("mqp,mqr->mpr", A, state.system.solve(A))
+    info -= np.einsum("mqp,mqr->mpr", A, _RandomSystem(prob.ri, theta, W).solve(A))
     return np.linalg.inv(info)
 
 
@@ -472,8 +413,7 @@ def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.nd
     (:func:`conditional_covariance`) and a flag.
     """
     k = prob.ri.k
-    assert opt.state.grad is not None
-    H = _hessian(prob, opt.phi, opt.state.u, opt.state.grad, central=True)
+    H = opt.hessian
     m, d, _ = H.shape
     cov = np.full((m, d - k, d - k), np.nan)
     fallback = np.ones(m, dtype=bool)
@@ -489,9 +429,8 @@ def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.nd
         fallback = ~finite | (evals.min(axis=1) <= 0)
     if fallback.any():
         rows = np.flatnonzero(fallback)
-        sub = prob.subset(rows)
-        state = _evaluate(sub, opt.phi[rows], opt.state.u[rows])
-        cov[rows] = conditional_covariance(sub, opt.phi[rows, :k], state)
+        cov[rows] = conditional_covariance(prob.subset(rows), opt.phi[rows, :k],
+                                           opt.state.eta[rows])
     return cov, fallback
 
 
@@ -581,10 +520,10 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     k = ri.k
     Yt, weight = augmented_response(Y, p, augment=augment)
     messages = degenerate_messages(Y) if not augment else np.full(m, "", dtype=object)
-    separated = np.zeros(m, dtype=bool)
-    if not augment:
-        separated = fit_logistic(Y.T, X).separated & (messages == "")
-        messages[separated] = SEPARATION_MESSAGE
+    # Separation of the fixed effects carries over to the mixed model, with or without
+    # augmentation: glmer's objective counts pseudo-rows only in PIRLS and log det.
+    separated = fit_logistic(Y.T, X).separated & (degenerate_messages(Y) == "")
+    messages[separated] = SEPARATION_MESSAGE
     rows = np.flatnonzero(messages == "")
 
     coef = np.full((m, p), np.nan)
