@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from gutaxis.errors import InputError
@@ -50,8 +49,7 @@ class PhyloTree:
     rooted: bool = True
     source: str | None = None
     _tip_index: dict[str, int] = field(default_factory=dict, repr=False)
-    _tip_table: pd.Index = field(default_factory=lambda: pd.Index([]), repr=False)
-    _tip_nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    _paths: dict[bytes, sp.csr_array] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         parent = np.asarray(self.parent, dtype=np.int64)
@@ -82,8 +80,6 @@ class PhyloTree:
         object.__setattr__(self, "length", length)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "_tip_index", tips)
-        object.__setattr__(self, "_tip_table", pd.Index(list(tips), dtype=object))
-        object.__setattr__(self, "_tip_nodes", np.fromiter(tips.values(), np.int64, len(tips)))
 
     # ------------------------------------------------------------------ shape
     @property
@@ -133,12 +129,11 @@ class PhyloTree:
             )
 
     def _lookup(self, names: np.ndarray | Sequence[str]) -> np.ndarray:
-        """Node index of each name, ``-1`` where it is not a tip (vectorised hashing)."""
-        if len(names) == 0:
-            return np.zeros(0, dtype=np.int64)
-        keys = pd.Index(np.asarray(names, dtype=object).astype(str))
-        at = self._tip_table.get_indexer(keys)
-        return np.where(at >= 0, self._tip_nodes[np.maximum(at, 0)], -1)
+        """Node index of each name, ``-1`` where it is not a tip."""
+        keys = names.tolist() if isinstance(names, np.ndarray) else names
+        index = self._tip_index
+        return np.fromiter((index.get(str(key), -1) for key in keys), dtype=np.int64,
+                           count=len(keys))
 
     def require_lengths(self, *, action: str, allow_negative: bool = False) -> None:
         """Raise :class:`InputError` when a branch below the root has no length, or (unless
@@ -200,8 +195,19 @@ class PhyloTree:
 
         Multiplying a samples x tips table by it sums each node's descendant tips:
         ``table @ tree.path_matrix(tips)`` is the samples x nodes table of clade totals.
+        The last matrix built is kept, so repeated metrics on one table build it once.
         """
-        nodes = np.asarray(nodes, dtype=np.int64)
+        nodes = np.ascontiguousarray(nodes, dtype=np.int64)
+        key = nodes.tobytes()
+        if key not in self._paths:
+            matrix = self._build_path_matrix(nodes)
+            for part in (matrix.data, matrix.indices, matrix.indptr):
+                part.flags.writeable = False  # shared by every caller: keep it intact
+            self._paths.clear()
+            self._paths[key] = matrix
+        return self._paths[key]
+
+    def _build_path_matrix(self, nodes: np.ndarray) -> sp.csr_array:
         depth = np.zeros(nodes.size, dtype=np.int64)  # path length in nodes, minus one
         rows = np.arange(nodes.size)
         current = self.parent[nodes]

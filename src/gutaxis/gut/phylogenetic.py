@@ -75,7 +75,7 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
     >>> faith_pd(table).tolist()
     [4.5, 2.5]
     """
-    nodes, tree = _prepare(table, tree, action="Faith PD")
+    nodes, tree, _ = _prepare(table, tree, action="Faith PD")
     present = nodes.data > 0
     rows = np.repeat(np.arange(nodes.shape[0]), np.diff(nodes.indptr))
     return np.bincount(rows[present], weights=tree.length[nodes.indices[present]],
@@ -163,7 +163,7 @@ def unifrac(
     [[0.0, 0.9231], [0.9231, 0.0]]
     """
     action = "weighted UniFrac" if weighted else "unweighted UniFrac"
-    nodes, tree = _prepare(table, tree, action=action)
+    nodes, tree, tips = _prepare(table, tree, action=action)
     indptr = nodes.indptr.astype(np.int64, copy=False)
     indices = nodes.indices.astype(np.int64, copy=False)
     if not weighted:  # per nonzero: the covered branch's length
@@ -178,7 +178,7 @@ def unifrac(
     if not normalized:
         return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), tree.n_nodes,
                                _WEIGHTED)
-    tip_depth = tree.root_distances()[tree.tip_positions(table.feature_ids)]
+    tip_depth = tree.root_distances()[tips]
     spread = (table.values @ tip_depth) / totals
     return _unifrac_kernel(indptr, indices, weights, own, spread, tree.n_nodes,
                            _WEIGHTED_NORMALIZED)
@@ -191,12 +191,12 @@ def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.cs
     features that descend from node ``v`` of ``tree`` (default ``table.tree``), in the
     tree's postorder node numbering. Only nodes a sample covers are stored.
     """
-    nodes, _ = _prepare(table, tree, action="clade totals")
-    return nodes
+    return _prepare(table, tree, action="clade totals")[0]
 
 
 def _prepare(table: ProfileTable, tree: PhyloTree | None, *,
-             action: str) -> tuple[sp.csr_array, PhyloTree]:
+             action: str) -> tuple[sp.csr_array, PhyloTree, np.ndarray]:
+    """Validate, then the samples x nodes clade totals, the tree and the features' tips."""
     tree = table.tree if tree is None else tree
     if tree is None:
         raise InputError(f"{action} needs a phylogenetic tree", field="tree",
@@ -204,9 +204,9 @@ def _prepare(table: ProfileTable, tree: PhyloTree | None, *,
     table.require_kind("counts", "relative", action=action)
     tree.require_rooted(action=action)
     tree.require_lengths(action=action)
-    paths = tree.path_matrix(tree.tip_positions(table.feature_ids))
-    nodes = sp.csr_array(table.values @ paths)
-    return nodes, tree
+    tips = tree.tip_positions(table.feature_ids)
+    nodes = sp.csr_array(table.values @ tree.path_matrix(tips))
+    return nodes, tree, tips
 
 
 _UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
