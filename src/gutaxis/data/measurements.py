@@ -79,8 +79,8 @@ class Measurements:
     >>> m = Measurements(labs=pd.DataFrame({
     ...     "subject": ["p1"], "time": ["2024-03-01T08:00:00+01:00"],
     ...     "analyte": ["CRP"], "reported_value": [0.8], "reported_unit": ["mg/dL"]}))
-    >>> m.labs.loc[0, ["analyte", "value", "unit"]].tolist()
-    ['crp', 8.0, 'mg/L']
+    >>> m.labs[["analyte", "value", "unit"]].values.tolist()
+    [['crp', 8.0, 'mg/L']]
     """
 
     administrations: pd.DataFrame = field(
