@@ -291,3 +291,13 @@ def test_join_property_matches_brute_force(obs: list[tuple[str, int, int]],
     expected = brute_force_match(m.sample_times(cohort), m.series("nrs.pain"), how,
                                  pd.Timedelta(days=days))
     np.testing.assert_array_equal(got.to_numpy(), expected)
+
+
+def test_variables_with_no_measurements_give_nan_not_errors() -> None:
+    m = Measurements(samples=pd.DataFrame({"sample_id": ["s1"], "subject": ["p"],
+                                           "time": ["2024-01-01T00:00Z"]}))
+    cohort = cohort_of(["s1"])
+    assert m.at_samples(cohort, "nrs.pain").isna().all()
+    assert m.at_samples(cohort, lab="crp").isna().all()
+    assert m.change_since_baseline(cohort, "nrs.pain", baseline="intervention").isna().all()
+    assert not m.interventions_at_samples(cohort)["active"].any()

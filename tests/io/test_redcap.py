@@ -172,3 +172,13 @@ def test_classic_project_without_events_or_repeats(tmp_path: Path) -> None:
     m = read_redcap(path)
     assert m.administrations["administration_id"].tolist() == ["redcap/a/nrs"]
     assert np.array_equal(m.scores["value"].to_numpy(), [4.0])
+
+
+def test_survey_timestamp_as_time_and_not_completed_surveys(tmp_path: Path) -> None:
+    path = tmp_path / "survey.csv"
+    path.write_text("record_id,redcap_survey_identifier,nrs_timestamp,nrs_pain,nrs_complete\n"
+                    "a,,2024-03-01 08:00:00,4,2\nb,,[not completed],5,0\n")
+    mapping = infer_mapping(pd.read_csv(path, nrows=0).columns)
+    assert [(f.form, f.time_field) for f in mapping.forms] == [("nrs", "nrs_timestamp")]
+    with pytest.raises(InputError, match=r"row 3, column 'nrs_timestamp': date is missing"):
+        read_redcap(path, timezone="UTC")

@@ -170,8 +170,9 @@ class Measurements:
             raise InputError(exc.message, field="instrument_score", found=instrument_score,
                              expected=exc.expected) from None
         table = self.score_table()
-        ids = table["instrument"].str.partition("@")[0]
-        wanted = table["instrument"] == instrument.key if "@" in key else ids == instrument.id
+        names = table["instrument"].astype(str)
+        wanted = (names == instrument.key) if "@" in key else (
+            names.str.split("@").str[0] == instrument.id)
         rows = table[wanted.to_numpy() & (table["score"] == score).to_numpy()]
         return rows[["subject", "time", "value"]]
 

@@ -12,7 +12,8 @@ which field its items and its date are in), and which forms hold labs, intervent
 and sample links. Without one, forms are matched by name: a form whose name is a
 registry instrument id (``nrs``, ``bpi_sf`` for ``bpi-sf``) is read with its fields
 named ``<form>_<item id>`` (or the bare item id) and its time in ``<form>_date``,
-``<form>_datetime`` or ``<form>_time``.
+``<form>_datetime``, ``<form>_time`` or the survey's ``<form>_timestamp`` (where
+REDCap's ``[not completed]`` counts as no time).
 
 REDCap stores local wall-clock times, so ``timezone`` must name where they were taken.
 A date field used for an administration that is empty on its row is taken from the
@@ -38,6 +39,8 @@ REPEAT_FORM = "redcap_repeat_instrument"
 REPEAT_INSTANCE = "redcap_repeat_instance"
 #: Field-name endings of a form's own bookkeeping fields, never items.
 _FORM_META = ("complete", "date", "datetime", "time", "timestamp")
+#: What REDCap writes in a survey's ``<form>_timestamp`` before it is completed.
+_NOT_COMPLETED = "[not completed]"
 #: Target tables a form may fill besides questionnaires, with their required columns.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "labs": ("time", "analyte", "reported_value", "reported_unit"),
@@ -181,7 +184,7 @@ def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
                 instrument = get_instrument(form)
             except InputError:
                 continue
-        time_field = next((f"{form}_{s}" for s in ("date", "datetime", "time")
+        time_field = next((f"{form}_{s}" for s in ("date", "datetime", "time", "timestamp")
                            if f"{form}_{s}" in names), None)
         if time_field is None:
             continue
@@ -224,7 +227,7 @@ class _Export:
                required: bool = True) -> pd.Series:
         """The time field on each row, else the record and event's non-repeating row,
         parsed in the project's timezone."""
-        values = self._field(name, form=form)
+        values = self._field(name, form=form).replace(_NOT_COMPLETED, "")
         base = (self.repeat == "").to_numpy() & (values != "").to_numpy()
         lookup = pd.Series(values[base].to_numpy(),
                            index=pd.MultiIndex.from_arrays([self.record[base],
