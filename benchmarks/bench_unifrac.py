@@ -79,10 +79,11 @@ def skbio_call(table: ProfileTable, metric: str, engine: str | None) -> Callable
                                   normalized=normalized, engine=engine)
 
 
-def timed(func: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def timed(func: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (CPU summed over all threads: robust to a busy machine)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     func()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def rss_mb() -> float:
@@ -90,9 +91,9 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def peak_above_baseline(func: Callable[[], object]) -> tuple[float, float]:
-    """Seconds and peak resident memory (MB) above the level before the call, sampled
-    every millisecond by a watcher thread."""
+def peak_above_baseline(func: Callable[[], object]) -> tuple[tuple[float, float], float]:
+    """:func:`timed` and the peak resident memory (MB) above the level before the call,
+    sampled every millisecond by a watcher thread."""
     baseline = peak = rss_mb()
     running = True
 
@@ -121,8 +122,9 @@ def one_run(tool: str, n_samples: int | None, metric: str, repeats: int) -> dict
     make(table.subset_samples(slice(0, 3)))()  # compile numba code (every tool)
     call = make(table)  # scikit-bio's dense input is made here, before the baseline
     first, peak = peak_above_baseline(call)
-    seconds = [first] + [timed(call) for _ in range(repeats - 1)]
-    return {"seconds": min(seconds), "peak_mb": max(peak, 0.0), "nnz": float(table.nnz)}
+    runs = [first] + [timed(call) for _ in range(repeats - 1)]
+    return {"seconds": min(r[0] for r in runs), "cpu": min(r[1] for r in runs),
+            "peak_mb": max(peak, 0.0), "nnz": float(table.nnz)}
 
 
 def in_subprocess(tool: str, n_samples: int | None, metric: str, repeats: int) -> dict[str, float]:
@@ -142,26 +144,38 @@ def main() -> None:
         tool, n, metric, repeats = args.one
         print(json.dumps(one_run(tool, int(n) or None, metric, int(repeats))))
         return
-    print("fibromyalgia cohort, 101 samples x 6,993 ASVs, best of 3 (ratio = peer / gutaxis)")
+    print("fibromyalgia cohort, 101 samples x 6,993 ASVs, best of 5, wall / CPU ms "
+          "(ratio = peer / gutaxis, wall / CPU)")
     for metric in METRICS:
-        ours = in_subprocess("gutaxis", None, metric, 3)["seconds"]
-        line = f"  {metric:<22} gutaxis {ours * 1000:7.1f} ms"
+        ours = in_subprocess("gutaxis", None, metric, 5)
+        line = f"  {metric:<22} gutaxis {_ms(ours)}"
         for peer in PEERS if metric != "faith_pd" else PEERS[:1]:
-            theirs = in_subprocess(peer, None, metric, 3)["seconds"]
-            line += f"   {peer} {theirs * 1000:7.1f} ms (ratio {theirs / ours:5.1f})"
+            theirs = in_subprocess(peer, None, metric, 5)
+            line += f"   {peer} {_ms(theirs)} ratio {_ratios(theirs, ours)}"
         print(line, flush=True)
-    print("\nresampled cohorts, depth 20,000, one timed call; memory = peak RSS above baseline")
+    print("\nresampled cohorts (depth 20,000), one call, wall / CPU s, peak RSS above baseline")
     for n in (int(s) for s in args.sizes.split(",")):
         for metric in METRICS[:3]:
-            ours_run = in_subprocess("gutaxis", n, metric, 1)
-            ours = ours_run["seconds"]
-            line = (f"  n={n:<5} {metric:<22} gutaxis {ours:6.2f} s +{ours_run['peak_mb']:4.0f} MB"
-                    f" (table nnz {ours_run['nnz']:.0f})")
+            ours = in_subprocess("gutaxis", n, metric, 1)
+            line = (f"  n={n:<5} {metric:<22} gutaxis {_s(ours)} +{ours['peak_mb']:4.0f} MB"
+                    f" (table nnz {ours['nnz']:.0f})")
             if n <= args.skbio_max:
                 peer = in_subprocess("skbio-numba", n, metric, 1)
-                line += (f"   skbio-numba {peer['seconds']:6.2f} s +{peer['peak_mb']:4.0f} MB"
-                         f" (ratio {peer['seconds'] / ours:5.1f})")
+                line += (f"   skbio-numba {_s(peer)} +{peer['peak_mb']:4.0f} MB"
+                         f" ratio {_ratios(peer, ours)}")
             print(line, flush=True)
+
+
+def _ms(run: dict[str, float]) -> str:
+    return f"{run['seconds'] * 1000:7.1f} / {run['cpu'] * 1000:7.1f} ms"
+
+
+def _s(run: dict[str, float]) -> str:
+    return f"{run['seconds']:6.2f} / {run['cpu']:6.2f} s"
+
+
+def _ratios(peer: dict[str, float], ours: dict[str, float]) -> str:
+    return f"{peer['seconds'] / ours['seconds']:5.1f} / {peer['cpu'] / ours['cpu']:5.1f}"
 
 
 if __name__ == "__main__":

@@ -165,23 +165,20 @@ def unifrac(
     action = "weighted UniFrac" if weighted else "unweighted UniFrac"
     nodes, tree, tips = _prepare(table, tree, action=action)
     indptr = nodes.indptr.astype(np.int64, copy=False)
-    indices = nodes.indices.astype(np.int64, copy=False)
+    lengths = tree.length[nodes.indices]
+    indices, n_used = _compact_columns(nodes.indices, tree.n_nodes)
     if not weighted:  # per nonzero: the covered branch's length
-        weights = tree.length[indices]
-        return _unifrac_kernel(indptr, indices, weights, _row_sums(indptr, weights),
-                               np.zeros(0), tree.n_nodes, _UNWEIGHTED)
+        return _unifrac_kernel(indptr, indices, lengths, _row_sums(indptr, lengths),
+                               np.zeros(0), n_used, _UNWEIGHTED)
     totals = table.sample_totals()
     totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
     rows = np.repeat(np.arange(nodes.shape[0]), np.diff(indptr))
-    weights = tree.length[indices] * (nodes.data / totals[rows])  # l_b p_ib, as scikit-bio
+    weights = lengths * (nodes.data / totals[rows])  # l_b p_ib, p as scikit-bio computes it
     own = _row_sums(indptr, weights)
     if not normalized:
-        return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), tree.n_nodes,
-                               _WEIGHTED)
-    tip_depth = tree.root_distances()[tips]
-    spread = (table.values @ tip_depth) / totals
-    return _unifrac_kernel(indptr, indices, weights, own, spread, tree.n_nodes,
-                           _WEIGHTED_NORMALIZED)
+        return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), n_used, _WEIGHTED)
+    spread = (table.values @ tree.root_distances()[tips]) / totals
+    return _unifrac_kernel(indptr, indices, weights, own, spread, n_used, _WEIGHTED_NORMALIZED)
 
 
 def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.csr_array:
@@ -207,6 +204,15 @@ def _prepare(table: ProfileTable, tree: PhyloTree | None, *,
     tips = tree.tip_positions(table.feature_ids)
     nodes = sp.csr_array(table.values @ tree.path_matrix(tips))
     return nodes, tree, tips
+
+
+def _compact_columns(indices: np.ndarray, n_columns: int) -> tuple[np.ndarray, int]:
+    """Renumber the columns in use ``0..k-1`` (order kept): the kernel's dense scratch
+    rows then scale with the nodes the table covers, not with the whole tree."""
+    used = np.zeros(n_columns, dtype=bool)
+    used[indices] = True
+    renumber = np.cumsum(used, dtype=np.int64) - 1
+    return renumber[indices], int(renumber[-1] + 1) if n_columns else 0
 
 
 _UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
