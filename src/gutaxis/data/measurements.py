@@ -332,9 +332,10 @@ class Measurements:
         def both(name: str) -> pd.DataFrame:
             return pd.concat([getattr(self, name), getattr(other, name)], ignore_index=True)
 
-        return Measurements(**{name: both(name) for name in (
-            "administrations", "responses", "scores", "labs", "interventions", "samples")},
-            source=self.source or other.source)
+        return Measurements(administrations=both("administrations"),
+                            responses=both("responses"), scores=both("scores"),
+                            labs=both("labs"), interventions=both("interventions"),
+                            samples=both("samples"), source=self.source or other.source)
 
 
 def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
