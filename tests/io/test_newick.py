@@ -230,6 +230,22 @@ def test_shear_refuses_unknown_tips() -> None:
         parse_newick("(a,b);").shear(["a", "zz"])
 
 
+# ------------------------------------------------------ tree arrays
+def test_path_matrix_marks_every_ancestor() -> None:
+    tree = parse_newick("((a:1,b:2)x:3,c:4)r;")
+    paths = tree.path_matrix(np.array([1, 3, 2]))
+    np.testing.assert_array_equal(paths.toarray(), [[0, 1, 1, 0, 1], [0, 0, 0, 1, 1],
+                                                    [0, 0, 1, 0, 1]])
+    assert tree.path_matrix(np.array([1, 3, 2])) is paths  # kept for the next metric
+    with pytest.raises(ValueError, match="read-only"):
+        paths.data[0] = 5.0
+
+
+def test_root_distances_include_the_root_length() -> None:
+    tree = parse_newick("((a:1,b:2)x:3,c:4)r:0.5;")
+    np.testing.assert_allclose(tree.root_distances(), [4.5, 5.5, 3.5, 4.5, 0.5])
+
+
 # ------------------------------------------------------ property-based tests
 @st.composite
 def random_trees(draw: st.DrawFn) -> PhyloTree:
