@@ -85,7 +85,7 @@ def test_bundle_is_valid_against_the_official_r4_json_schema(
     kinds = pd.Series([e["resource"]["resourceType"] for e in bundle["entry"]]).value_counts()
     assert kinds.to_dict() == {"Observation": len(clinic.scores) + len(clinic.labs),
                                "QuestionnaireResponse": 9, "Specimen": 3, "Patient": 2,
-                               "MedicationStatement": 1, "Procedure": 1}
+                               "Questionnaire": 4, "MedicationStatement": 1, "Procedure": 1}
 
 
 def test_the_schema_check_is_not_vacuous(clinic: Measurements,
@@ -142,6 +142,20 @@ def test_answers_are_typed_as_their_items(clinic: Measurements) -> None:
                     "q5j_other_reason": {"valueString": "neighbour's dog"}}
     assert responses["psqi-1"]["questionnaire"] == "https://gutaxis.org/fhir/Questionnaire/psqi|1989"
     assert responses["psqi-1"]["authored"] == "2024-03-29T19:00:00+00:00"
+
+
+def test_questionnaires_describe_items_without_licensed_wording(clinic: Measurements) -> None:
+    forms = {q["url"].rsplit("/", 1)[1]: q for q in
+             resources(to_fhir_bundle(clinic), "Questionnaire")}
+    assert sorted(forms) == ["bpi-sf", "bristol", "nrs", "psqi"]
+    (pain,) = forms["nrs"]["item"]
+    assert (pain["linkId"], pain["type"], forms["nrs"]["version"]) == ("pain", "integer", "11")
+    assert [e["valueInteger"] for e in pain["extension"]] == [0, 10]
+    assert pain["text"].startswith("Pain intensity from 0")      # generic scale: wording ships
+    worst = next(i for i in forms["bpi-sf"]["item"] if i["linkId"] == "q3_worst_pain")
+    assert worst["text"] == "worst pain, last 24 h"               # licensed: topic only
+    bedtime = next(i for i in forms["psqi"]["item"] if i["linkId"] == "q1_bedtime")
+    assert bedtime["type"] == "time" and "extension" not in bedtime
 
 
 def test_interventions_and_samples(clinic: Measurements) -> None:

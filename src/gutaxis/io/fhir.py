@@ -1,6 +1,8 @@
 """The longitudinal record as a FHIR R4 Bundle, and back.
 
-One ``collection`` Bundle holds, per subject, a ``Patient`` and:
+One ``collection`` Bundle holds a ``Questionnaire`` per instrument used (item ids,
+types, ranges, choices; wording only where its licence allows), and, per subject, a
+``Patient`` and:
 
 * a ``QuestionnaireResponse`` per administration (``questionnaire`` is the canonical
   ``{base}/Questionnaire/{id}|{version}``; one item per answer, typed as the item is:
@@ -86,6 +88,7 @@ def to_fhir_bundle(measurements: Measurements, *, base: str = BASE,
     entries = [_entry(url, {"resourceType": "Patient",
                             "identifier": [_identifier(base, "subject", s)]})
                for s, url in patients.items()]
+    entries += [_questionnaire(key, base) for key in sorted(set(m.administrations["instrument"]))]
     entries += list(_questionnaire_responses(m, patients, base))
     entries += list(_score_observations(m, patients, base))
     entries += list(_lab_observations(m, patients, base))
@@ -236,6 +239,39 @@ def _with_text_times(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         out[f"{column}_text"] = format_times(frame[column]).to_numpy()
     return out
+
+
+_ITEM_TYPES = {"integer": "integer", "number": "decimal", "boolean": "boolean",
+               "choice": "choice", "time": "time", "text": "string"}
+
+
+def _questionnaire(key: str, base: str) -> Json:
+    """The Questionnaire an instrument's responses answer: item ids, types, ranges and
+    choices; the item wording only where its licence allows, else gutaxis's topic."""
+    from gutaxis.instruments import get_instrument
+
+    instrument = get_instrument(key)
+    items = []
+    for item in instrument.items:
+        entry: Json = {"linkId": item.id, "type": _ITEM_TYPES[item.kind],
+                       "text": item.text if instrument.wording_may_ship and item.text
+                       else item.topic}
+        value = "valueInteger" if item.kind == "integer" else "valueDecimal"
+        bounds = [(name, limit) for name, limit in (("minValue", item.minimum),
+                                                    ("maxValue", item.maximum))
+                  if limit is not None and item.kind in ("integer", "number")]
+        if bounds:
+            entry["extension"] = [{"url": f"http://hl7.org/fhir/StructureDefinition/{name}",
+                                   value: _number(limit)} for name, limit in bounds]
+        if item.kind == "choice":
+            system = f"{base}/CodeSystem/{instrument.id}-{item.id}"
+            entry["answerOption"] = [{"valueCoding": _coding(system, c.value, c.label)}
+                                     for c in item.choices or ()]
+        items.append(entry)
+    return _entry(_urn("Questionnaire", instrument.key), {
+        "resourceType": "Questionnaire", "url": f"{base}/Questionnaire/{instrument.id}",
+        "version": instrument.version, "title": instrument.name, "status": "active",
+        "copyright": instrument.licence, "item": items})
 
 
 def _questionnaire_responses(m: Measurements, patients: dict[str, str],
@@ -396,7 +432,8 @@ class _BundleReader:
     def measurements(self) -> Measurements:
         kinds = {"Patient": self._patient, "QuestionnaireResponse": self._response,
                  "Observation": self._observation, "MedicationStatement": self._intervention,
-                 "Procedure": self._intervention, "Specimen": self._specimen}
+                 "Procedure": self._intervention, "Specimen": self._specimen,
+                 "Questionnaire": self._questionnaire}
         order = sorted(range(len(self.entries)), key=lambda i: self._pass(self.entries[i]))
         for i in order:
             resource = self.entries[i]["resource"]
@@ -441,6 +478,9 @@ class _BundleReader:
             if coding.get("system") == system:
                 return str(coding["code"])
         raise self._error(i, "no gutaxis code", field, concept, f"a coding from {system}")
+
+    def _questionnaire(self, i: int, resource: Json) -> None:
+        """Questionnaires are derived from the instrument registry: nothing to read."""
 
     def _patient(self, i: int, resource: Json) -> None:
         self.subjects[self.entries[i]["fullUrl"]] = self._ident(i, resource, "subject")
