@@ -301,3 +301,37 @@ def test_variables_with_no_measurements_give_nan_not_errors() -> None:
     assert m.at_samples(cohort, lab="crp").isna().all()
     assert m.change_since_baseline(cohort, "nrs.pain", baseline="intervention").isna().all()
     assert not m.interventions_at_samples(cohort)["active"].any()
+
+
+@given(st.lists(st.datetimes(min_value=pd.Timestamp("1972-01-01").to_pydatetime(),
+                             max_value=pd.Timestamp("2200-01-01").to_pydatetime()),
+                max_size=20),
+       st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu"]))
+def test_time_text_round_trips_exactly(moments: list[object], zone: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from gutaxis.data.timestamps import format_times, parse_times
+
+    aware = pd.Series([pd.Timestamp(m).tz_localize("UTC").tz_convert(ZoneInfo(zone))
+                       .isoformat() for m in moments], dtype=object)
+    parsed = parse_times(aware)
+    again = parse_times(format_times(parsed))
+    pd.testing.assert_series_equal(parsed, again)
+    assert all(text.endswith("+00:00") for text in format_times(parsed))
+
+
+def test_overlapping_interventions_report_the_latest_started() -> None:
+    m = Measurements(
+        interventions=pd.DataFrame({
+            "intervention_id": ["diet", "lgg"], "subject": ["p1", "p1"],
+            "type": ["diet", "probiotic"], "start": ["2024-03-01T00:00Z", "2024-03-10T00:00Z"],
+            "stop": ["2024-03-31T00:00Z", None]}),
+        samples=pd.DataFrame({"sample_id": ["s1", "s2", "s3"], "subject": "p1",
+                              "time": ["2024-03-05T00:00Z", "2024-03-12T00:00Z",
+                                       "2024-04-05T00:00Z"]}))
+    cohort = cohort_of(["s1", "s2", "s3"])
+    both = m.interventions_at_samples(cohort)
+    assert both["intervention_id"].tolist() == ["diet", "lgg", "lgg"]
+    assert both["days_since_start"].tolist() == [4.0, 2.0, 26.0]
+    diet = m.interventions_at_samples(cohort, type="diet")
+    assert diet["active"].tolist() == [True, True, False]
