@@ -182,3 +182,17 @@ def test_survey_timestamp_as_time_and_not_completed_surveys(tmp_path: Path) -> N
     assert [(f.form, f.time_field) for f in mapping.forms] == [("nrs", "nrs_timestamp")]
     with pytest.raises(InputError, match=r"row 3, column 'nrs_timestamp': date is missing"):
         read_redcap(path, timezone="UTC")
+
+
+def test_form_repeating_in_one_event_only(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("record_id,redcap_event_name,redcap_repeat_instrument,"
+                    "redcap_repeat_instance,nrs_date,nrs_pain,nrs_complete\n"
+                    "1,screening_arm_1,,,2024-03-01T08:00:00Z,7,2\n"
+                    "1,diary_arm_1,nrs,1,2024-03-02T08:00:00Z,6,2\n"
+                    "1,diary_arm_1,nrs,2,2024-03-03T08:00:00Z,5,2\n")
+    m = read_redcap(path)
+    assert m.administrations["administration_id"].tolist() == [
+        "redcap/1/screening_arm_1/nrs", "redcap/1/diary_arm_1/nrs/1",
+        "redcap/1/diary_arm_1/nrs/2"]
+    assert m.scores["value"].tolist() == [6.0, 5.0, 7.0]

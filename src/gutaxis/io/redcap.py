@@ -215,13 +215,13 @@ class _Export:
         return self.frame[name].str.strip()
 
     def _rows(self, form: str, fields: list[str]) -> np.ndarray:
-        """Rows holding data of ``form``: its repeat rows, else non-repeating rows with
-        at least one of ``fields`` filled."""
+        """Rows holding data of ``form``: its repeat rows, and non-repeating rows with at
+        least one of ``fields`` filled (a form may repeat in some events only)."""
         mine = (self.repeat == form).to_numpy()
-        if mine.any():
+        if not fields:
             return mine
-        filled = (self.frame[fields] != "").any(axis=1).to_numpy() if fields else mine
-        return (self.repeat == "").to_numpy() & filled
+        filled = (self.frame[fields] != "").any(axis=1).to_numpy()
+        return mine | ((self.repeat == "").to_numpy() & filled)
 
     def _times(self, name: str, rows: np.ndarray, *, form: str,
                required: bool = True) -> pd.Series:
