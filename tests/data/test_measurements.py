@@ -335,3 +335,35 @@ def test_overlapping_interventions_report_the_latest_started() -> None:
     assert both["days_since_start"].tolist() == [4.0, 2.0, 26.0]
     diet = m.interventions_at_samples(cohort, type="diet")
     assert diet["active"].tolist() == [True, True, False]
+
+
+@pytest.mark.realdata
+def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_dir: Path,
+                                                         reference_dir: Path) -> None:
+    """tests/reference/join: R data.table 1.14.8 rolling joins (roll="nearest" and
+    roll=+10 days, with the same tolerance filters) of an R-simulated pain diary onto the
+    1,595 HMP2 samples. Exact equality."""
+    folder = reference_dir / "join"
+    diary = pd.read_csv(folder / "diary.tsv", sep="\t")
+    expected = pd.read_csv(folder / "expected.tsv", sep="\t", index_col="sample_id")
+    meta = pd.read_csv(hmp2_dir / "HMP2_metadata.tsv", sep="\t", index_col="ID")
+    ids = [f"d{i}" for i in range(len(diary))]
+    m = Measurements(
+        administrations=pd.DataFrame({
+            "administration_id": ids, "subject": diary["subject"],
+            "time": T0 + pd.to_timedelta(diary["seconds"], unit="s"), "instrument": "nrs"}),
+        responses=pd.DataFrame({"administration_id": ids, "item": "pain",
+                                "answer": diary["pain"]}),
+        samples=pd.DataFrame({
+            "sample_id": meta.index, "subject": meta["subject"],
+            "time": T0 + pd.to_timedelta(14 * (meta["collection"] - 1), unit="D")}),
+    ).with_scores()
+    table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
+    cohort = Cohort(table, meta, subject_column="subject")
+    for column, how, tolerance in [("nearest_7d", "nearest", "7D"),
+                                   ("last_before_10d", "last-before", "10D"),
+                                   ("nearest_any", "nearest", None)]:
+        got = m.at_samples(cohort, "nrs.pain", how=how, tolerance=tolerance)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(got.to_numpy(),
+                                      expected.loc[got.index, column].to_numpy(dtype=float),
+                                      err_msg=column)
