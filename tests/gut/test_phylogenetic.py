@@ -234,6 +234,9 @@ def test_unrooted_tree_is_refused_like_skbio() -> None:
         unifrac(table, weighted=False)
     with pytest.raises(InputError, match="Faith PD needs a rooted tree"):
         faith_pd(table)
+    from_arrays = replace(tree, rooted=True)  # the structure decides, as in scikit-bio
+    with pytest.raises(InputError, match="needs a rooted tree"):
+        unifrac(replace(table, tree=from_arrays), weighted=True)
 
 
 def test_missing_branch_lengths_are_refused() -> None:

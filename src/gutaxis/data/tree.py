@@ -160,12 +160,14 @@ class PhyloTree:
         return ", ".join(shown) + (" ..." if nodes.size > 5 else "")
 
     def require_rooted(self, *, action: str) -> None:
-        """Raise :class:`InputError` for an unrooted (trifurcating-root) tree."""
-        if not self.rooted:
+        """Raise :class:`InputError` for an unrooted tree: marked ``rooted=False`` or with
+        more than two children at the root (scikit-bio's test)."""
+        n_root_children = int(self.n_children()[-1])
+        if not self.rooted or n_root_children > 2:
             raise InputError(
                 f"{action} needs a rooted tree",
                 source=self.source,
-                found=f"a root with {int(self.n_children()[-1])} children (an unrooted tree)",
+                found=f"a root with {n_root_children} children (an unrooted tree)",
                 expected="a bifurcating root; root the tree first (e.g. midpoint or "
                 "outgroup rooting, as QIIME 2's phylogeny midpoint-root does)",
             )
