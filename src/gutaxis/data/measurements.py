@@ -141,6 +141,11 @@ class Measurements:
         lab
             An analyte id or name instead (values in its canonical unit).
         """
+        out = self._variable(instrument_score, lab)
+        return out.sort_values(["subject", "time"], kind="stable").reset_index(drop=True)
+
+    def _variable(self, instrument_score: str | None, lab: str | None) -> pd.DataFrame:
+        """:meth:`series`, unsorted."""
         if (instrument_score is None) == (lab is None):
             raise InputError("name exactly one variable", field="instrument_score/lab",
                              found=f"instrument_score={instrument_score!r}, lab={lab!r}",
@@ -149,12 +154,10 @@ class Measurements:
             from gutaxis.data.labs import get_analyte
 
             analyte = get_analyte(lab, field="lab").id
-            rows = self.labs[self.labs["analyte"] == analyte]
-            out = rows[["subject", "time", "value"]]
-        else:
-            assert instrument_score is not None
-            out = self._score_series(instrument_score)
-        return out.sort_values(["subject", "time"], kind="stable").reset_index(drop=True)
+            rows = self.labs[(self.labs["analyte"] == analyte).to_numpy()]
+            return rows[["subject", "time", "value"]]
+        assert instrument_score is not None
+        return self._score_series(instrument_score)
 
     def _score_series(self, instrument_score: str) -> pd.DataFrame:
         from gutaxis.instruments import get_instrument
@@ -169,12 +172,16 @@ class Measurements:
         except InputError as exc:
             raise InputError(exc.message, field="instrument_score", found=instrument_score,
                              expected=exc.expected) from None
-        table = self.score_table()
-        names = table["instrument"].astype(str)
-        wanted = (names == instrument.key) if "@" in key else (
-            names.str.split("@").str[0] == instrument.id)
-        rows = table[wanted.to_numpy() & (table["score"] == score).to_numpy()]
-        return rows[["subject", "time", "value"]]
+        admins = self.administrations
+        versions = [k for k in pd.unique(admins["instrument"]) if k == instrument.key
+                    or ("@" not in key and str(k).split("@")[0] == instrument.id)]
+        rows = self.scores[(self.scores["score"] == score).to_numpy()]
+        at = pd.Index(admins["administration_id"]).get_indexer(rows["administration_id"])
+        keep = admins["instrument"].isin(versions).to_numpy()[at]
+        at = at[keep]
+        return pd.DataFrame({"subject": admins["subject"].to_numpy()[at],
+                             "time": admins["time"].iloc[at].reset_index(drop=True),
+                             "value": rows["value"].to_numpy()[keep]})
 
     # ------------------------------------------------------------- cohort join
     def sample_times(self, cohort: Cohort) -> pd.DataFrame:
@@ -248,7 +255,7 @@ class Measurements:
         subject, the match is :func:`pandas.merge_asof` on time; ``nearest`` takes the
         earlier measurement on an exact tie.
         """
-        variable = self.series(instrument_score, lab=lab)
+        variable = self._variable(instrument_score, lab)
         samples = self.sample_times(cohort)
         values = _match(samples, variable, how=how, tolerance=tolerance)
         return values.rename(instrument_score if lab is None else lab)
@@ -276,7 +283,7 @@ class Measurements:
         pandas.Series
             Indexed by sample id; NaN where the sample's value or the baseline is missing.
         """
-        variable = self.series(instrument_score, lab=lab)
+        variable = self._variable(instrument_score, lab)
         samples = self.sample_times(cohort)
         current = _match(samples, variable, how=how, tolerance=tolerance)
         base = self._baselines(variable, samples, current, baseline=baseline,
@@ -291,8 +298,9 @@ class Measurements:
 
     def _baselines(self, variable: pd.DataFrame, samples: pd.DataFrame, current: pd.Series, *,
                    baseline: Baseline, intervention_type: str | None) -> pd.Series:
-        if baseline == "first":
-            return variable.groupby("subject")["value"].first()
+        if baseline == "first":  # earliest instant; measurements at it averaged
+            means = variable.groupby(["subject", "time"])["value"].mean()
+            return means.groupby(level="subject").first()
         if baseline == "first-sample":
             order = samples.assign(value=current).sort_values("time", kind="stable")
             return order.groupby("subject")["value"].first()
@@ -340,7 +348,17 @@ class Measurements:
 
 def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
            tolerance: str | pd.Timedelta | None) -> pd.Series:
-    """Value of ``variable`` (subject, time, value) matched to each (subject, time) row."""
+    """Value of ``variable`` (subject, time, value) matched to each (subject, time) row.
+
+    Notes
+    -----
+    A rolling join done with sorting and binary search: both sides get integer subject
+    codes and dense time ranks, so ``code * n_times + rank`` orders every event by
+    subject, then time, and :func:`numpy.searchsorted` finds for each sample the last
+    measurement at or before it and the first at or after it within its subject.
+    Measurements of one subject at the same instant are averaged first; ``nearest``
+    prefers the earlier one on an exact tie; a gap equal to the tolerance is in reach.
+    """
     if how not in _DIRECTION:
         raise InputError("unknown match rule", field="how", found=how,
                          expected="'nearest', 'last-before' or 'first-after'")
@@ -349,17 +367,58 @@ def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
     except ValueError:
         raise InputError("not a time span", field="tolerance", found=tolerance,
                          expected="e.g. '7D', '12h' or None") from None
-    right = (variable.groupby(["subject", "time"])["value"].mean().reset_index()
-             .sort_values("time", kind="stable"))
-    right["subject"] = right["subject"].astype(str)
-    left = pd.DataFrame({"_key": samples.index, "subject": samples["subject"].astype(str),
-                         "time": samples["time"].astype(TIME_DTYPE)}).reset_index(drop=True)
-    right["time"] = right["time"].astype(TIME_DTYPE)
-    order = left.sort_values("time", kind="stable")
-    merged = pd.merge_asof(order, right, on="time", by="subject", tolerance=limit,
-                           direction=_DIRECTION[how])  # type: ignore[arg-type]
-    out = pd.Series(merged["value"].to_numpy(dtype=float), index=order.index).sort_index()
-    return pd.Series(out.to_numpy(), index=samples.index)
+    out = np.full(len(samples), np.nan)
+    if len(variable) and len(samples):
+        out = _rolling_join(samples, variable, how=how, limit=limit)
+    return pd.Series(out, index=samples.index)
+
+
+def _rolling_join(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
+                  limit: pd.Timedelta | None) -> np.ndarray:
+    n = len(variable)
+    codes, _ = pd.factorize(pd.concat([variable["subject"], samples["subject"]],
+                                      ignore_index=True).astype(str))
+    micros = np.concatenate([_micros(variable["time"]), _micros(samples["time"])])
+    times, rank = np.unique(micros, return_inverse=True)
+    key = codes.astype(np.int64) * len(times) + rank
+    right_key, left_key = key[:n], key[n:]
+    values = variable["value"].to_numpy(dtype=np.float64)
+    order = np.argsort(right_key, kind="stable")
+    right_key, values = right_key[order], values[order]
+    first = np.r_[True, right_key[1:] != right_key[:-1]]
+    if not first.all():  # average measurements of one subject at one instant
+        group = np.cumsum(first) - 1
+        values = np.bincount(group, values) / np.bincount(group)
+        right_key = right_key[first]
+    right_code, right_time = right_key // len(times), times[right_key % len(times)]
+    left_code, left_time = codes[n:], micros[n:]
+    before = np.searchsorted(right_key, left_key, side="right") - 1
+    after = np.searchsorted(right_key, left_key, side="left")
+    before_ok = (before >= 0) & (right_code[np.maximum(before, 0)] == left_code)
+    after_ok = (after < len(right_key)) & (
+        right_code[np.minimum(after, len(right_key) - 1)] == left_code)
+    gap_before = np.where(before_ok, left_time - right_time[np.maximum(before, 0)], np.inf)
+    gap_after = np.where(after_ok, right_time[np.minimum(after, len(right_key) - 1)]
+                         - left_time, np.inf)
+    if how == "last-before":
+        pick, gap = before, gap_before
+    elif how == "first-after":
+        pick, gap = after, gap_after
+    else:
+        earlier = gap_before <= gap_after
+        pick, gap = np.where(earlier, before, after), np.where(earlier, gap_before, gap_after)
+    reach = np.isfinite(gap)
+    if limit is not None:
+        reach &= gap <= limit / pd.Timedelta(microseconds=1)
+    out = np.full(len(left_key), np.nan)
+    out[reach] = values[pick[reach]]
+    return out
+
+
+def _micros(times: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of a time column."""
+    return pd.Series(times).astype(TIME_DTYPE).dt.tz_localize(None).to_numpy(
+        dtype="datetime64[us]").astype(np.int64)
 
 
 __all__ = ["Measurements"]
