@@ -263,29 +263,26 @@ def validate_responses(frame: pd.DataFrame, administrations: pd.DataFrame, *,
     item = text_column(table, "item", rows, source=source)
     instrument = _administration_field(admin, administrations, "instrument", rows,
                                        source=source)
-    raw = table["answer"].reset_index(drop=True)
-    answer = pd.Series([None] * len(table), dtype=object)
+    raw = table["answer"].to_numpy(dtype=object)
+    answer = np.full(len(table), None, dtype=object)
     groups = pd.DataFrame({"i": instrument, "q": item}).groupby(["i", "q"], sort=False).indices
     for pair, index in groups.items():
         key, item_id = str(pair[0]), str(pair[1])  # type: ignore[index]
-        spec = get_instrument(key)
         try:
-            definition = spec.item(item_id)
+            definition = get_instrument(key).item(item_id)
         except InputError as exc:
             raise InputError(exc.message, source=source, row=rows[index[0]], field=item_id,
                              found=item_id, expected=exc.expected) from None
-        cells = raw.iloc[index]
-        text: dict[object, str | None] = {}
-        for value in pd.unique(cells.to_numpy(dtype=object)):
-            first = index[int(np.argmax((cells == value).to_numpy()))] if value == value else \
-                index[0]
+        codes, uniques = pd.factorize(raw[index])      # NaN/None -> code -1: unanswered
+        texts = np.full(len(uniques) + 1, None, dtype=object)
+        for j, value in enumerate(uniques):
+            first = index[int(np.argmax(codes == j))]
             parsed = definition.parse(_cell(value), source=source, row=rows[first])
-            text[value] = answer_text(parsed, kind=definition.kind)
-        answer.iloc[index] = cells.map(lambda v, t=text: t.get(v)).to_numpy()
+            texts[j] = answer_text(parsed, kind=definition.kind)
+        answer[index] = texts[codes]
     out = pd.DataFrame({"administration_id": admin, "item": item, "answer": answer})
-    pairs = out["administration_id"] + "\x1f" + out["item"]
-    check_unique(pairs.str.replace("\x1f", " / "), rows, what="administration_id / item",
-                 source=source)
+    check_unique(out["administration_id"] + " / " + out["item"], rows,
+                 what="administration_id / item", source=source)
     out = out[out["answer"].notna().to_numpy()]
     order = _item_order(out, administrations)
     return out.assign(_o=order).sort_values(["administration_id", "_o"], kind="stable").drop(
