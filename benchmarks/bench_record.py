@@ -14,13 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from bench_io import best_of  # benchmarks/ is on sys.path when run as a script
 from gutaxis.data import Cohort, Measurements, ProfileTable
 from gutaxis.io.fhir import to_fhir_bundle
 from gutaxis.io.record_tsv import read_record, write_record
@@ -42,15 +42,6 @@ for (i in 1:3) {
 }
 cat(best, sum(!is.na(hit$pain)), "\n")
 """
-
-
-def best_of(func: Callable[[], object], repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def simulate(n_subjects: int, per_subject: int, per_sample: int, seed: int = 7
