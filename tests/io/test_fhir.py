@@ -299,3 +299,5 @@ def test_any_record_round_trips_through_tsv_and_fhir(record: Measurements) -> No
         tsv = read_record(write_record(record, Path(folder) / "r.tsv"))
     assert_same_record(record, tsv)
     assert_same_record(record, from_fhir_bundle(to_fhir_bundle(tsv)))
+    assert record.equals(tsv) and not record.equals(Measurements(samples=pd.DataFrame(
+        {"sample_id": ["x"], "subject": ["p"], "time": ["2024-01-01T00:00Z"]})))

@@ -123,6 +123,10 @@ class Measurements:
         return all(len(t) == 0 for t in (self.administrations, self.labs, self.interventions,
                                          self.samples))
 
+    def equals(self, other: Measurements) -> bool:
+        """Whether both records hold the same tables (values, order and dtypes)."""
+        return all(getattr(self, name).equals(getattr(other, name)) for name in sorted(_TABLES))
+
     def score_table(self) -> pd.DataFrame:
         """Scores with their administration's subject, time and instrument (long form)."""
         return self.scores.merge(self.administrations, on="administration_id", how="left")[
