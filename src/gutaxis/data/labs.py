@@ -3,7 +3,9 @@
 Every lab result is stored twice over: as the lab reported it (value and UCUM unit) and
 in the analyte's canonical unit, converted exactly (:mod:`gutaxis.data.units`). A unit
 of the wrong kind (``mm/h`` for CRP) or one gutaxis does not know is refused, naming
-the row.
+the row. Molar units (``nmol/L``) are refused for these analytes: gutaxis holds no
+sourced molar mass for them, and for CRP, which circulates as a pentamer of identical
+protomers, a molar concentration is ambiguous (pentamers or protomers?).
 
 References
 ----------
