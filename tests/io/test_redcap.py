@@ -196,3 +196,15 @@ def test_form_repeating_in_one_event_only(tmp_path: Path) -> None:
         "redcap/1/screening_arm_1/nrs", "redcap/1/diary_arm_1/nrs/1",
         "redcap/1/diary_arm_1/nrs/2"]
     assert m.scores["value"].tolist() == [6.0, 5.0, 7.0]
+
+
+def test_byte_order_mark_crlf_and_non_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfrecord_id,nrs_date,nrs_pain,nrs_complete\r\n"
+                     b"a,2024-03-01T08:00:00+01:00,4,2\r\n")
+    assert read_redcap(path).scores["value"].tolist() == [4.0]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("record_id,nrs_date,nrs_pain,nrs_complete\nJos\xe9,".encode("latin-1")
+                      + b"2024-03-01T08:00:00Z,4,2\n")
+    with pytest.raises(InputError, match=r"latin.csv: not UTF-8 text"):
+        read_redcap(latin)

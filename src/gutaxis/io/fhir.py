@@ -185,7 +185,10 @@ def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
     file = existing_file(path)
     source = str(file)
     try:
-        bundle = json.loads(file.read_text(encoding="utf-8"))
+        bundle = json.loads(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", source=source, found=f"byte {exc.start}",
+                         expected="a FHIR JSON file in UTF-8") from None
     except json.JSONDecodeError as exc:
         raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
                          expected="a FHIR R4 Bundle in JSON") from None

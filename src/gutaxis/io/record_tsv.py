@@ -120,9 +120,7 @@ def read_record(path: PathLike, *, timezone: str | None = None) -> Measurements:
     """
     file = existing_file(path)
     source = str(file)
-    with open_text(file) as handle:
-        frame = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
-                            na_values=[], comment=None)
+    frame = read_text_table(file, sep="\t")
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError("record file lacks a column", source=source, row=1,
@@ -198,11 +196,7 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     """
     file = existing_file(path)
     source = str(file)
-    with open_text(file) as handle:
-        head = handle.readline()
-        handle.seek(0)
-        sep = "\t" if head.count("\t") >= head.count(",") else ","
-        frame = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False, na_values=[])
+    frame = read_text_table(file, sep=None)
     frame.columns = [str(c).strip() for c in frame.columns]
     rows = np.arange(2, len(frame) + 2)
     meta = [subject_column, time_column] + ([id_column] if id_column else [])
@@ -228,6 +222,25 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     long = long[long["answer"].str.strip() != ""]
     record = Measurements(administrations=admins, responses=long, source=source)
     return record.with_scores() if score else record
+
+
+def read_text_table(file: Path, *, sep: str | None) -> pd.DataFrame:
+    """All cells of a CSV/TSV as strings (empty, never NaN); ``sep`` None: tab if the
+    header has at least as many tabs as commas. Not UTF-8 is an InputError."""
+    try:
+        with open_text(file) as handle:
+            if sep is None:
+                head = handle.readline()
+                handle.seek(0)
+                sep = "\t" if head.count("\t") >= head.count(",") else ","
+            return pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
+                               na_values=[])
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", source=str(file), found=f"byte {exc.start}",
+                         expected="a UTF-8 file (re-export or re-save as UTF-8)") from None
+    except pd.errors.ParserError as exc:
+        raise InputError("not a delimited table", source=str(file), found=str(exc),
+                         expected="the same number of cells on every line") from None
 
 
 def _part(kind: str, **columns: pd.Series) -> pd.DataFrame:

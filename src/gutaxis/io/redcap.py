@@ -32,7 +32,8 @@ import pandas as pd
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import parse_times
 from gutaxis.errors import InputError
-from gutaxis.io._files import PathLike, existing_file, open_text
+from gutaxis.io._files import PathLike, existing_file
+from gutaxis.io.record_tsv import read_text_table
 
 EVENT = "redcap_event_name"
 REPEAT_FORM = "redcap_repeat_instrument"
@@ -142,8 +143,7 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
     """
     file = existing_file(path)
     source = str(file)
-    with open_text(file) as handle:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[])
+    frame = read_text_table(file, sep=",")
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
         raise InputError("not a REDCap export", source=source, row=1,
