@@ -165,16 +165,16 @@ def unifrac(
     action = "weighted UniFrac" if weighted else "unweighted UniFrac"
     nodes, tree, tips = _prepare(table, tree, action=action)
     indptr = nodes.indptr.astype(np.int64, copy=False)
-    lengths = tree.length[nodes.indices]
+    weights = tree.length[nodes.indices]  # per nonzero: the covered branch's length
     indices, n_used = _compact_columns(nodes.indices, tree.n_nodes)
-    if not weighted:  # per nonzero: the covered branch's length
-        return _unifrac_kernel(indptr, indices, lengths, _row_sums(indptr, lengths),
+    if not weighted:
+        return _unifrac_kernel(indptr, indices, weights, _row_sums(indptr, weights),
                                np.zeros(0), n_used, _UNWEIGHTED)
     totals = table.sample_totals()
     totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
-    rows = np.repeat(np.arange(nodes.shape[0]), np.diff(indptr))
-    weights = lengths * (nodes.data / totals[rows])  # l_b p_ib, p as scikit-bio computes it
+    _times_shares(indptr, weights, nodes.data, totals)  # now l_b p_ib
     own = _row_sums(indptr, weights)
+    del nodes
     if not normalized:
         return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), n_used, _WEIGHTED)
     spread = (table.values @ tree.root_distances()[tips]) / totals
@@ -212,7 +212,19 @@ def _compact_columns(indices: np.ndarray, n_columns: int) -> tuple[np.ndarray, i
     used = np.zeros(n_columns, dtype=bool)
     used[indices] = True
     renumber = np.cumsum(used, dtype=np.int64) - 1
-    return renumber[indices], int(renumber[-1] + 1) if n_columns else 0
+    n_used = int(renumber[-1] + 1)
+    small = np.int32 if n_used < np.iinfo(np.int32).max else np.int64
+    return renumber.astype(small)[indices], n_used
+
+
+@njit(cache=True)
+def _times_shares(indptr: np.ndarray, values: np.ndarray, counts: np.ndarray,
+                  totals: np.ndarray) -> None:
+    """In place: ``values[k] *= counts[k] / totals[row of k]`` (the share ``p_ib`` is
+    formed first, as scikit-bio does), without per-nonzero temporaries."""
+    for i in range(indptr.size - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            values[k] = values[k] * (counts[k] / totals[i])
 
 
 _UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
