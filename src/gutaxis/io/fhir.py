@@ -179,8 +179,12 @@ def _check_values(value: Any, where: str, source: str | None, key: str = "") -> 
 def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
     """Read a Bundle written by :func:`write_fhir` back into a record.
 
-    Resources gutaxis did not write (other codes, other resource types) are refused
-    with the entry and field named, rather than dropped silently.
+    Observations from other systems are read too when their code is known: a lab by
+    its LOINC code, a score by the LOINC (or SNOMED CT) code of a registry score (NRS
+    72514-3, BPI interference 77565-0, ...), recorded as an administration without
+    answers; ids fall back to the resource id. Resources gutaxis cannot place (other
+    codes, other resource types) are refused with the entry and field named, never
+    dropped silently.
     """
     file = existing_file(path)
     source = str(file)
@@ -420,6 +424,24 @@ def _interventions(m: Measurements, patients: dict[str, str], base: str) -> Iter
 
 
 # ------------------------------------------------------------------ reading
+@functools.lru_cache(maxsize=1)
+def _scores_by_code() -> dict[tuple[str, str], str]:
+    """(code system, code) -> ``instrument@version.score`` for every registry score with
+    a LOINC code (or another code in :data:`OTHER_CODES`) that only one score uses."""
+    from gutaxis.instruments import list_instruments
+
+    seen: dict[tuple[str, str], list[str]] = {}
+    for instrument in list_instruments():
+        for spec in instrument.scores:
+            key = f"{instrument.key}.{spec.name}"
+            if spec.loinc:
+                seen.setdefault((LOINC, spec.loinc), []).append(key)
+            elif instrument.id in OTHER_CODES and len(instrument.scores) == 1:
+                system, code, _ = OTHER_CODES[instrument.id]
+                seen.setdefault((system, code), []).append(key)
+    return {code: keys[0] for code, keys in seen.items() if len(keys) == 1}
+
+
 class _BundleReader:
     """Walks the entries of a validated Bundle and collects the record's tables."""
 
@@ -462,12 +484,20 @@ class _BundleReader:
                           found=found, expected=expected)
 
     def _ident(self, i: int, resource: Json, kind: str) -> str:
+        """gutaxis's identifier; for resources from elsewhere the resource id, else the
+        first identifier, else the entry's fullUrl."""
         found = resource.get("identifier")
-        for ident in found if isinstance(found, list) else [found] if found else []:
+        listed = found if isinstance(found, list) else [found] if found else []
+        for ident in listed:
             if ident.get("system") == f"{self.base}/{kind}" and ident.get("value"):
                 return str(ident["value"])
-        raise self._error(i, f"no gutaxis {kind} identifier", "identifier", found,
-                          f"an identifier with system {self.base}/{kind}")
+        fallback = resource.get("id") or next(
+            (str(x["value"]) for x in listed if x.get("value")), None) or self.entries[i].get(
+            "fullUrl")
+        if not fallback:
+            raise self._error(i, f"no {kind} identifier", "identifier", found,
+                              f"an identifier with system {self.base}/{kind}, or an id")
+        return str(fallback)
 
     def _subject(self, i: int, resource: Json) -> str:
         ref = (resource.get("subject") or {}).get("reference")
@@ -486,7 +516,11 @@ class _BundleReader:
         """Questionnaires are derived from the instrument registry: nothing to read."""
 
     def _patient(self, i: int, resource: Json) -> None:
-        self.subjects[self.entries[i]["fullUrl"]] = self._ident(i, resource, "subject")
+        subject = self._ident(i, resource, "subject")
+        for ref in (self.entries[i].get("fullUrl"), resource.get("id") and
+                    f"Patient/{resource['id']}"):
+            if ref:
+                self.subjects[ref] = subject
 
     def _response(self, i: int, resource: Json) -> None:
         admin = self._ident(i, resource, "administration")
@@ -510,41 +544,49 @@ class _BundleReader:
                                              "source_row": i + 1})
 
     def _observation(self, i: int, resource: Json) -> None:
-        category = self._code(i, (resource.get("category") or [{}])[0], CATEGORY,
-                              "category")
+        """A lab result or a score, told apart by code (gutaxis's, LOINC or SNOMED CT),
+        so that Observations from other systems (category vital-signs, no gutaxis
+        identifiers) are read too."""
+        codes = {c.get("system"): c.get("code") for c in resource["code"].get("coding", [])}
         quantity = resource.get("valueQuantity") or {}
         if "value" not in quantity:
             raise self._error(i, "observation has no valueQuantity", "valueQuantity",
                               resource.get("valueQuantity"), "a value with a unit")
-        if category == "laboratory":
-            self._lab(i, resource, quantity)
-        elif category == "survey":
-            self._score(i, resource, quantity)
-        else:
-            raise self._error(i, "observation category gutaxis does not read", "category",
-                              category, "survey or laboratory")
-
-    def _lab(self, i: int, resource: Json, quantity: Json) -> None:
-        codes = {c.get("system"): c.get("code") for c in resource["code"].get("coding", [])}
         analyte = codes.get(f"{self.base}/CodeSystem/analyte") or BY_LOINC.get(
             str(codes.get(LOINC)))
-        if analyte is None:
-            raise self._error(i, "unknown lab code", "code", resource["code"],
-                              "a LOINC code of " + ", ".join(BY_LOINC))
+        score = codes.get(f"{self.base}/CodeSystem/score") or _scores_by_code().get(
+            (LOINC, str(codes.get(LOINC)))) or _scores_by_code().get(
+            (SNOMED, str(codes.get(SNOMED))))
+        if analyte is not None:
+            self._lab(i, resource, quantity, analyte)
+        elif score is not None:
+            self._score(i, resource, quantity, str(score))
+        else:
+            raise self._error(i, "observation code gutaxis does not know", "code",
+                              resource["code"], "a LOINC code of a lab ("
+                              + ", ".join(BY_LOINC) + ") or of an instrument score")
+
+    def _effective(self, i: int, resource: Json) -> object:
+        return (resource.get("effectiveDateTime") or resource.get("effectiveInstant")
+                or (resource.get("effectivePeriod") or {}).get("start"))
+
+    def _lab(self, i: int, resource: Json, quantity: Json, analyte: str) -> None:
         self.tables["labs"].append({
             "lab_id": self._ident(i, resource, "lab"), "subject": self._subject(i, resource),
-            "time": resource.get("effectiveDateTime"), "analyte": analyte,
+            "time": self._effective(i, resource), "analyte": analyte,
             "reported_value": quantity["value"],
             "reported_unit": quantity.get("code") or quantity.get("unit"),
             "source_row": i + 1})
 
-    def _score(self, i: int, resource: Json, quantity: Json) -> None:
-        key = self._code(i, resource["code"], f"{self.base}/CodeSystem/score", "code")
+    def _score(self, i: int, resource: Json, quantity: Json, key: str) -> None:
         refs = [d.get("reference") for d in resource.get("derivedFrom", [])]
         admin = next((self.administrations[r] for r in refs if r in self.administrations), None)
-        if admin is None:
-            raise self._error(i, "score not derived from a QuestionnaireResponse of this "
-                              "Bundle", "derivedFrom", refs, "the fullUrl of one")
+        if admin is None:  # a score recorded on its own (e.g. an NRS from an EHR)
+            admin = self._ident(i, resource, "score")
+            self.tables["administrations"].append({
+                "administration_id": admin, "subject": self._subject(i, resource),
+                "time": self._effective(i, resource), "instrument": key.rpartition(".")[0],
+                "source_row": i + 1})
         ext = {e["url"].rsplit("/", 1)[-1]: e for e in resource.get("extension", [])}
         band = (resource.get("interpretation") or [{}])[0].get("text")
         self.tables["scores"].append({
