@@ -164,17 +164,19 @@ def unifrac(
     """
     action = "weighted UniFrac" if weighted else "unweighted UniFrac"
     nodes, tree, tips = _prepare(table, tree, action=action)
-    indptr = nodes.indptr.astype(np.int64, copy=False)
+    indptr, counts = nodes.indptr.astype(np.int64, copy=False), nodes.data
     weights = tree.length[nodes.indices]  # per nonzero: the covered branch's length
     indices, n_used = _compact_columns(nodes.indices, tree.n_nodes)
+    del nodes  # its node numbers are replaced by the compact ones
     if not weighted:
+        del counts
         return _unifrac_kernel(indptr, indices, weights, _row_sums(indptr, weights),
                                np.zeros(0), n_used, _UNWEIGHTED)
     totals = table.sample_totals()
     totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
-    _times_shares(indptr, weights, nodes.data, totals)  # now l_b p_ib
+    _times_shares(indptr, weights, counts, totals)  # now l_b p_ib
+    del counts
     own = _row_sums(indptr, weights)
-    del nodes
     if not normalized:
         return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), n_used, _WEIGHTED)
     spread = (table.values @ tree.root_distances()[tips]) / totals
