@@ -239,23 +239,22 @@ def test_unrooted_tree_is_refused_like_skbio() -> None:
         unifrac(replace(table, tree=from_arrays), weighted=True)
 
 
-def test_missing_branch_lengths_are_refused() -> None:
-    tree = parse_newick("(((a:1,b)x:0.5,c:3)y:1,(d:0,e:4)z:2)r;", source="t.nwk")
+@pytest.mark.parametrize(
+    ("b_branch", "problem"),
+    [
+        ("b", r"needs every branch length; 1 branch\(es\) have none; found 'b'"),
+        ("b:-0.2", r"needs branch lengths >= 0; 1 branch\(es\) are negative; found 'b'"),
+    ],
+    ids=["missing", "negative"],
+)
+def test_missing_or_negative_branch_lengths_are_refused(b_branch: str, problem: str) -> None:
+    tree = parse_newick(f"(((a:1,{b_branch})x:0.5,c:3)y:1,(d:0,e:4)z:2)r;", source="t.nwk")
     table = _table([[1, 1, 0, 0, 0]], NAMES, tree)
-    with pytest.raises(InputError, match=r"t\.nwk: weighted UniFrac needs every branch length; "
-                                         r"1 branch\(es\) have none; found 'b'"):
-        unifrac(table, weighted=True)
-    with pytest.raises(InputError, match="Faith PD needs every branch length"):
-        faith_pd(table)
-
-
-def test_negative_branch_lengths_are_refused() -> None:
-    tree = parse_newick("(((a:1,b:-0.2)x:0.5,c:3)y:1,(d:0,e:4)z:2)r;")
-    table = _table([[1, 1, 0, 0, 0]], NAMES, tree)
-    with pytest.raises(InputError, match=r"needs branch lengths >= 0; 1 branch\(es\) are "
-                                         r"negative; found 'b'"):
-        unifrac(table, weighted=False)
-    with pytest.raises(InputError, match="Faith PD needs branch lengths >= 0"):
+    for weighted in (False, True):
+        name = "weighted UniFrac" if weighted else "unweighted UniFrac"
+        with pytest.raises(InputError, match=rf"t\.nwk: {name} {problem}"):
+            unifrac(table, weighted=weighted)
+    with pytest.raises(InputError, match=rf"t\.nwk: Faith PD {problem}"):
         faith_pd(table)
 
 
