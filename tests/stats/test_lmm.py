@@ -218,8 +218,8 @@ def _dense_deviance(varpar, y, X, Zs, reml):
     return dev, beta, sigma2 * np.linalg.inv(H)
 
 
-def _dense_reference(y, X, codes, reml):
-    """REML/ML fit and Satterthwaite df by brute force: explicit V, numerical derivatives."""
+def _dense_optimum(y, X, codes, reml):
+    """Minimum of the profiled criterion with V built explicitly (L-BFGS-B, four starts)."""
     n, p = X.shape
     Zs = [np.eye(c.max() + 1)[c] for c in codes]
 
@@ -233,11 +233,17 @@ def _dense_reference(y, X, codes, reml):
         return out + (np.linalg.slogdet(H)[1] if reml else 0.0)
 
     starts = [np.full(len(codes), s) for s in (0.1, 0.5, 1.0, 2.0)]
-    best = min(
-        (optimize.minimize(profiled, s, method="L-BFGS-B", bounds=[(0, None)] * len(codes),
+    return min(
+        (optimize.minimize(profiled, s, method="L-BFGS-B", bounds=[(0, 1e3)] * len(codes),
                            options={"ftol": 1e-15, "gtol": 1e-12}) for s in starts),
         key=lambda r: r.fun,
-    )
+    ), Zs
+
+
+def _dense_reference(y, X, codes, reml):
+    """REML/ML fit and Satterthwaite df by brute force: explicit V, numerical derivatives."""
+    n, p = X.shape
+    best, Zs = _dense_optimum(y, X, codes, reml)
     theta = best.x
     V = np.eye(n) + sum(t**2 * Z @ Z.T for t, Z in zip(theta, Zs, strict=True))
     Vi = np.linalg.inv(V)
@@ -288,6 +294,25 @@ def test_two_factors_match_dense_brute_force(reml, crossed):
     np.testing.assert_allclose(fit.coef[0], beta, rtol=1e-6)
     np.testing.assert_allclose(fit.stderr[0], se, rtol=1e-5)
     np.testing.assert_allclose(fit.df[0], df, rtol=1e-3)  # numerical derivatives in the reference
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 2), reml=st.booleans())
+def test_optimum_is_never_worse_than_a_dense_search(seed, k, reml):
+    """Random unbalanced designs (singleton groups likely, variances often near 0)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(12, 40))
+    codes = [rng.integers(0, int(rng.integers(2, n // 2)), n) for _ in range(k)]
+    codes = [np.unique(c, return_inverse=True)[1] for c in codes]
+    if any(c.max() < 1 for c in codes):
+        return
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = X @ [0.3, 1.0] + sum(rng.normal(size=c.max() + 1)[c] * rng.uniform(0, 2) for c in codes) \
+        + rng.normal(size=n)
+    fit = fit_lmm(y, X, codes, reml=reml)
+    best, _ = _dense_optimum(y, X, codes, reml)
+    assert fit.converged[0]
+    assert fit.reml_criterion[0] <= best.fun + 1e-8 * abs(best.fun)
 
 
 @pytest.mark.parametrize("reml", [True, False])
