@@ -22,7 +22,7 @@ from skbio.diversity import alpha_diversity, beta_diversity
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import DataKindError, InputError
-from gutaxis.gut.phylogenetic import clade_totals, faith_pd, unifrac
+from gutaxis.gut.phylogenetic import clade_totals, faith_pd, unifrac, unifrac_rows
 from gutaxis.io.newick import format_newick, parse_newick, read_newick
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
@@ -80,6 +80,22 @@ def test_unifrac_matches_skbio_on_fibromyalgia(
     theirs = _skbio_unifrac(table, reference, weighted=weighted, normalized=normalized)
     np.testing.assert_allclose(mine, theirs, **TOL)
     assert np.array_equal(mine, mine.T)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("weighted", "normalized"), VARIANTS)
+def test_bands_reassemble_the_full_matrix(
+    cohort: tuple[ProfileTable, skbio.TreeNode], weighted: bool, normalized: bool
+) -> None:
+    table, _ = cohort
+    full = unifrac(table, weighted=weighted, normalized=normalized)
+    bands = [unifrac_rows(table, slice(start, start + 30), weighted=weighted,
+                          normalized=normalized) for start in range(0, table.n_samples, 30)]
+    np.testing.assert_allclose(np.vstack(bands), full, rtol=1e-13, atol=1e-13)
+    picked = np.array([100, 3, 3, 0])
+    np.testing.assert_allclose(unifrac_rows(table, picked, weighted=weighted,
+                                            normalized=normalized), full[picked],
+                               rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.realdata
@@ -258,6 +274,13 @@ def test_missing_or_negative_branch_lengths_are_refused(b_branch: str, problem: 
         faith_pd(table)
 
 
+def test_band_of_no_rows_and_bad_rows() -> None:
+    table = _table([[1, 0, 0, 0, 1], [0, 1, 1, 0, 0]], NAMES, parse_newick(SMALL))
+    assert unifrac_rows(table, np.array([], dtype=int), weighted=False).shape == (0, 2)
+    with pytest.raises(InputError, match="one-dimensional"):
+        unifrac_rows(table, np.array([[0, 1]]), weighted=True)
+
+
 def test_no_tree_is_refused() -> None:
     with pytest.raises(InputError, match="needs a phylogenetic tree"):
         unifrac(_table([[1, 2, 3, 4, 5]], NAMES, None), weighted=False)
@@ -320,3 +343,6 @@ def test_property_matches_skbio_and_is_a_proper_dissimilarity(
         undefined = np.isnan(theirs)  # skbio's 0/0 (all covered branches of length 0)
         assert np.all(d[undefined] == 0)
         np.testing.assert_allclose(d[~undefined], theirs[~undefined], **TOL)
+        band = unifrac_rows(table, slice(None, None, -1), weighted=weighted,
+                            normalized=normalized)
+        np.testing.assert_allclose(band, d[::-1], rtol=1e-12, atol=1e-12)

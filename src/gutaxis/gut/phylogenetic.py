@@ -23,7 +23,7 @@ from gutaxis.data.profile import ProfileTable
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 
-__all__ = ["clade_totals", "faith_pd", "unifrac"]
+__all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
 
 
 def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarray:
@@ -162,25 +162,43 @@ def unifrac(
     >>> unifrac(table, weighted=False).round(4).tolist()
     [[0.0, 0.9231], [0.9231, 0.0]]
     """
-    action = "weighted UniFrac" if weighted else "unweighted UniFrac"
-    nodes, tree, tips = _prepare(table, tree, action=action)
-    indptr, counts = nodes.indptr.astype(np.int64, copy=False), nodes.data
-    weights = tree.length[nodes.indices]  # per nonzero: the covered branch's length
-    indices, n_used = _compact_columns(nodes.indices, tree.n_nodes)
-    del nodes  # its node numbers are replaced by the compact ones
-    if not weighted:
-        del counts
-        return _unifrac_kernel(indptr, indices, weights, _row_sums(indptr, weights),
-                               np.zeros(0), n_used, _UNWEIGHTED)
-    totals = table.sample_totals()
-    totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
-    _times_shares(indptr, weights, counts, totals)  # now l_b p_ib
-    del counts
-    own = _row_sums(indptr, weights)
-    if not normalized:
-        return _unifrac_kernel(indptr, indices, weights, own, np.zeros(0), n_used, _WEIGHTED)
-    spread = (table.values @ tree.root_distances()[tips]) / totals
-    return _unifrac_kernel(indptr, indices, weights, own, spread, n_used, _WEIGHTED_NORMALIZED)
+    inputs = _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
+    return _unifrac_kernel(*inputs)
+
+
+def unifrac_rows(
+    table: ProfileTable,
+    rows: slice | np.ndarray,
+    *,
+    weighted: bool,
+    normalized: bool = True,
+    tree: PhyloTree | None = None,
+) -> np.ndarray:
+    """A band of the UniFrac matrix: the distances from the samples ``rows`` to all.
+
+    The same distances as :func:`unifrac` (to ~1e-15: a pair's sum may run in the other
+    order), for computing a large matrix in pieces, e.g. one band per Dask task. Memory
+    is the table's nonzeros plus the ``len(rows) x n_samples`` result.
+
+    Parameters
+    ----------
+    table, weighted, normalized, tree
+        As for :func:`unifrac`.
+    rows
+        Integer positions (or a slice) of the samples whose rows are wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(rows) x n_samples``; entry ``[r, j]`` is the distance between sample
+        ``rows[r]`` and sample ``j``.
+    """
+    positions = np.arange(table.n_samples, dtype=np.int64)[rows]
+    if positions.ndim != 1:
+        raise InputError("rows must be one-dimensional sample positions", field="rows",
+                         found=positions.shape, expected="a slice or a 1-D integer array")
+    return _unifrac_band_kernel(*_kernel_inputs(table, tree, weighted=weighted,
+                                                normalized=normalized), positions)
 
 
 def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.csr_array:
@@ -206,6 +224,32 @@ def _prepare(table: ProfileTable, tree: PhyloTree | None, *,
     tips = tree.tip_positions(table.feature_ids)
     nodes = sp.csr_array(table.values @ tree.path_matrix(tips))
     return nodes, tree, tips
+
+
+def _kernel_inputs(
+    table: ProfileTable, tree: PhyloTree | None, *, weighted: bool, normalized: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Validated kernel arguments: CSR rows of the covered nodes (compact numbering),
+    their weights (``l_b`` or ``l_b p_ib``), each row's weight total, the normalizing
+    spreads (weighted normalized only), the number of nodes and the mode."""
+    action = "weighted UniFrac" if weighted else "unweighted UniFrac"
+    nodes, tree, tips = _prepare(table, tree, action=action)
+    indptr, counts = nodes.indptr.astype(np.int64, copy=False), nodes.data
+    weights = tree.length[nodes.indices]  # per nonzero: the covered branch's length
+    indices, n_used = _compact_columns(nodes.indices, tree.n_nodes)
+    del nodes  # its node numbers are replaced by the compact ones
+    no_spread = np.zeros(0)
+    if not weighted:
+        return indptr, indices, weights, _row_sums(indptr, weights), no_spread, n_used, \
+            _UNWEIGHTED
+    totals = table.sample_totals()
+    totals[totals == 0] = 1.0  # empty samples have no nonzeros: any divisor will do
+    _times_shares(indptr, weights, counts, totals)  # now l_b p_ib
+    own = _row_sums(indptr, weights)
+    if not normalized:
+        return indptr, indices, weights, own, no_spread, n_used, _WEIGHTED
+    spread = (table.values @ tree.root_distances()[tips]) / totals
+    return indptr, indices, weights, own, spread, n_used, _WEIGHTED_NORMALIZED
 
 
 def _compact_columns(indices: np.ndarray, n_columns: int) -> tuple[np.ndarray, int]:
@@ -284,6 +328,30 @@ def _unifrac_kernel(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray
     return out
 
 
+@njit(cache=True, parallel=True)
+def _unifrac_band_kernel(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
+                         own: np.ndarray, spread: np.ndarray, n_nodes: int, mode: int,
+                         rows: np.ndarray) -> np.ndarray:
+    """Distances from the samples ``rows`` to every sample, as :func:`_unifrac_kernel`
+    computes them (the band's rows are the scattered ones)."""
+    n = indptr.size - 1
+    out = np.zeros((rows.size, n))
+    for block in prange((rows.size + _BLOCK - 1) // _BLOCK):
+        start = np.int64(block) * _BLOCK
+        members = rows[start: start + _BLOCK]
+        dense = np.zeros(n_nodes * _BLOCK)
+        acc = np.zeros(_BLOCK)
+        _scatter_block(members, indptr, indices, weights, dense, False)
+        for j in range(n):
+            _block_against_row(j, indptr, indices, weights, mode, dense, acc)
+            for r in range(members.size):
+                i = members[r]
+                if i != j:
+                    out[start + r, j] = _distance(mode, i, j, acc[r], own, spread)
+        _scatter_block(members, indptr, indices, weights, dense, True)
+    return out
+
+
 @njit(cache=True, inline="always")
 def _pairs_of_block(block: int | np.integer, indptr: np.ndarray, indices: np.ndarray,
                     weights: np.ndarray, own: np.ndarray, spread: np.ndarray, mode: int,
@@ -292,43 +360,57 @@ def _pairs_of_block(block: int | np.integer, indptr: np.ndarray, indices: np.nda
     ``j > i`` (``dense`` is all zeros on entry and on return)."""
     n = indptr.size - 1
     start = block * _BLOCK
-    stop = min(start + _BLOCK, n)
-    _scatter_block(start, stop, indptr, indices, weights, dense, False)
+    members = np.arange(start, min(start + _BLOCK, n))
+    _scatter_block(members, indptr, indices, weights, dense, False)
     acc = np.zeros(_BLOCK)
     for j in range(start + 1, n):
-        acc[:] = 0.0
-        if mode == _UNWEIGHTED:
-            for k in range(indptr[j], indptr[j + 1]):
-                at = indices[k] * _BLOCK
-                for r in range(_BLOCK):
-                    acc[r] += dense[at + r]
-        else:
-            for k in range(indptr[j], indptr[j + 1]):
-                at = indices[k] * _BLOCK
-                theirs = weights[k]
-                for r in range(_BLOCK):
-                    mine = dense[at + r]
-                    acc[r] += abs(mine - theirs) - mine
-        for i in range(start, min(stop, j)):
-            shared = acc[i - start]
-            if mode == _UNWEIGHTED:
-                union = own[i] + own[j] - shared
-                value = (union - shared) / union if union != 0.0 else 0.0
-            else:
-                value = own[i] + shared
-                if mode == _WEIGHTED_NORMALIZED:
-                    scale = spread[i] + spread[j]
-                    value = value / scale if scale != 0.0 else 0.0
+        _block_against_row(j, indptr, indices, weights, mode, dense, acc)
+        for i in range(start, min(start + members.size, j)):
+            value = _distance(mode, i, j, acc[i - start], own, spread)
             out[i, j] = value
             out[j, i] = value
-    _scatter_block(start, stop, indptr, indices, weights, dense, True)
+    _scatter_block(members, indptr, indices, weights, dense, True)
 
 
 @njit(cache=True, inline="always")
-def _scatter_block(start: int | np.integer, stop: int | np.integer, indptr: np.ndarray,
-                   indices: np.ndarray, values: np.ndarray, dense: np.ndarray,
-                   clear: bool) -> None:
-    """Write rows ``start:stop`` into their interleaved slots (or zero those slots)."""
-    for i in range(start, stop):
+def _block_against_row(j: int, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
+                       mode: int, dense: np.ndarray, acc: np.ndarray) -> None:
+    """One pass over row ``j``: ``acc[r]`` is the shared branch length (unweighted) or
+    ``sum_{b in j} (|w_rb - w_jb| - w_rb)`` (weighted) for each scattered row ``r``."""
+    acc[:] = 0.0
+    if mode == _UNWEIGHTED:
+        for k in range(indptr[j], indptr[j + 1]):
+            at = indices[k] * _BLOCK
+            for r in range(_BLOCK):
+                acc[r] += dense[at + r]
+    else:
+        for k in range(indptr[j], indptr[j + 1]):
+            at = indices[k] * _BLOCK
+            theirs = weights[k]
+            for r in range(_BLOCK):
+                mine = dense[at + r]
+                acc[r] += abs(mine - theirs) - mine
+
+
+@njit(cache=True, inline="always")
+def _distance(mode: int, i: int, j: int, acc: float, own: np.ndarray,
+              spread: np.ndarray) -> float:
+    """Finish pair ``(i, j)`` from row ``i``'s pass sum ``acc`` (see the kernel)."""
+    if mode == _UNWEIGHTED:
+        union = own[i] + own[j] - acc
+        return (union - acc) / union if union != 0.0 else 0.0
+    value = own[i] + acc
+    if mode == _WEIGHTED_NORMALIZED:
+        scale = spread[i] + spread[j]
+        return value / scale if scale != 0.0 else 0.0
+    return value
+
+
+@njit(cache=True, inline="always")
+def _scatter_block(members: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                   values: np.ndarray, dense: np.ndarray, clear: bool) -> None:
+    """Write rows ``members`` into their interleaved slots (or zero those slots)."""
+    for r in range(members.size):
+        i = members[r]
         for k in range(indptr[i], indptr[i + 1]):
-            dense[indices[k] * _BLOCK + i - start] = 0.0 if clear else values[k]
+            dense[indices[k] * _BLOCK + r] = 0.0 if clear else values[k]
