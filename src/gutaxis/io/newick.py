@@ -183,11 +183,17 @@ def read_newick(path: str | os.PathLike[str]) -> PhyloTree:
     return parse_newick(text, source=str(p))
 
 
-def format_newick(tree: PhyloTree, *, precision: int = 17) -> str:
+def format_newick(tree: PhyloTree, *, precision: int | None = None) -> str:
     """Write a :class:`PhyloTree` as a Newick string (the inverse of :func:`parse_newick`).
 
-    Labels that need it are quoted; missing lengths are omitted. ``precision``
-    significant digits are written (17 round-trips every float64 exactly).
+    Labels that need it are quoted; missing lengths are omitted. Lengths are written in
+    the shortest form that reads back to the same float64 (``5e-09``), or with
+    ``precision`` significant digits when given.
+
+    Examples
+    --------
+    >>> format_newick(parse_newick("((a:1,'b c':2.5)0.9:5e-09,c);"))
+    "((a:1.0,'b c':2.5)0.9:5e-09,c);"
     """
     parent = tree.parent
     n = tree.n_nodes
@@ -198,7 +204,11 @@ def format_newick(tree: PhyloTree, *, precision: int = 17) -> str:
     for node in range(n):  # postorder: every child is written before its parent
         label = _quote(str(tree.names[node]))
         length = float(tree.length[node])
-        suffix = label if math.isnan(length) else f"{label}:{length:.{precision}g}"
+        if math.isnan(length) or (node == n - 1 and length == 0.0):
+            suffix = label  # a root length of 0 is what a missing one reads back as
+        else:
+            suffix = f"{label}:{length!r}" if precision is None else \
+                f"{label}:{length:.{precision}g}"
         if counts[node]:
             kids = order[starts[node]: starts[node + 1]]
             text[node] = "(" + ",".join(text[k] for k in kids) + ")" + suffix
