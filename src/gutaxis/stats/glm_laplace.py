@@ -213,14 +213,14 @@ def _gradient(X, W, mu, res, aug, th, u, D, F, Sinv, codes, offs, g0, q):  # typ
             P[j, 0] = P[0, j]
             for b in range(1, k):
                 P[j, b] = Sinv[hidx[j], hidx[b]]
-        h = 0.0
+        leverage = 0.0
         for a in range(k):
             pt = 0.0
             for b in range(k):
                 pt += P[a, b] * th[b]
             explicit[a] += 2.0 * W[i] * pt
-            h += th[a] * pt
-        v[i] = (W[i] * h + 2.0 * aug) * (1.0 - 2.0 * mu[i])
+            leverage += th[a] * pt
+        v[i] = (W[i] * leverage + 2.0 * aug) * (1.0 - 2.0 * mu[i])
     qv = _solve(D, F, Sinv, _lambda_zt(v, th, codes, offs, q), g0)
     out = np.zeros(k + p)
     for i in range(n):
