@@ -5,8 +5,10 @@ root-to-tip path matrix gives every node's clade total in every sample (the
 "counts by node" of Fast UniFrac), a samples x nodes sparse matrix whose nonzeros are
 the branches each sample covers. Faith's PD is then a sparse matrix-vector product;
 UniFrac is a pairwise kernel over those sparse rows, compiled with numba and run in
-parallel over sample pairs. Memory is proportional to the nonzeros plus the n x n
-output; nothing samples x nodes is ever dense.
+parallel over sample pairs (numba's thread count: all cores unless limited with
+``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``). Memory is proportional to the
+nonzeros plus the n x n output; nothing samples x nodes is ever dense. For matrices too
+large for one machine, :func:`unifrac_rows` computes the matrix in bands.
 
 Definitions follow scikit-bio 0.7.4 exactly (``faith_pd``, ``unweighted_unifrac``,
 ``weighted_unifrac`` with and without ``normalized``); the test suite checks them to
