@@ -27,6 +27,9 @@ from gutaxis.errors import InputError
 
 __all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
 
+#: kernel modes
+_UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
+
 
 def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarray:
     r"""Faith's phylogenetic diversity of every sample.
@@ -273,9 +276,6 @@ def _times_shares(indptr: np.ndarray, values: np.ndarray, counts: np.ndarray,
     for i in range(indptr.size - 1):
         for k in range(indptr[i], indptr[i + 1]):
             values[k] = values[k] * (counts[k] / totals[i])
-
-
-_UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
 
 
 @njit(cache=True)
