@@ -294,3 +294,14 @@ def test_property_shear_keeps_root_distances(tree: PhyloTree, data: st.DataObjec
     assert np.all(sheared.n_children()[~sheared.is_tip] >= 2)
     before, after = _tip_depths(tree), _tip_depths(sheared)
     assert all(abs(before[k] - after[k]) < 1e-9 for k in keep)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="(),:;'[] \nab_1.e-", max_size=40))
+def test_property_any_text_parses_or_raises_input_error(text: str) -> None:
+    try:
+        tree = parse_newick(text)
+    except InputError as error:
+        assert "malformed Newick" in str(error) or "duplicate tip names" in str(error)
+    else:
+        assert tree.parent[-1] == -1 and tree.n_nodes >= 1
