@@ -70,13 +70,13 @@ def _factor(W, theta, codes, offs, g0, gs):  # type: ignore[no-untyped-def]
     F = B / D.reshape(-1, 1)
     logdet = np.sum(np.log(D))
     if gs > 0:
-        S = C - B.T @ F
+        S = C - np.ascontiguousarray(B.T) @ F
         L = np.linalg.cholesky(S)
         logdet += 2.0 * np.sum(np.log(np.diag(L)))
         Sinv = np.linalg.inv(S)
     else:
         Sinv = np.zeros((0, 0))
-    return D, F, Sinv, logdet
+    return D, np.ascontiguousarray(F), np.ascontiguousarray(Sinv), logdet
 
 
 @njit(cache=True)
@@ -87,7 +87,7 @@ def _solve(D, F, Sinv, r, g0):  # type: ignore[no-untyped-def]
     if Sinv.shape[0] == 0:
         out[:g0] = y0
         return out
-    rr = r[g0:] - F.T @ r[:g0]
+    rr = r[g0:] - np.ascontiguousarray(F.T) @ r[:g0]
     xr = Sinv @ rr
     out[:g0] = y0 - F @ xr
     out[g0:] = xr
