@@ -14,14 +14,14 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _softplus(x: float) -> float:
     if x > 0:
         return x + np.log1p(np.exp(-x))
     return np.log1p(np.exp(x))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _expit(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + np.exp(-x))
@@ -67,30 +67,80 @@ def _factor(W, theta, codes, offs, g0, gs):  # type: ignore[no-untyped-def]
                 h2 = offs[b] - g0 + codes[b, i]
                 C[h, h2] += theta[j] * theta[b] * w
                 C[h2, h] += theta[j] * theta[b] * w
-    F = B / D.reshape(-1, 1)
-    logdet = np.sum(np.log(D))
-    if gs > 0:
-        S = C - np.ascontiguousarray(B.T) @ F
-        L = np.linalg.cholesky(S)
-        logdet += 2.0 * np.sum(np.log(np.diag(L)))
-        Sinv = np.linalg.inv(S)
-    else:
-        Sinv = np.zeros((0, 0))
-    return D, np.ascontiguousarray(F), np.ascontiguousarray(Sinv), logdet
+    F = np.empty((g0, gs))
+    for a in range(g0):
+        for h in range(gs):
+            F[a, h] = B[a, h] / D[a]
+    S = C  # Schur complement C - B^T F, in place
+    for a in range(g0):
+        for h in range(gs):
+            if B[a, h] != 0.0:
+                for h2 in range(gs):
+                    S[h, h2] -= B[a, h] * F[a, h2]
+    Sinv, logdet_s = _cholesky_inverse(S)
+    return D, F, Sinv, np.sum(np.log(D)) + logdet_s
+
+
+@njit(cache=True)
+def _cholesky_inverse(S):  # type: ignore[no-untyped-def]
+    """Inverse and log-determinant of a small SPD matrix by Cholesky (plain loops).
+
+    Written out rather than via ``np.linalg`` to keep numba's compile time short.
+    """
+    n = S.shape[0]
+    L = np.zeros((n, n))
+    logdet = 0.0
+    for j in range(n):
+        d = S[j, j]
+        for c in range(j):
+            d -= L[j, c] * L[j, c]
+        if d <= 0.0:
+            d = 1e-300
+        L[j, j] = np.sqrt(d)
+        logdet += np.log(d)
+        for i in range(j + 1, n):
+            v = S[i, j]
+            for c in range(j):
+                v -= L[i, c] * L[j, c]
+            L[i, j] = v / L[j, j]
+    Linv = np.zeros((n, n))  # lower-triangular inverse by forward substitution
+    for j in range(n):
+        Linv[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, n):
+            v = 0.0
+            for c in range(j, i):
+                v -= L[i, c] * Linv[c, j]
+            Linv[i, j] = v / L[i, i]
+    inv = np.zeros((n, n))  # S^{-1} = Linv^T Linv
+    for i in range(n):
+        for j in range(i + 1):
+            v = 0.0
+            for c in range(i, n):
+                v += Linv[c, i] * Linv[c, j]
+            inv[i, j] = v
+            inv[j, i] = v
+    return inv, logdet
 
 
 @njit(cache=True)
 def _solve(D, F, Sinv, r, g0):  # type: ignore[no-untyped-def]
     """M^{-1} r via the Schur complement."""
-    y0 = r[:g0] / D
+    gs = Sinv.shape[0]
     out = np.empty_like(r)
-    if Sinv.shape[0] == 0:
-        out[:g0] = y0
-        return out
-    rr = r[g0:] - np.ascontiguousarray(F.T) @ r[:g0]
-    xr = Sinv @ rr
-    out[:g0] = y0 - F @ xr
-    out[g0:] = xr
+    rr = r[g0:].copy()
+    for a in range(g0):
+        for h in range(gs):
+            rr[h] -= F[a, h] * r[a]
+    for h in range(gs):
+        v = 0.0
+        for h2 in range(gs):
+            v += Sinv[h, h2] * rr[h2]
+        out[g0 + h] = v
+    for a in range(g0):
+        v = r[a] / D[a]
+        for h in range(gs):
+            v -= F[a, h] * out[g0 + h]
+        out[a] = v
     return out
 
 
@@ -194,11 +244,15 @@ def _gradient(X, W, mu, res, aug, th, u, D, F, Sinv, codes, offs, g0, q):  # typ
     n, p = X.shape
     k = th.shape[0]
     gs = Sinv.shape[0]
-    FS = F @ Sinv
+    FS = np.zeros((g0, gs))
     diag00 = 1.0 / D
     for a in range(g0):
         for h in range(gs):
-            diag00[a] += FS[a, h] * F[a, h]
+            acc = 0.0
+            for h2 in range(gs):
+                acc += F[a, h2] * Sinv[h2, h]
+            FS[a, h] = acc
+            diag00[a] += acc * F[a, h]
     v = np.empty(n)
     explicit = np.zeros(k)
     P = np.empty((k, k))
