@@ -303,12 +303,14 @@ class _Optimum:
 def _maximise(prob: _Problem, phi: np.ndarray, *, max_iter: int, tol: float) -> _Optimum:
     """Damped Newton over ``(theta, beta)``, batched over the features still moving.
 
-    The Hessian comes from forward differences of the exact gradient (``k + p`` kernel
-    calls); once the Newton decrement is below ``1e-3`` it is kept (chord steps, one
-    call each, converging linearly at a tiny rate). Steps are backtracked to the
-    Armijo condition. (The profiled information ``X^T W X - ...`` is no substitute:
-    the log-determinant's curvature in ``beta`` matters when variances are large.)
-    At the end, the Hessian by central differences, for the standard errors.
+    Far from the optimum (Newton decrement > 1) the Hessian's ``beta`` block is the
+    profiled information ``2 (X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)`` and only
+    the ``theta`` columns come from differences of the gradient (``k + 1`` kernel calls).
+    Closer, all of it comes from forward differences of the exact gradient (``k + p``
+    calls): the profiled information misses the log-determinant's curvature in ``beta``,
+    which matters when variances are large. Once the decrement is below ``1e-3`` the
+    Hessian is kept (chord steps, one call each). Steps are backtracked to the Armijo
+    condition. At the end, the Hessian by central differences, for the standard errors.
     """
     m, d = phi.shape
     phi = phi.copy()
@@ -320,16 +322,22 @@ def _maximise(prob: _Problem, phi: np.ndarray, *, max_iter: int, tol: float) -> 
     iterations = np.zeros(m, dtype=int)
     converged = np.zeros(m, dtype=bool)
     close = np.zeros(m, dtype=bool)  # near the optimum: keep H (chord steps)
+    far = np.ones(m, dtype=bool)  # far from it: profiled information for the beta block
     active = np.arange(m)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        refresh = active[~close[active]]
+        rough = active[far[active]]
+        if rough.size:
+            H[rough] = _approximate_hessian(prob.subset(rough), phi[rough], u[rough],
+                                            grad[rough])
+        refresh = active[~close[active] & ~far[active]]
         if refresh.size:
             H[refresh] = _hessian(prob.subset(refresh), phi[refresh], u[refresh],
                                   grad[refresh], central=False)
         step, decrement = _descent_step(H[active], grad[active])
-        close[active] = decrement < 1e-3
+        far[active] &= decrement > 1.0
+        close[active] = ~far[active] & (decrement < 1e-3)
         done = decrement < tol
         iterations[active] = it
         stalled = _line_search(prob, active, step, decrement, done, phi, value, grad, u)
@@ -339,6 +347,22 @@ def _maximise(prob: _Problem, phi: np.ndarray, *, max_iter: int, tol: float) -> 
     final = _evaluate(prob, phi, u)
     H = _hessian(prob, phi, final.u, final.grad, central=True)
     return _Optimum(phi=phi, state=final, iterations=iterations, converged=converged, hessian=H)
+
+
+def _approximate_hessian(prob: _Problem, phi: np.ndarray, u: np.ndarray,
+                         grad: np.ndarray) -> np.ndarray:
+    """Profiled information for ``beta``, forward differences of the gradient for ``theta``."""
+    m, d = phi.shape
+    k = prob.ri.k
+    H = np.empty((m, d, d))
+    eta = _evaluate(prob, phi, u).eta
+    H[:, k:, k:] = 2.0 * _conditional_information(prob, phi[:, :k], eta)
+    for c in range(k):
+        up = phi.copy()
+        up[:, c] += 1e-6
+        H[:, :, c] = (_evaluate(prob, up, u).grad - grad) / 1e-6
+        H[:, c, :] = H[:, :, c]
+    return H
 
 
 def _line_search(prob: _Problem, active: np.ndarray, step: np.ndarray, decrement: np.ndarray,
@@ -395,6 +419,11 @@ def conditional_covariance(prob: _Problem, theta: np.ndarray, eta: np.ndarray) -
     The covariance of ``beta`` given ``theta`` with ``u`` profiled out; ``glmer`` falls
     back to it when the finite-difference Hessian is not positive definite.
     """
+    return np.linalg.inv(_conditional_information(prob, theta, eta))
+
+
+def _conditional_information(prob: _Problem, theta: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """``X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X`` per feature, ``(m, p, p)``."""
     X = prob.X
     mu = special.expit(eta)
     W = prob.weight * mu * (1.0 - mu)
@@ -402,7 +431,7 @@ def conditional_covariance(prob: _Problem, theta: np.ndarray, eta: np.ndarray) -
     info = (W @ prob.outer_rows).reshape(-1, p, p)
     A = np.stack([prob.lambda_zt(theta, W * X[:, c]) for c in range(p)], axis=2)
     info -= np.einsum("mqp,mqr->mpr", A, _RandomSystem(prob.ri, theta, W).solve(A))
-    return np.linalg.inv(info)
+    return info
 
 
 def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.ndarray]:
