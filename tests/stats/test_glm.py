@@ -252,6 +252,8 @@ def test_mixed_edge_cases_single_observation_group_and_degenerate_features():
     assert np.isfinite(fit.coef[0]).all() and fit.variances[0, 0] > 0
     assert np.isnan(fit.coef[1:]).all() and "present in all" in fit.messages[1]
     assert "absent from all" in fit.messages[2]
+    augmented = fit_logistic_mixed(Y.astype(int), X, [groups], augment=True)
+    assert augmented.converged[0] and np.isnan(augmented.coef[1:]).all()
 
 
 def test_mixed_separated_feature_is_flagged():

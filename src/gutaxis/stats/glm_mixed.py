@@ -517,9 +517,12 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     ``(X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)^{-1}`` (lme4's ``RX``) and a
     message. z and p as :func:`fit_logistic`.
 
-    Features whose fixed-effects fit is separated (and not ``augment``) are reported
-    ``NaN`` and ``separated``: the mixed model contains that fit, so its estimate does
-    not exist either. Degenerate features (present in all/no samples) are ``NaN``.
+    Features whose (unaugmented) fixed-effects fit is separated are reported ``NaN`` and
+    ``separated``: the mixed model contains that fit, so its estimate does not exist
+    either, and augmentation does not rescue it because the pseudo-rows are absent from
+    the deviance term. (On HMP2, glmer returns arbitrary finite numbers for these four
+    species, e.g. coefficients of -10 to -15 with standard errors of 12 to 360.)
+    Degenerate features (present in all/no samples) are ``NaN`` for the same reason.
 
     References
     ----------
@@ -548,10 +551,10 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     ri = random_intercepts(groups, n)
     k = ri.k
     Yt, weight = augmented_response(Y, p, augment=augment)
-    messages = degenerate_messages(Y) if not augment else np.full(m, "", dtype=object)
+    messages = degenerate_messages(Y)
     # Separation of the fixed effects carries over to the mixed model, with or without
     # augmentation: glmer's objective counts pseudo-rows only in PIRLS and log det.
-    separated = fit_logistic(Y.T, X).separated & (degenerate_messages(Y) == "")
+    separated = fit_logistic(Y.T, X).separated  # False for the degenerate
     messages[separated] = SEPARATION_MESSAGE
     rows = np.flatnonzero(messages == "")
 
