@@ -139,11 +139,13 @@ def test_unknown_item_field_and_unknown_instrument(edited: Callable[[str, str], 
     with pytest.raises(InputError, match=r"row 1, column 'nrs_worst': field maps to no item "
                                          r"of nrs@11; found 'worst'"):
         read_redcap(path, timezone="Europe/Berlin", mapping=mapping)
-    bad = RedcapMapping(forms=(RedcapForm("nrs", "pain-o-meter", "nrs_date"),))
+    form = RedcapForm(form="nrs", instrument="pain-o-meter", time_field="nrs_date")
+    bad = RedcapMapping(forms=(form,))
     with pytest.raises(InputError, match=r"field 'instrument': unknown instrument; "
                                          r"found 'pain-o-meter'"):
         read_redcap(path, timezone="Europe/Berlin", mapping=bad)
-    absent = RedcapMapping(forms=(RedcapForm("nrs", "nrs", "nrs_when", {"nrs_pain": "pain"}),))
+    absent = RedcapMapping(forms=(RedcapForm(form="nrs", instrument="nrs", time_field="nrs_when",
+                                                  items={"nrs_pain": "pain"}),))
     with pytest.raises(InputError, match=r"column 'nrs_when': field of form 'nrs' not in the "
                                          r"export"):
         read_redcap(edited("nrs_complete", "nrs_complete"), timezone="Europe/Berlin",
@@ -151,8 +153,9 @@ def test_unknown_item_field_and_unknown_instrument(edited: Callable[[str, str], 
 
 
 def test_table_mapping_needs_its_columns(export: Path) -> None:
-    spec = RedcapMapping(tables=(RedcapTable("lab", "labs", {"time": "visit_date",
-                                                             "analyte": "lab_analyte"}),))
+    table = RedcapTable(form="lab", table="labs",
+                        fields={"time": "visit_date", "analyte": "lab_analyte"})
+    spec = RedcapMapping(tables=(table,))
     with pytest.raises(InputError, match=r"export.csv, field 'reported_value': mapping of "
                                          r"form 'lab' lacks a column"):
         read_redcap(export, timezone="Europe/Berlin", mapping=spec)

@@ -50,7 +50,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RedcapForm:
     """A REDCap form holding one gutaxis instrument.
 
@@ -73,7 +73,7 @@ class RedcapForm:
     items: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RedcapTable:
     """A REDCap form holding labs, interventions or sample links.
 
@@ -188,7 +188,7 @@ def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
                            if f"{form}_{s}" in names), None)
         if time_field is None:
             continue
-        forms.append(RedcapForm(form, instrument.key, time_field))
+        forms.append(RedcapForm(form=form, instrument=instrument.key, time_field=time_field))
     return RedcapMapping(forms=tuple(forms))
 
 
