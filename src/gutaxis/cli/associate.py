@@ -32,6 +32,11 @@ class CorrectionChoice(StrEnum):
     holm = "holm"
 
 
+class LmmOptimizerChoice(StrEnum):
+    newton = "newton"
+    lme4 = "lme4"
+
+
 class TableOrientation(StrEnum):
     samples_rows = "samples-rows"
     samples_columns = "samples-columns"
@@ -95,6 +100,10 @@ def associate_command(
     prevalence_model: Annotated[bool, typer.Option(
         "--prevalence-model", help="Also fit presence/absence (logistic) and fit abundance on "
         "each feature's nonzero samples only, as MaAsLin 3 does.")] = False,
+    lmm_optimizer: Annotated[LmmOptimizerChoice, typer.Option(
+        "--lmm-optimizer", help="Mixed-model optimiser: newton (fast, exact optimum) or lme4 "
+        "(lme4's default stopping point, feature by feature, to reproduce lme4 / MaAsLin 2 "
+        "output).")] = LmmOptimizerChoice.newton,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", help="Taxonomy (TSV or .qza).")] = None,
     rank: Annotated[str | None, typer.Option(
@@ -131,7 +140,7 @@ def associate_command(
             transform=transform.value, min_prevalence=min_prevalence,
             min_abundance=min_abundance, min_variance=min_variance, standardize=standardize,
             correction=correction.value, prevalence_model=prevalence_model,
-            max_significance=max_significance,
+            max_significance=max_significance, lmm_optimizer=lmm_optimizer.value,
             progress=lambda k: bar.advance(task, k))
     with atomic_output_dir(out) as tmp:
         results.to_dir(tmp)

@@ -72,6 +72,7 @@ def associate(
     prevalence_model: bool = False,
     max_significance: float = 0.25,
     progress: ProgressCallback | None = None,
+    lmm_optimizer: str = "newton",
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -114,6 +115,10 @@ def associate(
         q-value threshold of :meth:`AssociationResults.significant` (inclusive).
     progress
         Called with the number of features just fitted.
+    lmm_optimizer
+        ``optimizer`` of :func:`gutaxis.stats.lmm.fit_lmm` for the mixed models:
+        ``"newton"`` (default, fast and exact) or ``"lme4"`` (lme4's default stopping point,
+        feature by feature, to reproduce lme4 / MaAsLin 2 output to ~1e-8).
 
     Returns
     -------
@@ -148,6 +153,11 @@ def associate(
     corr = correction_name(correction)
     _check_fraction(min_prevalence, "min_prevalence")
     _check_fraction(max_significance, "max_significance")
+    from gutaxis.stats.lmm import OPTIMIZERS
+
+    if lmm_optimizer not in OPTIMIZERS:
+        raise InputError("unknown mixed-model optimizer", field="lmm_optimizer",
+                         found=lmm_optimizer, expected=" or ".join(OPTIMIZERS))
     if min_abundance < 0 or min_variance < 0:
         raise InputError("filter thresholds must be >= 0", field="min_abundance/min_variance",
                          found=(min_abundance, min_variance))
@@ -170,10 +180,12 @@ def associate(
     present = raw[design.rows] > 0
     blocks = []
     if prevalence_model:
-        blocks.append(_fit_abundance(y, design, mask=present, present=present, progress=progress))
+        blocks.append(_fit_abundance(y, design, mask=present, present=present, progress=progress,
+                                      lmm_optimizer=lmm_optimizer))
         blocks.append(_fit_prevalence(present, design))
     else:
-        blocks.append(_fit_abundance(y, design, mask=None, present=present, progress=progress))
+        blocks.append(_fit_abundance(y, design, mask=None, present=present, progress=progress,
+                                      lmm_optimizer=lmm_optimizer))
     options = {"normalization": norm, "transform": trans,
                "min_prevalence": float(min_prevalence), "min_abundance": float(min_abundance),
                "min_variance": float(min_variance), "standardize": bool(standardize),
@@ -307,6 +319,7 @@ def _fit_abundance(
     mask: np.ndarray | None,
     present: np.ndarray,
     progress: ProgressCallback | None,
+    lmm_optimizer: str = "newton",
 ) -> _Block:
     X = design.matrix
     if not design.group_names:
@@ -317,7 +330,8 @@ def _fit_abundance(
         used = np.ones_like(present) if mask is None else mask
         return _Block("abundance", fit.coef[:, 1:], fit.stderr[:, 1:], df, fit.pval[:, 1:],
                       fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object))
-    return _fit_abundance_mixed(y, design, mask=mask, present=present, progress=progress)
+    return _fit_abundance_mixed(y, design, mask=mask, present=present, progress=progress,
+                                lmm_optimizer=lmm_optimizer)
 
 
 def _fit_abundance_mixed(
@@ -327,6 +341,7 @@ def _fit_abundance_mixed(
     mask: np.ndarray | None,
     present: np.ndarray,
     progress: ProgressCallback | None,
+    lmm_optimizer: str = "newton",
 ) -> _Block:
     n, m = y.shape
     q = design.p - 1
@@ -345,7 +360,7 @@ def _fit_abundance_mixed(
         if reason:
             block.errors[fit_cols] = reason
         elif len(fit_cols):
-            _fit_row_set(block, y, design, rows, fit_cols, progress)
+            _fit_row_set(block, y, design, rows, fit_cols, progress, lmm_optimizer)
         if progress is not None:
             progress(len(cols) - (0 if reason else len(fit_cols)))
     return block
@@ -358,6 +373,7 @@ def _fit_row_set(
     rows: np.ndarray,
     cols: np.ndarray,
     progress: ProgressCallback | None,
+    lmm_optimizer: str = "newton",
 ) -> None:
     """One LMM engine call for the features ``cols`` that share the rows ``rows``."""
     from gutaxis.stats.lmm import fit_lmm
@@ -365,7 +381,7 @@ def _fit_row_set(
     groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
     try:
         fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
-                      progress=progress)
+                      progress=progress, optimizer=lmm_optimizer)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         block.errors[cols] = f"mixed model failed: {exc}"
         if progress is not None:

@@ -44,6 +44,9 @@ SINGULAR_TOL = 1e-4
 EIGEN_TOL = 1e-8
 """Eigenvalues of the variance-parameter Hessian within this of zero are dropped (as lmerTest)."""
 
+OPTIMIZERS = ("newton", "lme4")
+"""Values of ``fit_lmm(optimizer=...)``."""
+
 CHUNK_ELEMENTS = 4_000_000
 """Responses are fitted in chunks whose largest work array has about this many elements."""
 
@@ -97,6 +100,7 @@ def fit_lmm(
     *,
     reml: bool = True,
     progress: Callable[[int], None] | None = None,
+    optimizer: str = "newton",
 ) -> MixedModelFit:
     """Fit ``y = X beta + sum_j Z_j b_j + e`` with random intercepts to every column of ``Y``.
 
@@ -114,6 +118,12 @@ def fit_lmm(
         Restricted maximum likelihood (default, as ``lmer``); ``False`` for maximum likelihood.
     progress
         Called with the number of responses just finished (an increment) after each chunk.
+    optimizer
+        ``"newton"`` (default): the vectorised exact optimiser described in the Notes.
+        ``"lme4"``: lme4's default optimiser replayed response by response (NLopt BOBYQA with
+        lme4's start, tolerances and boundary rules, :mod:`gutaxis.stats.lmm_lme4`), which
+        stops where ``lmer`` stops, short of the optimum; slower, for reproducing lme4 or
+        MaAsLin 2 output to ~1e-8. ``iterations`` then counts criterion evaluations.
 
     Returns
     -------
@@ -169,11 +179,15 @@ def fit_lmm(
     .. [3] Mallick H, et al. (2021). Multivariable association discovery in population-scale
        meta-omics studies. PLoS Computational Biology 17(11): e1009442.
     """
+    if optimizer not in OPTIMIZERS:
+        raise InputError("unknown mixed-model optimizer", field="optimizer", found=optimizer,
+                         expected=" or ".join(OPTIMIZERS))
     Y2, X2, codes, levels = _validate(Y, X, groups)
     # The algebra is many small matrix products: BLAS threads only contend (5x slower on a
     # loaded machine), so they are held at one for the duration of the fit.
     with _blas_controller().limit(limits=1, user_api="blas"):
-        return _fit_all(Y2, X2, codes, levels, reml=reml, progress=progress)
+        return _fit_all(Y2, X2, codes, levels, reml=reml, progress=progress,
+                        optimizer=optimizer)
 
 
 @functools.cache
@@ -190,6 +204,7 @@ def _fit_all(
     *,
     reml: bool,
     progress: Callable[[int], None] | None,
+    optimizer: str = "newton",
 ) -> MixedModelFit:
     """Fit validated input chunk by chunk (see :func:`fit_lmm`)."""
     m = Y2.shape[1]
@@ -216,11 +231,13 @@ def _fit_all(
         degenerate = _degenerate(block, resid)
         for j in cols[degenerate]:
             out.messages[j] = "response is constant or fitted exactly by the fixed effects"
+        raw = block[:, ~degenerate]
         if degenerate.any():
             resid, qty, cols = resid[:, ~degenerate], qty[:, ~degenerate], cols[~degenerate]
         if cols.size:
             beta_ols = np.linalg.solve(R, qty)
-            _fit_chunk(design, Xs, scale, resid, beta_ols, cols, out, reml=reml)
+            _fit_chunk(design, Xs, scale, resid, beta_ols, cols, out, reml=reml,
+                       optimizer=optimizer, raw=raw)
         if progress is not None:
             progress(block.shape[1])
     return out.finish(scale)
@@ -340,11 +357,19 @@ def _fit_chunk(
     out: _Output,
     *,
     reml: bool,
+    optimizer: str = "newton",
+    raw: np.ndarray | None = None,
 ) -> None:
     """Fit the responses ``idx`` (residualised on X) and store their results in ``out``."""
     resp = cross_response(design, Xs, resid)
-    start = grid_start(design, resp, reml=reml)
-    found = newton_search(design, resp, start, reml=reml)
+    if optimizer == "lme4":
+        from gutaxis.stats.lmm_lme4 import lme4_search  # NLopt is needed by this mode only
+
+        offset = 2.0 * float(np.log(scale).sum()) if reml else 0.0
+        found = lme4_search(design, resp, required(raw), reml=reml, offset=offset)
+    else:
+        start = grid_start(design, resp, reml=reml)
+        found = newton_search(design, resp, start, reml=reml)
     ev = evaluate(design, resp, found.psi, reml=reml, derivatives=True)
     q = design.q
     dof = design.n - design.p if reml else design.n
