@@ -1,9 +1,10 @@
 """lme4's default optimiser on the profiled criterion: a compatibility mode of :func:`fit_lmm`.
 
 ``lme4::lmer`` (and so MaAsLin 2 and ``lmerTest``) minimises the profiled REML criterion in
-the relative standard deviations ``theta`` with ``nloptwrap``: NLopt's BOBYQA started at
-``theta = 1`` and stopped as soon as the criterion changes by less than ``1e-8`` (absolute)
-or ``theta`` by less than ``1e-4`` (relative, nloptr's default) or ``1e-8`` (absolute).
+the relative standard deviations ``theta`` with ``nloptwrap``: NLopt's BOBYQA started at a
+moment estimate of ``theta`` (:func:`lme4_start`) and stopped as soon as the criterion
+changes by less than ``1e-8`` (absolute) or ``theta`` by less than ``1e-4`` (relative,
+nloptr's default) or ``1e-8`` (absolute).
 That point lies up to ~1e-5 (relative) short of the optimum in flat directions, and every
 downstream number (coefficients, standard errors, Satterthwaite df, p-values) carries the
 difference. :func:`lme4_search` replays that optimiser, with the same start, bounds,
