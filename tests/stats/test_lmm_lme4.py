@@ -10,15 +10,13 @@ directions, so a few features end a few 1e-5 apart in ``theta``; the bounds belo
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-pytest.importorskip("nlopt")
-
 from test_lmm import TERMS, Hmp2  # the HMP2 model as MaAsLin 2 builds it
 
 from gutaxis.errors import InputError
@@ -204,6 +202,8 @@ def test_associate_scan_reproduces_maaslin2_rows_to_1e8(hmp2_dir, tmp_path):
         "--normalization", "TSS", "--transform", "AST", "--lmm-optimizer", "lme4",
         "--no-plots", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert json.loads((out / "model.json").read_text())["lmm_optimizer"] == "lme4"
+    assert scan.spec.lmm_optimizer == "lme4"
     table = read_results(out / "all_results.tsv")
     both = table.merge(scan.table, on=["model", *key], suffixes=("", "_api"))
     np.testing.assert_array_equal(both.coef, both.coef_api)

@@ -190,7 +190,7 @@ def associate(
                "min_prevalence": float(min_prevalence), "min_abundance": float(min_abundance),
                "min_variance": float(min_variance), "standardize": bool(standardize),
                "correction": corr, "prevalence_model": bool(prevalence_model),
-               "max_significance": float(max_significance)}
+               "max_significance": float(max_significance), "lmm_optimizer": lmm_optimizer}
     modelled = np.where(present, y, np.nan) if prevalence_model else y
     return _results(cohort, design, blocks, features, modelled, options=options,
                     n_features_input=table.n_features, hash_extra=None)

@@ -85,6 +85,7 @@ class AssociationSpec:
     n_features_tested: int
     input_hash: str
     citations: tuple[str, ...]
+    lmm_optimizer: str = "newton"
     gutaxis_version: str = field(default_factory=_version)
     method: str = "gutaxis.stats.associate"
 
