@@ -56,6 +56,19 @@ def test_example_writes_every_output(tmp_path: Path) -> None:
     assert groups["chronic_pain"] < groups["control"]
 
 
+def test_relative_table_keeps_alpha_columns_with_empty_chao1(tmp_path: Path) -> None:
+    table = pd.read_csv(example_paths()["table"], sep="\t", index_col=0)
+    rel = tmp_path / "rel.tsv"
+    (table / table.sum(axis=0)).to_csv(rel, sep="\t")
+    out = tmp_path / "out"
+    result = invoke("metrics", str(rel), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "chao1 needs read counts" in " ".join(result.output.split())
+    alpha = pd.read_csv(out / "alpha.tsv", sep="\t", index_col=0)
+    assert list(alpha.columns) == ALPHA_COLUMNS
+    assert alpha["chao1"].isna().all() and alpha["shannon"].notna().all()
+
+
 def test_rank_aggregation_drops_tree_metrics(tmp_path: Path) -> None:
     paths = example_paths()
     out = tmp_path / "genus"

@@ -17,6 +17,9 @@ from gutaxis.errors import InputError
 
 NON_PHYLOGENETIC = ("braycurtis", "jaccard", "aitchison")
 PHYLOGENETIC = ("unweighted_unifrac", "weighted_unifrac")
+#: Columns of alpha.tsv, in order (faith_pd follows when a tree is given).
+ALPHA_COLUMNS = ("observed_features", "shannon", "simpson", "inverse_simpson",
+                 "pielou_evenness", "chao1")
 #: Principal coordinates written per metric (the leading axes; all are rarely read).
 PCOA_AXES = 10
 
@@ -70,6 +73,10 @@ def compute_metrics(table: ProfileTable, out: Path, *, reference: np.ndarray | N
         task = bar.add_task("metrics", total=2 + 2 * len(metrics))
         bar.update(task, description="alpha diversity")
         alpha = alpha_diversity(table)
+        if "chao1" not in alpha.columns:  # keep alpha.tsv's columns stable
+            alpha.insert(list(ALPHA_COLUMNS).index("chao1"), "chao1", np.nan)
+            warnings.warn(f"chao1 needs read counts; the table holds {table.kind} values, so "
+                          "its chao1 column is empty", UserWarning, stacklevel=1)
         alpha.to_csv(out / "alpha.tsv", sep="\t", index_label="sample_id", float_format="%.10g")
         bar.advance(task)
         for metric in metrics:

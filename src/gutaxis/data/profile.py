@@ -185,7 +185,11 @@ class ProfileTable:
         return replace(self, values=self.values[rows], sample_ids=self.sample_ids[rows])
 
     def subset_features(self, selector: Selector) -> ProfileTable:
-        """Keep the features named (ids, boolean mask or integer positions); prunes the tree."""
+        """Keep the features named (ids, boolean mask or integer positions).
+
+        The tree is kept whole: its tips are then a superset of the features, which
+        Faith PD and UniFrac accept (``PhyloTree.shear`` prunes it when wanted).
+        """
         cols = self._positions(selector, self.feature_ids, "feature")
         return replace(
             self,
