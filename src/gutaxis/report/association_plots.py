@@ -146,10 +146,12 @@ def write_association_plots(
     return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [plot_overview(results, out / "overview.png")]
+    overview = out / "overview.png"
+    png = _png(_overview_figure(results, label_top=10))  # drawn once: file and page
+    overview.write_bytes(png)
     report = out / "report.html"
-    report.write_text(association_html(results), encoding="utf-8")
-    written.append(report)
+    report.write_text(_html(results, png), encoding="utf-8")
+    written = [overview, report]
     hits = results.significant()
     hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
     for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
@@ -161,11 +163,12 @@ def write_association_plots(
 def association_html(results: AssociationResults, *, top: int = 25) -> str:
     """A self-contained HTML page: the model, the overview figure (embedded) and the
     ``top`` significant associations, with links to nothing outside the page."""
+    return _html(results, _png(_overview_figure(results, label_top=10)), top=top)
+
+
+def _html(results: AssociationResults, overview_png: bytes, *, top: int = 25) -> str:
     spec = results.spec
-    buffer = io.BytesIO()
-    fig = _overview_figure(results, label_top=10)
-    fig.savefig(buffer, format="png")
-    image = base64.b64encode(buffer.getvalue()).decode("ascii")
+    image = base64.b64encode(overview_png).decode("ascii")
     hits = results.significant().head(top)
     shown = pd.DataFrame({
         "feature": hits["feature"].map(short_name), "model": hits["model"],
@@ -195,6 +198,12 @@ def _term(row: pd.Series) -> str:
 
 def _slug(text: str, limit: int = 60) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:limit] or "feature"
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
