@@ -30,7 +30,7 @@ from gutaxis.stats.association_results import (
     citations_for,
 )
 from gutaxis.stats.design import Design, build_design
-from gutaxis.stats.linear import fit_ols
+from gutaxis.stats.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import adjust_pvalues, correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
@@ -347,7 +347,7 @@ def _fit_abundance_mixed(
     q = design.p - 1
     block = _nan_block("abundance", m, q)
     masks = np.ones((n, m), dtype=bool) if mask is None else mask
-    for rows, cols in _row_sets(masks):  # one engine call per distinct row set
+    for rows, cols in row_sets(masks):  # one engine call per distinct row set
         n_rows = int(rows.sum())
         block.n[cols] = n_rows
         block.n_nonzero[cols] = present[np.ix_(rows, cols)].sum(axis=0)
@@ -450,17 +450,6 @@ def _nan_block(model: str, m: int, q: int) -> _Block:
                   np.full((m, q), np.nan), np.full((m, q), np.nan),
                   np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64),
                   np.full(m, "", dtype=object))
-
-
-def _row_sets(masks: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Group the columns of a boolean (n, m) mask by identical row sets."""
-    packed = np.packbits(masks.T, axis=1)
-    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
-    return [(masks[:, first[g]], cols)
-            for g, cols in enumerate(np.split(order, bounds))]
 
 
 def _subset_problem(design: Design, rows: np.ndarray) -> str:

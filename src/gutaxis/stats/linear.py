@@ -149,21 +149,34 @@ def _fit_shared_rows(Y: np.ndarray, X: np.ndarray) -> OLSFit:
 def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
     p = X.shape[1]
     m = Y.shape[1]
-    packed = np.packbits(mask.T, axis=1)
-    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    if len(uniq) * 4 <= m:  # few distinct row sets: one shared-rows fit per set
+    sets = row_sets(mask)
+    if len(sets) * 4 <= m:  # few distinct row sets: one shared-rows fit per set
         out = _empty(m, p)
         messages = np.full(m, "", dtype=object)
-        for g in range(len(uniq)):  # loop over row sets, each fits many features at once
-            cols = np.flatnonzero(inverse == g)
-            rows = mask[:, cols[0]]
+        for rows, cols in sets:  # loop over row sets, each fits many features at once
             part = _fit_shared_rows(Y[np.ix_(rows, cols)], X[rows])
             for key in out:
                 out[key][cols] = getattr(part, key)
             messages[cols] = part.messages
         return _finish(out, messages, recompute=False)
     return _fit_batched(Y, X, mask)
+
+
+def row_sets(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Group the columns of a boolean ``(n, m)`` mask by identical row sets.
+
+    Returns ``(rows, cols)`` pairs: the ``(n,)`` boolean row set and the ascending column
+    indices that use exactly it.
+    """
+    by_column = np.asarray(mask, dtype=bool).T
+    if not len(by_column):
+        return []
+    packed = np.packbits(by_column, axis=1)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    return [(by_column[first[g]], cols) for g, cols in enumerate(np.split(order, bounds))]
 
 
 def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
