@@ -81,6 +81,18 @@ def test_bad_rows_are_named_by_line(tmp_path: Path, rows: list[str], message: st
         read_record(tsv(tmp_path, *rows))
 
 
+def test_blank_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    ok = row(kind="sample", record_id="s1", subject="p1", time="2024-03-02T09:00:00Z")
+    naive = row(kind="sample", record_id="s2", subject="p1", time="2024-03-02 09:00")
+    with pytest.raises(InputError, match=r"row 5, column 'time': a time without a timezone"):
+        read_record(tsv(tmp_path, "", ok, "", naive, ""))
+    wide = tmp_path / "answers.csv"
+    wide.write_text("subject_id,administered_at,pain\n\np1,2024-03-01T08:00:00Z,3\n"
+                    ",,\np1,2024-03-02T08:00:00Z,11\n")
+    with pytest.raises(InputError, match=r"answers.csv, row 5, field 'pain': answer above"):
+        read_responses_wide(wide, instrument="nrs")
+
+
 def test_missing_column_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"row 1, column 'subject': record file lacks a column"):
         read_record(tsv(tmp_path, "response\td1", header="kind\trecord_id"))

@@ -120,7 +120,7 @@ def read_record(path: PathLike, *, timezone: str | None = None) -> Measurements:
     """
     file = existing_file(path)
     source = str(file)
-    frame = read_text_table(file, sep="\t")
+    frame, lines = read_text_table(file, sep="\t")
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError("record file lacks a column", source=source, row=1,
@@ -129,7 +129,7 @@ def read_record(path: PathLike, *, timezone: str | None = None) -> Measurements:
     for column in RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
-    frame["source_row"] = np.arange(2, len(frame) + 2)
+    frame["source_row"] = lines
     kind = frame["kind"].str.strip().str.lower()
     unknown = ~kind.isin(KINDS)
     if unknown.any():
@@ -196,9 +196,8 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     """
     file = existing_file(path)
     source = str(file)
-    frame = read_text_table(file, sep=None)
+    frame, rows = read_text_table(file, sep=None)
     frame.columns = [str(c).strip() for c in frame.columns]
-    rows = np.arange(2, len(frame) + 2)
     meta = [subject_column, time_column] + ([id_column] if id_column else [])
     if instrument is None:
         meta.append("instrument")
@@ -224,23 +223,30 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     return record.with_scores() if score else record
 
 
-def read_text_table(file: Path, *, sep: str | None) -> pd.DataFrame:
-    """All cells of a CSV/TSV as strings (empty, never NaN); ``sep`` None: tab if the
-    header has at least as many tabs as commas. Not UTF-8 is an InputError."""
+def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """All cells of a CSV/TSV as strings (empty, never NaN), and the line of each row.
+
+    ``sep`` None: tab if the header has at least as many tabs as commas. Rows with no
+    cell filled (blank lines included) are dropped; the line numbers (header = 1) count
+    them, so that errors name the line a person sees. Not UTF-8 is an InputError.
+    """
     try:
         with open_text(file) as handle:
             if sep is None:
                 head = handle.readline()
                 handle.seek(0)
                 sep = "\t" if head.count("\t") >= head.count(",") else ","
-            return pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
-                               na_values=[])
+            frame = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
+                                na_values=[], skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         raise InputError("not UTF-8 text", source=str(file), found=f"byte {exc.start}",
                          expected="a UTF-8 file (re-export or re-save as UTF-8)") from None
     except pd.errors.ParserError as exc:
         raise InputError("not a delimited table", source=str(file), found=str(exc),
                          expected="the same number of cells on every line") from None
+    filled = (frame != "").any(axis=1).to_numpy()
+    lines = np.flatnonzero(filled) + 2
+    return frame[filled].reset_index(drop=True), lines
 
 
 def _part(kind: str, **columns: pd.Series) -> pd.DataFrame:

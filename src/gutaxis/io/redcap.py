@@ -143,13 +143,13 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
     """
     file = existing_file(path)
     source = str(file)
-    frame = read_text_table(file, sep=",")
+    frame, lines = read_text_table(file, sep=",")
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
         raise InputError("not a REDCap export", source=source, row=1,
                          found=", ".join(frame.columns),
                          expected="a record id column followed by fields")
-    export = _Export(frame, source=source, timezone=timezone)
+    export = _Export(frame, lines, source=source, timezone=timezone)
     chosen = mapping if mapping is not None else infer_mapping(frame.columns)
     admins: list[pd.DataFrame] = []
     responses: list[pd.DataFrame] = []
@@ -195,12 +195,13 @@ def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
 class _Export:
     """The export with its structure decoded: record, event, repeat form and instance."""
 
-    def __init__(self, frame: pd.DataFrame, *, source: str, timezone: str | None) -> None:
+    def __init__(self, frame: pd.DataFrame, lines: np.ndarray, *, source: str,
+                 timezone: str | None) -> None:
         self.frame = frame
         self.source = source
         self.timezone = timezone
         self.record_field = str(frame.columns[0])
-        self.lines = np.arange(2, len(frame) + 2)
+        self.lines = lines
         self.record = frame[self.record_field].str.strip()
         self.event = frame[EVENT] if EVENT in frame else pd.Series("", index=frame.index)
         self.repeat = (frame[REPEAT_FORM].str.strip() if REPEAT_FORM in frame
