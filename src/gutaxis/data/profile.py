@@ -74,9 +74,12 @@ class ProfileTable:
             raise InputError("unknown value kind", found=self.kind,
                              expected=f"one of {VALUE_KINDS}")
         if not np.all(np.isfinite(values.data)):
-            raise InputError("table holds NaN or infinite values", expected="finite numbers")
+            row, col = first_cell(values, ~np.isfinite(values.data))
+            raise InputError("table holds NaN or infinite values", row=str(sample_ids[row]),
+                             column=str(feature_ids[col]), found=float(values[row, col]),
+                             expected="finite numbers")
         if self.kind in ("counts", "relative") and values.data.size and values.data.min() < 0:
-            row, col = _first_negative(values)
+            row, col = first_cell(values, values.data < 0)
             raise InputError(
                 "negative abundance",
                 row=str(sample_ids[row]),
@@ -166,15 +169,14 @@ class ProfileTable:
         """Raise unless the table holds whole-number counts (refuses proportions)."""
         self.require_kind("counts", action=action)
         data = self.values.data
-        if data.size and not np.all(data == np.round(data)):
-            bad = np.flatnonzero(data != np.round(data))[0]
-            row = int(np.searchsorted(self.values.indptr, bad, side="right") - 1)
-            col = int(self.values.indices[bad])
+        fractional = data != np.round(data)
+        if fractional.any():
+            row, col = first_cell(self.values, fractional)
             raise DataKindError(
                 f"{action} needs whole-number counts",
                 row=str(self.sample_ids[row]),
                 column=str(self.feature_ids[col]),
-                found=float(data[bad]),
+                found=float(self.values[row, col]),
                 expected="integer read counts (were proportions given?)",
             )
 
@@ -423,7 +425,13 @@ def _as_id_array(ids: object, what: str) -> np.ndarray:
     return arr
 
 
-def _first_negative(values: sp.csr_array) -> tuple[int, int]:
-    bad = int(np.flatnonzero(values.data < 0)[0])
-    row = int(np.searchsorted(values.indptr, bad, side="right") - 1)
-    return row, int(values.indices[bad])
+def first_cell(values: sp.csr_array, mask: np.ndarray) -> tuple[int, int]:
+    """``(row, column)`` of the first stored value, in row-major order, where ``mask``
+    (aligned with ``values.data``, at least one ``True``) holds.
+
+    The columns of a row need not be sorted: the leftmost masked one is returned.
+    """
+    hits = np.flatnonzero(mask)
+    row = int(np.searchsorted(values.indptr, hits[0], side="right") - 1)
+    in_row = hits[hits < values.indptr[row + 1]]
+    return row, int(values.indices[in_row].min())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from gutaxis.data.profile import VALUE_KINDS, ValueKind
+from gutaxis.data.profile import VALUE_KINDS, ValueKind, first_cell
 from gutaxis.errors import InputError
 
 #: Relative tolerance on row sums when telling proportions (<= 1) and percent (<= 100)
@@ -83,13 +83,8 @@ def first_negative_cell(values: sp.csr_array | np.ndarray) -> tuple[int, int] | 
     """``(row, column)`` of the first negative value in row-major order, or ``None``."""
     if sp.issparse(values):
         csr = sp.csr_array(values)
-        bad = np.flatnonzero(csr.data < 0)
-        if bad.size == 0:
-            return None
-        # explicit entries of a row are not necessarily sorted; take the leftmost column
-        row = int(np.searchsorted(csr.indptr, bad[0], side="right") - 1)
-        in_row = bad[(bad >= csr.indptr[row]) & (bad < csr.indptr[row + 1])]
-        return row, int(csr.indices[in_row].min())
+        negative = csr.data < 0
+        return first_cell(csr, negative) if negative.any() else None
     hits = np.argwhere(np.asarray(values) < 0)
     if hits.size == 0:
         return None

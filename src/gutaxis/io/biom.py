@@ -21,7 +21,7 @@ from biom import Table
 from biom.exception import BiomException
 
 from gutaxis import __version__
-from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind
+from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind, first_cell
 from gutaxis.errors import InputError
 from gutaxis.io._files import HDF5_MAGIC, PathLike, atomic_path, existing_file, head_bytes
 from gutaxis.io._values import first_negative_cell, infer_kind
@@ -82,7 +82,7 @@ def profile_from_biom(
                          expected="at least one observation and one sample")
     values = sp.csr_array(sp.csr_array(table.matrix_data).T, dtype=np.float64)
     if not np.all(np.isfinite(values.data)):
-        row, col = _cell_of(values, ~np.isfinite(values.data))
+        row, col = first_cell(values, ~np.isfinite(values.data))
         raise InputError("BIOM table holds NaN or infinite values", source=source,
                          row=str(sample_ids[row]), column=str(feature_ids[col]),
                          expected="finite numbers")
@@ -246,9 +246,3 @@ def _taxonomy(table: Table, feature_ids: np.ndarray) -> pd.DataFrame | None:
     if not found:
         return None
     return parse_lineages(pd.Series(lineages, index=feature_ids, dtype=object))
-
-
-def _cell_of(values: sp.csr_array, mask: np.ndarray) -> tuple[int, int]:
-    first = int(np.flatnonzero(mask)[0])
-    row = int(np.searchsorted(values.indptr, first, side="right") - 1)
-    return row, int(values.indices[first])
