@@ -178,14 +178,10 @@ def associate(
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
-    blocks = []
+    blocks = [_fit_abundance(y, design, mask=present if prevalence_model else None,
+                             present=present, progress=progress, lmm_optimizer=lmm_optimizer)]
     if prevalence_model:
-        blocks.append(_fit_abundance(y, design, mask=present, present=present, progress=progress,
-                                      lmm_optimizer=lmm_optimizer))
         blocks.append(_fit_prevalence(present, design))
-    else:
-        blocks.append(_fit_abundance(y, design, mask=None, present=present, progress=progress,
-                                      lmm_optimizer=lmm_optimizer))
     options = {"normalization": norm, "transform": trans,
                "min_prevalence": float(min_prevalence), "min_abundance": float(min_abundance),
                "min_variance": float(min_variance), "standardize": bool(standardize),
@@ -393,9 +389,7 @@ def _fit_row_set(
 def _store_mixed(block: _Block, cols: np.ndarray, fit: MixedModelFit) -> None:
     good = np.asarray(fit.converged, dtype=np.bool_)
     singular = np.asarray(fit.singular, dtype=np.bool_)
-    for name in ("coef", "stderr", "df", "pval"):
-        arr = np.asarray(getattr(fit, name))[:, 1:]
-        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
+    _store_estimates(block, cols, fit, good, ("coef", "stderr", "df", "pval"))
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = fit.messages[k]
         if not good[k]:
@@ -433,9 +427,7 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
         block.errors[cols] = f"logistic model failed: {exc}"
         return block
     good = np.asarray(fit.converged, dtype=bool) & ~np.asarray(fit.separated, dtype=bool)
-    for name in ("coef", "stderr", "pval"):
-        arr = np.asarray(getattr(fit, name))[:, 1:]
-        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
+    _store_estimates(block, cols, fit, good, ("coef", "stderr", "pval"))
     messages = list(fit.messages)
     separated = np.asarray(fit.separated, dtype=bool)
     for k in np.flatnonzero(~good):  # messages for the degenerate few
@@ -443,6 +435,16 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
                 if separated[k] else "logistic model did not converge")
         block.errors[cols[k]] = head + (f" ({messages[k]})" if messages[k] else "")
     return block
+
+
+def _store_estimates(
+    block: _Block, cols: np.ndarray, fit: object, good: np.ndarray, names: tuple[str, ...]
+) -> None:
+    """Copy ``fit``'s per-term arrays (intercept dropped) into ``block`` at ``cols``;
+    ``NaN`` where ``good`` is False."""
+    for name in names:
+        arr = np.asarray(getattr(fit, name))[:, 1:]
+        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
 
 
 def _nan_block(model: str, m: int, q: int) -> _Block:
