@@ -73,12 +73,14 @@ class Cohort:
 
     def subset_samples(self, selector: Selector) -> Cohort:
         """Keep the samples named; the metadata follows."""
-        table = self.table.subset_samples(selector)
-        return replace(self, table=table, metadata=self.metadata.loc[list(table.sample_ids)])
+        return self.with_table(self.table.subset_samples(selector))
 
     def with_table(self, table: ProfileTable) -> Cohort:
-        """The same metadata over a transformed table (same or fewer samples)."""
-        return replace(self, table=table, metadata=self.metadata.loc[list(table.sample_ids)])
+        """The same metadata over a transformed table (same or fewer samples).
+
+        The metadata is realigned to the new table's samples by ``__post_init__``.
+        """
+        return replace(self, table=table)
 
     def column(self, name: str) -> pd.Series:
         """A metadata column, or an error listing the columns that exist."""
