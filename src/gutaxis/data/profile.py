@@ -244,13 +244,14 @@ class ProfileTable:
         min_abundance: float = 0.0,
         min_variance: float | None = None,
     ) -> ProfileTable:
-        """Keep features present in more than ``min_prevalence`` of the samples.
+        """Keep features present in at least ``min_prevalence`` of the samples.
 
         A feature counts as present in a sample when its value is strictly greater than
         ``min_abundance``; it is kept when the fraction of samples where it is present is
-        ``>= min_prevalence`` (with ``min_prevalence=0``, features present nowhere are
-        still dropped only when ``min_abundance`` makes them so). With ``min_variance``,
-        features whose sample variance (ddof=1) is not strictly greater are dropped too.
+        ``>= min_prevalence`` and, when ``min_prevalence > 0``, it is present somewhere.
+        With the default ``min_prevalence=0`` no feature is dropped for its prevalence,
+        not even one present nowhere. With ``min_variance``, features whose sample
+        variance (ddof=1) is not strictly greater are dropped too.
         """
         values = self.values
         present = values.data > min_abundance
