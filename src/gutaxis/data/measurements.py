@@ -59,7 +59,7 @@ How = Literal["nearest", "last-before", "first-after"]
 Baseline = Literal["first", "first-sample", "intervention"]
 _TABLES = frozenset({"administrations", "responses", "scores", "labs", "interventions",
                      "samples"})
-_DIRECTION = {"nearest": "nearest", "last-before": "backward", "first-after": "forward"}
+_HOWS = ("nearest", "last-before", "first-after")
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,8 +256,9 @@ class Measurements:
         Notes
         -----
         Measurements of one subject at the same instant are averaged first. Within a
-        subject, the match is :func:`pandas.merge_asof` on time; ``nearest`` takes the
-        earlier measurement on an exact tie.
+        subject, the match is a rolling join on time (as :func:`pandas.merge_asof` would
+        do it, by binary search; see ``_match``); ``nearest`` takes the earlier
+        measurement on an exact tie; a gap equal to ``tolerance`` is in reach.
         """
         variable = self._variable(instrument_score, lab)
         samples = self.sample_times(cohort)
@@ -363,7 +364,7 @@ def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
     Measurements of one subject at the same instant are averaged first; ``nearest``
     prefers the earlier one on an exact tie; a gap equal to the tolerance is in reach.
     """
-    if how not in _DIRECTION:
+    if how not in _HOWS:
         raise InputError("unknown match rule", field="how", found=how,
                          expected="'nearest', 'last-before' or 'first-after'")
     try:
