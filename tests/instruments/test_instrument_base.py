@@ -38,6 +38,11 @@ def test_out_of_range_error_names_item_value_and_range() -> None:
     assert "f.csv, row 4, field 'q3_worst_pain'" in str(err)
 
 
+def test_unhashable_answer_error_names_source_and_row() -> None:
+    with pytest.raises(InstrumentError, match=r"f.csv, row 4, field 'q': answer is not a number"):
+        Item("q", "topic", "integer", 0, 10).parse([3], source="f.csv", row=4)  # type: ignore[arg-type]
+
+
 def test_nrs_rejects_half_points() -> None:
     # validation vector from the notes: 4.5 on NRS-11 -> reject (integer scale)
     with pytest.raises(InstrumentError, match="whole number"):

@@ -121,14 +121,15 @@ class Item:
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
             return None
         try:
-            return self._memo(raw)
+            try:
+                return self._memo(raw)
+            except TypeError:  # an unhashable answer: parse without the memo
+                return self._parse(raw)
         except InstrumentError as exc:
             if source is None and row is None:
                 raise
             raise InstrumentError(exc.message, source=source, row=row, field=self.id,
                                   found=raw, expected=self.allowed) from None
-        except TypeError:  # an unhashable answer: parse without the memo
-            return self._parse(raw)
 
     @functools.cached_property
     def _memo(self) -> Callable[[RawAnswer], Answer]:
