@@ -187,6 +187,17 @@ def test_outcomes_scan_with_missing_values_matches_statsmodels():
     assert row["pval"] == pytest.approx(ols.pvalues["group[T.b]"], rel=1e-9)
 
 
+def test_outcomes_scan_refuses_repeated_ids_and_infinite_values():
+    cohort = _small_cohort()
+    outcomes = pd.DataFrame({"shannon": np.linspace(2.0, 4.0, 24)}, index=cohort.sample_ids)
+    with pytest.raises(InputError, match="more than one outcome row"):
+        associate_outcomes(cohort, pd.concat([outcomes, outcomes.iloc[:1]]), fixed=["group"])
+    outcomes.iloc[3, 0] = np.inf
+    with pytest.raises(InputError, match="infinite outcome value") as info:
+        associate_outcomes(cohort, outcomes, fixed=["group"])
+    assert "row s3" in str(info.value) and "shannon" in str(info.value)
+
+
 # ------------------------------------------------------- MaAsLin 3 prevalence model
 @pytest.fixture(scope="module")
 def with_prevalence(cohort):

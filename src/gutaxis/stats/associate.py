@@ -207,12 +207,18 @@ def associate_outcomes(
     """Test every column of ``outcomes`` (e.g. gut summaries: diversity, ratios) the same way.
 
     The columns are used as given (no filter, normalisation or transform); a missing
-    value drops that sample from that column's model only. Options as in :func:`associate`.
+    value drops that sample from that column's model only; an infinite value, or a sample
+    id with more than one row, is refused. Options as in :func:`associate`.
     """
     corr = correction_name(correction)
     _check_fraction(max_significance, "max_significance")
     frame = outcomes.copy()
     frame.index = frame.index.astype(str)
+    repeated = frame.index[frame.index.duplicated()].unique()
+    if len(repeated):
+        raise InputError(f"{len(repeated)} sample id(s) have more than one outcome row",
+                         field="outcomes", found=", ".join(repeated[:5]),
+                         expected="one row per sample")
     missing = pd.Index(cohort.sample_ids).difference(frame.index)
     if len(missing):
         raise InputError(f"{len(missing)} sample(s) have no outcome row", field="outcomes",
@@ -224,7 +230,12 @@ def associate_outcomes(
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
                           standardize=standardize, source=cohort.source)
     y = frame.loc[list(design.sample_ids)].to_numpy(dtype=np.float64, na_value=np.nan)
-    mask = np.isfinite(y)
+    if np.isinf(y).any():
+        i, j = np.argwhere(np.isinf(y))[0]
+        raise InputError("infinite outcome value", field="outcomes",
+                         row=str(design.sample_ids[i]), column=str(frame.columns[j]),
+                         found=float(y[i, j]), expected="a finite number or a missing value")
+    mask = ~np.isnan(y)
     block = _fit_abundance(y, design, mask=None if mask.all() else mask, present=y != 0,
                            progress=progress)
     features = np.asarray(frame.columns.astype(str))
