@@ -131,3 +131,9 @@ def test_every_conversion_matches_udunits2(reference_dir: Path) -> None:
     ours = np.concatenate([convert([v], a, b) for v, a, b in
                            zip(table["value"], table["from"], table["to"], strict=True)])
     np.testing.assert_allclose(ours, table["result"].astype(float), rtol=1e-14, atol=0)
+
+
+def test_every_code_is_read_in_any_case() -> None:
+    for code in UNITS:
+        assert parse_unit(code.lower()).code == code
+        assert parse_unit(code.upper()).code == code

@@ -76,15 +76,12 @@ UNITS: dict[str, Unit] = {
     **_units("number", {"1": Fraction(1), "%": Fraction(1, 100)}),
 }
 
-#: Spellings people write that mean a UCUM code (matched after lower-casing).
+#: Spellings people write that mean a UCUM code (matched after lower-casing): every
+#: code in lower case (no two codes differ only in case), and a few other spellings.
 _ALIASES: dict[str, str] = {
-    "mg/l": "mg/L", "mg/dl": "mg/dL", "g/l": "g/L", "g/dl": "g/dL", "mg/ml": "mg/mL",
-    "ug/ml": "ug/mL", "ug/dl": "ug/dL", "ug/l": "ug/L", "ng/ml": "ng/mL", "ng/l": "ng/L",
-    "pg/ml": "pg/mL", "mg/g": "mg/g", "ug/g": "ug/g", "mg/kg": "mg/kg", "ng/g": "ng/g",
-    "ug/kg": "ug/kg", "mol/l": "mol/L", "mmol/l": "mmol/L", "umol/l": "umol/L",
-    "nmol/l": "nmol/L", "pmol/l": "pmol/L", "mm/h": "mm/h", "mm/hr": "mm/h",
-    "mm/hour": "mm/h", "mm/1h": "mm/h", "mm/[hr]": "mm/h", "{score}": "{score}",
-    "score": "{score}", "1": "1", "%": "%",
+    **{code.lower(): code for code in UNITS},
+    "mm/hr": "mm/h", "mm/hour": "mm/h", "mm/1h": "mm/h", "mm/[hr]": "mm/h",
+    "score": "{score}",
 }
 
 
