@@ -328,28 +328,16 @@ def _fit_abundance(
     progress: ProgressCallback | None,
     lmm_optimizer: str = "newton",
 ) -> _Block:
-    X = design.matrix
+    """The abundance model of every column of ``y``: one batched OLS without random
+    effects, else one LMM engine call per distinct row set of ``mask``."""
     if not design.group_names:
-        fit = fit_ols(y, X, mask=mask)
+        fit = fit_ols(y, design.matrix, mask=mask)
         if progress is not None:
             progress(y.shape[1])
         df = np.repeat(fit.df[:, None], design.p - 1, axis=1)
         used = np.ones_like(present) if mask is None else mask
         return _Block("abundance", fit.coef[:, 1:], fit.stderr[:, 1:], df, fit.pval[:, 1:],
                       fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object))
-    return _fit_abundance_mixed(y, design, mask=mask, present=present, progress=progress,
-                                lmm_optimizer=lmm_optimizer)
-
-
-def _fit_abundance_mixed(
-    y: np.ndarray,
-    design: Design,
-    *,
-    mask: np.ndarray | None,
-    present: np.ndarray,
-    progress: ProgressCallback | None,
-    lmm_optimizer: str = "newton",
-) -> _Block:
     n, m = y.shape
     q = design.p - 1
     block = _nan_block("abundance", m, q)
