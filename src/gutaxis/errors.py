@@ -7,6 +7,9 @@ expected, so the CLI can print it on one line and the web app can return it as a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
+
 
 class GutaxisError(Exception):
     """Base class of every error gutaxis raises on purpose."""
@@ -80,3 +83,13 @@ class ConvergenceError(GutaxisError):
 def _short(value: object, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def preview(items: Iterable[object], limit: int = 5) -> str:
+    """The first ``limit`` items joined by ``", "``, then ``" ..."`` if any are left out.
+
+    For the ``found`` of an error that lists ids: ``preview(["a", "b"])`` is ``"a, b"``.
+    """
+    shown = [str(item) for item in islice(items, limit + 1)]
+    text = ", ".join(shown[:limit])
+    return text + " ..." if len(shown) > limit else text

@@ -13,7 +13,7 @@ import typer
 
 from gutaxis.cli.common import atomic_output_dir, err_console, handle_errors, progress
 from gutaxis.data import ProfileTable
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 
 NON_PHYLOGENETIC = ("braycurtis", "jaccard", "aitchison")
 PHYLOGENETIC = ("unweighted_unifrac", "weighted_unifrac")
@@ -162,7 +162,7 @@ def metrics_command(
             raise InputError(
                 f"{len(unknown)} of {profile.n_samples} sample id(s) of {table} are not in "
                 f"the metadata", source=str(metadata),
-                found=", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""),
+                found=preview(unknown),
                 expected="a metadata row for every sample of the table")
         meta = meta.loc[list(profile.sample_ids)]
     from dataclasses import replace
@@ -182,8 +182,7 @@ def metrics_command(
         dropped = np.setdiff1d(before, profile.sample_ids)
         if len(dropped):
             err_console.print(f"note: rarefying to {rarefy} reads dropped {len(dropped)} "
-                              f"sample(s) with fewer reads: {', '.join(dropped[:5])}"
-                              + (" ..." if len(dropped) > 5 else ""))
+                              f"sample(s) with fewer reads: {preview(dropped)}")
         if profile.n_samples < 2:
             raise InputError(f"rarefying to {rarefy} reads leaves {profile.n_samples} sample(s)",
                              field="--rarefy", expected="a depth that keeps at least 2 samples")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.profile import ProfileTable, Selector
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,13 +42,13 @@ class Cohort:
         if meta.index.has_duplicates:
             dupes = meta.index[meta.index.duplicated()].unique()
             raise InputError("duplicate sample ids in metadata", source=self.source,
-                             found=", ".join(dupes[:5]), expected="one row per sample")
+                             found=preview(dupes), expected="one row per sample")
         missing = pd.Index(self.table.sample_ids).difference(meta.index)
         if len(missing):
             raise InputError(
                 f"{len(missing)} of {self.table.n_samples} table sample(s) have no metadata row",
                 source=self.source,
-                found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+                found=preview(missing),
                 expected="a metadata row for every sample id of the table",
             )
         for col in (self.subject_column, self.time_column):

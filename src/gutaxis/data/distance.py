@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import squareform
 
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 
 #: Largest asymmetry tolerated, relative to the largest distance, before refusing.
 SYMMETRY_TOLERANCE = 1e-12
@@ -112,7 +112,7 @@ class DistanceMatrix:
             missing = wanted[pos < 0]
             raise InputError(f"{len(missing)} id(s) not in the distance matrix",
                              source=self.source,
-                             found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+                             found=preview(missing),
                              expected=f"ids among its {self.n} samples")
         return DistanceMatrix(wanted, self.data[np.ix_(pos, pos)], metric=self.metric,
                               source=self.source)

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gutaxis.data.tree import PhyloTree
-from gutaxis.errors import DataKindError, InputError
+from gutaxis.errors import DataKindError, InputError, preview
 
 ValueKind = Literal["counts", "relative", "clr", "transformed"]
 VALUE_KINDS: tuple[str, ...] = get_args(ValueKind)
@@ -224,7 +224,7 @@ class ProfileTable:
             missing = arr[pos < 0]
             raise InputError(
                 f"{len(missing)} {what} id(s) not in the table",
-                found=", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else ""),
+                found=preview(missing),
                 expected=f"ids among the table's {len(ids)} {what}s",
             )
         return pos
@@ -314,7 +314,7 @@ class ProfileTable:
         if shallow.any() and not drop_shallow:
             raise InputError(
                 f"{int(shallow.sum())} sample(s) have fewer than {depth} reads",
-                found=", ".join(self.sample_ids[shallow][:5]),
+                found=preview(self.sample_ids[shallow]),
                 expected="depth <= the smallest sample total, or drop_shallow=True",
             )
         table = self.subset_samples(~shallow)
@@ -421,7 +421,7 @@ def _as_id_array(ids: object, what: str) -> np.ndarray:
     if len(set(arr.tolist())) != len(arr):
         seen: set[str] = set()
         dupes = [x for x in arr.tolist() if x in seen or seen.add(x)]  # type: ignore[func-returns-value]
-        raise InputError(f"duplicate {what} ids", found=", ".join(dupes[:5]),
+        raise InputError(f"duplicate {what} ids", found=preview(dupes),
                          expected=f"unique {what} ids")
     return arr
 

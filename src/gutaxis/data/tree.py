@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +74,7 @@ class PhyloTree:
         if len(tips) != int(named.sum()):
             uniq, counts = np.unique(tip_names[named], return_counts=True)
             raise InputError("tree has duplicate tip names", source=self.source,
-                             found=", ".join(uniq[counts > 1][:5].tolist()),
+                             found=preview(uniq[counts > 1]),
                              expected="unique tip names")
         object.__setattr__(self, "parent", parent)
         object.__setattr__(self, "length", length)
@@ -124,7 +124,7 @@ class PhyloTree:
             raise InputError(
                 f"tree is missing {len(missing)} feature(s) as tips",
                 source=self.source,
-                found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+                found=preview(missing),
                 expected="every feature id of the table to be a tip of the tree",
             )
 
@@ -156,8 +156,7 @@ class PhyloTree:
             )
 
     def _node_list(self, nodes: np.ndarray) -> str:
-        shown = [str(self.names[i]) or f"node #{i + 1} (unnamed)" for i in nodes[:5]]
-        return ", ".join(shown) + (" ..." if nodes.size > 5 else "")
+        return preview(str(self.names[i]) or f"node #{i + 1} (unnamed)" for i in nodes)
 
     def require_rooted(self, *, action: str) -> None:
         """Raise :class:`InputError` for an unrooted tree: marked ``rooted=False`` or with

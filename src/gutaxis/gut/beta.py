@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 
 __all__ = [
     "BETA_METRICS",
@@ -156,7 +156,7 @@ def _refuse_empty_samples(table: ProfileTable, metric: str) -> None:
             f"{metric} is undefined between two empty samples; {int(empty.sum())} sample(s) "
             "have no reads",
             field="table",
-            found=", ".join(names[:5]) + (" ..." if len(names) > 5 else ""),
+            found=preview(names),
             expected="samples with at least one nonzero value (use table.drop_empty_samples())",
         )
 

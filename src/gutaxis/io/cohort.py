@@ -8,7 +8,7 @@ import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike
 from gutaxis.io.delimited import Orientation
 from gutaxis.io.metadata import read_metadata
@@ -73,7 +73,7 @@ def _require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: 
             f"{len(missing)} of the {profile.n_samples} samples of {table} have no row in "
             "the metadata",
             source=metadata,
-            found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+            found=preview(missing),
             expected=f"a metadata row for every sample id of the table (metadata ids look "
             f"like {', '.join(meta.index[:3])})",
         )
@@ -86,7 +86,7 @@ def _taxonomy_for(profile: ProfileTable, path: PathLike) -> pd.DataFrame:
         raise InputError(
             f"{len(missing)} of the {profile.n_features} table features have no taxonomy row",
             source=str(path),
-            found=", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""),
+            found=preview(missing),
             expected="a taxonomy row for every feature id of the table",
         )
     columns = [c for c in (*RANKS, "confidence") if c in taxa.columns]

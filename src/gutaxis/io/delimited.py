@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gutaxis.data.profile import ProfileTable, ValueKind
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 from gutaxis.io._files import (
     PathLike,
     atomic_path,
@@ -312,7 +312,7 @@ def _require_unique(ids: list[str], *, source: str, where: str, line: int | None
     if index.has_duplicates:
         dupes = index[index.duplicated()].unique()
         raise InputError(f"duplicate {where} ids", source=source, row=line,
-                         found=", ".join(map(str, dupes[:5])),
+                         found=preview(dupes),
                          expected=f"each {where} id once")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.profile import RANKS, ProfileTable
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike, existing_file, find_line_number, first_lines, open_text
 from gutaxis.io._values import SUM_TOLERANCE, first_negative_cell
 from gutaxis.io.taxonomy import parse_lineages
@@ -88,7 +88,7 @@ def read_metaphlan(path: PathLike, *, level: str | None = None) -> ProfileTable:
     if pd.Index(kept).has_duplicates:
         dupes = pd.Index(kept)[pd.Index(kept).duplicated()].unique()
         raise InputError("clade listed twice", source=source, column=name_col,
-                         found=", ".join(dupes[:5]), expected="each clade once")
+                         found=preview(dupes), expected="each clade once")
     matrix = values[keep].T / 100.0
     totals = matrix.sum(axis=1)
     if totals.size and totals.max() > 1.0 + SUM_TOLERANCE:
@@ -112,7 +112,7 @@ def _header(path: Path) -> tuple[int, list[str]]:
             repeated = sorted({c for c in cells if cells.count(c) > 1})
             if repeated:
                 raise InputError("column name repeated in the header", source=str(path),
-                                 row=number, found=", ".join(repeated[:5]),
+                                 row=number, found=preview(repeated),
                                  expected="one column per sample")
             return number, [cells[0].lstrip("#"), *cells[1:]]
     raise InputError("no MetaPhlAn header line", source=str(path),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from gutaxis.data.profile import ProfileTable, ValueKind
 from gutaxis.data.tree import PhyloTree
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike, existing_file
 from gutaxis.io.biom import read_biom_bytes
 from gutaxis.io.newick import parse_newick
@@ -179,5 +179,4 @@ def _taxonomy(text: str, source: str) -> pd.DataFrame:
 
 
 def _listing(archive: zipfile.ZipFile, limit: int = 5) -> str:
-    names = archive.namelist()
-    return ", ".join(names[:limit]) + (" ..." if len(names) > limit else "") or "an empty zip"
+    return preview(archive.namelist(), limit) or "an empty zip"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.profile import RANKS
-from gutaxis.errors import InputError
+from gutaxis.errors import InputError, preview
 from gutaxis.io._files import (
     PathLike,
     atomic_path,
@@ -230,4 +230,4 @@ def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str) -> N
     dup = ids.duplicated()
     if dup.any():
         raise InputError("duplicate feature ids", source=source, column=header,
-                         found=", ".join(ids[dup].unique()[:5]), expected="unique feature ids")
+                         found=preview(ids[dup].unique()), expected="unique feature ids")
