@@ -282,6 +282,7 @@ def test_mixed_zero_variance_is_reported_as_exact_zero():
     ([np.arange(5)], {}, "wrong length"),
     ([np.zeros(40, dtype=int)], {}, "single level"),
     ([np.linspace(0, 1, 40)], {}, "integer codes"),
+    ([np.repeat([-1, 0, 1, 2], 10)], {}, "negative group code"),
     ([np.repeat(np.arange(8), 5)], {"nAGQ": 5}, "Laplace"),
 ])
 def test_mixed_bad_input_raises_input_error(groups, kwargs, fragment):

@@ -108,6 +108,10 @@ def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
         if not integral:
             raise InputError("grouping factor is not integer codes", field=f"groups[{j}]",
                                  found=arr.dtype, expected="integer codes 0..G-1")
+        if arr.size and arr.min() < 0:
+            row = int(np.argmax(arr < 0))
+            raise InputError("negative group code (a missing group?)", field=f"groups[{j}]",
+                             row=row + 1, found=arr[row], expected="codes 0..G-1")
         levels, inverse = np.unique(arr.astype(np.int64), return_inverse=True)
         if levels.size < 2:
             raise InputError("grouping factor has a single level", field=f"groups[{j}]",
@@ -479,8 +483,8 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     X
         ``(n, p)`` full-rank fixed-effects design with an intercept column.
     groups
-        ``k`` integer code arrays of length ``n`` (e.g. subject, site); levels need not be
-        contiguous. Factors may be nested or crossed.
+        ``k`` non-negative integer code arrays of length ``n`` (e.g. subject, site);
+        levels need not be contiguous. Factors may be nested or crossed.
     nAGQ
         Only 1 (the Laplace approximation, ``glmer``'s default and MaAsLin 3's).
     augment
