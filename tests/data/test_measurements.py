@@ -172,6 +172,11 @@ def test_change_since_baseline_absolute_relative_and_at_intervention() -> None:
         -25.0, -50.0, -62.5]
     assert m.change_since_baseline(cohort, "nrs.pain", baseline="intervention").tolist() == [
         0.0, -2.0, -3.0]
+    assert m.change_since_baseline(cohort, "nrs.pain", baseline="intervention",
+                                   intervention_type="Probiotic").tolist() == [0.0, -2.0, -3.0]
+    with pytest.raises(InputError, match=r"field 'intervention_type': unknown intervention"):
+        m.change_since_baseline(cohort, "nrs.pain", baseline="intervention",
+                                intervention_type="probiotics")
     active = m.interventions_at_samples(cohort)
     assert active["active"].tolist() == [False, True, True]
     assert active["days_since_start"].iloc[1] == pytest.approx(5 + 9 / 24)
@@ -335,6 +340,11 @@ def test_overlapping_interventions_report_the_latest_started() -> None:
     assert both["days_since_start"].tolist() == [4.0, 2.0, 26.0]
     diet = m.interventions_at_samples(cohort, type="diet")
     assert diet["active"].tolist() == [True, True, False]
+    lgg = m.interventions_at_samples(cohort, type="Probiotic")
+    assert lgg["active"].tolist() == [False, True, True]
+    with pytest.raises(InputError, match=r"field 'type': unknown intervention type; found "
+                                         r"'yoga'"):
+        m.interventions_at_samples(cohort, type="yoga")
 
 
 @pytest.mark.realdata

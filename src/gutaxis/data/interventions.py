@@ -7,6 +7,7 @@ unit, a start and an optional stop (``NaT`` while ongoing). Both are timezone-aw
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 
 import numpy as np
@@ -16,6 +17,8 @@ from gutaxis.errors import InputError
 
 InterventionType = Literal["probiotic", "diet", "exercise", "stress_management", "medication"]
 INTERVENTION_TYPES: tuple[str, ...] = get_args(InterventionType)
+
+_SEPARATORS = r"[\s-]+"  # between the words of a type: "stress management" -> stress_management
 
 #: Columns of the interventions table, in order.
 INTERVENTION_COLUMNS: tuple[str, ...] = (
@@ -28,7 +31,7 @@ def normalise_intervention_types(types: pd.Series, *, source: str | None = None,
     ``stress_management``); an unknown type is an error naming its row."""
     labels = np.arange(1, len(types) + 1) if rows is None else np.asarray(rows)
     text = (pd.Series(types).astype("string").fillna("").str.strip().str.lower()
-            .str.replace(r"[\s-]+", "_", regex=True))
+            .str.replace(_SEPARATORS, "_", regex=True))
     known = text.isin(INTERVENTION_TYPES).to_numpy()
     if not known.all():
         i = int(np.flatnonzero(~known)[0])
@@ -36,6 +39,21 @@ def normalise_intervention_types(types: pd.Series, *, source: str | None = None,
                          field="type", found=pd.Series(types).iloc[i],
                          expected=f"one of {', '.join(INTERVENTION_TYPES)}")
     return text.to_numpy(dtype=object)
+
+
+def canonical_intervention_type(name: str, *, field: str = "type") -> str:
+    """The canonical spelling of one intervention type; unknown is an error.
+
+    Examples
+    --------
+    >>> canonical_intervention_type("Stress management")
+    'stress_management'
+    """
+    key = re.sub(_SEPARATORS, "_", str(name).strip().lower())
+    if key not in INTERVENTION_TYPES:
+        raise InputError("unknown intervention type", field=field, found=name,
+                         expected=f"one of {', '.join(INTERVENTION_TYPES)}")
+    return key
 
 
 def check_intervention_periods(start: pd.Series, stop: pd.Series, *, source: str | None = None,
@@ -62,7 +80,8 @@ def active_at(interventions: pd.DataFrame, subjects: pd.Series, times: pd.Series
         Aligned series (same index): the subject and the instant of each query, e.g.
         of each microbiome sample.
     type
-        Only interventions of this type.
+        Only interventions of this type (any spelling
+        :func:`normalise_intervention_types` reads; unknown is an error).
 
     Returns
     -------
@@ -71,7 +90,8 @@ def active_at(interventions: pd.DataFrame, subjects: pd.Series, times: pd.Series
         started active one, or missing) and ``days_since_start`` (float days, NaN when
         not active). A period is closed at its start and at its stop.
     """
-    table = interventions if type is None else interventions[interventions["type"] == type]
+    table = (interventions if type is None
+             else interventions[interventions["type"] == canonical_intervention_type(type)])
     queries = pd.DataFrame({"subject": subjects.astype(str).to_numpy(),
                             "time": times.to_numpy(), "_pos": np.arange(len(times))})
     merged = queries.merge(table[["intervention_id", "subject", "start", "stop"]],

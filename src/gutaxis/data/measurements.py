@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
-from gutaxis.data.interventions import INTERVENTION_COLUMNS, active_at
+from gutaxis.data.interventions import INTERVENTION_COLUMNS, active_at, canonical_intervention_type
 from gutaxis.data.measurement_tables import (
     ADMINISTRATION_COLUMNS,
     LAB_COLUMNS,
@@ -312,7 +312,8 @@ class Measurements:
         if baseline == "intervention":
             table = self.interventions
             if intervention_type is not None:
-                table = table[table["type"] == intervention_type]
+                kind = canonical_intervention_type(intervention_type, field="intervention_type")
+                table = table[table["type"] == kind]
             starts = table.groupby("subject")["start"].min()
             probe = pd.DataFrame({"subject": starts.index.astype(str), "time": starts.to_numpy()},
                                  index=starts.index)
