@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError
+from gutaxis.gut.phylogenetic import faith_pd
 
 __all__ = [
     "ALPHA_METRICS",
@@ -253,12 +254,6 @@ def chao1(table: ProfileTable) -> np.ndarray:
     return observed_features(table) + singletons * (singletons - 1) / (2 * (doubletons + 1))
 
 
-def _faith_pd(table: ProfileTable) -> np.ndarray:
-    from gutaxis.gut.phylogenetic import faith_pd  # lands with the phylogenetic module
-
-    return np.asarray(faith_pd(table), dtype=np.float64)
-
-
 #: Metric name -> function, in the column order of :func:`alpha_diversity`.
 ALPHA_METRICS: dict[str, Callable[[ProfileTable], np.ndarray]] = {
     "observed_features": observed_features,
@@ -267,7 +262,7 @@ ALPHA_METRICS: dict[str, Callable[[ProfileTable], np.ndarray]] = {
     "inverse_simpson": inverse_simpson,
     "pielou_evenness": pielou_evenness,
     "chao1": chao1,
-    "faith_pd": _faith_pd,
+    "faith_pd": faith_pd,
 }
 
 

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError, preview
+from gutaxis.gut.phylogenetic import unifrac
 
 __all__ = [
     "BETA_METRICS",
@@ -368,12 +369,8 @@ def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, logs: sp.csr_a
 
 
 def _unifrac(table: ProfileTable, *, weighted: bool) -> DistanceMatrix:
-    from gutaxis.gut.phylogenetic import unifrac  # lands with the phylogenetic module
-
+    """UniFrac on the table's own tree (:func:`unifrac` refuses a table without one)."""
     name = "weighted_unifrac" if weighted else "unweighted_unifrac"
-    if table.tree is None:
-        raise InputError(f"{name} needs a phylogenetic tree", field="tree",
-                         expected="a table read with its tree (e.g. a Newick file)")
     return DistanceMatrix(table.sample_ids, unifrac(table, weighted=weighted), metric=name)
 
 
