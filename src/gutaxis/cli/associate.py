@@ -124,6 +124,9 @@ def associate_command(
     from gutaxis.report import write_association_plots
     from gutaxis.stats.associate import associate, filter_features
 
+    fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
+    random_columns = parse_columns(random, option="--random")
+    references = parse_references(reference)
     cohort = read_cohort(table, metadata, taxonomy=taxonomy,
                          orientation=None if orientation is None else orientation.value)
     if rank is not None:
@@ -134,9 +137,8 @@ def associate_command(
     with progress() as bar:
         task = bar.add_task("fitting features", total=n_fits)
         results = associate(
-            cohort, fixed=parse_columns(fixed, option="--fixed"),
-            random=parse_columns(random, option="--random"),
-            reference=parse_references(reference), normalization=normalization.value,
+            cohort, fixed=fixed_columns, random=random_columns,
+            reference=references, normalization=normalization.value,
             transform=transform.value, min_prevalence=min_prevalence,
             min_abundance=min_abundance, min_variance=min_variance, standardize=standardize,
             correction=correction.value, prevalence_model=prevalence_model,
