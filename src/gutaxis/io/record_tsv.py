@@ -216,11 +216,17 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     admins = pd.DataFrame({"administration_id": ids, "subject": subject, "time": time,
                            "instrument": keys, "source_row": rows})
     items = [c for c in frame.columns if c not in meta]
-    long = frame[items].assign(administration_id=ids.to_numpy(), source_row=rows).melt(
-        id_vars=["administration_id", "source_row"], var_name="item", value_name="answer")
-    long = long[long["answer"].str.strip() != ""]
-    record = Measurements(administrations=admins, responses=long, source=source)
+    responses = answers_long(frame[items], ids, rows)
+    record = Measurements(administrations=admins, responses=responses, source=source)
     return record.with_scores() if score else record
+
+
+def answers_long(wide: pd.DataFrame, ids: pd.Series, rows: np.ndarray) -> pd.DataFrame:
+    """Answer text in a wide table (one column per item, one row per administration) as
+    response rows ``administration_id, source_row, item, answer``; blank answers dropped."""
+    long = wide.assign(administration_id=ids.to_numpy(), source_row=rows).melt(
+        id_vars=["administration_id", "source_row"], var_name="item", value_name="answer")
+    return long[long["answer"].str.strip() != ""]
 
 
 def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:

@@ -33,7 +33,7 @@ from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import parse_times
 from gutaxis.errors import InputError
 from gutaxis.io._files import PathLike, existing_file
-from gutaxis.io.record_tsv import read_text_table
+from gutaxis.io.record_tsv import answers_long, read_text_table
 
 EVENT = "redcap_event_name"
 REPEAT_FORM = "redcap_repeat_instrument"
@@ -280,10 +280,7 @@ class _Export:
                                "time": time.to_numpy(), "instrument": instrument.key,
                                "source_row": self.lines[rows]})
         wide = self.frame.loc[rows, list(items)].rename(columns=items)
-        wide = wide.assign(administration_id=ids.to_numpy(), source_row=self.lines[rows])
-        long = wide.melt(id_vars=["administration_id", "source_row"], var_name="item",
-                         value_name="answer")
-        return admins, long[long["answer"].str.strip() != ""]
+        return admins, answers_long(wide, ids, self.lines[rows])
 
     def _item_fields(self, form: RedcapForm, instrument: object) -> dict[str, str]:
         """``<form>_<item>`` or ``<item>`` columns; any other ``<form>_`` column except the
