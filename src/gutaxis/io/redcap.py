@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from gutaxis.data.timestamps import parse_times
 from gutaxis.errors import InputError
 from gutaxis.io._files import PathLike, existing_file
 from gutaxis.io.record_tsv import answers_long, read_text_table
+
+if TYPE_CHECKING:
+    from gutaxis.instruments.base import Instrument
 
 EVENT = "redcap_event_name"
 REPEAT_FORM = "redcap_repeat_instrument"
@@ -282,11 +286,11 @@ class _Export:
         wide = self.frame.loc[rows, list(items)].rename(columns=items)
         return admins, answers_long(wide, ids, self.lines[rows])
 
-    def _item_fields(self, form: RedcapForm, instrument: object) -> dict[str, str]:
+    def _item_fields(self, form: RedcapForm, instrument: Instrument) -> dict[str, str]:
         """``<form>_<item>`` or ``<item>`` columns; any other ``<form>_`` column except the
         time fields (``_date``, ``_datetime``, ``_time``, ``_timestamp``) and the status
         is an unknown item."""
-        item_ids: tuple[str, ...] = instrument.item_ids  # type: ignore[attr-defined]
+        item_ids = instrument.item_ids
         prefix = f"{form.form}_"
         skip = {form.time_field, *(prefix + s for s in _FORM_META)}
         out: dict[str, str] = {}
