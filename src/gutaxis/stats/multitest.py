@@ -76,8 +76,9 @@ def adjust_pvalues(pvalues: np.ndarray, *, method: str = "BH") -> np.ndarray:
     valid = ~np.isnan(flat)
     values = flat[valid]
     if values.size and (values.min() < 0 or values.max() > 1):
-        raise InputError("p-values must lie in [0, 1]",
-                         found=f"range [{values.min()}, {values.max()}]")
+        raise InputError("p-values must lie in [0, 1]", field="pvalues",
+                         found=f"range [{values.min()}, {values.max()}]",
+                         expected="probabilities in [0, 1] (NaN for no test)")
     out[valid] = _adjust_valid(values, name)
     return out.reshape(p.shape)
 
