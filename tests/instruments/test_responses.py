@@ -193,6 +193,7 @@ def test_score_frame_scores_a_wide_dataframe_and_keeps_the_index() -> None:
     assert bool(scores.loc["v2", "missing_rule_applied"])
     assert math.isnan(scores.loc["v3", "disability"])            # 3 sections missing
     assert scores.loc["v1", "disability_band"] == "moderate disability"
+    assert scores["band_sets"].tolist() == ["disability=fairbank-2000"] * 3
 
 
 def test_score_frame_errors_name_the_row_label() -> None:

@@ -269,7 +269,8 @@ def score_frame(frame: pd.DataFrame, instrument: Instrument | str, *,
     -------
     pandas.DataFrame
         Indexed like ``frame``: one float column per score (NaN when not computable),
-        ``<score>_band``, ``missing_items``, ``missing_rule_applied`` and ``notes``.
+        ``<score>_band``, ``band_sets`` (``score=set;...``), ``missing_items``,
+        ``missing_rule_applied`` and ``notes``.
 
     Raises
     ------
@@ -307,7 +308,8 @@ def score_frame(frame: pd.DataFrame, instrument: Instrument | str, *,
         for name, value in score.values.items():
             record[name] = math.nan if value is None else value
             record[f"{name}_band"] = score.bands.get(name)
-        record.update(missing_items=";".join(score.missing_items),
+        record.update(band_sets=band_sets_text(score),
+                      missing_items=";".join(score.missing_items),
                       missing_rule_applied=score.missing_rule_applied,
                       notes="; ".join(score.notes))
         records.append(record)
@@ -337,12 +339,17 @@ def score_record(scored: ScoredRow) -> dict[str, str]:
     for name, value in score.values.items():
         record[name] = format_value(value)
         record[f"{name}_band"] = score.bands.get(name) or ""
-    record["band_sets"] = ";".join(f"{name}={used}" for name, used in score.band_sets.items()
-                                   if used is not None)
+    record["band_sets"] = band_sets_text(score)
     record["missing_items"] = ";".join(score.missing_items)
     record["missing_rule_applied"] = "true" if score.missing_rule_applied else "false"
     record["notes"] = "; ".join(score.notes)
     return record
+
+
+def band_sets_text(score: Score) -> str:
+    """The band sets a score used, as ``score=set;...`` (scores without bands left out)."""
+    return ";".join(f"{name}={used}" for name, used in score.band_sets.items()
+                    if used is not None)
 
 
 def error_record(error: RowError) -> dict[str, str]:
