@@ -17,7 +17,6 @@ result (and, for the Jaccard and Aitchison metrics, one ``n x n`` Gram matrix).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Literal
 
@@ -28,6 +27,7 @@ import scipy.sparse as sp
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError, preview
+from gutaxis.gut._parallel import KERNEL_LOCK
 from gutaxis.gut.phylogenetic import unifrac
 
 __all__ = [
@@ -45,10 +45,6 @@ BetaMetric = Literal[
     "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac"
 ]
 
-
-#: One parallel kernel at a time: numba's fallback "workqueue" threading layer aborts
-#: the process when two Python threads (e.g. web-app workers) launch kernels together.
-_KERNEL_LOCK = threading.Lock()
 
 #: Rows of the first operand handled together: each stored value of the second row is
 #: loaded once and compared with this many rows (one cache line of the work array).
@@ -137,14 +133,14 @@ def sum_of_minima(values: sp.csr_array, other: sp.csr_array | None = None) -> np
     n_features = int(values.shape[1])
     indptr, indices, data = _kernel_arrays(values)
     if other is None:
-        with _KERNEL_LOCK:
+        with KERNEL_LOCK:
             return np.asarray(_pairwise_minima(indptr, indices, data, n_features))
     if other.shape[1] != n_features:
         raise InputError("tables have different numbers of features",
                          found=f"{n_features} and {other.shape[1]}",
                          expected="the same features in the same order")
     b_indptr, b_indices, b_data = _kernel_arrays(other)
-    with _KERNEL_LOCK:
+    with KERNEL_LOCK:
         return np.asarray(_cross_minima(indptr, indices, data, b_indptr, b_indices, b_data,
                                         n_features))
 

@@ -24,6 +24,7 @@ from numba import njit, prange
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
+from gutaxis.gut._parallel import KERNEL_LOCK
 
 __all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
 
@@ -168,7 +169,8 @@ def unifrac(
     [[0.0, 0.9231], [0.9231, 0.0]]
     """
     inputs = _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
-    return _unifrac_kernel(*inputs)
+    with KERNEL_LOCK:
+        return _unifrac_kernel(*inputs)
 
 
 def unifrac_rows(
@@ -202,8 +204,9 @@ def unifrac_rows(
     if positions.ndim != 1:
         raise InputError("rows must be one-dimensional sample positions", field="rows",
                          found=positions.shape, expected="a slice or a 1-D integer array")
-    return _unifrac_band_kernel(*_kernel_inputs(table, tree, weighted=weighted,
-                                                normalized=normalized), positions)
+    inputs = _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
+    with KERNEL_LOCK:
+        return _unifrac_band_kernel(*inputs, positions)
 
 
 def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.csr_array:
