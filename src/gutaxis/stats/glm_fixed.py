@@ -272,7 +272,8 @@ def fit_logistic(Y01: np.ndarray, X: np.ndarray, *, max_iter: int = 50, tol: flo
 
 def _irls(X: np.ndarray, XX: np.ndarray, Yt: np.ndarray, weight: float, *, max_iter: int,
           tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Batched Newton-IRLS; returns beta, information, iterations, converged, separated."""
+    """Batched Newton-IRLS; returns beta, information (at the estimate for the converged
+    features, whose standard errors it gives), iterations, converged, separated."""
     m, _n = Yt.shape
     p = X.shape[1]
     # R's binomial start: mu = (w y + 0.5) / (w + 1), then one weighted least squares fit.
@@ -310,11 +311,8 @@ def _irls(X: np.ndarray, XX: np.ndarray, Yt: np.ndarray, weight: float, *, max_i
         separated[active[done_sep]] = True
         converged[active[done_ok]] = True
         active = active[~(done_sep | done_ok)]
-    if active.size:  # hit max_iter: recompute information at the last estimate
-        eta = beta[active] @ X.T
-        mu = special.expit(eta)
-        info[active] = _information(XX, weight * mu * (1.0 - mu), p)
-        separated[active] = np.abs(eta).max(axis=1) > ETA_SATURATED
+    if active.size:  # hit max_iter: separated if the last estimate saturates
+        separated[active] = np.abs(beta[active] @ X.T).max(axis=1) > ETA_SATURATED
     done = converged.copy()
     if done.any():  # information at the final estimate, for the standard errors
         mu = special.expit(beta[done] @ X.T)
