@@ -149,8 +149,14 @@ def degenerate_messages(Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _information(XX: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:
-    """Stacked ``X^T diag(w_j) X`` for every row ``w_j`` of ``W``, shape ``(m, p, p)``."""
+def outer_rows(X: np.ndarray) -> np.ndarray:
+    """Row-wise outer products ``x_i x_i^T`` of ``X``, flattened: ``(n, p * p)``."""
+    return (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+
+
+def information(XX: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:
+    """Stacked ``X^T diag(w_j) X`` for every row ``w_j`` of ``W``, shape ``(m, p, p)``;
+    ``XX`` is :func:`outer_rows` of ``X``."""
     return (W @ XX).reshape(W.shape[0], p, p)
 
 
@@ -158,7 +164,7 @@ def _newton_step(X: np.ndarray, XX: np.ndarray, Yt: np.ndarray, eta: np.ndarray,
                  weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Newton (= IRLS) step, the information matrices and the Newton decrement."""
     mu = special.expit(eta)
-    info = _information(XX, weight * mu * (1.0 - mu), X.shape[1])
+    info = information(XX, weight * mu * (1.0 - mu), X.shape[1])
     score = (weight * (Yt - mu)) @ X
     try:
         step = np.linalg.solve(info, score[..., None])[..., 0]
@@ -240,7 +246,7 @@ def fit_logistic(Y01: np.ndarray, X: np.ndarray, *, max_iter: int = 50, tol: flo
     messages = degenerate_messages(Y) if not augment else np.full(m, "", dtype=object)
     fit_mask = messages == ""
 
-    XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    XX = outer_rows(X)
     beta, info, iters, converged, separated = _irls(
         X, XX, Yt[fit_mask], weight, max_iter=max_iter, tol=tol)
     coef = np.full((m, p), np.nan)
@@ -281,7 +287,7 @@ def _irls(X: np.ndarray, XX: np.ndarray, Yt: np.ndarray, weight: float, *, max_i
     eta0 = special.logit(mu0)
     w0 = weight * mu0 * (1.0 - mu0)
     z0 = eta0 + (Yt - mu0) / (mu0 * (1.0 - mu0))
-    beta = np.linalg.solve(_information(XX, w0, p), ((w0 * z0) @ X)[..., None])[..., 0]
+    beta = np.linalg.solve(information(XX, w0, p), ((w0 * z0) @ X)[..., None])[..., 0]
 
     info = np.empty((m, p, p))
     iters = np.zeros(m, dtype=int)
@@ -316,7 +322,7 @@ def _irls(X: np.ndarray, XX: np.ndarray, Yt: np.ndarray, weight: float, *, max_i
     done = converged.copy()
     if done.any():  # information at the final estimate, for the standard errors
         mu = special.expit(beta[done] @ X.T)
-        info[done] = _information(XX, weight * mu * (1.0 - mu), p)
+        info[done] = information(XX, weight * mu * (1.0 - mu), p)
     return beta, info, iters, converged, separated
 
 

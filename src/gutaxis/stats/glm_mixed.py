@@ -32,6 +32,8 @@ from gutaxis.stats.glm_fixed import (
     augmented_response,
     degenerate_messages,
     fit_logistic,
+    information,
+    outer_rows,
     validate_design,
     wald,
 )
@@ -217,12 +219,6 @@ class _Problem:
     @property
     def augmented(self) -> bool:
         return self.weight != 1.0
-
-    @property
-    def outer_rows(self) -> np.ndarray:
-        """Row-wise outer products of ``X``, ``(n, p * p)``."""
-        X = self.X
-        return (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
     def subset(self, rows: np.ndarray) -> _Problem:
         return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri)
@@ -432,7 +428,7 @@ def _conditional_information(prob: _Problem, theta: np.ndarray, eta: np.ndarray)
     mu = special.expit(eta)
     W = prob.weight * mu * (1.0 - mu)
     p = X.shape[1]
-    info = (W @ prob.outer_rows).reshape(-1, p, p)
+    info = information(outer_rows(X), W, p)
     A = np.stack([prob.lambda_zt(theta, W * X[:, c]) for c in range(p)], axis=2)
     info -= np.einsum("mqp,mqr->mpr", A, _RandomSystem(prob.ri, theta, W).solve(A))
     return info
