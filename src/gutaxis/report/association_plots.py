@@ -54,8 +54,9 @@ def short_name(feature: str) -> str:
 def plot_overview(results: AssociationResults, path: str | Path, *, label_top: int = 10) -> Path:
     """Volcano-style overview: coefficient against ``-log10(p)``, one panel per model.
 
-    Points with ``q <= max_significance`` are coloured; the ``label_top`` smallest q-values
-    of each panel are labelled with their feature and term. Returns the path written.
+    Points with ``q <= max_significance`` are coloured; of the ``label_top`` smallest
+    q-values of each panel, the significant ones are labelled with their feature and term.
+    Returns the path written.
     """
     return _save(_overview_figure(results, label_top=label_top), path)
 
