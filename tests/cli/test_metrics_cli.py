@@ -94,7 +94,7 @@ def test_samples_missing_from_metadata_are_named_and_counted(tmp_path: Path) -> 
     meta.iloc[3:].to_csv(short, sep="\t", index=False)
     out = tmp_path / "out"
     result = invoke("metrics", str(paths["table"]), "--metadata", str(short), "--out", str(out))
-    assert_bad_input(result, out, "3 of 40", "S01_v1")
+    assert_bad_input(result, out, "3 of the 40", "S01_v1")
 
 
 def test_negative_cell_names_row_and_column(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -139,6 +140,7 @@ def metrics_command(
     proportions explained) and gut_summary.tsv into OUT.
     """
     from gutaxis.io import read_metadata, read_table, read_taxonomy, read_tree
+    from gutaxis.io.cohort import require_metadata_rows
 
     if example:
         if table is not None:
@@ -157,16 +159,8 @@ def metrics_command(
     profile = read_table(table, orientation=None if orientation is None else orientation.value,
                          sample_ids=sample_ids)
     if meta is not None:
-        unknown = pd.Index(profile.sample_ids).difference(meta.index)
-        if len(unknown):
-            raise InputError(
-                f"{len(unknown)} of {profile.n_samples} sample id(s) of {table} are not in "
-                f"the metadata", source=str(metadata),
-                found=preview(unknown),
-                expected="a metadata row for every sample of the table")
+        require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
         meta = meta.loc[list(profile.sample_ids)]
-    from dataclasses import replace
-
     if taxonomy is not None:
         profile = replace(profile, taxonomy=read_taxonomy(taxonomy))
     if tree is not None:

@@ -56,7 +56,7 @@ def read_cohort(
     """
     meta = read_metadata(metadata)
     profile = read_table(table, orientation=orientation, sample_ids=list(meta.index), kind=kind)
-    _require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
+    require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
     if taxonomy is not None:
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
@@ -65,8 +65,9 @@ def read_cohort(
                   source=str(metadata))
 
 
-def _require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: str,
-                           metadata: str) -> None:
+def require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: str,
+                          metadata: str) -> None:
+    """Raise :class:`InputError` naming both files when a table sample has no metadata row."""
     missing = pd.Index(profile.sample_ids).difference(meta.index, sort=False)
     if len(missing):
         raise InputError(
