@@ -143,8 +143,8 @@ def write_association_plots(
     results: AssociationResults, out_dir: str | Path, *, top: int = 10
 ) -> list[Path]:
     """Write ``overview.png``, ``report.html`` (self-contained) and one figure per top
-    significant abundance association (at most ``top``, by q-value) into ``out_dir``;
-    return the paths written."""
+    significant abundance association whose fit is not flagged (``error`` empty; at most
+    ``top``, by q-value) into ``out_dir``; return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overview = out / "overview.png"
