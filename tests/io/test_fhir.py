@@ -330,6 +330,10 @@ def test_observations_from_another_system_are_read() -> None:
     with pytest.raises(InputError, match=r"row entry 3, field 'code': observation code "
                                          r"gutaxis does not know"):
         from_fhir_bundle(unknown)
+    odd_unit = json.loads(json.dumps(bundle))
+    odd_unit["entry"][2]["resource"]["valueQuantity"] = {"value": 1.2, "unit": "mg/xx"}
+    with pytest.raises(InputError, match=r"row entry 3, field 'unit': unknown unit"):
+        from_fhir_bundle(odd_unit)  # the record's validation names the entry too
     orphan = json.loads(json.dumps(bundle))
     orphan["entry"][1]["resource"]["subject"]["reference"] = "Patient/pat-9"
     with pytest.raises(InputError, match=r"row entry 2, field 'subject.reference': subject is "

@@ -71,9 +71,14 @@ class BundleReader:
         kind = entry["resource"]["resourceType"]
         return {"Patient": 0, "QuestionnaireResponse": 1}.get(kind, 2)
 
+    @staticmethod
+    def _where(i: int) -> str:
+        """How errors name entry ``i``, here and in the record's validation."""
+        return f"entry {i + 1}"
+
     def _error(self, i: int, message: str, field: str, found: object,
                expected: str) -> InputError:
-        return InputError(message, source=self.source, row=f"entry {i + 1}", field=field,
+        return InputError(message, source=self.source, row=self._where(i), field=field,
                           found=found, expected=expected)
 
     def _ident(self, i: int, resource: Json, kind: str) -> str:
@@ -126,7 +131,8 @@ class BundleReader:
         self.tables["administrations"].append({
             "administration_id": admin, "subject": self._subject(i, resource),
             "time": resource.get("authored"),
-            "instrument": canonical[len(prefix):].replace("|", "@"), "source_row": i + 1})
+            "instrument": canonical[len(prefix):].replace("|", "@"),
+            "source_row": self._where(i)})
         for item in resource.get("item", []):
             answer = (item.get("answer") or [{}])[0]
             value = next((v for k, v in answer.items() if k.startswith("value")), None)
@@ -134,7 +140,7 @@ class BundleReader:
                 value = value.get("code")
             self.tables["responses"].append({"administration_id": admin,
                                              "item": item["linkId"], "answer": value,
-                                             "source_row": i + 1})
+                                             "source_row": self._where(i)})
 
     def _observation(self, i: int, resource: Json) -> None:
         """A lab result or a score, told apart by code (gutaxis's, LOINC or SNOMED CT),
@@ -169,7 +175,7 @@ class BundleReader:
             "time": self._effective(i, resource), "analyte": analyte,
             "reported_value": quantity["value"],
             "reported_unit": quantity.get("code") or quantity.get("unit"),
-            "source_row": i + 1})
+            "source_row": self._where(i)})
 
     def _score(self, i: int, resource: Json, quantity: Json, key: str) -> None:
         refs = [d.get("reference") for d in resource.get("derivedFrom", [])]
@@ -179,7 +185,7 @@ class BundleReader:
             self.tables["administrations"].append({
                 "administration_id": admin, "subject": self._subject(i, resource),
                 "time": self._effective(i, resource), "instrument": key.rpartition(".")[0],
-                "source_row": i + 1})
+                "source_row": self._where(i)})
         ext = {e["url"].rsplit("/", 1)[-1]: e for e in resource.get("extension", [])}
         band = (resource.get("interpretation") or [{}])[0].get("text")
         self.tables["scores"].append({
@@ -188,7 +194,7 @@ class BundleReader:
             "scoring_version": ext.get("scoring-version", {}).get("valueString", ""),
             "missing_rule_applied": ext.get("missing-rule-applied", {}).get("valueBoolean",
                                                                             False),
-            "source_row": i + 1})
+            "source_row": self._where(i)})
 
     def _intervention(self, i: int, resource: Json) -> None:
         medication = resource["resourceType"] == "MedicationStatement"
@@ -209,11 +215,11 @@ class BundleReader:
             "subject": self._subject(i, resource), "type": kind,
             "product": product.get("text", ""), "dose": dose.get("value"),
             "dose_unit": dose.get("code") or dose.get("unit") or "",
-            "start": period.get("start"), "stop": period.get("end"), "source_row": i + 1})
+            "start": period.get("start"), "stop": period.get("end"), "source_row": self._where(i)})
 
     def _specimen(self, i: int, resource: Json) -> None:
         self.tables["samples"].append({
             "sample_id": self._ident(i, resource, "sample"),
             "subject": self._subject(i, resource),
             "time": (resource.get("collection") or {}).get("collectedDateTime"),
-            "source_row": i + 1})
+            "source_row": self._where(i)})
