@@ -153,9 +153,10 @@ class BundleReader:
                               resource.get("valueQuantity"), "a value with a unit")
         analyte = codes.get(f"{self.base}/CodeSystem/analyte") or BY_LOINC.get(
             str(codes.get(LOINC)))
-        score = codes.get(f"{self.base}/CodeSystem/score") or _scores_by_code().get(
-            (LOINC, str(codes.get(LOINC)))) or _scores_by_code().get(
-            (SNOMED, str(codes.get(SNOMED))))
+        registry = _scores_by_code()
+        score = (codes.get(f"{self.base}/CodeSystem/score")
+                 or registry.get((LOINC, str(codes.get(LOINC))))
+                 or registry.get((SNOMED, str(codes.get(SNOMED)))))
         if analyte is not None:
             self._lab(i, resource, quantity, analyte)
         elif score is not None:
@@ -165,14 +166,15 @@ class BundleReader:
                               resource["code"], "a LOINC code of a lab ("
                               + ", ".join(BY_LOINC) + ") or of an instrument score")
 
-    def _effective(self, i: int, resource: Json) -> object:
+    @staticmethod
+    def _effective(resource: Json) -> object:
         return (resource.get("effectiveDateTime") or resource.get("effectiveInstant")
                 or (resource.get("effectivePeriod") or {}).get("start"))
 
     def _lab(self, i: int, resource: Json, quantity: Json, analyte: str) -> None:
         self.tables["labs"].append({
             "lab_id": self._ident(i, resource, "lab"), "subject": self._subject(i, resource),
-            "time": self._effective(i, resource), "analyte": analyte,
+            "time": self._effective(resource), "analyte": analyte,
             "reported_value": quantity["value"],
             "reported_unit": quantity.get("code") or quantity.get("unit"),
             "source_row": self._where(i)})
@@ -184,7 +186,7 @@ class BundleReader:
             admin = self._ident(i, resource, "score")
             self.tables["administrations"].append({
                 "administration_id": admin, "subject": self._subject(i, resource),
-                "time": self._effective(i, resource), "instrument": key.rpartition(".")[0],
+                "time": self._effective(resource), "instrument": key.rpartition(".")[0],
                 "source_row": self._where(i)})
         ext = {e["url"].rsplit("/", 1)[-1]: e for e in resource.get("extension", [])}
         band = (resource.get("interpretation") or [{}])[0].get("text")
