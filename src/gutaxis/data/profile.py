@@ -358,14 +358,6 @@ class ProfileTable:
         return ProfileTable(summed, self.sample_ids, np.asarray(uniques, dtype=str),
                             kind=self.kind, taxonomy=new_tax)
 
-    def taxon_share(self, rank: str, names: Sequence[str]) -> np.ndarray:
-        """Fraction of each sample's total that belongs to taxa named at ``rank``."""
-        if self.taxonomy is None or rank not in self.taxonomy.columns:
-            raise InputError(f"taxonomy has no {rank!r} rank", field="taxonomy")
-        member = self.taxonomy[rank].isin(list(names)).to_numpy()
-        rel = self.relative().values
-        return np.asarray(rel[:, np.flatnonzero(member)].sum(axis=1)).ravel()
-
 
 def feature_variance(values: sp.csr_array | sp.csc_array) -> np.ndarray:
     """Sample variance (ddof=1) of each column of a sparse matrix, without densifying."""
