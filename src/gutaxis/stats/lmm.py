@@ -362,10 +362,11 @@ def _fit_chunk(
 ) -> None:
     """Fit the responses ``idx`` (residualised on X) and store their results in ``out``."""
     resp = cross_response(design, Xs, resid)
+    # X was scaled column-wise: log|X'V^-1X| of the caller's X differs by 2 sum(log(scale)).
+    offset = 2.0 * float(np.log(scale).sum()) if reml else 0.0
     if optimizer == "lme4":
         from gutaxis.stats.lmm_lme4 import lme4_search  # NLopt is needed by this mode only
 
-        offset = 2.0 * float(np.log(scale).sum()) if reml else 0.0
         found = lme4_search(design, resp, required(raw), reml=reml, offset=offset)
     else:
         start = grid_start(design, resp, reml=reml)
@@ -383,8 +384,7 @@ def _fit_chunk(
     out.df[idx] = df
     out.sigma2[idx] = sigma2
     out.psi[idx] = found.psi[:, inverse]
-    # X was scaled column-wise: log|X'V^-1X| of the caller's X differs by 2 sum(log(scale)).
-    out.crit[idx] = ev.criterion + (2.0 * np.log(scale).sum() if reml else 0.0)
+    out.crit[idx] = ev.criterion + offset
     out.converged[idx] = found.converged & ev.ok
     out.iterations[idx] = found.iterations
     for j, i in enumerate(idx):
