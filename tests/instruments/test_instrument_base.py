@@ -219,3 +219,24 @@ def test_register_rejects_malformed_declarations(change: dict[str, object],
     plugin = replace(get_instrument("nrs"), **fields)  # type: ignore[arg-type]
     with pytest.raises(InstrumentError, match=match):
         register(plugin)
+
+
+def test_a_version_registered_before_any_lookup_stays_the_latest() -> None:
+    """In a fresh process (the registry not yet loaded), a site's NRS registered first is
+    still the default after the built-in families load."""
+    import subprocess
+    import sys
+
+    code = """
+from gutaxis.instruments.base import Computed, Instrument, Item, ScoreSpec
+from gutaxis.instruments.registry import get_instrument, register
+register(Instrument(id="nrs", version="99", name="site NRS",
+                    items=(Item("pain", "pain", "integer", 0, 10),),
+                    scores=(ScoreSpec("pain", 0, 10),), missing_rule="none",
+                    citation="site", licence="site", wording_may_ship=True,
+                    scorer=lambda a: Computed({"pain": a["pain"]})))
+print(get_instrument("nrs").key, get_instrument("nrs@11").key)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["nrs@99", "nrs@11"]

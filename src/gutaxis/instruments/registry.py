@@ -47,6 +47,7 @@ def register(instrument: Instrument) -> Instrument:
         already registered.
     """
     _check_declaration(instrument)
+    _ensure_loaded()  # built-ins first, so that a site's version registered early stays latest
     versions = _REGISTRY.setdefault(instrument.id, [])
     if any(known.version == instrument.version for known in versions):
         raise InstrumentError("instrument already registered", field="instrument",
