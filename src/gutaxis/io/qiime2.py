@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -91,6 +92,24 @@ def read_qza(path: PathLike) -> ProfileTable | pd.DataFrame | PhyloTree:
     Bolyen E, et al. Reproducible, interactive, scalable and extensible microbiome data
     science using QIIME 2. Nature Biotechnology 37:852-857 (2019).
     """
+    return _read_qza(path)
+
+
+def read_qza_table(path: PathLike) -> ProfileTable:
+    """Read a ``FeatureTable[Frequency]`` or ``FeatureTable[RelativeFrequency]`` artifact."""
+    return cast(ProfileTable, _read_qza(path, wanted=tuple(_TABLE_KINDS), what="a feature table"))
+
+
+def read_qza_tree(path: PathLike) -> PhyloTree:
+    """Read a ``Phylogeny[Rooted]`` artifact."""
+    tree = _read_qza(path, wanted=("Phylogeny[Rooted]",), what="a rooted phylogeny")
+    return cast(PhyloTree, tree)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _read_qza(path: PathLike, *, wanted: tuple[str, ...] | None = None,
+              what: str = "") -> ProfileTable | pd.DataFrame | PhyloTree:
+    """:func:`read_qza`, refusing (before reading the payload) a type not in ``wanted``."""
     p = existing_file(path)
     source = str(p)
     with _open_zip(p) as archive:
@@ -103,6 +122,9 @@ def read_qza(path: PathLike) -> ProfileTable | pd.DataFrame | PhyloTree:
                 source=source, field="type", found=info.type,
                 expected="one of " + ", ".join(READABLE_TYPES),
             )
+        if wanted is not None and info.type not in wanted:
+            raise InputError(f"artifact is not {what}", source=source, field="type",
+                             found=info.type, expected=" or ".join(wanted))
         member = f"{info.root}/data/{READABLE_TYPES[info.type]}"
         try:
             payload = archive.read(member)
@@ -118,28 +140,6 @@ def read_qza(path: PathLike) -> ProfileTable | pd.DataFrame | PhyloTree:
     return parse_newick(text, source=inner)
 
 
-def read_qza_table(path: PathLike) -> ProfileTable:
-    """Read a ``FeatureTable[Frequency]`` or ``FeatureTable[RelativeFrequency]`` artifact."""
-    result = read_qza(path)
-    if not isinstance(result, ProfileTable):
-        info = artifact_info(path)
-        raise InputError("artifact is not a feature table", source=str(path), field="type",
-                         found=info.type,
-                         expected="FeatureTable[Frequency] or FeatureTable[RelativeFrequency]")
-    return result
-
-
-def read_qza_tree(path: PathLike) -> PhyloTree:
-    """Read a ``Phylogeny[Rooted]`` artifact."""
-    result = read_qza(path)
-    if not isinstance(result, PhyloTree):
-        info = artifact_info(path)
-        raise InputError("artifact is not a rooted phylogeny", source=str(path), field="type",
-                         found=info.type, expected="Phylogeny[Rooted]")
-    return result
-
-
-# ----------------------------------------------------------------------------- helpers
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
