@@ -34,3 +34,35 @@ def r_transformed(reference_dir: Path) -> pd.DataFrame:
 def r_lm(reference_dir: Path) -> pd.DataFrame:
     """R's per-feature lm() results: model, feature, term, coef, stderr, t, df, pval, qval."""
     return pd.read_csv(reference_dir / "associate" / "fibromyalgia_genus_lm.tsv.gz", sep="\t")
+
+
+#: Coefficient names of :class:`Hmp2`'s design, in column order.
+TERMS = ["(Intercept)", "diagnosisCD", "diagnosisUC", "dysbiosisnonIBDYes", "dysbiosisUCYes",
+         "dysbiosisCDYes", "antibioticsYes", "age"]
+
+
+class Hmp2:
+    """HMP2's AST-transformed species and the design of MaAsLin 2's regression fixture
+    (diagnosis, dysbiosis, antibiotics, age; site and subject as random intercepts)."""
+
+    def __init__(self, directory: Path) -> None:
+        tax = pd.read_csv(directory / "HMP2_taxonomy.tsv.gz", sep="\t", index_col="ID")
+        meta = pd.read_csv(directory / "HMP2_metadata.tsv", sep="\t").set_index("ID").loc[tax.index]
+        keep = ((tax > 0).sum() > 0.1 * len(tax)) & (tax.var() > 0)
+        tax = tax.loc[:, keep]
+        ast = np.arcsin(np.sqrt(tax.div(tax.sum(axis=1), axis=0)))
+        cols = ["diagnosis", "dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD", "antibiotics",
+                "age", "site", "subject"]
+        complete = meta[cols].notna().all(axis=1)
+        meta, ast = meta[complete], ast[complete]
+        yes = {c: meta[c].eq("Yes") for c in ["dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD",
+                                             "antibiotics"]}
+        self.X = np.column_stack([
+            np.ones(len(meta)), meta.diagnosis.eq("CD"), meta.diagnosis.eq("UC"),
+            yes["dysbiosisnonIBD"], yes["dysbiosisUC"], yes["dysbiosisCD"], yes["antibiotics"],
+            meta.age,
+        ]).astype(float)
+        self.Y = ast.to_numpy()
+        self.features = list(ast.columns)
+        self.site = pd.factorize(meta.site, sort=True)[0]
+        self.subject = pd.factorize(meta.subject, sort=True)[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from assoc_data import TERMS, Hmp2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
@@ -27,39 +28,6 @@ from scipy import stats as sps
 from gutaxis.errors import InputError
 from gutaxis.stats import lmm, lmm_core
 from gutaxis.stats.lmm import fit_lmm
-
-TERMS = ["(Intercept)", "diagnosisCD", "diagnosisUC", "dysbiosisnonIBDYes", "dysbiosisUCYes",
-         "dysbiosisCDYes", "antibioticsYes", "age"]
-
-
-# ---------------------------------------------------------------- HMP2 model as MaAsLin 2 builds it
-class Hmp2:
-    def __init__(self, directory: Path) -> None:
-        tax = pd.read_csv(directory / "HMP2_taxonomy.tsv.gz", sep="\t", index_col="ID")
-        meta = pd.read_csv(directory / "HMP2_metadata.tsv", sep="\t").set_index("ID").loc[tax.index]
-        keep = ((tax > 0).sum() > 0.1 * len(tax)) & (tax.var() > 0)
-        tax = tax.loc[:, keep]
-        ast = np.arcsin(np.sqrt(tax.div(tax.sum(axis=1), axis=0)))
-        cols = ["diagnosis", "dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD", "antibiotics",
-                "age", "site", "subject"]
-        complete = meta[cols].notna().all(axis=1)
-        meta, ast = meta[complete], ast[complete]
-        yes = {c: meta[c].eq("Yes") for c in ["dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD",
-                                             "antibiotics"]}
-        self.X = np.column_stack([
-            np.ones(len(meta)), meta.diagnosis.eq("CD"), meta.diagnosis.eq("UC"),
-            yes["dysbiosisnonIBD"], yes["dysbiosisUC"], yes["dysbiosisCD"], yes["antibiotics"],
-            meta.age,
-        ]).astype(float)
-        self.Y = ast.to_numpy()
-        self.features = list(ast.columns)
-        self.site = pd.factorize(meta.site, sort=True)[0]
-        self.subject = pd.factorize(meta.subject, sort=True)[0]
-
-
-@pytest.fixture(scope="module")
-def hmp2(hmp2_dir: Path) -> Hmp2:
-    return Hmp2(hmp2_dir)
 
 
 @pytest.fixture(scope="module")

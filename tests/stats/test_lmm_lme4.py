@@ -17,17 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_lmm import TERMS, Hmp2  # the HMP2 model as MaAsLin 2 builds it
+from assoc_data import TERMS, Hmp2  # the HMP2 model as MaAsLin 2 builds it
 
 from gutaxis.errors import InputError
 from gutaxis.stats.lmm import fit_lmm
 from gutaxis.stats.lmm_core import build_design
 from gutaxis.stats.lmm_lme4 import lme4_start, lme4_theta_order
-
-
-@pytest.fixture(scope="module")
-def hmp2(hmp2_dir: Path) -> Hmp2:
-    return Hmp2(hmp2_dir)
 
 
 @pytest.fixture(scope="module")
