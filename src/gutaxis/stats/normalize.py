@@ -25,14 +25,8 @@ _PROPORTION_TRANSFORMS = ("AST", "LOGIT")
 
 def check_options(normalization: str, transform: str) -> tuple[Normalization, Transform]:
     """Validate (case-insensitively) a normalisation / transform pair; return canonical names."""
-    norm = str(normalization).upper()
-    trans = str(transform).upper()
-    if norm not in NORMALIZATIONS:
-        raise InputError("unknown normalization", field="normalization", found=normalization,
-                         expected=f"one of {', '.join(NORMALIZATIONS)}")
-    if trans not in TRANSFORMS:
-        raise InputError("unknown transform", field="transform", found=transform,
-                         expected=f"one of {', '.join(TRANSFORMS)}")
+    norm = _choice(normalization, NORMALIZATIONS, "normalization")
+    trans = _choice(transform, TRANSFORMS, "transform")
     if trans in _PROPORTION_TRANSFORMS and norm == "CLR":
         raise InputError(f"the {trans} transform needs proportions", field="transform",
                          found=f"{trans} after CLR", expected="normalization TSS or NONE")
@@ -40,6 +34,15 @@ def check_options(normalization: str, transform: str) -> tuple[Normalization, Tr
         raise InputError("CLR values are already log-ratios and can be negative",
                          field="transform", found="LOG after CLR", expected="transform NONE")
     return norm, trans  # type: ignore[return-value]
+
+
+def _choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    """``value`` upper-cased if it is one of ``choices``, else an :class:`InputError`."""
+    name = str(value).upper()
+    if name not in choices:
+        raise InputError(f"unknown {field}", field=field, found=value,
+                         expected=f"one of {', '.join(choices)}")
+    return name
 
 
 def normalize(values: np.ndarray, *, method: str = "TSS") -> np.ndarray:
@@ -79,7 +82,7 @@ def normalize(values: np.ndarray, *, method: str = "TSS") -> np.ndarray:
            [0.  , 0.  ]])
     """
     x = np.array(values, dtype=np.float64)
-    method = str(method).upper()
+    method = _choice(method, NORMALIZATIONS, "normalization")
     if method == "NONE":
         return x
     if x.size and x.min() < 0:
@@ -88,11 +91,8 @@ def normalize(values: np.ndarray, *, method: str = "TSS") -> np.ndarray:
     if method == "TSS":
         totals = x.sum(axis=1, keepdims=True)
         return np.divide(x, totals, out=np.zeros_like(x), where=totals > 0)
-    if method == "CLR":
-        logged = np.log1p(x)
-        return logged - logged.mean(axis=1, keepdims=True)
-    raise InputError("unknown normalization", field="normalization", found=method,
-                     expected=f"one of {', '.join(NORMALIZATIONS)}")
+    logged = np.log1p(x)  # CLR
+    return logged - logged.mean(axis=1, keepdims=True)
 
 
 def transform(values: np.ndarray, *, method: str = "LOG") -> np.ndarray:
@@ -138,7 +138,7 @@ def transform(values: np.ndarray, *, method: str = "LOG") -> np.ndarray:
            [ 0.]])
     """
     x = np.array(values, dtype=np.float64)
-    method = str(method).upper()
+    method = _choice(method, TRANSFORMS, "transform")
     if method == "NONE":
         return x
     if method == "LOG":
@@ -146,14 +146,11 @@ def transform(values: np.ndarray, *, method: str = "LOG") -> np.ndarray:
     if method == "AST":
         _require_range(x, -1.0, 1.0, "AST", "values in [-1, 1] (proportions: use TSS)")
         return np.sign(x) * np.arcsin(np.sqrt(np.abs(x)))
-    if method == "LOGIT":
-        _require_range(x, 0.0, 1.0, "LOGIT", "proportions in [0, 1] (use TSS)")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.log(x / (1.0 - x))
-        y[~np.isfinite(y)] = 0.0
-        return y
-    raise InputError("unknown transform", field="transform", found=method,
-                     expected=f"one of {', '.join(TRANSFORMS)}")
+    _require_range(x, 0.0, 1.0, "LOGIT", "proportions in [0, 1] (use TSS)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(x / (1.0 - x))
+    y[~np.isfinite(y)] = 0.0
+    return y
 
 
 def _log_half_min(x: np.ndarray) -> np.ndarray:
