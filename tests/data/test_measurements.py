@@ -98,6 +98,13 @@ def test_answers_are_canonical_and_unanswered_items_dropped() -> None:
     ({"samples": pd.DataFrame({"sample_id": ["s1", "s1"], "subject": ["p", "p"],
                                "time": ["2024-03-01T08:00Z"] * 2})},
      r"row 2, field 'sample_id': duplicate sample_id; found 's1'"),
+    ({"samples": pd.DataFrame({"sample_id": ["s1", "s2"], "subject": ["p", "p"],
+                               "time": pd.to_datetime(["2024-03-01T08:00Z", None])})},
+     r"row 2, column 'time': time is missing"),
+    ({"labs": pd.DataFrame({"subject": ["p"], "time": pd.to_datetime([None]).tz_localize(None),
+                            "analyte": ["crp"], "reported_value": [1],
+                            "reported_unit": ["mg/L"]})},
+     r"row 1, column 'time': time is missing"),
 ])
 def test_bad_input_is_refused_naming_row_and_field(tables: dict[str, pd.DataFrame],
                                                    message: str) -> None:

@@ -80,18 +80,19 @@ def parse_times(
     series = pd.Series(values).reset_index(drop=True)
     labels = np.arange(1, len(series) + 1) if rows is None else np.asarray(rows)
     zone = check_timezone(timezone, source=source)
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert("UTC").astype(TIME_DTYPE)
-    if pd.api.types.is_datetime64_dtype(series.dtype):
-        if series.isna().all():
-            return pd.Series(pd.NaT, index=series.index, dtype=TIME_DTYPE)
-        return _localize(series, zone, labels, source=source, column=column, raw=series)
-    text = series.map(_as_text)
+    dated = pd.api.types.is_datetime64_any_dtype(series.dtype)
+    text = series if dated else series.map(_as_text)
     empty = text.isna()
     if required and empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
         raise InputError("time is missing", source=source, row=labels[i], column=column,
                          expected="an ISO 8601 time with a UTC offset")
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").astype(TIME_DTYPE)
+    if dated:
+        if empty.all():
+            return pd.Series(pd.NaT, index=series.index, dtype=TIME_DTYPE)
+        return _localize(series, zone, labels, source=source, column=column, raw=series)
     has_offset = text.str.contains(_OFFSET, na=False)
     out = pd.Series(pd.NaT, index=series.index, dtype=TIME_DTYPE)
     aware = has_offset & ~empty
