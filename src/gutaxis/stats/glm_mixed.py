@@ -216,10 +216,6 @@ class _Problem:
     weight: float        # prior weight of every sample (1, or 1 + 2a when augmented)
     ri: RandomIntercepts
 
-    @property
-    def augmented(self) -> bool:
-        return self.weight != 1.0
-
     def subset(self, rows: np.ndarray) -> _Problem:
         return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri)
 
