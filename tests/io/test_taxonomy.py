@@ -83,6 +83,18 @@ def test_bad_taxonomy_is_refused(write_text, text, match) -> None:
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [("B\td__Bacteria\thigh\n", "row 4, column 'Confidence'"),
+     ("\td__Bacteria\t0.5\n", "row 4, column 'Feature ID'")],
+)
+def test_bad_row_is_named_by_its_file_line_past_a_types_row(write_text, row, match) -> None:
+    path = write_text("t.tsv", "Feature ID\tTaxon\tConfidence\n#q2:types\tcategorical\t"
+                      "numeric\nA\td__Bacteria\t0.9\n" + row)
+    with pytest.raises(InputError, match=match):
+        read_taxonomy(path)
+
+
 @pytest.mark.realdata
 def test_write_taxonomy_round_trip(fibromyalgia_dir: Path, tmp_path: Path) -> None:
     taxa = read_taxonomy(fibromyalgia_dir / "taxonomy.tsv.gz")

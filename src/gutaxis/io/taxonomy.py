@@ -193,8 +193,8 @@ def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None) -> pd.DataFr
         bad = conf.isna() & frame[lower["confidence"]].ne("").to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError("confidence is not a number", source=source, row=i + 2,
-                             column=str(lower["confidence"]),
+            raise InputError("confidence is not a number", source=source,
+                             row=_line_number(frame.index, i), column=str(lower["confidence"]),
                              found=frame[lower["confidence"]].iloc[i], expected="a number")
         taxa["confidence"] = conf.to_numpy(dtype=np.float64)
     return taxa
@@ -224,10 +224,16 @@ def _header_line(path: Path) -> str:
 
 def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str) -> None:
     if (ids == "").any():
-        row = int(np.flatnonzero((ids == "").to_numpy())[0]) + 2
+        row = _line_number(ids.index, int(np.flatnonzero((ids == "").to_numpy())[0]))
         raise InputError("empty feature id", source=source, row=row, column=header,
                          expected="a feature id in every row")
     dup = ids.duplicated()
     if dup.any():
         raise InputError("duplicate feature ids", source=source, column=header,
                          found=preview(ids[dup].unique()), expected="unique feature ids")
+
+
+def _line_number(index: pd.Index, position: int) -> int:
+    """File line of the row at ``position``: its label in the frame as read (0 = the line
+    after the header) survives dropping the ``#q2:`` rows, so those are counted."""
+    return int(index.to_numpy()[position]) + 2
