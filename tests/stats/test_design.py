@@ -129,6 +129,14 @@ def test_collinear_covariates_are_named():
     assert "x2" in str(err.value) or "x" in str(err.value)
 
 
+def test_all_zero_covariate_is_named_as_aliased():
+    meta = _meta()
+    meta["zero"] = 0.0
+    with pytest.raises(InputError, match="rank-deficient") as err:
+        build_design(meta, fixed=["x", "zero"])
+    assert "found 'zero'" in str(err.value)
+
+
 def test_single_level_after_complete_cases():
     meta = _meta()
     meta["one"] = "same"

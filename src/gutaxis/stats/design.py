@@ -288,6 +288,7 @@ def _check_rank(matrix: np.ndarray, terms: list[Term], source: str | None) -> No
                          f" for {n} complete sample(s)",
                          expected="more complete samples than parameters")
     scale = np.sqrt((matrix**2).sum(axis=0))
+    scale[scale == 0] = 1.0  # an all-zero column stays zero: aliased, not NaN
     _, R, piv = sla.qr(matrix / scale, mode="economic", pivoting=True)
     diag = np.abs(np.diag(R))
     rank = int(np.sum(diag > RANK_TOL * diag[0]))
