@@ -384,3 +384,24 @@ def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_dir: Path,
         np.testing.assert_array_equal(got.to_numpy(),
                                       expected.loc[got.index, column].to_numpy(dtype=float),
                                       err_msg=column)
+
+
+@given(st.integers(-10**40, 10**40), st.integers(0, 80), st.integers(0, 80))
+def test_answer_decimal_text_is_exact_at_any_length(numerator: int, twos: int,
+                                                    fives: int) -> None:
+    """fraction_text against decimal division at 400 digits (enough for every case drawn):
+    the same text, and it reads back to the same fraction."""
+    from decimal import Decimal, localcontext
+    from fractions import Fraction
+
+    from gutaxis.data.measurement_tables import fraction_text
+
+    value = Fraction(numerator, 2**twos * 5**fives)
+    with localcontext() as context:
+        context.prec = 400
+        expected = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    if "." in expected:
+        expected = expected.rstrip("0").rstrip(".")
+    text = fraction_text(value)
+    assert text == expected
+    assert Fraction(text) == value

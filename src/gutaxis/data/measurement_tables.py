@@ -10,7 +10,6 @@ Answers are validated by the instrument registry, once per distinct (item, answe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -190,19 +189,24 @@ def answer_text(value: object, *, kind: str) -> str | None:
 
 
 def fraction_text(value: Fraction) -> str:
-    """Shortest exact decimal text of a fraction; ``repr(float)`` if none exists."""
+    """Shortest exact decimal text of a fraction; ``repr(float)`` if none exists.
+
+    A fraction ``n / (2^a 5^b)`` is ``n 10^k / (2^a 5^b)`` with ``k = max(a, b)`` digits
+    after the point: integer arithmetic, exact at any length.
+    """
     if value.denominator == 1:
         return str(value.numerator)
-    den = value.denominator
-    for prime in (2, 5):
-        while den % prime == 0:
-            den //= prime
+    den, twos, fives = value.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
     if den != 1:
         return repr(float(value))
-    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
+    places = max(twos, fives)
+    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
 
 
 def validate_administrations(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
