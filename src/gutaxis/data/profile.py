@@ -418,6 +418,11 @@ def _as_id_array(ids: object, what: str) -> np.ndarray:
     return arr
 
 
+def row_of_each_value(values: sp.csr_array) -> np.ndarray:
+    """Row number of every stored value of a CSR matrix (aligned with ``values.data``)."""
+    return np.repeat(np.arange(values.shape[0]), np.diff(values.indptr))
+
+
 def first_cell(values: sp.csr_array, mask: np.ndarray) -> tuple[int, int]:
     """``(row, column)`` of the first stored value, in row-major order, where ``mask``
     (aligned with ``values.data``, at least one ``True``) holds.

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gutaxis.data.profile import ProfileTable
+from gutaxis.data.profile import ProfileTable, row_of_each_value
 from gutaxis.errors import InputError
 from gutaxis.gut.phylogenetic import faith_pd
 
@@ -39,14 +39,9 @@ class NoSingletonsWarning(UserWarning):
     """Chao1 was asked of a table without singletons, where it equals observed richness."""
 
 
-def _row_of_each_value(values: sp.csr_array) -> np.ndarray:
-    """Row number of every stored value of a CSR matrix."""
-    return np.repeat(np.arange(values.shape[0]), np.diff(values.indptr))
-
-
 def _row_sums(values: sp.csr_array, data: np.ndarray) -> np.ndarray:
     """Per-row sums of ``data``, an array aligned with ``values.data`` (a segment sum)."""
-    return np.bincount(_row_of_each_value(values), weights=data, minlength=values.shape[0])
+    return np.bincount(row_of_each_value(values), weights=data, minlength=values.shape[0])
 
 
 def _proportions(table: ProfileTable, action: str) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +52,7 @@ def _proportions(table: ProfileTable, action: str) -> tuple[np.ndarray, np.ndarr
     table.require_kind("counts", "relative", action=action)
     values = table.values
     totals = _row_sums(values, values.data)
-    rows = _row_of_each_value(values)
+    rows = row_of_each_value(values)
     return values.data / totals[rows], totals
 
 

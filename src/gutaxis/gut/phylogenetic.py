@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
-from gutaxis.data.profile import ProfileTable
+from gutaxis.data.profile import ProfileTable, row_of_each_value
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 from gutaxis.gut._parallel import KERNEL_LOCK
@@ -83,7 +83,7 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
     """
     nodes, tree, _ = _prepare(table, tree, action="Faith PD")
     present = nodes.data > 0
-    rows = np.repeat(np.arange(nodes.shape[0]), np.diff(nodes.indptr))
+    rows = row_of_each_value(nodes)
     return np.bincount(rows[present], weights=tree.length[nodes.indices[present]],
                        minlength=nodes.shape[0])
 

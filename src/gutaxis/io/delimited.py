@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gutaxis.data.profile import ProfileTable, ValueKind
+from gutaxis.data.profile import ProfileTable, ValueKind, row_of_each_value
 from gutaxis.errors import InputError, preview
 from gutaxis.io._files import (
     PathLike,
@@ -158,7 +158,7 @@ def _format_rows(block: sp.csr_array, labels: np.ndarray, as_int: bool) -> str:
     n_rows, n_cols = block.shape
     cells = np.full((n_rows, n_cols + 1), "0", dtype=object)
     cells[:, 0] = labels
-    rows = np.repeat(np.arange(n_rows), np.diff(block.indptr))
+    rows = row_of_each_value(block)
     data = block.data
     texts = (data.astype(np.int64).astype(str) if as_int
              else np.fromiter(map(repr, data.tolist()), dtype=object, count=data.size))
