@@ -100,6 +100,12 @@ def read_qza_table(path: PathLike) -> ProfileTable:
     return cast(ProfileTable, _read_qza(path, wanted=tuple(_TABLE_KINDS), what="a feature table"))
 
 
+def read_qza_taxonomy(path: PathLike) -> pd.DataFrame:
+    """Read a ``FeatureData[Taxonomy]`` artifact (see :func:`read_qza`)."""
+    taxonomy = _read_qza(path, wanted=("FeatureData[Taxonomy]",), what="a taxonomy")
+    return cast(pd.DataFrame, taxonomy)
+
+
 def read_qza_tree(path: PathLike) -> PhyloTree:
     """Read a ``Phylogeny[Rooted]`` artifact."""
     tree = _read_qza(path, wanted=("Phylogeny[Rooted]",), what="a rooted phylogeny")

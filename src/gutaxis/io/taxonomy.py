@@ -148,13 +148,9 @@ def read_taxonomy(path: PathLike) -> pd.DataFrame:
     """
     p = existing_file(path)
     if p.suffix.lower() == ".qza":
-        from gutaxis.io.qiime2 import read_qza
+        from gutaxis.io.qiime2 import read_qza_taxonomy  # qiime2 imports this module
 
-        result = read_qza(p)
-        if not isinstance(result, pd.DataFrame):
-            raise InputError("artifact is not a taxonomy", source=str(p),
-                             found=type(result).__name__, expected="FeatureData[Taxonomy]")
-        return result
+        return read_qza_taxonomy(p)
     header = _header_line(p)
     sep = text_delimiter(p, header)
     with open_text(p) as fh:
