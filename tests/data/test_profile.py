@@ -62,6 +62,18 @@ def test_subset_with_unknown_id_names_it() -> None:
         small_table().subset_samples(["s1", "nope"])
 
 
+def test_subset_with_positions_outside_the_table_names_them() -> None:
+    with pytest.raises(InputError, match=r"sample position out of range.*found '3, -4'"):
+        small_table().subset_samples(np.array([0, 3, -4]))
+    np.testing.assert_array_equal(small_table().subset_samples(np.array([-1])).sample_ids,
+                                  ["s3"])
+
+
+def test_nan_names_sample_and_feature() -> None:
+    with pytest.raises(InputError, match=r"row s2.*column 'f1'.*NaN or infinite"):
+        ProfileTable(sp.csr_array(np.array([[1.0], [np.nan]])), ["s1", "s2"], ["f1"])
+
+
 def test_duplicate_ids_are_refused() -> None:
     with pytest.raises(InputError, match=r"duplicate sample ids.*s1"):
         ProfileTable(sp.csr_array(np.ones((2, 1))), ["s1", "s1"], ["f1"])

@@ -217,6 +217,10 @@ class ProfileTable:
         if arr.size == 0:
             return np.zeros(0, dtype=np.intp)
         if np.issubdtype(arr.dtype, np.integer):
+            outside = (arr >= len(ids)) | (arr < -len(ids))
+            if outside.any():
+                raise InputError(f"{what} position out of range", found=preview(arr[outside]),
+                                 expected=f"positions from 0 to {len(ids) - 1}")
             return arr.astype(np.intp)
         index = pd.Index(ids)
         pos = index.get_indexer(arr.astype(str))
