@@ -128,6 +128,12 @@ def test_rarefy_is_seeded_and_hits_depth() -> None:
     assert np.all(a.dense() <= table.subset_samples(["s1", "s2"]).dense())
 
 
+@pytest.mark.parametrize("depth", [0, -1, 2.5, True])
+def test_rarefy_refuses_a_depth_that_is_not_a_positive_integer(depth: object) -> None:
+    with pytest.raises(InputError, match=r"field 'depth'.*whole number of reads"):
+        small_table().rarefy(depth, seed=0)  # type: ignore[arg-type]
+
+
 def test_rarefy_refuses_proportions() -> None:
     with pytest.raises(DataKindError, match="whole-number counts"):
         ProfileTable(sp.csr_array(np.array([[0.5, 0.5]])), ["a"], ["x", "y"]).rarefy(1, seed=0)

@@ -312,6 +312,9 @@ class ProfileTable:
         Samples with fewer than ``depth`` reads are dropped (``drop_shallow=True``) or
         refused. Seeded: the same seed gives the same table.
         """
+        if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 1:
+            raise InputError("rarefaction depth must be a whole number of reads >= 1",
+                             field="depth", found=depth, expected="an integer >= 1")
         self.require_integer_counts(action="rarefaction")
         totals = self.sample_totals()
         shallow = totals < depth
