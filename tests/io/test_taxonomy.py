@@ -17,6 +17,15 @@ from gutaxis.errors import InputError
 from gutaxis.io import parse_lineages, read_taxonomy, write_taxonomy
 
 
+def test_comment_lines_before_the_header_are_skipped_and_counted(write_text) -> None:
+    path = write_text("t.tsv", "# made by a script\n\nFeature ID\tTaxon\tConfidence\n"
+                      "A\td__Bacteria; p__Firmicutes\t0.9\nB\td__Bacteria\thigh\n")
+    with pytest.raises(InputError, match=r"row 5, column 'Confidence'"):
+        read_taxonomy(path)
+    path.write_text("# made by a script\nFeature ID\tTaxon\nA\td__Bacteria; p__Firmicutes\n")
+    assert read_taxonomy(path).loc["A", "phylum"] == "Firmicutes"
+
+
 @pytest.mark.realdata
 def test_fibromyalgia_per_rank_table(fibromyalgia_dir: Path) -> None:
     path = fibromyalgia_dir / "taxonomy.tsv.gz"

@@ -151,16 +151,20 @@ def read_taxonomy(path: PathLike) -> pd.DataFrame:
         from gutaxis.io.qiime2 import read_qza_taxonomy  # qiime2 imports this module
 
         return read_qza_taxonomy(p)
-    header = _header_line(p)
+    header_line, header = _header_line(p)
     sep = text_delimiter(p, header)
     with open_text(p) as fh:
         frame = pd.read_csv(fh, sep=sep, dtype=str, keep_default_na=False, comment=None,
-                            skip_blank_lines=True)
-    return taxonomy_from_frame(frame, source=str(p))
+                            skip_blank_lines=True, skiprows=header_line - 1)
+    return taxonomy_from_frame(frame, source=str(p), header_line=header_line)
 
 
-def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
-    """Build the rank table from a raw string DataFrame (first column = feature ids)."""
+def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None,
+                        header_line: int = 1) -> pd.DataFrame:
+    """Build the rank table from a raw string DataFrame (first column = feature ids).
+
+    ``header_line`` is the file line of the header, for the line numbers of errors.
+    """
     if frame.shape[1] < 2:
         raise InputError("taxonomy needs a feature id column and taxonomy columns",
                          source=source, found=list(frame.columns),
@@ -168,7 +172,8 @@ def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None) -> pd.DataFr
     # QIIME 2 directive rows such as '#q2:types' follow the header
     frame = frame[~frame.iloc[:, 0].astype(str).str.startswith("#q2:")]
     ids = frame.iloc[:, 0].astype(str).str.strip()
-    _require_unique_ids(ids, source=source, header=str(frame.columns[0]))
+    _require_unique_ids(ids, source=source, header=str(frame.columns[0]),
+                        header_line=header_line)
     lower = {str(c).strip().lower(): c for c in frame.columns[1:]}
     if "taxon" in lower:
         taxa = parse_lineages(pd.Series(frame[lower["taxon"]].to_numpy(), index=ids))
@@ -190,7 +195,8 @@ def taxonomy_from_frame(frame: pd.DataFrame, *, source: str | None) -> pd.DataFr
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError("confidence is not a number", source=source,
-                             row=_line_number(frame.index, i), column=str(lower["confidence"]),
+                             row=_line_number(frame.index, i, header_line),
+                             column=str(lower["confidence"]),
                              found=frame[lower["confidence"]].iloc[i], expected="a number")
         taxa["confidence"] = conf.to_numpy(dtype=np.float64)
     return taxa
@@ -211,16 +217,20 @@ def write_taxonomy(taxonomy: pd.DataFrame, path: PathLike) -> None:
         frame.to_csv(fh, sep="\t", na_rep="", lineterminator="\n")
 
 
-def _header_line(path: Path) -> str:
-    for line in first_lines(path, 20):
+def _header_line(path: Path) -> tuple[int, str]:
+    """The header's 1-based line number and text: the first line that is neither blank
+    nor a ``# `` comment."""
+    for number, line in enumerate(first_lines(path, 20), start=1):
         if line.strip() and not line.startswith("# "):
-            return line
+            return number, line
     raise InputError("no header line", source=str(path), expected="a header line")
 
 
-def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str) -> None:
+def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str,
+                        header_line: int) -> None:
     if (ids == "").any():
-        row = _line_number(ids.index, int(np.flatnonzero((ids == "").to_numpy())[0]))
+        row = _line_number(ids.index, int(np.flatnonzero((ids == "").to_numpy())[0]),
+                           header_line)
         raise InputError("empty feature id", source=source, row=row, column=header,
                          expected="a feature id in every row")
     dup = ids.duplicated()
@@ -229,7 +239,7 @@ def _require_unique_ids(ids: pd.Series, *, source: str | None, header: str) -> N
                          found=preview(ids[dup].unique()), expected="unique feature ids")
 
 
-def _line_number(index: pd.Index, position: int) -> int:
+def _line_number(index: pd.Index, position: int, header_line: int) -> int:
     """File line of the row at ``position``: its label in the frame as read (0 = the line
     after the header) survives dropping the ``#q2:`` rows, so those are counted."""
-    return int(index.to_numpy()[position]) + 2
+    return int(index.to_numpy()[position]) + header_line + 1
