@@ -177,6 +177,14 @@ def test_unknown_write_format_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("fmt", ["hdf5", "json"])
+def test_all_zero_table_round_trips(tmp_path: Path, fmt: str) -> None:
+    """An empty sparse ``data`` list (JSON) is a table of zeros, not a broken file."""
+    table = ProfileTable(sp.csr_array((2, 3)), ["s1", "s2"], ["f1", "f2", "f3"])
+    write_biom(table, tmp_path / "t.biom", format=fmt)
+    _assert_equal(read_biom(tmp_path / "t.biom", kind="counts"), table)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6), m=st.integers(1, 6),
        fmt=st.sampled_from(["hdf5", "json"]), relative=st.booleans())

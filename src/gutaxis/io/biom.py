@@ -207,7 +207,8 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
             raise InputError("not a BIOM table", source=source,
                              found="JSON without a 'data' field",
                              expected="BIOM 1.0 JSON or BIOM 2.x HDF5")
-        return Table.from_json(document), _kind_mark(document.get(KIND_MARK))
+        return Table.from_json(document, data_pump=_empty_sparse(document)), \
+            _kind_mark(document.get(KIND_MARK))
     except InputError:
         raise
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -221,6 +222,14 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",
                          expected="a table the BIOM 1.0/2.1 specification describes") from None
+
+
+def _empty_sparse(document: dict[str, Any]) -> sp.csr_matrix | None:
+    """An all-zero matrix of the document's shape when its sparse ``data`` is empty
+    (biom-format builds a 0 x 0 matrix from ``[]`` and then reports duplicate ids)."""
+    if document.get("matrix_type") == "sparse" and not document["data"]:
+        return sp.csr_matrix(tuple(document["shape"]))
+    return None
 
 
 def _kind_mark(value: object) -> ValueKind | None:
