@@ -97,24 +97,18 @@ def test_samples_missing_from_metadata_are_named_and_counted(tmp_path: Path) -> 
     assert_bad_input(result, out, "3 of the 40", "S01_v1")
 
 
-def test_negative_cell_names_row_and_column(tmp_path: Path) -> None:
-    table = pd.read_csv(example_paths()["table"], sep="\t", index_col=0)
-    table.iloc[4, 7] = -3
-    bad = tmp_path / "neg.tsv"
-    table.to_csv(bad, sep="\t")
-    out = tmp_path / "out"
-    result = invoke("metrics", str(bad), "--out", str(out))
-    assert_bad_input(result, out, "neg.tsv", table.index[4], table.columns[7], "-3")
-
-
-def test_non_numeric_cell_names_row_and_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "row", "col", "value"),
+                         [("neg.tsv", 4, 7, -3), ("text.tsv", 2, 5, "lots")],
+                         ids=["negative", "non-numeric"])
+def test_bad_cell_names_file_row_and_column(tmp_path: Path, name: str, row: int, col: int,
+                                           value: object) -> None:
     table = pd.read_csv(example_paths()["table"], sep="\t", index_col=0).astype(object)
-    table.iloc[2, 5] = "lots"
-    bad = tmp_path / "text.tsv"
+    table.iloc[row, col] = value
+    bad = tmp_path / name
     table.to_csv(bad, sep="\t")
     out = tmp_path / "out"
     result = invoke("metrics", str(bad), "--out", str(out))
-    assert_bad_input(result, out, "text.tsv", table.index[2], table.columns[5], "lots")
+    assert_bad_input(result, out, name, table.index[row], table.columns[col], str(value))
 
 
 def test_proportions_where_counts_are_needed(tmp_path: Path) -> None:
