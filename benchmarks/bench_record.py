@@ -21,7 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from bench_io import best_of  # benchmarks/ is on sys.path when run as a script
-from gutaxis.data import Cohort, Measurements, ProfileTable
+from gutaxis.data import Cohort, ProfileTable
+from gutaxis.instruments.record import record_from_answers, score_record
 from gutaxis.io.fhir import to_fhir_bundle
 from gutaxis.io.record_tsv import read_record, write_record
 
@@ -67,14 +68,14 @@ def main() -> None:
     samples, diary = simulate(n_subjects, per_subject, per_sample)
     ids = [f"d{i}" for i in range(len(diary))]
     start = time.perf_counter()
-    record = Measurements(
+    record = score_record(record_from_answers(
         administrations=pd.DataFrame({"administration_id": ids, "subject": diary["subject"],
                                       "time": T0 + pd.to_timedelta(diary["t"], unit="s"),
                                       "instrument": "nrs"}),
         responses=pd.DataFrame({"administration_id": ids, "item": "pain",
                                 "answer": diary["pain"]}),
         samples=samples.assign(time=T0 + pd.to_timedelta(samples["t"], unit="s"))[
-            ["sample_id", "subject", "time"]]).with_scores()
+            ["sample_id", "subject", "time"]]))
     built = time.perf_counter() - start
     table = ProfileTable(sp.csr_array(np.ones((len(samples), 1))), samples["sample_id"], ["f"])
     cohort = Cohort(table, samples.set_index("sample_id")[["subject"]],
@@ -102,11 +103,11 @@ def main() -> None:
         read = best_of(lambda: read_record(path), 1)
         print(f"record TSV ({path.stat().st_size / 1e6:.1f} MB): write {write:.2f} s, "
               f"read + validate {read:.2f} s")
-    small = Measurements(administrations=record.administrations.iloc[:5000],
+    small = score_record(record_from_answers(administrations=record.administrations.iloc[:5000],
                          responses=record.responses[record.responses["administration_id"]
                                                     .isin(record.administrations
                                                           ["administration_id"].iloc[:5000])],
-                         samples=record.samples).with_scores()
+                         samples=record.samples))
     for mode in ("none", "shapes", "full"):
         took = best_of(lambda m=mode: to_fhir_bundle(small, validate=m), 1)  # type: ignore[misc]
         print(f"FHIR Bundle of 5,000 administrations ({len(small.scores):,} scores), "

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from gutaxis.data import Cohort, ProfileTable
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
+from gutaxis.instruments.record import record_from_answers, score_record
 
 T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 
@@ -27,11 +28,11 @@ T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 def nrs_record(subjects: list[str], times: list[str], pains: list[int], **tables: pd.DataFrame
                ) -> Measurements:
     ids = [f"a{i}" for i in range(len(subjects))]
-    return Measurements(
+    return score_record(record_from_answers(
         administrations=pd.DataFrame({"administration_id": ids, "subject": subjects,
                                       "time": times, "instrument": "nrs"}),
         responses=pd.DataFrame({"administration_id": ids, "item": "pain", "answer": pains}),
-        **tables).with_scores()
+        **tables))
 
 
 def cohort_of(samples: list[str], **metadata: list[object]) -> Cohort:
@@ -55,7 +56,7 @@ def test_times_are_utc_instants_and_labs_are_converted() -> None:
 
 
 def test_answers_are_canonical_and_unanswered_items_dropped() -> None:
-    m = Measurements(
+    m = record_from_answers(
         administrations=pd.DataFrame({"administration_id": ["b"], "subject": ["p"],
                                       "time": ["2024-03-01T08:00Z"], "instrument": ["bpi-sf"]}),
         responses=pd.DataFrame({"administration_id": "b",
@@ -109,7 +110,7 @@ def test_answers_are_canonical_and_unanswered_items_dropped() -> None:
 def test_bad_input_is_refused_naming_row_and_field(tables: dict[str, pd.DataFrame],
                                                    message: str) -> None:
     with pytest.raises(InputError, match=message):
-        Measurements(**tables, source="record")
+        record_from_answers(**tables, source="record")
 
 
 def test_unknown_item_and_out_of_range_answer_name_the_row() -> None:
@@ -117,22 +118,22 @@ def test_unknown_item_and_out_of_range_answer_name_the_row() -> None:
                            "time": ["2024-03-01T08:00Z", "2024-03-02T08:00Z"],
                            "instrument": "nrs", "source_row": [5, 6]})
     with pytest.raises(InputError, match=r"row 8, field 'worst'.*unknown item for nrs@11"):
-        Measurements(administrations=admins, responses=pd.DataFrame({
+        record_from_answers(administrations=admins, responses=pd.DataFrame({
             "administration_id": ["a", "b"], "item": ["pain", "worst"], "answer": [3, 4],
             "source_row": [7, 8]}))
     with pytest.raises(InputError, match=r"row 2, field 'pain': answer above the allowed "
                                          r"range; found 11; expected an integer from 0 to 10"):
-        Measurements(administrations=admins, responses=pd.DataFrame({
+        record_from_answers(administrations=admins, responses=pd.DataFrame({
             "administration_id": ["a", "b"], "item": "pain", "answer": [3, 11]}))
     with pytest.raises(InputError, match=r"no such administration; found 'zz'"):
-        Measurements(administrations=admins, responses=pd.DataFrame({
+        record_from_answers(administrations=admins, responses=pd.DataFrame({
             "administration_id": ["zz"], "item": ["pain"], "answer": [3]}))
 
 
 def test_empty_record() -> None:
     m = Measurements()
     assert m.is_empty and m.subjects == []
-    assert m.with_scores().scores.empty
+    assert score_record(m).scores.empty
 
 
 def test_local_times_need_a_timezone_and_dst_gaps_are_refused() -> None:
@@ -266,13 +267,13 @@ def test_join_matches_brute_force_on_hmp2_visit_structure(hmp2_dir: Path, how: s
     jitter = pd.to_timedelta(rng.integers(-12 * 86400, 12 * 86400, n), unit="s")
     times = (when[pick] + jitter + pd.to_timedelta(np.arange(n), unit="ms"))
     pains = rng.integers(0, 11, n)
-    m = Measurements(
+    m = score_record(record_from_answers(
         administrations=pd.DataFrame({"administration_id": [f"a{i}" for i in range(n)],
                                       "subject": samples["subject"].to_numpy()[pick],
                                       "time": times, "instrument": "nrs"}),
         responses=pd.DataFrame({"administration_id": [f"a{i}" for i in range(n)],
                                 "item": "pain", "answer": pains}),
-        samples=samples).with_scores()
+        samples=samples))
     table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
     cohort = Cohort(table, meta, subject_column="subject")
     got = m.at_samples(cohort, "nrs.pain", how=how, tolerance=tolerance)  # type: ignore[arg-type]
@@ -365,7 +366,7 @@ def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_dir: Path,
     expected = pd.read_csv(folder / "expected.tsv", sep="\t", index_col="sample_id")
     meta = pd.read_csv(hmp2_dir / "HMP2_metadata.tsv", sep="\t", index_col="ID")
     ids = [f"d{i}" for i in range(len(diary))]
-    m = Measurements(
+    m = score_record(record_from_answers(
         administrations=pd.DataFrame({
             "administration_id": ids, "subject": diary["subject"],
             "time": T0 + pd.to_timedelta(diary["seconds"], unit="s"), "instrument": "nrs"}),
@@ -374,7 +375,7 @@ def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_dir: Path,
         samples=pd.DataFrame({
             "sample_id": meta.index, "subject": meta["subject"],
             "time": T0 + pd.to_timedelta(14 * (meta["collection"] - 1), unit="D")}),
-    ).with_scores()
+    ))
     table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
     cohort = Cohort(table, meta, subject_column="subject")
     for column, how, tolerance in [("nearest_7d", "nearest", "7D"),
@@ -394,7 +395,7 @@ def test_answer_decimal_text_is_exact_at_any_length(numerator: int, twos: int,
     from decimal import Decimal, localcontext
     from fractions import Fraction
 
-    from gutaxis.data.measurement_tables import fraction_text
+    from gutaxis.instruments.record import fraction_text
 
     value = Fraction(numerator, 2**twos * 5**fives)
     with localcontext() as context:
@@ -405,3 +406,16 @@ def test_answer_decimal_text_is_exact_at_any_length(numerator: int, twos: int,
     text = fraction_text(value)
     assert text == expected
     assert Fraction(text) == value
+
+
+def test_the_record_is_plain_data_and_the_registry_checks_answers() -> None:
+    """Measurements stores any instrument name and answer text as given; the instrument
+    rules live above it (gutaxis.instruments.record), which refuses the same tables."""
+    admins = pd.DataFrame({"administration_id": ["a"], "subject": ["p"],
+                           "time": ["2024-03-01T08:00Z"], "instrument": ["home-diary"]})
+    answers = pd.DataFrame({"administration_id": ["a"], "item": ["mood"], "answer": [7.5]})
+    m = Measurements(administrations=admins, responses=answers)
+    assert m.administrations["instrument"].tolist() == ["home-diary"]
+    assert m.responses["answer"].tolist() == ["7.5"]
+    with pytest.raises(InputError, match=r"row 1, field 'instrument': unknown instrument"):
+        record_from_answers(administrations=admins, responses=answers)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
+from gutaxis.instruments.record import record_from_answers, score_record
 from gutaxis.io.fhir import (
     from_fhir_bundle,
     read_fhir,
@@ -48,7 +49,7 @@ def clinic(reference_dir: Path) -> Measurements:
     folder = reference_dir / "redcap"
     record = read_redcap(folder / "pain_clinic_export.csv", timezone="Europe/Berlin",
                          mapping=RedcapMapping.from_json(folder / "pain_clinic_mapping.json"))
-    extra = Measurements(
+    extra = record_from_answers(
         administrations=pd.DataFrame({
             "administration_id": ["bristol-1", "psqi-1"], "subject": ["101", "102"],
             "time": ["2024-03-28T07:35:00+01:00", "2024-03-29T20:00:00+01:00"],
@@ -61,7 +62,7 @@ def clinic(reference_dir: Path) -> Measurements:
         interventions=pd.DataFrame({
             "subject": ["102"], "type": ["stress management"], "product": ["MBSR course"],
             "start": ["2024-03-01T18:00:00+01:00"], "stop": ["2024-04-26T19:30:00+02:00"]}))
-    return record.concat(extra).with_scores()
+    return score_record(record.concat(extra))
 
 
 def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -276,10 +277,10 @@ def records(draw: st.DrawFn) -> Measurements:
                             "subject": [draw(_SUBJECTS) for _ in range(s)],
                             "time": [_T0 + pd.Timedelta(minutes=draw(_MINUTES))
                                      for _ in range(s)]})
-    return Measurements(administrations=admins,
+    return score_record(record_from_answers(administrations=admins,
                         responses=pd.DataFrame(rows, columns=["administration_id", "item",
                                                               "answer"]),
-                        labs=labs, interventions=interventions, samples=samples).with_scores()
+                        labs=labs, interventions=interventions, samples=samples))
 
 
 @settings(max_examples=15, deadline=None)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from gutaxis.errors import InputError
+from gutaxis.instruments.record import score_record
 from gutaxis.io.record_tsv import RECORD_COLUMNS, read_record, read_responses_wide, write_record
 
 HEADER = "\t".join(RECORD_COLUMNS)
@@ -30,7 +31,7 @@ def test_hand_written_record_with_local_offsets(tmp_path: Path) -> None:
                row(kind="lab", record_id="l1", subject="p1", time="2024-03-01T08:00:00+01:00",
                    name="CRP", reported_value="0.4", reported_unit="mg/dl"),
                row(kind="sample", record_id="s1", subject="p1", time="2024-03-02T09:00:00Z"))
-    m = read_record(path).with_scores()
+    m = score_record(read_record(path))
     assert m.administrations[["administration_id", "instrument"]].values.tolist() == [
         ["d1", "nrs@11"]]
     assert m.administrations["time"].iloc[0] == pd.Timestamp("2024-03-01T07:00Z")

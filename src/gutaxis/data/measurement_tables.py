@@ -4,14 +4,12 @@ Each ``validate_*`` function takes a table as a caller gave it (strings or datet
 optional generated columns, an optional ``source_row`` column naming the row of the file
 it came from) and returns it with fixed columns and dtypes, sorted canonically, or
 raises :class:`~gutaxis.errors.InputError` naming the row and the field at fault.
-Answers are validated by the instrument registry, once per distinct (item, answer).
+These checks are structural (columns, ids, times, units, links between tables): the
+record knows nothing of questionnaires. Instrument names, items, answers and score names
+are checked against the registry by :mod:`gutaxis.instruments.record`, above this layer.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from fractions import Fraction
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,9 +22,6 @@ from gutaxis.data.interventions import (
 from gutaxis.data.labs import normalise_labs
 from gutaxis.data.timestamps import TIME_DTYPE, format_times, parse_times
 from gutaxis.errors import InputError
-
-if TYPE_CHECKING:
-    from gutaxis.instruments.base import RawAnswer
 
 ADMINISTRATION_COLUMNS = ("administration_id", "subject", "time", "instrument")
 RESPONSE_COLUMNS = ("administration_id", "item", "answer")
@@ -168,49 +163,8 @@ def validate_samples(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame
     return out.sort_values(["subject", "time", "sample_id"], kind="stable").reset_index(drop=True)
 
 
-def answer_text(value: object, *, kind: str) -> str | None:
-    """The canonical text of a parsed answer (``None`` stays ``None``).
-
-    Exact decimals stay exact (13/2 -> ``6.5``); times in minutes become ``HH:MM`` or
-    ``HH:MM:SS``; booleans ``true``/``false``.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Fraction):
-        if kind == "time":
-            seconds = int(value * 60)
-            hours, rest = divmod(seconds, 3600)
-            minutes, secs = divmod(rest, 60)
-            return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-        return fraction_text(value)
-    return str(value)
-
-
-def fraction_text(value: Fraction) -> str:
-    """Shortest exact decimal text of a fraction; ``repr(float)`` if none exists.
-
-    A fraction ``n / (2^a 5^b)`` is ``n 10^k / (2^a 5^b)`` with ``k = max(a, b)`` digits
-    after the point: integer arithmetic, exact at any length.
-    """
-    if value.denominator == 1:
-        return str(value.numerator)
-    den, twos, fives = value.denominator, 0, 0
-    while den % 2 == 0:
-        den, twos = den // 2, twos + 1
-    while den % 5 == 0:
-        den, fives = den // 5, fives + 1
-    if den != 1:
-        return repr(float(value))
-    places = max(twos, fives)
-    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
-
-
 def validate_administrations(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
-    """Administrations with registry keys, UTC times and unique ids."""
+    """Administrations with UTC times and unique ids (instrument names as given)."""
     if len(frame) == 0:
         return empty_table(ADMINISTRATION_COLUMNS).astype({"time": TIME_DTYPE})
     table = frame.reset_index(drop=True)
@@ -219,8 +173,7 @@ def validate_administrations(frame: pd.DataFrame, *, source: str | None) -> pd.D
     rows = source_rows(table)
     subject = text_column(table, "subject", rows, source=source)
     time = parse_times(table["time"], source=source, rows=rows)
-    instrument = instrument_keys(text_column(table, "instrument", rows, source=source), rows,
-                                 source=source)
+    instrument = text_column(table, "instrument", rows, source=source)
     ids = (text_column(table, "administration_id", rows, source=source)
            if "administration_id" in table.columns
            else generated_ids([subject, instrument, time]))
@@ -231,90 +184,55 @@ def validate_administrations(frame: pd.DataFrame, *, source: str | None) -> pd.D
                            kind="stable").reset_index(drop=True)
 
 
-def instrument_keys(names: pd.Series, rows: np.ndarray, *, source: str | None) -> pd.Series:
-    """Registry keys (``id@version``) of instrument names; unknown names are an error."""
-    from gutaxis.instruments import get_instrument
-
-    keys: dict[str, str] = {}
-    values = names.to_numpy(dtype=object)
-    for name in pd.unique(values):
-        try:
-            keys[name] = get_instrument(str(name)).key
-        except InputError as exc:
-            row = rows[int(np.argmax(values == name))]
-            raise InputError(exc.message, source=source, row=row, field="instrument",
-                             found=name, expected=exc.expected) from None
-    return names.map(keys).astype(object)
-
-
 def validate_responses(frame: pd.DataFrame, administrations: pd.DataFrame, *,
                        source: str | None) -> pd.DataFrame:
-    """Answers checked against their instrument's items; unanswered rows dropped.
+    """Answers as text, linked to existing administrations; unanswered rows dropped.
 
-    Every (administration, item) pair appears once; the administration must exist; the
-    item must belong to its instrument; the answer must be valid for the item (checked
-    once per distinct answer by :meth:`gutaxis.instruments.Item.parse`) and is stored
-    as its canonical text.
+    Every (administration, item) pair appears once and the administration must exist.
+    Answers are kept as plain text in the given order (whether they are valid for the
+    item is the registry's question: :func:`gutaxis.instruments.record.record_from_answers`).
     """
     if len(frame) == 0:
         return empty_table(RESPONSE_COLUMNS)
-    from gutaxis.instruments import get_instrument
-
     table = frame.reset_index(drop=True)
     require_columns(table, RESPONSE_COLUMNS, table="responses", source=source)
     rows = source_rows(table)
     admin = text_column(table, "administration_id", rows, source=source)
     item = text_column(table, "item", rows, source=source)
-    instrument = _administration_field(admin, administrations, "instrument", rows,
-                                       source=source)
-    raw = table["answer"].to_numpy(dtype=object)
-    answer = np.full(len(table), None, dtype=object)
-    groups = pd.DataFrame({"i": instrument, "q": item}).groupby(["i", "q"], sort=False).indices
-    for pair, index in groups.items():
-        key, item_id = str(pair[0]), str(pair[1])  # type: ignore[index]
-        try:
-            definition = get_instrument(key).item(item_id)
-        except InputError as exc:
-            raise InputError(exc.message, source=source, row=rows[index[0]], field=item_id,
-                             found=item_id, expected=exc.expected) from None
-        codes, uniques = pd.factorize(raw[index])      # NaN/None -> code -1: unanswered
-        texts = np.full(len(uniques) + 1, None, dtype=object)
-        for j, value in enumerate(uniques):
-            first = index[int(np.argmax(codes == j))]
-            parsed = definition.parse(_cell(value), source=source, row=rows[first])
-            texts[j] = answer_text(parsed, kind=definition.kind)
-        answer[index] = texts[codes]
+    administration_field(admin, administrations, "instrument", rows, source=source)
+    answer = table["answer"].map(plain_answer).astype(object)
     out = pd.DataFrame({"administration_id": admin, "item": item, "answer": answer})
     check_unique(out["administration_id"] + " / " + out["item"], rows,
                  what="administration_id / item", source=source)
     out = out[out["answer"].notna().to_numpy()]
-    order = _item_order(out, administrations)
-    return out.assign(_o=order).sort_values(["administration_id", "_o"], kind="stable").drop(
-        columns="_o").reset_index(drop=True)
+    return out.sort_values("administration_id", kind="stable").reset_index(drop=True)
+
+
+def plain_answer(value: object) -> str | None:
+    """An answer cell as text; missing and blank cells are ``None`` (unanswered)."""
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip()
+    return text or None
 
 
 def validate_scores(frame: pd.DataFrame, administrations: pd.DataFrame, *,
                     source: str | None) -> pd.DataFrame:
-    """Scores whose names belong to their administration's instrument."""
+    """Scores with numeric values, linked to existing administrations."""
     if len(frame) == 0:
         return empty_table(SCORE_COLUMNS).astype({"value": float, "missing_rule_applied": bool})
-    from gutaxis.instruments import get_instrument
-
     table = frame.reset_index(drop=True)
     require_columns(table, ("administration_id", "score", "value"), table="scores",
                     source=source)
     rows = source_rows(table)
     admin = text_column(table, "administration_id", rows, source=source)
     score = text_column(table, "score", rows, source=source)
-    instrument = _administration_field(admin, administrations, "instrument", rows,
-                                       source=source)
-    for key, name in pd.unique(pd.Series(list(zip(instrument, score, strict=True)))):
-        try:
-            get_instrument(key).score_spec(name)
-        except InputError as exc:
-            row = rows[int(np.argmax(((instrument == key) & (score == name)).to_numpy()))]
-            raise InputError(exc.message, source=source, row=row, field="score", found=name,
-                             expected=exc.expected) from None
+    administration_field(admin, administrations, "instrument", rows, source=source)
     value = pd.to_numeric(table["value"], errors="coerce").astype(float)
     bad = value.isna().to_numpy()
     if bad.any():
@@ -336,34 +254,6 @@ def validate_scores(frame: pd.DataFrame, administrations: pd.DataFrame, *,
     return out.sort_values(["administration_id", "score"], kind="stable").reset_index(drop=True)
 
 
-def score_administrations(administrations: pd.DataFrame, responses: pd.DataFrame, *,
-                          bands: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
-    """Score every administration with its instrument; scores that cannot be computed
-    (too many missing items) are left out.
-
-    Administrations with the same instrument and the same answers share one scoring
-    call (a diary of 0-10 ratings needs at most 11).
-    """
-    from gutaxis.instruments import get_instrument
-
-    answers = answers_by_administration(responses)
-    cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[object, ...]]] = {}
-    records: list[tuple[object, ...]] = []
-    for admin, key in zip(administrations["administration_id"],
-                          administrations["instrument"], strict=True):
-        given = answers.get(admin, ())
-        found = cache.get((key, given))
-        if found is None:
-            result = get_instrument(key).score(dict(given), bands=(bands or {}).get(key))
-            found = [(name, value, result.bands.get(name), result.scoring_version,
-                      result.missing_rule_applied)
-                     for name, value in result.values.items() if value is not None]
-            cache[(key, given)] = found
-        records.extend((admin, *row) for row in found)
-    frame = pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
-    return validate_scores(frame, administrations, source=None)
-
-
 def answers_by_administration(responses: pd.DataFrame,
                                ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Administration id -> its (item, answer) pairs, in the table's order."""
@@ -380,8 +270,9 @@ def answers_by_administration(responses: pd.DataFrame,
             for a, b in zip(starts, ends, strict=True)}
 
 
-def _administration_field(admin: pd.Series, administrations: pd.DataFrame, column: str,
+def administration_field(admin: pd.Series, administrations: pd.DataFrame, column: str,
                           rows: np.ndarray, *, source: str | None) -> pd.Series:
+    """The ``column`` of each row's administration; an unknown administration is an error."""
     lookup = administrations.set_index("administration_id")[column]
     values = admin.map(lookup)
     unknown = values.isna().to_numpy()
@@ -391,30 +282,6 @@ def _administration_field(admin: pd.Series, administrations: pd.DataFrame, colum
                          field="administration_id", found=admin.iloc[i],
                          expected="the id of an administration in the record")
     return values.astype(object)
-
-
-def _item_order(responses: pd.DataFrame, administrations: pd.DataFrame) -> np.ndarray:
-    """Position of each response's item in its instrument (the manual's order)."""
-    from gutaxis.instruments import get_instrument
-
-    keys = responses["administration_id"].map(
-        administrations.set_index("administration_id")["instrument"])
-    position: dict[tuple[str, str], int] = {}
-    for key in pd.unique(keys.to_numpy(dtype=object)):
-        for i, item_id in enumerate(get_instrument(key).item_ids):
-            position[(key, item_id)] = i
-    return np.array([position[(k, q)] for k, q in zip(keys, responses["item"], strict=True)],
-                    dtype=np.int64)
-
-
-def _cell(value: object) -> RawAnswer:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float | int | str | bool | Fraction):
-        return value
-    return str(value)
 
 
 def _booleans(values: pd.Series, rows: np.ndarray, *, source: str | None) -> np.ndarray:

@@ -23,19 +23,23 @@ Six tidy tables, each with fixed columns (pandas DataFrames, sorted canonically)
 
 Input tables may omit generated columns (ids, canonical lab values) and may carry a
 ``source_row`` column: the row label errors name (readers set it to the file's line).
-Unknown instruments or items, answers out of range, times without a timezone and lab
-units that cannot be converted are refused with the row and field named.
+Times without a timezone, lab units that cannot be converted, duplicate ids and links to
+missing administrations are refused with the row and field named.
+
+The record is data: it knows nothing of questionnaires. Instrument names, items, answers
+and score names are checked, and administrations scored, by
+:mod:`gutaxis.instruments.record` (``record_from_answers``, ``score_record``), which
+the readers of questionnaire formats call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
-from gutaxis.data.cohort import Cohort
 from gutaxis.data.interventions import INTERVENTION_COLUMNS, active_at, canonical_intervention_type
 from gutaxis.data.measurement_tables import (
     ADMINISTRATION_COLUMNS,
@@ -44,7 +48,6 @@ from gutaxis.data.measurement_tables import (
     SAMPLE_COLUMNS,
     SCORE_COLUMNS,
     empty_table,
-    score_administrations,
     validate_administrations,
     validate_interventions,
     validate_labs,
@@ -60,6 +63,23 @@ Baseline = Literal["first", "first-sample", "intervention"]
 _TABLES = frozenset({"administrations", "responses", "scores", "labs", "interventions",
                      "samples"})
 _HOWS = ("nearest", "last-before", "first-after")
+
+
+class SampleLinks(Protocol):
+    """What the record needs of a cohort to place its samples: ids, subjects, times
+    (:class:`gutaxis.data.Cohort` is one)."""
+
+    @property
+    def sample_ids(self) -> np.ndarray: ...
+    @property
+    def metadata(self) -> pd.DataFrame: ...
+    @property
+    def subject_column(self) -> str | None: ...
+    @property
+    def time_column(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    def subjects(self) -> pd.Series: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,31 +184,58 @@ class Measurements:
         return self._score_series(instrument_score)
 
     def _score_series(self, instrument_score: str) -> pd.DataFrame:
-        from gutaxis.instruments import get_instrument
-
+        """Rows of one score of one instrument: ``"nrs.pain"`` takes every version of
+        ``nrs`` in the record, ``"nrs@11.pain"`` that version only (case-insensitive)."""
         key, dot, score = instrument_score.rpartition(".")
         if not dot or not key or not score:
             raise InputError("not an instrument score", field="instrument_score",
                              found=instrument_score, expected="'instrument.score', e.g. 'nrs.pain'")
-        try:
-            instrument = get_instrument(key)
-            instrument.score_spec(score)
-        except InputError as exc:
-            raise InputError(exc.message, field="instrument_score", found=instrument_score,
-                             expected=exc.expected) from None
+        key = key.strip().lower()
         admins = self.administrations
-        versions = [k for k in pd.unique(admins["instrument"]) if k == instrument.key
-                    or ("@" not in key and str(k).split("@")[0] == instrument.id)]
+        names = admins["instrument"].astype(str).str.lower()
+        chosen = (names == key).to_numpy()
+        if "@" not in key:
+            chosen = chosen | (names.str.replace(r"@.*$", "", regex=True) == key).to_numpy()
         rows = self.scores[(self.scores["score"] == score).to_numpy()]
         at = pd.Index(admins["administration_id"]).get_indexer(rows["administration_id"])
-        keep = admins["instrument"].isin(versions).to_numpy()[at]
+        keep = chosen[at]
+        if chosen.any() and not keep.any():
+            known = self.scores["score"][self.scores["administration_id"].isin(
+                admins["administration_id"][chosen])].unique()
+            raise InputError(f"unknown score for {', '.join(sorted(set(names[chosen])))}",
+                             source=self.source, field="instrument_score", found=instrument_score,
+                             expected="one of the scores in the record: "
+                                      + (", ".join(sorted(known)) or "(none)"))
         at = at[keep]
         return pd.DataFrame({"subject": admins["subject"].to_numpy()[at],
                              "time": admins["time"].iloc[at].reset_index(drop=True),
                              "value": rows["value"].to_numpy()[keep]})
 
     # ------------------------------------------------------------- cohort join
-    def sample_times(self, cohort: Cohort) -> pd.DataFrame:
+    def sample_subjects(self, cohort: SampleLinks) -> pd.Series:
+        """Subject of each cohort sample (``sample_id`` index): its link in
+        :attr:`samples`, else the cohort's.
+
+        Raises
+        ------
+        InputError
+            A sample's link and the cohort's subject column disagree.
+        """
+        ids = pd.Index(cohort.sample_ids.astype(str), name="sample_id")
+        linked = self.samples.set_index("sample_id")["subject"].reindex(ids)
+        cohort_subject = cohort.subjects().reindex(ids).astype(str)
+        if cohort.subject_column is not None:
+            clash = linked.notna() & (linked != cohort_subject)
+            if clash.any():
+                sample = clash[clash].index[0]
+                raise InputError("sample linked to a different subject than the cohort says",
+                                 source=self.source, row=sample, field="subject",
+                                 found=f"{linked[sample]} (record) vs "
+                                       f"{cohort_subject[sample]} (cohort)",
+                                 expected="the same subject in both")
+        return linked.fillna(cohort_subject).astype(str).rename("subject")
+
+    def sample_times(self, cohort: SampleLinks) -> pd.DataFrame:
         """Subject and collection time of each cohort sample (``sample_id`` index).
 
         Links in :attr:`samples` come first; samples without one take the cohort's
@@ -200,19 +247,8 @@ class Measurements:
             A sample has no time, or its link and the cohort disagree on its subject.
         """
         ids = pd.Index(cohort.sample_ids.astype(str), name="sample_id")
-        links = self.samples.set_index("sample_id").reindex(ids)
-        cohort_subject = cohort.subjects().reindex(ids).astype(str)
-        if cohort.subject_column is not None:
-            clash = links["subject"].notna() & (links["subject"] != cohort_subject)
-            if clash.any():
-                sample = clash[clash].index[0]
-                raise InputError("sample linked to a different subject than the cohort says",
-                                 source=self.source, row=sample, field="subject",
-                                 found=f"{links.loc[sample, 'subject']} (record) vs "
-                                       f"{cohort_subject[sample]} (cohort)",
-                                 expected="the same subject in both")
-        subject = links["subject"].fillna(cohort_subject)
-        time = links["time"].astype(TIME_DTYPE)
+        subject = self.sample_subjects(cohort)
+        time = self.samples.set_index("sample_id")["time"].reindex(ids).astype(TIME_DTYPE)
         if time.isna().any() and cohort.time_column is not None:
             column = cohort.metadata[cohort.time_column].reindex(ids)
             if pd.api.types.is_numeric_dtype(column):
@@ -230,7 +266,7 @@ class Measurements:
                              expected="a sample link (kind 'sample') or a cohort time column")
         return pd.DataFrame({"subject": subject.astype(str), "time": time}, index=ids)
 
-    def at_samples(self, cohort: Cohort, instrument_score: str | None = None, *,
+    def at_samples(self, cohort: SampleLinks, instrument_score: str | None = None, *,
                    lab: str | None = None, how: How = "nearest",
                    tolerance: str | pd.Timedelta | None = "7D") -> pd.Series:
         """A score or lab value at each microbiome sample of a cohort.
@@ -265,7 +301,7 @@ class Measurements:
         values = _match(samples, variable, how=how, tolerance=tolerance)
         return values.rename(instrument_score if lab is None else lab)
 
-    def change_since_baseline(self, cohort: Cohort, instrument_score: str | None = None, *,
+    def change_since_baseline(self, cohort: SampleLinks, instrument_score: str | None = None, *,
                               lab: str | None = None, baseline: Baseline = "first",
                               how: How = "nearest",
                               tolerance: str | pd.Timedelta | None = "7D",
@@ -321,7 +357,7 @@ class Measurements:
         raise InputError("unknown baseline", field="baseline", found=baseline,
                          expected="'first', 'first-sample' or 'intervention'")
 
-    def interventions_at_samples(self, cohort: Cohort, *,
+    def interventions_at_samples(self, cohort: SampleLinks, *,
                                  type: str | None = None) -> pd.DataFrame:
         """For each sample: ``active`` (inside an intervention period),
         ``intervention_id`` and ``days_since_start``; see
@@ -330,16 +366,41 @@ class Measurements:
         return active_at(self.interventions, samples["subject"], samples["time"], type=type)
 
     # ------------------------------------------------------------- derivations
-    def with_scores(self, *, bands: dict[str, dict[str, str]] | None = None) -> Measurements:
-        """The record with :attr:`scores` recomputed from the responses by the registry.
+    def with_validated_tables(self, **tables: pd.DataFrame) -> Measurements:
+        """The record with some tables replaced by tables already in canonical form.
 
-        Parameters
-        ----------
-        bands
-            Instrument key -> {score name -> band set name} for alternative bands.
+        For code that derives tables from this record's own validated tables (scores
+        computed from its responses, responses reordered); nothing is checked again.
         """
-        scores = score_administrations(self.administrations, self.responses, bands=bands)
-        return replace(self, scores=scores, _valid=_TABLES)
+        unknown = sorted(set(tables) - _TABLES)
+        if unknown:
+            raise InputError("not a table of the record", field=unknown[0],
+                             expected=", ".join(sorted(_TABLES)))
+        return replace(self, _valid=_TABLES, **tables)  # type: ignore[arg-type]
+
+    def restricted_to(self, subjects: pd.Series | list[str], *,
+                      sample_ids: pd.Index | list[str] | None = None) -> Measurements:
+        """The part of the record about these subjects (and, when given, the sample
+        links of these samples only)."""
+        keep = pd.Index(pd.Series(subjects, dtype=object).astype(str).unique())
+
+        def own(table: pd.DataFrame) -> pd.DataFrame:
+            return table[table["subject"].isin(keep).to_numpy()].reset_index(drop=True)
+
+        admins = own(self.administrations)
+        samples = own(self.samples)
+        if sample_ids is not None:
+            samples = samples[samples["sample_id"].isin(pd.Index(sample_ids).astype(str))
+                              .to_numpy()].reset_index(drop=True)
+
+        def answered(table: pd.DataFrame) -> pd.DataFrame:
+            linked = table["administration_id"].isin(admins["administration_id"]).to_numpy()
+            return table[linked].reset_index(drop=True)
+
+        return self.with_validated_tables(
+            administrations=admins, responses=answered(self.responses),
+            scores=answered(self.scores), labs=own(self.labs),
+            interventions=own(self.interventions), samples=samples)
 
     def concat(self, other: Measurements) -> Measurements:
         """Both records in one (ids must not collide)."""

@@ -61,10 +61,12 @@ class BundleReader:
                                   resource["resourceType"], ", ".join(kinds))
             handler(i, resource)
         t = {k: pd.DataFrame(v) for k, v in self.tables.items()}
-        return Measurements(administrations=t["administrations"], responses=t["responses"],
-                            scores=t["scores"], labs=t["labs"],
-                            interventions=t["interventions"], samples=t["samples"],
-                            source=self.source)
+        from gutaxis.instruments.record import record_from_answers
+
+        return record_from_answers(
+            administrations=t["administrations"], responses=t["responses"],
+            scores=t["scores"], labs=t["labs"], interventions=t["interventions"],
+            samples=t["samples"], source=self.source)
 
     @staticmethod
     def _pass(entry: Json) -> int:

@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gutaxis.data.measurement_tables import generated_ids, instrument_keys
+from gutaxis.data.measurement_tables import generated_ids
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import format_times, parse_times
 from gutaxis.errors import InputError
+from gutaxis.instruments.record import instrument_keys, record_from_answers, score_record
 from gutaxis.io._files import PathLike, atomic_path, existing_file, open_text
 
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -142,7 +143,7 @@ def read_record(path: PathLike, *, timezone: str | None = None) -> Measurements:
         for k in KINDS:
             if name in part[k]:
                 part[k][name] = part[k][name].replace("", None)
-    return Measurements(
+    return record_from_answers(
         administrations=_administrations(part, source=source, timezone=timezone),
         responses=part["response"].rename(columns={"record_id": "administration_id",
                                                    "name": "item", "value": "answer"})[
@@ -217,8 +218,8 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
                            "instrument": keys, "source_row": rows})
     items = [c for c in frame.columns if c not in meta]
     responses = answers_long(frame[items], ids, rows)
-    record = Measurements(administrations=admins, responses=responses, source=source)
-    return record.with_scores() if score else record
+    record = record_from_answers(administrations=admins, responses=responses, source=source)
+    return score_record(record) if score else record
 
 
 def answers_long(wide: pd.DataFrame, ids: pd.Series, rows: np.ndarray) -> pd.DataFrame:

@@ -164,11 +164,13 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
     tables: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLE_COLUMNS}
     for spec in chosen.tables:
         tables[spec.table].append(export.table(spec))
-    record = Measurements(
+    from gutaxis.instruments.record import record_from_answers, score_record
+
+    record = record_from_answers(
         administrations=_concat(admins), responses=_concat(responses),
         labs=_concat(tables["labs"]), interventions=_concat(tables["interventions"]),
         samples=_concat(tables["samples"]), source=source)
-    return record.with_scores() if score else record
+    return score_record(record) if score else record
 
 
 def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
