@@ -9,6 +9,7 @@ sampled, and pain scores at jittered times. Equality is exact (same floats picke
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from gutaxis.data import Cohort, ProfileTable
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
 from gutaxis.instruments.record import record_from_answers, score_record
+
+if TYPE_CHECKING:
+    from tests.data.conftest import DiaryJoin
 
 T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 
@@ -356,28 +360,11 @@ def test_overlapping_interventions_report_the_latest_started() -> None:
 
 
 @pytest.mark.realdata
-def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_dir: Path,
-                                                         reference_dir: Path) -> None:
+def test_join_matches_r_data_table_rolling_joins_on_hmp2(hmp2_pain_diary: DiaryJoin) -> None:
     """tests/reference/join: R data.table 1.14.8 rolling joins (roll="nearest" and
     roll=+10 days, with the same tolerance filters) of an R-simulated pain diary onto the
     1,595 HMP2 samples. Exact equality."""
-    folder = reference_dir / "join"
-    diary = pd.read_csv(folder / "diary.tsv", sep="\t")
-    expected = pd.read_csv(folder / "expected.tsv", sep="\t", index_col="sample_id")
-    meta = pd.read_csv(hmp2_dir / "HMP2_metadata.tsv", sep="\t", index_col="ID")
-    ids = [f"d{i}" for i in range(len(diary))]
-    m = score_record(record_from_answers(
-        administrations=pd.DataFrame({
-            "administration_id": ids, "subject": diary["subject"],
-            "time": T0 + pd.to_timedelta(diary["seconds"], unit="s"), "instrument": "nrs"}),
-        responses=pd.DataFrame({"administration_id": ids, "item": "pain",
-                                "answer": diary["pain"]}),
-        samples=pd.DataFrame({
-            "sample_id": meta.index, "subject": meta["subject"],
-            "time": T0 + pd.to_timedelta(14 * (meta["collection"] - 1), unit="D")}),
-    ))
-    table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
-    cohort = Cohort(table, meta, subject_column="subject")
+    cohort, m, expected = hmp2_pain_diary
     for column, how, tolerance in [("nearest_7d", "nearest", "7D"),
                                    ("last_before_10d", "last-before", "10D"),
                                    ("nearest_any", "nearest", None)]:

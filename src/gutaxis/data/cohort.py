@@ -1,19 +1,24 @@
-"""Cohort: a ProfileTable with its sample metadata, aligned and validated once."""
+"""Cohort: a ProfileTable with its sample metadata and longitudinal record, aligned and
+validated once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from gutaxis.data.measurements import Baseline, Measurements
 from gutaxis.data.profile import ProfileTable, Selector
 from gutaxis.errors import InputError, preview
+
+Rule = Literal["nearest", "last_before", "first_after"]
 
 
 @dataclass(frozen=True, eq=False)
 class Cohort:
-    """What every analysis takes: a table and the metadata of its samples.
+    """What every analysis takes: a table, the metadata of its samples and the record.
 
     Parameters
     ----------
@@ -27,6 +32,11 @@ class Cohort:
         and to a time (a number such as a visit or day, or a timezone-aware timestamp).
     source
         Where the metadata came from, for error messages.
+    record
+        The longitudinal record (scores, labs, interventions, sample links); empty by
+        default. It is kept to the subjects of the cohort's samples and the sample links
+        to its samples, so subsetting the samples subsets the record too. Its values
+        become metadata columns with :meth:`add_from_record`.
     """
 
     table: ProfileTable
@@ -34,6 +44,7 @@ class Cohort:
     subject_column: str | None = None
     time_column: str | None = None
     source: str | None = None
+    record: Measurements = field(default_factory=Measurements)
 
     def __post_init__(self) -> None:
         meta = self.metadata.copy()
@@ -56,6 +67,10 @@ class Cohort:
                 raise InputError("metadata column not found", source=self.source, column=col,
                                  expected=f"one of {list(meta.columns)}")
         object.__setattr__(self, "metadata", meta.loc[list(self.table.sample_ids)])
+        if not self.record.is_empty:
+            subjects = self.record.sample_subjects(self)
+            object.__setattr__(self, "record", self.record.restricted_to(
+                subjects, sample_ids=subjects.index))
 
     @property
     def sample_ids(self) -> np.ndarray:
@@ -88,3 +103,64 @@ class Cohort:
             raise InputError("metadata column not found", source=self.source, column=name,
                              expected=f"one of {', '.join(map(str, self.metadata.columns))}")
         return self.metadata[name]
+
+    def add_from_record(self, code: str, *, rule: Rule = "nearest",
+                        within: str | pd.Timedelta | None = "7D",
+                        change_since_baseline: bool = False, baseline: Baseline = "first",
+                        name: str | None = None) -> Cohort:
+        """The cohort with one more metadata column: a record value at each sample.
+
+        Parameters
+        ----------
+        code
+            An instrument score ``"instrument.score"`` (``"nrs.pain"``) or a lab analyte
+            (``"crp"``; values in its canonical unit).
+        rule
+            Which measurement a sample takes: ``"nearest"`` in time, ``"last_before"``
+            (at or before the sample) or ``"first_after"`` (at or after).
+        within
+            The largest gap between sample and measurement (``"7D"``, ``"12h"``), or
+            ``None`` for no limit; samples with nothing in reach get a missing value
+            (models drop them).
+        change_since_baseline
+            The change since the subject's ``baseline`` instead of the value (see
+            :meth:`Measurements.change_since_baseline`).
+        name
+            The new column's name; default ``code`` (``"nrs.pain change"`` for a change).
+
+        Returns
+        -------
+        Cohort
+            A new cohort; this one is unchanged.
+
+        Notes
+        -----
+        The match is the record's rolling join (:meth:`Measurements.at_samples`),
+        checked against R data.table rolling joins in ``tests/reference/join``.
+
+        Examples
+        --------
+        "Pain NRS at the sample's date" is ``cohort.add_from_record("nrs.pain",
+        within="1D")``; "CRP within 7 days before" is ``cohort.add_from_record("crp",
+        rule="last_before", within="7D")``.
+        """
+        how = _RULES.get(rule)
+        if how is None:
+            raise InputError("unknown match rule", field="rule", found=rule,
+                             expected="'nearest', 'last_before' or 'first_after'")
+        score, lab = (code, None) if "." in code else (None, code)
+        if change_since_baseline:
+            values = self.record.change_since_baseline(self, score, lab=lab, baseline=baseline,
+                                                       how=how, tolerance=within)
+        else:
+            values = self.record.at_samples(self, score, lab=lab, how=how, tolerance=within)
+        column = str(values.name) if name is None else name
+        if column in self.metadata.columns:
+            raise InputError("metadata column already exists", source=self.source,
+                             column=column, expected="a new name (name=...)")
+        return replace(self, metadata=self.metadata.assign(
+            **{column: values.reindex(self.metadata.index).to_numpy()}))
+
+
+_RULES: dict[str, Literal["nearest", "last-before", "first-after"]] = {
+    "nearest": "nearest", "last_before": "last-before", "first_after": "first-after"}
