@@ -87,3 +87,52 @@ def test_tree_from_a_qza_artifact(write_text, tmp_path: Path, qza) -> None:
     cohort = read_cohort(table, meta, tree=tree)
     assert cohort.table.tree is not None
     assert sorted(cohort.table.tree.tip_names) == ["A", "B", "C"]
+
+
+RECORD = """kind\trecord_id\tsubject\ttime\tinstrument\tname\tvalue\treported_value\treported_unit
+sample\tS1\tp1\t2024-03-01T09:00:00+00:00\t\t\t\t\t
+sample\tS2\tp1\t2024-03-10T10:00:00+01:00\t\t\t\t\t
+sample\tS3\tp2\t2024-03-02T09:00:00Z\t\t\t\t\t
+administration\ta1\tp1\t2024-03-01T08:00:00Z\tnrs\t\t\t\t
+response\ta1\tp1\t2024-03-01T08:00:00Z\tnrs\tpain\t6\t\t
+score\ta1\tp1\t2024-03-01T08:00:00Z\tnrs\tpain\t6\t\t
+administration\ta2\tp2\t2024-03-09T08:00:00Z\tnrs\t\t\t\t
+response\ta2\tp2\t2024-03-09T08:00:00Z\tnrs\tpain\t3\t\t
+score\ta2\tp2\t2024-03-09T08:00:00Z\tnrs\tpain\t3\t\t
+lab\tl1\tp1\t2024-03-08T08:00:00Z\t\tcrp\t\t0.4\tmg/dL
+"""
+
+
+def test_a_record_file_comes_with_the_cohort(write_text) -> None:
+    """Pain at the sample's date (within a day): S1 6 (1 h before), S2 none (p1's only
+    score is 9 days earlier), S3 none (p2's is 7 days later). CRP within 7 days before:
+    S2 4 mg/L (0.4 mg/dL two days before), S1 and S3 none."""
+    table = write_text("table.tsv", "feature_id\tS1\tS2\tS3\nA\t1\t2\t3\n")
+    meta = write_text("meta.tsv", "sample_id\tsubject\nS1\tp1\nS2\tp1\nS3\tp2\n")
+    record = write_text("record.tsv", RECORD)
+    cohort = read_cohort(table, meta, subject_column="subject", record=record)
+    assert cohort.record.subjects == ["p1", "p2"]
+    cohort = cohort.add_from_record("nrs.pain", within="1D", name="pain").add_from_record(
+        "crp", rule="last_before", within="7D")
+    assert cohort.metadata["pain"].fillna(-1).tolist() == [6.0, -1, -1]
+    assert cohort.metadata["crp"].fillna(-1).tolist() == [-1, 4.0, -1]
+    assert cohort.subset_samples(["S3"]).record.subjects == ["p2"]
+
+
+def test_a_bad_record_file_is_named(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\n")
+    meta = write_text("meta.tsv", "sample_id\tsubject\nS1\tp1\n")
+    record = write_text("record.tsv", RECORD.replace("\tnrs\tpain\t6", "\tnrs\tpain\t11"))
+    with pytest.raises(InputError, match=r"record\.tsv.*row 6, field 'pain': answer above"):
+        read_cohort(table, meta, subject_column="subject", record=record)
+
+
+def test_an_unscored_record_says_so(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\nA\t1\n")
+    meta = write_text("meta.tsv", "sample_id\tsubject\nS1\tp1\n")
+    unscored = "".join(line + "\n" for line in RECORD.splitlines()
+                       if not line.startswith("score"))
+    cohort = read_cohort(table, meta, subject_column="subject",
+                         record=write_text("record.tsv", unscored))
+    with pytest.raises(InputError, match=r"no scores of nrs@11 in the record; found 'nrs.pain'"):
+        cohort.add_from_record("nrs.pain")

@@ -202,10 +202,16 @@ class Measurements:
         if chosen.any() and not keep.any():
             known = self.scores["score"][self.scores["administration_id"].isin(
                 admins["administration_id"][chosen])].unique()
-            raise InputError(f"unknown score for {', '.join(sorted(set(names[chosen])))}",
-                             source=self.source, field="instrument_score", found=instrument_score,
+            given = ", ".join(sorted(set(names[chosen])))
+            if not len(known):
+                raise InputError(f"no scores of {given} in the record", source=self.source,
+                                 field="instrument_score", found=instrument_score,
+                                 expected="a scored record (gutaxis.instruments.record."
+                                          "score_record computes scores from the answers)")
+            raise InputError(f"unknown score for {given}", source=self.source,
+                             field="instrument_score", found=instrument_score,
                              expected="one of the scores in the record: "
-                                      + (", ".join(sorted(known)) or "(none)"))
+                                      + ", ".join(sorted(known)))
         at = at[keep]
         return pd.DataFrame({"subject": admins["subject"].to_numpy()[at],
                              "time": admins["time"].iloc[at].reset_index(drop=True),

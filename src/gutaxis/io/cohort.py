@@ -7,11 +7,13 @@ from dataclasses import replace
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
+from gutaxis.data.measurements import Measurements
 from gutaxis.data.profile import RANKS, ProfileTable, ValueKind
 from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike
 from gutaxis.io.delimited import Orientation
 from gutaxis.io.metadata import read_metadata
+from gutaxis.io.record_tsv import read_record
 from gutaxis.io.table import read_table, read_tree
 from gutaxis.io.taxonomy import read_taxonomy
 
@@ -26,8 +28,11 @@ def read_cohort(
     subject_column: str | None = None,
     time_column: str | None = None,
     kind: ValueKind | None = None,
+    record: PathLike | None = None,
+    timezone: str | None = None,
 ) -> Cohort:
-    """Read a table, its sample metadata and optionally taxonomy and tree into a Cohort.
+    """Read a table, its sample metadata and optionally taxonomy, tree and the
+    longitudinal record into a Cohort.
 
     Parameters
     ----------
@@ -47,12 +52,19 @@ def read_cohort(
         Metadata columns linking samples to subjects and times.
     kind
         What the table's values are (inferred when ``None``).
+    record
+        Optional record TSV (:func:`gutaxis.io.read_record`): scores, labs,
+        interventions, sample links. Add its values to the metadata with
+        :meth:`Cohort.add_from_record`.
+    timezone
+        IANA timezone of record times written without a UTC offset.
 
     Raises
     ------
     InputError
         Any reader's error; table samples without a metadata row (naming both files, a
-        few of the ids and how many); features missing from the taxonomy or the tree.
+        few of the ids and how many); features missing from the taxonomy or the tree;
+        a record sample linked to another subject than ``subject_column`` says.
     """
     meta = read_metadata(metadata)
     profile = read_table(table, orientation=orientation, sample_ids=list(meta.index), kind=kind)
@@ -61,8 +73,9 @@ def read_cohort(
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
         profile = replace(profile, tree=read_tree(tree))
+    longitudinal = Measurements() if record is None else read_record(record, timezone=timezone)
     return Cohort(profile, meta, subject_column=subject_column, time_column=time_column,
-                  source=str(metadata))
+                  source=str(metadata), record=longitudinal)
 
 
 def require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: str,
