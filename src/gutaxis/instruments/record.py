@@ -29,7 +29,7 @@ from gutaxis.data.measurement_tables import (
     require_columns,
     source_rows,
     text_column,
-    validate_administrations,
+    validate_responses,
     validate_scores,
 )
 from gutaxis.data.measurements import Measurements
@@ -68,16 +68,18 @@ def record_from_answers(*, administrations: pd.DataFrame = _NO_TABLE,
     >>> m.administrations["instrument"].tolist(), m.responses["answer"].tolist()
     (['nrs@11'], ['7'])
     """
-    admins = validate_administrations(_registry_keys(administrations, source=source),
-                                      source=source)
-    record = Measurements(administrations=admins,
-                          responses=_canonical_answers(responses, admins, source=source),
-                          scores=_checked_score_names(scores, admins, source=source),
+    record = Measurements(administrations=_registry_keys(administrations, source=source),
                           labs=labs, interventions=interventions, samples=samples,
                           source=source)
-    ordered = record.responses.assign(_o=_item_order(record.responses, admins))
-    return record.with_validated_tables(responses=ordered.sort_values(
-        ["administration_id", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True))
+    admins = record.administrations
+    answers = validate_responses(_canonical_answers(responses, admins, source=source), admins,
+                                 source=source)
+    answers = answers.assign(_o=_item_order(answers, admins)).sort_values(
+        ["administration_id", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return record.with_validated_tables(
+        responses=answers,
+        scores=validate_scores(_checked_score_names(scores, admins, source=source), admins,
+                               source=source))
 
 
 def score_record(record: Measurements, *,
