@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gutaxis.data import Cohort, Measurements, ProfileTable
 from gutaxis.errors import InputError
@@ -101,6 +103,24 @@ def test_record_columns_follow_subsetting_and_bad_rules_are_refused() -> None:
         cohort.add_from_record("nrs.pain", rule="closest")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"column 'pain': metadata column already exists"):
         cohort.add_from_record("nrs.pain", name="pain")
+    with pytest.raises(InputError, match=r"field 'within': not a time span; found 'a week'"):
+        cohort.add_from_record("nrs.pain", within="a week")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(SAMPLES), min_size=1, max_size=4, unique=True),
+       st.sampled_from(["nearest", "last_before", "first_after"]),
+       st.sampled_from(["crp", "nrs.pain"]), st.booleans())
+def test_subsetting_then_adding_equals_adding_then_subsetting(
+        keep: list[str], rule: str, code: str, change: bool) -> None:
+    """The record stays aligned: a column added after subsetting the samples holds the
+    values the same samples got before subsetting."""
+    whole = small_cohort()
+    before = whole.add_from_record(code, rule=rule, within="10D",  # type: ignore[arg-type]
+                                   change_since_baseline=change, name="v")
+    after = whole.subset_samples(keep).add_from_record(
+        code, rule=rule, within="10D", change_since_baseline=change, name="v")  # type: ignore[arg-type]
+    np.testing.assert_array_equal(after.metadata["v"], before.metadata.loc[keep, "v"])
 
 
 def test_a_record_linking_a_sample_to_another_subject_is_refused() -> None:

@@ -148,6 +148,11 @@ class Cohort:
         if how is None:
             raise InputError("unknown match rule", field="rule", found=rule,
                              expected="'nearest', 'last_before' or 'first_after'")
+        try:
+            within = None if within is None else pd.Timedelta(within)
+        except ValueError:
+            raise InputError("not a time span", field="within", found=within,
+                             expected="e.g. '7D', '12h' or None") from None
         score, lab = (code, None) if "." in code else (None, code)
         if change_since_baseline:
             values = self.record.change_since_baseline(self, score, lab=lab, baseline=baseline,
