@@ -107,6 +107,18 @@ def test_record_columns_follow_subsetting_and_bad_rules_are_refused() -> None:
         cohort.add_from_record("nrs.pain", within="a week")
 
 
+def test_a_variable_the_record_lacks_is_refused_listing_what_it_holds() -> None:
+    cohort = small_cohort()
+    with pytest.raises(InputError, match=r"field 'code': no values of this variable in the "
+                                         r"record; found 'nsr.pain'; expected one of crp, "
+                                         r"nrs.pain"):
+        cohort.add_from_record("nsr.pain")
+    with pytest.raises(InputError, match=r"found 'esr'; expected one of crp, nrs.pain"):
+        cohort.add_from_record("esr")
+    with pytest.raises(InputError, match=r"unknown lab analyte; found 'zonulin'"):
+        cohort.add_from_record("zonulin")
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.sampled_from(SAMPLES), min_size=1, max_size=4, unique=True),
        st.sampled_from(["nearest", "last_before", "first_after"]),

@@ -133,6 +133,12 @@ class Cohort:
         Cohort
             A new cohort; this one is unchanged.
 
+        Raises
+        ------
+        InputError
+            The record holds no value of ``code`` (a misspelt score, a file without
+            it), the rule or span is not one of those above, or ``name`` exists.
+
         Notes
         -----
         The match is the record's rolling join (:meth:`Measurements.at_samples`),
@@ -154,6 +160,11 @@ class Cohort:
             raise InputError("not a time span", field="within", found=within,
                              expected="e.g. '7D', '12h' or None") from None
         score, lab = (code, None) if "." in code else (None, code)
+        if self.record.series(score, lab=lab).empty:
+            raise InputError("no values of this variable in the record",
+                             source=self.record.source, field="code", found=code,
+                             expected="one of " + (", ".join(self.record.variables())
+                                                   or "(the record is empty)"))
         if change_since_baseline:
             values = self.record.change_since_baseline(self, score, lab=lab, baseline=baseline,
                                                        how=how, tolerance=within)

@@ -153,6 +153,15 @@ class Measurements:
             ["administration_id", "subject", "time", "instrument", "score", "value", "band",
              "scoring_version", "missing_rule_applied"]]
 
+    def variables(self) -> list[str]:
+        """The variables the record holds values of, sorted: ``instrument.score`` (the
+        instrument id without its version, e.g. ``nrs.pain``) and lab analyte ids."""
+        instrument = self.administrations.set_index("administration_id")["instrument"]
+        ids = self.scores["administration_id"].map(instrument).astype(str).str.replace(
+            r"@.*$", "", regex=True)
+        scores = (ids + "." + self.scores["score"].astype(str)).unique()
+        return sorted({*scores, *self.labs["analyte"].astype(str).unique()})
+
     def series(self, instrument_score: str | None = None, *,
                lab: str | None = None) -> pd.DataFrame:
         """One variable over time: ``subject``, ``time``, ``value``, sorted.
