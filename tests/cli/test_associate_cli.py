@@ -91,6 +91,17 @@ def _assert_failed_cleanly(result, out, *fragments):
     assert not out.exists()
 
 
+def test_hmp2_random_effect_that_is_also_fixed_is_refused(hmp2_dir, tmp_path):
+    # was exit 0 with "mixed model not fitted" for each of the 87 features
+    out = tmp_path / "hmp2"
+    result = runner.invoke(app, [
+        "associate", str(hmp2_dir / "HMP2_taxonomy.tsv.gz"), "--metadata",
+        str(hmp2_dir / "HMP2_metadata.tsv"), "--fixed", "diagnosis,site,age",
+        "--random", "site,subject", "--reference", "diagnosis=nonIBD,site=Cedars-Sinai",
+        "--no-plots", "--out", str(out)])
+    _assert_failed_cleanly(result, out, "column 'site'", "both a fixed and a random effect")
+
+
 def test_unknown_fixed_column_lists_the_columns(fibromyalgia_dir, tmp_path):
     out = tmp_path / "assoc"
     result = runner.invoke(app, _fm_args(fibromyalgia_dir, out, "--fixed", "group,agee",
