@@ -4,6 +4,12 @@ Real-data tests read the public cohorts in ``../shared/data`` (beside the clone)
 ``$GUTAXIS_SHARED_DATA``. Where the folder is absent they skip, except when
 ``GUTAXIS_REQUIRE_DATA=1`` (set by ``.ci/run``): then a missing cohort fails the run,
 so a real-data test can never skip silently in CI.
+
+Hypothesis: in CI (``CI=true``, as GitHub Actions and most CI services set it) the
+``ci`` profile draws the same examples on every run (``derandomize``), so a red build
+is a bug in the change, not a new draw; locally the ``dev`` profile explores new random
+examples on every run and remembers failures in ``.hypothesis/``. ``HYPOTHESIS_PROFILE``
+chooses one explicitly.
 """
 
 from __future__ import annotations
@@ -12,6 +18,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"
