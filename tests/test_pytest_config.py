@@ -23,3 +23,9 @@ def test_ci_runs_the_numerical_tests_on_two_blas_code_paths_with_fixed_draws() -
     haswell = [line for line in script.splitlines()
                if line.startswith("OPENBLAS_CORETYPE=Haswell python -m pytest")]
     assert len(haswell) == 1 and "tests/stats" in haswell[0]
+
+
+def test_no_docstring_example_is_skipped() -> None:
+    skipped = [str(p.relative_to(ROOT)) for p in (ROOT / "src" / "gutaxis").rglob("*.py")
+               if "doctest: +SKIP" in p.read_text(encoding="utf-8")]
+    assert skipped == []
