@@ -4,14 +4,33 @@ Real-data tests read the public cohorts in ``../shared/data`` (beside the clone)
 ``$GUTAXIS_SHARED_DATA``. Where the folder is absent they skip, except when
 ``GUTAXIS_REQUIRE_DATA=1`` (set by ``.ci/run``): then a missing cohort fails the run,
 so a real-data test can never skip silently in CI.
+
+Hypothesis: in CI (``CI=true``, as GitHub Actions and most CI services set it) the
+``ci`` profile draws the same examples on every run (``derandomize``), so a red build
+is a bug in the change, not a new draw; locally the ``dev`` profile explores new random
+examples on every run and remembers failures in ``.hypothesis/``. ``HYPOTHESIS_PROFILE``
+chooses one explicitly.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
+from hypothesis import settings
+
+from gutaxis.data import Cohort, Measurements, ProfileTable
+from gutaxis.instruments.record import record_from_answers, score_record
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"
@@ -48,3 +67,34 @@ def hmp2_dir() -> Path:
 def reference_dir() -> Path:
     """Committed outputs of reference tools (R, scikit-bio), with the scripts that made them."""
     return REFERENCE
+
+
+# The record tests (tests/data): the HMP2 cohort with an R-simulated pain diary.
+class DiaryJoin(NamedTuple):
+    """The HMP2 cohort (no record), the R-simulated pain diary as a record with sample
+    links, and R data.table's rolling-join results (tests/reference/join)."""
+
+    cohort: Cohort
+    record: Measurements
+    expected: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def hmp2_pain_diary(hmp2_dir: Path, reference_dir: Path) -> DiaryJoin:
+    t0 = pd.Timestamp("2024-01-01T00:00:00Z")
+    folder = reference_dir / "join"
+    diary = pd.read_csv(folder / "diary.tsv", sep="\t")
+    expected = pd.read_csv(folder / "expected.tsv", sep="\t", index_col="sample_id")
+    meta = pd.read_csv(hmp2_dir / "HMP2_metadata.tsv", sep="\t", index_col="ID")
+    ids = [f"d{i}" for i in range(len(diary))]
+    record = score_record(record_from_answers(
+        administrations=pd.DataFrame({
+            "administration_id": ids, "subject": diary["subject"],
+            "time": t0 + pd.to_timedelta(diary["seconds"], unit="s"), "instrument": "nrs"}),
+        responses=pd.DataFrame({"administration_id": ids, "item": "pain",
+                                "answer": diary["pain"]}),
+        samples=pd.DataFrame({
+            "sample_id": meta.index, "subject": meta["subject"],
+            "time": t0 + pd.to_timedelta(14 * (meta["collection"] - 1), unit="D")})))
+    table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
+    return DiaryJoin(Cohort(table, meta, subject_column="subject"), record, expected)

@@ -41,6 +41,32 @@ def test_fibromyalgia_genus_scan_writes_results_and_figures(fibromyalgia_dir, tm
     assert len(figures) == 2 + min(2, len(sig))
 
 
+def test_fibromyalgia_genus_scan_matches_r_lm_and_p_adjust(fibromyalgia_dir, reference_dir,
+                                                           tmp_path):
+    """The CLI's written results against R's lm + p.adjust (make_fibromyalgia_reference.R),
+    with the control/FM column that script adds to the metadata."""
+    meta = pd.read_csv(fibromyalgia_dir / "metadata.tsv", sep="\t")
+    meta["fm"] = np.where(meta["group"] == "ctl", "control", "FM")
+    metadata = tmp_path / "metadata.tsv"
+    meta.to_csv(metadata, sep="\t", index=False)
+    out = tmp_path / "assoc"
+    result = runner.invoke(app, [
+        "associate", str(fibromyalgia_dir / "feature-table.tsv.gz"), "--metadata", str(metadata),
+        "--taxonomy", str(fibromyalgia_dir / "taxonomy.tsv.gz"), "--rank", "genus",
+        "--fixed", "fm,covariate_age,covariate_imc,covariate_sii", "--reference", "fm=control",
+        "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ref = pd.read_csv(reference_dir / "associate" / "fibromyalgia_genus_lm.tsv.gz", sep="\t")
+    ref = ref[ref["model"] == "fm_log"]
+    ours = read_results(out / "all_results.tsv").assign(term=lambda t: np.where(
+        t["metadata"] == t["value"], t["metadata"], t["metadata"] + t["value"]))
+    merged = ref.merge(ours, on=["feature", "term"], suffixes=("_r", ""), validate="1:1")
+    assert len(merged) == len(ref) == len(ours) == 160 * 4
+    for column in ("coef", "stderr", "pval", "qval"):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_r"], rtol=1e-9,
+                                   atol=1e-13, err_msg=column)
+
+
 def test_options_reach_the_model(fibromyalgia_dir, tmp_path):
     out = tmp_path / "assoc"
     result = runner.invoke(app, _fm_args(
@@ -81,7 +107,16 @@ def test_hmp2_mixed_model_scan(hmp2_dir, tmp_path):
         "--random", "site,subject", "--reference", "diagnosis=nonIBD", "--transform", "AST",
         "--no-plots", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert len(read_results(out / "significant_results.tsv")) == 207
+    # against MaAsLin 2's own results (not the API): the same 207 rows, the same values
+    expected = pd.read_csv(hmp2_dir / "maaslin2_expected_run1.tsv", sep="\t")
+    ours = read_results(out / "significant_results.tsv").assign(
+        feature=lambda t: t["feature"].str.replace(r"[^A-Za-z0-9._]", ".", regex=True))
+    merged = expected.merge(ours, on=["feature", "metadata", "value"], suffixes=("_r", ""),
+                            validate="1:1")
+    assert len(merged) == len(ours) == len(expected) == 207
+    for column, tol in (("coef", 1e-4), ("stderr", 1e-4), ("pval", 1e-3), ("qval", 1e-3)):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_r"], rtol=tol,
+                                   err_msg=column)
 
 
 def _assert_failed_cleanly(result, out, *fragments):
@@ -89,6 +124,17 @@ def _assert_failed_cleanly(result, out, *fragments):
     for fragment in fragments:
         assert fragment in result.output
     assert not out.exists()
+
+
+def test_hmp2_random_effect_that_is_also_fixed_is_refused(hmp2_dir, tmp_path):
+    # was exit 0 with "mixed model not fitted" for each of the 87 features
+    out = tmp_path / "hmp2"
+    result = runner.invoke(app, [
+        "associate", str(hmp2_dir / "HMP2_taxonomy.tsv.gz"), "--metadata",
+        str(hmp2_dir / "HMP2_metadata.tsv"), "--fixed", "diagnosis,site,age",
+        "--random", "site,subject", "--reference", "diagnosis=nonIBD,site=Cedars-Sinai",
+        "--no-plots", "--out", str(out)])
+    _assert_failed_cleanly(result, out, "column 'site'", "both a fixed and a random effect")
 
 
 def test_unknown_fixed_column_lists_the_columns(fibromyalgia_dir, tmp_path):

@@ -153,3 +153,30 @@ def test_many_invalid_rows_are_summarised_on_stderr_but_all_written(tmp_path: Pa
     assert result.stderr.count("invalid row:") == 20
     assert "and 10 more invalid row(s)" in result.stderr
     assert len(read_tsv(errors.read_text(encoding="utf-8"))) == 30
+
+
+def test_score_refuses_two_administrations_at_the_same_time(tmp_path: Path) -> None:
+    # the same instant written in two offsets; s2 at that time is another subject: fine.
+    # Was scored as two rows (exit 0); import-responses refused it.
+    answers = tmp_path / "nrs.csv"
+    answers.write_text("subject_id,administered_at,pain\n"
+                       "s1,2024-03-01T09:30:00+01:00,5\n"
+                       "s2,2024-03-01T08:30:00Z,7\n"
+                       "s1,2024-03-01T08:30:00Z,7\n", encoding="utf-8")
+    out = tmp_path / "scores.tsv"
+    for command in (["score", "nrs", str(answers), "--out", str(out)],
+                    ["import-responses", str(answers), "--instrument", "nrs", "--out", str(out)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert "row 4, column 'administered_at': a second administration" in text
+        assert "the first is on row 2" in text and "subject s1" in text
+        assert not out.exists()
+
+
+def test_score_compares_only_rows_with_a_time(tmp_path: Path) -> None:
+    answers = tmp_path / "nrs.csv"
+    answers.write_text("subject_id,administered_at,pain\ns1,,5\ns1,,7\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", "nrs", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert [row["pain"] for row in read_tsv(result.stdout)] == ["5", "7"]

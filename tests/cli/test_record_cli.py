@@ -9,6 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from gutaxis.cli.main import app
+from gutaxis.data.measurements import Measurements
+from gutaxis.io.record_tsv import write_record
 
 runner = CliRunner()
 
@@ -76,3 +78,26 @@ def test_bad_record_fails_cleanly(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["export-fhir", str(tmp_path / "nope.tsv"), "--out",
                                   str(out)])
     assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def test_fhir_base_that_is_not_an_absolute_url_fails_before_reading(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    for command in ("export-fhir", "import-fhir"):
+        result = runner.invoke(app, [command, str(tmp_path / "nope"), "--out", str(out),
+                                     "--base", "gutaxis.org/fhir"])
+        assert result.exit_code == 2, result.output
+        assert "field '--base': the FHIR base is not an absolute URL; found " \
+            "'gutaxis.org/fhir'" in " ".join(result.output.split())
+        assert not out.exists()
+
+
+def test_empty_record_exports_a_bundle_without_entry_and_back(tmp_path: Path) -> None:
+    record = write_record(Measurements(), tmp_path / "empty.tsv")
+    bundle = tmp_path / "bundle.json"
+    result = runner.invoke(app, ["export-fhir", str(record), "--out", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(bundle.read_text()) == {"resourceType": "Bundle", "type": "collection"}
+    back = tmp_path / "back.tsv"
+    result = runner.invoke(app, ["import-fhir", str(bundle), "--out", str(back)])
+    assert result.exit_code == 0, result.output
+    assert back.read_text() == record.read_text()

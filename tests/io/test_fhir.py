@@ -200,10 +200,51 @@ def test_shape_validation_agrees_with_full_validation(clinic: Measurements) -> N
                 validate_bundle(broken, shapes=shapes)
 
 
-def test_empty_record_gives_an_empty_valid_bundle() -> None:
+def test_empty_record_gives_a_bundle_without_entry() -> None:
+    # FHIR R4 JSON: "arrays are never empty"; an element has a value or children (ele-1).
+    # The Bundle was {"entry": []}, which fhir.resources accepts.
     bundle = to_fhir_bundle(Measurements())
-    assert bundle == {"resourceType": "Bundle", "type": "collection", "entry": []}
+    assert bundle == {"resourceType": "Bundle", "type": "collection"}
     assert from_fhir_bundle(bundle).is_empty
+
+
+@pytest.mark.parametrize(("edit", "field", "found"), [
+    (lambda b: b.update(entry=[]), "entry", r"'\[\]'"),
+    (lambda b: b["entry"][0].update(resource={}), "entry.0.resource", "'{}'"),
+    (lambda b: b["entry"][0]["resource"].update(identifier=[]), "entry.0.resource.identifier",
+     r"'\[\]'"),
+    (lambda b: b["entry"][0]["resource"]["identifier"][0].update(period={}),
+     "entry.0.resource.identifier.0.period", "'{}'")])
+def test_empty_lists_and_objects_are_refused_by_name(edit: Any, field: str, found: str) -> None:
+    bundle = to_fhir_bundle(Measurements(samples=pd.DataFrame(
+        {"sample_id": ["x"], "subject": ["p"], "time": ["2024-01-01T00:00Z"]})))
+    edit(bundle)
+    for shapes in (True, False):
+        with pytest.raises(InputError, match=f"field '{field}': not a valid FHIR R4 Bundle; "
+                                             f"found {found}"):
+            validate_bundle(bundle, shapes=shapes)
+
+
+@pytest.mark.parametrize("base", ["gutaxis", "/fhir", "gutaxis.org/fhir", "ftp://x.org/fhir",
+                                  "https://", "https://x.org/fhir/", "https://x.org/f hir",
+                                  "https://x.org/fhir?v=1", "urn:oid:1.2.3"])
+def test_base_that_is_not_an_absolute_url_is_refused(base: str) -> None:
+    record = Measurements()
+    for call in (lambda: to_fhir_bundle(record, base=base),
+                 lambda: from_fhir_bundle({"resourceType": "Bundle", "type": "collection"},
+                                          base=base)):
+        with pytest.raises(InputError, match="field 'base': the FHIR base is not an absolute"):
+            call()
+
+
+def test_a_base_with_a_path_and_port_is_used_as_given() -> None:
+    base = "http://localhost:8080/clinic/fhir"
+    record = Measurements(samples=pd.DataFrame(
+        {"sample_id": ["x"], "subject": ["p"], "time": ["2024-01-01T00:00Z"]}))
+    bundle = to_fhir_bundle(record, base=base)
+    assert bundle["entry"][0]["resource"]["identifier"] == [
+        {"system": "http://localhost:8080/clinic/fhir/subject", "value": "p"}]
+    assert_same_record(record, from_fhir_bundle(bundle, base=base))
 
 
 def test_invalid_bundles_are_refused_naming_entry_and_field(clinic: Measurements,

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gutaxis.data.profile import RANKS
 from gutaxis.errors import InputError
 from gutaxis.io import parse_lineages, read_taxonomy, write_taxonomy
+from gutaxis.io.taxonomy import clean_rank_values
 
 
 def test_comment_lines_before_the_header_are_skipped_and_counted(write_text) -> None:
@@ -111,9 +112,24 @@ def test_write_taxonomy_round_trip(fibromyalgia_dir: Path, tmp_path: Path) -> No
     pd.testing.assert_frame_equal(read_taxonomy(tmp_path / "t.tsv.gz"), taxa)
 
 
+# a name: not an unassigned marker, and not underscores alone (see the test below)
 _name = st.text("ABCDEFGHIJabcdefghij_-", min_size=1, max_size=8).filter(
     lambda s: s.lower() not in ("na", "nan", "none", "unassigned", "unclassified")
+    and s.strip("_") != ""
 )
+
+
+@pytest.mark.parametrize(("lineage", "genus"), [
+    ("d__Bacteria; g____", None), ("d__Bacteria; g_____", None),
+    ("d__Bacteria; g___A", "_A"), ("d__Bacteria; g__Clostridium_sensu_stricto_1",
+                                   "Clostridium_sensu_stricto_1"),
+    ("d__Bacteria; g__-", "-")])
+def test_a_rank_named_by_underscores_alone_is_unassigned(lineage, genus) -> None:
+    # hypothesis found 'g____' read as unassigned while 'g_____' kept '___' as a name
+    value = parse_lineages(pd.Series([lineage], index=["f"])).loc["f", "genus"]
+    assert (value if isinstance(value, str) else None) == genus
+    cell = clean_rank_values(pd.Series([lineage.split("; ")[1]])).iloc[0]
+    assert (cell if isinstance(cell, str) else None) == genus
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import patsy
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gutaxis.errors import InputError
@@ -169,8 +169,7 @@ def test_property_indicator_columns_partition_the_non_reference_rows(labels, ref
     meta = pd.DataFrame({"g": labels, "z": np.arange(len(labels), dtype=float)},
                         index=[f"s{i}" for i in range(len(labels))])
     levels = set(labels)
-    if ref not in levels or len(levels) < 2:
-        return
+    assume(ref in levels and len(levels) >= 2)
     design = build_design(meta, fixed=["g"], reference={"g": ref})
     indicators = design.matrix[:, 1:]
     np.testing.assert_array_equal(indicators.sum(axis=1), (np.array(labels) != ref).astype(float))
@@ -194,3 +193,9 @@ def test_random_effect_with_one_sample_per_group_is_refused():
 def test_a_single_column_name_is_not_split_into_letters():
     design = build_design(_meta(), fixed="x", random="group")
     assert [t.name for t in design.terms] == ["x"] and design.group_names == ("group",)
+
+
+def test_a_variable_both_fixed_and_random_is_refused_by_name():
+    with pytest.raises(InputError, match="both a fixed and a random effect") as caught:
+        build_design(_meta(), fixed=["x", "group"], random=["group"])
+    assert caught.value.column == "group"

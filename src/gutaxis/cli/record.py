@@ -17,7 +17,7 @@ import typer
 from gutaxis.cli.common import err_console, handle_errors
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
-from gutaxis.io.fhir import BASE, read_fhir, write_fhir
+from gutaxis.io.fhir import BASE, check_base_url, read_fhir, write_fhir
 from gutaxis.io.record_tsv import read_record, read_responses_wide, write_record
 from gutaxis.io.redcap import RedcapMapping, read_redcap
 
@@ -82,10 +82,12 @@ def export_fhir_command(
         "--validate", help="full: every resource against the FHIR R4 model (about 1-3 ms "
         "each); shapes: one resource per structure plus value checks on all.")] = "full",
 ) -> None:
-    """Export a record TSV as a validated FHIR R4 Bundle (JSON)."""
+    """Export a record TSV as a validated FHIR R4 Bundle (JSON); an empty record gives a
+    Bundle without entries."""
     if validate not in ("full", "shapes"):
         raise InputError("unknown validation mode", field="--validate", found=validate,
                          expected="full or shapes")
+    check_base_url(base, field="--base")
     measurements = read_record(record, timezone=timezone)
     write_fhir(measurements, out, base=base, validate="full" if validate == "full" else "shapes")
     _summary(measurements, out)
@@ -99,6 +101,7 @@ def import_fhir_command(
     base: Base = BASE,
 ) -> None:
     """Read a FHIR R4 Bundle written by gutaxis back into a record TSV."""
+    check_base_url(base, field="--base")
     measurements = read_fhir(bundle, base=base)
     write_record(measurements, out)
     _summary(measurements, out)

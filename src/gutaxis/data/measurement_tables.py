@@ -62,6 +62,34 @@ def check_unique(ids: pd.Series, rows: np.ndarray, *, what: str, source: str | N
                          found=ids.iloc[i], expected=f"each {what} once")
 
 
+def check_one_administration_per_time(subject: pd.Series, instrument: pd.Series,
+                                      time: pd.Series, rows: np.ndarray, *,
+                                      source: str | None, column: str = "time") -> None:
+    """Refuse two administrations of one instrument to one subject at the same instant.
+
+    ``time`` is timezone-aware: ``09:30+01:00`` and ``08:30Z`` are the same instant. Rows
+    without a time are not compared. The error names the repeat's row and the first one.
+    """
+    key = pd.DataFrame({"subject": subject.to_numpy(dtype=object),
+                        "instrument": instrument.to_numpy(dtype=object),
+                        "time": pd.Series(time).dt.tz_convert("UTC").to_numpy()})
+    timed = np.flatnonzero(key["time"].notna().to_numpy())
+    repeat = key.iloc[timed].duplicated().to_numpy()
+    if not repeat.any():
+        return
+    i = int(timed[int(np.argmax(repeat))])
+    same = (key.iloc[timed] == key.iloc[i]).all(axis=1).to_numpy()
+    first = int(timed[int(np.argmax(same))])
+    subject_i, instrument_i = str(key["subject"].iloc[i]), str(key["instrument"].iloc[i])
+    when = format_times(key["time"].iloc[[i]]).iloc[0]
+    raise InputError(f"a second administration of the same instrument for the same subject "
+                     f"at the same time (the first is on row {rows[first]})", source=source,
+                     row=rows[i], column=column,
+                     found=f"subject {subject_i}, {instrument_i} at {when}",
+                     expected="one administration per subject, instrument and time (correct "
+                     "the time of one, or remove the repeat)")
+
+
 def text_column(frame: pd.DataFrame, column: str, rows: np.ndarray, *, source: str | None,
                 required: bool = True) -> pd.Series:
     """A column as stripped strings; a missing value is an error when required."""
@@ -174,9 +202,11 @@ def validate_administrations(frame: pd.DataFrame, *, source: str | None) -> pd.D
     subject = text_column(table, "subject", rows, source=source)
     time = parse_times(table["time"], source=source, rows=rows)
     instrument = text_column(table, "instrument", rows, source=source)
-    ids = (text_column(table, "administration_id", rows, source=source)
-           if "administration_id" in table.columns
-           else generated_ids([subject, instrument, time]))
+    if "administration_id" in table.columns:
+        ids = text_column(table, "administration_id", rows, source=source)
+    else:
+        check_one_administration_per_time(subject, instrument, time, rows, source=source)
+        ids = generated_ids([subject, instrument, time])
     out = pd.DataFrame({"administration_id": ids, "subject": subject, "time": time,
                         "instrument": instrument})
     check_unique(out["administration_id"], rows, what="administration_id", source=source)

@@ -7,9 +7,10 @@ or ``...Z``). Every other column must be an item id of the instrument (see
 unanswered in every row. An empty cell is an unanswered item.
 
 Problems with the file itself (unreadable, not UTF-8, no header, unknown or duplicated
-columns, no ``subject_id``) raise :class:`~gutaxis.errors.InputError`. Problems within a
-row (out-of-range answer, bad timestamp, missing subject) become :class:`RowError` records
-and the other rows are still read. Row numbers count the header as row 1, as a spreadsheet
+columns, no ``subject_id``, two rows for one subject at the same ``administered_at``) raise
+:class:`~gutaxis.errors.InputError`. Problems within a row (out-of-range answer, bad
+timestamp, missing subject) become :class:`RowError` records and the other rows are still
+read. Row numbers count the header as row 1, as a spreadsheet
 shows them.
 """
 
@@ -150,7 +151,8 @@ def read_responses(path: str | Path, instrument: Instrument | str) -> ResponseFi
     Raises
     ------
     InputError
-        The file cannot be read or its header is not a valid response header.
+        The file cannot be read, its header is not a valid response header, or two valid
+        rows are administrations to the same subject at the same time.
     """
     inst = get_instrument(instrument) if isinstance(instrument, str) else instrument
     source = str(path)
@@ -170,6 +172,7 @@ def read_responses(path: str | Path, instrument: Instrument | str) -> ResponseFi
             rows.append(_parse_row(record, columns, inst, number))
         except InputError as exc:
             errors.append(RowError.from_error(exc, row=number, source=source))
+    _check_one_administration_per_time(rows, inst, source)
     absent = tuple(i for i in inst.item_ids if i not in columns)
     return ResponseFile(source=source, instrument=inst, rows=tuple(rows),
                         errors=tuple(errors), absent_items=absent)
@@ -193,6 +196,22 @@ def score_responses(responses: ResponseFile, *, bands: Mapping[str, str] | None 
         scored.append(ScoredRow(row.row, row.subject_id, row.administered_at, score))
     errors.sort(key=lambda e: e.row)
     return scored, errors
+
+
+def _check_one_administration_per_time(rows: list[ResponseRow], inst: Instrument,
+                                       source: str) -> None:
+    """The check ``import-responses`` makes, on the rows read: one administration per
+    subject and time (rows without ``administered_at`` are not compared)."""
+    import numpy as np
+    import pandas as pd
+
+    from gutaxis.data.measurement_tables import check_one_administration_per_time
+
+    check_one_administration_per_time(
+        pd.Series([r.subject_id for r in rows], dtype=object),
+        pd.Series([inst.key] * len(rows), dtype=object),
+        pd.Series([r.administered_at for r in rows], dtype="datetime64[ns, UTC]"),
+        np.array([r.row for r in rows]), source=source, column=ADMINISTERED)
 
 
 def _read_text(path: Path) -> str:

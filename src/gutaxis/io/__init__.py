@@ -4,9 +4,16 @@ Every reader validates at the door and raises :class:`gutaxis.errors.InputError`
 naming the file, the row/column and what was found and expected. Every writer writes
 to a temporary file and renames it into place.
 
->>> from gutaxis.io import read_cohort, read_table  # doctest: +SKIP
->>> cohort = read_cohort("feature-table.tsv.gz", "metadata.tsv",
-...                      taxonomy="taxonomy.tsv.gz", tree="tree.nwk")  # doctest: +SKIP
+The synthetic example cohort shipped in the package, read as a study's files are:
+
+>>> from importlib import resources
+>>> from gutaxis.io import read_cohort
+>>> folder = resources.files("gutaxis") / "data" / "examples"
+>>> cohort = read_cohort(str(folder / "example-table.tsv"), str(folder / "example-metadata.tsv"),
+...                      taxonomy=str(folder / "example-taxonomy.tsv"),
+...                      tree=str(folder / "example-tree.nwk"))
+>>> cohort.table.shape, cohort.table.kind
+((40, 49), 'counts')
 """
 
 from gutaxis.io.biom import read_biom, write_biom

@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -68,21 +69,53 @@ Validation = Literal["full", "shapes", "none"]
 _CODE = re.compile(r"[^\s]+(\s[^\s]+)*")  # the FHIR R4 pattern of code
 
 
+def check_base_url(base: str, *, field: str = "base") -> str:
+    """``base`` if it is an absolute http(s) URL to which ``/subject``, ``/CodeSystem/...``
+    can be appended (a host, no query, fragment, whitespace or trailing slash).
+
+    Identifier and code systems are FHIR ``uri`` values that must be absolute; a base such
+    as ``gutaxis`` or ``https://x.org/fhir/`` would give ``gutaxis/subject`` or
+    ``https://x.org/fhir//subject``.
+
+    Examples
+    --------
+    >>> check_base_url("https://clinic.example.org/fhir")
+    'https://clinic.example.org/fhir'
+    """
+    parts = urlsplit(base)
+    if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+            or parts.fragment or base.endswith("/") or any(c.isspace() for c in base)):
+        raise InputError("the FHIR base is not an absolute URL", field=field, found=base,
+                         expected=f"an http(s) URL with a host and no trailing slash, "
+                         f"e.g. {BASE}")
+    return base
+
+
 def to_fhir_bundle(measurements: Measurements, *, base: str = BASE,
                    validate: Validation = "full") -> Json:
     """The record as a FHIR R4 ``collection`` Bundle (a JSON-ready dict).
+
+    An empty record gives a Bundle without ``entry``: FHIR forbids empty lists
+    (elements must have a value or children), and ``entry`` is optional.
 
     Parameters
     ----------
     measurements
         The record.
     base
-        Base URL of gutaxis's identifier systems, code systems and extensions.
+        Base URL of gutaxis's identifier systems, code systems and extensions (see
+        :func:`check_base_url`).
     validate
         ``"full"``: validate every resource against the FHIR R4 model (about 3 ms a
         resource); ``"shapes"``: validate one resource of each distinct structure and
         check the free values of all (see :func:`validate_bundle`); ``"none"``.
+
+    Raises
+    ------
+    InputError
+        ``base`` is not an absolute URL; the Bundle is not valid FHIR R4.
     """
+    check_base_url(base)
     m = measurements
     patients = {s: _urn("Patient", s) for s in m.subjects}
     entries = [_entry(url, {"resourceType": "Patient",
@@ -100,7 +133,9 @@ def to_fhir_bundle(measurements: Measurements, *, base: str = BASE,
         "subject": {"reference": patients[row["subject"]]},
         "collection": {"collectedDateTime": row["time_text"]}})
         for row in _with_text_times(m.samples, "time").to_dict("records")]
-    bundle: Json = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    bundle: Json = {"resourceType": "Bundle", "type": "collection"}
+    if entries:
+        bundle["entry"] = entries
     if validate != "none":
         validate_bundle(bundle, source="FHIR export", shapes=validate == "shapes")
     return bundle
@@ -130,13 +165,18 @@ def validate_bundle(bundle: Json, *, source: str | None = None, shapes: bool = F
         gutaxis writes, whose values come from validated tables and fixed formatters,
         this finds what full validation finds at a fraction of the cost; use full
         validation for foreign Bundles.
+
+    In both modes every value is checked for what the models let through: an empty
+    string, list or object (FHIR: an element has a value or children; JSON arrays are
+    never empty) and a code with stray whitespace.
     """
     from fhir.resources.R4B.bundle import Bundle
     from pydantic import ValidationError
 
+    _check_values(bundle, "", source)
     checked = bundle
-    if shapes:
-        checked = {**bundle, "entry": _one_per_shape(bundle.get("entry", []), source)}
+    if shapes and "entry" in bundle:
+        checked = {**bundle, "entry": _one_per_shape(bundle["entry"])}
     try:
         Bundle.model_validate(checked)
     except ValidationError as exc:
@@ -146,11 +186,10 @@ def validate_bundle(bundle: Json, *, source: str | None = None, shapes: bool = F
                          found=first.get("input"), expected=first["msg"]) from None
 
 
-def _one_per_shape(entries: list[Json], source: str | None) -> list[Json]:
+def _one_per_shape(entries: list[Json]) -> list[Json]:
     seen: dict[Any, Json] = {}
-    for i, entry in enumerate(entries):
+    for entry in entries:
         seen.setdefault(_shape(entry), entry)
-        _check_values(entry, f"entry.{i}", source)
     return list(seen.values())
 
 
@@ -163,9 +202,14 @@ def _shape(value: Any) -> Any:
 
 
 def _check_values(value: Any, where: str, source: str | None, key: str = "") -> None:
+    if isinstance(value, dict | list) and not value:
+        raise InputError("not a valid FHIR R4 Bundle", source=source, field=where or "(root)",
+                         found="[]" if isinstance(value, list) else "{}",
+                         expected="an element with a value or children (leave an empty "
+                         "element out)")
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_values(v, f"{where}.{k}", source, k)
+            _check_values(v, f"{where}.{k}" if where else str(k), source, k)
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _check_values(v, f"{where}.{i}", source, key)
@@ -204,6 +248,7 @@ def from_fhir_bundle(bundle: Json, *, base: str = BASE, source: str | None = Non
     """The record held by a Bundle (see :func:`read_fhir`)."""
     from gutaxis.io.fhir_read import BundleReader
 
+    check_base_url(base)
     validate_bundle(bundle, source=source)
     return BundleReader(bundle, base=base, source=source).measurements()
 

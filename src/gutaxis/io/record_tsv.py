@@ -35,7 +35,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gutaxis.data.measurement_tables import generated_ids
+from gutaxis.data.measurement_tables import (
+    check_one_administration_per_time,
+    generated_ids,
+)
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import format_times, parse_times
 from gutaxis.errors import InputError
@@ -193,7 +196,8 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     ------
     InputError
         A column that is no item of the row's instrument (when answered), an answer out
-        of range, an unknown instrument, a time without a timezone: with line and column.
+        of range, an unknown instrument, a time without a timezone, two rows for one
+        subject and instrument at the same time (without ``id_column``): with line and column.
     """
     file = existing_file(path)
     source = str(file)
@@ -212,8 +216,12 @@ def read_responses_wide(path: PathLike, *, instrument: str | None = None,
     time = parse_times(frame[time_column], source=source, rows=rows, column=time_column,
                        timezone=timezone)
     subject = frame[subject_column].str.strip()
-    ids = (frame[id_column].str.strip() if id_column
-           else generated_ids([subject, keys, time]))
+    if id_column:
+        ids = frame[id_column].str.strip()
+    else:
+        check_one_administration_per_time(subject, keys, time, rows, source=source,
+                                          column=time_column)
+        ids = generated_ids([subject, keys, time])
     admins = pd.DataFrame({"administration_id": ids, "subject": subject, "time": time,
                            "instrument": keys, "source_row": rows})
     items = [c for c in frame.columns if c not in meta]

@@ -2,7 +2,9 @@
 
 Every reader returns a DataFrame indexed by ``feature_id`` with one column per rank of
 :data:`gutaxis.data.profile.RANKS` (``kingdom`` .. ``species``), rank prefixes such as
-``k__`` or ``d__`` removed, and ``NaN`` where a rank is not assigned.
+``k__`` or ``d__`` removed, and ``NaN`` where a rank is not assigned: empty, one of
+:data:`UNASSIGNED`, or only underscores (``g____``, an empty rank written with its prefix
+twice; no taxon is named by underscores alone).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def clean_rank_values(values: pd.Series) -> pd.Series:
 
 def _clean(text: str) -> str | float:
     name = _PREFIX.sub("", text.strip(), count=1).strip()
-    return np.nan if name.lower() in UNASSIGNED else name
+    return np.nan if name.lower() in UNASSIGNED or not name.strip("_") else name
 
 
 def _split_lineage(text: str) -> list[str | float]:

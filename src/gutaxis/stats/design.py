@@ -163,7 +163,8 @@ def build_design(
     Raises
     ------
     InputError
-        A column that does not exist (the message lists those that do), a reference that
+        A column that does not exist (the message lists those that do), a variable that
+        is both a fixed and a random effect, a reference that
         is not a level (lists the levels), a column with no values, a categorical variable
         with fewer than two levels, no complete case, more parameters than samples, or a
         rank-deficient design (names the aliased terms).
@@ -175,6 +176,13 @@ def build_design(
         raise InputError("a model needs at least one fixed effect", source=source,
                          field="fixed", expected="one or more metadata columns")
     _require_columns(metadata, fixed + random, source)
+    both = [var for var in random if var in fixed]
+    if both:
+        raise InputError("a variable cannot be both a fixed and a random effect: its group "
+                         "means are already fixed, so no random-effect variance is left to "
+                         "estimate", source=source, column=", ".join(both),
+                         expected="random-effect columns that are not fixed effects (drop "
+                         "it from one of the two lists)")
     for var in reference:
         if var not in fixed:
             raise InputError("reference level given for a variable that is not a fixed effect",
