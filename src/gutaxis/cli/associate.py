@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from gutaxis.cli.common import atomic_output_dir, handle_errors, out_console, progress
+from gutaxis.cli.common import (
+    Force,
+    check_output,
+    handle_errors,
+    out_console,
+    output_folder,
+    progress,
+)
 from gutaxis.errors import InputError
 
 
@@ -74,7 +81,8 @@ def associate_command(
     fixed: Annotated[str, typer.Option(
         "--fixed", help="Fixed effects, comma-separated.", show_default=False)],
     out: Annotated[Path, typer.Option(
-        "--out", help="Output folder (replaced atomically).", show_default=False)],
+        "--out", help="Output folder (a new path, or an earlier gutaxis output with --force).",
+        show_default=False)],
     random: Annotated[str | None, typer.Option(
         "--random", help="Random-intercept grouping columns, comma-separated (makes the "
         "model an LMM).")] = None,
@@ -114,6 +122,7 @@ def associate_command(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/.")] = True,
     top: Annotated[int, typer.Option(
         "--top", help="Per-feature figures for this many top associations.")] = 10,
+    force: Force = False,
 ) -> None:
     """Test every feature for association with metadata (LM, or LMM with --random).
 
@@ -127,6 +136,7 @@ def associate_command(
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
     random_columns = parse_columns(random, option="--random")
     references = parse_references(reference)
+    check_output(out, folder=True, force=force)
     cohort = read_cohort(table, metadata, taxonomy=taxonomy,
                          orientation=None if orientation is None else orientation.value)
     if rank is not None:
@@ -144,7 +154,7 @@ def associate_command(
             correction=correction.value, prevalence_model=prevalence_model,
             max_significance=max_significance, lmm_optimizer=lmm_optimizer.value,
             progress=lambda k: bar.advance(task, k))
-    with atomic_output_dir(out) as tmp:
+    with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
         if plots:
             write_association_plots(results, tmp / "figures", top=top)

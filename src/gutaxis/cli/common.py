@@ -1,26 +1,27 @@
-"""What every command shares: one-line errors with exit code 2, atomic output folders,
-progress bars."""
+"""What every command shares: one-line errors with exit code 2, safe outputs (see
+:mod:`gutaxis.cli.output`), progress bars."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gutaxis.cli.output import check_output, output_file, output_folder
 from gutaxis.errors import GutaxisError
-from gutaxis.io._files import atomic_path as atomic_output_file
 
-__all__ = ["atomic_output_dir", "atomic_output_file", "fail", "handle_errors", "progress"]
+__all__ = ["FORCE_HELP", "Force", "check_output", "fail", "handle_errors", "output_file",
+           "output_folder", "progress"]
+
+#: Help of ``--force``, the same on every command that writes.
+FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one gutaxis wrote "
+              "and nobody changed since; any other existing path is refused).")
+Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,36 +54,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"{exc.filename}: is a folder, expected a file") from None
         except PermissionError as exc:
             raise fail(f"{exc.filename}: permission denied") from None
+        except OSError as exc:
+            raise fail(f"{exc.filename or 'file system'}: {exc.strerror or exc}") from None
 
     return wrapper
-
-
-@contextlib.contextmanager
-def atomic_output_dir(out: Path, *, overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; move it into place only on success.
-
-    On any error the temporary folder is removed and ``out`` is left as it was, so
-    no half-written results are ever left behind.
-    """
-    out = Path(out)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        if not overwrite:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise GutaxisError(f"{out}: already exists")
-        backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-        os.replace(out, backup / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
 
 
 def progress() -> Progress:

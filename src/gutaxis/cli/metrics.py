@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 import typer
 
-from gutaxis.cli.common import atomic_output_dir, err_console, handle_errors, progress
+from gutaxis.cli.common import (
+    FORCE_HELP,
+    check_output,
+    err_console,
+    handle_errors,
+    output_folder,
+    progress,
+)
 from gutaxis.data import ProfileTable
 from gutaxis.errors import InputError, preview
 
@@ -131,7 +138,9 @@ def metrics_command(
     seed: int = typer.Option(0, "--seed", help="Seed for --rarefy."),
     example: bool = typer.Option(False, "--example", help="Use the synthetic example cohort "
                                  "shipped with gutaxis."),
-    out: Path = typer.Option(..., "--out", help="Output folder (replaced atomically)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (a new path, or an earlier "
+                             "gutaxis output with --force)."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Alpha and beta diversity, PCoA and gut-health summaries for every sample.
 
@@ -142,6 +151,7 @@ def metrics_command(
     from gutaxis.io import read_metadata, read_table, read_taxonomy, read_tree
     from gutaxis.io.cohort import require_metadata_rows
 
+    check_output(out, folder=True, force=force)  # refuse before any work
     if example:
         if table is not None:
             raise InputError("give either a TABLE or --example, not both", field="TABLE")
@@ -189,7 +199,7 @@ def metrics_command(
             raise InputError("--subject column not in the metadata", field="--subject",
                              found=subject)
         subjects = meta[subject].astype(str).to_numpy()
-    with atomic_output_dir(out) as tmp, warnings.catch_warnings(record=True) as caught:
+    with output_folder(out, force=force) as tmp, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         done = compute_metrics(profile, tmp, reference=mask, subjects=subjects)
     for message in dict.fromkeys(str(w.message) for w in caught):
