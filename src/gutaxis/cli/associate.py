@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -9,11 +10,16 @@ from typing import Annotated
 import typer
 
 from gutaxis.cli.common import (
+    DropEmptySamples,
     Force,
+    Kind,
+    Strict,
     check_output,
     handle_errors,
+    note_dropped,
     out_console,
     output_folder,
+    print_notes,
     progress,
 )
 from gutaxis.errors import InputError
@@ -93,15 +99,16 @@ def associate_command(
         "--normalization")] = NormalizationChoice.TSS,
     transform: Annotated[TransformChoice, typer.Option("--transform")] = TransformChoice.LOG,
     min_prevalence: Annotated[float, typer.Option(
-        "--min-prevalence", help="Keep features present in more than this fraction of "
-        "samples.")] = 0.1,
+        "--min-prevalence", min=0.0, max=1.0, help="Keep features present in more than "
+        "this fraction of samples.")] = 0.1,
     min_abundance: Annotated[float, typer.Option(
         "--min-abundance", help="A feature counts as present where its input value exceeds "
         "this.")] = 0.0,
     min_variance: Annotated[float, typer.Option(
         "--min-variance", help="Keep features whose input variance exceeds this.")] = 0.0,
     max_significance: Annotated[float, typer.Option(
-        "--max-significance", help="q-value threshold of significant_results.tsv.")] = 0.25,
+        "--max-significance", min=0.0, max=1.0,
+        help="q-value threshold of significant_results.tsv.")] = 0.25,
     correction: Annotated[CorrectionChoice, typer.Option("--correction")] = CorrectionChoice.BH,
     standardize: Annotated[bool, typer.Option(
         "--standardize", help="Z-score numeric fixed effects.")] = False,
@@ -123,6 +130,9 @@ def associate_command(
     top: Annotated[int, typer.Option(
         "--top", help="Per-feature figures for this many top associations.")] = 10,
     force: Force = False,
+    kind: Kind = None,
+    drop_empty_samples: DropEmptySamples = False,
+    strict: Strict = False,
 ) -> None:
     """Test every feature for association with metadata (LM, or LMM with --random).
 
@@ -137,8 +147,16 @@ def associate_command(
     random_columns = parse_columns(random, option="--random")
     references = parse_references(reference)
     check_output(out, folder=True, force=force)
-    cohort = read_cohort(table, metadata, taxonomy=taxonomy,
-                         orientation=None if orientation is None else orientation.value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        cohort = read_cohort(table, metadata, taxonomy=taxonomy,
+                             orientation=None if orientation is None else orientation.value,
+                             kind=None if kind is None else kind.value, strict=strict)
+    print_notes([str(w.message) for w in caught])
+    if drop_empty_samples:
+        kept = cohort.table.drop_empty_samples()
+        note_dropped(list(cohort.table.sample_ids), list(kept.sample_ids), "all values zero")
+        cohort = cohort.with_table(kept)
     if rank is not None:
         cohort = cohort.with_table(cohort.table.aggregate(rank))
     n_fits = int(filter_features(cohort.table.values, min_prevalence=min_prevalence,
