@@ -153,3 +153,25 @@ def test_numpy_values_read_as_plain_numbers(found: object, shown: str) -> None:
     text = str(InputError("value out of range", found=found))
     assert text.endswith(shown), text
     assert "np." not in text and "array(" not in text
+
+
+def test_a_negative_biom_cell_names_the_sample_without_a_numpy_repr(tmp_path: Path) -> None:
+    from gutaxis.data import ProfileTable
+    from gutaxis.io import read_biom, write_biom
+
+    frame = pd.DataFrame([[1.0, -2.0], [3.0, 4.0]], index=["A", "B"], columns=["f1", "f2"])
+    path = tmp_path / "t.biom"
+    write_biom(ProfileTable.from_dataframe(frame, kind="clr"), path)
+    with pytest.raises(InputError) as caught:
+        read_biom(path, kind="counts")
+    assert "row sample 'A'" in str(caught.value) and "np." not in str(caught.value)
+
+
+def test_an_asymmetric_distance_matrix_shows_plain_numbers() -> None:
+    from gutaxis.data.distance import DistanceMatrix
+
+    frame = pd.DataFrame([[0.0, 0.25], [0.5, 0.0]], index=["a", "b"], columns=["a", "b"])
+    with pytest.raises(InputError) as caught:
+        DistanceMatrix.from_dataframe(frame)
+    assert "found '0.25 vs 0.5'" in str(caught.value) or "found '0.5 vs 0.25'" in str(
+        caught.value), str(caught.value)

@@ -259,3 +259,46 @@ def test_a_symlinked_output_replaces_the_target_and_keeps_the_link(tmp_path: Pat
         staged.write_text("two\n")
     assert link.is_symlink() and real.read_text() == "two\n"
 
+
+
+@pytest.fixture
+def every_writer(tmp_path: Path, answers: Path, reference_dir: Path) -> dict[str, list[str]]:
+    """Arguments (before --out) that succeed, for every command that writes a file/folder."""
+    record = tmp_path / "record.tsv"
+    assert invoke("import-responses", answers, "--instrument", "nrs", "--out", record
+                  ).exit_code == 0
+    bundle = tmp_path / "bundle.json"
+    assert invoke("export-fhir", record, "--out", bundle).exit_code == 0
+    table = tmp_path / "table.tsv"
+    table.write_text("feature_id\ts1\ts2\ts3\ts4\nf1\t1\t5\t2\t8\nf2\t4\t2\t6\t1\n")
+    meta = tmp_path / "meta.tsv"
+    meta.write_text("sample_id\tage\ns1\t30\ns2\t41\ns3\t52\ns4\t63\n")
+    redcap = reference_dir / "redcap"
+    return {
+        "metrics": ["metrics", "--example"],
+        "associate": ["associate", str(table), "--metadata", str(meta), "--fixed", "age",
+                      "--no-plots"],
+        "score": ["score", "nrs", str(answers)],
+        "import-responses": ["import-responses", str(answers), "--instrument", "nrs"],
+        "import-redcap": ["import-redcap", str(redcap / "pain_clinic_export.csv"), "--mapping",
+                          str(redcap / "pain_clinic_mapping.json"), "--timezone",
+                          "Europe/Berlin"],
+        "export-fhir": ["export-fhir", str(record)],
+        "import-fhir": ["import-fhir", str(bundle)],
+    }
+
+
+@pytest.mark.parametrize("command", ["metrics", "associate", "score", "import-responses",
+                                     "import-redcap", "export-fhir", "import-fhir"])
+def test_every_writing_command_refuses_to_replace_without_force(
+        every_writer: dict[str, list[str]], tmp_path: Path, command: str) -> None:
+    out = tmp_path / "made-by-gutaxis"
+    args = every_writer[command]
+    first = invoke(*args, "--out", out)
+    assert first.exit_code == 0, first.output
+    before = snapshot(tmp_path)
+    one_line_refusal(invoke(*args, "--out", out), "holds an earlier gutaxis output", "--force")
+    assert snapshot(tmp_path) == before
+    again = invoke(*args, "--out", out, "--force")
+    assert again.exit_code == 0, again.output
+    assert snapshot(tmp_path).keys() == before.keys()
