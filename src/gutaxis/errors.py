@@ -50,6 +50,12 @@ class InputError(GutaxisError, ValueError):
         self.expected = expected
         super().__init__(self._render())
 
+    def placed(self, *, source: str | None, field: str | None) -> InputError:
+        """The same error with another ``source`` and ``field``: how a door names the
+        place in its own words (a CLI option for an API parameter, the user's path)."""
+        return type(self)(self.message, source=source, row=self.row, column=self.column,
+                          field=field, found=self.found, expected=self.expected)
+
     def _render(self) -> str:
         where = []
         if self.source:

@@ -302,3 +302,13 @@ def test_every_writing_command_refuses_to_replace_without_force(
     again = invoke(*args, "--out", out, "--force")
     assert again.exit_code == 0, again.output
     assert snapshot(tmp_path).keys() == before.keys()
+
+
+def test_a_writers_input_error_names_the_users_path(tmp_path: Path) -> None:
+    from gutaxis.errors import InputError
+
+    out = tmp_path / "scores.tsv"
+    with pytest.raises(InputError) as caught, output_file(out, force=False) as staged:
+        raise InputError("cannot write this value", source=str(staged), row=3)
+    assert str(caught.value).startswith(f"{out}, row 3: cannot write this value")
+    assert list(tmp_path.iterdir()) == []

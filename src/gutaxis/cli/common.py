@@ -105,8 +105,7 @@ def message_for_people(exc: GutaxisError, command: Callable[..., object],
         source = str(given[names[0]])
     elif all(n in words for n in names):
         field = "/".join(words[n] for n in names)
-    return str(type(exc)(exc.message, source=source, row=exc.row, column=exc.column,
-                         field=field, found=exc.found, expected=exc.expected))
+    return str(exc.placed(source=source, field=field))
 
 
 @functools.cache

@@ -101,6 +101,8 @@ def _staged(out: Path, *, folder: bool, force: bool) -> Iterator[Path]:
             yield result
         except OSError as exc:
             raise _os_error(exc, out, staged=result) from None
+        except InputError as exc:
+            raise _named_as_given(exc, out, staged=result) from None
         if not os.path.lexists(result):
             raise GutaxisError(f"{out}: nothing was written (a bug in gutaxis)")
         check_output(out, folder=folder, force=force)  # may have appeared meanwhile
@@ -220,6 +222,13 @@ def _remove_empty(folders: list[Path]) -> None:
     for folder in folders:
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def _named_as_given(exc: InputError, out: Path, *, staged: Path) -> InputError:
+    """``exc`` with a staging path in its ``source`` put back as the path the user gave."""
+    if exc.source is None or not str(exc.source).startswith(str(staged)):
+        return exc
+    return exc.placed(source=str(out) + str(exc.source)[len(str(staged)):], field=exc.field)
 
 
 def _os_error(exc: OSError, out: Path, *, staged: Path | None = None) -> GutaxisError:
