@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from gutaxis.cli.main import app
@@ -175,3 +177,25 @@ def test_an_asymmetric_distance_matrix_shows_plain_numbers() -> None:
         DistanceMatrix.from_dataframe(frame)
     assert "found '0.25 vs 0.5'" in str(caught.value) or "found '0.5 vs 0.25'" in str(
         caught.value), str(caught.value)
+
+
+def _command(table: Annotated[Path, typer.Argument()],
+             min_prevalence: Annotated[float, typer.Option("--min-prevalence")] = 0.1,
+             min_variance: float = typer.Option(0.0, "--min-variance", "-v")) -> None:
+    """A command whose parameters the engine's errors may name."""
+
+
+@pytest.mark.parametrize(("field", "shown"), [
+    ("table", "t.tsv: too few samples"),
+    ("min_prevalence/min_variance",
+     "field '--min-prevalence/--min-variance': too few samples"),
+    ("dm", "too few samples"),
+    ("--reference", "field '--reference': too few samples"),
+])
+def test_engine_fields_are_put_in_the_commands_words(field: str, shown: str) -> None:
+    from gutaxis.cli.common import message_for_people
+
+    error = InputError("too few samples", field=field)
+    assert message_for_people(error, _command, {"table": Path("t.tsv")}) == shown
+    placed = InputError("too few samples", source="m.tsv", field="age")
+    assert message_for_people(placed, _command, {}) == "m.tsv, field 'age': too few samples"

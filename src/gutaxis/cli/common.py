@@ -111,7 +111,10 @@ def message_for_people(exc: GutaxisError, command: Callable[..., object],
 @functools.cache
 def command_words(command: Callable[..., object]) -> dict[str, str]:
     """Parameter name -> how the command line spells it (``--min-prevalence``, ``TABLE``)."""
-    hints = typing.get_type_hints(command, include_extras=True)
+    try:
+        hints = typing.get_type_hints(command, include_extras=True)
+    except (NameError, TypeError):  # an annotation that cannot be resolved: defaults only
+        hints = {}
     words: dict[str, str] = {}
     for name, parameter in inspect.signature(command).parameters.items():
         extras = getattr(hints.get(name), "__metadata__", ())
