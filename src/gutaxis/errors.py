@@ -50,6 +50,12 @@ class InputError(GutaxisError, ValueError):
         self.expected = expected
         super().__init__(self._render())
 
+    def placed(self, *, source: str | None, field: str | None) -> InputError:
+        """The same error with another ``source`` and ``field``: how a door names the
+        place in its own words (a CLI option for an API parameter, the user's path)."""
+        return type(self)(self.message, source=source, row=self.row, column=self.column,
+                          field=field, found=self.found, expected=self.expected)
+
     def _render(self) -> str:
         where = []
         if self.source:
@@ -81,8 +87,19 @@ class ConvergenceError(GutaxisError):
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
+    text = repr(_plain(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(value: object) -> object:
+    """NumPy scalars and arrays as plain Python values, so ``found`` reads ``inf``, not
+    ``np.float64(inf)``."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
+    if callable(tolist) and hasattr(value, "dtype"):
+        return tolist()
+    return value
 
 
 def preview(items: Iterable[object], limit: int = 5) -> str:

@@ -87,13 +87,33 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
     assert_bad_input(invoke("metrics", str(bad), "--out", str(out)), out, "table.xyz")
 
 
-def test_samples_missing_from_metadata_are_named_and_counted(tmp_path: Path) -> None:
-    paths = example_paths()
-    meta = pd.read_csv(paths["metadata"], sep="\t")
+@pytest.fixture
+def short_metadata(tmp_path: Path) -> Path:
+    """The example metadata without its first three samples."""
+    meta = pd.read_csv(example_paths()["metadata"], sep="\t")
     short = tmp_path / "meta.tsv"
     meta.iloc[3:].to_csv(short, sep="\t", index=False)
+    return short
+
+
+def test_samples_missing_from_metadata_are_left_out_named_and_counted(
+        tmp_path: Path, short_metadata: Path) -> None:
+    meta = pd.read_csv(short_metadata, sep="\t")
     out = tmp_path / "out"
-    result = invoke("metrics", str(paths["table"]), "--metadata", str(short), "--out", str(out))
+    result = invoke("metrics", str(example_paths()["table"]), "--metadata", str(short_metadata),
+                    "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "left out 3 of the 40 samples" in result.output
+    assert "S01_v1, S01_v2, S02_v1" in result.output
+    alpha = pd.read_csv(out / "alpha.tsv", sep="\t", index_col=0)
+    assert list(alpha.index) == list(meta["sample_id"])
+
+
+def test_strict_refuses_samples_missing_from_metadata(tmp_path: Path,
+                                                      short_metadata: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("metrics", str(example_paths()["table"]), "--metadata", str(short_metadata),
+                    "--out", str(out), "--strict")
     assert_bad_input(result, out, "3 of the 40", "S01_v1")
 
 

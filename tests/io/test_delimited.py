@@ -106,8 +106,23 @@ def test_ambiguous_orientation_is_refused(write_text) -> None:
     with pytest.raises(InputError, match="samples are rows or columns") as info:
         read_delimited(path)
     assert "t.tsv" in str(info.value)
-    with pytest.raises(InputError, match="0 row ids and 0 column ids match"):
-        read_delimited(path, sample_ids=["S1", "S2"])
+    square = write_text("square.tsv", "ID\ta\tb\na\t1\t2\nb\t3\t4\n")
+    with pytest.raises(InputError, match="2 row ids and 2 column ids match"):
+        read_delimited(square, sample_ids=["a", "b"])
+
+
+@pytest.mark.parametrize(("sample_ids", "says"), [
+    (["S1", "S2"], "none of the metadata's sample ids"),
+    (["A", "X1", "S1"], "only 1 of the metadata's sample ids"),
+], ids=["no-overlap", "mostly-none"])
+def test_metadata_ids_not_in_the_table_say_so_not_orientation(
+        write_text, sample_ids: list[str], says: str) -> None:
+    path = write_text("t.tsv", "ID\tX1\tX2\tX3\nA\t1\t2\t3\nB\t1\t2\t3\nC\t1\t2\t3\n")
+    with pytest.raises(InputError) as info:
+        read_delimited(path, sample_ids=sample_ids)
+    text = str(info.value)
+    assert says in text and "do the table and the metadata belong together" in text
+    assert "rows or columns" not in text and "t.tsv" in text
 
 
 def test_biom_convert_comment_and_hash_header(write_text) -> None:

@@ -381,3 +381,18 @@ def test_observations_from_another_system_are_read() -> None:
     with pytest.raises(InputError, match=r"row entry 2, field 'subject.reference': subject is "
                                          r"not a Patient of this Bundle"):
         from_fhir_bundle(orphan)
+
+
+@pytest.mark.parametrize("shapes", [False, True])
+def test_a_validation_error_is_one_line_naming_entry_resource_and_field(
+        clinic: Measurements, shapes: bool) -> None:
+    broken = json.loads(json.dumps(to_fhir_bundle(clinic)))
+    last = len(broken["entry"]) - 1
+    kind = broken["entry"][last]["resource"]["resourceType"]
+    broken["entry"][last]["resource"]["meta"] = {"lastUpdated": {"nested": ["a dump"]}}
+    with pytest.raises(InputError) as caught:
+        validate_bundle(broken, source="b.json", shapes=shapes)
+    text = str(caught.value)
+    assert f"entry {last + 1} ({kind}) meta.lastUpdated" in text, text
+    assert f"entry.{last}.resource" in text
+    assert "\n" not in text and "nested" not in text and "Value error" not in text

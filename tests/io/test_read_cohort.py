@@ -50,7 +50,35 @@ def test_samples_missing_from_metadata_name_both_files(write_text) -> None:
 def test_no_ids_in_common_is_refused(write_text) -> None:
     table = write_text("table.tsv", "ID\tX1\tX2\nA\t1\t2\n")
     meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
-    with pytest.raises(InputError, match="cannot tell whether samples are rows or columns"):
+    with pytest.raises(InputError, match=r"none of the metadata's sample ids .* belong together"):
+        read_cohort(table, meta)
+
+
+def test_a_biom_table_with_no_sample_in_the_metadata_names_both_files(
+        write_text, tmp_path) -> None:
+    import pandas as pd
+
+    from gutaxis.data import ProfileTable
+    from gutaxis.io import write_biom
+
+    table = tmp_path / "t.biom"
+    frame = pd.DataFrame([[1, 2], [3, 4]], index=["A", "B"], columns=["f1", "f2"])
+    write_biom(ProfileTable.from_dataframe(frame), table)
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\n")
+    with pytest.raises(InputError, match=r"none of the 2 sample ids of .*t\.biom is in the "
+                       "metadata; do the two files belong together") as info:
+        read_cohort(table, meta)
+    assert "meta.tsv" in str(info.value)
+
+
+def test_not_strict_leaves_out_samples_without_metadata_and_says_which(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\tS2\tS3\nA\t1\t2\t3\nB\t2\t0\t1\n")
+    meta = write_text("meta.tsv", "sample_id\tage\nS1\t30\nS3\t40\n")
+    with pytest.warns(UserWarning, match="left out 1 of the 3 samples .* S2"):
+        cohort = read_cohort(table, meta, strict=False)
+    assert list(cohort.table.sample_ids) == ["S1", "S3"]
+    assert cohort.metadata["age"].tolist() == [30, 40]
+    with pytest.raises(InputError, match=r"1 of the 3 samples .* have no row"):
         read_cohort(table, meta)
 
 

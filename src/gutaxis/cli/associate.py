@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gutaxis.cli.common import atomic_output_dir, handle_errors, out_console, progress
+from gutaxis.cli.common import (
+    DropEmptySamples,
+    Force,
+    Kind,
+    Strict,
+    check_output,
+    handle_errors,
+    note_dropped,
+    out_console,
+    output_folder,
+    print_notes,
+    progress,
+)
 from gutaxis.errors import InputError
 
 
@@ -74,7 +87,8 @@ def associate_command(
     fixed: Annotated[str, typer.Option(
         "--fixed", help="Fixed effects, comma-separated.", show_default=False)],
     out: Annotated[Path, typer.Option(
-        "--out", help="Output folder (replaced atomically).", show_default=False)],
+        "--out", help="Output folder (a new path, or an earlier gutaxis output with --force).",
+        show_default=False)],
     random: Annotated[str | None, typer.Option(
         "--random", help="Random-intercept grouping columns, comma-separated (makes the "
         "model an LMM).")] = None,
@@ -85,15 +99,16 @@ def associate_command(
         "--normalization")] = NormalizationChoice.TSS,
     transform: Annotated[TransformChoice, typer.Option("--transform")] = TransformChoice.LOG,
     min_prevalence: Annotated[float, typer.Option(
-        "--min-prevalence", help="Keep features present in more than this fraction of "
-        "samples.")] = 0.1,
+        "--min-prevalence", min=0.0, max=1.0, help="Keep features present in more than "
+        "this fraction of samples.")] = 0.1,
     min_abundance: Annotated[float, typer.Option(
         "--min-abundance", help="A feature counts as present where its input value exceeds "
         "this.")] = 0.0,
     min_variance: Annotated[float, typer.Option(
         "--min-variance", help="Keep features whose input variance exceeds this.")] = 0.0,
     max_significance: Annotated[float, typer.Option(
-        "--max-significance", help="q-value threshold of significant_results.tsv.")] = 0.25,
+        "--max-significance", min=0.0, max=1.0,
+        help="q-value threshold of significant_results.tsv.")] = 0.25,
     correction: Annotated[CorrectionChoice, typer.Option("--correction")] = CorrectionChoice.BH,
     standardize: Annotated[bool, typer.Option(
         "--standardize", help="Z-score numeric fixed effects.")] = False,
@@ -114,6 +129,10 @@ def associate_command(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/.")] = True,
     top: Annotated[int, typer.Option(
         "--top", help="Per-feature figures for this many top associations.")] = 10,
+    force: Force = False,
+    kind: Kind = None,
+    drop_empty_samples: DropEmptySamples = False,
+    strict: Strict = False,
 ) -> None:
     """Test every feature for association with metadata (LM, or LMM with --random).
 
@@ -127,8 +146,17 @@ def associate_command(
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
     random_columns = parse_columns(random, option="--random")
     references = parse_references(reference)
-    cohort = read_cohort(table, metadata, taxonomy=taxonomy,
-                         orientation=None if orientation is None else orientation.value)
+    check_output(out, folder=True, force=force)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        cohort = read_cohort(table, metadata, taxonomy=taxonomy,
+                             orientation=None if orientation is None else orientation.value,
+                             kind=None if kind is None else kind.value, strict=strict)
+    print_notes([str(w.message) for w in caught])
+    if drop_empty_samples:
+        kept = cohort.table.drop_empty_samples()
+        note_dropped(list(cohort.table.sample_ids), list(kept.sample_ids), "all values zero")
+        cohort = cohort.with_table(kept)
     if rank is not None:
         cohort = cohort.with_table(cohort.table.aggregate(rank))
     n_fits = int(filter_features(cohort.table.values, min_prevalence=min_prevalence,
@@ -144,7 +172,7 @@ def associate_command(
             correction=correction.value, prevalence_model=prevalence_model,
             max_significance=max_significance, lmm_optimizer=lmm_optimizer.value,
             progress=lambda k: bar.advance(task, k))
-    with atomic_output_dir(out) as tmp:
+    with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
         if plots:
             write_association_plots(results, tmp / "figures", top=top)

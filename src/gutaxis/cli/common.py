@@ -1,26 +1,51 @@
-"""What every command shares: one-line errors with exit code 2, atomic output folders,
-progress bars."""
+"""What every command shares: one-line errors with exit code 2, safe outputs (see
+:mod:`gutaxis.cli.output`), progress bars."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import shutil
+import inspect
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.models import ArgumentInfo, OptionInfo
 
-from gutaxis.errors import GutaxisError
-from gutaxis.io._files import atomic_path as atomic_output_file
+from gutaxis.cli.output import check_output, output_file, output_folder
+from gutaxis.errors import GutaxisError, InputError, preview
 
-__all__ = ["atomic_output_dir", "atomic_output_file", "fail", "handle_errors", "progress"]
+__all__ = ["FORCE_HELP", "DropEmptySamples", "Force", "Kind", "Strict", "TableKind",
+           "check_output", "fail", "handle_errors", "note_dropped", "output_file",
+           "output_folder", "progress"]
+
+#: Help of ``--force``, the same on every command that writes.
+FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one gutaxis wrote "
+              "and nobody changed since; any other existing path is refused).")
+Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+
+
+class TableKind(StrEnum):
+    """What a table's values are, when gutaxis cannot tell or guesses wrong."""
+
+    counts = "counts"
+    relative = "relative"
+
+
+Kind = Annotated[TableKind | None, typer.Option(
+    "--kind", help="What the table's values are: read counts, or relative abundances "
+    "(proportions or percentages). Default: inferred from the values.")]
+DropEmptySamples = Annotated[bool, typer.Option(
+    "--drop-empty-samples", help="Leave out samples whose values are all zero (named on "
+    "standard error); without it they are an error.")]
+Strict = Annotated[bool, typer.Option(
+    "--strict", help="Refuse table samples that have no metadata row; without it they are "
+    "left out (named on standard error) and the samples in both are analysed.")]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,43 +71,76 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except GutaxisError as exc:
-            raise fail(str(exc)) from None
+            raise fail(message_for_people(exc, func, kwargs)) from None
         except FileNotFoundError as exc:
             raise fail(f"{exc.filename}: file not found") from None
         except IsADirectoryError as exc:
             raise fail(f"{exc.filename}: is a folder, expected a file") from None
         except PermissionError as exc:
             raise fail(f"{exc.filename}: permission denied") from None
+        except OSError as exc:
+            raise fail(f"{exc.filename or 'file system'}: {exc.strerror or exc}") from None
 
     return wrapper
 
 
-@contextlib.contextmanager
-def atomic_output_dir(out: Path, *, overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; move it into place only on success.
+def message_for_people(exc: GutaxisError, command: Callable[..., object],
+                       given: dict[str, object]) -> str:
+    """The error's text with the engine's parameter names put in the command's words.
 
-    On any error the temporary folder is removed and ``out`` is left as it was, so
-    no half-written results are ever left behind.
+    An :class:`InputError` about a parameter (``field`` without a ``source``) names it as
+    the engine calls it; at the command line ``min_prevalence`` is ``--min-prevalence``
+    and ``table`` is the file given. A field that is no option of the command (an
+    internal name such as ``dm``) is left out. Fields of a file (with a ``source``) stay.
     """
-    out = Path(out)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    if not isinstance(exc, InputError) or exc.field is None or exc.source is not None:
+        return str(exc)
+    words = command_words(command)
+    names = exc.field.split("/")
+    field: str | None = None
+    source: str | None = None
+    if exc.field.startswith("--") or exc.field in words.values():
+        field = exc.field  # already the command's words (--reference, TABLE)
+    elif len(names) == 1 and isinstance(given.get(names[0]), Path):
+        source = str(given[names[0]])
+    elif all(n in words for n in names):
+        field = "/".join(words[n] for n in names)
+    return str(exc.placed(source=source, field=field))
+
+
+@functools.cache
+def command_words(command: Callable[..., object]) -> dict[str, str]:
+    """Parameter name -> how the command line spells it (``--min-prevalence``, ``TABLE``)."""
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        if not overwrite:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise GutaxisError(f"{out}: already exists")
-        backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-        os.replace(out, backup / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+        hints = typing.get_type_hints(command, include_extras=True)
+    except (NameError, TypeError):  # an annotation that cannot be resolved: defaults only
+        hints = {}
+    words: dict[str, str] = {}
+    for name, parameter in inspect.signature(command).parameters.items():
+        extras = getattr(hints.get(name), "__metadata__", ())
+        for info in (parameter.default, *extras):
+            if isinstance(info, OptionInfo):
+                spelled = [d for d in info.param_decls or () if d.startswith("--")]
+                words[name] = max(spelled, key=len) if spelled else \
+                    "--" + name.replace("_", "-")
+            elif isinstance(info, ArgumentInfo):
+                words[name] = name.upper()
+    return words
+
+
+def note_dropped(before: Sequence[str], after: Sequence[str], why: str) -> None:
+    """Print how many samples (and which, the first few) were left out, and ``why``."""
+    kept = set(after)
+    dropped = [s for s in before if s not in kept]
+    if dropped:
+        err_console.print(f"note: left out {len(dropped)} of the {len(before)} samples "
+                          f"({why}): {preview(dropped)}", markup=False)
+
+
+def print_notes(messages: Sequence[str]) -> None:
+    """Print each message once as ``note: ...`` on standard error."""
+    for message in dict.fromkeys(messages):
+        err_console.print(f"note: {message}", markup=False)
 
 
 def progress() -> Progress:

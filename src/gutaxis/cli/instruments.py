@@ -13,11 +13,13 @@ import typer
 from rich.table import Table
 
 from gutaxis.cli.common import (
-    atomic_output_file,
+    Force,
+    check_output,
     err_console,
     fail,
     handle_errors,
     out_console,
+    output_file,
 )
 from gutaxis.errors import InputError
 from gutaxis.instruments import get_instrument, list_instruments
@@ -128,8 +130,9 @@ def _write_tsv(handle: TextIO, columns: Sequence[str], records: Iterable[dict[st
     writer.writerows(records)
 
 
-def _write_file(path: Path, columns: Sequence[str], records: Iterable[dict[str, str]]) -> None:
-    with atomic_output_file(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+def _write_file(path: Path, columns: Sequence[str], records: Iterable[dict[str, str]], *,
+                force: bool) -> None:
+    with output_file(path, force=force) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         _write_tsv(fh, columns, records)
 
 
@@ -147,6 +150,7 @@ def score_command(
         "--errors", help="Also write the invalid rows to this TSV.")] = None,
     bands: Annotated[list[str] | None, typer.Option(
         "--bands", help="Use another band set: SCORE=BANDSET (repeatable).")] = None,
+    force: Force = False,
 ) -> None:
     """Score questionnaire responses: one output row per administration.
 
@@ -161,6 +165,9 @@ def score_command(
         return
     if responses is None:
         raise fail("give a RESPONSES.csv file to score, or --template for its header")
+    for path in (out, errors):
+        if path is not None:  # refuse before any work
+            check_output(path, folder=False, force=force)
     chosen = parse_band_options(bands or [])
     for name, band_set in chosen.items():
         inst.score_spec(name).band_set(band_set)
@@ -176,7 +183,7 @@ def score_command(
         err_console.print(f"... and {len(row_errors) - MAX_ERRORS_SHOWN} more invalid "
                           f"row(s); {hint}", markup=False)
     if errors is not None:
-        _write_file(errors, ERROR_COLUMNS, (error_record(e) for e in row_errors))
+        _write_file(errors, ERROR_COLUMNS, (error_record(e) for e in row_errors), force=force)
     if not scored:
         raise fail(f"{responses}: no row could be scored "
                    f"({len(row_errors)} invalid row(s))")
@@ -185,7 +192,7 @@ def score_command(
     if out is None:
         _write_tsv(sys.stdout, columns, records)
     else:
-        _write_file(out, columns, records)
+        _write_file(out, columns, records, force=force)
     err_console.print(f"scored {len(scored)} row(s) with {inst.key}; "
                       f"{len(row_errors)} invalid row(s)", markup=False)
 

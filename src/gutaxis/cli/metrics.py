@@ -12,7 +12,19 @@ import numpy as np
 import pandas as pd
 import typer
 
-from gutaxis.cli.common import atomic_output_dir, err_console, handle_errors, progress
+from gutaxis.cli.common import (
+    FORCE_HELP,
+    DropEmptySamples,
+    Kind,
+    Strict,
+    check_output,
+    err_console,
+    handle_errors,
+    note_dropped,
+    output_folder,
+    print_notes,
+    progress,
+)
 from gutaxis.data import ProfileTable
 from gutaxis.errors import InputError, preview
 
@@ -59,6 +71,26 @@ def parse_reference(text: str | None, metadata: pd.DataFrame | None) -> np.ndarr
         raise InputError(f"no sample has {column} = {value}", field="--reference",
                          expected=f"a value among {', '.join(levels)}")
     return mask
+
+
+def without_empty_samples(table: ProfileTable, *, drop: bool) -> ProfileTable:
+    """``table`` without its all-zero samples when ``drop``; else refuse them by name."""
+    empty = table.sample_totals() <= 0
+    if not empty.any():
+        return table
+    if not drop:
+        raise InputError(f"{int(empty.sum())} of the {table.n_samples} samples have no reads "
+                         "(all values zero); diversity between empty samples is undefined",
+                         found=preview(table.sample_ids[empty]),
+                         expected="samples with at least one nonzero value, or "
+                         "--drop-empty-samples to leave the empty ones out")
+    kept = table.drop_empty_samples()
+    note_dropped(list(table.sample_ids), list(kept.sample_ids), "all values zero")
+    if kept.n_samples < 2:
+        raise InputError(f"{kept.n_samples} sample(s) left after leaving out the empty ones",
+                         field="--drop-empty-samples",
+                         expected="at least 2 samples with a nonzero value")
+    return kept
 
 
 def compute_metrics(table: ProfileTable, out: Path, *, reference: np.ndarray | None,
@@ -131,7 +163,12 @@ def metrics_command(
     seed: int = typer.Option(0, "--seed", help="Seed for --rarefy."),
     example: bool = typer.Option(False, "--example", help="Use the synthetic example cohort "
                                  "shipped with gutaxis."),
-    out: Path = typer.Option(..., "--out", help="Output folder (replaced atomically)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (a new path, or an earlier "
+                             "gutaxis output with --force)."),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    kind: Kind = None,
+    drop_empty_samples: DropEmptySamples = False,
+    strict: Strict = False,
 ) -> None:
     """Alpha and beta diversity, PCoA and gut-health summaries for every sample.
 
@@ -140,8 +177,9 @@ def metrics_command(
     proportions explained) and gut_summary.tsv into OUT.
     """
     from gutaxis.io import read_metadata, read_table, read_taxonomy, read_tree
-    from gutaxis.io.cohort import require_metadata_rows
+    from gutaxis.io.cohort import match_metadata
 
+    check_output(out, folder=True, force=force)  # refuse before any work
     if example:
         if table is not None:
             raise InputError("give either a TABLE or --example, not both", field="TABLE")
@@ -157,10 +195,11 @@ def metrics_command(
     meta = read_metadata(metadata) if metadata is not None else None
     sample_ids = None if meta is None else list(meta.index)
     profile = read_table(table, orientation=None if orientation is None else orientation.value,
-                         sample_ids=sample_ids)
+                         sample_ids=sample_ids, kind=None if kind is None else kind.value)
     if meta is not None:
-        require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
-        meta = meta.loc[list(profile.sample_ids)]
+        profile, meta, note = match_metadata(profile, meta, table=str(table),
+                                             metadata=str(metadata), strict=strict)
+        print_notes([note] if note else [])
     if taxonomy is not None:
         profile = replace(profile, taxonomy=read_taxonomy(taxonomy))
     if tree is not None:
@@ -170,18 +209,16 @@ def metrics_command(
             err_console.print(f"note: the tree is dropped after aggregating to {rank}; "
                               "no Faith PD or UniFrac.")
         profile = profile.aggregate(rank)
+    profile = without_empty_samples(profile, drop=drop_empty_samples)
     if rarefy is not None:
         before = profile.sample_ids
         profile = profile.rarefy(rarefy, seed=seed)
-        dropped = np.setdiff1d(before, profile.sample_ids)
-        if len(dropped):
-            err_console.print(f"note: rarefying to {rarefy} reads dropped {len(dropped)} "
-                              f"sample(s) with fewer reads: {preview(dropped)}")
+        note_dropped(list(before), list(profile.sample_ids), f"fewer than {rarefy} reads")
         if profile.n_samples < 2:
             raise InputError(f"rarefying to {rarefy} reads leaves {profile.n_samples} sample(s)",
                              field="--rarefy", expected="a depth that keeps at least 2 samples")
-        if meta is not None:
-            meta = meta.loc[list(profile.sample_ids)]
+    if meta is not None:
+        meta = meta.loc[list(profile.sample_ids)]
     mask = parse_reference(reference, meta)
     subjects = None
     if subject is not None:
@@ -189,7 +226,7 @@ def metrics_command(
             raise InputError("--subject column not in the metadata", field="--subject",
                              found=subject)
         subjects = meta[subject].astype(str).to_numpy()
-    with atomic_output_dir(out) as tmp, warnings.catch_warnings(record=True) as caught:
+    with output_folder(out, force=force) as tmp, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         done = compute_metrics(profile, tmp, reference=mask, subjects=subjects)
     for message in dict.fromkeys(str(w.message) for w in caught):

@@ -14,19 +14,25 @@ from typing import Annotated
 
 import typer
 
-from gutaxis.cli.common import err_console, handle_errors
+from gutaxis.cli.common import Force, check_output, err_console, handle_errors, output_file
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
 from gutaxis.io.fhir import BASE, check_base_url, read_fhir, write_fhir
 from gutaxis.io.record_tsv import read_record, read_responses_wide, write_record
 from gutaxis.io.redcap import RedcapMapping, read_redcap
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Where to write.", dir_okay=False)]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Where to write (a new path, or an "
+                                   "earlier gutaxis output with --force).", dir_okay=False)]
 Timezone = Annotated[str | None, typer.Option(
     "--timezone", help="IANA timezone of times written without a UTC offset "
     "(e.g. Europe/Berlin). Without it such times are an error.")]
 Base = Annotated[str, typer.Option("--base", help="Base URL of gutaxis's FHIR identifier "
                                    "and code systems.")]
+
+
+def _write_record(record: Measurements, out: Path, *, force: bool) -> None:
+    with output_file(out, force=force) as staged:
+        write_record(record, staged)
 
 
 def _summary(record: Measurements, out: Path) -> None:
@@ -40,6 +46,7 @@ def _summary(record: Measurements, out: Path) -> None:
 def import_redcap_command(
     export: Annotated[Path, typer.Argument(help="REDCap raw CSV export.", dir_okay=False)],
     out: Out,
+    force: Force = False,
     timezone: Timezone = None,
     mapping: Annotated[Path | None, typer.Option(
         "--mapping", help="JSON mapping of REDCap forms to instruments and tables; default: "
@@ -48,9 +55,10 @@ def import_redcap_command(
                                         help="Score every administration.")] = True,
 ) -> None:
     """Import a REDCap export (repeating instruments, events) into a record TSV."""
+    check_output(out, folder=False, force=force)  # refuse before any work
     spec = RedcapMapping.from_json(mapping) if mapping is not None else None
     record = read_redcap(export, timezone=timezone, mapping=spec, score=score)
-    write_record(record, out)
+    _write_record(record, out, force=force)
     _summary(record, out)
 
 
@@ -59,6 +67,7 @@ def import_responses_command(
     answers: Annotated[Path, typer.Argument(help="CSV/TSV, one row per administration, "
                                             "one column per item id.", dir_okay=False)],
     out: Out,
+    force: Force = False,
     instrument: Annotated[str | None, typer.Option(
         "--instrument", help="Instrument of every row (else an 'instrument' column).")] = None,
     subject_column: Annotated[str, typer.Option("--subject-column")] = "subject_id",
@@ -66,9 +75,10 @@ def import_responses_command(
     timezone: Timezone = None,
 ) -> None:
     """Import questionnaire answers (wide CSV) into a scored record TSV."""
+    check_output(out, folder=False, force=force)  # refuse before any work
     record = read_responses_wide(answers, instrument=instrument, subject_column=subject_column,
                                  time_column=time_column, timezone=timezone)
-    write_record(record, out)
+    _write_record(record, out, force=force)
     _summary(record, out)
 
 
@@ -76,6 +86,7 @@ def import_responses_command(
 def export_fhir_command(
     record: Annotated[Path, typer.Argument(help="Record TSV.", dir_okay=False)],
     out: Out,
+    force: Force = False,
     timezone: Timezone = None,
     base: Base = BASE,
     validate: Annotated[str, typer.Option(
@@ -84,12 +95,15 @@ def export_fhir_command(
 ) -> None:
     """Export a record TSV as a validated FHIR R4 Bundle (JSON); an empty record gives a
     Bundle without entries."""
+    check_output(out, folder=False, force=force)  # refuse before any work
     if validate not in ("full", "shapes"):
         raise InputError("unknown validation mode", field="--validate", found=validate,
                          expected="full or shapes")
     check_base_url(base, field="--base")
     measurements = read_record(record, timezone=timezone)
-    write_fhir(measurements, out, base=base, validate="full" if validate == "full" else "shapes")
+    with output_file(out, force=force) as staged:
+        write_fhir(measurements, staged, base=base,
+                   validate="full" if validate == "full" else "shapes")
     _summary(measurements, out)
 
 
@@ -98,12 +112,14 @@ def import_fhir_command(
     bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle written by gutaxis.",
                                            dir_okay=False)],
     out: Out,
+    force: Force = False,
     base: Base = BASE,
 ) -> None:
     """Read a FHIR R4 Bundle written by gutaxis back into a record TSV."""
     check_base_url(base, field="--base")
+    check_output(out, folder=False, force=force)  # refuse before any work
     measurements = read_fhir(bundle, base=base)
-    write_record(measurements, out)
+    _write_record(measurements, out, force=force)
     _summary(measurements, out)
 
 

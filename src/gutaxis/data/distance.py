@@ -126,6 +126,6 @@ def _symmetrised(data: np.ndarray, ids: np.ndarray, source: str | None) -> np.nd
         row, col = np.unravel_index(int(asym.argmax()), asym.shape)
         raise InputError("distance matrix is not symmetric", source=source,
                          row=str(ids[row]), column=str(ids[col]),
-                         found=f"{data[row, col]!r} vs {data[col, row]!r}",
+                         found=f"{float(data[row, col]):.10g} vs {float(data[col, row]):.10g}",
                          expected="d[i, j] == d[j, i]")
     return (data + data.T) / 2.0

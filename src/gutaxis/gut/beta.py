@@ -154,7 +154,7 @@ def _refuse_empty_samples(table: ProfileTable, metric: str) -> None:
             "have no reads",
             field="table",
             found=preview(names),
-            expected="samples with at least one nonzero value (use table.drop_empty_samples())",
+            expected="samples with at least one nonzero value (leave the empty samples out)",
         )
 
 

@@ -95,22 +95,32 @@ def find_line_number(path: Path, first_cell: str, delimiter: str) -> int | None:
 def atomic_path(out: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``out``; rename it onto ``out`` only on success.
 
-    On any error the temporary file is removed and ``out`` is left as it was, so a
-    writer never leaves a half-written file behind.
+    On any error (including the final rename, e.g. onto a folder, and Ctrl-C) the
+    temporary file is removed and ``out`` is left as it was, so a writer never leaves a
+    half-written file behind. A file-system error names ``out``, never the temporary
+    file. The file gets the usual mode (``0666`` less the umask).
     """
     target = Path(out)
     folder = target.resolve().parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     os.close(fd)
     tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual mode
     try:
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual mode
         yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None or Path(os.fsdecode(exc.filename)) != tmp:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, target)
 
 
 def _current_umask() -> int:

@@ -90,7 +90,7 @@ def profile_from_biom(
         cell = first_negative_cell(values)
         if cell is not None:
             raise InputError("negative value", source=source,
-                             row=f"sample {sample_ids[cell[0]]!r}",
+                             row=f"sample {str(sample_ids[cell[0]])!r}",
                              column=str(feature_ids[cell[1]]),
                              found=float(values[cell[0], cell[1]]), expected="a value >= 0")
     found_kind, scale = infer_kind(values, kind=kind, source=source)

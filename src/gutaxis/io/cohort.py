@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import pandas as pd
@@ -30,6 +31,7 @@ def read_cohort(
     kind: ValueKind | None = None,
     record: PathLike | None = None,
     timezone: str | None = None,
+    strict: bool = True,
 ) -> Cohort:
     """Read a table, its sample metadata and optionally taxonomy, tree and the
     longitudinal record into a Cohort.
@@ -58,17 +60,25 @@ def read_cohort(
         :meth:`Cohort.add_from_record`.
     timezone
         IANA timezone of record times written without a UTC offset.
+    strict
+        Refuse table samples without a metadata row (default). With ``strict=False``
+        they are left out, as MaAsLin does, and a :class:`UserWarning` says how many and
+        which (the first few).
 
     Raises
     ------
     InputError
         Any reader's error; table samples without a metadata row (naming both files, a
-        few of the ids and how many); features missing from the taxonomy or the tree;
-        a record sample linked to another subject than ``subject_column`` says.
+        few of the ids and how many) unless ``strict=False``; no table sample in the
+        metadata at all; features missing from the taxonomy or the tree; a record
+        sample linked to another subject than ``subject_column`` says.
     """
     meta = read_metadata(metadata)
     profile = read_table(table, orientation=orientation, sample_ids=list(meta.index), kind=kind)
-    require_metadata_rows(profile, meta, table=str(table), metadata=str(metadata))
+    profile, _, note = match_metadata(profile, meta, table=str(table), metadata=str(metadata),
+                                      strict=strict)
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
     if taxonomy is not None:
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
@@ -78,19 +88,45 @@ def read_cohort(
                   source=str(metadata), record=longitudinal)
 
 
-def require_metadata_rows(profile: ProfileTable, meta: pd.DataFrame, *, table: str,
-                          metadata: str) -> None:
-    """Raise :class:`InputError` naming both files when a table sample has no metadata row."""
+def match_metadata(profile: ProfileTable, meta: pd.DataFrame, *, table: str, metadata: str,
+                   strict: bool = True) -> tuple[ProfileTable, pd.DataFrame, str]:
+    """Keep the samples that are in both the table and the metadata.
+
+    Returns the table's samples that have a metadata row, their metadata rows in the
+    table's order, and a note saying how many samples were left out and which (the
+    first few; empty when none was).
+
+    Raises
+    ------
+    InputError
+        No table sample has a metadata row (naming both files and a few ids of each: the
+        files do not belong together); some have none and ``strict`` is set.
+    """
     missing = pd.Index(profile.sample_ids).difference(meta.index, sort=False)
-    if len(missing):
+    if len(missing) == profile.n_samples:
+        raise InputError(
+            f"none of the {profile.n_samples} sample ids of {table} is in the metadata; do "
+            "the two files belong together?", source=metadata,
+            found=f"metadata ids {preview(meta.index, 3)}; table ids "
+            f"{preview(profile.sample_ids, 3)}",
+            expected="the table's sample ids in the metadata's first column")
+    if not len(missing):
+        return profile, meta.loc[list(profile.sample_ids)], ""
+    if strict:
         raise InputError(
             f"{len(missing)} of the {profile.n_samples} samples of {table} have no row in "
             "the metadata",
             source=metadata,
             found=preview(missing),
             expected=f"a metadata row for every sample id of the table (metadata ids look "
-            f"like {', '.join(meta.index[:3])})",
+            f"like {preview(meta.index, 3)})",
         )
+    kept = profile.subset_samples(pd.Index(profile.sample_ids).isin(meta.index))
+    note = (f"left out {len(missing)} of the {profile.n_samples} samples of {table}, which "
+            f"have no row in {metadata}: {preview(missing)}")
+    if 2 * len(missing) > profile.n_samples:
+        note += "; that is most of the table: does the metadata belong to it?"
+    return kept, meta.loc[list(kept.sample_ids)], note
 
 
 def _taxonomy_for(profile: ProfileTable, path: PathLike) -> pd.DataFrame:

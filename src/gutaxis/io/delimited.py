@@ -338,6 +338,14 @@ def _decide_orientation(
             return "samples-rows"
         if in_cols > in_rows:
             return "samples-columns"
+        if in_rows < min(len(row_ids), len(col_ids)) / 2:  # ids that do not match, not a tie
+            raise InputError(
+                ("none" if in_rows == 0 else f"only {in_rows}") + " of the metadata's sample "
+                f"ids (e.g. {preview(known, 3)}) are among the table's row or column ids; do "
+                "the table and the metadata belong together?", source=str(path),
+                found=f"rows {preview(row_ids.astype(str), 2)}; columns "
+                f"{preview(col_ids.astype(str), 2)}",
+                expected="the table's sample ids in the metadata's first column")
         found = (f"{in_rows} row ids and {in_cols} column ids match, e.g. rows "
                  f"{', '.join(map(str, row_ids[:3]))}; columns {', '.join(map(str, col_ids[:3]))}")
         raise InputError("cannot tell whether samples are rows or columns from the sample ids",

@@ -180,10 +180,29 @@ def validate_bundle(bundle: Json, *, source: str | None = None, shapes: bool = F
     try:
         Bundle.model_validate(checked)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError("not a valid FHIR R4 Bundle", source=source, field=where,
-                         found=first.get("input"), expected=first["msg"]) from None
+        raise _validation_error(bundle, checked, exc.errors()[0], source) from None
+
+
+def _validation_error(bundle: Json, checked: Json, first: Any, source: str | None
+                      ) -> InputError:
+    """One line for a person from pydantic's first error: the entry (numbered in
+    ``bundle``, though ``checked`` may hold only some of its entries), its resource type,
+    the field, a scalar value found (never a dump of a resource) and what FHIR expects."""
+    loc = [str(p) for p in first["loc"]]
+    what = "not a valid FHIR R4 Bundle"
+    if len(loc) >= 3 and loc[0] == "entry" and loc[1].isdigit() and loc[2] == "resource":
+        entry = (checked.get("entry") or [])[int(loc[1])]
+        index = next(i for i, e in enumerate(bundle["entry"]) if e is entry)
+        loc[1] = str(index)
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        what += f": entry {index + 1}" + (f" ({kind})" if kind else "") + \
+            (f" {'.'.join(loc[3:])}" if len(loc) > 3 else "")
+    found = first.get("input")
+    expected = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+    return InputError(what, source=source, field=".".join(loc),
+                      found=found if isinstance(found, (str, int, float, bool)) else None,
+                      expected=expected)
 
 
 def _one_per_shape(entries: list[Json]) -> list[Json]:
