@@ -201,6 +201,19 @@ def _row_pairs(i: int | np.integer, indptr: np.ndarray, indices: np.ndarray,
 
 
 @njit(cache=True, inline="always")
+def _power(x: float, alpha: float) -> float:
+    """``x ** alpha``, with the common exponents 0.5 (QIIME 2's default), 1 and 0 as
+    ``sqrt``, the value and 1 (a general ``pow`` per branch and pair is the kernel's cost)."""
+    if alpha == 0.5:
+        return np.sqrt(x)
+    if alpha == 1.0:
+        return x
+    if alpha == 0.0:
+        return 1.0
+    return x**alpha
+
+
+@njit(cache=True, inline="always")
 def _pair(i: int | np.integer, j: int, indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
           lengths: np.ndarray, totals: np.ndarray, mode: int, alpha: float) -> float:
     """One distance, from a merge walk over the sorted node indices of rows ``i`` and ``j``."""
@@ -227,7 +240,7 @@ def _pair(i: int | np.integer, j: int, indptr: np.ndarray, indices: np.ndarray, 
         if mode == _GENERALIZED:
             pooled = u + v
             if pooled > 0.0:
-                weight = length * pooled**alpha
+                weight = length * _power(pooled, alpha)
                 numerator += weight * (abs(u - v) / pooled)
                 denominator += weight
         else:
