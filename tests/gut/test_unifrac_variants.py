@@ -19,6 +19,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import skbio
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_phylogenetic import trees_and_tables
 
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import DataKindError, InputError
@@ -105,18 +108,19 @@ def _reference(table: ProfileTable, tree: skbio.TreeNode, *, alpha: float | None
         for j in range(n):
             if i == j:
                 continue
-            u, v = below[i] / totals[i], below[j] / totals[j]
+            u, v = (below[k] / totals[k] if totals[k] > 0 else below[k] for k in (i, j))
             if alpha is not None:
                 keep = u + v > 0
                 weight = lengths[keep] * (u[keep] + v[keep]) ** alpha
-                out[i, j] = (np.sum(weight * np.abs(u[keep] - v[keep]) / (u[keep] + v[keep]))
-                             / np.sum(weight))
+                num = np.sum(weight * np.abs(u[keep] - v[keep]) / (u[keep] + v[keep]))
+                den = np.sum(weight)
             else:
                 m_b = below[i] + below[j]
                 spread = np.sqrt(m_b * (totals[i] + totals[j] - m_b))
                 keep = spread > 0
-                out[i, j] = (np.sum(lengths[keep] * np.abs(u - v)[keep] / spread[keep])
-                             / np.sum(lengths[keep] * (u + v)[keep] / spread[keep]))
+                num = np.sum(lengths[keep] * np.abs(u - v)[keep] / spread[keep])
+                den = np.sum(lengths[keep] * (u + v)[keep] / spread[keep])
+            out[i, j] = num / den if den > 0 else 0.0  # 0/0 (empty, zero lengths) is 0
     return out
 
 
@@ -217,3 +221,19 @@ def test_no_tree_is_refused() -> None:
     for metric in (generalized_unifrac, variance_adjusted_unifrac):
         with pytest.raises(InputError, match="needs a phylogenetic tree"):
             metric(table)
+
+
+@settings(max_examples=40, deadline=None)
+@given(trees_and_tables(), st.floats(0.0, 1.0))
+def test_property_variants_match_the_formulas_and_lie_in_zero_one(
+    case: tuple[str, ProfileTable], alpha: float
+) -> None:
+    text, table = case
+    reference = skbio.TreeNode.read([text], convert_underscores=False)
+    for mine, theirs in ((generalized_unifrac(table, alpha=alpha),
+                          _reference(table, reference, alpha=alpha)),
+                         (variance_adjusted_unifrac(table),
+                          _reference(table, reference, alpha=None))):
+        assert np.array_equal(mine, mine.T) and np.all(np.diag(mine) == 0)
+        assert np.all((mine >= 0) & (mine <= 1 + 1e-12))
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
