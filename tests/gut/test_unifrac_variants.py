@@ -26,7 +26,11 @@ from test_phylogenetic import trees_and_tables
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import DataKindError, InputError
 from gutaxis.gut.phylogenetic import unifrac
-from gutaxis.gut.unifrac_variants import generalized_unifrac, variance_adjusted_unifrac
+from gutaxis.gut.unifrac_variants import (
+    generalized_unifrac,
+    unifrac_variant_rows,
+    variance_adjusted_unifrac,
+)
 from gutaxis.io import read_table, read_tree
 from gutaxis.io.newick import parse_newick, read_newick
 
@@ -237,3 +241,37 @@ def test_property_variants_match_the_formulas_and_lie_in_zero_one(
         assert np.array_equal(mine, mine.T) and np.all(np.diag(mine) == 0)
         assert np.all((mine >= 0) & (mine <= 1 + 1e-12))
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("metric", "alpha", "name"), [
+    ("generalized_unifrac", 0.0, "test.generalized_unifrac_alpha0"),
+    ("generalized_unifrac", 0.5, "test.generalized_unifrac_alpha0.5"),
+    ("variance_adjusted_weighted_unifrac", 0.5, "test.variance_adjusted_weighted_unifrac"),
+])
+def test_bands_match_the_reference_and_the_full_matrix(
+    package_test_table: ProfileTable, metric: str, alpha: float, name: str
+) -> None:
+    table = package_test_table
+    bands = np.vstack([unifrac_variant_rows(table, slice(start, start + 4), metric=metric,
+                                            alpha=alpha) for start in (0, 4)])
+    np.testing.assert_allclose(bands, _expected(name, table.sample_ids), **PACKAGE_TOL)
+    full = (generalized_unifrac(table, alpha=alpha) if metric == "generalized_unifrac"
+            else variance_adjusted_unifrac(table))
+    assert np.array_equal(bands, full)  # each pair is summed in the same order
+    picked = np.array([5, 1, 1])
+    assert np.array_equal(unifrac_variant_rows(table, picked, metric=metric, alpha=alpha),
+                          full[picked])
+
+
+def test_band_refuses_an_unknown_variant_and_two_dimensional_rows(
+    package_test_table: ProfileTable,
+) -> None:
+    with pytest.raises(InputError, match="unknown UniFrac variant") as info:
+        unifrac_variant_rows(package_test_table, slice(None), metric="weighted_unifrac")
+    assert "generalized_unifrac or variance_adjusted_weighted_unifrac" in str(info.value)
+    with pytest.raises(InputError, match="one-dimensional"):
+        unifrac_variant_rows(package_test_table, np.zeros((2, 2), dtype=int),
+                             metric="generalized_unifrac")
+    with pytest.raises(InputError, match="alpha"):
+        unifrac_variant_rows(package_test_table, slice(None), metric="generalized_unifrac",
+                             alpha=2.0)

@@ -24,7 +24,7 @@ from gutaxis.errors import InputError
 from gutaxis.gut._parallel import KERNEL_LOCK
 from gutaxis.gut.phylogenetic import clade_totals
 
-__all__ = ["generalized_unifrac", "variance_adjusted_unifrac"]
+__all__ = ["generalized_unifrac", "unifrac_variant_rows", "variance_adjusted_unifrac"]
 
 #: kernel modes
 _GENERALIZED, _VARIANCE_ADJUSTED = 0, 1
@@ -92,9 +92,7 @@ def generalized_unifrac(table: ProfileTable, *, alpha: float = 0.5,
     >>> round(float(generalized_unifrac(table, alpha=1.0)[0, 1]), 4)
     0.3
     """
-    if not 0.0 <= alpha <= 1.0:  # also refuses NaN
-        raise InputError("generalized UniFrac alpha out of range", field="alpha",
-                         found=alpha, expected="a number in [0, 1] (QIIME 2's default is 0.5)")
+    _require_alpha(alpha)
     return _pairwise(table, tree, mode=_GENERALIZED, alpha=float(alpha),
                      action="generalized UniFrac")
 
@@ -151,9 +149,53 @@ def variance_adjusted_unifrac(table: ProfileTable, *,
                      action="variance-adjusted weighted UniFrac")
 
 
+def unifrac_variant_rows(table: ProfileTable, rows: slice | np.ndarray, *,
+                         metric: str, alpha: float = 0.5,
+                         tree: PhyloTree | None = None) -> np.ndarray:
+    """A band of a generalized or variance-adjusted UniFrac matrix: the distances from the
+    samples ``rows`` to all, for computing a large matrix in pieces (one band per Dask
+    task); the same values as the full matrix.
+
+    Parameters
+    ----------
+    table, alpha, tree
+        As for :func:`generalized_unifrac` (``alpha`` is ignored by the other metric).
+    rows
+        Integer positions (or a slice) of the samples whose rows are wanted.
+    metric
+        ``"generalized_unifrac"`` or ``"variance_adjusted_weighted_unifrac"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(rows) x n_samples``.
+    """
+    modes = {"generalized_unifrac": _GENERALIZED,
+             "variance_adjusted_weighted_unifrac": _VARIANCE_ADJUSTED}
+    if metric not in modes:
+        raise InputError("unknown UniFrac variant", field="metric", found=metric,
+                         expected=" or ".join(modes))
+    if modes[metric] == _GENERALIZED:
+        _require_alpha(alpha)
+    positions = np.arange(table.n_samples, dtype=np.int64)[rows]
+    if positions.ndim != 1:
+        raise InputError("rows must be one-dimensional sample positions", field="rows",
+                         found=positions.shape, expected="a slice or a 1-D integer array")
+    action = metric.replace("_", " ")
+    return _pairwise(table, tree, mode=modes[metric], alpha=float(alpha), action=action,
+                     rows=positions)
+
+
+def _require_alpha(alpha: float) -> None:
+    if not 0.0 <= alpha <= 1.0:  # also refuses NaN
+        raise InputError("generalized UniFrac alpha out of range", field="alpha",
+                         found=alpha, expected="a number in [0, 1] (QIIME 2's default is 0.5)")
+
+
 def _pairwise(table: ProfileTable, tree: PhyloTree | None, *, mode: int, alpha: float,
-              action: str) -> np.ndarray:
-    """Validate, build the sorted clade-total rows and run the pair kernel."""
+              action: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Validate, build the sorted clade-total rows and run the pair kernel (all pairs, or
+    the band of ``rows``)."""
     if mode == _VARIANCE_ADJUSTED:
         table.require_kind("counts", action=action)
     else:
@@ -164,13 +206,14 @@ def _pairwise(table: ProfileTable, tree: PhyloTree | None, *, mode: int, alpha: 
                          expected="a table with a tree (e.g. read with a Newick file)")
     nodes = clade_totals(table, tree=tree)  # validates the tree; samples x nodes
     nodes.sort_indices()
-    totals = table.sample_totals()
-    indptr = nodes.indptr.astype(np.int64, copy=False)
-    counts = np.ascontiguousarray(nodes.data, dtype=np.float64)
-    lengths = np.ascontiguousarray(tree.length[nodes.indices], dtype=np.float64)
+    arrays = (nodes.indptr.astype(np.int64, copy=False), nodes.indices.astype(np.int64),
+              np.ascontiguousarray(nodes.data, dtype=np.float64),
+              np.ascontiguousarray(tree.length[nodes.indices], dtype=np.float64),
+              table.sample_totals())
     with KERNEL_LOCK:
-        return _pair_kernel(indptr, nodes.indices.astype(np.int64), counts, lengths,
-                            totals, mode, alpha)
+        if rows is None:
+            return _pair_kernel(*arrays, mode, alpha)
+        return _band_kernel(*arrays, mode, alpha, rows)
 
 
 @njit(cache=True, parallel=True)
@@ -186,6 +229,23 @@ def _pair_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
         mirror = n - 1 - first
         if mirror != first:
             _row_pairs(mirror, indptr, indices, counts, lengths, totals, mode, alpha, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _band_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
+                 lengths: np.ndarray, totals: np.ndarray, mode: int, alpha: float,
+                 rows: np.ndarray) -> np.ndarray:
+    """Distances from the samples ``rows`` to every sample, pair by pair as above."""
+    n = indptr.size - 1
+    out = np.zeros((rows.size, n))
+    for r in prange(rows.size):
+        i = rows[r]
+        for j in range(n):
+            if j != i:  # the pair is walked in the full kernel's order: same value
+                first, second = (i, j) if i < j else (j, i)
+                out[r, j] = _pair(first, second, indptr, indices, counts, lengths, totals,
+                                  mode, alpha)
     return out
 
 
