@@ -1,12 +1,17 @@
 """Generalized UniFrac and variance-adjusted weighted UniFrac.
 
-Both weigh every branch by a function of the two samples' shares below it, so a pair's
-distance needs the union of the branches the two samples cover. Unlike the kernel of
-:mod:`gutaxis.gut.phylogenetic`, a branch covered by one sample only cannot be summed once
-per sample ahead of time (variance adjustment depends on both samples' totals), so each
-pair walks the two sorted sparse rows of the samples x nodes clade totals together: a
-pair costs :math:`O(nnz_i + nnz_j)`. Pairs run in parallel with numba (rows ``t`` and
-``n - 1 - t`` share a task, so tasks have equal work); nothing samples x nodes is dense.
+Both weigh every branch by a function of the two samples' shares below it, on the
+samples x nodes clade totals of :func:`gutaxis.gut.phylogenetic.clade_totals`.
+
+- Generalized UniFrac uses the blocked scheme of the weighted UniFrac kernel: a branch
+  covered by sample :math:`i` alone adds :math:`l_b p_{ib}^\\alpha` to both sums, so those
+  terms are summed once per sample (``own``) and a pair costs :math:`O(nnz_j)`, with a
+  block of 4 samples scattered into a dense scratch row served by each pass over ``j``.
+- Variance adjustment depends on both samples' totals, so no term can be summed ahead of
+  time: each pair walks the two sorted sparse rows together, :math:`O(nnz_i + nnz_j)`.
+
+Both run in parallel with numba (tasks paired so they have equal work); nothing
+samples x nodes is ever dense.
 
 Definitions follow the ``unifrac`` package (biocore, Striped UniFrac), and the tests check
 them against the GUniFrac values that package's own tests use (see
@@ -22,7 +27,7 @@ from gutaxis.data.profile import ProfileTable
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 from gutaxis.gut._parallel import KERNEL_LOCK
-from gutaxis.gut.phylogenetic import clade_totals
+from gutaxis.gut.phylogenetic import _compact_columns, _row_sums, clade_totals
 
 __all__ = ["generalized_unifrac", "unifrac_variant_rows", "variance_adjusted_unifrac"]
 
@@ -154,7 +159,8 @@ def unifrac_variant_rows(table: ProfileTable, rows: slice | np.ndarray, *,
                          tree: PhyloTree | None = None) -> np.ndarray:
     """A band of a generalized or variance-adjusted UniFrac matrix: the distances from the
     samples ``rows`` to all, for computing a large matrix in pieces (one band per Dask
-    task); the same values as the full matrix.
+    task). The same values as the full matrix: exactly for variance-adjusted UniFrac, to
+    ~1e-15 for generalized UniFrac (a pair's sum may run in the other order).
 
     Parameters
     ----------
@@ -194,8 +200,8 @@ def _require_alpha(alpha: float) -> None:
 
 def _pairwise(table: ProfileTable, tree: PhyloTree | None, *, mode: int, alpha: float,
               action: str, rows: np.ndarray | None = None) -> np.ndarray:
-    """Validate, build the sorted clade-total rows and run the pair kernel (all pairs, or
-    the band of ``rows``)."""
+    """Validate, build the sorted clade-total rows and run the kernel (all pairs, or the
+    band of ``rows``)."""
     if mode == _VARIANCE_ADJUSTED:
         table.require_kind("counts", action=action)
     else:
@@ -206,58 +212,36 @@ def _pairwise(table: ProfileTable, tree: PhyloTree | None, *, mode: int, alpha: 
                          expected="a table with a tree (e.g. read with a Newick file)")
     nodes = clade_totals(table, tree=tree)  # validates the tree; samples x nodes
     nodes.sort_indices()
-    arrays = (nodes.indptr.astype(np.int64, copy=False), nodes.indices.astype(np.int64),
-              np.ascontiguousarray(nodes.data, dtype=np.float64),
-              np.ascontiguousarray(tree.length[nodes.indices], dtype=np.float64),
-              table.sample_totals())
+    indptr = nodes.indptr.astype(np.int64, copy=False)
+    counts = np.ascontiguousarray(nodes.data, dtype=np.float64)
+    lengths = np.ascontiguousarray(tree.length[nodes.indices], dtype=np.float64)
+    totals = table.sample_totals()
+    if mode == _VARIANCE_ADJUSTED:
+        indices = nodes.indices.astype(np.int64)
+        with KERNEL_LOCK:
+            if rows is None:
+                return _vaw_kernel(indptr, indices, counts, lengths, totals)
+            return _vaw_band_kernel(indptr, indices, counts, lengths, totals, rows)
+    compact, n_used = _compact_columns(nodes.indices, tree.n_nodes)
+    shares = counts / np.repeat(np.where(totals > 0, totals, 1.0), np.diff(indptr))
+    powered = _powered(lengths, shares, alpha)
+    own = _row_sums(indptr, powered)
+    arrays = (indptr, compact, shares, lengths, powered, own, n_used, alpha)
     with KERNEL_LOCK:
         if rows is None:
-            return _pair_kernel(*arrays, mode, alpha)
-        return _band_kernel(*arrays, mode, alpha, rows)
+            return _generalized_kernel(*arrays)
+        return _generalized_band_kernel(*arrays, rows)
 
 
-@njit(cache=True, parallel=True)
-def _pair_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
-                 lengths: np.ndarray, totals: np.ndarray, mode: int,
-                 alpha: float) -> np.ndarray:
-    """Every pair ``i < j``, mirrored; rows ``t`` and ``n - 1 - t`` share a task."""
-    n = indptr.size - 1
-    out = np.zeros((n, n))
-    for task in prange((n + 1) // 2):
-        first = np.int64(task)
-        _row_pairs(first, indptr, indices, counts, lengths, totals, mode, alpha, out)
-        mirror = n - 1 - first
-        if mirror != first:
-            _row_pairs(mirror, indptr, indices, counts, lengths, totals, mode, alpha, out)
+@njit(cache=True)
+def _powered(lengths: np.ndarray, shares: np.ndarray, alpha: float) -> np.ndarray:
+    """``l_b p_ib ** alpha`` per stored value (0 where the share is 0), as the kernel
+    raises a pooled share."""
+    out = np.zeros(shares.size)
+    for k in range(shares.size):
+        if shares[k] > 0.0:
+            out[k] = lengths[k] * _power(shares[k], alpha)
     return out
-
-
-@njit(cache=True, parallel=True)
-def _band_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
-                 lengths: np.ndarray, totals: np.ndarray, mode: int, alpha: float,
-                 rows: np.ndarray) -> np.ndarray:
-    """Distances from the samples ``rows`` to every sample, pair by pair as above."""
-    n = indptr.size - 1
-    out = np.zeros((rows.size, n))
-    for r in prange(rows.size):
-        i = rows[r]
-        for j in range(n):
-            if j != i:  # the pair is walked in the full kernel's order: same value
-                first, second = (i, j) if i < j else (j, i)
-                out[r, j] = _pair(first, second, indptr, indices, counts, lengths, totals,
-                                  mode, alpha)
-    return out
-
-
-@njit(cache=True, inline="always")
-def _row_pairs(i: int | np.integer, indptr: np.ndarray, indices: np.ndarray,
-               counts: np.ndarray, lengths: np.ndarray, totals: np.ndarray, mode: int,
-               alpha: float, out: np.ndarray) -> None:
-    """Fill ``out[i, j]`` and ``out[j, i]`` for every ``j > i``."""
-    for j in range(i + 1, indptr.size - 1):
-        value = _pair(i, j, indptr, indices, counts, lengths, totals, mode, alpha)
-        out[i, j] = value
-        out[j, i] = value
 
 
 @njit(cache=True, inline="always")
@@ -273,9 +257,149 @@ def _power(x: float, alpha: float) -> float:
     return x**alpha
 
 
+# ------------------------------------------------------------ generalized UniFrac
+#: rows of sample i scattered together; each pass over a row j serves this many pairs
+_BLOCK = 4
+
+
+@njit(cache=True, parallel=True)
+def _generalized_kernel(indptr: np.ndarray, indices: np.ndarray, shares: np.ndarray,
+                        lengths: np.ndarray, powered: np.ndarray, own: np.ndarray,
+                        n_nodes: int, alpha: float) -> np.ndarray:
+    """All pairs: blocks of ``_BLOCK`` rows ``i`` against every later row ``j``; blocks
+    ``t`` and ``n_blocks - 1 - t`` share a task.
+
+    For pair ``(i, j)`` with ``u = p_ib`` (scattered) and ``v = p_jb`` over ``j``'s
+    nonzeros, ``w = l_b (u + v)^alpha``:
+    ``numerator = own_i + sum (w |u - v| / (u + v) - l_b u^alpha)`` and
+    ``denominator = own_i + sum (w - l_b u^alpha)``; branches of ``i`` alone enter
+    through ``own_i = sum_b l_b p_ib^alpha``. Identical rows give exactly 0.
+    """
+    n = indptr.size - 1
+    out = np.zeros((n, n))
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for task in prange((n_blocks + 1) // 2):
+        first = np.int64(task)
+        dense = np.zeros(2 * n_nodes * _BLOCK)
+        sums = np.zeros(2 * _BLOCK)
+        for block in (first, n_blocks - 1 - first):
+            if block == first or block != n_blocks - 1 - block:
+                start = block * _BLOCK
+                stop = start + _BLOCK if start + _BLOCK < n else n
+                members = np.arange(start, stop, dtype=np.int64)
+                _scatter(members, indptr, indices, shares, powered, dense, False)
+                for j in range(start + 1, n):
+                    _against_row(j, indptr, indices, shares, lengths, alpha, dense, sums)
+                    for r in range(members.size if j - start > members.size else j - start):
+                        value = _generalized_distance(own[members[r]], sums, r)
+                        out[members[r], j] = value
+                        out[j, members[r]] = value
+                _scatter(members, indptr, indices, shares, powered, dense, True)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _generalized_band_kernel(indptr: np.ndarray, indices: np.ndarray, shares: np.ndarray,
+                             lengths: np.ndarray, powered: np.ndarray, own: np.ndarray,
+                             n_nodes: int, alpha: float, rows: np.ndarray) -> np.ndarray:
+    """Distances from the samples ``rows`` (scattered, a block at a time) to every sample."""
+    n = indptr.size - 1
+    out = np.zeros((rows.size, n))
+    for block in prange((rows.size + _BLOCK - 1) // _BLOCK):
+        start = np.int64(block) * _BLOCK
+        members = rows[start: start + _BLOCK]
+        dense = np.zeros(2 * n_nodes * _BLOCK)
+        sums = np.zeros(2 * _BLOCK)
+        _scatter(members, indptr, indices, shares, powered, dense, False)
+        for j in range(n):
+            _against_row(j, indptr, indices, shares, lengths, alpha, dense, sums)
+            for r in range(members.size):
+                if members[r] != j:
+                    out[start + r, j] = _generalized_distance(own[members[r]], sums, r)
+    return out
+
+
 @njit(cache=True, inline="always")
-def _pair(i: int | np.integer, j: int, indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
-          lengths: np.ndarray, totals: np.ndarray, mode: int, alpha: float) -> float:
+def _scatter(members: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+             shares: np.ndarray, powered: np.ndarray, dense: np.ndarray, clear: bool) -> None:
+    """Write rows ``members`` into their interleaved slots (share, then ``l u^alpha``), or
+    zero those slots."""
+    for r in range(members.size):
+        i = members[r]
+        for k in range(indptr[i], indptr[i + 1]):
+            at = 2 * (indices[k] * _BLOCK + r)
+            dense[at] = 0.0 if clear else shares[k]
+            dense[at + 1] = 0.0 if clear else powered[k]
+
+
+@njit(cache=True, inline="always")
+def _against_row(j: int, indptr: np.ndarray, indices: np.ndarray, shares: np.ndarray,
+                 lengths: np.ndarray, alpha: float, dense: np.ndarray,
+                 sums: np.ndarray) -> None:
+    """One pass over row ``j``: ``sums[2r]`` and ``sums[2r + 1]`` get the numerator and
+    denominator corrections of scattered row ``r`` (see :func:`_generalized_kernel`)."""
+    sums[:] = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        at = 2 * indices[k] * _BLOCK
+        v = shares[k]
+        length = lengths[k]
+        for r in range(_BLOCK):
+            u = dense[at + 2 * r]
+            pooled = u + v
+            if pooled > 0.0:
+                mine = dense[at + 2 * r + 1]
+                weight = length * _power(pooled, alpha)
+                sums[2 * r] += weight * (abs(u - v) / pooled) - mine
+                sums[2 * r + 1] += weight - mine
+
+
+@njit(cache=True, inline="always")
+def _generalized_distance(own: float, sums: np.ndarray, r: int) -> float:
+    """Numerator over denominator of scattered row ``r`` (0 for 0/0; never below 0)."""
+    denominator = own + sums[2 * r + 1]
+    if denominator <= 0.0:
+        return 0.0
+    return max(own + sums[2 * r], 0.0) / denominator
+
+
+# -------------------------------------------------- variance-adjusted UniFrac
+@njit(cache=True, parallel=True)
+def _vaw_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
+                lengths: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Every pair ``i < j``, mirrored; rows ``t`` and ``n - 1 - t`` share a task."""
+    n = indptr.size - 1
+    out = np.zeros((n, n))
+    for task in prange((n + 1) // 2):
+        first = np.int64(task)
+        for i in (first, n - 1 - first):
+            if i == first or i != n - 1 - i:
+                for j in range(i + 1, n):
+                    value = _vaw_pair(i, j, indptr, indices, counts, lengths, totals)
+                    out[i, j] = value
+                    out[j, i] = value
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _vaw_band_kernel(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray,
+                     lengths: np.ndarray, totals: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Distances from the samples ``rows`` to every sample, each pair walked in the full
+    kernel's order (so a band equals the full matrix's rows exactly)."""
+    n = indptr.size - 1
+    out = np.zeros((rows.size, n))
+    for r in prange(rows.size):
+        i = rows[r]
+        for j in range(n):
+            if j != i:
+                first, second = (i, j) if i < j else (j, i)
+                out[r, j] = _vaw_pair(first, second, indptr, indices, counts, lengths, totals)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _vaw_pair(i: int | np.integer, j: int | np.integer, indptr: np.ndarray,
+              indices: np.ndarray, counts: np.ndarray, lengths: np.ndarray,
+              totals: np.ndarray) -> float:
     """One distance, from a merge walk over the sorted node indices of rows ``i`` and ``j``."""
     a, a_end = indptr[i], indptr[i + 1]
     b, b_end = indptr[j], indptr[j + 1]
@@ -295,18 +419,11 @@ def _pair(i: int | np.integer, j: int, indptr: np.ndarray, indices: np.ndarray, 
             mine, theirs, length = counts[a], counts[b], lengths[a]
             a += 1
             b += 1
-        u = mine / total_i
-        v = theirs / total_j
-        if mode == _GENERALIZED:
-            pooled = u + v
-            if pooled > 0.0:
-                weight = length * _power(pooled, alpha)
-                numerator += weight * (abs(u - v) / pooled)
-                denominator += weight
-        else:
-            below = mine + theirs
-            spread = np.sqrt(below * (both - below))
-            if spread > 0.0:
-                numerator += length * abs(u - v) / spread
-                denominator += length * (u + v) / spread
+        below = mine + theirs
+        spread = np.sqrt(below * (both - below))
+        if spread > 0.0:
+            u = mine / total_i
+            v = theirs / total_j
+            numerator += length * abs(u - v) / spread
+            denominator += length * (u + v) / spread
     return numerator / denominator if denominator > 0.0 else 0.0
