@@ -79,9 +79,9 @@ def test_kind_relative_reads_whole_number_percentages_as_relative(tmp_path: Path
     assert "chao1 needs read counts; the table holds relative values" in flat(as_relative)
     alpha = pd.read_csv(tmp_path / "rel" / "alpha.tsv", sep="\t", index_col=0)
     assert alpha["chao1"].isna().all()
-    # Shannon of (0.5, 0.3, 0.2) in nats, by hand
-    assert alpha.loc["s1", "shannon"] == pytest.approx(-(0.5 * np.log(0.5) + 0.3 * np.log(0.3)
-                                                         + 0.2 * np.log(0.2)))
+    # Shannon entropy of (0.5, 0.3, 0.2) in bits (the CLI's default base), by hand
+    assert alpha.loc["s1", "shannon_entropy"] == pytest.approx(
+        -(0.5 * np.log2(0.5) + 0.3 * np.log2(0.3) + 0.2 * np.log2(0.2)))
 
 
 def test_kind_takes_only_counts_or_relative(tmp_path: Path) -> None:

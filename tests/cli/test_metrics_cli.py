@@ -16,9 +16,11 @@ from gutaxis.cli.metrics import example_paths
 
 runner = CliRunner()
 
-ALPHA_COLUMNS = ["observed_features", "shannon", "simpson", "inverse_simpson",
-                 "pielou_evenness", "chao1"]
-BETA = ["braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac"]
+ALPHA_COLUMNS = ["observed_features", "shannon_entropy", "simpson", "inverse_simpson",
+                 "pielou_e", "chao1"]
+BETA = ["braycurtis", "jaccard", "aitchison", "unweighted_unifrac",
+        "weighted_normalized_unifrac", "weighted_unifrac"]
+UNIFRAC_REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "unifrac"
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -66,7 +68,7 @@ def test_relative_table_keeps_alpha_columns_with_empty_chao1(tmp_path: Path) -> 
     assert "chao1 needs read counts" in " ".join(result.output.split())
     alpha = pd.read_csv(out / "alpha.tsv", sep="\t", index_col=0)
     assert list(alpha.columns) == ALPHA_COLUMNS
-    assert alpha["chao1"].isna().all() and alpha["shannon"].notna().all()
+    assert alpha["chao1"].isna().all() and alpha["shannon_entropy"].notna().all()
 
 
 def test_rank_aggregation_drops_tree_metrics(tmp_path: Path) -> None:
@@ -181,3 +183,152 @@ def test_fibromyalgia_writes_all_outputs(fibromyalgia_dir: Path, tmp_path: Path)
         assert (out / "pcoa" / f"{metric}.tsv").stat().st_size > 0
     summary = pd.read_csv(out / "gut_summary.tsv", sep="\t", index_col=0)
     assert len(summary) == 101 and summary["dysbiosis_score"].notna().all()
+
+
+# ------------------------------------------- QIIME 2 names, settings, provenance
+def _example_counts() -> pd.DataFrame:
+    """The example table as samples x features counts."""
+    return pd.read_csv(example_paths()["table"], sep="\t", index_col=0).T
+
+
+def test_metrics_json_records_settings_version_hashes_and_citations(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    import gutaxis
+
+    out = tmp_path / "ex"
+    assert invoke("metrics", "--example", "--out", str(out)).exit_code == 0
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["gutaxis_version"] == gutaxis.__version__
+    assert record["settings"]["shannon_base"] == 2.0
+    assert record["settings"]["generalized_alpha"] == 0.5
+    assert record["settings"]["beta_metrics"] == BETA
+    assert record["shannon_entropy_unit"] == "bits (log base 2)"
+    for name in ("table", "tree", "taxonomy", "metadata"):
+        entry = record["inputs"][name]
+        digest = hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
+        assert entry["sha256"] == "sha256:" + digest
+    assert record["table_hash"].startswith("sha256:") and record["n_samples"] == 40
+    assert any("Lozupone" in c for c in record["citations"])
+    assert any("Bolyen" in c for c in record["citations"])
+    assert "beta/weighted_normalized_unifrac.tsv" in record["outputs"]
+
+
+@pytest.mark.parametrize(("option", "log"), [([], np.log2), (["--shannon-base", "e"], np.log)])
+def test_shannon_entropy_base_is_an_option_defaulting_to_bits(tmp_path: Path, option: list[str],
+                                                            log: object) -> None:
+    import json
+
+    out = tmp_path / "out"
+    result = invoke("metrics", str(example_paths()["table"]), "--metrics",
+                    "shannon_entropy,pielou_e", *option, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    alpha = pd.read_csv(out / "alpha.tsv", sep="\t", index_col=0)
+    assert list(alpha.columns) == ["shannon_entropy", "pielou_e"]
+    counts = _example_counts().loc[alpha.index].to_numpy(dtype=float)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = -np.nansum(np.where(p > 0, p * log(p), 0.0), axis=1)  # type: ignore[operator]
+    np.testing.assert_allclose(alpha["shannon_entropy"].to_numpy(), expected, rtol=1e-12)
+    base = json.loads((out / "metrics.json").read_text())["settings"]["shannon_base"]
+    assert base == (2.0 if not option else "e")
+
+
+def test_weighted_unifrac_is_unnormalized_as_in_qiime2(tmp_path: Path) -> None:
+    import skbio
+    from skbio.diversity import beta_diversity as skbio_beta_diversity
+
+    out = tmp_path / "out"
+    paths = example_paths()
+    result = invoke("metrics", str(paths["table"]), "--tree", str(paths["tree"]), "--metrics",
+                    "weighted_unifrac,weighted_normalized_unifrac", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    counts = _example_counts()
+    tree = skbio.TreeNode.read(str(paths["tree"]), convert_underscores=False)
+    for name, normalized in (("weighted_unifrac", False), ("weighted_normalized_unifrac", True)):
+        written = pd.read_csv(out / "beta" / f"{name}.tsv", sep="\t", index_col=0)
+        theirs = skbio_beta_diversity("weighted_unifrac", counts.loc[written.index].to_numpy(),
+                                      taxa=list(counts.columns), tree=tree,
+                                      normalized=normalized).data
+        np.testing.assert_allclose(written.to_numpy(), theirs, rtol=1e-9, atol=1e-12)
+    assert sorted(p.name for p in (out / "beta").iterdir()) == [
+        "weighted_normalized_unifrac.tsv", "weighted_unifrac.tsv"]
+
+
+@pytest.mark.parametrize(("metric", "options", "expected"), [
+    ("generalized_unifrac", ["--generalized-alpha", "0"], "test.generalized_unifrac_alpha0"),
+    ("generalized_unifrac", [], "test.generalized_unifrac_alpha0.5"),
+    ("variance_adjusted_weighted_unifrac", [], "test.variance_adjusted_weighted_unifrac"),
+])
+def test_unifrac_variants_match_the_unifrac_package_reference(
+    tmp_path: Path, metric: str, options: list[str], expected: str
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("metrics", str(UNIFRAC_REFERENCE / "test.biom"), "--tree",
+                    str(UNIFRAC_REFERENCE / "test.rooted.tre"), "--metrics", metric, *options,
+                    "--out", str(out))
+    assert result.exit_code == 0, result.output
+    mine = pd.read_csv(out / "beta" / f"{metric}.tsv", sep="\t", index_col=0)
+    theirs = pd.read_csv(UNIFRAC_REFERENCE / f"{expected}.tsv", sep="\t", index_col=0)
+    np.testing.assert_allclose(mine.to_numpy(), theirs.loc[mine.index, mine.columns].to_numpy(),
+                               rtol=0, atol=1e-6)  # the reference has 7 decimals
+
+
+def test_every_tsv_holds_full_float64_precision(tmp_path: Path) -> None:
+    """One precision everywhere: the shortest text that reads back to the same float64
+    (alpha, PCoA and summaries were rounded to 10 digits, distances were not)."""
+    from gutaxis.gut import alpha_diversity
+    from gutaxis.io import read_table
+
+    out = tmp_path / "out"
+    table_path = example_paths()["table"]
+    result = invoke("metrics", "--example", "--metrics", "simpson,braycurtis",
+                    "--out", str(out))
+    assert result.exit_code == 0, result.output
+    alpha = pd.read_csv(out / "alpha.tsv", sep="\t", index_col=0)
+    computed = alpha_diversity(read_table(table_path), metrics=["simpson"])
+    np.testing.assert_array_equal(alpha["simpson"].to_numpy(),
+                                  computed.loc[alpha.index, "simpson"].to_numpy())
+    for path in [out / "alpha.tsv", *sorted((out / "pcoa").iterdir()),
+                 out / "gut_summary.tsv", out / "beta" / "braycurtis.tsv"]:
+        cells = pd.read_csv(path, sep="\t", index_col=0, dtype=str).to_numpy().ravel()
+        numbers = [c for c in cells if isinstance(c, str) and _is_number(c)]
+        assert numbers and all(c == repr(float(c)) for c in numbers), path
+        assert max(len(c.lstrip("-").replace(".", "").lstrip("0")) for c in numbers) > 11, path
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text not in ("True", "False")
+
+
+@pytest.mark.parametrize(("options", "patterns"), [
+    (["--metrics", "shannon,braycurtis"], ["unknown diversity metric", "shannon",
+                                           "shannon_entropy"]),
+    (["--metrics", "faith_pd,generalized_unifrac"], ["need a tree", "faith_pd",
+                                                     "generalized_unifrac"]),
+    (["--shannon-base", "one"], ["--shannon-base", "one", "2 (QIIME 2) or e"]),
+    (["--shannon-base", "1"], ["--shannon-base", "2 (QIIME 2) or e"]),
+    (["--generalized-alpha", "1.5"], ["--generalized-alpha", "1.5"]),
+], ids=["unknown-name", "no-tree", "base-text", "base-one", "alpha-range"])
+def test_bad_metric_options_exit_2_naming_them(tmp_path: Path, options: list[str],
+                                               patterns: list[str]) -> None:
+    out = tmp_path / "out"
+    result = invoke("metrics", str(example_paths()["table"]), *options, "--out", str(out))
+    assert_bad_input(result, out, *patterns)
+
+
+def test_counts_only_metric_on_proportions_is_refused(tmp_path: Path) -> None:
+    paths = example_paths()
+    table = pd.read_csv(paths["table"], sep="\t", index_col=0)
+    rel = tmp_path / "rel.tsv"
+    (table / table.sum(axis=0)).to_csv(rel, sep="\t")
+    out = tmp_path / "out"
+    result = invoke("metrics", str(rel), "--tree", str(paths["tree"]), "--metrics",
+                    "variance_adjusted_weighted_unifrac", "--out", str(out))
+    assert_bad_input(result, out, "need read counts", "relative",
+                     "variance_adjusted_weighted_unifrac")

@@ -229,3 +229,30 @@ def test_shannon_equals_a_dense_reference(matrix: np.ndarray) -> None:
     expected = -(probs * np.log(probs.where(probs > 0, 1.0))).sum(axis=1).to_numpy()
     expected[matrix.sum(axis=1) == 0] = np.nan
     np.testing.assert_allclose(shannon(table), expected, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.realdata
+def test_shannon_in_bits_equals_skbio_base_2_on_fibromyalgia(fibromyalgia_dir: Path) -> None:
+    """QIIME 2's ``shannon_entropy`` is scikit-bio's ``shannon`` with ``base=2``."""
+    from skbio.diversity.alpha import shannon as skbio_shannon
+
+    table = fibromyalgia_table(fibromyalgia_dir)
+    counts = fibromyalgia_counts(fibromyalgia_dir).to_numpy()
+    expected = np.array([skbio_shannon(row, base=2) for row in counts])
+    np.testing.assert_allclose(shannon(table, base=2), expected, rtol=0, atol=ATOL)
+    frame = alpha_diversity(table, metrics=["shannon", "pielou_evenness"], shannon_base=2)
+    np.testing.assert_allclose(frame["shannon"].to_numpy(), expected, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(frame["pielou_evenness"].to_numpy(),
+                               skbio_values(counts, "pielou_evenness"), rtol=0, atol=ATOL)
+
+
+def test_shannon_base_2_of_four_equal_features_is_two_bits() -> None:
+    assert shannon(table_of([[5.0, 5.0, 5.0, 5.0]]), base=2)[0] == pytest.approx(2.0, rel=1e-15)
+    assert shannon(table_of([[5.0, 5.0, 5.0, 5.0]]))[0] == pytest.approx(np.log(4), rel=1e-15)
+
+
+@pytest.mark.parametrize("base", [1.0, 0.0, -2.0, float("nan"), float("inf")])
+def test_shannon_refuses_a_base_that_is_no_logarithm_base(base: float) -> None:
+    with pytest.raises(InputError, match="base") as info:
+        shannon(table_of([[1.0, 2.0]]), base=base)
+    assert "2 (bits, QIIME 2) or e" in str(info.value)

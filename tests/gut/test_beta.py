@@ -24,6 +24,7 @@ from skbio.stats.composition import clr
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import DataKindError, InputError
 from gutaxis.gut.beta import (
+    BETA_METRICS,
     aitchison,
     beta_diversity,
     braycurtis,
@@ -171,7 +172,15 @@ def test_unknown_metric_is_named() -> None:
     assert "canberra" in str(info.value)
 
 
-@pytest.mark.parametrize("metric", ["unweighted_unifrac", "weighted_unifrac"])
+SKBIO_UNIFRAC = {  # QIIME 2's name -> scikit-bio's metric and options
+    "unweighted_unifrac": ("unweighted_unifrac", {}),
+    "weighted_unifrac": ("weighted_unifrac", {"normalized": False}),
+    "weighted_normalized_unifrac": ("weighted_unifrac", {"normalized": True}),
+}
+UNIFRAC_NAMES = [*SKBIO_UNIFRAC, "generalized_unifrac", "variance_adjusted_weighted_unifrac"]
+
+
+@pytest.mark.parametrize("metric", UNIFRAC_NAMES)
 def test_unifrac_without_a_tree_is_refused(metric: str) -> None:
     pytest.importorskip("gutaxis.gut.phylogenetic")
     with pytest.raises(InputError, match="needs a phylogenetic tree"):
@@ -208,20 +217,41 @@ def test_jaccard_and_aitchison_agree_with_scipy(matrix: np.ndarray) -> None:
                                squareform(pdist(clr(matrix + 1.0), "euclidean")), atol=1e-9)
 
 
-@pytest.mark.parametrize(("metric", "weighted"),
-                         [("unweighted_unifrac", False), ("weighted_unifrac", True)])
-def test_unifrac_dispatches_to_the_phylogenetic_module(metric: str, weighted: bool) -> None:
-    phylogenetic = pytest.importorskip("gutaxis.gut.phylogenetic")
-    from gutaxis.data.tree import PhyloTree
+@pytest.mark.parametrize("metric", list(SKBIO_UNIFRAC))
+def test_unifrac_names_follow_qiime2(metric: str) -> None:
+    """``weighted_unifrac`` is unnormalized and ``weighted_normalized_unifrac`` normalized,
+    as in QIIME 2 (scikit-bio as the reference)."""
+    import skbio
 
-    tree = PhyloTree(parent=np.array([3, 3, 4, 4, -1]), length=np.array([1.0, 2.0, 0.5, 1.5, 0.0]),
-                     names=np.array(["f0", "f1", "f2", "", ""], dtype=object))
+    from gutaxis.io.newick import parse_newick
+
+    newick = "((f0:1,f1:2):0.5,f2:1.5);"
     table = ProfileTable(sp.csr_array(np.array([[1.0, 0.0, 4.0], [2.0, 3.0, 0.0],
                                                 [0.0, 1.0, 1.0]])),
-                         ["s0", "s1", "s2"], ["f0", "f1", "f2"], tree=tree)
+                         ["s0", "s1", "s2"], ["f0", "f1", "f2"], tree=parse_newick(newick))
     dm = beta_diversity(table, metric)
-    np.testing.assert_allclose(dm.data, phylogenetic.unifrac(table, weighted=weighted))
-    assert dm.metric == metric and dm.data[0, 1] > 0
+    assert dm.metric == metric
+    name, options = SKBIO_UNIFRAC[metric]
+    theirs = skbio_beta_diversity(name, table.dense(), taxa=["f0", "f1", "f2"],
+                                  tree=skbio.TreeNode.read([newick]), **options).data
+    np.testing.assert_allclose(dm.data, theirs, rtol=1e-12)
+
+
+def test_every_unifrac_variant_is_offered_under_its_qiime2_name() -> None:
+    assert set(UNIFRAC_NAMES) <= set(BETA_METRICS)
+
+
+def test_generalized_alpha_reaches_the_metric() -> None:
+    from gutaxis.io.newick import parse_newick
+
+    table = ProfileTable(sp.csr_array(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])),
+                         ["s0", "s1"], ["a", "b", "c"],
+                         tree=parse_newick("((a:1,b:2):0.5,c:3);"))
+    # hand computed (see tests/gut/test_unifrac_variants.py): 0.3 at alpha 1, 3/6.5 at 0
+    assert beta_diversity(table, "generalized_unifrac", generalized_alpha=1.0).data[0, 1] \
+        == pytest.approx(0.3, rel=1e-14)
+    assert beta_diversity(table, "generalized_unifrac", generalized_alpha=0.0).data[0, 1] \
+        == pytest.approx(3 / 6.5, rel=1e-14)
 
 
 @pytest.mark.realdata

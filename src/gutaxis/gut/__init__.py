@@ -13,6 +13,7 @@ from gutaxis.gut.alpha import (
 )
 from gutaxis.gut.beta import (
     BETA_METRICS,
+    PHYLOGENETIC_METRICS,
     aitchison,
     beta_diversity,
     braycurtis,
@@ -34,10 +35,12 @@ from gutaxis.gut.summaries import (
     proteobacteria_share,
     taxon_share,
 )
+from gutaxis.gut.unifrac_variants import generalized_unifrac, variance_adjusted_unifrac
 
 __all__ = [
     "ALPHA_METRICS",
     "BETA_METRICS",
+    "PHYLOGENETIC_METRICS",
     "NegativeEigenvalueWarning",
     "NoSingletonsWarning",
     "Ordination",
@@ -54,6 +57,7 @@ __all__ = [
     "enterobacteriaceae_share",
     "feature_lineage",
     "firmicutes_bacteroidota_ratio",
+    "generalized_unifrac",
     "gut_summary",
     "inverse_simpson",
     "jaccard",
@@ -66,4 +70,5 @@ __all__ = [
     "shannon",
     "simpson",
     "taxon_share",
+    "variance_adjusted_unifrac",
 ]

@@ -77,33 +77,45 @@ def observed_features(table: ProfileTable) -> np.ndarray:
     return np.diff(table.values.indptr).astype(np.float64)
 
 
-def shannon(table: ProfileTable) -> np.ndarray:
-    """Shannon entropy with the natural logarithm.
+def shannon(table: ProfileTable, *, base: float = np.e) -> np.ndarray:
+    """Shannon entropy, by default with the natural logarithm.
 
     Parameters
     ----------
     table
         Counts or relative abundances.
+    base
+        Base of the logarithm: ``e`` (nats, scikit-bio's default) or ``2`` (bits, as
+        QIIME 2's ``shannon_entropy``, which ``gutaxis metrics`` writes by default).
 
     Returns
     -------
     numpy.ndarray
         :math:`H'` per sample; ``NaN`` for an empty sample.
 
+    Raises
+    ------
+    InputError
+        A base that is not a positive number other than 1.
+
     Notes
     -----
-    .. math:: H' = -\\sum_{i=1}^{S} p_i \\ln p_i, \\qquad p_i = x_i / \\sum_j x_j
+    .. math:: H' = -\\sum_{i=1}^{S} p_i \\log_b p_i, \\qquad p_i = x_i / \\sum_j x_j
 
-    over the features present. :math:`0 \\le H' \\le \\ln S`, with equality at the top when
-    all present features are equally abundant.
+    over the features present. :math:`0 \\le H' \\le \\log_b S`, with equality at the top
+    when all present features are equally abundant. Entropies in different bases differ
+    by the factor :math:`\\ln b`: bits are nats / ln 2.
 
     References
     ----------
     .. [1] Shannon, C. E. (1948). A mathematical theory of communication. Bell System
        Technical Journal 27, 379-423.
     """
+    if not (base > 0 and base != 1 and np.isfinite(base)):
+        raise InputError("Shannon logarithm base must be a positive number other than 1",
+                         field="base", found=base, expected="2 (bits, QIIME 2) or e (nats)")
     probs, totals = _proportions(table, "Shannon diversity")
-    entropy = _row_sums(table.values, -probs * np.log(probs))
+    entropy = _row_sums(table.values, -probs * np.log(probs)) / np.log(base)
     return np.where(totals > 0, entropy, np.nan)
 
 
@@ -261,7 +273,8 @@ ALPHA_METRICS: dict[str, Callable[[ProfileTable], np.ndarray]] = {
 }
 
 
-def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None,
+                    shannon_base: float = np.e) -> pd.DataFrame:
     """Alpha diversity of every sample.
 
     Parameters
@@ -272,6 +285,9 @@ def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None
         Names among :data:`ALPHA_METRICS`. By default: observed_features, shannon,
         simpson, inverse_simpson, pielou_evenness, chao1 (counts only: left out for
         relative tables) and faith_pd when the table has a tree.
+    shannon_base
+        Logarithm base of ``shannon`` (see :func:`shannon`); Pielou's evenness does not
+        depend on it.
 
     Returns
     -------
@@ -300,7 +316,8 @@ def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None
                              expected=f"names among {list(ALPHA_METRICS)}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        columns = {name: ALPHA_METRICS[name](table) for name in names}
+        columns = {name: shannon(table, base=shannon_base) if name == "shannon"
+                   else ALPHA_METRICS[name](table) for name in names}
     for caught_warning in caught:  # re-issued so they point at the caller's line
         warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
     return pd.DataFrame(columns, index=pd.Index(table.sample_ids, name="sample_id"))

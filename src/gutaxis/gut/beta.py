@@ -29,9 +29,11 @@ from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError, preview
 from gutaxis.gut._parallel import KERNEL_LOCK
 from gutaxis.gut.phylogenetic import unifrac
+from gutaxis.gut.unifrac_variants import generalized_unifrac, variance_adjusted_unifrac
 
 __all__ = [
     "BETA_METRICS",
+    "PHYLOGENETIC_METRICS",
     "BetaMetric",
     "aitchison",
     "beta_diversity",
@@ -42,7 +44,8 @@ __all__ = [
 ]
 
 BetaMetric = Literal[
-    "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac"
+    "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac",
+    "weighted_normalized_unifrac", "generalized_unifrac", "variance_adjusted_weighted_unifrac",
 ]
 
 
@@ -364,23 +367,36 @@ def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, logs: sp.csr_a
         distances[j, i] = exact
 
 
-def _unifrac(table: ProfileTable, *, weighted: bool) -> DistanceMatrix:
-    """UniFrac on the table's own tree (:func:`unifrac` refuses a table without one)."""
-    name = "weighted_unifrac" if weighted else "unweighted_unifrac"
-    return DistanceMatrix(table.sample_ids, unifrac(table, weighted=weighted), metric=name)
+#: QIIME 2's names of the UniFrac variants -> the distances (on the table's own tree;
+#: each refuses a table without one). ``weighted_unifrac`` is unnormalized, as in QIIME 2.
+_PHYLOGENETIC: dict[str, Callable[[ProfileTable], np.ndarray]] = {
+    "unweighted_unifrac": lambda table: unifrac(table, weighted=False),
+    "weighted_unifrac": lambda table: unifrac(table, weighted=True, normalized=False),
+    "weighted_normalized_unifrac": lambda table: unifrac(table, weighted=True),
+    "generalized_unifrac": generalized_unifrac,
+    "variance_adjusted_weighted_unifrac": variance_adjusted_unifrac,
+}
 
 
-#: Metric name -> function of the table returning a :class:`DistanceMatrix`.
+def _phylogenetic(name: str) -> Callable[[ProfileTable], DistanceMatrix]:
+    distances = _PHYLOGENETIC[name]
+    return lambda table: DistanceMatrix(table.sample_ids, distances(table), metric=name)
+
+
+#: Metric name (QIIME 2's) -> function of the table returning a :class:`DistanceMatrix`.
 BETA_METRICS: dict[str, Callable[[ProfileTable], DistanceMatrix]] = {
     "braycurtis": braycurtis,
     "jaccard": jaccard,
     "aitchison": aitchison,
-    "unweighted_unifrac": lambda table: _unifrac(table, weighted=False),
-    "weighted_unifrac": lambda table: _unifrac(table, weighted=True),
+    **{name: _phylogenetic(name) for name in _PHYLOGENETIC},
 }
 
+#: The metrics that need a tree.
+PHYLOGENETIC_METRICS: tuple[str, ...] = tuple(_PHYLOGENETIC)
 
-def beta_diversity(table: ProfileTable, metric: BetaMetric | str) -> DistanceMatrix:
+
+def beta_diversity(table: ProfileTable, metric: BetaMetric | str, *,
+                   generalized_alpha: float = 0.5) -> DistanceMatrix:
     """Distances between every pair of samples.
 
     Parameters
@@ -388,9 +404,14 @@ def beta_diversity(table: ProfileTable, metric: BetaMetric | str) -> DistanceMat
     table
         The table (see each metric for the kinds it accepts).
     metric
-        ``braycurtis``, ``jaccard`` (presence/absence), ``aitchison`` (pseudocount 1,
-        as QIIME 2), ``unweighted_unifrac`` or ``weighted_unifrac`` (normalized; need
-        the table's tree). Call :func:`aitchison` directly for another pseudocount.
+        QIIME 2's names: ``braycurtis``, ``jaccard`` (presence/absence), ``aitchison``
+        (pseudocount 1, as QIIME 2), and on the table's tree ``unweighted_unifrac``,
+        ``weighted_unifrac`` (unnormalized, as QIIME 2), ``weighted_normalized_unifrac``,
+        ``generalized_unifrac`` and ``variance_adjusted_weighted_unifrac`` (counts
+        only). Call :func:`aitchison` directly for another pseudocount.
+    generalized_alpha
+        The ``alpha`` of ``generalized_unifrac`` (QIIME 2's default 0.5); ignored by the
+        other metrics.
 
     Returns
     -------
@@ -410,4 +431,7 @@ def beta_diversity(table: ProfileTable, metric: BetaMetric | str) -> DistanceMat
     except KeyError:
         raise InputError("unknown beta diversity metric", field="metric", found=metric,
                          expected=f"one of {list(BETA_METRICS)}") from None
+    if metric == "generalized_unifrac":
+        distances = generalized_unifrac(table, alpha=generalized_alpha)
+        return DistanceMatrix(table.sample_ids, distances, metric=metric)
     return function(table)

@@ -106,7 +106,9 @@ def unifrac(
         ``False`` for unweighted (presence/absence) UniFrac, ``True`` for weighted.
     normalized
         Weighted UniFrac only: divide by the abundance-weighted root-to-tip distance of
-        the two samples, giving values in [0, 1]. Ignored for unweighted UniFrac.
+        the two samples, giving values in [0, 1] (QIIME 2's
+        ``weighted_normalized_unifrac``; ``False`` is QIIME 2's ``weighted_unifrac``).
+        Ignored for unweighted UniFrac.
     tree
         Rooted tree with every feature as a tip; defaults to ``table.tree``.
 

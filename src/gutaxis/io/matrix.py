@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,21 @@ def write_square_tsv(data: np.ndarray, ids: np.ndarray, path: str | os.PathLike[
         # repr of a Python float is the shortest text that reads back to the same bits
         fh.writelines(f"{sid}\t" + "\t".join(map(repr, row)) + "\n"
                       for sid, row in zip(ids, rows, strict=True))
+
+
+def float_text(value: float) -> str:
+    """The shortest text that reads back to the same float64 (``repr``): the one precision
+    of every number ``gutaxis metrics`` writes."""
+    return repr(float(value))
+
+
+def write_frame_tsv(frame: pd.DataFrame, path: str | os.PathLike[str], *,
+                    index_label: str) -> None:
+    """Write a labelled table as TSV, floats as :func:`float_text` (as the distance
+    matrices), NaN as an empty cell; atomically."""
+    with atomic_path(Path(path)) as tmp:
+        frame.to_csv(tmp, sep="\t", index_label=index_label, lineterminator="\n",
+                     float_format=lambda value: float_text(cast(float, value)))
 
 
 def read_distance_matrix(path: str | os.PathLike[str], *, metric: str | None = None
