@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from assoc_data import TERMS, Hmp2
+from flag_margins import assert_singular_where_clear
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
@@ -73,7 +74,11 @@ def test_site_subject_matches_tightly_converged_lmertest(fit_site_subject, hmp2,
     np.testing.assert_allclose(fit_site_subject.variances[:, 1], rfit.var_subject, rtol=1e-4)
     np.testing.assert_allclose(fit_site_subject.variances[:, 0], rfit.var_site, rtol=1e-3,
                                atol=1e-9)
-    np.testing.assert_array_equal(fit_site_subject.singular, rfit.singular)
+    # flags where R's smallest theta clears 1e-4 by more than theta's agreement with the
+    # tight fit (measured max 2.4e-6; features at 1.17e-4..1.32e-4 are still compared)
+    assert_singular_where_clear(fit_site_subject.singular, fit_site_subject.theta,
+                                rfit.singular, rfit[["theta_site", "theta_subject"]],
+                                theta_tol=1e-5, min_compared=85)
     assert fit_site_subject.converged.all()
 
 
@@ -158,7 +163,9 @@ def test_lme4_datasets_match_tight_lmertest(lme4data, name, variant, reml):
     np.testing.assert_allclose(np.sqrt(fit.sigma2[0]), f.sigma, rtol=1e-6)
     variances = [f.var_g1] + ([f.var_g2] if np.isfinite(f.var_g2) else [])
     np.testing.assert_allclose(fit.variances[0], variances, rtol=1e-5, atol=1e-12)
-    assert bool(fit.singular[0]) == bool(f.singular)
+    theta_r = [[f.theta_g1] + ([f.theta_g2] if np.isfinite(f.theta_g2) else [])]
+    assert_singular_where_clear(fit.singular, fit.theta, [f.singular], theta_r,
+                                theta_tol=1e-5, min_compared=1)  # theta 0 or >= 1.3
 
 
 def test_singular_fit_is_flagged_with_zero_variance(lme4data):
