@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from gutaxis.data.cohort import Cohort
-from gutaxis.data.profile import feature_variance
+from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
     RESULT_COLUMNS,
@@ -282,15 +281,12 @@ def filter_features(
 ) -> np.ndarray:
     """Boolean mask of the features MaAsLin 2 keeps, computed on the input values.
 
-    A feature is kept when ``#{samples with value > min_abundance} > min_prevalence *
-    n_samples`` (strictly) and its sample variance (ddof=1) is ``> min_variance``.
+    MaAsLin 2's preset of :func:`gutaxis.data.transforms.prevalence_mask`: a feature is
+    kept when ``#{samples with value > min_abundance} > min_prevalence * n_samples``
+    (strictly) and its sample variance (ddof=1) is ``> min_variance``.
     """
-    mat = sp.csc_array(values)
-    n = mat.shape[0]
-    above = sp.csc_array(mat > min_abundance)
-    count = np.asarray(above.sum(axis=0)).ravel()
-    keep = count > min_prevalence * n
-    return keep & (feature_variance(mat) > min_variance)
+    return prevalence_mask(values, min_prevalence=min_prevalence, min_abundance=min_abundance,
+                           min_variance=min_variance, strict=True)
 
 
 def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
