@@ -359,7 +359,7 @@ def test_progress_reports_every_response():
         (lambda Y, X, g: (Y, np.column_stack([X, X[:, 1]]), g), "rank deficient"),
         (lambda Y, X, g: (Y, X, [np.zeros(Y.size, dtype=int)]), "random intercept"),
         (lambda Y, X, g: (Y, X, [np.arange(Y.size)]), "random intercept"),
-        (lambda Y, X, g: (Y, X, [g[0][:-1]]), "wrong shape"),
+        (lambda Y, X, g: (Y, X, [g[0][:-1]]), "wrong length"),
         (lambda Y, X, g: (Y, X, [g[0] + 0.5]), "integer"),
         (lambda Y, X, g: (Y, X, [np.where(g[0] == 2, -1, g[0])]), "negative group code"),
         (lambda Y, X, g: (Y[:-1], X, g), "different numbers of rows"),
@@ -376,7 +376,7 @@ def test_bad_input_is_refused_with_a_clear_error(change, fragment):
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_derivatives_match_finite_differences(reml):
     y, X, codes = _simulated(11)
-    design = lmm_core.build_design(X, codes, [c.max() + 1 for c in codes])
+    design = lmm_core.build_shared_design(X, codes, [c.max() + 1 for c in codes])
     resp = lmm_core.cross_response(design, X, y[:, None])
     psi = np.array([[0.7, 0.2]])
     ev = lmm_core.evaluate(design, resp, psi, reml=reml, derivatives=True)
@@ -392,7 +392,7 @@ def test_analytic_derivatives_match_finite_differences(reml):
 
 def test_grid_criterion_equals_per_response_criterion():
     y, X, codes = _simulated(12)
-    design = lmm_core.build_design(X, codes, [c.max() + 1 for c in codes])
+    design = lmm_core.build_shared_design(X, codes, [c.max() + 1 for c in codes])
     Y = np.column_stack([y, y**2, np.sin(y)])
     resp = lmm_core.cross_response(design, X, Y)
     grid = np.array([[0.0, 0.0], [0.5, 2.0], [3.0, 0.1]])

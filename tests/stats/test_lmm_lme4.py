@@ -22,7 +22,7 @@ from flag_margins import assert_singular_where_clear
 
 from gutaxis.errors import InputError
 from gutaxis.stats.lmm import fit_lmm
-from gutaxis.stats.lmm_core import build_design
+from gutaxis.stats.lmm_core import build_shared_design
 from gutaxis.stats.lmm_lme4 import lme4_start, lme4_theta_order
 
 
@@ -158,7 +158,7 @@ def test_start_is_lme4s_moment_estimate():
     rng = np.random.default_rng(3)
     a, b = np.repeat(np.arange(12), 4), np.tile(np.arange(4), 12)
     y = rng.normal(size=12)[a] + 0.5 * rng.normal(size=4)[b] + rng.normal(size=48)
-    design = build_design(np.ones((48, 1)), [a, b], [12, 4])
+    design = build_shared_design(np.ones((48, 1)), [a, b], [12, 4])
     frame = pd.DataFrame({"y": y, "a": a, "b": b})
     v = np.array([frame.groupby(g).y.transform("mean").var() for g in ["a", "b"]])
     expected = np.sqrt(v / (y.var(ddof=1) - v.sum()))

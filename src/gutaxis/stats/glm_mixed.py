@@ -38,6 +38,7 @@ from gutaxis.stats.glm_fixed import (
     wald,
 )
 from gutaxis.stats.glm_laplace import laplace_batch
+from gutaxis.stats.mixed.structure import grouping_factors
 
 __all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
 
@@ -93,36 +94,10 @@ class RandomIntercepts:
 
 def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
     """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
-    if isinstance(groups, np.ndarray) and groups.ndim == 1:
-        groups = [groups]
-    if len(groups) == 0:
-        raise InputError("no random-intercept factor given", field="groups",
-                         expected="a list of one or more integer code arrays")
-    codes, sizes = [], []
-    for j, g in enumerate(groups):
-        arr = np.asarray(g)
-        if arr.shape != (n,):
-            raise InputError("grouping factor has the wrong length", field=f"groups[{j}]",
-                             found=arr.shape, expected=f"({n},), one code per sample")
-        integral = np.issubdtype(arr.dtype, np.integer) or (
-            np.issubdtype(arr.dtype, np.floating) and bool(np.all(np.isfinite(arr)))
-            and bool(np.all(arr == np.round(arr))))
-        if not integral:
-            raise InputError("grouping factor is not integer codes", field=f"groups[{j}]",
-                                 found=arr.dtype, expected="integer codes 0..G-1")
-        if arr.size and arr.min() < 0:
-            row = int(np.argmax(arr < 0))
-            raise InputError("negative group code (a missing group?)", field=f"groups[{j}]",
-                             row=row + 1, found=arr[row], expected="codes 0..G-1")
-        levels, inverse = np.unique(arr.astype(np.int64), return_inverse=True)
-        if levels.size < 2:
-            raise InputError("grouping factor has a single level", field=f"groups[{j}]",
-                             found=f"{levels.size} level", expected="at least 2 levels")
-        codes.append(inverse.astype(np.intp))
-        sizes.append(int(levels.size))
-    order = tuple(int(i) for i in np.argsort(-np.asarray(sizes), kind="stable"))
-    codes = [codes[i] for i in order]
-    sizes = [sizes[i] for i in order]
+    factors = grouping_factors(groups, n)
+    order = factors.order
+    codes = [factors.codes[i].astype(np.intp) for i in order]
+    sizes = [factors.levels[i] for i in order]
     rows = np.arange(n)
     ones = np.ones(n)
     indicators = tuple(sp.csc_matrix((ones, (rows, c)), shape=(n, s))

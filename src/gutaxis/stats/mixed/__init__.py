@@ -1,0 +1,4 @@
+"""The parts shared by the linear and the logistic mixed models (random intercepts).
+
+- :mod:`~gutaxis.stats.mixed.structure`: the grouping factors, validated and indexed once.
+"""
