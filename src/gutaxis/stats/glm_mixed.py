@@ -38,6 +38,7 @@ from gutaxis.stats.glm_fixed import (
     wald,
 )
 from gutaxis.stats.glm_laplace import laplace_batch
+from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
 from gutaxis.stats.mixed.structure import grouping_factors
 
 __all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
@@ -254,11 +255,7 @@ def _hessian(prob: _Problem, phi: np.ndarray, u: np.ndarray, grad: np.ndarray, *
 
 def _descent_step(H: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Newton step with the Hessian's eigenvalues made positive; and its decrement."""
-    evals, evecs = np.linalg.eigh(H)
-    scale = np.abs(evals).max(axis=1, keepdims=True)
-    evals = np.maximum(np.abs(evals), np.maximum(1e-8 * scale, 1e-10))
-    coords = np.einsum("mdk,md->mk", evecs, grad) / evals
-    step = -np.einsum("mdk,mk->md", evecs, coords)
+    step, _ = modified_newton_step(H, grad, rel_floor=1e-8, abs_floor=1e-10)
     return step, -np.einsum("md,md->m", step, grad)
 
 
@@ -344,24 +341,23 @@ def _line_search(prob: _Problem, active: np.ndarray, step: np.ndarray, decrement
     Features already converged (``done``) take their full (tiny) step. Returns which
     features found no acceptable step.
     """
-    t = np.ones(active.size)
-    pending = np.arange(active.size)
-    for _ in range(30):
+
+    def evaluate_at(pending: np.ndarray, trial: np.ndarray) -> tuple[np.ndarray, Accept]:
         rows = active[pending]
-        trial = phi[rows] + t[pending, None] * step[pending]
         st = _evaluate(prob.subset(rows), trial, u[rows])
-        assert st.grad is not None
-        ok = (st.value <= value[rows] - 1e-4 * t[pending] * decrement[pending]) | done[pending]
-        accept = rows[ok]
-        phi[accept], value[accept] = trial[ok], st.value[ok]
-        grad[accept], u[accept] = st.grad[ok], st.u[ok]
-        pending = pending[~ok]
-        if pending.size == 0:
-            break
-        t[pending] *= 0.5
-    stalled = np.zeros(active.size, dtype=bool)
-    stalled[pending] = True
-    return stalled
+
+        def accept(ok: np.ndarray) -> None:
+            took = rows[ok]
+            phi[took], value[took] = trial[ok], st.value[ok]
+            grad[took], u[took] = st.grad[ok], st.u[ok]
+
+        return st.value, accept
+
+    def armijo(pending: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+        before = value[active[pending]]
+        return (values <= before - 1e-4 * t * decrement[pending]) | done[pending]
+
+    return backtrack(phi[active], step, evaluate_at, armijo, halvings=30)
 
 
 def _snap_to_boundary(prob: _Problem, opt: _Optimum) -> None:
