@@ -38,6 +38,7 @@ from gutaxis.stats.lmm_core import (
 )
 from gutaxis.stats.lmm_search import grid_start, newton_search
 from gutaxis.stats.mixed.structure import grouping_factors
+from gutaxis.stats.results import FitResults
 
 SINGULAR_TOL = 1e-4
 """``theta`` below this counts as a variance component at zero (lme4's ``isSingular`` default)."""
@@ -92,6 +93,16 @@ class MixedModelFit:
     messages: tuple[str, ...]
     theta: np.ndarray
     iterations: np.ndarray
+
+    def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
+                ) -> FitResults:
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (t tests,
+        Satterthwaite df)."""
+        return FitResults.from_arrays(
+            "LMM (REML, Satterthwaite df)", terms=terms, responses=responses, coef=self.coef,
+            stderr=self.stderr, statistic=self.tvalue, df=self.df, pvalue=self.pval,
+            statistic_name="t", messages=self.messages, converged=self.converged,
+            singular=self.singular)
 
 
 def fit_lmm(
