@@ -92,6 +92,12 @@ def test_status_columns_are_booleans_and_summary_renders_text_and_html():
     assert "<table" in html and "90% upper" in html and "alpha" in html
 
 
+def test_fit_results_is_public_api():
+    import gutaxis.stats
+
+    assert gutaxis.stats.FitResults is FitResults and "FitResults" in gutaxis.stats.__all__
+
+
 def test_mismatched_arrays_and_bad_alpha_are_refused():
     X, rng = _design(30, 4)
     fit = fit_ols(rng.normal(size=(30, 2)), X)
