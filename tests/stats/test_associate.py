@@ -142,7 +142,36 @@ def test_constant_feature_after_transform_is_reported_with_a_reason():
     bad = res.table[res.table["feature"] == "f3"]
     assert len(bad) == 2 and bad["coef"].isna().all()
     assert bad["error"].str.contains("constant feature").all()
+    assert not bad["converged"].any()
     assert res.table.loc[res.table["feature"] != "f3", "error"].isna().all()
+    assert res.table.loc[res.table["feature"] != "f3", "converged"].all()
+
+
+def test_status_columns_flag_a_separated_prevalence_fit_and_survive_the_tsv(tmp_path):
+    """f3 is present exactly in group a: its prevalence model is separated (a data
+    property), so its row says so in a boolean column, not only in the error text. (With
+    a random intercept: the fixed-effects prevalence model's augmentation removes
+    separation, the mixed model's does not.)"""
+    res = associate(_small_cohort(), fixed=["group"], random=["subject"],
+                    prevalence_model=True, min_prevalence=0.0)
+    table = res.table
+    for column in ("converged", "singular", "separated"):
+        assert table[column].dtype == bool
+    prevalence = table[table["model"] == "prevalence"].set_index("feature")
+    assert prevalence.loc["f3", "separated"] and not prevalence.loc["f3", "converged"]
+    assert np.isnan(prevalence.loc["f3", "coef"])
+    others = prevalence.drop(index="f3")
+    assert not others["separated"].any()  # present everywhere: no model, not separated
+    assert not others["converged"].any() and others["error"].str.contains("present in all").all()
+    abundance = table[table["model"] == "abundance"].set_index("feature")
+    assert abundance.drop(index="f3")["converged"].all()  # f3 is constant (7) where present
+    assert not abundance.loc["f3", "converged"]
+    res.to_dir(tmp_path)
+    back = read_results(tmp_path / "all_results.tsv")
+    assert tuple(back.columns) == RESULT_COLUMNS
+    for column in ("converged", "singular", "separated"):
+        assert back[column].dtype == bool
+        assert back[column].tolist() == table[column].tolist()
 
 
 def test_filters_are_strict_and_on_the_input_values():
@@ -282,6 +311,7 @@ def test_features_present_everywhere_have_no_prevalence_fit_and_say_why(with_pre
     assert len(everywhere) > 0
     assert everywhere["coef"].isna().all()
     assert everywhere["error"].str.contains("present in all 101 samples").all()
+    assert not everywhere["converged"].any() and not everywhere["separated"].any()
 
 
 def test_abundance_fit_on_too_few_nonzero_samples_is_reported(with_prevalence):

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from flag_margins import separated_by_lp  # separation certified by a linear programme
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
@@ -69,8 +70,13 @@ def test_fit_logistic_matches_r_glm(hmp2, reference_dir, name, augment):
     fit = fit_logistic(hmp2["Y"], hmp2["X"], augment=augment)
     warnings = per_feature["warnings"].astype(object).fillna("")
     r_separated = warnings.str.contains("numerically 0 or 1").to_numpy()
-    np.testing.assert_array_equal(fit.separated, r_separated)
-    ok = ~r_separated
+    # separation is a property of the data: both R's warning and our flag agree with the
+    # LP certificate (margins 0 or >= 50 here, so no flag sits near a threshold). The
+    # augmentation adds both outcomes at every sample, so augmented data are never separated.
+    lp_separated = separated_by_lp(hmp2["Y"], hmp2["X"]) & (not augment)
+    np.testing.assert_array_equal(fit.separated, lp_separated)
+    np.testing.assert_array_equal(r_separated, lp_separated)
+    ok = ~lp_separated
     assert fit.converged[ok].all()
     coef, stderr = _matrix(ref, "estimate"), _matrix(ref, "stderr")
     np.testing.assert_allclose(fit.coef[ok], coef[ok], rtol=1e-8, atol=1e-10)
@@ -157,8 +163,11 @@ def test_flipping_presence_negates_coefficients(seed, n):
     rng = np.random.default_rng(seed)
     X = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 2, n)])
     Y = (rng.random((n, 2)) < special.expit(X @ rng.normal(scale=0.7, size=(3, 2)))).astype(int)
+    assume(np.all((Y.min(axis=0) == 0) & (Y.max(axis=0) == 1)))  # both outcomes present
     fit, flipped = fit_logistic(Y, X), fit_logistic(1 - Y, X)
-    np.testing.assert_array_equal(fit.separated, flipped.separated)
+    lp_separated = separated_by_lp(Y, X)  # the same data property for Y and 1 - Y
+    np.testing.assert_array_equal(fit.separated, lp_separated)
+    np.testing.assert_array_equal(flipped.separated, lp_separated)
     ok = fit.converged & flipped.converged
     np.testing.assert_allclose(flipped.coef[ok], -fit.coef[ok], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(flipped.stderr[ok], fit.stderr[ok], rtol=1e-9)
@@ -221,8 +230,7 @@ def test_fit_logistic_mixed_matches_glmer(hmp2, reference_dir, name, factors, au
     cols = [hmp2["species"].index(f) for f in per_feature.index]
     fit = fit_logistic_mixed(hmp2["Y"][:, cols], hmp2["X"], [hmp2[f] for f in factors],
                              augment=augment)
-    glm_separated = fit_logistic(hmp2["Y"][:, cols], hmp2["X"]).separated
-    np.testing.assert_array_equal(fit.separated, glm_separated)
+    np.testing.assert_array_equal(fit.separated, separated_by_lp(hmp2["Y"][:, cols], hmp2["X"]))
     fitted = ~fit.separated
     assert fit.converged[fitted].all()
     r_dev = per_feature["laplace_deviance"].to_numpy()
@@ -261,7 +269,9 @@ def test_mixed_separated_feature_is_flagged():
     groups = np.repeat(np.arange(20), 5)
     x = rng.normal(size=100)
     X = np.column_stack([np.ones(100), x])
-    fit = fit_logistic_mixed((x > 0).astype(int), X, [groups], augment=True)
+    y = (x > 0).astype(int)
+    assert separated_by_lp(y, X)[0]
+    fit = fit_logistic_mixed(y, X, [groups], augment=True)
     assert fit.separated[0] and np.isnan(fit.coef[0]).all()
 
 
@@ -300,10 +310,9 @@ def test_mixed_flipping_presence_negates_coefficients(seed):
     X = np.column_stack([np.ones(90), rng.normal(size=90)])
     eta = X @ [0.2, 0.9] + rng.normal(size=15)[groups]
     Y = (rng.random(90) < special.expit(eta)).astype(int)
+    assume(not separated_by_lp(Y, X)[0])  # a separated draw has no estimate to negate
     fit, flipped = fit_logistic_mixed(Y, X, [groups]), fit_logistic_mixed(1 - Y, X, [groups])
-    if fit.separated[0]:
-        assert flipped.separated[0]
-        return
+    assert not fit.separated[0] and not flipped.separated[0]
     np.testing.assert_allclose(flipped.coef, -fit.coef, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(flipped.stderr, fit.stderr, rtol=1e-4)
     np.testing.assert_allclose(flipped.variances, fit.variances, rtol=1e-5, atol=1e-8)

@@ -18,16 +18,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from assoc_data import TERMS, Hmp2  # the HMP2 model as MaAsLin 2 builds it
+from flag_margins import assert_singular_where_clear
 
 from gutaxis.errors import InputError
 from gutaxis.stats.lmm import fit_lmm
-from gutaxis.stats.lmm_core import build_design
+from gutaxis.stats.lmm_core import build_shared_design
 from gutaxis.stats.lmm_lme4 import lme4_start, lme4_theta_order
 
 
 @pytest.fixture(scope="module")
 def fit_lme4(hmp2: Hmp2):
     return fit_lmm(hmp2.Y, hmp2.X, [hmp2.site, hmp2.subject], optimizer="lme4")
+
+
+@pytest.fixture(scope="module")
+def fit_exact(hmp2: Hmp2):
+    return fit_lmm(hmp2.Y, hmp2.X, [hmp2.site, hmp2.subject])
 
 
 def _fixture_cells(expected: pd.DataFrame, features: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -61,12 +67,22 @@ def test_maaslin2_fixture_rows_to_1e8(fit_lme4, hmp2, hmp2_dir):
 
 
 @pytest.mark.realdata
-def test_all_features_match_default_lmertest(fit_lme4, hmp2, reference_dir):
+def test_all_features_match_default_lmertest(fit_lme4, fit_exact, hmp2, reference_dir):
     """All 87 features against lmerTest with lme4's defaults (same machine's R).
 
     Measured (median / max): coef 1.3e-10 / 4.8e-5 standard errors, stderr 6.3e-11 / 6.5e-5,
     df 1.5e-9 / 7.7e-4, p 6.8e-10 / 1.7e-3; theta within 1e-7 for 73 of 87 features
-    (the exact optimiser: 11 of 87); criterion within 7e-8.
+    (the exact optimiser: 11 of 87).
+
+    Two BOBYQA stopping points are not comparable to each other better than each is to
+    the optimum: in flat directions near ``theta = 0`` a ~1e-12 rounding difference moves
+    the stop (feature 57 here: theta 1.3e-4 vs R's 2.2e-5, criteria 2.3e-6 apart; with
+    ``OPENBLAS_CORETYPE=Haswell`` feature 7: 2.7e-4 vs 3.7e-5, 2.2e-7 apart). What is
+    well-defined is each stop's distance above the exact optimum (``optimizer="newton"``):
+    measured max 4.9e-7 (R) and 2.4e-6 (ours, both BLAS paths), bounded here by 1e-5
+    (1.5e-9 relative); and the ``singular`` flag where R's smallest ``theta`` clears 1e-4
+    by more than the stops' measured theta spread near 0 (2.3e-4, bounded by 5e-4): 41 of
+    87 features; the other 46 compare their smallest theta to 5e-4 instead.
     """
     base = reference_dir / "lmm"
     coef = pd.read_csv(base / "hmp2_site_subject_coef.tsv", sep="\t")
@@ -88,14 +104,18 @@ def test_all_features_match_default_lmertest(fit_lme4, hmp2, reference_dir):
     theta_r = rfit[["theta_site", "theta_subject"]].to_numpy()
     close = np.abs(fit_lme4.theta - theta_r).max(axis=1) <= 1e-7
     assert close.sum() >= 65, close.sum()
-    np.testing.assert_allclose(fit_lme4.reml_criterion, rfit.remlcrit, rtol=0, atol=1e-6)
-    np.testing.assert_array_equal(fit_lme4.singular, rfit.singular)
+    optimum = fit_exact.reml_criterion
+    for stop in (fit_lme4.reml_criterion, rfit.remlcrit.to_numpy()):
+        assert np.all(stop >= optimum - 1e-9)  # never below the optimum (rounding ~3e-11)
+        assert np.all(stop <= optimum + 1e-5), (stop - optimum).max()
+    assert_singular_where_clear(fit_lme4.singular, fit_lme4.theta, rfit.singular, theta_r,
+                                theta_tol=5e-4, min_compared=40)
     assert fit_lme4.converged.all()
 
 
 @pytest.mark.realdata
-def test_default_mode_is_untouched_and_never_worse(fit_lme4, hmp2):
-    exact = fit_lmm(hmp2.Y, hmp2.X, [hmp2.site, hmp2.subject])
+def test_default_mode_is_untouched_and_never_worse(fit_lme4, fit_exact):
+    exact = fit_exact
     assert np.all(exact.reml_criterion <= fit_lme4.reml_criterion + 1e-9)
     assert np.median(_rel(exact.coef, fit_lme4.coef)) > 1e-9  # they do stop elsewhere
 
@@ -117,7 +137,9 @@ def test_lme4_datasets_match_default_lmertest(reference_dir: Path, name):
     np.testing.assert_allclose(fit.df[0, 0], c.df, rtol=1e-5)
     np.testing.assert_allclose(fit.reml_criterion[0], f.remlcrit, rtol=1e-12)
     np.testing.assert_allclose(np.sqrt(fit.sigma2[0]), f.sigma, rtol=1e-7)
-    assert bool(fit.singular[0]) == bool(f.singular)
+    theta_r = [[f.theta_g1] + ([f.theta_g2] if np.isfinite(f.theta_g2) else [])]
+    assert_singular_where_clear(fit.singular, fit.theta, [f.singular], theta_r,
+                                theta_tol=1e-5, min_compared=1)  # theta 0 or >= 1.5
 
 
 @pytest.mark.parametrize(("levels", "order"), [
@@ -136,7 +158,7 @@ def test_start_is_lme4s_moment_estimate():
     rng = np.random.default_rng(3)
     a, b = np.repeat(np.arange(12), 4), np.tile(np.arange(4), 12)
     y = rng.normal(size=12)[a] + 0.5 * rng.normal(size=4)[b] + rng.normal(size=48)
-    design = build_design(np.ones((48, 1)), [a, b], [12, 4])
+    design = build_shared_design(np.ones((48, 1)), [a, b], [12, 4])
     frame = pd.DataFrame({"y": y, "a": a, "b": b})
     v = np.array([frame.groupby(g).y.transform("mean").var() for g in ["a", "b"]])
     expected = np.sqrt(v / (y.var(ddof=1) - v.sum()))

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gutaxis.data import transforms
+from gutaxis.data.transforms import DEFAULT_CLR_PSEUDOCOUNT
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import DataKindError, InputError, preview
 
@@ -257,33 +259,24 @@ class ProfileTable:
         not even one present nowhere. With ``min_variance``, features whose sample
         variance (ddof=1) is not strictly greater are dropped too.
         """
-        values = self.values
-        present = values.data > min_abundance
-        n_present = np.bincount(values.indices[present], minlength=self.n_features)
-        keep = n_present >= min_prevalence * self.n_samples
-        if min_prevalence > 0:
-            keep &= n_present > 0
-        if min_variance is not None:
-            keep &= feature_variance(values) > min_variance
-        return self.subset_features(keep)
+        return self.subset_features(transforms.prevalence_mask(
+            self.values, min_prevalence=min_prevalence, min_abundance=min_abundance,
+            min_variance=min_variance))
 
     # -------------------------------------------------------- transformations
     def relative(self) -> ProfileTable:
         """Total-sum scaling: each sample divided by its total (empty samples stay zero)."""
         self.require_kind("counts", "relative", action="relative abundance")
-        totals = self.sample_totals()
-        scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-        scaled = sp.csr_array(sp.diags_array(scale) @ self.values)
-        return replace(self, values=scaled, kind="relative")
+        return replace(self, values=transforms.total_sum_scale(self.values), kind="relative")
 
     def clr(
         self,
         *,
-        pseudocount: float | None = 0.5,
+        pseudocount: float | None = DEFAULT_CLR_PSEUDOCOUNT,
         method: Literal["pseudocount", "multiplicative"] = "pseudocount",
         delta: float | None = None,
     ) -> ProfileTable:
-        """Centred log-ratio transform.
+        """Centred log-ratio transform (:func:`gutaxis.data.transforms.clr`).
 
         ``method="pseudocount"`` adds ``pseudocount`` to every cell (counts or
         proportions) before the log. ``method="multiplicative"`` applies the
@@ -293,17 +286,13 @@ class ProfileTable:
         The result is dense in content (every cell is nonzero) and its kind is ``clr``.
         """
         self.require_kind("counts", "relative", action="CLR")
-        dense = self.dense()
         if method == "pseudocount":
-            if pseudocount is None or pseudocount <= 0:
-                raise InputError("CLR pseudocount must be > 0", found=pseudocount)
-            logged = np.log(dense + pseudocount)
+            centred = transforms.clr(self.values, pseudocount=pseudocount)
         elif method == "multiplicative":
-            logged = np.log(multiplicative_replacement(dense, delta=delta))
+            centred = transforms.clr_multiplicative(self.dense(), delta=delta)
         else:
-            raise InputError("unknown CLR zero handling", found=method,
+            raise InputError("unknown CLR zero handling", field="method", found=method,
                              expected="'pseudocount' or 'multiplicative'")
-        centred = logged - logged.mean(axis=1, keepdims=True)
         return replace(self, values=sp.csr_array(centred), kind="clr")
 
     def rarefy(self, depth: int, *, seed: int, drop_shallow: bool = True) -> ProfileTable:
@@ -364,40 +353,6 @@ class ProfileTable:
         new_tax.index = pd.Index(np.asarray(uniques, dtype=str), name="feature_id")
         return ProfileTable(summed, self.sample_ids, np.asarray(uniques, dtype=str),
                             kind=self.kind, taxonomy=new_tax)
-
-
-def feature_variance(values: sp.csr_array | sp.csc_array) -> np.ndarray:
-    """Sample variance (ddof=1) of each column of a sparse matrix, without densifying."""
-    n = values.shape[0]
-    if n < 2:
-        return np.zeros(values.shape[1])
-    mean = np.asarray(values.sum(axis=0)).ravel() / n
-    sq = np.asarray(values.multiply(values).sum(axis=0)).ravel() / n
-    return np.maximum(sq - mean**2, 0.0) * n / (n - 1)
-
-
-def multiplicative_replacement(
-    composition: np.ndarray, *, delta: float | None = None
-) -> np.ndarray:
-    """Replace zeros in a (closed) composition: Martin-Fernandez et al. 2003.
-
-    Rows are closed to sum 1 first; zeros become ``delta`` (default ``1 / D**2``), and
-    nonzero parts are multiplied by ``1 - delta * (number of zeros in the row)``.
-    """
-    mat = np.asarray(composition, dtype=np.float64)
-    totals = mat.sum(axis=1, keepdims=True)
-    if np.any(totals <= 0):
-        raise InputError("multiplicative replacement needs samples with a nonzero total",
-                         found=f"{int((totals <= 0).sum())} empty sample(s)")
-    closed = mat / totals
-    n_features = closed.shape[1]
-    delta = 1.0 / n_features**2 if delta is None else delta
-    zeros = closed == 0
-    n_zero = zeros.sum(axis=1, keepdims=True)
-    if np.any(delta * n_zero >= 1):
-        raise InputError("multiplicative replacement delta too large", found=delta,
-                         expected="delta * number of zeros < 1")
-    return np.where(zeros, delta, closed * (1 - delta * n_zero))
 
 
 def _lineage_labels(lineage: pd.DataFrame) -> np.ndarray:

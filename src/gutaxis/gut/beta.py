@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
+from gutaxis.data.transforms import log_pseudocounted
 from gutaxis.errors import InputError, preview
 from gutaxis.gut._parallel import KERNEL_LOCK
 from gutaxis.gut.phylogenetic import unifrac
@@ -285,7 +286,13 @@ def jaccard(table: ProfileTable) -> DistanceMatrix:
     return DistanceMatrix(table.sample_ids, distances, metric="jaccard")
 
 
-def aitchison(table: ProfileTable, *, pseudocount: float = 1.0) -> DistanceMatrix:
+QIIME2_AITCHISON_PSEUDOCOUNT = 1.0
+"""``qiime diversity beta --p-metric aitchison``'s default ``--p-pseudocount``."""
+
+
+def aitchison(
+    table: ProfileTable, *, pseudocount: float = QIIME2_AITCHISON_PSEUDOCOUNT
+) -> DistanceMatrix:
     """Aitchison distance: Euclidean distance between CLR-transformed samples.
 
     Parameters
@@ -327,9 +334,7 @@ def aitchison(table: ProfileTable, *, pseudocount: float = 1.0) -> DistanceMatri
         raise InputError("Aitchison pseudocount must be > 0", field="pseudocount",
                          found=pseudocount, expected="a positive number (QIIME 2 uses 1)")
     values = table.values
-    logs = sp.csr_array(
-        (np.log1p(values.data / pseudocount), values.indices, values.indptr), shape=values.shape
-    )
+    logs = log_pseudocounted(values, pseudocount=pseudocount)
     n_features = values.shape[1]
     means = np.asarray(logs.sum(axis=1)).ravel() / max(n_features, 1)
     gram = (logs @ logs.T).toarray()

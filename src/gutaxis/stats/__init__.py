@@ -2,7 +2,8 @@
 
 Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
 squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
-correction (:func:`adjust_pvalues`).
+correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term names,
+``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
@@ -11,11 +12,13 @@ from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.normalize import normalize, transform
+from gutaxis.stats.results import FitResults
 
 __all__ = [
     "AssociationResults",
     "AssociationSpec",
     "Design",
+    "FitResults",
     "OLSFit",
     "Term",
     "adjust_pvalues",

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from gutaxis.data.cohort import Cohort
-from gutaxis.data.profile import feature_variance
+from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
     RESULT_COLUMNS,
+    STATUS_COLUMNS,
     AssociationResults,
     AssociationSpec,
     citations_for,
@@ -54,6 +54,9 @@ class _Block:
     n: np.ndarray  # (m,)
     n_nonzero: np.ndarray  # (m,)
     errors: np.ndarray  # (m,) object, "" when fine
+    converged: np.ndarray  # (m,) bool: estimates fitted and reported
+    singular: np.ndarray  # (m,) bool
+    separated: np.ndarray  # (m,) bool
 
 
 def associate(
@@ -282,15 +285,12 @@ def filter_features(
 ) -> np.ndarray:
     """Boolean mask of the features MaAsLin 2 keeps, computed on the input values.
 
-    A feature is kept when ``#{samples with value > min_abundance} > min_prevalence *
-    n_samples`` (strictly) and its sample variance (ddof=1) is ``> min_variance``.
+    MaAsLin 2's preset of :func:`gutaxis.data.transforms.prevalence_mask`: a feature is
+    kept when ``#{samples with value > min_abundance} > min_prevalence * n_samples``
+    (strictly) and its sample variance (ddof=1) is ``> min_variance``.
     """
-    mat = sp.csc_array(values)
-    n = mat.shape[0]
-    above = sp.csc_array(mat > min_abundance)
-    count = np.asarray(above.sum(axis=0)).ravel()
-    keep = count > min_prevalence * n
-    return keep & (feature_variance(mat) > min_variance)
+    return prevalence_mask(values, min_prevalence=min_prevalence, min_abundance=min_abundance,
+                           min_variance=min_variance, strict=True)
 
 
 def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
@@ -336,8 +336,10 @@ def _fit_abundance(
             progress(y.shape[1])
         df = np.repeat(fit.df[:, None], design.p - 1, axis=1)
         used = np.ones_like(present) if mask is None else mask
+        no = np.zeros(len(fit.messages), dtype=bool)
         return _Block("abundance", fit.coef[:, 1:], fit.stderr[:, 1:], df, fit.pval[:, 1:],
-                      fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object))
+                      fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object),
+                      np.isfinite(fit.coef).all(axis=1), no, no.copy())
     n, m = y.shape
     q = design.p - 1
     block = _nan_block("abundance", m, q)
@@ -389,6 +391,8 @@ def _store_mixed(block: _Block, cols: np.ndarray, fit: MixedModelFit) -> None:
     good = np.asarray(fit.converged, dtype=np.bool_)
     singular = np.asarray(fit.singular, dtype=np.bool_)
     _store_estimates(block, cols, fit, good, ("coef", "stderr", "df", "pval"))
+    block.converged[cols] = good
+    block.singular[cols] = good & singular
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = fit.messages[k]
         if not good[k]:
@@ -429,6 +433,8 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
     _store_estimates(block, cols, fit, good, ("coef", "stderr", "pval"))
     messages = list(fit.messages)
     separated = np.asarray(fit.separated, dtype=bool)
+    block.converged[cols] = good
+    block.separated[cols] = separated
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
                 if separated[k] else "logistic model did not converge")
@@ -450,7 +456,8 @@ def _nan_block(model: str, m: int, q: int) -> _Block:
     return _Block(model, np.full((m, q), np.nan), np.full((m, q), np.nan),
                   np.full((m, q), np.nan), np.full((m, q), np.nan),
                   np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64),
-                  np.full(m, "", dtype=object))
+                  np.full(m, "", dtype=object), np.zeros(m, dtype=bool),
+                  np.zeros(m, dtype=bool), np.zeros(m, dtype=bool))
 
 
 def _subset_problem(design: Design, rows: np.ndarray) -> str:
@@ -483,6 +490,7 @@ def _assemble(
             "n_nonzero": np.repeat(block.n_nonzero, q),
             "model": block.model,
             "error": np.repeat(block.errors, q),
+            **{name: np.repeat(getattr(block, name), q) for name in STATUS_COLUMNS},
         }))
     table = pd.concat(frames, ignore_index=True)
     table["qval"] = adjust_pvalues(table["pval"].to_numpy(), method=corr)

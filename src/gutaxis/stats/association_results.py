@@ -11,10 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Columns of the results table, in order (MaAsLin's layout plus ``df``, ``model``, ``error``).
+#: Boolean status of each row's fit (the ``error`` text says the same for people):
+#: ``converged``: estimates were fitted and reported; ``singular``: a random-effect
+#: variance is estimated at 0 (estimates kept); ``separated``: presence is predicted
+#: exactly by the covariates (no maximum-likelihood estimate, estimates NaN).
+STATUS_COLUMNS: tuple[str, ...] = ("converged", "singular", "separated")
+
+#: Columns of the results table, in order (MaAsLin's layout plus ``df``, ``model``, ``error``
+#: and the :data:`STATUS_COLUMNS`).
 RESULT_COLUMNS: tuple[str, ...] = (
     "feature", "metadata", "value", "coef", "stderr", "df", "pval", "qval", "n", "n_nonzero",
-    "model", "error",
+    "model", "error", *STATUS_COLUMNS,
 )
 
 CITATIONS: dict[str, str] = {
@@ -167,4 +174,8 @@ def read_results(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False,
                         dtype={"feature": str, "metadata": str, "value": str, "model": str})
     frame["error"] = frame["error"].replace("", np.nan)
+    for column in STATUS_COLUMNS:
+        if column in frame:  # tables written before the status columns have none
+            frame[column] = frame[column].astype(str).str.lower().map(
+                {"true": True, "false": False})
     return frame

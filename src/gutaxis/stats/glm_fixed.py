@@ -13,12 +13,14 @@ the Wald tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 
 from gutaxis.errors import InputError
+from gutaxis.stats.results import FitResults
 
 __all__ = ["LogisticFit", "fit_logistic"]
 
@@ -64,6 +66,15 @@ class LogisticFit:
     messages: tuple[str, ...]
     deviance: np.ndarray | None = None
     iterations: np.ndarray | None = None
+
+    def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
+                ) -> FitResults:
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (Wald z tests)."""
+        model = "logistic GLM (ML)" if self.variances is None else "logistic GLMM (Laplace)"
+        return FitResults.from_arrays(
+            model, terms=terms, responses=responses, coef=self.coef, stderr=self.stderr,
+            statistic=self.zvalue, df=np.inf, pvalue=self.pval, statistic_name="z",
+            messages=self.messages, converged=self.converged, separated=self.separated)
 
 
 def validate_design(Y01: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,8 @@ from gutaxis.stats.glm_fixed import (
     wald,
 )
 from gutaxis.stats.glm_laplace import laplace_batch
+from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
+from gutaxis.stats.mixed.structure import grouping_factors
 
 __all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
 
@@ -93,36 +95,10 @@ class RandomIntercepts:
 
 def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
     """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
-    if isinstance(groups, np.ndarray) and groups.ndim == 1:
-        groups = [groups]
-    if len(groups) == 0:
-        raise InputError("no random-intercept factor given", field="groups",
-                         expected="a list of one or more integer code arrays")
-    codes, sizes = [], []
-    for j, g in enumerate(groups):
-        arr = np.asarray(g)
-        if arr.shape != (n,):
-            raise InputError("grouping factor has the wrong length", field=f"groups[{j}]",
-                             found=arr.shape, expected=f"({n},), one code per sample")
-        integral = np.issubdtype(arr.dtype, np.integer) or (
-            np.issubdtype(arr.dtype, np.floating) and bool(np.all(np.isfinite(arr)))
-            and bool(np.all(arr == np.round(arr))))
-        if not integral:
-            raise InputError("grouping factor is not integer codes", field=f"groups[{j}]",
-                                 found=arr.dtype, expected="integer codes 0..G-1")
-        if arr.size and arr.min() < 0:
-            row = int(np.argmax(arr < 0))
-            raise InputError("negative group code (a missing group?)", field=f"groups[{j}]",
-                             row=row + 1, found=arr[row], expected="codes 0..G-1")
-        levels, inverse = np.unique(arr.astype(np.int64), return_inverse=True)
-        if levels.size < 2:
-            raise InputError("grouping factor has a single level", field=f"groups[{j}]",
-                             found=f"{levels.size} level", expected="at least 2 levels")
-        codes.append(inverse.astype(np.intp))
-        sizes.append(int(levels.size))
-    order = tuple(int(i) for i in np.argsort(-np.asarray(sizes), kind="stable"))
-    codes = [codes[i] for i in order]
-    sizes = [sizes[i] for i in order]
+    factors = grouping_factors(groups, n)
+    order = factors.order
+    codes = [factors.codes[i].astype(np.intp) for i in order]
+    sizes = [factors.levels[i] for i in order]
     rows = np.arange(n)
     ones = np.ones(n)
     indicators = tuple(sp.csc_matrix((ones, (rows, c)), shape=(n, s))
@@ -279,11 +255,7 @@ def _hessian(prob: _Problem, phi: np.ndarray, u: np.ndarray, grad: np.ndarray, *
 
 def _descent_step(H: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Newton step with the Hessian's eigenvalues made positive; and its decrement."""
-    evals, evecs = np.linalg.eigh(H)
-    scale = np.abs(evals).max(axis=1, keepdims=True)
-    evals = np.maximum(np.abs(evals), np.maximum(1e-8 * scale, 1e-10))
-    coords = np.einsum("mdk,md->mk", evecs, grad) / evals
-    step = -np.einsum("mdk,mk->md", evecs, coords)
+    step, _ = modified_newton_step(H, grad, rel_floor=1e-8, abs_floor=1e-10)
     return step, -np.einsum("md,md->m", step, grad)
 
 
@@ -369,24 +341,23 @@ def _line_search(prob: _Problem, active: np.ndarray, step: np.ndarray, decrement
     Features already converged (``done``) take their full (tiny) step. Returns which
     features found no acceptable step.
     """
-    t = np.ones(active.size)
-    pending = np.arange(active.size)
-    for _ in range(30):
+
+    def evaluate_at(pending: np.ndarray, trial: np.ndarray) -> tuple[np.ndarray, Accept]:
         rows = active[pending]
-        trial = phi[rows] + t[pending, None] * step[pending]
         st = _evaluate(prob.subset(rows), trial, u[rows])
-        assert st.grad is not None
-        ok = (st.value <= value[rows] - 1e-4 * t[pending] * decrement[pending]) | done[pending]
-        accept = rows[ok]
-        phi[accept], value[accept] = trial[ok], st.value[ok]
-        grad[accept], u[accept] = st.grad[ok], st.u[ok]
-        pending = pending[~ok]
-        if pending.size == 0:
-            break
-        t[pending] *= 0.5
-    stalled = np.zeros(active.size, dtype=bool)
-    stalled[pending] = True
-    return stalled
+
+        def accept(ok: np.ndarray) -> None:
+            took = rows[ok]
+            phi[took], value[took] = trial[ok], st.value[ok]
+            grad[took], u[took] = st.grad[ok], st.u[ok]
+
+        return st.value, accept
+
+    def armijo(pending: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+        before = value[active[pending]]
+        return (values <= before - 1e-4 * t * decrement[pending]) | done[pending]
+
+    return backtrack(phi[active], step, evaluate_at, armijo, halvings=30)
 
 
 def _snap_to_boundary(prob: _Problem, opt: _Optimum) -> None:

@@ -10,6 +10,7 @@ least-squares problems are solved as one batched QR over a stack of masked desig
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ import scipy.linalg as sla
 import scipy.special as sps
 
 from gutaxis.errors import InputError
+from gutaxis.stats.results import FitResults
 
 #: Memory budget (bytes) of one chunk of the batched (per-outcome rows) solver.
 _CHUNK_BYTES = 64 * 2**20
@@ -51,6 +53,14 @@ class OLSFit:
     sigma2: np.ndarray
     n: np.ndarray
     messages: tuple[str, ...]
+
+    def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
+                ) -> FitResults:
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (t tests)."""
+        return FitResults.from_arrays(
+            "LM (OLS)", terms=terms, responses=responses, coef=self.coef, stderr=self.stderr,
+            statistic=self.tvalue, df=self.df, pvalue=self.pval, statistic_name="t",
+            messages=self.messages)
 
 
 def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None) -> OLSFit:

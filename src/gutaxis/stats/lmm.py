@@ -31,12 +31,14 @@ from gutaxis.errors import InputError
 from gutaxis.stats.lmm_core import (
     Evaluation,
     SharedDesign,
-    build_design,
+    build_shared_design,
     cross_response,
     evaluate,
     required,
 )
 from gutaxis.stats.lmm_search import grid_start, newton_search
+from gutaxis.stats.mixed.structure import grouping_factors
+from gutaxis.stats.results import FitResults
 
 SINGULAR_TOL = 1e-4
 """``theta`` below this counts as a variance component at zero (lme4's ``isSingular`` default)."""
@@ -91,6 +93,16 @@ class MixedModelFit:
     messages: tuple[str, ...]
     theta: np.ndarray
     iterations: np.ndarray
+
+    def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
+                ) -> FitResults:
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (t tests,
+        Satterthwaite df)."""
+        return FitResults.from_arrays(
+            "LMM (REML, Satterthwaite df)", terms=terms, responses=responses, coef=self.coef,
+            stderr=self.stderr, statistic=self.tvalue, df=self.df, pvalue=self.pval,
+            statistic_name="t", messages=self.messages, converged=self.converged,
+            singular=self.singular)
 
 
 def fit_lmm(
@@ -219,7 +231,7 @@ def _fit_all(
         raise InputError("fixed-effects design is rank deficient", field="X",
                          found=f"rank {rank} of {p} columns",
                          expected="linearly independent columns")
-    design = build_design(Xs, codes, levels)
+    design = build_shared_design(Xs, codes, levels)
     out = _Output.empty(m, p, k)
     per_response = max(design.n, design.c * (design.d + 8 * design.c * design.k))
     chunk = max(1, CHUNK_ELEMENTS // per_response)
@@ -267,33 +279,8 @@ def _validate(
             raise InputError("non-finite value (complete cases are expected)", field=name,
                              row=int(bad[0, 0]) + 1, column=str(int(bad[0, 1])),
                              found=float(arr[tuple(bad[0])]), expected="finite numbers")
-    if len(groups) == 0:
-        raise InputError("no grouping factor given", field="groups", found=0,
-                         expected="at least one integer code array (use a linear model otherwise)")
-    codes: list[np.ndarray] = []
-    levels: list[int] = []
-    for j, g in enumerate(groups):
-        arr = np.asarray(g)
-        if arr.shape != (n,):
-            raise InputError("grouping factor has the wrong shape", field=f"groups[{j}]",
-                             found=arr.shape, expected=f"({n},)")
-        integer = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_)
-        whole = np.issubdtype(arr.dtype, np.floating) and bool(np.all(arr == np.round(arr)))
-        if not (integer or whole):
-            raise InputError("grouping factor is not integer coded", field=f"groups[{j}]",
-                             found=str(arr.dtype), expected="integer codes 0..G-1")
-        if arr.size and arr.min() < 0:
-            row = int(np.argmax(arr < 0))
-            raise InputError("negative group code (a missing group?)", field=f"groups[{j}]",
-                             row=row + 1, found=arr[row], expected="codes 0..G-1")
-        uniq, inverse = np.unique(arr, return_inverse=True)
-        if uniq.size < 2 or uniq.size >= n:
-            raise InputError("grouping factor cannot carry a random intercept",
-                             field=f"groups[{j}]", found=f"{uniq.size} levels for {n} rows",
-                             expected="at least 2 levels and fewer levels than observations")
-        codes.append(inverse.astype(np.int64))
-        levels.append(int(uniq.size))
-    return Y2, X2, codes, levels
+    factors = grouping_factors(groups, n, fewer_levels_than_rows=True)
+    return Y2, X2, list(factors.codes), list(factors.levels)
 
 
 def _degenerate(Y: np.ndarray, resid: np.ndarray) -> np.ndarray:

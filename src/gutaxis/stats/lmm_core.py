@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from gutaxis.stats.mixed.structure import most_levels_first
+
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -125,10 +127,12 @@ class ResponseCross:
                              self.yty[index])
 
 
-def build_design(X: np.ndarray, codes: Sequence[np.ndarray], levels: Sequence[int]) -> SharedDesign:
+def build_shared_design(
+    X: np.ndarray, codes: Sequence[np.ndarray], levels: Sequence[int]
+) -> SharedDesign:
     """Cross-products of ``X`` and the grouping factors, with the largest factor absorbed."""
     n, p = X.shape
-    order = tuple(int(i) for i in np.argsort([-g for g in levels], kind="stable"))
+    order = most_levels_first(levels)
     za_t = indicator(codes[order[0]], levels[order[0]])
     rest = [indicator(codes[j], levels[j]) for j in order[1:]]
     zr_t = sp.csr_matrix(sp.vstack(rest)) if rest else sp.csr_matrix((0, n))

@@ -25,6 +25,7 @@ from gutaxis.stats.lmm_core import (
     evaluate,
     required,
 )
+from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
 
 PSI_MAX = 1e12
 """Largest relative variance tried; a response that runs there has no finite optimum."""
@@ -82,11 +83,7 @@ def _newton_direction(
     g = np.where(fixed, 0.0, grad)
     H = np.where(fixed[:, :, None] | fixed[:, None, :], 0.0, hess)
     H = H + np.eye(k)[None] * fixed[:, :, None]
-    vals, vecs = np.linalg.eigh(H)
-    positive = np.all(vals > 0, axis=1)
-    floor = 1e-10 * np.abs(vals).max(axis=1, keepdims=True) + 1e-300
-    vals = np.maximum(np.abs(vals), floor)
-    step = -np.einsum("bij,bj->bi", vecs, np.einsum("bji,bj->bi", vecs, g) / vals)
+    step, positive = modified_newton_step(H, g, rel_floor=1e-10, tiny=1e-300)
     step[fixed] = 0.0
     limit = 4.0 * (1.0 + psi)
     shrink = np.minimum(1.0, (limit / np.maximum(np.abs(step), 1e-300)).min(axis=1))
@@ -156,21 +153,25 @@ def _line_search(
 
     Returns the responses for which no step length was accepted.
     """
-    pending = np.arange(active.size)
-    t = np.ones(active.size)
-    for _ in range(halvings):
-        if pending.size == 0:
-            break
+
+    def evaluate_at(pending: np.ndarray, trial: np.ndarray) -> tuple[np.ndarray, Accept]:
         idx = active[pending]
-        trial = np.clip(psi[idx] + t[pending, None] * step[pending], 0.0, PSI_MAX)
         ev: Evaluation = evaluate(design, resp.take(idx), trial, reml=reml, derivatives=True)
-        slack = 1e-12 * np.maximum(1.0, np.abs(crit[idx]))
-        accept = np.isfinite(ev.criterion) & (ev.criterion <= crit[idx] + slack)
-        took = idx[accept]
-        psi[took] = trial[accept]
-        crit[took] = ev.criterion[accept]
-        grad[took] = required(ev.grad)[accept]
-        hess[took] = required(ev.hess)[accept]
-        pending = pending[~accept]
-        t[pending] *= 0.5
-    return active[pending]
+
+        def accept(ok: np.ndarray) -> None:
+            took = idx[ok]
+            psi[took] = trial[ok]
+            crit[took] = ev.criterion[ok]
+            grad[took] = required(ev.grad)[ok]
+            hess[took] = required(ev.hess)[ok]
+
+        return ev.criterion, accept
+
+    def no_increase(pending: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+        before = crit[active[pending]]
+        slack = 1e-12 * np.maximum(1.0, np.abs(before))
+        return np.isfinite(values) & (values <= before + slack)
+
+    stalled = backtrack(psi[active], step, evaluate_at, no_increase, halvings=halvings,
+                        project=lambda trial: np.clip(trial, 0.0, PSI_MAX))
+    return active[stalled]

@@ -12,12 +12,16 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from gutaxis.data.transforms import clr, total_sum_scale
 from gutaxis.errors import InputError
 
 Normalization = Literal["TSS", "CLR", "NONE"]
 Transform = Literal["LOG", "AST", "LOGIT", "NONE"]
 NORMALIZATIONS: tuple[str, ...] = get_args(Normalization)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
+
+MAASLIN2_CLR_PSEUDOCOUNT = 1.0
+"""MaAsLin 2's CLR pseudocount, on the input scale (``log(x + 1)``)."""
 
 #: Transforms that need proportions, hence TSS or NONE normalisation (as MaAsLin 2 demands).
 _PROPORTION_TRANSFORMS = ("AST", "LOGIT")
@@ -89,10 +93,8 @@ def normalize(values: np.ndarray, *, method: str = "TSS") -> np.ndarray:
         raise InputError(f"{method} normalization needs non-negative abundances",
                          found=f"minimum {x.min()}", expected="counts or proportions")
     if method == "TSS":
-        totals = x.sum(axis=1, keepdims=True)
-        return np.divide(x, totals, out=np.zeros_like(x), where=totals > 0)
-    logged = np.log1p(x)  # CLR
-    return logged - logged.mean(axis=1, keepdims=True)
+        return total_sum_scale(x)
+    return clr(x, pseudocount=MAASLIN2_CLR_PSEUDOCOUNT)
 
 
 def transform(values: np.ndarray, *, method: str = "LOG") -> np.ndarray:
