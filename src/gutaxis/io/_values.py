@@ -75,7 +75,7 @@ def infer_kind(
         "cannot tell what the values are", source=source,
         found=f"non-integer values with sample totals up to {top:g}",
         expected="whole-number counts, proportions (sample sums <= 1) or percentages "
-        "(<= 100); otherwise state the kind (counts, relative, clr, transformed)",
+        "(<= 100); otherwise give the kind of values (counts or relative)",
     )
 
 

@@ -146,9 +146,9 @@ def transform(values: np.ndarray, *, method: str = "LOG") -> np.ndarray:
     if method == "LOG":
         return _log_half_min(x)
     if method == "AST":
-        _require_range(x, -1.0, 1.0, "AST", "values in [-1, 1] (proportions: use TSS)")
+        _require_range(x, -1.0, 1.0, "AST", "values in [-1, 1] (proportions: normalization TSS)")
         return np.sign(x) * np.arcsin(np.sqrt(np.abs(x)))
-    _require_range(x, 0.0, 1.0, "LOGIT", "proportions in [0, 1] (use TSS)")
+    _require_range(x, 0.0, 1.0, "LOGIT", "proportions in [0, 1] (normalization TSS)")
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log(x / (1.0 - x))
     y[~np.isfinite(y)] = 0.0
