@@ -115,7 +115,7 @@ def test_every_error_the_scan_writes_has_plain_words(error, label):
     assert "degenerate" not in words
 
 
-def _small_scan(**options: object):
+def _small_scan(*, names: list[str] | None = None, **options: object):
     rng = np.random.default_rng(3)
     n = 48
     group = np.repeat(["ctl", "case"], n // 2)
@@ -128,7 +128,7 @@ def _small_scan(**options: object):
                          "subject": np.tile([f"p{i}" for i in range(12)], 4)},
                         index=[f"s{i}" for i in range(n)])
     table = ProfileTable.from_dataframe(pd.DataFrame(
-        counts, index=meta.index, columns=[f"k__B;g__Genus{i}" for i in range(8)]))
+        counts, index=meta.index, columns=names or [f"k__B;g__Genus{i}" for i in range(8)]))
     return associate(Cohort(table, meta), fixed=["group", "age"],
                      reference={"group": "ctl"}, **options)
 
@@ -170,6 +170,24 @@ def test_report_of_a_mixed_model_scan_names_singular_fits(tmp_path):
         assert (cells[8] == "singular fit") == ("singular" in str(hits["error"][k]))
     assert {cells[7] for cells in page.rows} == {"stronger", "weak — hypothesis only"}
     _assert_self_contained(text, page)
+
+
+def test_a_scan_without_hits_says_so_and_draws_no_forest(tmp_path):
+    results = _small_scan(max_significance=1e-300)
+    assert results.significant().empty
+    text, page = _parse(write_association_report(results, tmp_path / "report.html"))
+    assert "No association reached q &le; 1e-300." in text
+    assert not page.rows and "forest plot" not in text and "volcano plot" in text
+    _assert_self_contained(text, page)
+
+
+def test_feature_names_are_escaped(tmp_path):
+    names = ["g__<b>Planted</b> & co"] + [f"g__Genus{i}" for i in range(1, 8)]
+    results = _small_scan(names=names)
+    assert results.significant()["feature"].eq(names[0]).any()
+    text, _ = _parse(write_association_report(results, tmp_path / "report.html",
+                                              figures=False))
+    assert "<b>Planted" not in text and "g__&lt;b&gt;Planted&lt;/b&gt; &amp; co" in text
 
 
 # ------------------------------------------------------------------ the command, real data
