@@ -181,6 +181,13 @@ def test_a_scan_without_hits_says_so_and_draws_no_forest(tmp_path):
     _assert_self_contained(text, page)
 
 
+def test_a_small_prevalence_filter_is_not_rounded_away(tmp_path):
+    results = _small_scan(min_prevalence=0.005)
+    text, _ = _parse(write_association_report(results, tmp_path / "report.html",
+                                              figures=False))
+    assert "kept if present (value &gt; 0) in more than 0.5% of samples" in text
+
+
 def test_feature_names_are_escaped(tmp_path):
     names = ["g__<b>Planted</b> & co"] + [f"g__Genus{i}" for i in range(1, 8)]
     results = _small_scan(names=names)

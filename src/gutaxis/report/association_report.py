@@ -148,7 +148,7 @@ def _model_words(spec: AssociationSpec) -> dict[str, Any]:
         "random": list(spec.random),
         "kind": spec.abundance_model,
         "filter": (f"present (value > {spec.min_abundance:g}) in more than "
-                   f"{spec.min_prevalence:.0%} of samples"
+                   f"{100 * spec.min_prevalence:g}% of samples"
                    + (f" and variance > {spec.min_variance:g}" if spec.min_variance else "")),
     }
 
