@@ -37,8 +37,9 @@ def test_fibromyalgia_genus_scan_writes_results_and_figures(fibromyalgia_dir, tm
     model = json.loads((out / "model.json").read_text())
     assert model["reference"]["group"] == "ctl" and model["transform"] == "LOG"
     figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert figures[0].startswith("01_") and {"overview.png", "report.html"} <= set(figures)
-    assert len(figures) == 2 + min(2, len(sig))
+    assert figures[0].startswith("01_") and "overview.png" in figures
+    assert len(figures) == 1 + min(2, len(sig))
+    assert (out / "report.html").is_file()
 
 
 def test_fibromyalgia_genus_scan_matches_r_lm_and_p_adjust(fibromyalgia_dir, reference_dir,

@@ -15,6 +15,7 @@ from gutaxis.cli.common import (
     Kind,
     Strict,
     check_output,
+    err_console,
     handle_errors,
     note_dropped,
     out_console,
@@ -126,7 +127,8 @@ def associate_command(
         "genus.")] = None,
     orientation: Annotated[TableOrientation | None, typer.Option(
         "--orientation", help="Table orientation when it cannot be detected.")] = None,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/.")] = True,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/ and draw "
+        "the figures of report.html (--no-plots: its tables only).")] = True,
     top: Annotated[int, typer.Option(
         "--top", help="Per-feature figures for this many top associations.")] = 10,
     force: Force = False,
@@ -136,11 +138,11 @@ def associate_command(
 ) -> None:
     """Test every feature for association with metadata (LM, or LMM with --random).
 
-    Writes all_results.tsv, significant_results.tsv, model.json and figures/ into OUT;
-    nothing is written when the input is wrong.
+    Writes all_results.tsv, significant_results.tsv, model.json, report.html (for people)
+    and figures/ into OUT; nothing is written when the input is wrong.
     """
     from gutaxis.io import read_cohort
-    from gutaxis.report import write_association_plots
+    from gutaxis.report import write_association_plots, write_association_report
     from gutaxis.stats.associate import associate, filter_features
 
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
@@ -174,10 +176,12 @@ def associate_command(
             progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
+        write_association_report(results, tmp / "report.html", figures=plots)
         if plots:
             write_association_plots(results, tmp / "figures", top=top)
     out_console.print(results.summary())
     out_console.print(f"results in {out}")
+    err_console.print(f"report: {out / 'report.html'}")
 
 
 def register(app: typer.Typer) -> None:

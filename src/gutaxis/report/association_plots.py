@@ -8,10 +8,9 @@ no display needed, safe in a web worker.
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +19,13 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gutaxis.report.association_words import STRONG_EVIDENCE_Q
 from gutaxis.stats.association_results import AssociationResults
 from gutaxis.stats.design import level_labels
 
 SIGNIFICANT_COLOUR = "#b2182b"
 OTHER_COLOUR = "#9e9e9e"
+WEAK_COLOUR = "#ef8a62"
 _DPI = 120
 
 
@@ -54,8 +55,9 @@ def short_name(feature: str) -> str:
 def plot_overview(results: AssociationResults, path: str | Path, *, label_top: int = 10) -> Path:
     """Volcano-style overview: coefficient against ``-log10(p)``, one panel per model.
 
-    Points with ``q <= max_significance`` are coloured; of the ``label_top`` smallest
-    q-values of each panel, the significant ones are labelled with their feature and term.
+    Points are coloured by evidence (q < 0.05; q up to ``max_significance``; the rest);
+    of the ``label_top`` smallest q-values of each panel, the significant ones that do not
+    crowd a label drawn before them are labelled with their feature and term.
     Returns the path written.
     """
     return _save(_overview_figure(results, label_top=label_top), path)
@@ -65,35 +67,91 @@ def _overview_figure(results: AssociationResults, *, label_top: int) -> Figure:
     table = results.table.dropna(subset=["coef", "pval"])
     models = [m for m in ("abundance", "prevalence") if (table["model"] == m).any()] or [
         "abundance"]
-    fig = Figure(figsize=(6.5 * len(models), 5.5), dpi=_DPI, layout="constrained")
+    fig = Figure(figsize=(7.0, 5.5 * len(models)), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     threshold = results.spec.max_significance
-    for k, model in enumerate(models):
-        ax = fig.add_subplot(1, len(models), k + 1)
+    for k, model in enumerate(models):  # panels stacked: each keeps a readable width
+        ax = fig.add_subplot(len(models), 1, k + 1)
         rows = table[table["model"] == model]
         _volcano(ax, rows, threshold, label_top)
         ax.set_title(f"{model} model ({len(rows)} tests)")
-    fig.suptitle(f"{results.spec.formula}   [{results.spec.normalization} + "
-                 f"{results.spec.transform}]", fontsize=9)
+    title = f"{results.spec.formula}   [{results.spec.normalization} + {results.spec.transform}]"
+    fig.suptitle(textwrap.fill(title, width=100), fontsize=9)
     return fig
 
 
 def _volcano(ax: Axes, rows: pd.DataFrame, threshold: float, label_top: int) -> None:
     logp = -np.log10(np.clip(rows["pval"].to_numpy(dtype=float), 1e-300, 1.0))
-    hit = rows["qval"].to_numpy(dtype=float) <= threshold
-    ax.scatter(rows["coef"][~hit], logp[~hit], s=10, c=OTHER_COLOUR, alpha=0.6, lw=0,
-               label=f"q > {threshold:g}")
-    ax.scatter(rows["coef"][hit], logp[hit], s=14, c=SIGNIFICANT_COLOUR, lw=0,
-               label=f"q <= {threshold:g} ({int(hit.sum())})")
+    q = rows["qval"].to_numpy(dtype=float)
+    coef = rows["coef"].to_numpy(dtype=float)
+    strong_q = min(STRONG_EVIDENCE_Q, threshold)
+    classes = ((q > threshold, OTHER_COLOUR, 10, f"q > {threshold:g}"),
+               ((q >= strong_q) & (q <= threshold), WEAK_COLOUR, 14,
+                f"{strong_q:g} <= q <= {threshold:g}"),
+               (q < strong_q, SIGNIFICANT_COLOUR, 14, f"q < {strong_q:g}"))
+    for mask, colour, size, label in classes:  # three series: one legend entry each
+        ax.scatter(coef[mask], logp[mask], s=size, c=colour, lw=0, alpha=0.8,
+                   label=f"{label} ({int(mask.sum())})")
     ax.axvline(0.0, color="black", lw=0.6)
     ax.set_xlabel("coefficient")
     ax.set_ylabel("-log10(p)")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=8,
+              frameon=False, handletextpad=0.2, columnspacing=1.0)
     ax.margins(y=0.12)
     top = rows.assign(logp=logp).nsmallest(label_top, "qval")
-    for _, row in top[top["qval"] <= threshold].iterrows():  # a handful of labels
+    top = top[top["qval"] <= threshold]
+    middle = float(np.mean(ax.get_xlim()))
+    spread = _spread_out(top["coef"].to_numpy(dtype=float), top["logp"].to_numpy(dtype=float),
+                         coef, logp)
+    for _, row in top.iloc[spread].iterrows():
+        right = row["coef"] > middle  # a label right of the middle extends leftwards
         ax.annotate(f"{short_name(row['feature'])}\n{_term(row)}", (row["coef"], row["logp"]),
-                    fontsize=6, xytext=(3, 3), textcoords="offset points")
+                    fontsize=6, xytext=(-3 if right else 3, 3), textcoords="offset points",
+                    ha="right" if right else "left")
+
+
+def _spread_out(x: np.ndarray, y: np.ndarray, all_x: np.ndarray, all_y: np.ndarray,
+                *, dx: float = 0.22, dy: float = 0.08) -> list[int]:
+    """Positions of the points (in order) that are at least ``dx`` or ``dy`` (fractions of
+    the data range) from every point kept before them: labels that do not overlap."""
+    span_x = max(float(np.ptp(all_x)) if all_x.size else 1.0, 1e-12)
+    span_y = max(float(np.ptp(all_y)) if all_y.size else 1.0, 1e-12)
+    kept: list[int] = []
+    for i in range(len(x)):  # a handful of labels
+        if all(abs(x[i] - x[k]) / span_x > dx or abs(y[i] - y[k]) / span_y > dy
+               for k in kept):
+            kept.append(i)
+    return kept
+
+
+def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None = None) -> Figure:
+    """Forest plot: one line per row of ``rows`` (top first), its ``coef`` as a dot and its
+    ``ci_low``..``ci_high`` as a bar; dots coloured by ``evidence`` (``"stronger"`` dark).
+    ``labels`` name the lines (default: feature and term)."""
+    n = len(rows)
+    fig = Figure(figsize=(7.5, 1.2 + 0.28 * max(n, 1)), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    pos = np.arange(n)[::-1]
+    strong = rows["evidence"].to_numpy() == "stronger"
+    coef = rows["coef"].to_numpy(dtype=float)
+    spans = np.vstack([coef - rows["ci_low"].to_numpy(dtype=float),
+                       rows["ci_high"].to_numpy(dtype=float) - coef])
+    for mask, colour, label in ((strong, SIGNIFICANT_COLOUR, "stronger (q < 0.05)"),
+                                (~strong, WEAK_COLOUR, "weak (hypothesis only)")):
+        if mask.any():  # two series: one legend entry each
+            ax.errorbar(coef[mask], pos[mask], xerr=spans[:, mask], fmt="o", ms=4,
+                        color=colour, ecolor=colour, elinewidth=1.2, capsize=2, label=label)
+    ax.axvline(0.0, color="black", lw=0.6)
+    if labels is None:
+        labels = [f"{short_name(r['feature'])}  |  {_term(r)}" for _, r in rows.iterrows()]
+    ax.set_yticks(pos, labels, fontsize=8)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#e0e0e0", lw=0.6)
+    ax.set_axisbelow(True)
+    fig.legend(loc="outside upper center", ncol=2, fontsize=8, frameon=False)
+    return fig
 
 
 def plot_association(results: AssociationResults, row: pd.Series, path: str | Path) -> Path:
@@ -142,54 +200,19 @@ def _boxes(ax: Axes, x: pd.Series, y: pd.Series, levels: tuple[str, ...]) -> Non
 def write_association_plots(
     results: AssociationResults, out_dir: str | Path, *, top: int = 10
 ) -> list[Path]:
-    """Write ``overview.png``, ``report.html`` (self-contained) and one figure per top
-    significant abundance association whose fit is not flagged (``error`` empty; at most
-    ``top``, by q-value) into ``out_dir``; return the paths written."""
+    """Write ``overview.png`` and one figure per top significant abundance association
+    whose fit is not flagged (``error`` empty; at most ``top``, by q-value) into
+    ``out_dir``; return the paths written. The HTML report is
+    :func:`gutaxis.report.write_association_report`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    overview = out / "overview.png"
-    png = _png(_overview_figure(results, label_top=10))  # drawn once: file and page
-    overview.write_bytes(png)
-    report = out / "report.html"
-    report.write_text(_html(results, png), encoding="utf-8")
-    written = [overview, report]
+    written = [plot_overview(results, out / "overview.png")]
     hits = results.significant()
     hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
     for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
         name = f"{rank:02d}_{_slug(short_name(row['feature']))}_{_slug(_term(row))}.png"
         written.append(plot_association(results, row, out / name))
     return written
-
-
-def association_html(results: AssociationResults, *, top: int = 25) -> str:
-    """A self-contained HTML page: the model, the overview figure (embedded) and the
-    ``top`` significant associations, with links to nothing outside the page."""
-    return _html(results, _png(_overview_figure(results, label_top=10)), top=top)
-
-
-def _html(results: AssociationResults, overview_png: bytes, *, top: int = 25) -> str:
-    spec = results.spec
-    image = base64.b64encode(overview_png).decode("ascii")
-    hits = results.significant().head(top)
-    shown = pd.DataFrame({
-        "feature": hits["feature"].map(short_name), "model": hits["model"],
-        "term": [_term(row) for _, row in hits.iterrows()],
-        "coef": hits["coef"].map("{:.3g}".format), "stderr": hits["stderr"].map("{:.2g}".format),
-        "p": hits["pval"].map("{:.2e}".format), "q": hits["qval"].map("{:.3g}".format),
-        "n (nonzero)": hits["n"].astype(str) + " (" + hits["n_nonzero"].astype(str) + ")"})
-    facts = "".join(f"<li>{html.escape(line)}</li>" for line in results.summary().splitlines())
-    cites = "".join(f"<li>{html.escape(c)}</li>" for c in spec.citations)
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gutaxis association scan"
-        "</title><style>body{font-family:sans-serif;max-width:70em;margin:auto}"
-        "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
-        "</style></head><body><h1>Association scan</h1>"
-        f"<ul>{facts}<li>input {html.escape(spec.input_hash)}, gutaxis "
-        f"{html.escape(spec.gutaxis_version)}</li></ul>"
-        f"<img alt='overview' src='data:image/png;base64,{image}'>"
-        f"<h2>Top associations (q &le; {spec.max_significance:g})</h2>"
-        + (shown.to_html(index=False, escape=True) if len(shown) else "<p>none</p>")
-        + f"<h2>References</h2><ul>{cites}</ul></body></html>\n")
 
 
 def _term(row: pd.Series) -> str:

@@ -1,0 +1,188 @@
+"""The association report a clinician can read: one self-contained HTML page (figures
+embedded, no external assets) with the model in words, the significant associations with
+95% confidence intervals and an evidence label, a forest plot, the volcano overview, the
+flagged fits grouped by reason, and the caveats.
+
+The page is rendered from the Jinja2 template ``templates/association_report.html.j2``
+(package data) with autoescaping on.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gutaxis.report.association_plots import (
+    _overview_figure,
+    _png,
+    forest_figure,
+    short_name,
+)
+from gutaxis.report.association_words import (
+    STRONG_EVIDENCE_Q,
+    coefficient_meaning,
+    evidence_label,
+    evidence_rule,
+    flag_reason,
+    log2_hint,
+    outcome_notes,
+    outcome_scale,
+    outcome_short,
+)
+from gutaxis.stats.association_results import AssociationResults, AssociationSpec
+
+#: Significant associations listed in the table and drawn in the forest plot.
+TABLE_ROWS = 50
+FOREST_ROWS = 25
+#: Feature names listed per flag reason before "and N more".
+FLAG_EXAMPLES = 8
+
+_TEMPLATE = "association_report.html.j2"
+
+
+def confidence_interval(
+    coef: np.ndarray, stderr: np.ndarray, df: np.ndarray, *, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wald interval ``coef ± quantile × stderr``.
+
+    The quantile is Student's t with the row's ``df`` (residual df of an LM,
+    Satterthwaite df of an LMM) where ``df`` is finite and positive, else the standard
+    normal's (logistic models, whose ``df`` is ``NaN``: Wald z).
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    se = np.asarray(stderr, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    upper_tail = 0.5 + level / 2.0
+    has_df = np.isfinite(df) & (df > 0)
+    quantile = np.where(has_df, stats.t.ppf(upper_tail, np.where(has_df, df, 1.0)),
+                        stats.norm.ppf(upper_tail))
+    return coef - quantile * se, coef + quantile * se
+
+
+def significant_rows(results: AssociationResults) -> pd.DataFrame:
+    """The significant associations with ``ci_low``, ``ci_high``, ``evidence`` and
+    ``flag`` (the short label of a flagged fit's reason, "" for a clean one)."""
+    hits = results.significant()
+    low, high = confidence_interval(hits["coef"].to_numpy(), hits["stderr"].to_numpy(),
+                                    hits["df"].to_numpy())
+    errors = hits["error"]
+    return hits.assign(
+        ci_low=low, ci_high=high, evidence=evidence_label(hits["qval"].to_numpy()),
+        flag=[flag_reason(e)[0] if isinstance(e, str) else "" for e in errors])
+
+
+def flagged_groups(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Flagged fits grouped by (model, reason): the number of features and a few names."""
+    flagged = table.loc[table["error"].notna(), ["feature", "model", "error"]]
+    flagged = flagged.drop_duplicates(["feature", "model"])
+    if flagged.empty:
+        return []
+    flagged = flagged.assign(reason=[flag_reason(e)[1] for e in flagged["error"]])
+    groups = []
+    for (model, reason), rows in flagged.groupby(["model", "reason"], sort=True):
+        names = [short_name(f) for f in rows["feature"]]
+        groups.append({"model": model, "reason": reason, "count": len(names),
+                       "examples": names[:FLAG_EXAMPLES],
+                       "more": max(len(names) - FLAG_EXAMPLES, 0)})
+    return sorted(groups, key=lambda g: (-g["count"], g["model"]))
+
+
+def association_html(results: AssociationResults, *, figures: bool = True,
+                     top: int = TABLE_ROWS) -> str:
+    """The report as one self-contained HTML string (``figures=False`` draws none)."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gutaxis.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(_TEMPLATE).render(_context(results, figures=figures, top=top))
+
+
+def write_association_report(results: AssociationResults, path: str | Path, *,
+                             figures: bool = True, top: int = TABLE_ROWS) -> Path:
+    """Write :func:`association_html` to ``path`` (UTF-8); return the path."""
+    out = Path(path)
+    out.write_text(association_html(results, figures=figures, top=top), encoding="utf-8")
+    return out
+
+
+def _context(results: AssociationResults, *, figures: bool, top: int) -> dict[str, Any]:
+    spec = results.spec
+    hits = significant_rows(results)
+    tested = results.table.dropna(subset=["pval"])
+    return {
+        "spec": spec,
+        "model": _model_words(spec),
+        "meanings": {m: coefficient_meaning(spec, model=m) for m in _models(results)},
+        "log2_hint": log2_hint(spec),
+        "evidence_rule": evidence_rule(spec.max_significance),
+        "strong_q": STRONG_EVIDENCE_Q,
+        "n_tests": len(tested),
+        "n_hits": len(hits),
+        "n_strong": int((hits["evidence"] == "stronger").sum()),
+        "rows": [_row_words(row, spec) for _, row in hits.head(top).iterrows()],
+        "n_hidden": max(len(hits) - top, 0),
+        "forest": _forest_png(hits, spec) if figures else "",
+        "volcano": _b64(_png(_overview_figure(results, label_top=10))) if figures else "",
+        "flagged": flagged_groups(results.table),
+    }
+
+
+def _models(results: AssociationResults) -> list[str]:
+    present = set(results.table["model"])
+    return [m for m in ("abundance", "prevalence") if m in present]
+
+
+def _model_words(spec: AssociationSpec) -> dict[str, Any]:
+    numeric = "numeric, standardised" if spec.standardize else "numeric"
+    fixed = [f"{var} (categorical; reference level \u201c{spec.levels[var][0]}\u201d)"
+             if var in spec.levels else f"{var} ({numeric})" for var in spec.fixed]
+    return {
+        "outcome": outcome_scale(spec),
+        "notes": outcome_notes(spec),
+        "fixed": fixed,
+        "random": list(spec.random),
+        "kind": spec.abundance_model,
+        "filter": (f"present (value > {spec.min_abundance:g}) in more than "
+                   f"{100 * spec.min_prevalence:g}% of samples"
+                   + (f" and variance > {spec.min_variance:g}" if spec.min_variance else "")),
+    }
+
+
+def _row_words(row: pd.Series, spec: AssociationSpec) -> dict[str, Any]:
+    return {
+        "feature": short_name(row["feature"]), "feature_id": str(row["feature"]),
+        "model": row["model"], "term": _term_words(row, spec),
+        "coef": f"{row['coef']:.3g}",
+        "ci": f"{row['ci_low']:.3g} to {row['ci_high']:.3g}",
+        "q": f"{row['qval']:.2g}", "n": int(row["n"]), "n_nonzero": int(row["n_nonzero"]),
+        "evidence": row["evidence"], "strong": row["evidence"] == "stronger",
+        "flag": row["flag"],
+    }
+
+
+def _term_words(row: pd.Series, spec: AssociationSpec) -> str:
+    """``"diagnosis: CD vs nonIBD"`` for a level of a categorical variable, else its name."""
+    var, value = str(row["metadata"]), str(row["value"])
+    return f"{var}: {value} vs {spec.levels[var][0]}" if var in spec.levels else var
+
+
+def _forest_png(hits: pd.DataFrame, spec: AssociationSpec) -> str:
+    rows = hits[hits["model"] == "abundance"].head(FOREST_ROWS)
+    if rows.empty:
+        return ""
+    labels = [f"{short_name(r['feature'])}  |  {_term_words(r, spec)}" for _, r in rows.iterrows()]
+    return _b64(_png(forest_figure(rows, xlabel=f"coef, {outcome_short(spec)} (95% CI)",
+                                   labels=labels)))
+
+
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+__all__ = ["association_html", "confidence_interval", "flagged_groups", "significant_rows",
+           "write_association_report"]

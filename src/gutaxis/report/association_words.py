@@ -1,0 +1,137 @@
+"""The plain words of an association report: what a coefficient measures, how strong the
+evidence of a q-value is, and why a fit was flagged.
+
+These are the sentences a clinician reads beside the numbers; they live in one place so
+the HTML report, the web app and a notebook say the same thing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gutaxis.stats.association_results import AssociationSpec
+
+#: q-values below this are labelled stronger evidence; from it up to the scan's
+#: ``max_significance`` the association is a weak lead (a hypothesis to test, no more).
+STRONG_EVIDENCE_Q = 0.05
+
+STRONG_LABEL = "stronger"
+WEAK_LABEL = "weak — hypothesis only"
+
+#: Why a fit is flagged: the keys looked for in the ``error`` text (in this order, the first
+#: match wins), a short label for a table cell, and the reason in plain words.
+FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("singular",), "singular fit",
+     "random-effect variance estimated at zero (singular fit): the model is equivalent to "
+     "one without that random intercept; its estimates are kept and reported"),
+    (("separation",), "perfect separation",
+     "perfect separation in the presence model: the covariates predict presence or absence "
+     "exactly, so no finite estimate exists"),
+    (("present in all", "absent from all"), "always or never present",
+     "present in every sample or in none: there is no presence/absence to model"),
+    (("constant",), "constant feature",
+     "the feature has the same value in every sample used: there is nothing to test"),
+    (("no residual degrees of freedom",), "too few samples",
+     "too few samples for the number of terms in the model"),
+    (("rank-deficient",), "collinear covariates",
+     "the covariates are collinear on this feature's samples (one is a combination of the "
+     "others), so their effects cannot be separated"),
+    (("converge", "not fitted"), "did not converge",
+     "did not converge: the fitting algorithm found no stable estimate, none is reported"),
+)
+
+OTHER_LABEL = "other problem"
+OTHER_REASON = "other numerical problem (see the error column of all_results.tsv)"
+
+_VALUE_WORDS = {"TSS": "relative abundance", "NONE": "abundance as given in the input",
+                "CLR": "centred log-ratio (CLR) units"}
+_VALUE_NOTES = {
+    "TSS": "relative abundance is the feature's proportion of the sample's total",
+    "CLR": "CLR is the natural log of the count + 1 minus the sample's mean of those logs, so "
+           "one unit is a factor of e relative to the sample's typical feature",
+}
+_TRANSFORM_NOTES = {
+    "LOG": "zeros are replaced by half the feature's smallest nonzero value before the log2",
+    "AST": "AST is arcsin(\u221ap) of a proportion p, in radians",
+    "LOGIT": "logit is ln(p / (1 \u2212 p)) of a proportion p",
+}
+
+
+def flag_reason(error: str) -> tuple[str, str]:
+    """The short label and the plain-words reason of a flagged fit, from its ``error`` text.
+
+    >>> flag_reason("mixed model did not converge")[0]
+    'did not converge'
+    """
+    text = str(error).lower()
+    for keys, label, words in FLAG_REASONS:
+        if any(key in text for key in keys):
+            return label, words
+    return OTHER_LABEL, OTHER_REASON
+
+
+def evidence_label(qval: np.ndarray) -> np.ndarray:
+    """``"stronger"`` where ``q < STRONG_EVIDENCE_Q``, else ``"weak — hypothesis only"``
+    (the report shows significant rows only, so every q here is at most the threshold)."""
+    q = np.asarray(qval, dtype=np.float64)
+    return np.where(q < STRONG_EVIDENCE_Q, STRONG_LABEL, WEAK_LABEL)
+
+
+def evidence_rule(max_significance: float) -> str:
+    """The labelling rule, stated on the page."""
+    return (f"q < {STRONG_EVIDENCE_Q:g}: \u201c{STRONG_LABEL}\u201d evidence; "
+            f"{STRONG_EVIDENCE_Q:g} \u2264 q \u2264 {max_significance:g}: "
+            f"\u201c{WEAK_LABEL}\u201d, a lead to test in new data, not a finding.")
+
+
+def outcome_scale(spec: AssociationSpec) -> str:
+    """The abundance model's outcome scale, e.g. ``"log2 relative abundance"``."""
+    value = _VALUE_WORDS.get(spec.normalization, spec.normalization)
+    if spec.transform == "LOG":
+        return f"log2 {value}"
+    if spec.transform == "AST":
+        return f"arcsine-square-root (AST) units of {value}"
+    if spec.transform == "LOGIT":
+        return f"log-odds (logit) of {value}"
+    return value
+
+
+def outcome_notes(spec: AssociationSpec) -> list[str]:
+    """How the outcome was computed, one clause per step (normalisation, transform)."""
+    notes = [_VALUE_NOTES.get(spec.normalization, ""), _TRANSFORM_NOTES.get(spec.transform, "")]
+    return [note for note in notes if note]
+
+
+def outcome_short(spec: AssociationSpec) -> str:
+    """The outcome scale in a few words, for an axis label."""
+    base = {"TSS": "relative abundance", "CLR": "CLR units", "NONE": "input units"}.get(
+        spec.normalization, spec.normalization)
+    return {"LOG": f"log2 {base}", "AST": "arcsine-sqrt (AST) units",
+            "LOGIT": f"logit {base}"}.get(spec.transform, base)
+
+
+def coefficient_meaning(spec: AssociationSpec, *, model: str = "abundance") -> list[str]:
+    """What one unit of each fixed effect's coefficient means: a first sentence naming the
+    scale, then one line per variable."""
+    if model == "prevalence":
+        scale = "the log-odds that the feature is present (logistic model)"
+    else:
+        scale = outcome_scale(spec)
+    unit = "standard deviation" if spec.standardize else "unit"
+    lines = [f"The coefficient (coef) is in {scale}."]
+    for var in spec.fixed:
+        if var in spec.levels:
+            ref = spec.levels[var][0]
+            lines.append(f"{var}: the difference between each level and the reference level "
+                         f"\u201c{ref}\u201d.")
+        else:
+            lines.append(f"{var}: the change per {unit} of {var}.")
+    return lines
+
+
+def log2_hint(spec: AssociationSpec) -> str:
+    """For a log2 outcome, how to read a coefficient as a fold change ("" otherwise)."""
+    if spec.transform != "LOG":
+        return ""
+    return ("On the log2 scale a coef of 1 means twice the abundance, \u22121 half; "
+            "2^coef is the fold change.")
