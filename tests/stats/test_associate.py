@@ -166,6 +166,10 @@ def test_status_columns_flag_a_separated_prevalence_fit_and_survive_the_tsv(tmp_
     abundance = table[table["model"] == "abundance"].set_index("feature")
     assert abundance.drop(index="f3")["converged"].all()  # f3 is constant (7) where present
     assert not abundance.loc["f3", "converged"]
+    # the terminal summary names the kinds of flag in words (no "degenerate")
+    flagged_line = res.summary().splitlines()[-1]
+    assert flagged_line.startswith(f"features with a flagged fit: {table['feature'].nunique()}")
+    assert "separation 1" in flagged_line and "degenerate" not in res.summary()
     res.to_dir(tmp_path)
     back = read_results(tmp_path / "all_results.tsv")
     assert tuple(back.columns) == RESULT_COLUMNS

@@ -141,15 +141,28 @@ class AssociationResults:
     def summary(self) -> str:
         """A few lines for a terminal: model, sizes and the number of hits."""
         hits = self.significant()
-        degenerate = self.table.loc[self.table["error"].notna(), "feature"].nunique()
+        flagged = self.table.loc[self.table["error"].notna(), "feature"].nunique()
+        kinds = ", ".join(
+            f"{label} {self._features_where(column, value)}"
+            for label, column, value in (("singular random-effect fit", "singular", True),
+                                         ("separation", "separated", True),
+                                         ("not converged", "converged", False))
+            if self._features_where(column, value))
         return "\n".join([
             f"model: {self.spec.formula}  [{self.spec.abundance_model}]",
             f"samples: {self.spec.n_samples_used} used of {self.spec.n_samples_input}; "
             f"features: {self.spec.n_features_tested} tested of {self.spec.n_features_input}",
             f"{self.spec.normalization} + {self.spec.transform}, {self.spec.correction} "
             f"correction: {len(hits)} association(s) with q <= {self.spec.max_significance}",
-            f"features with a degenerate or flagged fit: {degenerate}",
+            f"features with a flagged fit: {flagged}" + (f" ({kinds})" if kinds else ""),
         ])
+
+    def _features_where(self, column: str, value: bool) -> int:
+        """How many features have a fit whose boolean status ``column`` equals ``value``."""
+        if column not in self.table.columns:
+            return 0
+        rows = self.table[column].astype("boolean").eq(value).fillna(False).to_numpy(bool)
+        return int(self.table.loc[rows, "feature"].nunique())
 
     def to_dir(self, path: str | Path) -> list[Path]:
         """Write ``all_results.tsv``, ``significant_results.tsv`` and ``model.json``.
