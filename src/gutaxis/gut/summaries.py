@@ -263,25 +263,48 @@ def butyrate_producer_share(table: ProfileTable) -> np.ndarray:
     Anaerostipes, Coprococcus, Subdoligranulum, Butyrivibrio, Anaerobutyricum /
     [Eubacterium] hallii group. 16S genera are a proxy: the pathway genes are not
     confined to these genera nor present in all their members.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
     """
     return taxon_share(table, "butyrate_producers")
 
 
 def proteobacteria_share(table: ProfileTable) -> np.ndarray:
     """Share of Proteobacteria (GTDB: Pseudomonadota), a marker of instability (Shin et al.
-    2015); SILVA 138 placement, so Desulfovibrio and Campylobacter are not counted."""
+    2015); SILVA 138 placement, so Desulfovibrio and Campylobacter are not counted.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     return taxon_share(table, "proteobacteria")
 
 
 def enterobacteriaceae_share(table: ProfileTable) -> np.ndarray:
     """Share of Enterobacteriaceae (Escherichia, Klebsiella, ...), which bloom in
-    inflammation (Zeng et al. 2017); family sensu Adeolu et al. 2016."""
+    inflammation (Zeng et al. 2017); family sensu Adeolu et al. 2016.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     return taxon_share(table, "enterobacteriaceae")
 
 
 def firmicutes_bacteroidota_ratio(table: ProfileTable) -> np.ndarray:
     """Firmicutes (Bacillota) over Bacteroidota (Bacteroidetes) share; NaN without
-    Bacteroidota. Caveat: a weak, inconsistent marker (Walters et al. 2014)."""
+    Bacteroidota. Caveat: a weak, inconsistent marker (Walters et al. 2014).
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     lineage = feature_lineage(table)
     return _firmicutes_bacteroidota(table, lineage).values
 
@@ -293,7 +316,13 @@ def _firmicutes_bacteroidota(table: ProfileTable, lineage: pd.DataFrame) -> _Col
 
 def prevotella_bacteroides_ratio(table: ProfileTable) -> np.ndarray:
     """Prevotella (incl. Segatella) over Bacteroides (incl. Phocaeicola) share; NaN without
-    Bacteroides. Caveat: an enterotype-like, diet-linked gradient (Wu et al. 2011)."""
+    Bacteroides. Caveat: an enterotype-like, diet-linked gradient (Wu et al. 2011).
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     return _prevotella_bacteroides(table, feature_lineage(table)).values
 
 

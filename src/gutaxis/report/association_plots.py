@@ -57,6 +57,15 @@ def plot_overview(results: AssociationResults, path: str | Path, *, label_top: i
     Points with ``q <= max_significance`` are coloured; of the ``label_top`` smallest
     q-values of each panel, the significant ones are labelled with their feature and term.
     Returns the path written.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    path
+        Where to write the figure (PNG).
+    label_top
+        How many of each panel's smallest q-values may be labelled.
     """
     return _save(_overview_figure(results, label_top=label_top), path)
 
@@ -96,9 +105,19 @@ def _volcano(ax: Axes, rows: pd.DataFrame, threshold: float, label_top: int) -> 
                     fontsize=6, xytext=(3, 3), textcoords="offset points")
 
 
-def plot_association(results: AssociationResults, row: pd.Series, path: str | Path) -> Path:
+def plot_association(results: AssociationResults, row: pd.Series, *, path: str | Path) -> Path:
     """One association: the modelled (normalised, transformed) feature values against the
-    metadata variable of ``row`` (a row of ``results.table``). Returns the path written."""
+    metadata variable of ``row`` (a row of ``results.table``). Returns the path written.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    row
+        The association to draw: a row of ``results.table``.
+    path
+        Where to write the figure (PNG).
+    """
     feature, var = str(row["feature"]), str(row["metadata"])
     y = results.values[feature]
     x = results.covariates.loc[y.index, var]
@@ -144,7 +163,17 @@ def write_association_plots(
 ) -> list[Path]:
     """Write ``overview.png``, ``report.html`` (self-contained) and one figure per top
     significant abundance association whose fit is not flagged (``error`` empty; at most
-    ``top``, by q-value) into ``out_dir``; return the paths written."""
+    ``top``, by q-value) into ``out_dir``; return the paths written.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    out_dir
+        The folder to write into (created if needed).
+    top
+        At most this many per-association figures, smallest q-value first.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     overview = out / "overview.png"
@@ -157,13 +186,21 @@ def write_association_plots(
     hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
     for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
         name = f"{rank:02d}_{_slug(short_name(row['feature']))}_{_slug(_term(row))}.png"
-        written.append(plot_association(results, row, out / name))
+        written.append(plot_association(results, row, path=out / name))
     return written
 
 
 def association_html(results: AssociationResults, *, top: int = 25) -> str:
     """A self-contained HTML page: the model, the overview figure (embedded) and the
-    ``top`` significant associations, with links to nothing outside the page."""
+    ``top`` significant associations, with links to nothing outside the page.
+
+    Parameters
+    ----------
+    results
+        The association scan to present.
+    top
+        How many significant associations to list, smallest q-value first.
+    """
     return _html(results, _png(_overview_figure(results, label_top=10)), top=top)
 
 

@@ -84,7 +84,16 @@ class FitResults:
         separated: np.ndarray | None = None,
     ) -> FitResults:
         """Build from a fit's arrays; ``df`` broadcasts (per response or a scalar), missing
-        flags are False (``converged``: True where every estimate is finite)."""
+        flags are False (``converged``: True where every estimate is finite).
+
+        Parameters
+        ----------
+        model, terms, coef, stderr, statistic, df, pvalue, statistic_name, messages
+            As the attributes of the same names.
+        responses, converged, singular, separated
+            As the attributes of the same names; by default ``"0"``, ``"1"``, ... and the
+            flags as said above.
+        """
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
         m, p = coef.shape
         names = tuple(str(r) for r in responses) if responses is not None \
@@ -108,6 +117,11 @@ class FitResults:
         ``q`` is the ``1 - alpha / 2`` quantile of Student's t with ``df`` (the normal
         quantile where ``df`` is infinite): R's ``confint.default`` for Wald z tests, the
         Satterthwaite interval of ``lmerTest`` for mixed models.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage: ``0.05`` gives 95% intervals.
         """
         if not 0 < alpha < 1:
             raise InputError("alpha must lie in (0, 1)", field="alpha", found=alpha,
@@ -117,7 +131,13 @@ class FitResults:
         return np.stack([self.coef - half, self.coef + half], axis=-1)
 
     def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """One row per response and term, columns :data:`FRAME_COLUMNS`."""
+        """One row per response and term, columns :data:`FRAME_COLUMNS`.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage of the ``ci_lower``/``ci_upper`` columns.
+        """
         m, p = self.coef.shape
         ci = self.conf_int(alpha)
         per_response = np.repeat(np.arange(m), p)
@@ -134,7 +154,13 @@ class FitResults:
         }, columns=list(FRAME_COLUMNS))
 
     def summary(self, alpha: float = 0.05) -> FitSummary:
-        """The coefficient table with a header; ``str()`` is text, notebooks show HTML."""
+        """The coefficient table with a header; ``str()`` is text, notebooks show HTML.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage of the confidence intervals shown.
+        """
         return FitSummary(self, alpha)
 
 
