@@ -166,6 +166,11 @@ class AssociationResults:
         rows = self.table["qval"].to_numpy() <= threshold
         return self.table.loc[rows].reset_index(drop=True)
 
+    def to_frame(self) -> pd.DataFrame:
+        """Every (model, feature, term) row as a DataFrame (a copy of :attr:`table`), as
+        :meth:`gutaxis.stats.FitResults.to_frame` gives a single fit's."""
+        return self.table.copy()
+
     def summary(self) -> str:
         """A few lines for a terminal: model, sizes and the number of hits."""
         hits = self.significant()
