@@ -1,6 +1,6 @@
-"""Diversity results carry their labels: alpha metrics are Series indexed by sample id and
-named after the metric; beta metrics are DistanceMatrix objects with the sample ids and
-the metric's QIIME 2 name.
+"""Gut metrics carry their labels: alpha metrics and gut-health summaries are Series
+indexed by sample id and named after the metric; beta metrics are DistanceMatrix objects
+with the sample ids and the metric's QIIME 2 name.
 
 Values are checked against closed forms on a three-sample table (the real-data comparisons
 with scikit-bio and the unifrac package are in the other test modules).
@@ -20,7 +20,17 @@ from gutaxis.gut import (
     BETA_METRICS,
     alpha_diversity,
     beta_diversity,
+    butyrate_producer_share,
+    dysbiosis_score,
+    dysbiotic,
+    enterobacteriaceae_share,
+    firmicutes_bacteroidota_ratio,
     generalized_unifrac,
+    gut_summary,
+    md_index,
+    prevotella_bacteroides_ratio,
+    proteobacteria_share,
+    taxon_share,
     variance_adjusted_unifrac,
 )
 from gutaxis.gut.phylogenetic import faith_pd, unifrac
@@ -98,3 +108,51 @@ def test_unifrac_variants_are_distance_matrices_named_as_qiime2(table: ProfileTa
                                                          IDS)
     # alpha = 1 is weighted normalized UniFrac (Chen et al. 2012)
     np.testing.assert_allclose(general.data, unifrac(table, weighted=True).data, rtol=1e-13)
+
+
+SUMMARIES = {
+    "butyrate_producer_share": butyrate_producer_share,
+    "proteobacteria_share": proteobacteria_share,
+    "enterobacteriaceae_share": enterobacteriaceae_share,
+    "firmicutes_bacteroidota_ratio": firmicutes_bacteroidota_ratio,
+    "prevotella_bacteroides_ratio": prevotella_bacteroides_ratio,
+    "md_index": md_index,
+}
+
+
+@pytest.fixture
+def species() -> ProfileTable:
+    frame = pd.DataFrame({"Faecalibacterium prausnitzii": [0.5, 0.2],
+                          "Escherichia coli": [0.25, 0.0],
+                          "Bacteroides ovatus": [0.25, 0.4],
+                          "Prevotella copri": [0.0, 0.4]}, index=["p1", "p2"])
+    return ProfileTable.from_dataframe(frame, kind="relative")
+
+
+@pytest.mark.parametrize("column", list(SUMMARIES))
+def test_every_gut_summary_is_a_series_named_as_its_gut_summary_column(
+    species: ProfileTable, column: str
+) -> None:
+    values = SUMMARIES[column](species)
+    assert isinstance(values, pd.Series)
+    assert (values.name, values.index.name, values.index.tolist()) == (column, "sample_id",
+                                                                       ["p1", "p2"])
+    pd.testing.assert_series_equal(values, gut_summary(species)[column])
+
+
+def test_summary_values_are_the_closed_forms(species: ProfileTable) -> None:
+    assert enterobacteriaceae_share(species).to_dict() == {"p1": 0.25, "p2": 0.0}
+    assert prevotella_bacteroides_ratio(species).to_dict() == {"p1": 0.0, "p2": 1.0}
+    assert taxon_share(species, "proteobacteria").name == "proteobacteria_share"
+
+
+def test_dysbiosis_score_and_flag_keep_the_sample_ids(species: ProfileTable) -> None:
+    reference = np.array([True, False])
+    scores = dysbiosis_score(species, reference)
+    assert (scores.name, scores.index.tolist()) == ("dysbiosis_score", ["p1", "p2"])
+    # p2 to the reference p1: Bray-Curtis 1 - (0.2 + 0 + 0.25 + 0) = 0.55; p1 has no
+    # reference other than itself
+    assert np.isnan(scores["p1"]) and scores["p2"] == pytest.approx(0.55, rel=1e-14)
+    flags = dysbiotic(pd.Series([0.1, 0.9], index=["p1", "p2"]), np.array([True, True]),
+                      percentile=50)
+    assert flags.to_dict() == {"p1": False, "p2": True} and flags.name == "dysbiotic"
