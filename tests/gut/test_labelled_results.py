@@ -46,16 +46,19 @@ def table() -> ProfileTable:
     return ProfileTable(sp.csr_array(counts), IDS, ["a", "b", "c"], tree=tree)
 
 
+def assert_per_sample(values: object, name: str, ids: list[str]) -> None:
+    """``values`` is a float64 Series named ``name``, indexed by ``sample_id`` = ``ids``."""
+    assert isinstance(values, pd.Series)
+    assert (values.name, values.index.name, values.index.tolist()) == (name, "sample_id", ids)
+    assert values.dtype == np.float64
+
+
 @pytest.mark.parametrize("metric", list(ALPHA_METRICS))
 def test_every_alpha_metric_is_a_series_indexed_by_sample_id_named_after_it(
     table: ProfileTable, metric: str
 ) -> None:
     values = ALPHA_METRICS[metric](table)
-    assert isinstance(values, pd.Series)
-    assert values.name == metric
-    assert values.index.name == "sample_id"
-    assert values.index.tolist() == IDS
-    assert values.dtype == np.float64
+    assert_per_sample(values, metric, IDS)
     pd.testing.assert_series_equal(alpha_diversity(table, metrics=[metric])[metric], values)
 
 
@@ -134,9 +137,7 @@ def test_every_gut_summary_is_a_series_named_as_its_gut_summary_column(
     species: ProfileTable, column: str
 ) -> None:
     values = SUMMARIES[column](species)
-    assert isinstance(values, pd.Series)
-    assert (values.name, values.index.name, values.index.tolist()) == (column, "sample_id",
-                                                                       ["p1", "p2"])
+    assert_per_sample(values, column, ["p1", "p2"])
     pd.testing.assert_series_equal(values, gut_summary(species)[column])
 
 
@@ -149,7 +150,7 @@ def test_summary_values_are_the_closed_forms(species: ProfileTable) -> None:
 def test_dysbiosis_score_and_flag_keep_the_sample_ids(species: ProfileTable) -> None:
     reference = np.array([True, False])
     scores = dysbiosis_score(species, reference)
-    assert (scores.name, scores.index.tolist()) == ("dysbiosis_score", ["p1", "p2"])
+    assert_per_sample(scores, "dysbiosis_score", ["p1", "p2"])
     # p2 to the reference p1: Bray-Curtis 1 - (0.2 + 0 + 0.25 + 0) = 0.55; p1 has no
     # reference other than itself
     assert np.isnan(scores["p1"]) and scores["p2"] == pytest.approx(0.55, rel=1e-14)
