@@ -76,7 +76,7 @@ def test_unifrac_matches_skbio_on_fibromyalgia(
     cohort: tuple[ProfileTable, skbio.TreeNode], weighted: bool, normalized: bool
 ) -> None:
     table, reference = cohort
-    mine = unifrac(table, weighted=weighted, normalized=normalized)
+    mine = unifrac(table, weighted=weighted, normalized=normalized).data
     theirs = _skbio_unifrac(table, reference, weighted=weighted, normalized=normalized)
     np.testing.assert_allclose(mine, theirs, **TOL)
     assert np.array_equal(mine, mine.T)
@@ -88,7 +88,7 @@ def test_bands_reassemble_the_full_matrix(
     cohort: tuple[ProfileTable, skbio.TreeNode], weighted: bool, normalized: bool
 ) -> None:
     table, _ = cohort
-    full = unifrac(table, weighted=weighted, normalized=normalized)
+    full = unifrac(table, weighted=weighted, normalized=normalized).data
     bands = [unifrac_rows(table, slice(start, start + 30), weighted=weighted,
                           normalized=normalized) for start in range(0, table.n_samples, 30)]
     np.testing.assert_allclose(np.vstack(bands), full, rtol=1e-13, atol=1e-13)
@@ -105,11 +105,11 @@ def test_relative_abundances_give_the_same_weighted_unifrac(
     table, _ = cohort
     relative = table.relative()
     for normalized in (False, True):
-        np.testing.assert_allclose(unifrac(relative, weighted=True, normalized=normalized),
-                                   unifrac(table, weighted=True, normalized=normalized),
+        np.testing.assert_allclose(unifrac(relative, weighted=True, normalized=normalized).data,
+                                   unifrac(table, weighted=True, normalized=normalized).data,
                                    rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(unifrac(relative, weighted=False),
-                                  unifrac(table, weighted=False))
+    np.testing.assert_array_equal(unifrac(relative, weighted=False).data,
+                                  unifrac(table, weighted=False).data)
 
 
 @pytest.mark.realdata
@@ -121,8 +121,8 @@ def test_sheared_tree_gives_the_same_results(cohort: tuple[ProfileTable, skbio.T
     np.testing.assert_allclose(faith_pd(subset, tree=sheared), faith_pd(subset), rtol=1e-12)
     for weighted, normalized in VARIANTS:
         np.testing.assert_allclose(
-            unifrac(subset, weighted=weighted, normalized=normalized, tree=sheared),
-            unifrac(subset, weighted=weighted, normalized=normalized), rtol=1e-12, atol=1e-12)
+            unifrac(subset, weighted=weighted, normalized=normalized, tree=sheared).data,
+            unifrac(subset, weighted=weighted, normalized=normalized).data, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.realdata
@@ -155,7 +155,7 @@ def _check_against_skbio(rows: list[list[float]], text: str = SMALL,
     table = _table(rows, names, tree)
     np.testing.assert_allclose(faith_pd(table), _skbio_faith(table, reference), **TOL)
     for weighted, normalized in VARIANTS:
-        mine = unifrac(table, weighted=weighted, normalized=normalized)
+        mine = unifrac(table, weighted=weighted, normalized=normalized).data
         with np.errstate(invalid="ignore"):
             theirs = _skbio_unifrac(table, reference, weighted=weighted, normalized=normalized)
         undefined = np.isnan(theirs)  # skbio's 0/0: both samples only on zero-length branches
@@ -167,16 +167,16 @@ def test_empty_sample_matches_skbio() -> None:
     rows = [[0, 0, 0, 0, 0], [1, 0, 3, 0, 2], [0, 5, 0, 1, 0]]
     _check_against_skbio(rows)
     table = _table(rows, NAMES, parse_newick(SMALL))
-    assert faith_pd(table)[0] == 0.0
-    assert unifrac(table, weighted=False)[0, 1] == 1.0
-    assert unifrac(table, weighted=True)[0, 1] == pytest.approx(1.0, rel=1e-12)
+    assert faith_pd(table).iloc[0] == 0.0
+    assert unifrac(table, weighted=False).data[0, 1] == 1.0
+    assert unifrac(table, weighted=True).data[0, 1] == pytest.approx(1.0, rel=1e-12)
 
 
 def test_all_zero_table_gives_zero_distances_and_pd() -> None:
     table = _table([[0] * 5] * 3, NAMES, parse_newick(SMALL))
     assert np.all(faith_pd(table) == 0)
     for weighted, normalized in VARIANTS:
-        assert np.all(unifrac(table, weighted=weighted, normalized=normalized) == 0)
+        assert np.all(unifrac(table, weighted=weighted, normalized=normalized).data == 0)
     _check_against_skbio([[0] * 5] * 3)
 
 
@@ -187,26 +187,26 @@ def test_one_feature_table() -> None:
     np.testing.assert_allclose(faith_pd(table), _skbio_faith(table, reference), **TOL)
     for weighted, normalized in VARIANTS:
         np.testing.assert_allclose(
-            unifrac(table, weighted=weighted, normalized=normalized),
+            unifrac(table, weighted=weighted, normalized=normalized).data,
             _skbio_unifrac(table, reference, weighted=weighted, normalized=normalized), **TOL)
-    assert unifrac(table, weighted=False)[0, 2] == 0.0
+    assert unifrac(table, weighted=False).data[0, 2] == 0.0
 
 
 def test_single_sample_gives_a_zero_matrix() -> None:
     table = _table([[1, 2, 0, 0, 4]], NAMES, parse_newick(SMALL))
     for weighted, normalized in VARIANTS:
-        assert unifrac(table, weighted=weighted, normalized=normalized).tolist() == [[0.0]]
+        assert unifrac(table, weighted=weighted, normalized=normalized).data.tolist() == [[0.0]]
 
 
 def test_identical_samples_are_exactly_zero_apart() -> None:
     rows = [[1, 0, 3, 9, 2], [1, 0, 3, 9, 2], [2, 0, 6, 18, 4], [0, 1, 0, 0, 0]]
     table = _table(rows, NAMES, parse_newick(SMALL))
     for weighted, normalized in VARIANTS:
-        d = unifrac(table, weighted=weighted, normalized=normalized)
+        d = unifrac(table, weighted=weighted, normalized=normalized).data
         assert d[0, 1] == 0.0
         if weighted or not normalized:
             assert d[0, 2] == pytest.approx(0.0, abs=1e-15)  # same proportions
-    assert unifrac(table, weighted=False)[0, 2] == 0.0  # same presence
+    assert unifrac(table, weighted=False).data[0, 2] == 0.0  # same presence
 
 
 def test_zero_length_branches_match_skbio() -> None:
@@ -219,7 +219,7 @@ def test_only_zero_length_branches_give_zero_not_nan() -> None:
     table = _table([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0]], NAMES,
                    parse_newick("(((a:0,b:0):0,c:0):0,(d:0,e:0):0);"))
     for weighted, normalized in VARIANTS:
-        assert np.all(unifrac(table, weighted=weighted, normalized=normalized) == 0)
+        assert np.all(unifrac(table, weighted=weighted, normalized=normalized).data == 0)
 
 
 def test_root_length_counts_as_in_skbio() -> None:
@@ -295,10 +295,10 @@ def test_transformed_values_are_refused() -> None:
 def test_tree_argument_overrides_table_tree() -> None:
     table = _table([[1, 0, 0, 0, 1], [0, 1, 1, 0, 0]], NAMES, parse_newick(SMALL))
     other = parse_newick(SMALL.replace("e:4", "e:40"))
-    assert not np.allclose(unifrac(table, weighted=False, tree=other),
-                           unifrac(table, weighted=False))
-    np.testing.assert_allclose(unifrac(table, weighted=False, tree=other),
-                               unifrac(replace(table, tree=other), weighted=False))
+    assert not np.allclose(unifrac(table, weighted=False, tree=other).data,
+                           unifrac(table, weighted=False).data)
+    np.testing.assert_allclose(unifrac(table, weighted=False, tree=other).data,
+                               unifrac(replace(table, tree=other), weighted=False).data)
 
 
 # ------------------------------------------------------ property-based tests
@@ -333,7 +333,7 @@ def test_property_matches_skbio_and_is_a_proper_dissimilarity(
     reference = skbio.TreeNode.read([text], convert_underscores=False)
     np.testing.assert_allclose(faith_pd(table), _skbio_faith(table, reference), **TOL)
     for weighted, normalized in VARIANTS:
-        d = unifrac(table, weighted=weighted, normalized=normalized)
+        d = unifrac(table, weighted=weighted, normalized=normalized).data
         assert np.array_equal(d, d.T)
         assert np.all(np.diag(d) == 0) and np.all(d >= -1e-12)
         if normalized:

@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 
 from gutaxis.cli.main import app
 from gutaxis.data import Cohort, ProfileTable
-from gutaxis.report import confidence_interval, write_association_report
+from gutaxis.report import write_association_report
 from gutaxis.report.association_words import coefficient_meaning, flag_reason, outcome_scale
 from gutaxis.stats import associate
 from gutaxis.stats.association_results import read_results
+from gutaxis.stats.results import wald_interval
 
 runner = CliRunner()
 
@@ -84,7 +85,7 @@ def _assert_self_contained(text: str, page: _Page) -> None:
 # ----------------------------------------------------------------------- unit pieces
 def test_confidence_interval_takes_t_with_df_and_z_without():
     # Published quantiles: t(0.975; 10) = 2.228139, t(0.975; 3) = 3.182446, z = 1.959964.
-    low, high = confidence_interval(np.array([1.0, 1.0, -2.0]), np.array([0.5, 2.0, 1.0]),
+    low, high = wald_interval(np.array([1.0, 1.0, -2.0]), np.array([0.5, 2.0, 1.0]),
                                     np.array([10.0, 3.0, np.nan]))
     np.testing.assert_allclose(high, [1 + 2.228139 * 0.5, 1 + 3.182446 * 2, -2 + 1.959964],
                                atol=2e-6)

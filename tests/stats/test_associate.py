@@ -65,6 +65,15 @@ def test_results_table_layout_and_order(cohort):
     assert (table["n_nonzero"] <= table["n"]).all() and (table["n_nonzero"] > 10).all()
 
 
+def test_to_frame_gives_every_row_as_a_copy(cohort):
+    res = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    frame = res.to_frame()
+    assert tuple(frame.columns) == RESULT_COLUMNS
+    pd.testing.assert_frame_equal(frame, res.table)
+    frame.loc[0, "coef"] = np.nan
+    assert np.isfinite(res.table.loc[0, "coef"])
+
+
 def test_significant_uses_the_threshold_inclusively(cohort):
     res = associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"})
     q = res.table["qval"].to_numpy()

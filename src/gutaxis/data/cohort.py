@@ -87,18 +87,35 @@ class Cohort:
         return self.metadata[self.subject_column].astype(str)
 
     def subset_samples(self, selector: Selector) -> Cohort:
-        """Keep the samples named; the metadata follows."""
+        """Keep the samples named; the metadata follows.
+
+        Parameters
+        ----------
+        selector
+            Sample ids, a boolean mask or integer positions.
+        """
         return self.with_table(self.table.subset_samples(selector))
 
     def with_table(self, table: ProfileTable) -> Cohort:
         """The same metadata over a transformed table (same or fewer samples).
 
         The metadata is realigned to the new table's samples by ``__post_init__``.
+
+        Parameters
+        ----------
+        table
+            The new table, over the same samples or fewer.
         """
         return replace(self, table=table)
 
     def column(self, name: str) -> pd.Series:
-        """A metadata column, or an error listing the columns that exist."""
+        """A metadata column, or an error listing the columns that exist.
+
+        Parameters
+        ----------
+        name
+            The metadata column.
+        """
         if name not in self.metadata.columns:
             raise InputError("metadata column not found", source=self.source, column=name,
                              expected=f"one of {', '.join(map(str, self.metadata.columns))}")
@@ -125,6 +142,9 @@ class Cohort:
         change_since_baseline
             The change since the subject's ``baseline`` instead of the value (see
             :meth:`Measurements.change_since_baseline`).
+        baseline
+            With ``change_since_baseline``: ``"first"``, ``"first-sample"`` or
+            ``"intervention"`` (see :meth:`Measurements.change_since_baseline`).
         name
             The new column's name; default ``code`` (``"nrs.pain change"`` for a change).
 

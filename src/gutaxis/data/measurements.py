@@ -144,7 +144,13 @@ class Measurements:
                                          self.samples))
 
     def equals(self, other: Measurements) -> bool:
-        """Whether both records hold the same tables (values, order and dtypes)."""
+        """Whether both records hold the same tables (values, order and dtypes).
+
+        Parameters
+        ----------
+        other
+            The record to compare with.
+        """
         return all(getattr(self, name).equals(getattr(other, name)) for name in sorted(_TABLES))
 
     def score_table(self) -> pd.DataFrame:
@@ -231,6 +237,11 @@ class Measurements:
         """Subject of each cohort sample (``sample_id`` index): its link in
         :attr:`samples`, else the cohort's.
 
+        Parameters
+        ----------
+        cohort
+            The cohort whose samples are wanted.
+
         Raises
         ------
         InputError
@@ -255,6 +266,11 @@ class Measurements:
 
         Links in :attr:`samples` come first; samples without one take the cohort's
         ``subject_column`` and ``time_column`` (which must hold timezone-aware times).
+
+        Parameters
+        ----------
+        cohort
+            The cohort whose samples are wanted.
 
         Raises
         ------
@@ -326,11 +342,15 @@ class Measurements:
 
         Parameters
         ----------
+        cohort, instrument_score, lab, how, tolerance
+            As for :meth:`at_samples`.
         baseline
             ``"first"``: the subject's earliest measurement; ``"first-sample"``: the value
             at the subject's earliest sample (matched as ``how``/``tolerance`` say);
             ``"intervention"``: the last measurement at or before the start of the
             subject's first intervention (of ``intervention_type`` if given).
+        intervention_type
+            With ``baseline="intervention"``: only interventions of this type count.
         relative
             Percent change ``100 (x - b) / b`` instead of ``x - b`` (NaN where b = 0).
 
@@ -376,7 +396,15 @@ class Measurements:
                                  type: str | None = None) -> pd.DataFrame:
         """For each sample: ``active`` (inside an intervention period),
         ``intervention_id`` and ``days_since_start``; see
-        :func:`gutaxis.data.interventions.active_at`."""
+        :func:`gutaxis.data.interventions.active_at`.
+
+        Parameters
+        ----------
+        cohort
+            The cohort whose samples are wanted.
+        type
+            Only interventions of this type (all by default).
+        """
         samples = self.sample_times(cohort)
         return active_at(self.interventions, samples["subject"], samples["time"], type=type)
 
@@ -396,7 +424,15 @@ class Measurements:
     def restricted_to(self, subjects: pd.Series | list[str], *,
                       sample_ids: pd.Index | list[str] | None = None) -> Measurements:
         """The part of the record about these subjects (and, when given, the sample
-        links of these samples only)."""
+        links of these samples only).
+
+        Parameters
+        ----------
+        subjects
+            The subject ids to keep.
+        sample_ids
+            When given, keep the sample links of these samples only.
+        """
         keep = pd.Index(pd.Series(subjects, dtype=object).astype(str).unique())
 
         def own(table: pd.DataFrame) -> pd.DataFrame:
@@ -418,7 +454,13 @@ class Measurements:
             interventions=own(self.interventions), samples=samples)
 
     def concat(self, other: Measurements) -> Measurements:
-        """Both records in one (ids must not collide)."""
+        """Both records in one (ids must not collide).
+
+        Parameters
+        ----------
+        other
+            The record to add; its ids must not collide with this one's.
+        """
         def both(name: str) -> pd.DataFrame:
             return pd.concat([getattr(self, name), getattr(other, name)], ignore_index=True)
 

@@ -148,7 +148,20 @@ class ProfileTable:
         taxonomy: pd.DataFrame | None = None,
         tree: PhyloTree | None = None,
     ) -> ProfileTable:
-        """Build a table from a samples x features DataFrame of numbers."""
+        """Build a table from a samples x features DataFrame of numbers.
+
+        Parameters
+        ----------
+        frame
+            Samples as rows (index: sample ids), features as columns (feature ids).
+        kind
+            What the values are: ``"counts"`` (default), ``"relative"``, ``"clr"`` or
+            ``"transformed"``.
+        taxonomy
+            Ranks as columns, indexed by feature id.
+        tree
+            Rooted tree with the features as tips.
+        """
         return cls(
             sp.csr_array(frame.to_numpy(dtype=np.float64)),
             np.asarray(frame.index.astype(str)),
@@ -159,7 +172,15 @@ class ProfileTable:
         )
 
     def require_kind(self, *kinds: ValueKind, action: str) -> None:
-        """Raise :class:`DataKindError` unless the table holds one of ``kinds``."""
+        """Raise :class:`DataKindError` unless the table holds one of ``kinds``.
+
+        Parameters
+        ----------
+        *kinds
+            The kinds accepted.
+        action
+            What needs them, for the message (e.g. ``"Bray-Curtis"``).
+        """
         if self.kind not in kinds:
             raise DataKindError(
                 f"{action} needs {' or '.join(kinds)}",
@@ -168,7 +189,13 @@ class ProfileTable:
             )
 
     def require_integer_counts(self, *, action: str) -> None:
-        """Raise unless the table holds whole-number counts (refuses proportions)."""
+        """Raise unless the table holds whole-number counts (refuses proportions).
+
+        Parameters
+        ----------
+        action
+            What needs counts, for the message (e.g. ``"Chao1"``).
+        """
         self.require_kind("counts", action=action)
         data = self.values.data
         fractional = data != np.round(data)
@@ -184,7 +211,13 @@ class ProfileTable:
 
     # -------------------------------------------------------------- subsetting
     def subset_samples(self, selector: Selector) -> ProfileTable:
-        """Keep the samples named (ids, boolean mask or integer positions), in that order."""
+        """Keep the samples named (ids, boolean mask or integer positions), in that order.
+
+        Parameters
+        ----------
+        selector
+            Sample ids, a boolean mask or integer positions.
+        """
         rows = self._positions(selector, self.sample_ids, "sample")
         return replace(self, values=self.values[rows], sample_ids=self.sample_ids[rows])
 
@@ -193,6 +226,11 @@ class ProfileTable:
 
         The tree is kept whole: its tips are then a superset of the features, which
         Faith PD and UniFrac accept (``PhyloTree.shear`` prunes it when wanted).
+
+        Parameters
+        ----------
+        selector
+            Feature ids, a boolean mask or integer positions.
         """
         cols = self._positions(selector, self.feature_ids, "feature")
         return replace(
@@ -236,7 +274,13 @@ class ProfileTable:
         return pos
 
     def feature_position(self, feature_id: str) -> int:
-        """Column of ``feature_id``."""
+        """Column of ``feature_id``.
+
+        Parameters
+        ----------
+        feature_id
+            The feature.
+        """
         try:
             return self._feature_index[feature_id]
         except KeyError:
@@ -258,6 +302,15 @@ class ProfileTable:
         With the default ``min_prevalence=0`` no feature is dropped for its prevalence,
         not even one present nowhere. With ``min_variance``, features whose sample
         variance (ddof=1) is not strictly greater are dropped too.
+
+        Parameters
+        ----------
+        min_prevalence
+            Fraction of samples, in ``[0, 1]``, where a kept feature must be present.
+        min_abundance
+            A feature is present in a sample where its value is strictly greater.
+        min_variance
+            When given, a kept feature's sample variance must be strictly greater.
         """
         return self.subset_features(transforms.prevalence_mask(
             self.values, min_prevalence=min_prevalence, min_abundance=min_abundance,
@@ -284,6 +337,15 @@ class ProfileTable:
         composition: zeros become ``delta`` (default ``1 / D**2`` for ``D`` features) and
         nonzero parts shrink by ``1 - delta * n_zeros`` so rows still sum to one.
         The result is dense in content (every cell is nonzero) and its kind is ``clr``.
+
+        Parameters
+        ----------
+        pseudocount
+            Added to every cell with ``method="pseudocount"``.
+        method
+            ``"pseudocount"`` (default) or ``"multiplicative"``.
+        delta
+            The value of a zero with ``method="multiplicative"`` (default ``1 / D**2``).
         """
         self.require_kind("counts", "relative", action="CLR")
         if method == "pseudocount":
@@ -300,6 +362,15 @@ class ProfileTable:
 
         Samples with fewer than ``depth`` reads are dropped (``drop_shallow=True``) or
         refused. Seeded: the same seed gives the same table.
+
+        Parameters
+        ----------
+        depth
+            Reads per sample after subsampling.
+        seed
+            Seed of the random draw.
+        drop_shallow
+            Drop samples with fewer than ``depth`` reads (default) instead of refusing them.
         """
         if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 1:
             raise InputError("rarefaction depth must be a whole number of reads >= 1",
@@ -333,6 +404,11 @@ class ProfileTable:
         The new feature ids are the full lineage down to ``rank``
         (``"k__Bacteria;p__Firmicutes;...;g__Roseburia"``) and the new taxonomy keeps the
         ranks down to ``rank``. The tree is dropped.
+
+        Parameters
+        ----------
+        rank
+            A rank of the taxonomy, e.g. ``"genus"`` (see :data:`RANKS`).
         """
         if self.taxonomy is None:
             raise InputError("aggregating to a rank needs a taxonomy", field="taxonomy")

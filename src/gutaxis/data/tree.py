@@ -110,14 +110,26 @@ class PhyloTree:
 
     # ----------------------------------------------------------------- lookup
     def tip_positions(self, names: np.ndarray | Sequence[str]) -> np.ndarray:
-        """Node index of each named tip (raises when one is missing)."""
+        """Node index of each named tip (raises when one is missing).
+
+        Parameters
+        ----------
+        names
+            Tip names, e.g. a table's feature ids.
+        """
         found = self._lookup(names)
         if np.any(found < 0):
             self.require_tips(names)
         return found
 
     def require_tips(self, names: np.ndarray | Sequence[str]) -> None:
-        """Raise :class:`InputError` naming the features the tree lacks."""
+        """Raise :class:`InputError` naming the features the tree lacks.
+
+        Parameters
+        ----------
+        names
+            Tip names, e.g. a table's feature ids.
+        """
         found = self._lookup(names)
         missing = np.asarray(names, dtype=object)[found < 0].astype(str).tolist()
         if missing:
@@ -137,7 +149,15 @@ class PhyloTree:
 
     def require_lengths(self, *, action: str, allow_negative: bool = False) -> None:
         """Raise :class:`InputError` when a branch below the root has no length, or (unless
-        ``allow_negative``) a negative one, e.g. from neighbour joining."""
+        ``allow_negative``) a negative one, e.g. from neighbour joining.
+
+        Parameters
+        ----------
+        action
+            What needs the lengths, for the message (e.g. ``"Faith PD"``).
+        allow_negative
+            Accept negative lengths.
+        """
         missing = np.flatnonzero(np.isnan(self.length[:-1]))
         if missing.size:
             raise InputError(
@@ -160,7 +180,13 @@ class PhyloTree:
 
     def require_rooted(self, *, action: str) -> None:
         """Raise :class:`InputError` for an unrooted tree: marked ``rooted=False`` or with
-        more than two children at the root (scikit-bio's test)."""
+        more than two children at the root (scikit-bio's test).
+
+        Parameters
+        ----------
+        action
+            What needs a rooted tree, for the message (e.g. ``"UniFrac"``).
+        """
         n_root_children = int(self.n_children()[-1])
         if not self.rooted or n_root_children > 2:
             raise InputError(
@@ -197,6 +223,11 @@ class PhyloTree:
         Multiplying a samples x tips table by it sums each node's descendant tips:
         ``table @ tree.path_matrix(tips)`` is the samples x nodes table of clade totals.
         The last matrix built is kept, so repeated metrics on one table build it once.
+
+        Parameters
+        ----------
+        nodes
+            Node indices (e.g. :meth:`tip_positions` of a table's features).
         """
         nodes = np.ascontiguousarray(nodes, dtype=np.int64)
         key = nodes.tobytes()
@@ -242,6 +273,11 @@ class PhyloTree:
         ``NaN`` only if every added length is missing.
 
         Raises :class:`InputError` when a name is not a tip or no name is given.
+
+        Parameters
+        ----------
+        tip_names
+            The tips to keep.
         """
         tips = np.unique(self.tip_positions(tip_names))
         if tips.size == 0:

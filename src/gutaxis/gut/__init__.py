@@ -1,4 +1,13 @@
-"""gutaxis.gut: measure the gut. Alpha and beta diversity, ordination, gut-health summaries."""
+"""gutaxis.gut: measure the gut. Alpha and beta diversity, ordination, gut-health summaries.
+
+Alpha metrics return a :class:`pandas.Series` indexed by ``sample_id`` and named after the
+metric; beta metrics a :class:`gutaxis.data.distance.DistanceMatrix` with the sample ids.
+The low-level band and kernel functions for chunked computation
+(:func:`gutaxis.gut.beta.braycurtis_between`, :func:`gutaxis.gut.beta.sum_of_minima`,
+:func:`gutaxis.gut.phylogenetic.unifrac_rows`,
+:func:`gutaxis.gut.unifrac_variants.unifrac_variant_rows`) return bare arrays and are
+imported from their modules.
+"""
 
 from gutaxis.gut.alpha import (
     ALPHA_METRICS,
@@ -17,10 +26,10 @@ from gutaxis.gut.beta import (
     aitchison,
     beta_diversity,
     braycurtis,
-    braycurtis_between,
     jaccard,
 )
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
+from gutaxis.gut.phylogenetic import faith_pd, unifrac
 from gutaxis.gut.summaries import (
     SummaryWarning,
     butyrate_producer_share,
@@ -49,12 +58,12 @@ __all__ = [
     "alpha_diversity",
     "beta_diversity",
     "braycurtis",
-    "braycurtis_between",
     "butyrate_producer_share",
     "chao1",
     "dysbiosis_score",
     "dysbiotic",
     "enterobacteriaceae_share",
+    "faith_pd",
     "feature_lineage",
     "firmicutes_bacteroidota_ratio",
     "generalized_unifrac",
@@ -70,5 +79,6 @@ __all__ = [
     "shannon",
     "simpson",
     "taxon_share",
+    "unifrac",
     "variance_adjusted_unifrac",
 ]

@@ -5,6 +5,11 @@ nonzero values of all samples are transformed in one vectorised step and summed 
 sample with :func:`numpy.bincount` over their row numbers (a segment sum), so no
 sample is visited in a Python loop and the table is never densified.
 
+Every metric returns a :class:`pandas.Series` of float64 indexed by ``sample_id`` and
+named after the metric (the key in :data:`ALPHA_METRICS`, which is also its column in
+:func:`alpha_diversity`; :mod:`gutaxis.gut.diversity_metrics` maps these to QIIME 2's
+names).
+
 Definitions follow scikit-bio 0.7.4 (``skbio.diversity.alpha``), against which the
 tests check every metric to 1e-9 on real data.
 """
@@ -20,6 +25,7 @@ import scipy.sparse as sp
 
 from gutaxis.data.profile import ProfileTable, row_of_each_value
 from gutaxis.errors import InputError
+from gutaxis.gut._labelled import per_sample
 from gutaxis.gut.phylogenetic import faith_pd
 
 __all__ = [
@@ -56,7 +62,11 @@ def _proportions(table: ProfileTable, action: str) -> tuple[np.ndarray, np.ndarr
     return values.data / totals[rows], totals
 
 
-def observed_features(table: ProfileTable) -> np.ndarray:
+def _richness(table: ProfileTable) -> np.ndarray:
+    return np.diff(table.values.indptr).astype(np.float64)
+
+
+def observed_features(table: ProfileTable) -> pd.Series:
     """Number of features with a nonzero value in each sample.
 
     Parameters
@@ -66,18 +76,19 @@ def observed_features(table: ProfileTable) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        float64 richness per sample (0 for an empty sample).
+    pandas.Series
+        ``observed_features``: float64 richness per sample (0 for an empty sample),
+        indexed by ``sample_id``.
 
     Notes
     -----
     :math:`S_{obs} = \\#\\{i : x_i > 0\\}`, as ``skbio.diversity.alpha.observed_features``.
     """
     table.require_kind("counts", "relative", action="observed features")
-    return np.diff(table.values.indptr).astype(np.float64)
+    return per_sample(table, _richness(table), "observed_features")
 
 
-def shannon(table: ProfileTable, *, base: float = np.e) -> np.ndarray:
+def shannon(table: ProfileTable, *, base: float = np.e) -> pd.Series:
     """Shannon entropy, by default with the natural logarithm.
 
     Parameters
@@ -90,8 +101,9 @@ def shannon(table: ProfileTable, *, base: float = np.e) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        :math:`H'` per sample; ``NaN`` for an empty sample.
+    pandas.Series
+        ``shannon``: :math:`H'` per sample, indexed by ``sample_id``; ``NaN`` for an
+        empty sample.
 
     Raises
     ------
@@ -111,6 +123,10 @@ def shannon(table: ProfileTable, *, base: float = np.e) -> np.ndarray:
     .. [1] Shannon, C. E. (1948). A mathematical theory of communication. Bell System
        Technical Journal 27, 379-423.
     """
+    return per_sample(table, _entropy(table, base), "shannon")
+
+
+def _entropy(table: ProfileTable, base: float) -> np.ndarray:
     if not (base > 0 and base != 1 and np.isfinite(base)):
         raise InputError("Shannon logarithm base must be a positive number other than 1",
                          field="base", found=base, expected="2 (bits, QIIME 2) or e (nats)")
@@ -126,7 +142,7 @@ def _dominance(table: ProfileTable, action: str) -> np.ndarray:
     return np.where(totals > 0, dominance, np.nan)
 
 
-def simpson(table: ProfileTable) -> np.ndarray:
+def simpson(table: ProfileTable) -> pd.Series:
     """Gini-Simpson diversity, the probability that two draws differ in taxon.
 
     Parameters
@@ -136,8 +152,9 @@ def simpson(table: ProfileTable) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        :math:`1 - D` per sample, in ``[0, 1)``; ``NaN`` for an empty sample.
+    pandas.Series
+        ``simpson``: :math:`1 - D` per sample, in ``[0, 1)``, indexed by ``sample_id``;
+        ``NaN`` for an empty sample.
 
     Notes
     -----
@@ -149,10 +166,10 @@ def simpson(table: ProfileTable) -> np.ndarray:
     ----------
     .. [1] Simpson, E. H. (1949). Measurement of diversity. Nature 163, 688.
     """
-    return 1.0 - _dominance(table, "Simpson diversity")
+    return per_sample(table, 1.0 - _dominance(table, "Simpson diversity"), "simpson")
 
 
-def inverse_simpson(table: ProfileTable) -> np.ndarray:
+def inverse_simpson(table: ProfileTable) -> pd.Series:
     """Inverse Simpson index, the Hill number of order 2 (an effective number of taxa).
 
     Parameters
@@ -162,8 +179,9 @@ def inverse_simpson(table: ProfileTable) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        :math:`1 / D` per sample, in ``[1, S]``; ``NaN`` for an empty sample.
+    pandas.Series
+        ``inverse_simpson``: :math:`1 / D` per sample, in ``[1, S]``, indexed by
+        ``sample_id``; ``NaN`` for an empty sample.
 
     Notes
     -----
@@ -175,10 +193,11 @@ def inverse_simpson(table: ProfileTable) -> np.ndarray:
     .. [2] Hill, M. O. (1973). Diversity and evenness: a unifying notation and its
        consequences. Ecology 54, 427-432.
     """
-    return 1.0 / _dominance(table, "inverse Simpson diversity")
+    return per_sample(table, 1.0 / _dominance(table, "inverse Simpson diversity"),
+                      "inverse_simpson")
 
 
-def pielou_evenness(table: ProfileTable) -> np.ndarray:
+def pielou_evenness(table: ProfileTable) -> pd.Series:
     """Pielou's evenness: Shannon entropy over its maximum for the observed richness.
 
     Parameters
@@ -188,9 +207,10 @@ def pielou_evenness(table: ProfileTable) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        :math:`J'` per sample, in ``[0, 1]``; ``1`` for a sample with one feature (as
-        scikit-bio), ``NaN`` for an empty sample.
+    pandas.Series
+        ``pielou_evenness``: :math:`J'` per sample, in ``[0, 1]``, indexed by
+        ``sample_id``; ``1`` for a sample with one feature (as scikit-bio), ``NaN`` for
+        an empty sample.
 
     Notes
     -----
@@ -201,16 +221,16 @@ def pielou_evenness(table: ProfileTable) -> np.ndarray:
     .. [1] Pielou, E. C. (1966). The measurement of diversity in different types of
        biological collections. Journal of Theoretical Biology 13, 131-144.
     """
-    entropy = shannon(table)
-    richness = observed_features(table)
+    entropy = _entropy(table, np.e)
+    richness = _richness(table)
     with np.errstate(divide="ignore", invalid="ignore"):
         evenness = entropy / np.log(richness)
     evenness[richness == 1] = 1.0
     evenness[richness == 0] = np.nan
-    return evenness
+    return per_sample(table, evenness, "pielou_evenness")
 
 
-def chao1(table: ProfileTable) -> np.ndarray:
+def chao1(table: ProfileTable) -> pd.Series:
     """Chao1 richness estimator, bias-corrected (scikit-bio's default).
 
     Parameters
@@ -221,8 +241,9 @@ def chao1(table: ProfileTable) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        Estimated richness per sample (0 for an empty sample).
+    pandas.Series
+        ``chao1``: estimated richness per sample, indexed by ``sample_id`` (0 for an
+        empty sample).
 
     Warns
     -----
@@ -258,11 +279,12 @@ def chao1(table: ProfileTable) -> np.ndarray:
             NoSingletonsWarning,
             stacklevel=2,
         )
-    return observed_features(table) + singletons * (singletons - 1) / (2 * (doubletons + 1))
+    estimate = _richness(table) + singletons * (singletons - 1) / (2 * (doubletons + 1))
+    return per_sample(table, estimate, "chao1")
 
 
 #: Metric name -> function, in the column order of :func:`alpha_diversity`.
-ALPHA_METRICS: dict[str, Callable[[ProfileTable], np.ndarray]] = {
+ALPHA_METRICS: dict[str, Callable[[ProfileTable], pd.Series]] = {
     "observed_features": observed_features,
     "shannon": shannon,
     "simpson": simpson,

@@ -127,7 +127,8 @@ def _kernel_arrays(values: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def sum_of_minima(values: sp.csr_array, other: sp.csr_array | None = None) -> np.ndarray:
-    """``M[i, j] = sum_k min(X[i, k], Y[j, k])`` for non-negative CSR matrices.
+    """Low-level kernel: ``M[i, j] = sum_k min(X[i, k], Y[j, k])`` for non-negative CSR
+    matrices (the shared term of Bray-Curtis; see :func:`braycurtis`).
 
     Without ``other``, ``Y = X`` and the symmetric ``n x n`` result has a zero
     diagonal. Parallel over blocks of 8 rows of ``X`` (numba). Time is
@@ -201,7 +202,8 @@ def braycurtis(table: ProfileTable) -> DistanceMatrix:
 
 
 def braycurtis_between(table: ProfileTable, other: ProfileTable) -> np.ndarray:
-    """Bray-Curtis dissimilarity from every sample of ``table`` to every sample of ``other``.
+    """Low-level: Bray-Curtis dissimilarity from every sample of ``table`` to every sample
+    of ``other``, as a bare array (not a :class:`DistanceMatrix`: it is not square).
 
     The building block for distances to a reference set (:func:`dysbiosis_score
     <gutaxis.gut.summaries.dysbiosis_score>`) and for computing a large matrix in row
@@ -374,7 +376,7 @@ def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, logs: sp.csr_a
 
 #: QIIME 2's names of the UniFrac variants -> the distances (on the table's own tree;
 #: each refuses a table without one). ``weighted_unifrac`` is unnormalized, as in QIIME 2.
-_PHYLOGENETIC: dict[str, Callable[[ProfileTable], np.ndarray]] = {
+_PHYLOGENETIC: dict[str, Callable[[ProfileTable], DistanceMatrix]] = {
     "unweighted_unifrac": lambda table: unifrac(table, weighted=False),
     "weighted_unifrac": lambda table: unifrac(table, weighted=True, normalized=False),
     "weighted_normalized_unifrac": lambda table: unifrac(table, weighted=True),
@@ -383,17 +385,12 @@ _PHYLOGENETIC: dict[str, Callable[[ProfileTable], np.ndarray]] = {
 }
 
 
-def _phylogenetic(name: str) -> Callable[[ProfileTable], DistanceMatrix]:
-    distances = _PHYLOGENETIC[name]
-    return lambda table: DistanceMatrix(table.sample_ids, distances(table), metric=name)
-
-
 #: Metric name (QIIME 2's) -> function of the table returning a :class:`DistanceMatrix`.
 BETA_METRICS: dict[str, Callable[[ProfileTable], DistanceMatrix]] = {
     "braycurtis": braycurtis,
     "jaccard": jaccard,
     "aitchison": aitchison,
-    **{name: _phylogenetic(name) for name in _PHYLOGENETIC},
+    **_PHYLOGENETIC,
 }
 
 #: The metrics that need a tree.
@@ -437,6 +434,5 @@ def beta_diversity(table: ProfileTable, metric: BetaMetric | str, *,
         raise InputError("unknown beta diversity metric", field="metric", found=metric,
                          expected=f"one of {list(BETA_METRICS)}") from None
     if metric == "generalized_unifrac":
-        distances = generalized_unifrac(table, alpha=generalized_alpha)
-        return DistanceMatrix(table.sample_ids, distances, metric=metric)
+        return generalized_unifrac(table, alpha=generalized_alpha)
     return function(table)

@@ -72,12 +72,12 @@ def _leading_eigenpairs(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return scipy.linalg.eigh(matrix, subset_by_index=[n - k, n - 1])
 
 
-def pcoa(dm: DistanceMatrix, *, n_components: int | None = None) -> Ordination:
+def pcoa(distances: DistanceMatrix, *, n_components: int | None = None) -> Ordination:
     """Principal coordinate analysis.
 
     Parameters
     ----------
-    dm
+    distances
         The distances.
     n_components
         Number of axes to compute (the largest eigenvalues only, by Lanczos iteration
@@ -86,7 +86,7 @@ def pcoa(dm: DistanceMatrix, *, n_components: int | None = None) -> Ordination:
     Returns
     -------
     Ordination
-        Equal to ``skbio.stats.ordination.pcoa(dm)`` up to the sign of each axis. Signs
+        Equal to ``skbio.stats.ordination.pcoa(distances)`` up to the sign of each axis. Signs
         are fixed so that each axis's largest-magnitude coordinate is positive, so
         results are reproducible run to run.
 
@@ -112,14 +112,15 @@ def pcoa(dm: DistanceMatrix, *, n_components: int | None = None) -> Ordination:
     .. [2] Legendre, P. & Legendre, L. (2012). Numerical Ecology, 3rd English ed.,
        section 9.3. Elsevier.
     """
-    n = dm.n
+    n = distances.n
     k = n if n_components is None else int(n_components)
     if n < 2:
-        raise InputError("PCoA needs at least two samples", field="dm", found=f"{n} sample(s)")
+        raise InputError("PCoA needs at least two samples", field="distances",
+                         found=f"{n} sample(s)")
     if not 1 <= k <= n:
         raise InputError("n_components out of range", field="n_components", found=n_components,
                          expected=f"an integer from 1 to {n}")
-    centred = _double_centre(np.asarray(dm.data) ** 2)
+    centred = _double_centre(np.asarray(distances.data) ** 2)
     if k < n:
         eigvals, eigvecs = _leading_eigenpairs(centred, k)
         total = float(np.trace(centred))
@@ -146,10 +147,10 @@ def pcoa(dm: DistanceMatrix, *, n_components: int | None = None) -> Ordination:
     coordinates *= np.where(flip == 0, 1.0, flip)
     axes = pd.Index([f"PC{i + 1}" for i in range(k)], name="axis")
     return Ordination(
-        coordinates=pd.DataFrame(coordinates, index=pd.Index(dm.ids, name="sample_id"),
+        coordinates=pd.DataFrame(coordinates, index=pd.Index(distances.ids, name="sample_id"),
                                  columns=axes),
         eigenvalues=pd.Series(eigvals, index=axes, name="eigenvalue"),
         proportion_explained=pd.Series(eigvals / total if total > 0 else np.zeros(k),
                                        index=axes, name="proportion_explained"),
-        metric=dm.metric,
+        metric=distances.metric,
     )

@@ -18,12 +18,15 @@ Definitions follow scikit-bio 0.7.4 exactly (``faith_pd``, ``unweighted_unifrac`
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numba import njit, prange
 
+from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable, row_of_each_value
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
+from gutaxis.gut._labelled import per_sample
 from gutaxis.gut._parallel import KERNEL_LOCK
 
 __all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
@@ -32,7 +35,7 @@ __all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
 _UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
 
 
-def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarray:
+def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> pd.Series:
     r"""Faith's phylogenetic diversity of every sample.
 
     Parameters
@@ -44,8 +47,9 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
 
     Returns
     -------
-    numpy.ndarray
-        One value per sample, in the table's sample order; ``0`` for an empty sample.
+    pandas.Series
+        ``faith_pd``: one value per sample, indexed by ``sample_id`` in the table's sample
+        order; ``0`` for an empty sample.
 
     Raises
     ------
@@ -78,14 +82,15 @@ def faith_pd(table: ProfileTable, *, tree: PhyloTree | None = None) -> np.ndarra
     >>> tree = parse_newick("((a:1,b:2):0.5,c:3);")
     >>> table = ProfileTable(sp.csr_array([[1.0, 0, 4], [0, 2, 0]]), ["s1", "s2"],
     ...                      ["a", "b", "c"], tree=tree)
-    >>> faith_pd(table).tolist()
-    [4.5, 2.5]
+    >>> faith_pd(table).to_dict()
+    {'s1': 4.5, 's2': 2.5}
     """
     nodes, tree, _ = _prepare(table, tree, action="Faith PD")
     present = nodes.data > 0
     rows = row_of_each_value(nodes)
-    return np.bincount(rows[present], weights=tree.length[nodes.indices[present]],
-                       minlength=nodes.shape[0])
+    total_lengths = np.bincount(rows[present], weights=tree.length[nodes.indices[present]],
+                                minlength=nodes.shape[0])
+    return per_sample(table, total_lengths, "faith_pd")
 
 
 def unifrac(
@@ -94,7 +99,7 @@ def unifrac(
     weighted: bool,
     normalized: bool = True,
     tree: PhyloTree | None = None,
-) -> np.ndarray:
+) -> DistanceMatrix:
     r"""UniFrac distances between all pairs of samples.
 
     Parameters
@@ -114,8 +119,10 @@ def unifrac(
 
     Returns
     -------
-    numpy.ndarray
-        Symmetric ``n_samples x n_samples`` matrix with a zero diagonal.
+    DistanceMatrix
+        Symmetric, zero diagonal, ids in the table's sample order; its ``metric`` is
+        QIIME 2's name: ``unweighted_unifrac``, ``weighted_normalized_unifrac`` or
+        ``weighted_unifrac`` (unnormalized).
 
     Raises
     ------
@@ -167,12 +174,15 @@ def unifrac(
     >>> tree = parse_newick("((a:1,b:2):0.5,c:3);")
     >>> table = ProfileTable(sp.csr_array([[1.0, 0, 4], [0, 2, 0]]), ["s1", "s2"],
     ...                      ["a", "b", "c"], tree=tree)
-    >>> unifrac(table, weighted=False).round(4).tolist()
+    >>> unifrac(table, weighted=False).data.round(4).tolist()
     [[0.0, 0.9231], [0.9231, 0.0]]
     """
     inputs = _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
     with KERNEL_LOCK:
-        return _unifrac_kernel(*inputs)
+        distances = _unifrac_kernel(*inputs)
+    metric = ("unweighted_unifrac" if not weighted
+              else "weighted_normalized_unifrac" if normalized else "weighted_unifrac")
+    return DistanceMatrix(table.sample_ids, distances, metric=metric)
 
 
 def unifrac_rows(
@@ -183,11 +193,12 @@ def unifrac_rows(
     normalized: bool = True,
     tree: PhyloTree | None = None,
 ) -> np.ndarray:
-    """A band of the UniFrac matrix: the distances from the samples ``rows`` to all.
+    """Low-level: a band of the UniFrac matrix, the distances from the samples ``rows`` to all.
 
     The same distances as :func:`unifrac` (to ~1e-15: a pair's sum may run in the other
     order), for computing a large matrix in pieces, e.g. one band per Dask task. Memory
-    is the table's nonzeros plus the ``len(rows) x n_samples`` result.
+    is the table's nonzeros plus the ``len(rows) x n_samples`` result. A bare array, as
+    a band is not a distance matrix: the caller keeps the ids (``table.sample_ids``).
 
     Parameters
     ----------
@@ -212,7 +223,7 @@ def unifrac_rows(
 
 
 def clade_totals(table: ProfileTable, *, tree: PhyloTree | None = None) -> sp.csr_array:
-    """Samples x nodes sparse matrix: each node's total over the tips below it.
+    """Low-level: samples x nodes sparse matrix, each node's total over the tips below it.
 
     Column ``v`` holds, for every sample, the sum of the table's values over the
     features that descend from node ``v`` of ``tree`` (default ``table.tree``), in the

@@ -1,6 +1,7 @@
 """Gut-health summaries: taxon shares, ratios, the MD index and the HMP2 dysbiosis score.
 
-Every summary is one number per sample, documented with the paper it comes from and
+Every summary is one number per sample (a Series indexed by ``sample_id`` and named as
+its column of :func:`gut_summary`), documented with the paper it comes from and
 the caveat that limits it. Taxon lists are package data
 (``gutaxis/data/reference/gut_taxa.json``) and are matched on the taxonomy's ranks, or,
 for tables that name species only (MetaPhlAn-style ``"Escherichia coli"``), on a
@@ -25,6 +26,7 @@ import pandas as pd
 
 from gutaxis.data.profile import RANKS, ProfileTable
 from gutaxis.errors import InputError
+from gutaxis.gut._labelled import per_sample
 from gutaxis.gut.beta import braycurtis_between
 
 __all__ = [
@@ -236,7 +238,7 @@ def _ratio(numerator: _Column, denominator: _Column, label: str) -> _Column:
     return _Column(values, reasons)
 
 
-def taxon_share(table: ProfileTable, name: str) -> np.ndarray:
+def taxon_share(table: ProfileTable, name: str) -> pd.Series:
     """Fraction of each sample's total in the shipped taxon set ``name``.
 
     Parameters
@@ -249,41 +251,66 @@ def taxon_share(table: ProfileTable, name: str) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        Shares in ``[0, 1]``; ``NaN`` for an empty sample or when no feature carries
-        the set's rank.
+    pandas.Series
+        ``<name>_share``: shares in ``[0, 1]`` indexed by ``sample_id``; ``NaN`` for an
+        empty sample or when no feature carries the set's rank.
     """
-    return _shares(table, feature_lineage(table), name).values
+    return per_sample(table, _shares(table, feature_lineage(table), name).values,
+                      f"{name}_share")
 
 
-def butyrate_producer_share(table: ProfileTable) -> np.ndarray:
+def butyrate_producer_share(table: ProfileTable) -> pd.Series:
     """Share of butyrate-producing genera (Louis & Flint 2009; caveat: Vital et al. 2014).
 
     Faecalibacterium, Roseburia, [Eubacterium] rectale group / Agathobacter,
     Anaerostipes, Coprococcus, Subdoligranulum, Butyrivibrio, Anaerobutyricum /
     [Eubacterium] hallii group. 16S genera are a proxy: the pathway genes are not
     confined to these genera nor present in all their members.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
     """
-    return taxon_share(table, "butyrate_producers")
+    return taxon_share(table, "butyrate_producers").rename("butyrate_producer_share")
 
 
-def proteobacteria_share(table: ProfileTable) -> np.ndarray:
+def proteobacteria_share(table: ProfileTable) -> pd.Series:
     """Share of Proteobacteria (GTDB: Pseudomonadota), a marker of instability (Shin et al.
-    2015); SILVA 138 placement, so Desulfovibrio and Campylobacter are not counted."""
+    2015); SILVA 138 placement, so Desulfovibrio and Campylobacter are not counted.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     return taxon_share(table, "proteobacteria")
 
 
-def enterobacteriaceae_share(table: ProfileTable) -> np.ndarray:
+def enterobacteriaceae_share(table: ProfileTable) -> pd.Series:
     """Share of Enterobacteriaceae (Escherichia, Klebsiella, ...), which bloom in
-    inflammation (Zeng et al. 2017); family sensu Adeolu et al. 2016."""
+    inflammation (Zeng et al. 2017); family sensu Adeolu et al. 2016.
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     return taxon_share(table, "enterobacteriaceae")
 
 
-def firmicutes_bacteroidota_ratio(table: ProfileTable) -> np.ndarray:
+def firmicutes_bacteroidota_ratio(table: ProfileTable) -> pd.Series:
     """Firmicutes (Bacillota) over Bacteroidota (Bacteroidetes) share; NaN without
-    Bacteroidota. Caveat: a weak, inconsistent marker (Walters et al. 2014)."""
+    Bacteroidota. Caveat: a weak, inconsistent marker (Walters et al. 2014).
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
     lineage = feature_lineage(table)
-    return _firmicutes_bacteroidota(table, lineage).values
+    return per_sample(table, _firmicutes_bacteroidota(table, lineage).values,
+                      "firmicutes_bacteroidota_ratio")
 
 
 def _firmicutes_bacteroidota(table: ProfileTable, lineage: pd.DataFrame) -> _Column:
@@ -291,10 +318,17 @@ def _firmicutes_bacteroidota(table: ProfileTable, lineage: pd.DataFrame) -> _Col
                   "Bacteroidota")
 
 
-def prevotella_bacteroides_ratio(table: ProfileTable) -> np.ndarray:
+def prevotella_bacteroides_ratio(table: ProfileTable) -> pd.Series:
     """Prevotella (incl. Segatella) over Bacteroides (incl. Phocaeicola) share; NaN without
-    Bacteroides. Caveat: an enterotype-like, diet-linked gradient (Wu et al. 2011)."""
-    return _prevotella_bacteroides(table, feature_lineage(table)).values
+    Bacteroides. Caveat: an enterotype-like, diet-linked gradient (Wu et al. 2011).
+
+    Parameters
+    ----------
+    table
+        Counts or relative abundances with a taxonomy.
+    """
+    return per_sample(table, _prevotella_bacteroides(table, feature_lineage(table)).values,
+                      "prevotella_bacteroides_ratio")
 
 
 def _prevotella_bacteroides(table: ProfileTable, lineage: pd.DataFrame) -> _Column:
@@ -302,7 +336,7 @@ def _prevotella_bacteroides(table: ProfileTable, lineage: pd.DataFrame) -> _Colu
                   "Bacteroides")
 
 
-def md_index(table: ProfileTable, *, pseudocount: float = MD_INDEX_PSEUDOCOUNT) -> np.ndarray:
+def md_index(table: ProfileTable, *, pseudocount: float = MD_INDEX_PSEUDOCOUNT) -> pd.Series:
     """Microbial dysbiosis index of Gevers et al. (2014), genus version.
 
     Parameters
@@ -315,9 +349,10 @@ def md_index(table: ProfileTable, *, pseudocount: float = MD_INDEX_PSEUDOCOUNT) 
 
     Returns
     -------
-    numpy.ndarray
-        The index per sample; ``NaN`` for an empty sample or when none of the taxa is
-        present (the index would then say nothing but the pseudocount).
+    pandas.Series
+        ``md_index``: the index per sample, indexed by ``sample_id``; ``NaN`` for an
+        empty sample or when none of the taxa is present (the index would then say
+        nothing but the pseudocount).
 
     Notes
     -----
@@ -333,7 +368,8 @@ def md_index(table: ProfileTable, *, pseudocount: float = MD_INDEX_PSEUDOCOUNT) 
     .. [1] Gevers, D. et al. (2014). The treatment-naive microbiome in new-onset
        Crohn's disease. Cell Host & Microbe 15, 382-392.
     """
-    return _md_index(table, feature_lineage(table), pseudocount).values
+    return per_sample(table, _md_index(table, feature_lineage(table), pseudocount).values,
+                      "md_index")
 
 
 def _md_index(table: ProfileTable, lineage: pd.DataFrame, pseudocount: float) -> _Column:
@@ -367,7 +403,7 @@ def dysbiosis_score(
     reference_mask: np.ndarray | Sequence[str],
     *,
     subjects: np.ndarray | Sequence[object] | None = None,
-) -> np.ndarray:
+) -> pd.Series:
     """HMP2 dysbiosis score: median Bray-Curtis distance to a reference set.
 
     Parameters
@@ -384,8 +420,9 @@ def dysbiosis_score(
 
     Returns
     -------
-    numpy.ndarray
-        The score per sample; ``NaN`` where no reference sample remains. On the HMP2
+    pandas.Series
+        ``dysbiosis_score``: the score per sample, indexed by ``sample_id``; ``NaN``
+        where no reference sample remains. On the HMP2
         species profiles with nonIBD as reference it tracks the published score with
         Spearman rho 0.975 (tests/gut/test_summaries.py).
 
@@ -422,21 +459,22 @@ def dysbiosis_score(
     masked = np.where(eligible, distances, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # rows with no eligible reference
-        return np.nanmedian(masked, axis=1)
+        scores = np.nanmedian(masked, axis=1)
+    return per_sample(table, scores, "dysbiosis_score")
 
 
 def dysbiotic(
-    scores: np.ndarray,
+    scores: pd.Series | np.ndarray,
     reference_mask: np.ndarray,
     *,
     percentile: float = 90.0,
-) -> np.ndarray:
+) -> pd.Series:
     """Flag samples whose dysbiosis score exceeds a percentile of the reference's scores.
 
     Parameters
     ----------
     scores
-        Output of :func:`dysbiosis_score`.
+        Output of :func:`dysbiosis_score` (or the scores as an array).
     reference_mask
         Boolean mask of the reference samples (the same as for the scores).
     percentile
@@ -445,8 +483,9 @@ def dysbiotic(
 
     Returns
     -------
-    numpy.ndarray
-        Boolean per sample; ``False`` where the score is NaN. On HMP2 this reproduces
+    pandas.Series
+        ``dysbiotic``: boolean per sample, with the index of ``scores`` (a default index
+        for an array); ``False`` where the score is NaN. On HMP2 this reproduces
         the published ``dysbiosis_binary`` for 98% of samples (and exactly, applied to
         the published scores).
 
@@ -467,7 +506,9 @@ def dysbiotic(
     if reference_scores.size == 0:
         raise InputError("no reference sample has a dysbiosis score", field="reference_mask")
     threshold = np.quantile(reference_scores, percentile / 100.0)
-    return np.asarray(np.nan_to_num(values, nan=-np.inf) > threshold)
+    flags = np.nan_to_num(values, nan=-np.inf) > threshold
+    return pd.Series(flags, index=scores.index if isinstance(scores, pd.Series) else None,
+                     name="dysbiotic")
 
 
 def gut_summary(
@@ -511,7 +552,7 @@ def gut_summary(
         "md_index": _md_index(table, lineage, MD_INDEX_PSEUDOCOUNT),
     }
     if reference is not None:
-        scores = dysbiosis_score(table, reference, subjects=subjects)
+        scores = dysbiosis_score(table, reference, subjects=subjects).to_numpy()
         no_ref = np.isnan(scores)
         columns["dysbiosis_score"] = _Column(scores, {"no reference sample of another "
                                                       "subject": no_ref})
@@ -532,9 +573,10 @@ def gut_summary(
 
 def _dysbiotic_column(scores: np.ndarray, reference: np.ndarray) -> pd.arrays.BooleanArray:
     """:func:`dysbiotic` as a nullable boolean column: NA where the score is NaN."""
-    flags = np.zeros(scores.shape, dtype=bool)
     if np.any(reference & ~np.isnan(scores)):
-        flags = dysbiotic(scores, reference)
+        flags = dysbiotic(scores, reference).to_numpy()
+    else:
+        flags = np.zeros(scores.shape, dtype=bool)
     return pd.arrays.BooleanArray(flags, np.isnan(scores))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
@@ -36,7 +37,7 @@ _GENERALIZED, _VARIANCE_ADJUSTED = 0, 1
 
 
 def generalized_unifrac(table: ProfileTable, *, alpha: float = 0.5,
-                        tree: PhyloTree | None = None) -> np.ndarray:
+                        tree: PhyloTree | None = None) -> DistanceMatrix:
     r"""Generalized UniFrac distances (Chen et al. 2012) between all pairs of samples.
 
     Parameters
@@ -52,8 +53,9 @@ def generalized_unifrac(table: ProfileTable, *, alpha: float = 0.5,
 
     Returns
     -------
-    numpy.ndarray
-        Symmetric ``n_samples x n_samples`` matrix in ``[0, 1]`` with a zero diagonal.
+    DistanceMatrix
+        ``generalized_unifrac``: values in ``[0, 1]``, symmetric, zero diagonal, ids in
+        the table's sample order.
 
     Raises
     ------
@@ -94,16 +96,17 @@ def generalized_unifrac(table: ProfileTable, *, alpha: float = 0.5,
     >>> tree = parse_newick("((a:1,b:2):0.5,c:3);")
     >>> table = ProfileTable(sp.csr_array([[1.0, 0, 1], [0, 1, 1]]), ["s1", "s2"],
     ...                      ["a", "b", "c"], tree=tree)
-    >>> round(float(generalized_unifrac(table, alpha=1.0)[0, 1]), 4)
+    >>> round(float(generalized_unifrac(table, alpha=1.0).data[0, 1]), 4)
     0.3
     """
     _require_alpha(alpha)
-    return _pairwise(table, tree, mode=_GENERALIZED, alpha=float(alpha),
-                     action="generalized UniFrac")
+    distances = _pairwise(table, tree, mode=_GENERALIZED, alpha=float(alpha),
+                          action="generalized UniFrac")
+    return DistanceMatrix(table.sample_ids, distances, metric="generalized_unifrac")
 
 
 def variance_adjusted_unifrac(table: ProfileTable, *,
-                              tree: PhyloTree | None = None) -> np.ndarray:
+                              tree: PhyloTree | None = None) -> DistanceMatrix:
     r"""Variance-adjusted weighted UniFrac (Chang et al. 2011) between all pairs of samples.
 
     Parameters
@@ -116,8 +119,9 @@ def variance_adjusted_unifrac(table: ProfileTable, *,
 
     Returns
     -------
-    numpy.ndarray
-        Symmetric ``n_samples x n_samples`` matrix in ``[0, 1]`` with a zero diagonal.
+    DistanceMatrix
+        ``variance_adjusted_weighted_unifrac``: values in ``[0, 1]``, symmetric, zero
+        diagonal, ids in the table's sample order.
 
     Raises
     ------
@@ -150,17 +154,21 @@ def variance_adjusted_unifrac(table: ProfileTable, *,
        beta diversity measure for comparing communities based on phylogeny. BMC
        Bioinformatics 12:118 (2011).
     """
-    return _pairwise(table, tree, mode=_VARIANCE_ADJUSTED, alpha=1.0,
-                     action="variance-adjusted weighted UniFrac")
+    distances = _pairwise(table, tree, mode=_VARIANCE_ADJUSTED, alpha=1.0,
+                          action="variance-adjusted weighted UniFrac")
+    return DistanceMatrix(table.sample_ids, distances,
+                          metric="variance_adjusted_weighted_unifrac")
 
 
 def unifrac_variant_rows(table: ProfileTable, rows: slice | np.ndarray, *,
                          metric: str, alpha: float = 0.5,
                          tree: PhyloTree | None = None) -> np.ndarray:
-    """A band of a generalized or variance-adjusted UniFrac matrix: the distances from the
-    samples ``rows`` to all, for computing a large matrix in pieces (one band per Dask
-    task). The same values as the full matrix: exactly for variance-adjusted UniFrac, to
-    ~1e-15 for generalized UniFrac (a pair's sum may run in the other order).
+    """Low-level: a band of a generalized or variance-adjusted UniFrac matrix.
+
+    The distances from the samples ``rows`` to all, for computing a large matrix in
+    pieces (one band per Dask task), as a bare array (the caller keeps the ids). The same
+    values as the full matrix: exactly for variance-adjusted UniFrac, to ~1e-15 for
+    generalized UniFrac (a pair's sum may run in the other order).
 
     Parameters
     ----------

@@ -46,7 +46,15 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
 @dataclass(frozen=True)
 class Choice:
-    """One allowed answer of a ``choice`` item: the stored code and a short label."""
+    """One allowed answer of a ``choice`` item: the stored code and a short label.
+
+    Attributes
+    ----------
+    value
+        The stored code.
+    label
+        A short label.
+    """
 
     value: str
     label: str
@@ -113,6 +121,13 @@ class Item:
         Results are memoised per item and answer (answers repeat a lot in a cohort), so
         reading a large response file costs one parse per distinct answer.
 
+        Parameters
+        ----------
+        raw
+            The answer as read (a code, a number, or None/empty when unanswered).
+        source, row
+            Where the answer comes from, for messages.
+
         Raises
         ------
         InstrumentError
@@ -177,6 +192,15 @@ class Band:
     ``lower_closed``/``upper_closed`` say whether the end points belong to the band, so
     published bands with gaps between integers ("0-20", "21-40") can be written as
     half-open intervals that also classify non-integer scores.
+
+    Attributes
+    ----------
+    label
+        The band's name, e.g. ``"moderate"``.
+    lower, upper
+        The end points (``None``: unbounded).
+    lower_closed, upper_closed
+        Whether each end point belongs to the band.
     """
 
     label: str
@@ -188,7 +212,15 @@ class Band:
     def contains(self, value: Fraction | float, *,
                  tolerance: Fraction = Fraction(0)) -> bool:
         """Whether ``value`` falls in the band (values within ``tolerance`` of an end
-        point count as on it)."""
+        point count as on it).
+
+        Parameters
+        ----------
+        value
+            A score.
+        tolerance
+            How close to an end point counts as on it.
+        """
         if not tolerance:
             if self.lower is not None and (value < self.lower or (
                     value == self.lower and not self.lower_closed)):
@@ -212,7 +244,17 @@ class Band:
 
 @dataclass(frozen=True)
 class BandSet:
-    """A named set of bands for one score, with where it comes from."""
+    """A named set of bands for one score, with where it comes from.
+
+    Attributes
+    ----------
+    name
+        The set's name.
+    source
+        Where the bands are published.
+    bands
+        The bands, in order.
+    """
 
     name: str
     source: str
@@ -220,7 +262,15 @@ class BandSet:
 
     def classify(self, value: Fraction | float, *,
                  tolerance: Fraction = Fraction(0)) -> str | None:
-        """The label of the first band containing ``value``; None if none does."""
+        """The label of the first band containing ``value``; None if none does.
+
+        Parameters
+        ----------
+        value
+            A score.
+        tolerance
+            How close to an end point counts as on it (see :meth:`Band.contains`).
+        """
         for band in self.bands:
             if band.contains(value, tolerance=tolerance):
                 return band.label
@@ -269,7 +319,13 @@ class ScoreSpec:
         return (self.minimum, self.maximum)
 
     def band_set(self, name: str | None) -> BandSet | None:
-        """The default band set (``name`` None) or the named one."""
+        """The default band set (``name`` None) or the named one.
+
+        Parameters
+        ----------
+        name
+            A band set of this score, or None for the default one.
+        """
         if name is None:
             return self.bands
         for option in (self.bands, *self.alternative_bands):
@@ -405,7 +461,13 @@ class Instrument:
         return tuple(item.id for item in self.items)
 
     def item(self, item_id: str) -> Item:
-        """The item with this id; InstrumentError listing the known ids otherwise."""
+        """The item with this id; InstrumentError listing the known ids otherwise.
+
+        Parameters
+        ----------
+        item_id
+            The item's id.
+        """
         for item in self.items:
             if item.id == item_id:
                 return item
@@ -413,7 +475,13 @@ class Instrument:
                               expected="one of " + ", ".join(self.item_ids))
 
     def score_spec(self, name: str) -> ScoreSpec:
-        """The :class:`ScoreSpec` called ``name``."""
+        """The :class:`ScoreSpec` called ``name``.
+
+        Parameters
+        ----------
+        name
+            The score's name.
+        """
         for spec in self.scores:
             if spec.name == name:
                 return spec
@@ -423,6 +491,11 @@ class Instrument:
     def with_wording(self, texts: Mapping[str, str]) -> Instrument:
         """A copy whose items carry wording supplied by the user (e.g. from a site's
         licensed copy of the form); gutaxis itself ships no licensed wording.
+
+        Parameters
+        ----------
+        texts
+            Item id -> the item's wording.
 
         Raises
         ------
@@ -437,6 +510,13 @@ class Instrument:
     def parse(self, responses: Mapping[str, RawAnswer], *, source: str | None = None,
               row: int | None = None) -> dict[str, Answer]:
         """Validate answers: every item id present in the result, None where unanswered.
+
+        Parameters
+        ----------
+        responses
+            Item id -> raw answer (as read from a form or file).
+        source, row
+            Where the answers come from, for messages.
 
         Raises
         ------
@@ -491,7 +571,15 @@ class Instrument:
 
     def score_parsed(self, answers: Mapping[str, Answer], *,
                      bands: Mapping[str, str] | None = None) -> Score:
-        """Score answers already validated by :meth:`parse`."""
+        """Score answers already validated by :meth:`parse`.
+
+        Parameters
+        ----------
+        answers
+            Item id -> validated answer, as :meth:`parse` returns them.
+        bands
+            Score name -> the band set to classify it with (the default set otherwise).
+        """
         chosen = dict(bands or {})
         for name in chosen:
             self.score_spec(name)

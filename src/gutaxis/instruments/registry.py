@@ -40,6 +40,11 @@ def register(instrument: Instrument) -> Instrument:
     rather than while scoring: lower-case ``id`` and ``version``, unique item ids and
     score names, reversed items that exist, and ranges with minimum <= maximum.
 
+    Parameters
+    ----------
+    instrument
+        The instrument declaration.
+
     Raises
     ------
     InstrumentError
@@ -90,6 +95,11 @@ def _ensure_loaded() -> None:
 
 def get_instrument(key: str) -> Instrument:
     """The instrument ``"odi"`` (latest version) or ``"odi@2.1a"`` (that version).
+
+    Parameters
+    ----------
+    key
+        An instrument id (its latest version) or ``id@version``.
 
     Raises
     ------

@@ -109,6 +109,15 @@ def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf
     of seven prefixed ranks (``k__Bacteria``, ..., ``s__``), an empty rank written as its
     bare prefix, which :func:`read_biom` reads back as ``NaN``. A ``.gz`` suffix
     compresses JSON output.
+
+    Parameters
+    ----------
+    table
+        The table to write.
+    path
+        Where to write it (a new file, replaced atomically).
+    format
+        ``"hdf5"`` (BIOM 2.1, default) or ``"json"`` (BIOM 1.0).
     """
     if format not in ("hdf5", "json"):
         raise InputError("unknown BIOM format", found=format, expected="'hdf5' or 'json'")

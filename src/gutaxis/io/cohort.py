@@ -50,6 +50,9 @@ def read_cohort(
     tree
         Optional rooted tree: Newick or a ``Phylogeny[Rooted]`` ``.qza``; every feature
         must be a tip.
+    orientation
+        ``"samples-columns"`` or ``"samples-rows"`` for a delimited table (found from
+        the metadata's sample ids when ``None``).
     subject_column, time_column
         Metadata columns linking samples to subjects and times.
     kind

@@ -126,6 +126,15 @@ def write_tsv(
     ``"samples-rows"`` writes ``sample_id`` then the feature ids. Counts that are whole
     numbers are written as integers, other values with the shortest representation that
     reads back to the same float64, so a round trip is lossless.
+
+    Parameters
+    ----------
+    table
+        The table to write.
+    path
+        Where to write it (``.gz`` compresses).
+    orientation
+        ``"samples-columns"`` (default) or ``"samples-rows"``.
     """
     if orientation not in ORIENTATIONS:
         raise InputError("unknown orientation", found=orientation,

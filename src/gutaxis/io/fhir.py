@@ -143,7 +143,17 @@ def to_fhir_bundle(measurements: Measurements, *, base: str = BASE,
 
 def write_fhir(measurements: Measurements, path: PathLike, *, base: str = BASE,
                validate: Validation = "full") -> Path:
-    """Write the record as a validated FHIR R4 Bundle (JSON; atomically)."""
+    """Write the record as a validated FHIR R4 Bundle (JSON; atomically).
+
+    Parameters
+    ----------
+    measurements
+        The record.
+    path
+        Where to write the Bundle (JSON).
+    base, validate
+        As for :func:`to_fhir_bundle`.
+    """
     bundle = to_fhir_bundle(measurements, base=base, validate=validate)
     target = Path(path)
     with atomic_path(target) as tmp:
@@ -248,6 +258,14 @@ def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
     answers; ids fall back to the resource id. Resources gutaxis cannot place (other
     codes, other resource types) are refused with the entry and field named, never
     dropped silently.
+
+    Parameters
+    ----------
+    path
+        A FHIR R4 Bundle (JSON).
+    base
+        Base URL of gutaxis's identifier systems, code systems and extensions, as given to
+        :func:`write_fhir`.
     """
     file = existing_file(path)
     source = str(file)

@@ -168,6 +168,11 @@ def read_newick(path: str | os.PathLike[str]) -> PhyloTree:
     """Read a Newick file (plain or gzipped) into a :class:`PhyloTree`.
 
     See :func:`parse_newick` for what is accepted; errors name the file and position.
+
+    Parameters
+    ----------
+    path
+        A Newick file, plain or gzipped.
     """
     p = Path(path)
     with open(p, "rb") as fh:

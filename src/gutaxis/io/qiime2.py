@@ -55,7 +55,13 @@ class ArtifactInfo:
 
 
 def artifact_info(path: PathLike) -> ArtifactInfo:
-    """Read the UUID, semantic type and format of a ``.qza`` without unpacking it."""
+    """Read the UUID, semantic type and format of a ``.qza`` without unpacking it.
+
+    Parameters
+    ----------
+    path
+        A QIIME 2 artifact (``.qza``).
+    """
     p = existing_file(path)
     with _open_zip(p) as archive:
         return _info(archive, str(p))
@@ -96,7 +102,13 @@ def read_qza(path: PathLike) -> ProfileTable | pd.DataFrame | PhyloTree:
 
 
 def read_qza_table(path: PathLike) -> ProfileTable:
-    """Read a ``FeatureTable[Frequency]`` or ``FeatureTable[RelativeFrequency]`` artifact."""
+    """Read a ``FeatureTable[Frequency]`` or ``FeatureTable[RelativeFrequency]`` artifact.
+
+    Parameters
+    ----------
+    path
+        A QIIME 2 artifact (``.qza``) holding a feature table.
+    """
     return cast(ProfileTable, _read_qza(path, wanted=tuple(_TABLE_KINDS), what="a feature table"))
 
 
@@ -107,7 +119,13 @@ def read_qza_taxonomy(path: PathLike) -> pd.DataFrame:
 
 
 def read_qza_tree(path: PathLike) -> PhyloTree:
-    """Read a ``Phylogeny[Rooted]`` artifact."""
+    """Read a ``Phylogeny[Rooted]`` artifact.
+
+    Parameters
+    ----------
+    path
+        A QIIME 2 artifact (``.qza``) holding a rooted phylogeny.
+    """
     tree = _read_qza(path, wanted=("Phylogeny[Rooted]",), what="a rooted phylogeny")
     return cast(PhyloTree, tree)
 

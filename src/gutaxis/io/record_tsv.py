@@ -97,7 +97,15 @@ def record_frame(measurements: Measurements) -> pd.DataFrame:
 
 
 def write_record(measurements: Measurements, path: PathLike) -> Path:
-    """Write the record as a tidy long TSV (atomically: no partial file on error)."""
+    """Write the record as a tidy long TSV (atomically: no partial file on error).
+
+    Parameters
+    ----------
+    measurements
+        The record.
+    path
+        Where to write the TSV (``.gz`` compresses).
+    """
     frame = record_frame(measurements)
     target = Path(path)
     with atomic_path(target) as tmp:

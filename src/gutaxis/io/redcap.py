@@ -103,7 +103,15 @@ class RedcapTable:
 
 @dataclass(frozen=True)
 class RedcapMapping:
-    """How a REDCap project's forms map onto the record."""
+    """How a REDCap project's forms map onto the record.
+
+    Attributes
+    ----------
+    forms
+        How each REDCap form maps onto an instrument's items.
+    tables
+        How each REDCap form maps onto a record table (labs, interventions, ...).
+    """
 
     forms: tuple[RedcapForm, ...] = ()
     tables: tuple[RedcapTable, ...] = ()
@@ -112,7 +120,13 @@ class RedcapMapping:
     def from_json(cls, path: PathLike) -> RedcapMapping:
         """Read ``{"forms": [{"form": ..., "instrument": ..., "time_field": ...,
         "items": {...}}], "tables": [{"form": ..., "table": ..., "fields": {...},
-        "constants": {...}}]}``."""
+        "constants": {...}}]}``.
+
+        Parameters
+        ----------
+        path
+            The mapping file (JSON).
+        """
         file = existing_file(path)
         try:
             data = json.loads(file.read_text(encoding="utf-8"))

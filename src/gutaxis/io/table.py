@@ -35,7 +35,13 @@ TABLE_FORMATS = (
 
 
 def detect_table_format(path: PathLike) -> TableFormat:
-    """Recognise a table file by its first bytes, then its extension and first lines."""
+    """Recognise a table file by its first bytes, then its extension and first lines.
+
+    Parameters
+    ----------
+    path
+        The table file: BIOM (JSON or HDF5), ``.qza``, MetaPhlAn or delimited text.
+    """
     p = existing_file(path)
     head = head_bytes(p, 8)
     if head == HDF5_MAGIC:
@@ -99,7 +105,13 @@ def read_table(
 
 
 def read_tree(path: PathLike) -> PhyloTree:
-    """Read a rooted tree: Newick (optionally gzipped) or a ``Phylogeny[Rooted]`` ``.qza``."""
+    """Read a rooted tree: Newick (optionally gzipped) or a ``Phylogeny[Rooted]`` ``.qza``.
+
+    Parameters
+    ----------
+    path
+        A Newick file (optionally gzipped) or a ``Phylogeny[Rooted]`` ``.qza``.
+    """
     p = existing_file(path)
     if head_bytes(p, 4) == ZIP_MAGIC:
         return read_qza_tree(p)

@@ -208,6 +208,13 @@ def write_taxonomy(taxonomy: pd.DataFrame, path: PathLike) -> None:
     """Write a rank table as a per-rank TSV (``feature_id`` then the ranks; empty = NaN).
 
     The file is written to a temporary name and renamed into place.
+
+    Parameters
+    ----------
+    taxonomy
+        Feature ids as index, one column per rank (as :func:`read_taxonomy` gives).
+    path
+        Where to write the TSV.
     """
     target = Path(path)
     columns = [c for c in (*RANKS, "confidence") if c in taxonomy.columns]

@@ -59,6 +59,15 @@ def plot_overview(results: AssociationResults, path: str | Path, *, label_top: i
     of the ``label_top`` smallest q-values of each panel, the significant ones that do not
     crowd a label drawn before them are labelled with their feature and term.
     Returns the path written.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    path
+        Where to write the figure (PNG).
+    label_top
+        How many of each panel's smallest q-values may be labelled.
     """
     return _save(_overview_figure(results, label_top=label_top), path)
 
@@ -154,9 +163,19 @@ def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None =
     return fig
 
 
-def plot_association(results: AssociationResults, row: pd.Series, path: str | Path) -> Path:
+def plot_association(results: AssociationResults, row: pd.Series, *, path: str | Path) -> Path:
     """One association: the modelled (normalised, transformed) feature values against the
-    metadata variable of ``row`` (a row of ``results.table``). Returns the path written."""
+    metadata variable of ``row`` (a row of ``results.table``). Returns the path written.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    row
+        The association to draw: a row of ``results.table``.
+    path
+        Where to write the figure (PNG).
+    """
     feature, var = str(row["feature"]), str(row["metadata"])
     y = results.values[feature]
     x = results.covariates.loc[y.index, var]
@@ -203,7 +222,17 @@ def write_association_plots(
     """Write ``overview.png`` and one figure per top significant abundance association
     whose fit is not flagged (``error`` empty; at most ``top``, by q-value) into
     ``out_dir``; return the paths written. The HTML report is
-    :func:`gutaxis.report.write_association_report`."""
+    :func:`gutaxis.report.write_association_report`.
+
+    Parameters
+    ----------
+    results
+        The association scan.
+    out_dir
+        The folder to write into (created if needed).
+    top
+        At most this many per-association figures, smallest q-value first.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [plot_overview(results, out / "overview.png")]
@@ -211,7 +240,7 @@ def write_association_plots(
     hits = hits[(hits["model"] == "abundance") & hits["error"].isna()].head(top)
     for rank, (_, row) in enumerate(hits.iterrows(), start=1):  # at most `top` figures
         name = f"{rank:02d}_{_slug(short_name(row['feature']))}_{_slug(_term(row))}.png"
-        written.append(plot_association(results, row, out / name))
+        written.append(plot_association(results, row, path=out / name))
     return written
 
 

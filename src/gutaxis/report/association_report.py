@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from gutaxis.report.association_plots import (
     _overview_figure,
@@ -36,6 +34,7 @@ from gutaxis.report.association_words import (
     outcome_short,
 )
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
+from gutaxis.stats.results import wald_interval
 
 #: Significant associations listed in the table and drawn in the forest plot.
 TABLE_ROWS = 50
@@ -46,30 +45,11 @@ FLAG_EXAMPLES = 8
 _TEMPLATE = "association_report.html.j2"
 
 
-def confidence_interval(
-    coef: np.ndarray, stderr: np.ndarray, df: np.ndarray, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wald interval ``coef ± quantile × stderr``.
-
-    The quantile is Student's t with the row's ``df`` (residual df of an LM,
-    Satterthwaite df of an LMM) where ``df`` is finite and positive, else the standard
-    normal's (logistic models, whose ``df`` is ``NaN``: Wald z).
-    """
-    coef = np.asarray(coef, dtype=np.float64)
-    se = np.asarray(stderr, dtype=np.float64)
-    df = np.asarray(df, dtype=np.float64)
-    upper_tail = 0.5 + level / 2.0
-    has_df = np.isfinite(df) & (df > 0)
-    quantile = np.where(has_df, stats.t.ppf(upper_tail, np.where(has_df, df, 1.0)),
-                        stats.norm.ppf(upper_tail))
-    return coef - quantile * se, coef + quantile * se
-
-
 def significant_rows(results: AssociationResults) -> pd.DataFrame:
     """The significant associations with ``ci_low``, ``ci_high``, ``evidence`` and
     ``flag`` (the short label of a flagged fit's reason, "" for a clean one)."""
     hits = results.significant()
-    low, high = confidence_interval(hits["coef"].to_numpy(), hits["stderr"].to_numpy(),
+    low, high = wald_interval(hits["coef"].to_numpy(), hits["stderr"].to_numpy(),
                                     hits["df"].to_numpy())
     errors = hits["error"]
     return hits.assign(
@@ -95,7 +75,17 @@ def flagged_groups(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 def association_html(results: AssociationResults, *, figures: bool = True,
                      top: int = TABLE_ROWS) -> str:
-    """The report as one self-contained HTML string (``figures=False`` draws none)."""
+    """The report as one self-contained HTML string (``figures=False`` draws none).
+
+    Parameters
+    ----------
+    results
+        The association scan to present.
+    figures
+        Embed the forest plot and the volcano (``False``: tables and words only).
+    top
+        How many significant associations the table lists, smallest q-value first.
+    """
     env = jinja2.Environment(loader=jinja2.PackageLoader("gutaxis.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
@@ -104,7 +94,19 @@ def association_html(results: AssociationResults, *, figures: bool = True,
 
 def write_association_report(results: AssociationResults, path: str | Path, *,
                              figures: bool = True, top: int = TABLE_ROWS) -> Path:
-    """Write :func:`association_html` to ``path`` (UTF-8); return the path."""
+    """Write :func:`association_html` to ``path`` (UTF-8); return the path.
+
+    Parameters
+    ----------
+    results
+        The association scan to present.
+    path
+        Where to write the page.
+    figures
+        Embed the forest plot and the volcano (``False``: tables and words only).
+    top
+        How many significant associations the table lists, smallest q-value first.
+    """
     out = Path(path)
     out.write_text(association_html(results, figures=figures, top=top), encoding="utf-8")
     return out
@@ -184,5 +186,5 @@ def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-__all__ = ["association_html", "confidence_interval", "flagged_groups", "significant_rows",
+__all__ = ["association_html", "flagged_groups", "significant_rows",
            "write_association_report"]

@@ -212,6 +212,15 @@ def associate_outcomes(
     The columns are used as given (no filter, normalisation or transform); a missing
     value drops that sample from that column's model only; an infinite value, or a sample
     id with more than one row, is refused. Options as in :func:`associate`.
+
+    Parameters
+    ----------
+    cohort
+        The samples and their metadata (the table itself is not used).
+    outcomes
+        One column per outcome, indexed by sample id (e.g. :func:`gutaxis.gut.gut_summary`).
+    fixed, random, reference, standardize, correction, max_significance, progress
+        As for :func:`associate`.
     """
     corr = correction_name(correction)
     _check_fraction(max_significance, "max_significance")

@@ -67,8 +67,30 @@ def _version() -> str:
 class AssociationSpec:
     """What was fitted, on what, and how: enough to rerun the scan and cite it.
 
-    ``n_samples_input`` counts every sample of the input table (MaAsLin 2's ``N``);
-    ``n_samples_used`` the complete cases the models were fitted on.
+    Attributes
+    ----------
+    formula
+        The model in R's notation, e.g. ``"y ~ age + diagnosis + (1 | subject)"``.
+    fixed, random, levels, numeric
+        The fixed effects, the random-intercept groups, the levels of each categorical
+        variable (reference first) and the numeric variables.
+    normalization, transform, min_prevalence, min_abundance, min_variance, standardize
+        The options of :func:`gutaxis.stats.associate` used.
+    correction, prevalence_model, max_significance, lmm_optimizer
+        The options of :func:`gutaxis.stats.associate` used.
+    abundance_model
+        The abundance model fitted, e.g. ``"LM (OLS)"``.
+    n_samples_input, n_samples_used
+        Every sample of the input table (MaAsLin 2's ``N``); the complete cases the
+        models were fitted on.
+    n_features_input, n_features_tested
+        Features in the input table; features kept by the filters and tested.
+    input_hash
+        SHA-256 of the table (values, ids) and the metadata columns the models use.
+    citations
+        The references of the method.
+    gutaxis_version, method
+        The gutaxis version and function that made the results.
     """
 
     formula: str
@@ -133,10 +155,21 @@ class AssociationResults:
     covariates: pd.DataFrame = field(repr=False)
 
     def significant(self, q: float | None = None) -> pd.DataFrame:
-        """Rows with ``qval <= q`` (default: the scan's ``max_significance``), by q-value."""
+        """Rows with ``qval <= q`` (default: the scan's ``max_significance``), by q-value.
+
+        Parameters
+        ----------
+        q
+            The q-value threshold (inclusive); default the scan's ``max_significance``.
+        """
         threshold = self.spec.max_significance if q is None else float(q)
         rows = self.table["qval"].to_numpy() <= threshold
         return self.table.loc[rows].reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every (model, feature, term) row as a DataFrame (a copy of :attr:`table`), as
+        :meth:`gutaxis.stats.FitResults.to_frame` gives a single fit's."""
+        return self.table.copy()
 
     def summary(self) -> str:
         """A few lines for a terminal: model, sizes and the number of hits."""
@@ -168,6 +201,11 @@ class AssociationResults:
         """Write ``all_results.tsv``, ``significant_results.tsv`` and ``model.json``.
 
         The folder is created if needed; the files written are returned.
+
+        Parameters
+        ----------
+        path
+            The folder to write into.
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,17 @@ RANK_TOL = 1e-9
 class Term:
     """One column of the design: ``metadata`` is the variable; ``value`` the level of a
     categorical variable, or the variable's own name for a numeric one (MaAsLin's layout).
-    ``name`` is R's coefficient name (variable and level pasted together)."""
+    ``name`` is R's coefficient name (variable and level pasted together).
+
+    Attributes
+    ----------
+    metadata
+        The metadata variable.
+    value
+        The level of a categorical variable, or the variable's name for a numeric one.
+    name
+        R's coefficient name.
+    """
 
     metadata: str
     value: str

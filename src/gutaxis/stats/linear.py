@@ -56,7 +56,15 @@ class OLSFit:
 
     def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
                 ) -> FitResults:
-        """These fits as a :class:`~gutaxis.stats.results.FitResults` (t tests)."""
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (t tests).
+
+        Parameters
+        ----------
+        terms
+            The names of the columns of the design matrix.
+        responses
+            The names of the responses (columns of ``Y``).
+        """
         return FitResults.from_arrays(
             "LM (OLS)", terms=terms, responses=responses, coef=self.coef, stderr=self.stderr,
             statistic=self.tvalue, df=self.df, pvalue=self.pval, statistic_name="t",

@@ -84,7 +84,16 @@ class FitResults:
         separated: np.ndarray | None = None,
     ) -> FitResults:
         """Build from a fit's arrays; ``df`` broadcasts (per response or a scalar), missing
-        flags are False (``converged``: True where every estimate is finite)."""
+        flags are False (``converged``: True where every estimate is finite).
+
+        Parameters
+        ----------
+        model, terms, coef, stderr, statistic, df, pvalue, statistic_name, messages
+            As the attributes of the same names.
+        responses, converged, singular, separated
+            As the attributes of the same names; by default ``"0"``, ``"1"``, ... and the
+            flags as said above.
+        """
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
         m, p = coef.shape
         names = tuple(str(r) for r in responses) if responses is not None \
@@ -108,16 +117,26 @@ class FitResults:
         ``q`` is the ``1 - alpha / 2`` quantile of Student's t with ``df`` (the normal
         quantile where ``df`` is infinite): R's ``confint.default`` for Wald z tests, the
         Satterthwaite interval of ``lmerTest`` for mixed models.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage: ``0.05`` gives 95% intervals.
         """
         if not 0 < alpha < 1:
             raise InputError("alpha must lie in (0, 1)", field="alpha", found=alpha,
                              expected="e.g. 0.05 for 95% intervals")
-        q = stats.t.ppf(1.0 - alpha / 2.0, self.df)
-        half = q * self.stderr
-        return np.stack([self.coef - half, self.coef + half], axis=-1)
+        low, high = wald_interval(self.coef, self.stderr, self.df, level=1.0 - alpha)
+        return np.stack([low, high], axis=-1)
 
     def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """One row per response and term, columns :data:`FRAME_COLUMNS`."""
+        """One row per response and term, columns :data:`FRAME_COLUMNS`.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage of the ``ci_lower``/``ci_upper`` columns.
+        """
         m, p = self.coef.shape
         ci = self.conf_int(alpha)
         per_response = np.repeat(np.arange(m), p)
@@ -134,7 +153,13 @@ class FitResults:
         }, columns=list(FRAME_COLUMNS))
 
     def summary(self, alpha: float = 0.05) -> FitSummary:
-        """The coefficient table with a header; ``str()`` is text, notebooks show HTML."""
+        """The coefficient table with a header; ``str()`` is text, notebooks show HTML.
+
+        Parameters
+        ----------
+        alpha
+            One minus the coverage of the confidence intervals shown.
+        """
         return FitSummary(self, alpha)
 
 
@@ -169,3 +194,21 @@ class FitSummary:
     def _repr_html_(self) -> str:
         head = "".join(f"<p>{html.escape(line)}</p>" for line in self.header())
         return head + self.table().to_html(float_format="{:.6g}".format)
+
+
+def wald_interval(coef: np.ndarray, stderr: np.ndarray, df: np.ndarray, *,
+                  level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided Wald interval ``coef -/+ q stderr`` at coverage ``level``.
+
+    ``q`` is Student's t quantile with ``df`` where ``df`` is finite and positive
+    (residual df of an LM, Satterthwaite df of an LMM), else the standard normal's
+    (Wald z: logistic fits, whose ``df`` is infinite or ``NaN``). Arrays broadcast.
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    se = np.asarray(stderr, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    upper_tail = 0.5 + level / 2.0
+    has_df = np.isfinite(df) & (df > 0)
+    q = np.where(has_df, stats.t.ppf(upper_tail, np.where(has_df, df, 1.0)),
+                 stats.norm.ppf(upper_tail))
+    return coef - q * se, coef + q * se
