@@ -13,6 +13,7 @@ from gutaxis.cli.common import (
     DropEmptySamples,
     Force,
     Kind,
+    PlainHelpCommand,
     Strict,
     check_output,
     choice_metavar,
@@ -172,4 +173,4 @@ def associate_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``associate`` to the gutaxis app."""
-    app.command("associate")(handle_errors(associate_command))
+    app.command("associate", cls=PlainHelpCommand)(handle_errors(associate_command))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 from typer.models import ArgumentInfo, OptionInfo
 
 from gutaxis.choices import InputKind
@@ -27,6 +28,7 @@ __all__ = [
     "DropEmptySamples",
     "Force",
     "Kind",
+    "PlainHelpCommand",
     "Strict",
     "check_output",
     "choice_metavar",
@@ -44,6 +46,31 @@ __all__ = [
 FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one gutaxis wrote "
               "and nobody changed since; any other existing path is refused).")
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown as click shows it: ``TABLE`` (``[TABLE]`` when optional) in the
+    usage line, no ``{TABLE}`` and no ``<path>`` type label (the help says what it is)."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw.upper()
+        return name if self.required else f"[{name}]"
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw.upper()
+
+    def display_type(self, ctx: typer._click.Context) -> str:  # type: ignore[name-defined]
+        return ""
+
+
+class PlainHelpCommand(TyperCommand):
+    """Every gutaxis command: arguments in the help read as in click's own layout."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
 
 
 def choice_metavar(choices: object) -> str:

@@ -13,6 +13,7 @@ import typer
 
 from gutaxis.cli.common import (
     Force,
+    PlainHelpCommand,
     check_output,
     err_console,
     fail,
@@ -72,7 +73,7 @@ def describe_instrument(instrument: Instrument) -> None:
 
 def instruments_command(
     instrument: Annotated[str | None, typer.Argument(
-        metavar="[INSTRUMENT]", show_default=False,
+        metavar="INSTRUMENT", show_default=False,
         help="Show one instrument in detail (items, scores, rules, licence).")] = None,
     tsv: Annotated[bool, typer.Option(
         "--tsv", help="Print tab-separated text instead of a table.")] = False,
@@ -149,7 +150,7 @@ def score_command(
         metavar="INSTRUMENT", show_default=False,
         help="Instrument id or id@version (see `gutaxis instruments`).")],
     responses: Annotated[Path | None, typer.Argument(
-        metavar="[RESPONSES]", show_default=False,
+        metavar="RESPONSES", show_default=False,
         help="CSV of responses: subject_id, administered_at, then item ids.")] = None,
     template: Annotated[bool, typer.Option(
         "--template", help="Print the CSV header to fill in and exit.")] = False,
@@ -173,7 +174,7 @@ def score_command(
     Examples:
       gutaxis score odi --template > odi.csv
       gutaxis score odi odi.csv --out odi-scores.tsv --errors odi-invalid.tsv
-      gutaxis score phq9 answers.csv --bands phq9=severity > scores.tsv
+      gutaxis score nrs pain.csv --bands pain=serlin-1995 > pain-scores.tsv
     """
     from gutaxis.instruments import get_instrument
     from gutaxis.instruments.responses import (
@@ -228,6 +229,6 @@ def score_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``instruments`` and ``score`` to the gutaxis app."""
-    app.command("instruments")(handle_errors(instruments_command))
-    app.command("score")(score_command)
+    app.command("instruments", cls=PlainHelpCommand)(handle_errors(instruments_command))
+    app.command("score", cls=PlainHelpCommand)(score_command)
 

@@ -22,7 +22,7 @@ Run `gutaxis COMMAND --help` for a command's options and examples.
 Examples:
   gutaxis metrics --example --out example-metrics
   gutaxis instruments
-  gutaxis associate table.biom --metadata meta.tsv --fixed diagnosis --out scan
+  gutaxis associate table.biom --metadata meta.tsv --fixed pain --out scan
 """
 
 app = typer.Typer(

@@ -20,6 +20,7 @@ from gutaxis.cli.common import (
     DropEmptySamples,
     Force,
     Kind,
+    PlainHelpCommand,
     Strict,
     check_output,
     choice_metavar,
@@ -82,7 +83,7 @@ def metrics_command(
         "--out", metavar="DIR", show_default=False,
         help="Output folder (a new path, or an earlier gutaxis output with --force).")],
     table: Annotated[Path | None, typer.Argument(
-        metavar="[TABLE]", show_default=False,
+        metavar="TABLE", show_default=False,
         help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV or MetaPhlAn merged profile.")
     ] = None,
     taxonomy: Annotated[Path | None, typer.Option(
@@ -183,4 +184,4 @@ def metrics_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``metrics`` to the gutaxis app."""
-    app.command("metrics")(metrics_command)
+    app.command("metrics", cls=PlainHelpCommand)(metrics_command)

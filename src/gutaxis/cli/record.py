@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gutaxis.cli.common import Force, check_output, err_console, handle_errors, output_file
+from gutaxis.cli.common import (
+    Force,
+    PlainHelpCommand,
+    check_output,
+    err_console,
+    handle_errors,
+    output_file,
+)
 from gutaxis.errors import InputError
 
 if TYPE_CHECKING:
@@ -90,7 +97,8 @@ def import_responses_command(
     out: Out,
     force: Force = False,
     instrument: Annotated[str | None, typer.Option(
-        "--instrument", help="Instrument of every row (else an 'instrument' column).")] = None,
+        "--instrument", metavar="ID",
+        help="Instrument of every row (else an 'instrument' column).")] = None,
     subject_column: Annotated[str, typer.Option(
         "--subject-column", metavar="COLUMN", help="Column of subject ids.")] = "subject_id",
     time_column: Annotated[str, typer.Option(
@@ -181,7 +189,7 @@ def import_fhir_command(
 
 def register(app: typer.Typer) -> None:
     """Add the record commands to the application."""
-    app.command("import-redcap")(import_redcap_command)
-    app.command("import-responses")(import_responses_command)
-    app.command("export-fhir")(export_fhir_command)
-    app.command("import-fhir")(import_fhir_command)
+    app.command("import-redcap", cls=PlainHelpCommand)(import_redcap_command)
+    app.command("import-responses", cls=PlainHelpCommand)(import_responses_command)
+    app.command("export-fhir", cls=PlainHelpCommand)(export_fhir_command)
+    app.command("import-fhir", cls=PlainHelpCommand)(import_fhir_command)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -329,7 +329,7 @@ def _ordination(dm: DistanceMatrix, metric: str) -> Ordination:
     return ordination
 
 
-def dropped_samples_note(before: Sequence[str], after: Sequence[str], why: str) -> str:
+def dropped_samples_note(before: Collection[str], after: Iterable[str], why: str) -> str:
     """``left out N of the M samples (why): a, b, ...``; empty when none was left out."""
     kept = set(after)
     dropped = [s for s in before if s not in kept]
