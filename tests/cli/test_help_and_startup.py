@@ -4,6 +4,7 @@ choices are the engine's, and data goes to stdout while summaries go to stderr."
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,38 @@ def test_writing_commands_keep_stdout_empty_and_summarise_on_stderr(tmp_path: Pa
     bad = _gutaxis("metrics", str(tmp_path / "missing.tsv"), "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and bad.stdout == ""
     assert len(bad.stderr.strip().splitlines()) == 1 and "missing.tsv" in bad.stderr
+
+
+def _examples(help_text: str) -> list[list[str]]:
+    """The example command lines of a help text, continuation lines joined, as argv lists
+    without the program name and without a shell redirection."""
+    block = help_text.split("Examples:\n", 1)[1].split("\n\n", 1)[0]
+    joined = block.replace("\\\n", " ")
+    lines = []
+    for line in joined.splitlines():
+        argv = shlex.split(line.split(" > ", 1)[0])
+        assert argv[0] == "gutaxis", line
+        lines.append(argv[1:])
+    return lines
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)],
+                         ids=["gutaxis", *COMMANDS])
+def test_help_examples_are_command_lines_gutaxis_parses(command: list[str]) -> None:
+    """Every option and argument of every example exists (click parses it without
+    running the command), so the examples cannot rot when an option is renamed."""
+    group = typer.main.get_command(app)
+    examples = _examples(runner.invoke(app, [*command, "--help"]).output)
+    assert examples
+    for argv in examples:
+        sub = group.commands[argv[0]]  # type: ignore[attr-defined]
+        with sub.make_context(argv[0], argv[1:], resilient_parsing=False) as ctx:
+            assert ctx.params  # parsed into the command's parameters
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"gutaxis {version('gutaxis')}\n"

@@ -31,6 +31,7 @@ def _counts(cohort: Cohort) -> np.ndarray:
     return cohort.table.values.toarray()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # scikit-bio's notes on its PCoA
 def test_alpha_beta_and_pcoa_match_closed_forms_scipy_and_scikit_bio(example: Cohort) -> None:
     from skbio import DistanceMatrix as SkbioDistanceMatrix
     from skbio.stats.ordination import pcoa as skbio_pcoa
@@ -67,6 +68,7 @@ def test_rarefaction_leaves_every_sample_at_the_depth_and_says_who_was_left_out(
     assert results.parameters["rarefy"] == depth and results.parameters["seed"] == 7
 
 
+@pytest.mark.filterwarnings("ignore:gut_summary")  # a table without taxonomy
 def test_empty_samples_are_refused_by_name_or_left_out_with_a_note() -> None:
     values = np.array([[3.0, 1.0], [0.0, 0.0], [2.0, 2.0], [1.0, 4.0]])
     table = ProfileTable.from_dataframe(

@@ -59,7 +59,7 @@ class _PlainArgument(TyperArgument):
     def _rich_display_name(self) -> str:
         return self.display_name_raw.upper()
 
-    def display_type(self, ctx: typer._click.Context) -> str:  # type: ignore[name-defined]
+    def display_type(self, ctx: object) -> str:
         return ""
 
 
@@ -176,7 +176,9 @@ def command_words(command: Callable[..., object]) -> dict[str, str]:
         extras = getattr(hints.get(name), "__metadata__", ())
         for info in (parameter.default, *extras):
             if isinstance(info, OptionInfo):
-                spelled = [d for d in info.param_decls or () if d.startswith("--")]
+                # Annotated style: typer.Option("--subject") keeps "--subject" as default
+                decls = (info.default, *(info.param_decls or ()))
+                spelled = [d for d in decls if isinstance(d, str) and d.startswith("--")]
                 words[name] = max(spelled, key=len) if spelled else \
                     "--" + name.replace("_", "-")
             elif isinstance(info, ArgumentInfo):

@@ -1,4 +1,5 @@
-"""gutaxis.gut: measure the gut. Alpha and beta diversity, ordination, gut-health summaries."""
+"""gutaxis.gut: measure the gut. Alpha and beta diversity, ordination, gut-health summaries,
+and the metrics pipeline that runs them all (:func:`run_metrics`)."""
 
 from gutaxis.gut.alpha import (
     ALPHA_METRICS,
@@ -21,6 +22,7 @@ from gutaxis.gut.beta import (
     jaccard,
 )
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
+from gutaxis.gut.pipeline import MetricsResults, run_metrics
 from gutaxis.gut.summaries import (
     SummaryWarning,
     butyrate_producer_share,
@@ -41,6 +43,7 @@ __all__ = [
     "ALPHA_METRICS",
     "BETA_METRICS",
     "PHYLOGENETIC_METRICS",
+    "MetricsResults",
     "NegativeEigenvalueWarning",
     "NoSingletonsWarning",
     "Ordination",
@@ -67,6 +70,7 @@ __all__ = [
     "pielou_evenness",
     "prevotella_bacteroides_ratio",
     "proteobacteria_share",
+    "run_metrics",
     "shannon",
     "simpson",
     "taxon_share",

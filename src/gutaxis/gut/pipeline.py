@@ -46,7 +46,7 @@ AITCHISON_PSEUDOCOUNT = 1.0
 MetricsProgress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class MetricsResults:
     """Everything ``gutaxis metrics`` computes, and how.
 
@@ -239,7 +239,8 @@ def run_metrics(
         "rank": rank, "rarefy": rarefy, "seed": seed if rarefy is not None else None,
         "reference": None if reference is None else "=".join(reference),
         "subject": subject_column, "aitchison_pseudocount": AITCHISON_PSEUDOCOUNT}
-    return MetricsResults(table, settings, alpha, distances, ordinations, summary,
+    return MetricsResults(table=table, settings=settings, alpha=alpha, distances=distances,
+                          ordinations=ordinations, gut_summary=summary,
                           parameters=parameters, notes=tuple(notes))
 
 
