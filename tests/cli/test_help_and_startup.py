@@ -185,3 +185,19 @@ def test_version_is_the_installed_distributions() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"gutaxis {version('gutaxis')}\n"
+
+
+def test_a_scan_without_plots_does_not_load_matplotlib(tmp_path: Path) -> None:
+    from gutaxis.cli.metrics import example_paths
+
+    paths = example_paths()
+    code = ("import sys; from gutaxis.cli.main import app\n"
+            "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e\n"
+            "print('matplotlib' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code, "associate", str(paths["table"]),
+                          "--metadata", str(paths["metadata"]), "--fixed", "age",
+                          "--no-plots", "--out", str(tmp_path / "scan")],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "scan" / "all_results.tsv").is_file()

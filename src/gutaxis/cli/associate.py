@@ -132,7 +132,6 @@ def associate_command(
           --random subject --prevalence-model --out scan-lmm
     """
     from gutaxis.io import read_cohort
-    from gutaxis.report import write_association_plots
     from gutaxis.stats.associate import associate, filter_features
 
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
@@ -165,7 +164,9 @@ def associate_command(
             progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
-        if plots:
+        if plots:  # matplotlib is imported only when figures are drawn
+            from gutaxis.report import write_association_plots
+
             write_association_plots(results, tmp / "figures", top=top)
     err_console().print(results.summary(), markup=False)
     err_console().print(f"results in {out}", markup=False)
