@@ -164,3 +164,11 @@ def test_an_unscored_record_says_so(write_text) -> None:
                          record=write_text("record.tsv", unscored))
     with pytest.raises(InputError, match=r"no scores of nrs@11 in the record; found 'nrs.pain'"):
         cohort.add_from_record("nrs.pain")
+
+
+def test_a_table_alone_gives_a_cohort_without_metadata_columns(write_text) -> None:
+    table = write_text("table.tsv", "feature_id\tS1\tS2\tS3\nA\t1\t2\t3\nB\t4\t0\t1\n")
+    cohort = read_cohort(table, None)
+    assert list(cohort.sample_ids) == ["S1", "S2", "S3"]
+    assert list(cohort.metadata.index) == ["S1", "S2", "S3"]
+    assert cohort.metadata.columns.empty and cohort.source is None

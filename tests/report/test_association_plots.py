@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from gutaxis.data import Cohort, ProfileTable
-from gutaxis.report.association_plots import short_name, write_association_plots
+from gutaxis.report.association_plots import write_association_plots
+from gutaxis.report.association_words import short_name
 from gutaxis.stats import associate
 
 

@@ -3,57 +3,28 @@
 from __future__ import annotations
 
 import warnings
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gutaxis.choices import Correction, LmmOptimizer, Normalization, Orientation, Transform
 from gutaxis.cli.common import (
     DropEmptySamples,
     Force,
     Kind,
+    PlainHelpCommand,
     Strict,
     check_output,
+    choice_metavar,
     err_console,
     handle_errors,
     note_dropped,
-    out_console,
     output_folder,
     print_notes,
     progress,
 )
 from gutaxis.errors import InputError
-
-
-class NormalizationChoice(StrEnum):
-    TSS = "TSS"
-    CLR = "CLR"
-    NONE = "NONE"
-
-
-class TransformChoice(StrEnum):
-    LOG = "LOG"
-    AST = "AST"
-    LOGIT = "LOGIT"
-    NONE = "NONE"
-
-
-class CorrectionChoice(StrEnum):
-    BH = "BH"
-    BY = "BY"
-    bonferroni = "bonferroni"
-    holm = "holm"
-
-
-class LmmOptimizerChoice(StrEnum):
-    newton = "newton"
-    lme4 = "lme4"
-
-
-class TableOrientation(StrEnum):
-    samples_rows = "samples-rows"
-    samples_columns = "samples-columns"
 
 
 def parse_columns(text: str | None, *, option: str) -> list[str]:
@@ -82,67 +53,86 @@ def parse_references(values: list[str] | None) -> dict[str, str]:
 
 def associate_command(
     table: Annotated[Path, typer.Argument(
-        help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn).", show_default=False)],
-    metadata: Annotated[Path, typer.Option(
-        "--metadata", help="Sample metadata (TSV/CSV, QIIME 2 metadata).", show_default=False)],
-    fixed: Annotated[str, typer.Option(
-        "--fixed", help="Fixed effects, comma-separated.", show_default=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", help="Output folder (a new path, or an earlier gutaxis output with --force).",
+        metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn).",
         show_default=False)],
+    metadata: Annotated[Path, typer.Option(
+        "--metadata", metavar="FILE", help="Sample metadata (TSV/CSV, QIIME 2 metadata).",
+        show_default=False)],
+    fixed: Annotated[str, typer.Option(
+        "--fixed", metavar="COLUMNS", help="Fixed effects, comma-separated.",
+        show_default=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", show_default=False,
+        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
     random: Annotated[str | None, typer.Option(
-        "--random", help="Random-intercept grouping columns, comma-separated (makes the "
-        "model an LMM).")] = None,
+        "--random", metavar="COLUMNS", help="Random-intercept grouping columns, "
+        "comma-separated (makes the model an LMM).")] = None,
     reference: Annotated[list[str] | None, typer.Option(
         "--reference", metavar="VAR=LEVEL", help="Reference level of a categorical variable; "
         "repeat or comma-separate. Needed for variables with more than 2 levels.")] = None,
-    normalization: Annotated[NormalizationChoice, typer.Option(
-        "--normalization")] = NormalizationChoice.TSS,
-    transform: Annotated[TransformChoice, typer.Option("--transform")] = TransformChoice.LOG,
+    normalization: Annotated[Normalization, typer.Option(
+        "--normalization", metavar=choice_metavar(Normalization),
+        help="Normalisation of each sample (MaAsLin 2's).")] = "TSS",
+    transform: Annotated[Transform, typer.Option(
+        "--transform", metavar=choice_metavar(Transform),
+        help="Transform of the normalised values (MaAsLin 2's).")] = "LOG",
     min_prevalence: Annotated[float, typer.Option(
-        "--min-prevalence", min=0.0, max=1.0, help="Keep features present in more than "
-        "this fraction of samples.")] = 0.1,
+        "--min-prevalence", min=0.0, max=1.0, metavar="FRACTION",
+        help="Keep features present in more than this fraction of samples.")] = 0.1,
     min_abundance: Annotated[float, typer.Option(
-        "--min-abundance", help="A feature counts as present where its input value exceeds "
-        "this.")] = 0.0,
+        "--min-abundance", metavar="X",
+        help="A feature counts as present where its input value exceeds this.")] = 0.0,
     min_variance: Annotated[float, typer.Option(
-        "--min-variance", help="Keep features whose input variance exceeds this.")] = 0.0,
+        "--min-variance", metavar="X",
+        help="Keep features whose input variance exceeds this.")] = 0.0,
     max_significance: Annotated[float, typer.Option(
-        "--max-significance", min=0.0, max=1.0,
+        "--max-significance", min=0.0, max=1.0, metavar="Q",
         help="q-value threshold of significant_results.tsv.")] = 0.25,
-    correction: Annotated[CorrectionChoice, typer.Option("--correction")] = CorrectionChoice.BH,
+    correction: Annotated[Correction, typer.Option(
+        "--correction", metavar=choice_metavar(Correction),
+        help="Multiple-testing correction of the p-values.")] = "BH",
     standardize: Annotated[bool, typer.Option(
         "--standardize", help="Z-score numeric fixed effects.")] = False,
     prevalence_model: Annotated[bool, typer.Option(
         "--prevalence-model", help="Also fit presence/absence (logistic) and fit abundance on "
         "each feature's nonzero samples only, as MaAsLin 3 does.")] = False,
-    lmm_optimizer: Annotated[LmmOptimizerChoice, typer.Option(
-        "--lmm-optimizer", help="Mixed-model optimiser: newton (fast, exact optimum) or lme4 "
-        "(lme4's default stopping point, feature by feature, to reproduce lme4 / MaAsLin 2 "
-        "output).")] = LmmOptimizerChoice.newton,
+    lmm_optimizer: Annotated[LmmOptimizer, typer.Option(
+        "--lmm-optimizer", metavar=choice_metavar(LmmOptimizer),
+        help="Mixed-model optimiser: newton (fast, exact optimum) or lme4 (lme4's default "
+        "stopping point, feature by feature, to reproduce lme4 / MaAsLin 2 output).")
+    ] = "newton",
     taxonomy: Annotated[Path | None, typer.Option(
-        "--taxonomy", help="Taxonomy (TSV or .qza).")] = None,
+        "--taxonomy", metavar="FILE", help="Taxonomy (TSV or .qza).")] = None,
     rank: Annotated[str | None, typer.Option(
-        "--rank", help="Aggregate features to this rank first (needs a taxonomy), e.g. "
-        "genus.")] = None,
-    orientation: Annotated[TableOrientation | None, typer.Option(
-        "--orientation", help="Table orientation when it cannot be detected.")] = None,
+        "--rank", metavar="RANK",
+        help="Aggregate features to this rank first (needs a taxonomy), e.g. genus.")] = None,
+    orientation: Annotated[Orientation | None, typer.Option(
+        "--orientation", metavar=choice_metavar(Orientation),
+        help="Table orientation when it cannot be detected.")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/ and draw "
         "the figures of report.html (--no-plots: its tables only).")] = True,
     top: Annotated[int, typer.Option(
-        "--top", help="Per-feature figures for this many top associations.")] = 10,
+        "--top", metavar="N", help="Per-feature figures for this many top associations.")] = 10,
     force: Force = False,
     kind: Kind = None,
     drop_empty_samples: DropEmptySamples = False,
     strict: Strict = False,
 ) -> None:
-    """Test every feature for association with metadata (LM, or LMM with --random).
+    """Test every feature for association with metadata.
 
-    Writes all_results.tsv, significant_results.tsv, model.json, report.html (for people)
-    and figures/ into OUT; nothing is written when the input is wrong.
+    Fits one model per feature (MaAsLin 2/3 style): a linear model, or a linear mixed
+    model with --random. Writes all_results.tsv, significant_results.tsv, model.json,
+    report.html (for people) and figures/ into OUT; nothing is written when the input
+    is wrong. A summary goes to standard error.
+
+    \b
+    Examples:
+      gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
+          --reference diagnosis=nonIBD --out scan
+      gutaxis associate table.biom --metadata metadata.tsv --fixed pain \\
+          --random subject --prevalence-model --out scan-lmm
     """
     from gutaxis.io import read_cohort
-    from gutaxis.report import write_association_plots, write_association_report
     from gutaxis.stats.associate import associate, filter_features
 
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
@@ -152,8 +142,7 @@ def associate_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         cohort = read_cohort(table, metadata, taxonomy=taxonomy,
-                             orientation=None if orientation is None else orientation.value,
-                             kind=None if kind is None else kind.value, strict=strict)
+                             orientation=orientation, kind=kind, strict=strict)
     print_notes([str(w.message) for w in caught])
     if drop_empty_samples:
         kept = cohort.table.drop_empty_samples()
@@ -168,22 +157,26 @@ def associate_command(
         task = bar.add_task("fitting features", total=n_fits)
         results = associate(
             cohort, fixed=fixed_columns, random=random_columns,
-            reference=references, normalization=normalization.value,
-            transform=transform.value, min_prevalence=min_prevalence,
+            reference=references, normalization=normalization,
+            transform=transform, min_prevalence=min_prevalence,
             min_abundance=min_abundance, min_variance=min_variance, standardize=standardize,
-            correction=correction.value, prevalence_model=prevalence_model,
-            max_significance=max_significance, lmm_optimizer=lmm_optimizer.value,
+            correction=correction, prevalence_model=prevalence_model,
+            max_significance=max_significance, lmm_optimizer=lmm_optimizer,
             progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
+        from gutaxis.report.association_report import write_association_report
+
         write_association_report(results, tmp / "report.html", figures=plots)
-        if plots:
+        if plots:  # matplotlib is imported only when figures are drawn
+            from gutaxis.report import write_association_plots
+
             write_association_plots(results, tmp / "figures", top=top)
-    out_console.print(results.summary())
-    out_console.print(f"results in {out}")
-    err_console.print(f"report: {out / 'report.html'}")
+    err_console().print(results.summary(), markup=False)
+    err_console().print(f"results in {out}", markup=False)
+    err_console().print(f"report: {out / 'report.html'}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``associate`` to the gutaxis app."""
-    app.command("associate")(handle_errors(associate_command))
+    app.command("associate", cls=PlainHelpCommand)(handle_errors(associate_command))

@@ -8,21 +8,39 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperArgument, TyperCommand
 from typer.models import ArgumentInfo, OptionInfo
 
+from gutaxis.choices import InputKind
 from gutaxis.cli.output import check_output, output_file, output_folder
-from gutaxis.errors import GutaxisError, InputError, preview
+from gutaxis.errors import GutaxisError, InputError
 
-__all__ = ["FORCE_HELP", "DropEmptySamples", "Force", "Kind", "Strict", "TableKind",
-           "check_output", "fail", "handle_errors", "note_dropped", "output_file",
-           "output_folder", "progress"]
+if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
+    from rich.console import Console
+    from rich.progress import Progress
+
+__all__ = [
+    "FORCE_HELP",
+    "DropEmptySamples",
+    "Force",
+    "Kind",
+    "PlainHelpCommand",
+    "Strict",
+    "check_output",
+    "choice_metavar",
+    "err_console",
+    "fail",
+    "handle_errors",
+    "note_dropped",
+    "out_console",
+    "output_file",
+    "output_folder",
+    "progress",
+]
 
 #: Help of ``--force``, the same on every command that writes.
 FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one gutaxis wrote "
@@ -30,15 +48,39 @@ FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one guta
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 
 
-class TableKind(StrEnum):
-    """What a table's values are, when gutaxis cannot tell or guesses wrong."""
+class _PlainArgument(TyperArgument):
+    """An argument shown as click shows it: ``TABLE`` (``[TABLE]`` when optional) in the
+    usage line, no ``{TABLE}`` and no ``<path>`` type label (the help says what it is)."""
 
-    counts = "counts"
-    relative = "relative"
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw.upper()
+        return name if self.required else f"[{name}]"
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw.upper()
+
+    def display_type(self, ctx: object) -> str:
+        return ""
 
 
-Kind = Annotated[TableKind | None, typer.Option(
-    "--kind", help="What the table's values are: read counts, or relative abundances "
+class PlainHelpCommand(TyperCommand):
+    """Every gutaxis command: arguments in the help read as in click's own layout."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+
+
+def choice_metavar(choices: object) -> str:
+    """``[a|b|c]``: how help shows an option that takes one of a ``Literal``'s values."""
+    return "[" + "|".join(map(str, typing.get_args(choices))) + "]"
+
+
+Kind = Annotated[InputKind | None, typer.Option(
+    "--kind", metavar=choice_metavar(InputKind),
+    help="What the table's values are: read counts, or relative abundances "
     "(proportions or percentages). Default: inferred from the values.")]
 DropEmptySamples = Annotated[bool, typer.Option(
     "--drop-empty-samples", help="Leave out samples whose values are all zero (named on "
@@ -50,8 +92,22 @@ Strict = Annotated[bool, typer.Option(
 P = ParamSpec("P")
 R = TypeVar("R")
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+
+@functools.cache
+def err_console() -> Console:
+    """Standard error: summaries, notes, warnings, progress and errors."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def out_console() -> Console:
+    """Standard output: data only (listings, tables), so that it can be piped."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
 
 #: Exit code for bad input (a usage error, as click also uses).
 EXIT_BAD_INPUT = 2
@@ -59,7 +115,7 @@ EXIT_BAD_INPUT = 2
 
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    err_console().print(f"[bold red]error:[/] {message}", markup=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -120,7 +176,9 @@ def command_words(command: Callable[..., object]) -> dict[str, str]:
         extras = getattr(hints.get(name), "__metadata__", ())
         for info in (parameter.default, *extras):
             if isinstance(info, OptionInfo):
-                spelled = [d for d in info.param_decls or () if d.startswith("--")]
+                # Annotated style: typer.Option("--subject") keeps "--subject" as default
+                decls = (info.default, *(info.param_decls or ()))
+                spelled = [d for d in decls if isinstance(d, str) and d.startswith("--")]
                 words[name] = max(spelled, key=len) if spelled else \
                     "--" + name.replace("_", "-")
             elif isinstance(info, ArgumentInfo):
@@ -130,27 +188,27 @@ def command_words(command: Callable[..., object]) -> dict[str, str]:
 
 def note_dropped(before: Sequence[str], after: Sequence[str], why: str) -> None:
     """Print how many samples (and which, the first few) were left out, and ``why``."""
-    kept = set(after)
-    dropped = [s for s in before if s not in kept]
-    if dropped:
-        err_console.print(f"note: left out {len(dropped)} of the {len(before)} samples "
-                          f"({why}): {preview(dropped)}", markup=False)
+    from gutaxis.gut.pipeline import dropped_samples_note
+
+    print_notes([dropped_samples_note(before, after, why)])
 
 
 def print_notes(messages: Sequence[str]) -> None:
     """Print each message once as ``note: ...`` on standard error."""
-    for message in dict.fromkeys(messages):
-        err_console.print(f"note: {message}", markup=False)
+    for message in dict.fromkeys(m for m in messages if m):
+        err_console().print(f"note: {message}", markup=False)
 
 
 def progress() -> Progress:
     """A progress bar on stderr (silent when stderr is not a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=err_console(),
         transient=True,
         disable=not sys.stderr.isatty(),
     )

@@ -7,13 +7,13 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.table import Table
 
 from gutaxis.cli.common import (
     Force,
+    PlainHelpCommand,
     check_output,
     err_console,
     fail,
@@ -22,17 +22,9 @@ from gutaxis.cli.common import (
     output_file,
 )
 from gutaxis.errors import InputError
-from gutaxis.instruments import get_instrument, list_instruments
-from gutaxis.instruments.base import Instrument
-from gutaxis.instruments.responses import (
-    ERROR_COLUMNS,
-    error_record,
-    read_responses,
-    response_template,
-    score_columns,
-    score_record,
-    score_responses,
-)
+
+if TYPE_CHECKING:
+    from gutaxis.instruments.base import Instrument
 
 #: Invalid rows printed on standard error before the rest are only counted.
 MAX_ERRORS_SHOWN = 20
@@ -55,36 +47,52 @@ def _range_text(low: float | None, high: float | None) -> str:
 
 def describe_instrument(instrument: Instrument) -> None:
     """Print one instrument's items, scores, rules, conventions and licence."""
-    out_console.print(f"[bold]{instrument.key}[/]  {instrument.name}", markup=True)
+    from rich.table import Table
+
+    out_console().print(f"[bold]{instrument.key}[/]  {instrument.name}", markup=True)
     items = Table("item", "topic", "kind", "range", "unit", "scored",
                   title="items (manual's order)")
     for item in instrument.items:
         kind = item.kind + (" (reversed)" if item.id in instrument.reverse_items else "")
         items.add_row(item.id, item.topic, kind, _range_text(item.minimum, item.maximum),
                       item.unit or "", "yes" if item.scored else "no")
-    out_console.print(items)
+    out_console().print(items)
     scores = Table("score", "range", "unit", "LOINC", "bands", "how", title="scores")
     for spec in instrument.scores:
         names = [b.name for b in (spec.bands, *spec.alternative_bands) if b is not None]
         scores.add_row(spec.name, _range_text(spec.minimum, spec.maximum), spec.unit,
                        spec.loinc or "", ", ".join(names), spec.description)
-    out_console.print(scores)
+    out_console().print(scores)
     for label, text in (("missing items", instrument.missing_rule),
                         ("citation", instrument.citation), ("licence", instrument.licence),
                         ("scoring version", instrument.scoring_version)):
-        out_console.print(f"[bold]{label}:[/] {text}", markup=True)
+        out_console().print(f"[bold]{label}:[/] {text}", markup=True)
     for convention in instrument.conventions:
-        out_console.print(f"[bold]convention:[/] {convention}", markup=True)
+        out_console().print(f"[bold]convention:[/] {convention}", markup=True)
 
 
 def instruments_command(
     instrument: Annotated[str | None, typer.Argument(
+        metavar="INSTRUMENT", show_default=False,
         help="Show one instrument in detail (items, scores, rules, licence).")] = None,
     tsv: Annotated[bool, typer.Option(
         "--tsv", help="Print tab-separated text instead of a table.")] = False,
 ) -> None:
-    """List the instruments gutaxis can score (id@version, name, items, licence status),
-    or describe one."""
+    """List the instruments gutaxis can score, or describe one.
+
+    The list (id@version, name, items, licence status) or the description goes to
+    standard output; --tsv makes it tab-separated text for other programs.
+
+    \b
+    Examples:
+      gutaxis instruments
+      gutaxis instruments odi
+      gutaxis instruments --tsv > instruments.tsv
+    """
+    from rich.table import Table
+
+    from gutaxis.instruments import get_instrument, list_instruments
+
     if instrument is not None:
         inst = get_instrument(instrument)
         if tsv:
@@ -108,7 +116,7 @@ def instruments_command(
     table = Table(*header, title="gutaxis instruments")
     for row in rows:
         table.add_row(*row)
-    out_console.print(table)
+    out_console().print(table)
 
 
 def parse_band_options(options: Sequence[str]) -> dict[str, str]:
@@ -139,24 +147,46 @@ def _write_file(path: Path, columns: Sequence[str], records: Iterable[dict[str, 
 @handle_errors
 def score_command(
     instrument: Annotated[str, typer.Argument(
+        metavar="INSTRUMENT", show_default=False,
         help="Instrument id or id@version (see `gutaxis instruments`).")],
     responses: Annotated[Path | None, typer.Argument(
+        metavar="RESPONSES", show_default=False,
         help="CSV of responses: subject_id, administered_at, then item ids.")] = None,
     template: Annotated[bool, typer.Option(
         "--template", help="Print the CSV header to fill in and exit.")] = False,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Scores TSV to write (default: standard output).")] = None,
+        "--out", "-o", metavar="FILE",
+        help="Scores TSV to write (default: standard output).")] = None,
     errors: Annotated[Path | None, typer.Option(
-        "--errors", help="Also write the invalid rows to this TSV.")] = None,
+        "--errors", metavar="FILE", help="Also write the invalid rows to this TSV.")] = None,
     bands: Annotated[list[str] | None, typer.Option(
-        "--bands", help="Use another band set: SCORE=BANDSET (repeatable).")] = None,
+        "--bands", metavar="SCORE=BANDSET",
+        help="Use another band set: SCORE=BANDSET (repeatable).")] = None,
     force: Force = False,
 ) -> None:
-    """Score questionnaire responses: one output row per administration.
+    """Score questionnaire responses from a CSV.
 
-    An empty cell is an unanswered item. Invalid rows are reported on standard error (and
-    in --errors) with their row number and field; the valid rows are still scored.
+    One output row per administration, on standard output or in --out. An empty cell
+    is an unanswered item. Invalid rows are reported on standard error (and in
+    --errors) with their row number and field; the valid rows are still scored.
+
+    \b
+    Examples:
+      gutaxis score odi --template > odi.csv
+      gutaxis score odi odi.csv --out odi-scores.tsv --errors odi-invalid.tsv
+      gutaxis score nrs pain.csv --bands pain=serlin-1995 > pain-scores.tsv
     """
+    from gutaxis.instruments import get_instrument
+    from gutaxis.instruments.responses import (
+        ERROR_COLUMNS,
+        error_record,
+        read_responses,
+        response_template,
+        score_columns,
+        score_record,
+        score_responses,
+    )
+
     inst = get_instrument(instrument)
     if template:
         if responses is not None:
@@ -173,14 +203,14 @@ def score_command(
         inst.score_spec(name).band_set(band_set)
     data = read_responses(responses, inst)
     if data.absent_items:
-        err_console.print(f"note: columns absent, items unanswered in every row: "
+        err_console().print(f"note: columns absent, items unanswered in every row: "
                           f"{', '.join(data.absent_items)}", markup=False)
     scored, row_errors = score_responses(data, bands=chosen)
     for error in row_errors[:MAX_ERRORS_SHOWN]:
-        err_console.print(f"invalid row: {error.message}", markup=False)
+        err_console().print(f"invalid row: {error.message}", markup=False)
     if len(row_errors) > MAX_ERRORS_SHOWN:
         hint = f"all are in {errors}" if errors else "write them all with --errors FILE"
-        err_console.print(f"... and {len(row_errors) - MAX_ERRORS_SHOWN} more invalid "
+        err_console().print(f"... and {len(row_errors) - MAX_ERRORS_SHOWN} more invalid "
                           f"row(s); {hint}", markup=False)
     if errors is not None:
         _write_file(errors, ERROR_COLUMNS, (error_record(e) for e in row_errors), force=force)
@@ -193,12 +223,12 @@ def score_command(
         _write_tsv(sys.stdout, columns, records)
     else:
         _write_file(out, columns, records, force=force)
-    err_console.print(f"scored {len(scored)} row(s) with {inst.key}; "
+    err_console().print(f"scored {len(scored)} row(s) with {inst.key}; "
                       f"{len(row_errors)} invalid row(s)", markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``instruments`` and ``score`` to the gutaxis app."""
-    app.command("instruments")(handle_errors(instruments_command))
-    app.command("score")(score_command)
+    app.command("instruments", cls=PlainHelpCommand)(handle_errors(instruments_command))
+    app.command("score", cls=PlainHelpCommand)(score_command)
 

@@ -1,5 +1,11 @@
 """The ``gutaxis`` application: each command group lives in its own module and
-registers itself here."""
+registers itself here.
+
+Start-up is kept light: this module and the command modules import only typer, the
+standard library and :mod:`gutaxis.choices`; each command imports the engine (numpy,
+pandas, scipy, numba, matplotlib) inside its function, when it runs. Help is plain
+text (click's layout), which reads well at 80 columns and needs no rich.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,32 @@ import sys
 
 import typer
 
-from gutaxis import __version__
+HELP = """gutaxis: gut microbiome and musculoskeletal pain. Measure, connect, act.
+
+Run `gutaxis COMMAND --help` for a command's options and examples.
+
+\b
+Examples:
+  gutaxis metrics --example --out example-metrics
+  gutaxis instruments
+  gutaxis associate table.biom --metadata meta.tsv --fixed pain --out scan
+"""
 
 app = typer.Typer(
     name="gutaxis",
-    help="gutaxis: gut microbiome and musculoskeletal pain. Measure, connect, act.",
+    help=HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
 )
 
 
 def _version(value: bool) -> None:
     if value:
+        from gutaxis import __version__
+
         typer.echo(f"gutaxis {__version__}")
         raise typer.Exit()
 
@@ -36,13 +54,11 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import associate, instruments, metrics
+    from gutaxis.cli import associate, instruments, metrics, record
 
     metrics.register(app)
     instruments.register(app)
     associate.register(app)
-    from gutaxis.cli import record
-
     record.register(app)
 
 

@@ -10,33 +10,46 @@ TSV and FHIR R4 out (and back).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gutaxis.cli.common import Force, check_output, err_console, handle_errors, output_file
-from gutaxis.data.measurements import Measurements
+from gutaxis.cli.common import (
+    Force,
+    PlainHelpCommand,
+    check_output,
+    err_console,
+    handle_errors,
+    output_file,
+)
 from gutaxis.errors import InputError
-from gutaxis.io.fhir import BASE, check_base_url, read_fhir, write_fhir
-from gutaxis.io.record_tsv import read_record, read_responses_wide, write_record
-from gutaxis.io.redcap import RedcapMapping, read_redcap
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Where to write (a new path, or an "
-                                   "earlier gutaxis output with --force).", dir_okay=False)]
+if TYPE_CHECKING:
+    from gutaxis.data.measurements import Measurements
+
+#: gutaxis's own base URL of FHIR identifier and code systems (``gutaxis.io.fhir.BASE``,
+#: spelled here so that the help shows it without importing the FHIR module).
+DEFAULT_BASE = "https://gutaxis.org/fhir"
+
+Out = Annotated[Path, typer.Option("--out", "-o", metavar="FILE", show_default=False,
+                                   help="Where to write (a new path, or an earlier gutaxis "
+                                   "output with --force).", dir_okay=False)]
 Timezone = Annotated[str | None, typer.Option(
-    "--timezone", help="IANA timezone of times written without a UTC offset "
+    "--timezone", metavar="ZONE", help="IANA timezone of times written without a UTC offset "
     "(e.g. Europe/Berlin). Without it such times are an error.")]
-Base = Annotated[str, typer.Option("--base", help="Base URL of gutaxis's FHIR identifier "
-                                   "and code systems.")]
+Base = Annotated[str, typer.Option(
+    "--base", metavar="URL", help="Base URL of gutaxis's FHIR identifier and code systems.")]
 
 
 def _write_record(record: Measurements, out: Path, *, force: bool) -> None:
+    from gutaxis.io.record_tsv import write_record
+
     with output_file(out, force=force) as staged:
         write_record(record, staged)
 
 
 def _summary(record: Measurements, out: Path) -> None:
-    err_console.print(
+    err_console().print(
         f"{out}: {len(record.subjects)} subjects, {len(record.administrations)} "
         f"administrations, {len(record.scores)} scores, {len(record.labs)} labs, "
         f"{len(record.interventions)} interventions, {len(record.samples)} samples")
@@ -44,17 +57,31 @@ def _summary(record: Measurements, out: Path) -> None:
 
 @handle_errors
 def import_redcap_command(
-    export: Annotated[Path, typer.Argument(help="REDCap raw CSV export.", dir_okay=False)],
+    export: Annotated[Path, typer.Argument(metavar="EXPORT", help="REDCap raw CSV export.",
+                                           dir_okay=False, show_default=False)],
     out: Out,
     force: Force = False,
     timezone: Timezone = None,
     mapping: Annotated[Path | None, typer.Option(
-        "--mapping", help="JSON mapping of REDCap forms to instruments and tables; default: "
+        "--mapping", metavar="FILE",
+        help="JSON mapping of REDCap forms to instruments and tables; default: "
         "forms named after instruments.", dir_okay=False)] = None,
     score: Annotated[bool, typer.Option("--score/--no-score",
                                         help="Score every administration.")] = True,
 ) -> None:
-    """Import a REDCap export (repeating instruments, events) into a record TSV."""
+    """Import a REDCap export into a record TSV.
+
+    Reads a raw CSV export (repeating instruments and events), scores every
+    administration and writes the tidy record TSV to --out; a summary goes to
+    standard error.
+
+    \b
+    Examples:
+      gutaxis import-redcap export.csv --timezone Europe/Berlin --out record.tsv
+      gutaxis import-redcap export.csv --mapping forms.json --out record.tsv
+    """
+    from gutaxis.io.redcap import RedcapMapping, read_redcap
+
     check_output(out, folder=False, force=force)  # refuse before any work
     spec = RedcapMapping.from_json(mapping) if mapping is not None else None
     record = read_redcap(export, timezone=timezone, mapping=spec, score=score)
@@ -64,17 +91,33 @@ def import_redcap_command(
 
 @handle_errors
 def import_responses_command(
-    answers: Annotated[Path, typer.Argument(help="CSV/TSV, one row per administration, "
-                                            "one column per item id.", dir_okay=False)],
+    answers: Annotated[Path, typer.Argument(
+        metavar="ANSWERS", help="CSV/TSV, one row per administration, one column per item "
+        "id.", dir_okay=False, show_default=False)],
     out: Out,
     force: Force = False,
     instrument: Annotated[str | None, typer.Option(
-        "--instrument", help="Instrument of every row (else an 'instrument' column).")] = None,
-    subject_column: Annotated[str, typer.Option("--subject-column")] = "subject_id",
-    time_column: Annotated[str, typer.Option("--time-column")] = "administered_at",
+        "--instrument", metavar="ID",
+        help="Instrument of every row (else an 'instrument' column).")] = None,
+    subject_column: Annotated[str, typer.Option(
+        "--subject-column", metavar="COLUMN", help="Column of subject ids.")] = "subject_id",
+    time_column: Annotated[str, typer.Option(
+        "--time-column", metavar="COLUMN",
+        help="Column of administration times.")] = "administered_at",
     timezone: Timezone = None,
 ) -> None:
-    """Import questionnaire answers (wide CSV) into a scored record TSV."""
+    """Import wide questionnaire answers into a record TSV.
+
+    One row per administration, one column per item id; every administration is
+    scored. The record goes to --out, a summary to standard error.
+
+    \b
+    Examples:
+      gutaxis import-responses answers.csv --instrument nrs --out record.tsv
+      gutaxis import-responses mixed.csv --timezone UTC --out record.tsv
+    """
+    from gutaxis.io.record_tsv import read_responses_wide
+
     check_output(out, folder=False, force=force)  # refuse before any work
     record = read_responses_wide(answers, instrument=instrument, subject_column=subject_column,
                                  time_column=time_column, timezone=timezone)
@@ -84,17 +127,30 @@ def import_responses_command(
 
 @handle_errors
 def export_fhir_command(
-    record: Annotated[Path, typer.Argument(help="Record TSV.", dir_okay=False)],
+    record: Annotated[Path, typer.Argument(metavar="RECORD", help="Record TSV.",
+                                           dir_okay=False, show_default=False)],
     out: Out,
     force: Force = False,
     timezone: Timezone = None,
-    base: Base = BASE,
+    base: Base = DEFAULT_BASE,
     validate: Annotated[str, typer.Option(
-        "--validate", help="full: every resource against the FHIR R4 model (about 1-3 ms "
+        "--validate", metavar="[full|shapes]",
+        help="full: every resource against the FHIR R4 model (about 1-3 ms "
         "each); shapes: one resource per structure plus value checks on all.")] = "full",
 ) -> None:
-    """Export a record TSV as a validated FHIR R4 Bundle (JSON); an empty record gives a
-    Bundle without entries."""
+    """Export a record TSV as a FHIR R4 Bundle (JSON).
+
+    Every resource is validated; an empty record gives a Bundle without entries. A
+    summary goes to standard error.
+
+    \b
+    Examples:
+      gutaxis export-fhir record.tsv --out bundle.json
+      gutaxis export-fhir record.tsv --validate shapes --out bundle.json
+    """
+    from gutaxis.io.fhir import check_base_url, write_fhir
+    from gutaxis.io.record_tsv import read_record
+
     check_output(out, folder=False, force=force)  # refuse before any work
     if validate not in ("full", "shapes"):
         raise InputError("unknown validation mode", field="--validate", found=validate,
@@ -109,13 +165,21 @@ def export_fhir_command(
 
 @handle_errors
 def import_fhir_command(
-    bundle: Annotated[Path, typer.Argument(help="FHIR R4 Bundle written by gutaxis.",
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", show_default=False,
+                                           help="FHIR R4 Bundle written by gutaxis.",
                                            dir_okay=False)],
     out: Out,
     force: Force = False,
-    base: Base = BASE,
+    base: Base = DEFAULT_BASE,
 ) -> None:
-    """Read a FHIR R4 Bundle written by gutaxis back into a record TSV."""
+    """Read a gutaxis FHIR R4 Bundle back into a record TSV.
+
+    \b
+    Examples:
+      gutaxis import-fhir bundle.json --out record.tsv
+    """
+    from gutaxis.io.fhir import check_base_url, read_fhir
+
     check_base_url(base, field="--base")
     check_output(out, folder=False, force=force)  # refuse before any work
     measurements = read_fhir(bundle, base=base)
@@ -125,7 +189,7 @@ def import_fhir_command(
 
 def register(app: typer.Typer) -> None:
     """Add the record commands to the application."""
-    app.command("import-redcap")(import_redcap_command)
-    app.command("import-responses")(import_responses_command)
-    app.command("export-fhir")(export_fhir_command)
-    app.command("import-fhir")(import_fhir_command)
+    app.command("import-redcap", cls=PlainHelpCommand)(import_redcap_command)
+    app.command("import-responses", cls=PlainHelpCommand)(import_responses_command)
+    app.command("export-fhir", cls=PlainHelpCommand)(export_fhir_command)
+    app.command("import-fhir", cls=PlainHelpCommand)(import_fhir_command)

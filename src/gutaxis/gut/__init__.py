@@ -7,6 +7,8 @@ The low-level band and kernel functions for chunked computation
 :func:`gutaxis.gut.phylogenetic.unifrac_rows`,
 :func:`gutaxis.gut.unifrac_variants.unifrac_variant_rows`) return bare arrays and are
 imported from their modules.
+
+:func:`run_metrics` runs them all (the metrics pipeline behind ``gutaxis metrics``).
 """
 
 from gutaxis.gut.alpha import (
@@ -30,6 +32,7 @@ from gutaxis.gut.beta import (
 )
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
 from gutaxis.gut.phylogenetic import faith_pd, unifrac
+from gutaxis.gut.pipeline import MetricsResults, run_metrics
 from gutaxis.gut.summaries import (
     SummaryWarning,
     butyrate_producer_share,
@@ -50,6 +53,7 @@ __all__ = [
     "ALPHA_METRICS",
     "BETA_METRICS",
     "PHYLOGENETIC_METRICS",
+    "MetricsResults",
     "NegativeEigenvalueWarning",
     "NoSingletonsWarning",
     "Ordination",
@@ -76,6 +80,7 @@ __all__ = [
     "pielou_evenness",
     "prevotella_bacteroides_ratio",
     "proteobacteria_share",
+    "run_metrics",
     "shannon",
     "simpson",
     "taxon_share",

@@ -18,12 +18,12 @@ result (and, for the Jaccard and Aitchison metrics, one ``n x n`` Gram matrix).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
+from gutaxis.choices import BetaMetric
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.transforms import log_pseudocounted
@@ -44,10 +44,6 @@ __all__ = [
     "sum_of_minima",
 ]
 
-BetaMetric = Literal[
-    "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac",
-    "weighted_normalized_unifrac", "generalized_unifrac", "variance_adjusted_weighted_unifrac",
-]
 
 
 #: Rows of the first operand handled together: each stored value of the second row is

@@ -21,7 +21,7 @@ from gutaxis.io.taxonomy import read_taxonomy
 
 def read_cohort(
     table: PathLike,
-    metadata: PathLike,
+    metadata: PathLike | None,
     *,
     taxonomy: PathLike | None = None,
     tree: PathLike | None = None,
@@ -43,7 +43,8 @@ def read_cohort(
         orientation is found by matching ids against the metadata's sample ids unless
         ``orientation`` is given.
     metadata
-        Sample metadata (:func:`gutaxis.io.read_metadata`).
+        Sample metadata (:func:`gutaxis.io.read_metadata`); ``None`` for a table alone
+        (the cohort's metadata then has the table's samples and no column).
     taxonomy
         Optional taxonomy file (:func:`gutaxis.io.read_taxonomy`); it must cover every
         feature of the table and replaces a taxonomy the table carries.
@@ -76,19 +77,24 @@ def read_cohort(
         metadata at all; features missing from the taxonomy or the tree; a record
         sample linked to another subject than ``subject_column`` says.
     """
-    meta = read_metadata(metadata)
-    profile = read_table(table, orientation=orientation, sample_ids=list(meta.index), kind=kind)
-    profile, _, note = match_metadata(profile, meta, table=str(table), metadata=str(metadata),
-                                      strict=strict)
-    if note:
-        warnings.warn(note, UserWarning, stacklevel=2)
+    if metadata is None:
+        profile = read_table(table, orientation=orientation, kind=kind)
+        meta = pd.DataFrame(index=pd.Index(profile.sample_ids, name="sample_id"))
+    else:
+        meta = read_metadata(metadata)
+        profile = read_table(table, orientation=orientation, sample_ids=list(meta.index),
+                             kind=kind)
+        profile, _, note = match_metadata(profile, meta, table=str(table),
+                                          metadata=str(metadata), strict=strict)
+        if note:
+            warnings.warn(note, UserWarning, stacklevel=2)
     if taxonomy is not None:
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
         profile = replace(profile, tree=read_tree(tree))
     longitudinal = Measurements() if record is None else read_record(record, timezone=timezone)
     return Cohort(profile, meta, subject_column=subject_column, time_column=time_column,
-                  source=str(metadata), record=longitudinal)
+                  source=None if metadata is None else str(metadata), record=longitudinal)
 
 
 def match_metadata(profile: ProfileTable, meta: pd.DataFrame, *, table: str, metadata: str,

@@ -11,12 +11,13 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gutaxis.choices import Orientation
 from gutaxis.data.profile import ProfileTable, ValueKind, row_of_each_value
 from gutaxis.errors import InputError, preview
 from gutaxis.io._files import (
@@ -31,8 +32,7 @@ from gutaxis.io._files import (
 )
 from gutaxis.io._values import first_negative_cell, infer_kind
 
-Orientation = Literal["samples-rows", "samples-columns"]
-ORIENTATIONS: tuple[str, ...] = ("samples-rows", "samples-columns")
+ORIENTATIONS: tuple[str, ...] = get_args(Orientation)
 
 #: First-header-cell spellings that say the rows are features (lower-cased).
 FEATURE_HEADERS = frozenset(

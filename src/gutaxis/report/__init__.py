@@ -1,14 +1,42 @@
-"""gutaxis.report: figures and documents from results."""
+"""gutaxis.report: figures and documents from results.
 
-from gutaxis.report.association_plots import (
-    plot_association,
-    plot_overview,
-    write_association_plots,
-)
-from gutaxis.report.association_report import (
-    association_html,
-    write_association_report,
-)
+Loaded lazily (PEP 562): the HTML report needs no matplotlib unless it draws figures,
+so ``gutaxis associate --no-plots`` never imports it.
+"""
 
-__all__ = ["association_html", "plot_association",
-           "plot_overview", "write_association_plots", "write_association_report"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gutaxis.report.association_plots import (
+        plot_association,
+        plot_overview,
+        write_association_plots,
+    )
+    from gutaxis.report.association_report import association_html, write_association_report
+
+#: Public name -> the module that defines it.
+_HOMES = {
+    "plot_association": "gutaxis.report.association_plots",
+    "plot_overview": "gutaxis.report.association_plots",
+    "write_association_plots": "gutaxis.report.association_plots",
+    "association_html": "gutaxis.report.association_report",
+    "write_association_report": "gutaxis.report.association_report",
+}
+
+__all__ = ["association_html", "plot_association", "plot_overview", "write_association_plots",
+           "write_association_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'gutaxis.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

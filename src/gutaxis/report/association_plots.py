@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gutaxis.report.association_words import STRONG_EVIDENCE_Q
+from gutaxis.report.association_words import STRONG_EVIDENCE_Q, short_name
 from gutaxis.stats.association_results import AssociationResults
 from gutaxis.stats.design import level_labels
 
@@ -29,27 +29,8 @@ WEAK_COLOUR = "#ef8a62"
 _DPI = 120
 
 
-#: Taxon names that say nothing alone: the parent rank is shown with them.
-_VAGUE_NAMES = ("uncultured", "unclassified", "unidentified", "unknown", "metagenome",
-                "incertae sedis")
 
 
-def short_name(feature: str) -> str:
-    """A readable label for a feature id: the deepest assigned rank of a lineage id
-    (``"...;f__Lachnospiraceae;g__Roseburia"`` -> ``"g__Roseburia"``; an unassigned genus
-    -> ``"f__Lachnospiraceae;g__"``; a vague name keeps its parent:
-    ``"f__Muribaculaceae;g__uncultured"``), or the id itself."""
-    parts = str(feature).split(";")
-    if len(parts) == 1:
-        return str(feature)
-    assigned = [i for i, part in enumerate(parts) if not part.endswith("__") and part]
-    if not assigned:
-        return str(feature)
-    last = assigned[-1]
-    if last == len(parts) - 1 and last > 0 and any(
-            vague in parts[last].lower() for vague in _VAGUE_NAMES):
-        last -= 1
-    return parts[last] if last == len(parts) - 1 else ";".join(parts[last:])
 
 
 def plot_overview(results: AssociationResults, path: str | Path, *, label_top: int = 10) -> Path:

@@ -16,12 +16,6 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from gutaxis.report.association_plots import (
-    _overview_figure,
-    _png,
-    forest_figure,
-    short_name,
-)
 from gutaxis.report.association_words import (
     STRONG_EVIDENCE_Q,
     coefficient_meaning,
@@ -32,6 +26,7 @@ from gutaxis.report.association_words import (
     outcome_notes,
     outcome_scale,
     outcome_short,
+    short_name,
 )
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.results import wald_interval
@@ -129,7 +124,7 @@ def _context(results: AssociationResults, *, figures: bool, top: int) -> dict[st
         "rows": [_row_words(row, spec) for _, row in hits.head(top).iterrows()],
         "n_hidden": max(len(hits) - top, 0),
         "forest": _forest_png(hits, spec) if figures else "",
-        "volcano": _b64(_png(_overview_figure(results, label_top=10))) if figures else "",
+        "volcano": _volcano_png(results) if figures else "",
         "flagged": flagged_groups(results.table),
     }
 
@@ -173,7 +168,15 @@ def _term_words(row: pd.Series, spec: AssociationSpec) -> str:
     return f"{var}: {value} vs {spec.levels[var][0]}" if var in spec.levels else var
 
 
+def _volcano_png(results: AssociationResults) -> str:
+    from gutaxis.report.association_plots import _overview_figure, _png  # matplotlib
+
+    return _b64(_png(_overview_figure(results, label_top=10)))
+
+
 def _forest_png(hits: pd.DataFrame, spec: AssociationSpec) -> str:
+    from gutaxis.report.association_plots import _png, forest_figure  # matplotlib
+
     rows = hits[hits["model"] == "abundance"].head(FOREST_ROWS)
     if rows.empty:
         return ""

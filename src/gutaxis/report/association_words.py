@@ -135,3 +135,25 @@ def log2_hint(spec: AssociationSpec) -> str:
         return ""
     return ("On the log2 scale a coef of 1 means twice the abundance, \u22121 half; "
             "2^coef is the fold change.")
+
+#: Taxon names that say nothing alone: the parent rank is shown with them.
+_VAGUE_NAMES = ("uncultured", "unclassified", "unidentified", "unknown", "metagenome",
+                "incertae sedis")
+
+
+def short_name(feature: str) -> str:
+    """A readable label for a feature id: the deepest assigned rank of a lineage id
+    (``"...;f__Lachnospiraceae;g__Roseburia"`` -> ``"g__Roseburia"``; an unassigned genus
+    -> ``"f__Lachnospiraceae;g__"``; a vague name keeps its parent:
+    ``"f__Muribaculaceae;g__uncultured"``), or the id itself."""
+    parts = str(feature).split(";")
+    if len(parts) == 1:
+        return str(feature)
+    assigned = [i for i, part in enumerate(parts) if not part.endswith("__") and part]
+    if not assigned:
+        return str(feature)
+    last = assigned[-1]
+    if last == len(parts) - 1 and last > 0 and any(
+            vague in parts[last].lower() for vague in _VAGUE_NAMES):
+        last -= 1
+    return parts[last] if last == len(parts) - 1 else ";".join(parts[last:])

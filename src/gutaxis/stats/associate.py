@@ -11,7 +11,6 @@ corrected together.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
+from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
@@ -309,17 +309,7 @@ def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> n
 
 def input_hash(cohort: Cohort, columns: Sequence[str], *, extra: pd.DataFrame | None = None) -> str:
     """SHA-256 of the table (values, ids) and the metadata columns a model uses."""
-    digest = hashlib.sha256()
-    values = cohort.table.values
-    for arr in (values.data, values.indices, values.indptr):
-        digest.update(np.ascontiguousarray(arr).tobytes())
-    digest.update("\t".join(cohort.table.sample_ids).encode())
-    digest.update("\t".join(cohort.table.feature_ids).encode())
-    cols = [c for c in dict.fromkeys(columns) if c in cohort.metadata.columns]
-    digest.update(cohort.metadata[cols].to_csv().encode())
-    if extra is not None:
-        digest.update(extra.to_csv().encode())
-    return "sha256:" + digest.hexdigest()
+    return cohort_hash(cohort, columns, extra=extra)
 
 
 # ---------------------------------------------------------------------------- models

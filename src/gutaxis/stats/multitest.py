@@ -6,13 +6,13 @@ and do not count towards the number of tests, as R's ``p.adjust`` does.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 
+from gutaxis.choices import Correction
 from gutaxis.errors import InputError
 
-Correction = Literal["BH", "BY", "bonferroni", "holm", "none"]
 CORRECTIONS: tuple[str, ...] = get_args(Correction)
 _ALIASES = {c.lower(): c for c in CORRECTIONS} | {"fdr": "BH", "fdr_bh": "BH", "fdr_by": "BY"}
 

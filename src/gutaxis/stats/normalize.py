@@ -8,15 +8,14 @@ kept by the filters.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 
+from gutaxis.choices import Normalization, Transform
 from gutaxis.data.transforms import clr, total_sum_scale
 from gutaxis.errors import InputError
 
-Normalization = Literal["TSS", "CLR", "NONE"]
-Transform = Literal["LOG", "AST", "LOGIT", "NONE"]
 NORMALIZATIONS: tuple[str, ...] = get_args(Normalization)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
 
