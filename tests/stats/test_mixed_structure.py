@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from gutaxis.errors import InputError
-from gutaxis.stats.glm import fit_logistic_mixed
-from gutaxis.stats.lmm import fit_lmm
-from gutaxis.stats.lmm_lme4 import lme4_theta_order
+from gutaxis.stats.mixed.lme4_replay import lme4_theta_order
 from gutaxis.stats.mixed.structure import grouping_factors, most_levels_first
+from gutaxis.stats.models.linear_mixed import fit_lmm
+from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
 N = 40
 GOOD = np.repeat(np.arange(8), 5)

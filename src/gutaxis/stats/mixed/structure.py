@@ -1,8 +1,8 @@
 """Grouping factors of a random-intercept model: validated once, indexed once.
 
-Both mixed models (:func:`gutaxis.stats.lmm.fit_lmm` and
-:func:`gutaxis.stats.glm_mixed.fit_logistic_mixed`) take their grouping factors as integer
-code arrays, refuse the same bad input with the same errors, recode the levels to
+Both mixed models (:func:`gutaxis.stats.models.linear_mixed.fit_lmm` and
+:func:`gutaxis.stats.models.logistic_mixed.fit_logistic_mixed`) take their grouping factors
+as integer code arrays, refuse the same bad input with the same errors, recode the levels to
 ``0..G-1`` and order the factors with most levels first: the factor with most levels is
 the one whose (diagonal) block both solvers eliminate through a Schur complement.
 """
