@@ -28,13 +28,9 @@ from hypothesis import strategies as st
 from scipy import special
 
 from gutaxis.errors import InputError
+from gutaxis.stats.mixed.structure import random_intercepts
 from gutaxis.stats.models.logistic import fit_logistic
-from gutaxis.stats.models.logistic_mixed import (
-    _evaluate,
-    _Problem,
-    fit_logistic_mixed,
-    random_intercepts,
-)
+from gutaxis.stats.models.logistic_mixed import _evaluate, _Problem, fit_logistic_mixed
 
 TERMS = ["(Intercept)", "diagnosisUC", "diagnosisCD", "dysbiosisnonIBDYes", "dysbiosisUCYes",
          "dysbiosisCDYes", "antibioticsYes", "age"]

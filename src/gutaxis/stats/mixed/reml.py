@@ -42,17 +42,9 @@ from gutaxis.stats.mixed.solve import (
     cholesky_solve,
     forward_solve,
 )
-from gutaxis.stats.mixed.structure import most_levels_first
+from gutaxis.stats.mixed.structure import indicator, most_levels_first
 
 LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def indicator(codes: np.ndarray, levels: int) -> sp.csr_matrix:
-    """Transposed indicator matrix ``Z'`` (levels x n) of one grouping factor."""
-    n = codes.shape[0]
-    return sp.csr_matrix(
-        (np.ones(n), (codes, np.arange(n))), shape=(levels, n), dtype=np.float64
-    )
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import special
 
 from gutaxis.errors import InputError
 from gutaxis.stats.mixed.laplace import laplace_batch
 from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
 from gutaxis.stats.mixed.solve import SchurSystem
-from gutaxis.stats.mixed.structure import grouping_factors
+from gutaxis.stats.mixed.structure import RandomIntercepts, random_intercepts
 from gutaxis.stats.models.logistic import (
     ETA_SATURATED,
     LogisticFit,
@@ -43,74 +42,11 @@ from gutaxis.stats.models.logistic import (
     wald,
 )
 
-__all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
+__all__ = ["fit_logistic_mixed", "random_system"]
 
 SEPARATION_MESSAGE = ("separation: fitted probabilities numerically 0 or 1, the maximum "
                       "likelihood estimate does not exist (the fixed-effects fit is separated; "
                       "augmentation does not help under glmer's Laplace objective)")
-
-
-@dataclass(frozen=True)
-class RandomIntercepts:
-    """The random-intercept structure shared by every feature.
-
-    Attributes
-    ----------
-    codes
-        One ``(n,)`` integer array per factor, levels recoded to ``0..G-1``. Factors are
-        reordered so the one with most levels comes first (``order[i]`` is the caller's
-        index of internal factor ``i``).
-    indicators
-        ``(n, G)`` sparse indicator matrix ``Z_j`` of each factor.
-    crosses
-        For each pair ``(a, b)`` with ``a < b``, the ``(n, G_a * G_b)`` indicator of the
-        level pairs, whose weighted column sums are the blocks ``Z_a^T W Z_b``.
-    """
-
-    codes: tuple[np.ndarray, ...]
-    sizes: tuple[int, ...]
-    order: tuple[int, ...]
-    indicators: tuple[sp.csc_matrix, ...]
-    crosses: dict[tuple[int, int], sp.csc_matrix]
-
-    @property
-    def k(self) -> int:
-        """Number of random-intercept factors."""
-        return len(self.codes)
-
-    @property
-    def code_matrix(self) -> np.ndarray:
-        """``(k, n)`` int64 codes, the layout the compiled kernel takes."""
-        return np.ascontiguousarray(np.stack(self.codes).astype(np.int64))
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """Start of each factor's levels in the stacked random-effects vector ``u``."""
-        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-
-    @property
-    def rest_offsets(self) -> tuple[int, ...]:
-        """Start of each factor ``1..k-1`` inside the dense block (factor 0 has none)."""
-        return tuple(int(x) for x in np.concatenate([[0], np.cumsum(self.sizes[1:-1])])) \
-            if self.k > 1 else ()
-
-
-def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
-    """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
-    factors = grouping_factors(groups, n)
-    order = factors.order
-    codes = [factors.codes[i].astype(np.intp) for i in order]
-    sizes = [factors.levels[i] for i in order]
-    rows = np.arange(n)
-    ones = np.ones(n)
-    indicators = tuple(sp.csc_matrix((ones, (rows, c)), shape=(n, s))
-                       for c, s in zip(codes, sizes, strict=True))
-    crosses = {}
-    for a in range(len(codes)):
-        for b in range(a + 1, len(codes)):
-            pair = codes[a] * sizes[b] + codes[b]
-            crosses[a, b] = sp.csc_matrix((ones, (rows, pair)), shape=(n, sizes[a] * sizes[b]))
-    return RandomIntercepts(tuple(codes), tuple(sizes), order, indicators, crosses)
 
 
 def random_system(ri: RandomIntercepts, theta: np.ndarray, W: np.ndarray) -> SchurSystem:
