@@ -38,7 +38,7 @@ from gutaxis.io import read_cohort
 from gutaxis.stats import associate
 from gutaxis.stats.associate import filter_features, transform_table
 from gutaxis.stats.design import build_design
-from gutaxis.stats.linear import fit_ols
+from gutaxis.stats.models.linear import fit_ols
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FM_FIXED = ["fm", "covariate_age", "covariate_imc", "covariate_sii"]

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gutaxis.stats.lmm import fit_lmm
+from gutaxis.stats.models.linear_mixed import fit_lmm
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hmp2"
 FIXED = ["diagnosisCD", "diagnosisUC", "dysbiosisnonIBD", "dysbiosisUC", "dysbiosisCD",

@@ -121,7 +121,8 @@ def main() -> None:
     import statsmodels.api as sm
     from threadpoolctl import threadpool_limits
 
-    from gutaxis.stats.glm import fit_logistic, fit_logistic_mixed
+    from gutaxis.stats.models.logistic import fit_logistic
+    from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
     numba.set_num_threads(args.threads)
     Y, X, groups = load()

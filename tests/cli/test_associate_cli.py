@@ -85,7 +85,7 @@ def test_options_reach_the_model(fibromyalgia_dir, tmp_path):
 
 
 def test_prevalence_model_option(fibromyalgia_dir, tmp_path):
-    pytest.importorskip("gutaxis.stats.glm")
+    pytest.importorskip("gutaxis.stats.models.logistic_mixed")
     out = tmp_path / "assoc"
     result = runner.invoke(app, _fm_args(fibromyalgia_dir, out, "--fixed", FM_FIXED,
                                          "--reference", "group=ctl", "--prevalence-model",
@@ -99,7 +99,7 @@ def test_prevalence_model_option(fibromyalgia_dir, tmp_path):
 
 
 def test_hmp2_mixed_model_scan(hmp2_dir, tmp_path):
-    pytest.importorskip("gutaxis.stats.lmm")
+    pytest.importorskip("gutaxis.stats.models.linear_mixed")
     out = tmp_path / "hmp2"
     result = runner.invoke(app, [
         "associate", str(hmp2_dir / "HMP2_taxonomy.tsv.gz"), "--metadata",

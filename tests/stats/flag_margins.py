@@ -20,7 +20,10 @@ import numpy as np
 from scipy.optimize import linprog
 
 SINGULAR_TOL = 1e-4
-"""lme4's ``isSingular`` threshold on ``theta`` (and :data:`gutaxis.stats.lmm.SINGULAR_TOL`)."""
+"""lme4's ``isSingular`` threshold on ``theta``.
+
+As :data:`gutaxis.stats.models.linear_mixed.SINGULAR_TOL`.
+"""
 
 
 def assert_singular_where_clear(

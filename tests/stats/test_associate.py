@@ -243,7 +243,8 @@ def test_outcomes_scan_refuses_repeated_ids_and_infinite_values():
 # ------------------------------------------------------- MaAsLin 3 prevalence model
 @pytest.fixture(scope="module")
 def with_prevalence(cohort):
-    pytest.importorskip("gutaxis.stats.glm", reason="the logistic engine has not landed")
+    pytest.importorskip("gutaxis.stats.models.logistic_mixed",
+                        reason="the logistic engine has not landed")
     return associate(cohort, fixed=["fm", *COVARIATES], reference={"fm": "control"},
                      prevalence_model=True)
 
@@ -283,6 +284,31 @@ def test_prevalence_model_matches_statsmodels_augmented_logistic(cohort, with_pr
         np.testing.assert_allclose(ours["coef"], fit.params[1:], rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(ours["stderr"], fit.bse[1:], rtol=1e-6)
         np.testing.assert_allclose(ours["pval"], fit.pvalues[1:], rtol=1e-5, atol=1e-12)
+
+
+def test_scan_fits_are_fit_results_with_r_names_and_wald_intervals(cohort):
+    """The scan's model blocks are FitResults: R's coefficient names, statsmodels' intervals."""
+    import statsmodels.api as sm
+
+    from gutaxis.stats.associate import _fit_prevalence
+    from gutaxis.stats.design import build_design
+
+    design = build_design(cohort.metadata, fixed=["fm", *COVARIATES], reference={"fm": "control"})
+    present = cohort.table.dense()[design.rows] > 0
+    n, p = design.matrix.shape
+    cols = np.flatnonzero((present.sum(axis=0) > n // 4) & (present.sum(axis=0) < n))[:4]
+    res = _fit_prevalence(present[:, cols], design).results
+    assert res.terms == ("fmFM", "covariate_age", "covariate_imc", "covariate_siiy")
+    assert res.statistic_name == "z" and res.converged.all()
+    X, weight = design.matrix, (p - 1) / (2 * n)
+    for k, col in enumerate(cols):
+        y = present[:, col].astype(float)
+        fit = sm.GLM(np.concatenate([y, np.ones(n), np.zeros(n)]), np.vstack([X, X, X]),
+                     family=sm.families.Binomial(),
+                     var_weights=np.concatenate([np.ones(n), np.full(2 * n, weight)])).fit(
+                         tol=1e-14)
+        np.testing.assert_allclose(res.conf_int()[k], np.asarray(fit.conf_int())[1:],
+                                   rtol=1e-6)
 
 
 def test_abundance_model_uses_nonzero_samples_only(cohort, with_prevalence):
@@ -348,7 +374,7 @@ def repeated_measures(reference_dir):
 
 
 def test_mixed_scan_matches_lmer_and_flags_the_constant_feature(repeated_measures):
-    pytest.importorskip("gutaxis.stats.lmm", reason="the LMM engine has not landed")
+    pytest.importorskip("gutaxis.stats.models.linear_mixed", reason="the LMM engine has not landed")
     cohort, lmer = repeated_measures
     res = associate(cohort, fixed=["group", "age"], random=["subject"], normalization="NONE",
                     transform="LOG", min_prevalence=0.0)
@@ -362,7 +388,7 @@ def test_mixed_scan_matches_lmer_and_flags_the_constant_feature(repeated_measure
 
 
 def test_mixed_scan_reports_a_feature_constant_on_the_samples_used(repeated_measures):
-    pytest.importorskip("gutaxis.stats.lmm", reason="the LMM engine has not landed")
+    pytest.importorskip("gutaxis.stats.models.linear_mixed", reason="the LMM engine has not landed")
     cohort, _ = repeated_measures
     meta = cohort.metadata.copy()
     values = cohort.table.to_dataframe()

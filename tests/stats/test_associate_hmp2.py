@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("gutaxis.stats.lmm", reason="the LMM engine has not landed")
+pytest.importorskip("gutaxis.stats.models.linear_mixed", reason="the LMM engine has not landed")
 
 from gutaxis.io import read_cohort
 from gutaxis.stats import associate

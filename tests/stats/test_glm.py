@@ -1,4 +1,6 @@
-"""Prevalence models (gutaxis.stats.glm) against R glm / lme4::glmer and statsmodels.
+"""Prevalence models (gutaxis.stats.models.logistic, .logistic_mixed) against R glm, glmer.
+
+Also against statsmodels.
 
 References: ``tests/reference/glm/*.tsv``, made by ``make_glm_reference.R`` on the HMP2
 species (presence = relative abundance > 0; fixed effects of the data set's README;
@@ -26,8 +28,9 @@ from hypothesis import strategies as st
 from scipy import special
 
 from gutaxis.errors import InputError
-from gutaxis.stats.glm import fit_logistic, fit_logistic_mixed
-from gutaxis.stats.glm_mixed import _evaluate, _Problem, random_intercepts
+from gutaxis.stats.mixed.structure import random_intercepts
+from gutaxis.stats.models.logistic import fit_logistic
+from gutaxis.stats.models.logistic_mixed import _evaluate, _Problem, fit_logistic_mixed
 
 TERMS = ["(Intercept)", "diagnosisUC", "diagnosisCD", "dysbiosisnonIBDYes", "dysbiosisUCYes",
          "dysbiosisCDYes", "antibioticsYes", "age"]

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gutaxis.errors import InputError
-from gutaxis.stats import linear
 from gutaxis.stats.associate import filter_features, transform_table
 from gutaxis.stats.design import build_design
-from gutaxis.stats.linear import fit_ols
+from gutaxis.stats.models import linear
+from gutaxis.stats.models.linear import fit_ols
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 

@@ -1,4 +1,4 @@
-"""Tests of gutaxis.stats.lmm against lme4/lmerTest (R fixtures) and MaAsLin 2's own results.
+"""Tests of gutaxis.stats.models.linear_mixed against lme4/lmerTest (R fixtures) and MaAsLin 2.
 
 References (made by ``tests/reference/lmm/make_fixtures.R``, R 4.2.2, lme4 1.1.31, lmerTest 3.1.3):
 
@@ -27,8 +27,14 @@ from scipy import optimize
 from scipy import stats as sps
 
 from gutaxis.errors import InputError
-from gutaxis.stats import lmm, lmm_core
-from gutaxis.stats.lmm import fit_lmm
+from gutaxis.stats.mixed.reml import (
+    build_shared_design,
+    criterion_on_grid,
+    cross_response,
+    evaluate,
+)
+from gutaxis.stats.models import linear_mixed
+from gutaxis.stats.models.linear_mixed import fit_lmm
 
 
 @pytest.fixture(scope="module")
@@ -377,15 +383,15 @@ def test_bad_input_is_refused_with_a_clear_error(change, fragment):
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_derivatives_match_finite_differences(reml):
     y, X, codes = _simulated(11)
-    design = lmm_core.build_shared_design(X, codes, [c.max() + 1 for c in codes])
-    resp = lmm_core.cross_response(design, X, y[:, None])
+    design = build_shared_design(X, codes, [c.max() + 1 for c in codes])
+    resp = cross_response(design, X, y[:, None])
     psi = np.array([[0.7, 0.2]])
-    ev = lmm_core.evaluate(design, resp, psi, reml=reml, derivatives=True)
+    ev = evaluate(design, resp, psi, reml=reml, derivatives=True)
     h = 1e-6
     for j in range(2):
         step = np.eye(2)[j][None] * h
-        up = lmm_core.evaluate(design, resp, psi + step, reml=reml, derivatives=True)
-        down = lmm_core.evaluate(design, resp, psi - step, reml=reml, derivatives=True)
+        up = evaluate(design, resp, psi + step, reml=reml, derivatives=True)
+        down = evaluate(design, resp, psi - step, reml=reml, derivatives=True)
         np.testing.assert_allclose(ev.grad[0, j], (up.criterion - down.criterion)[0] / (2 * h),
                                    rtol=1e-6)
         np.testing.assert_allclose(ev.hess[0, j], (up.grad - down.grad)[0] / (2 * h), rtol=1e-6)
@@ -393,13 +399,13 @@ def test_analytic_derivatives_match_finite_differences(reml):
 
 def test_grid_criterion_equals_per_response_criterion():
     y, X, codes = _simulated(12)
-    design = lmm_core.build_shared_design(X, codes, [c.max() + 1 for c in codes])
+    design = build_shared_design(X, codes, [c.max() + 1 for c in codes])
     Y = np.column_stack([y, y**2, np.sin(y)])
-    resp = lmm_core.cross_response(design, X, Y)
+    resp = cross_response(design, X, Y)
     grid = np.array([[0.0, 0.0], [0.5, 2.0], [3.0, 0.1]])
-    shared = lmm_core.criterion_on_grid(design, resp, grid, reml=True)
+    shared = criterion_on_grid(design, resp, grid, reml=True)
     for i, psi in enumerate(grid):
-        each = lmm_core.evaluate(design, resp, np.repeat(psi[None], 3, axis=0), reml=True)
+        each = evaluate(design, resp, np.repeat(psi[None], 3, axis=0), reml=True)
         np.testing.assert_allclose(shared[i], each.criterion, rtol=1e-12)
 
 
@@ -424,7 +430,7 @@ def test_chunked_fit_equals_one_chunk(monkeypatch):
     rng = np.random.default_rng(15)
     Y = y[:, None] + rng.normal(size=(y.size, 7)) * np.linspace(0.2, 2, 7)
     whole = fit_lmm(Y, X, codes)
-    monkeypatch.setattr(lmm, "CHUNK_ELEMENTS", 1)  # one response per chunk
+    monkeypatch.setattr(linear_mixed, "CHUNK_ELEMENTS", 1)  # one response per chunk
     seen: list[int] = []
     pieces = fit_lmm(Y, X, codes, progress=seen.append)
     assert seen == [1] * 7

@@ -21,9 +21,9 @@ from assoc_data import TERMS, Hmp2  # the HMP2 model as MaAsLin 2 builds it
 from flag_margins import assert_singular_where_clear
 
 from gutaxis.errors import InputError
-from gutaxis.stats.lmm import fit_lmm
-from gutaxis.stats.lmm_core import build_shared_design
-from gutaxis.stats.lmm_lme4 import lme4_start, lme4_theta_order
+from gutaxis.stats.mixed.lme4_replay import lme4_start, lme4_theta_order
+from gutaxis.stats.mixed.reml import build_shared_design
+from gutaxis.stats.models.linear_mixed import fit_lmm
 
 
 @pytest.fixture(scope="module")

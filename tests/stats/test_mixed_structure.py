@@ -7,10 +7,15 @@ import numpy as np
 import pytest
 
 from gutaxis.errors import InputError
-from gutaxis.stats.glm import fit_logistic_mixed
-from gutaxis.stats.lmm import fit_lmm
-from gutaxis.stats.lmm_lme4 import lme4_theta_order
-from gutaxis.stats.mixed.structure import grouping_factors, most_levels_first
+from gutaxis.stats.mixed.lme4_replay import lme4_theta_order
+from gutaxis.stats.mixed.structure import (
+    grouping_factors,
+    indicator,
+    most_levels_first,
+    random_intercepts,
+)
+from gutaxis.stats.models.linear_mixed import fit_lmm
+from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
 N = 40
 GOOD = np.repeat(np.arange(8), 5)
@@ -60,3 +65,19 @@ def test_most_levels_first_keeps_ties_in_the_callers_order(levels, order):
     assert sorted(levels, reverse=True) == [levels[i] for i in order]
     if len(set(levels)) < len(levels) and len(levels) > 2:
         assert tuple(lme4_theta_order(levels)) != order
+
+
+def test_one_indicator_builder_serves_both_models_and_the_cross_blocks_are_z_w_z():
+    """Indicators equal one-hot coding; a pair's weighted crosses are ``Z_a' W Z_b``."""
+    rng = np.random.default_rng(2)
+    site, subject = rng.integers(0, 3, 30), rng.integers(0, 8, 30)
+    zt = indicator(subject, 8).toarray()
+    np.testing.assert_array_equal(zt, (subject[None, :] == np.arange(8)[:, None]).astype(float))
+    ri = random_intercepts([site, subject], 30)
+    assert ri.order == (1, 0)  # subject has most levels
+    w = rng.uniform(size=30)
+    za = ri.indicators[0].toarray()
+    zb = ri.indicators[1].toarray()
+    np.testing.assert_array_equal(za, zt.T[:, np.unique(subject)])
+    np.testing.assert_allclose((w @ ri.crosses[0, 1]).reshape(za.shape[1], zb.shape[1]),
+                               za.T @ np.diag(w) @ zb, rtol=1e-12)

@@ -17,9 +17,9 @@ from scipy import special
 from scipy import stats as sps
 
 from gutaxis.errors import InputError
-from gutaxis.stats.glm import fit_logistic
-from gutaxis.stats.linear import fit_ols
-from gutaxis.stats.lmm import fit_lmm
+from gutaxis.stats.models.linear import fit_ols
+from gutaxis.stats.models.linear_mixed import fit_lmm
+from gutaxis.stats.models.logistic import fit_logistic
 from gutaxis.stats.results import FRAME_COLUMNS, FitResults
 
 sm = pytest.importorskip("statsmodels.api")

@@ -12,8 +12,8 @@ corrected together.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,33 +30,30 @@ from gutaxis.stats.association_results import (
     citations_for,
 )
 from gutaxis.stats.design import Design, build_design
-from gutaxis.stats.linear import fit_ols, row_sets
+from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import adjust_pvalues, correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
-
-if TYPE_CHECKING:
-    from gutaxis.stats.lmm import MixedModelFit
+from gutaxis.stats.results import FitResults
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
 
 
 @dataclass(frozen=True, eq=False)
-class _Block:
-    """One model's estimates for ``m`` features over the design's ``q`` terms."""
+class _ModelBlock:
+    """One model's fits of the ``m`` tested features, as the table reports them.
 
-    model: str
-    coef: np.ndarray  # (m, q)
-    stderr: np.ndarray
-    df: np.ndarray  # (m, q)
-    pval: np.ndarray
-    n: np.ndarray  # (m,)
-    n_nonzero: np.ndarray  # (m,)
-    errors: np.ndarray  # (m,) object, "" when fine
-    converged: np.ndarray  # (m,) bool: estimates fitted and reported
-    singular: np.ndarray  # (m,) bool
-    separated: np.ndarray  # (m,) bool
+    ``results`` holds the estimates over the design's terms (intercept dropped), the status
+    flags and, in ``messages``, the table's ``error`` text; ``name`` is the table's
+    ``model`` (``"abundance"`` or ``"prevalence"``); ``n`` and ``n_nonzero`` are the
+    samples each feature's fit used, and those where it is present.
+    """
+
+    name: str
+    results: FitResults
+    n: np.ndarray
+    n_nonzero: np.ndarray
 
 
 def associate(
@@ -119,7 +116,7 @@ def associate(
     progress
         Called with the number of features just fitted.
     lmm_optimizer
-        ``optimizer`` of :func:`gutaxis.stats.lmm.fit_lmm` for the mixed models:
+        ``optimizer`` of :func:`gutaxis.stats.models.linear_mixed.fit_lmm` for the mixed models:
         ``"newton"`` (default, fast and exact) or ``"lme4"`` (lme4's default stopping point,
         feature by feature, to reproduce lme4 / MaAsLin 2 output to ~1e-8).
 
@@ -140,8 +137,9 @@ def associate(
     -----
     The pipeline is MaAsLin 2's: filter on the input values over all samples ->
     normalise -> transform -> fit on complete cases -> correct. Its LM path equals a
-    per-feature ``statsmodels`` OLS to 1e-10; the LMM path is :func:`gutaxis.stats.lmm.fit_lmm`
-    (lme4/lmerTest's REML with Satterthwaite degrees of freedom).
+    per-feature ``statsmodels`` OLS to 1e-10; the LMM path is
+    :func:`gutaxis.stats.models.linear_mixed.fit_lmm` (lme4/lmerTest's REML with
+    Satterthwaite degrees of freedom).
 
     References
     ----------
@@ -156,7 +154,7 @@ def associate(
     corr = correction_name(correction)
     _check_fraction(min_prevalence, "min_prevalence")
     _check_fraction(max_significance, "max_significance")
-    from gutaxis.stats.lmm import OPTIMIZERS
+    from gutaxis.stats.models.linear_mixed import OPTIMIZERS
 
     if lmm_optimizer not in OPTIMIZERS:
         raise InputError("unknown mixed-model optimizer", field="lmm_optimizer",
@@ -262,7 +260,7 @@ def associate_outcomes(
 def _results(
     cohort: Cohort,
     design: Design,
-    blocks: list[_Block],
+    blocks: list[_ModelBlock],
     features: np.ndarray,
     y: np.ndarray,
     *,
@@ -326,44 +324,38 @@ def _fit_abundance(
     present: np.ndarray,
     progress: ProgressCallback | None,
     lmm_optimizer: str = "newton",
-) -> _Block:
+) -> _ModelBlock:
     """The abundance model of every column of ``y``: one batched OLS without random
     effects, else one LMM engine call per distinct row set of ``mask``."""
+    used = np.ones_like(present) if mask is None else mask
     if not design.group_names:
         fit = fit_ols(y, design.matrix, mask=mask)
         if progress is not None:
             progress(y.shape[1])
-        df = np.repeat(fit.df[:, None], design.p - 1, axis=1)
-        used = np.ones_like(present) if mask is None else mask
-        no = np.zeros(len(fit.messages), dtype=bool)
-        return _Block("abundance", fit.coef[:, 1:], fit.stderr[:, 1:], df, fit.pval[:, 1:],
-                      fit.n, (present & used).sum(axis=0), np.array(fit.messages, dtype=object),
-                      np.isfinite(fit.coef).all(axis=1), no, no.copy())
-    n, m = y.shape
-    q = design.p - 1
-    block = _nan_block("abundance", m, q)
-    masks = np.ones((n, m), dtype=bool) if mask is None else mask
-    for rows, cols in row_sets(masks):  # one engine call per distinct row set
+        return _ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
+                           fit.n, (present & used).sum(axis=0))
+    est = _Estimates(y.shape[1], design.p - 1)
+    for rows, cols in row_sets(used):  # one engine call per distinct row set
         n_rows = int(rows.sum())
-        block.n[cols] = n_rows
-        block.n_nonzero[cols] = present[np.ix_(rows, cols)].sum(axis=0)
+        est.n[cols] = n_rows
+        est.n_nonzero[cols] = present[np.ix_(rows, cols)].sum(axis=0)
         sub = y[np.ix_(rows, cols)]
         constant = np.ptp(sub, axis=0) == 0 if n_rows else np.ones(len(cols), dtype=bool)
-        block.errors[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
+        est.messages[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
                                         "samples used")
         fit_cols = cols[~constant]
         reason = _subset_problem(design, rows)
         if reason:
-            block.errors[fit_cols] = reason
+            est.messages[fit_cols] = reason
         elif len(fit_cols):
-            _fit_row_set(block, y, design, rows, fit_cols, progress, lmm_optimizer)
+            _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer)
         if progress is not None:
             progress(len(cols) - (0 if reason else len(fit_cols)))
-    return block
+    return est.block("abundance", _abundance_label(design, False), design, statistic_name="t")
 
 
 def _fit_row_set(
-    block: _Block,
+    est: _Estimates,
     y: np.ndarray,
     design: Design,
     rows: np.ndarray,
@@ -372,91 +364,110 @@ def _fit_row_set(
     lmm_optimizer: str = "newton",
 ) -> None:
     """One LMM engine call for the features ``cols`` that share the rows ``rows``."""
-    from gutaxis.stats.lmm import fit_lmm
+    from gutaxis.stats.models.linear_mixed import fit_lmm
 
     groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
     try:
         fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
                       progress=progress, optimizer=lmm_optimizer)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        block.errors[cols] = f"mixed model failed: {exc}"
+        est.messages[cols] = f"mixed model failed: {exc}"
         if progress is not None:
             progress(len(cols))
         return
-    _store_mixed(block, cols, fit)
-
-
-def _store_mixed(block: _Block, cols: np.ndarray, fit: MixedModelFit) -> None:
-    good = np.asarray(fit.converged, dtype=np.bool_)
-    singular = np.asarray(fit.singular, dtype=np.bool_)
-    _store_estimates(block, cols, fit, good, ("coef", "stderr", "df", "pval"))
-    block.converged[cols] = good
-    block.singular[cols] = good & singular
+    res = fit.results(terms=_terms(design))
+    good = res.converged
+    est.store(cols, res, good)
+    est.singular[cols] = good & res.singular
     for k, col in enumerate(cols):  # messages only: one string per feature
-        note = fit.messages[k]
+        note = res.messages[k]
         if not good[k]:
-            block.errors[col] = f"mixed model not fitted: {note}" if note else (
+            est.messages[col] = f"mixed model not fitted: {note}" if note else (
                 "mixed model did not converge")
-        elif singular[k]:
-            block.errors[col] = ("singular fit: a random-effect variance is estimated at 0 "
+        elif res.singular[k]:
+            est.messages[col] = ("singular fit: a random-effect variance is estimated at 0 "
                                  "(estimates kept)")
         elif note:
-            block.errors[col] = f"{note} (estimates kept)"
+            est.messages[col] = f"{note} (estimates kept)"
 
 
-def _fit_prevalence(present: np.ndarray, design: Design) -> _Block:
-    from gutaxis.stats.glm import fit_logistic, fit_logistic_mixed
+def _fit_prevalence(present: np.ndarray, design: Design) -> _ModelBlock:
+    from gutaxis.stats.models.logistic import fit_logistic
+    from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
     n, m = present.shape
-    q = design.p - 1
-    block = _nan_block("prevalence", m, q)
-    block.n[:] = n
+    est = _Estimates(m, design.p - 1)
+    label = "logistic GLMM (Laplace)" if design.group_names else "logistic GLM (ML)"
+    est.n[:] = n
     count = present.sum(axis=0)
-    block.n_nonzero[:] = count
-    block.errors[count == n] = f"present in all {n} samples used: prevalence model undefined"
-    block.errors[count == 0] = f"absent from all {n} samples used: prevalence model undefined"
+    est.n_nonzero[:] = count
+    est.messages[count == n] = f"present in all {n} samples used: prevalence model undefined"
+    est.messages[count == 0] = f"absent from all {n} samples used: prevalence model undefined"
     cols = np.flatnonzero((count > 0) & (count < n))
     if not len(cols):
-        return block
+        return est.block("prevalence", label, design, statistic_name="z")
     y01 = present[:, cols].astype(np.float64)
     try:
         if design.group_names:
             fit = fit_logistic_mixed(y01, design.matrix,
-                                         [np.asarray(g) for g in design.groups], augment=True)
+                                     [np.asarray(g) for g in design.groups], augment=True)
         else:
             fit = fit_logistic(y01, design.matrix, augment=True)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        block.errors[cols] = f"logistic model failed: {exc}"
-        return block
-    good = np.asarray(fit.converged, dtype=bool) & ~np.asarray(fit.separated, dtype=bool)
-    _store_estimates(block, cols, fit, good, ("coef", "stderr", "pval"))
-    messages = list(fit.messages)
-    separated = np.asarray(fit.separated, dtype=bool)
-    block.converged[cols] = good
-    block.separated[cols] = separated
+        est.messages[cols] = f"logistic model failed: {exc}"
+        return est.block("prevalence", label, design, statistic_name="z")
+    res = fit.results(terms=_terms(design))
+    good = res.converged & ~res.separated
+    est.store(cols, res, good)
+    est.separated[cols] = res.separated
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
-                if separated[k] else "logistic model did not converge")
-        block.errors[cols[k]] = head + (f" ({messages[k]})" if messages[k] else "")
-    return block
+                if res.separated[k] else "logistic model did not converge")
+        est.messages[cols[k]] = head + (f" ({res.messages[k]})" if res.messages[k] else "")
+    return est.block("prevalence", label, design, statistic_name="z")
 
 
-def _store_estimates(
-    block: _Block, cols: np.ndarray, fit: object, good: np.ndarray, names: tuple[str, ...]
-) -> None:
-    """Copy ``fit``'s per-term arrays (intercept dropped) into ``block`` at ``cols``;
-    ``NaN`` where ``good`` is False."""
-    for name in names:
-        arr = np.asarray(getattr(fit, name))[:, 1:]
-        getattr(block, name)[cols] = np.where(good[:, None], arr, np.nan)
+def _terms(design: Design) -> list[str]:
+    """The design's column names: the intercept, then R's coefficient names."""
+    return ["(Intercept)", *(t.name for t in design.terms)]
 
 
-def _nan_block(model: str, m: int, q: int) -> _Block:
-    return _Block(model, np.full((m, q), np.nan), np.full((m, q), np.nan),
-                  np.full((m, q), np.nan), np.full((m, q), np.nan),
-                  np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64),
-                  np.full(m, "", dtype=object), np.zeros(m, dtype=bool),
-                  np.zeros(m, dtype=bool), np.zeros(m, dtype=bool))
+def _without_intercept(res: FitResults) -> FitResults:
+    """``res`` with its first term (the intercept) dropped."""
+    return replace(res, terms=res.terms[1:], coef=res.coef[:, 1:], stderr=res.stderr[:, 1:],
+                   statistic=res.statistic[:, 1:], df=res.df[:, 1:], pvalue=res.pvalue[:, 1:])
+
+
+class _Estimates:
+    """Per-feature estimates gathered from several engine calls (``NaN`` until stored)."""
+
+    def __init__(self, m: int, q: int) -> None:
+        self.coef, self.stderr, self.statistic, self.df, self.pvalue = (
+            np.full((m, q), np.nan) for _ in range(5))
+        self.converged = np.zeros(m, dtype=bool)
+        self.singular = np.zeros(m, dtype=bool)
+        self.separated = np.zeros(m, dtype=bool)
+        self.messages = np.full(m, "", dtype=object)
+        self.n = np.zeros(m, dtype=np.int64)
+        self.n_nonzero = np.zeros(m, dtype=np.int64)
+
+    def store(self, cols: np.ndarray, res: FitResults, good: np.ndarray) -> None:
+        """Take ``res``'s estimates (intercept dropped) for the features ``cols``; ``NaN``
+        and not converged where ``good`` is False."""
+        for name in ("coef", "stderr", "statistic", "df", "pvalue"):
+            arr = getattr(res, name)[:, 1:]
+            getattr(self, name)[cols] = np.where(good[:, None], arr, np.nan)
+        self.converged[cols] = good
+
+    def block(self, name: str, model: str, design: Design, *,
+              statistic_name: Literal["t", "z"]) -> _ModelBlock:
+        results = FitResults(
+            model=model, terms=tuple(_terms(design)[1:]),
+            responses=tuple(str(i) for i in range(len(self.n))), coef=self.coef,
+            stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
+            statistic_name=statistic_name, converged=self.converged, singular=self.singular,
+            separated=self.separated, messages=tuple(str(s) for s in self.messages))
+        return _ModelBlock(name, results, self.n, self.n_nonzero)
 
 
 def _subset_problem(design: Design, rows: np.ndarray) -> str:
@@ -471,25 +482,26 @@ def _subset_problem(design: Design, rows: np.ndarray) -> str:
 
 # ------------------------------------------------------------------------ assembly
 def _assemble(
-    blocks: list[_Block], features: np.ndarray, design: Design, corr: str
+    blocks: list[_ModelBlock], features: np.ndarray, design: Design, corr: str
 ) -> pd.DataFrame:
     q = design.p - 1
     frames = []
     for block in blocks:
         m = len(features)
+        res = block.results
         frames.append(pd.DataFrame({
             "feature": np.repeat(features, q),
             "metadata": np.tile([t.metadata for t in design.terms], m),
             "value": np.tile([t.value for t in design.terms], m),
-            "coef": block.coef.ravel(),
-            "stderr": block.stderr.ravel(),
-            "df": block.df.ravel(),
-            "pval": block.pval.ravel(),
+            "coef": res.coef.ravel(),
+            "stderr": res.stderr.ravel(),
+            "df": np.where(np.isfinite(res.df), res.df, np.nan).ravel(),  # NaN for z tests
+            "pval": res.pvalue.ravel(),
             "n": np.repeat(block.n, q),
             "n_nonzero": np.repeat(block.n_nonzero, q),
-            "model": block.model,
-            "error": np.repeat(block.errors, q),
-            **{name: np.repeat(getattr(block, name), q) for name in STATUS_COLUMNS},
+            "model": block.name,
+            "error": np.repeat(np.asarray(res.messages, dtype=object), q),
+            **{name: np.repeat(getattr(res, name), q) for name in STATUS_COLUMNS},
         }))
     table = pd.concat(frames, ignore_index=True)
     table["qval"] = adjust_pvalues(table["pval"].to_numpy(), method=corr)

@@ -1,7 +1,8 @@
 """One results object for every per-response regression fit (LM, LMM, logistic GLM/GLMM).
 
-The fitting engines return bare arrays for speed (:class:`~gutaxis.stats.linear.OLSFit`,
-:class:`~gutaxis.stats.lmm.MixedModelFit`, :class:`~gutaxis.stats.glm_fixed.LogisticFit`);
+The fitting engines return bare arrays for speed (:class:`~gutaxis.stats.models.linear.OLSFit`,
+:class:`~gutaxis.stats.models.linear_mixed.MixedModelFit`,
+:class:`~gutaxis.stats.models.logistic.LogisticFit`);
 their ``results(terms=..., responses=...)`` method wraps them in a :class:`FitResults` that
 knows its model and term names, with the same fields whatever the model (``statistic`` is
 t or z, ``df`` is infinite for Wald z tests), status as boolean arrays, ``conf_int()``,

@@ -1,4 +1,4 @@
-# Reference fits for gutaxis.stats.glm (prevalence models), made with R + lme4.
+# Reference fits for gutaxis.stats.models.logistic and .logistic_mixed (prevalence models), made with R + lme4.
 #
 # Data: HMP2 species profiles as shipped with MaAsLin 2 (../shared/data/hmp2), complete cases
 # (1,576 samples). Outcome: presence (relative abundance > 0) of each species.

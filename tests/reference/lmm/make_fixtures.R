@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Reference fits for gutaxis.stats.lmm, made with lme4 + lmerTest (REML, Satterthwaite).
+# Reference fits for gutaxis.stats.models.linear_mixed, made with lme4 + lmerTest (REML, Satterthwaite).
 #
 # Run from the repository root:
 #   Rscript tests/reference/lmm/make_fixtures.R [path/to/shared/data]

@@ -1,8 +1,8 @@
 """Batched Newton steps with backtracking: the search of both mixed models.
 
 The linear model searches the relative variances ``psi`` (projected at 0,
-:mod:`gutaxis.stats.lmm_search`); the logistic model searches ``(theta, beta)``
-(:mod:`gutaxis.stats.glm_mixed`). Both take, for every response still moving at once, a
+:mod:`gutaxis.stats.mixed.search`); the logistic model searches ``(theta, beta)``
+(:mod:`gutaxis.stats.models.logistic_mixed`). Both take, for every response still moving at once, a
 Newton step on a Hessian whose eigenvalues are made positive, and halve it until the
 objective is acceptable; only the acceptance rule and the projection differ.
 """

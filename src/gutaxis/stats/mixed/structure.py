@@ -1,10 +1,13 @@
 """Grouping factors of a random-intercept model: validated once, indexed once.
 
-Both mixed models (:func:`gutaxis.stats.lmm.fit_lmm` and
-:func:`gutaxis.stats.glm_mixed.fit_logistic_mixed`) take their grouping factors as integer
-code arrays, refuse the same bad input with the same errors, recode the levels to
+Both mixed models (:func:`gutaxis.stats.models.linear_mixed.fit_lmm` and
+:func:`gutaxis.stats.models.logistic_mixed.fit_logistic_mixed`) take their grouping factors
+as integer code arrays, refuse the same bad input with the same errors, recode the levels to
 ``0..G-1`` and order the factors with most levels first: the factor with most levels is
-the one whose (diagonal) block both solvers eliminate through a Schur complement.
+the one whose (diagonal) block both solvers eliminate through a Schur complement
+(:mod:`gutaxis.stats.mixed.solve`). Both build their indicator matrices with
+:func:`indicator`; :class:`RandomIntercepts` adds the cross-tabulations of factor pairs
+that the logistic model's weighted blocks need.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from gutaxis.errors import InputError
 
@@ -104,3 +108,73 @@ def grouping_factors(
         codes.append(inverse.astype(np.int64).ravel())
         levels.append(int(uniq.size))
     return GroupingFactors(tuple(codes), tuple(levels))
+
+
+def indicator(codes: np.ndarray, levels: int) -> sp.csr_matrix:
+    """Transposed indicator matrix ``Z'`` (levels x n) of one grouping factor."""
+    n = codes.shape[0]
+    return sp.csr_matrix(
+        (np.ones(n), (codes, np.arange(n))), shape=(levels, n), dtype=np.float64
+    )
+
+
+@dataclass(frozen=True)
+class RandomIntercepts:
+    """The random-intercept structure shared by every feature.
+
+    Attributes
+    ----------
+    codes
+        One ``(n,)`` integer array per factor, levels recoded to ``0..G-1``. Factors are
+        reordered so the one with most levels comes first (``order[i]`` is the caller's
+        index of internal factor ``i``).
+    indicators
+        ``(n, G)`` sparse indicator matrix ``Z_j`` of each factor.
+    crosses
+        For each pair ``(a, b)`` with ``a < b``, the ``(n, G_a * G_b)`` indicator of the
+        level pairs, whose weighted column sums are the blocks ``Z_a^T W Z_b``.
+    """
+
+    codes: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    order: tuple[int, ...]
+    indicators: tuple[sp.csc_matrix, ...]
+    crosses: dict[tuple[int, int], sp.csc_matrix]
+
+    @property
+    def k(self) -> int:
+        """Number of random-intercept factors."""
+        return len(self.codes)
+
+    @property
+    def code_matrix(self) -> np.ndarray:
+        """``(k, n)`` int64 codes, the layout the compiled kernel takes."""
+        return np.ascontiguousarray(np.stack(self.codes).astype(np.int64))
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each factor's levels in the stacked random-effects vector ``u``."""
+        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
+    @property
+    def rest_offsets(self) -> tuple[int, ...]:
+        """Start of each factor ``1..k-1`` inside the dense block (factor 0 has none)."""
+        return tuple(int(x) for x in np.concatenate([[0], np.cumsum(self.sizes[1:-1])])) \
+            if self.k > 1 else ()
+
+
+def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
+    """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
+    factors = grouping_factors(groups, n)
+    order = factors.order
+    codes = [factors.codes[i].astype(np.intp) for i in order]
+    sizes = [factors.levels[i] for i in order]
+    rows = np.arange(n)
+    ones = np.ones(n)
+    indicators = tuple(indicator(c, s).T for c, s in zip(codes, sizes, strict=True))
+    crosses = {}
+    for a in range(len(codes)):
+        for b in range(a + 1, len(codes)):
+            pair = codes[a] * sizes[b] + codes[b]
+            crosses[a, b] = sp.csc_matrix((ones, (rows, pair)), shape=(n, sizes[a] * sizes[b]))
+    return RandomIntercepts(tuple(codes), tuple(sizes), order, indicators, crosses)

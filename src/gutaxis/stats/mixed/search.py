@@ -3,7 +3,7 @@
 Two stages, both vectorised over responses:
 
 1. a coarse grid in ``theta`` (the relative standard deviations): at each grid point one
-   factorisation serves every response (:func:`~gutaxis.stats.lmm_core.criterion_on_grid`);
+   factorisation serves every response (:func:`~gutaxis.stats.mixed.reml.criterion_on_grid`);
    each response starts from its best grid point, which guards against the saddle at
    ``theta = 0`` where a derivative-free search in ``theta`` can stop;
 2. projected Newton steps in ``psi = theta**2 >= 0`` with the analytic gradient and Hessian,
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gutaxis.stats.lmm_core import (
+from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
+from gutaxis.stats.mixed.reml import (
     Evaluation,
     ResponseCross,
     SharedDesign,
@@ -25,7 +26,6 @@ from gutaxis.stats.lmm_core import (
     evaluate,
     required,
 )
-from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
 
 PSI_MAX = 1e12
 """Largest relative variance tried; a response that runs there has no finite optimum."""

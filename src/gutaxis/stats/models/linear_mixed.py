@@ -7,7 +7,7 @@ as MaAsLin 2 does feature by feature, without refitting from scratch per feature
 Examples
 --------
 >>> import numpy as np
->>> from gutaxis.stats.lmm import fit_lmm
+>>> from gutaxis.stats.models.linear_mixed import fit_lmm
 >>> rng = np.random.default_rng(1)
 >>> subject = np.repeat(np.arange(20), 5)
 >>> X = np.column_stack([np.ones(100), rng.normal(size=100)])
@@ -28,7 +28,7 @@ from scipy import stats
 from threadpoolctl import ThreadpoolController
 
 from gutaxis.errors import InputError
-from gutaxis.stats.lmm_core import (
+from gutaxis.stats.mixed.reml import (
     Evaluation,
     SharedDesign,
     build_shared_design,
@@ -36,7 +36,7 @@ from gutaxis.stats.lmm_core import (
     evaluate,
     required,
 )
-from gutaxis.stats.lmm_search import grid_start, newton_search
+from gutaxis.stats.mixed.search import grid_start, newton_search
 from gutaxis.stats.mixed.structure import grouping_factors
 from gutaxis.stats.results import FitResults
 
@@ -133,7 +133,7 @@ def fit_lmm(
     optimizer
         ``"newton"`` (default): the vectorised exact optimiser described in the Notes.
         ``"lme4"``: lme4's default optimiser replayed response by response (NLopt BOBYQA with
-        lme4's start, tolerances and boundary rules, :mod:`gutaxis.stats.lmm_lme4`), which
+        lme4's start, tolerances and boundary rules, :mod:`gutaxis.stats.mixed.lme4_replay`), which
         stops where ``lmer`` stops, short of the optimum; slower, for reproducing lme4 or
         MaAsLin 2 output to ~1e-8. ``iterations`` then counts criterion evaluations.
 
@@ -352,7 +352,7 @@ def _fit_chunk(
     # X was scaled column-wise: log|X'V^-1X| of the caller's X differs by 2 sum(log(scale)).
     offset = 2.0 * float(np.log(scale).sum()) if reml else 0.0
     if optimizer == "lme4":
-        from gutaxis.stats.lmm_lme4 import lme4_search  # NLopt is needed by this mode only
+        from gutaxis.stats.mixed.lme4_replay import lme4_search  # NLopt is needed by this mode only
 
         found = lme4_search(design, resp, required(raw), reml=reml, offset=offset)
     else:

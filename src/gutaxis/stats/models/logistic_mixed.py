@@ -8,10 +8,11 @@ and the same Wald tests, computed for all features together:
   once and shared by every feature and every evaluation;
 - the penalised IRLS (PIRLS) for the conditional modes ``u`` and the exact gradient of
   the Laplace deviance run in a compiled kernel, features in parallel
-  (:mod:`gutaxis.stats.glm_laplace`); the system ``I + Lambda Z^T W Z Lambda`` is solved
+  (:mod:`gutaxis.stats.mixed.laplace`); the system ``I + Lambda Z^T W Z Lambda`` is solved
   through its Schur complement on the factor with most levels (a diagonal block),
-  leaving a small dense block for the other factors (:class:`_RandomSystem` is the
-  vectorised form, used for the conditional covariance);
+  leaving a small dense block for the other factors (:mod:`gutaxis.stats.mixed.solve`;
+  :func:`random_system` builds the blocks for its batched form, used for the conditional
+  covariance);
 - the outer maximisation over ``(theta, beta)`` is a damped Newton method, batched over
   the features still moving, with a Hessian from differences of the exact gradient.
 """
@@ -22,11 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import special
 
 from gutaxis.errors import InputError
-from gutaxis.stats.glm_fixed import (
+from gutaxis.stats.mixed.laplace import laplace_batch
+from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
+from gutaxis.stats.mixed.solve import SchurSystem
+from gutaxis.stats.mixed.structure import RandomIntercepts, random_intercepts
+from gutaxis.stats.models.logistic import (
     ETA_SATURATED,
     LogisticFit,
     augmented_response,
@@ -37,131 +41,40 @@ from gutaxis.stats.glm_fixed import (
     validate_design,
     wald,
 )
-from gutaxis.stats.glm_laplace import laplace_batch
-from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
-from gutaxis.stats.mixed.structure import grouping_factors
 
-__all__ = ["RandomIntercepts", "fit_logistic_mixed", "random_intercepts"]
+__all__ = ["fit_logistic_mixed", "random_system"]
 
 SEPARATION_MESSAGE = ("separation: fitted probabilities numerically 0 or 1, the maximum "
                       "likelihood estimate does not exist (the fixed-effects fit is separated; "
                       "augmentation does not help under glmer's Laplace objective)")
 
 
-@dataclass(frozen=True)
-class RandomIntercepts:
-    """The random-intercept structure shared by every feature.
-
-    Attributes
-    ----------
-    codes
-        One ``(n,)`` integer array per factor, levels recoded to ``0..G-1``. Factors are
-        reordered so the one with most levels comes first (``order[i]`` is the caller's
-        index of internal factor ``i``).
-    indicators
-        ``(n, G)`` sparse indicator matrix ``Z_j`` of each factor.
-    crosses
-        For each pair ``(a, b)`` with ``a < b``, the ``(n, G_a * G_b)`` indicator of the
-        level pairs, whose weighted column sums are the blocks ``Z_a^T W Z_b``.
-    """
-
-    codes: tuple[np.ndarray, ...]
-    sizes: tuple[int, ...]
-    order: tuple[int, ...]
-    indicators: tuple[sp.csc_matrix, ...]
-    crosses: dict[tuple[int, int], sp.csc_matrix]
-
-    @property
-    def k(self) -> int:
-        """Number of random-intercept factors."""
-        return len(self.codes)
-
-    @property
-    def code_matrix(self) -> np.ndarray:
-        """``(k, n)`` int64 codes, the layout the compiled kernel takes."""
-        return np.ascontiguousarray(np.stack(self.codes).astype(np.int64))
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """Start of each factor's levels in the stacked random-effects vector ``u``."""
-        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-
-    @property
-    def rest_offsets(self) -> tuple[int, ...]:
-        """Start of each factor ``1..k-1`` inside the dense block (factor 0 has none)."""
-        return tuple(int(x) for x in np.concatenate([[0], np.cumsum(self.sizes[1:-1])])) \
-            if self.k > 1 else ()
-
-
-def random_intercepts(groups: Sequence[np.ndarray], n: int) -> RandomIntercepts:
-    """Validate and index the grouping factors (each ``(n,)`` integer codes)."""
-    factors = grouping_factors(groups, n)
-    order = factors.order
-    codes = [factors.codes[i].astype(np.intp) for i in order]
-    sizes = [factors.levels[i] for i in order]
-    rows = np.arange(n)
-    ones = np.ones(n)
-    indicators = tuple(sp.csc_matrix((ones, (rows, c)), shape=(n, s))
-                       for c, s in zip(codes, sizes, strict=True))
-    crosses = {}
-    for a in range(len(codes)):
-        for b in range(a + 1, len(codes)):
-            pair = codes[a] * sizes[b] + codes[b]
-            crosses[a, b] = sp.csc_matrix((ones, (rows, pair)), shape=(n, sizes[a] * sizes[b]))
-    return RandomIntercepts(tuple(codes), tuple(sizes), order, indicators, crosses)
-
-
-class _RandomSystem:
+def random_system(ri: RandomIntercepts, theta: np.ndarray, W: np.ndarray) -> SchurSystem:
     """``M = I + Lambda Z^T W Z Lambda`` for every feature, factored by blocks.
 
     Factor 0's block ``D`` is diagonal; the other factors form a dense block ``C`` of
-    size ``Gs``; with ``B`` the off-diagonal block, ``M^{-1}`` follows from
-    ``D^{-1}`` and the inverse of the Schur complement ``S = C - B^T D^{-1} B``, so
-    ``log det M = sum log D + log det S``.
+    size ``Gs``, ``B`` is the off-diagonal block; :class:`SchurSystem` eliminates ``D``.
     """
-
-    def __init__(self, ri: RandomIntercepts, theta: np.ndarray, W: np.ndarray) -> None:
-        self.ri = ri
-        self.theta = theta
-        m = W.shape[0]
-        g0 = ri.sizes[0]
-        self.D = 1.0 + theta[:, :1] ** 2 * (W @ ri.indicators[0])
-        self.logdet = np.log(self.D).sum(axis=1)
-        self.Gs = sum(ri.sizes[1:])
-        if self.Gs == 0:
-            return
-        offs = ri.rest_offsets
-        B = np.empty((m, g0, self.Gs))
-        C = np.zeros((m, self.Gs, self.Gs))
-        for j in range(1, ri.k):
-            sj = slice(offs[j - 1], offs[j - 1] + ri.sizes[j])
-            cross = (W @ ri.crosses[0, j]).reshape(m, g0, ri.sizes[j])
-            B[:, :, sj] = (theta[:, 0] * theta[:, j])[:, None, None] * cross
-            diag = (W @ ri.indicators[j]) * theta[:, j:j + 1] ** 2
-            C[:, sj, sj] = _batched_diag(diag)
-            for b in range(j + 1, ri.k):
-                sb = slice(offs[b - 1], offs[b - 1] + ri.sizes[b])
-                cjb = (W @ ri.crosses[j, b]).reshape(m, ri.sizes[j], ri.sizes[b])
-                C[:, sj, sb] = (theta[:, j] * theta[:, b])[:, None, None] * cjb
-                C[:, sb, sj] = np.swapaxes(C[:, sj, sb], 1, 2)
-        C += np.eye(self.Gs)
-        self.B = B
-        self.F = B / self.D[:, :, None]
-        schur = C - np.einsum("mgh,mgk->mhk", B, self.F)
-        self.Sinv = np.linalg.inv(schur)
-        self.logdet = self.logdet + np.linalg.slogdet(schur)[1]
-
-    def solve(self, R: np.ndarray) -> np.ndarray:
-        """``M^{-1} R`` for ``R`` of shape ``(m, q)`` or ``(m, q, t)``."""
-        g0 = self.ri.sizes[0]
-        D = self.D if R.ndim == 2 else self.D[:, :, None]
-        y0 = R[:, :g0] / D
-        if self.Gs == 0:
-            return y0
-        rr = R[:, g0:] - np.einsum("mgh,mg...->mh...", self.B, y0)
-        xr = np.einsum("mhk,mk...->mh...", self.Sinv, rr)
-        x0 = y0 - np.einsum("mgh,mh...->mg...", self.F, xr)
-        return np.concatenate([x0, xr], axis=1)
+    m = W.shape[0]
+    g0 = ri.sizes[0]
+    D = 1.0 + theta[:, :1] ** 2 * (W @ ri.indicators[0])
+    Gs = sum(ri.sizes[1:])
+    offs = ri.rest_offsets
+    B = np.empty((m, g0, Gs))
+    C = np.zeros((m, Gs, Gs))
+    for j in range(1, ri.k):
+        sj = slice(offs[j - 1], offs[j - 1] + ri.sizes[j])
+        cross = (W @ ri.crosses[0, j]).reshape(m, g0, ri.sizes[j])
+        B[:, :, sj] = (theta[:, 0] * theta[:, j])[:, None, None] * cross
+        diag = (W @ ri.indicators[j]) * theta[:, j:j + 1] ** 2
+        C[:, sj, sj] = _batched_diag(diag)
+        for b in range(j + 1, ri.k):
+            sb = slice(offs[b - 1], offs[b - 1] + ri.sizes[b])
+            cjb = (W @ ri.crosses[j, b]).reshape(m, ri.sizes[j], ri.sizes[b])
+            C[:, sj, sb] = (theta[:, j] * theta[:, b])[:, None, None] * cjb
+            C[:, sb, sj] = np.swapaxes(C[:, sj, sb], 1, 2)
+    C += np.eye(Gs)
+    return SchurSystem.factor(D, B, C)
 
 
 def _batched_diag(d: np.ndarray) -> np.ndarray:
@@ -397,7 +310,7 @@ def _conditional_information(prob: _Problem, theta: np.ndarray, eta: np.ndarray)
     p = X.shape[1]
     info = information(outer_rows(X), W, p)
     A = np.stack([prob.lambda_zt(theta, W * X[:, c]) for c in range(p)], axis=2)
-    info -= np.einsum("mqp,mqr->mpr", A, _RandomSystem(prob.ri, theta, W).solve(A))
+    info -= np.einsum("mqp,mqr->mpr", A, random_system(prob.ri, theta, W).solve(A))
     return info
 
 
@@ -451,7 +364,7 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     nAGQ
         Only 1 (the Laplace approximation, ``glmer``'s default and MaAsLin 3's).
     augment
-        MaAsLin 3's augmentation (see :func:`gutaxis.stats.glm.fit_logistic`); as in
+        MaAsLin 3's augmentation (see :func:`gutaxis.stats.models.logistic.fit_logistic`); as in
         ``glmer`` with the augmented rows, the pseudo-rows enter PIRLS and the
         log-determinant but not the deviance term of the objective (``binomial()$aic``
         rounds their fractional trials to zero).

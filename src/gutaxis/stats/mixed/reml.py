@@ -1,11 +1,12 @@
 """Batched profiled likelihood of random-intercept linear mixed models.
 
-The engine behind :func:`gutaxis.stats.lmm.fit_lmm`. It evaluates the profiled REML (or ML)
-criterion of Bates et al. (2015), its analytic gradient and Hessian in the relative variances,
-for many responses at once. Everything that does not depend on the response (``X'X``, ``Z'Z``,
-``Z'X``) is computed once; a response enters only through ``Z'y``, ``X'y`` and ``y'y``.
+The engine behind :func:`gutaxis.stats.models.linear_mixed.fit_lmm`. It evaluates the
+profiled REML (or ML) criterion of Bates et al. (2015), its analytic gradient and Hessian in
+the relative variances, for many responses at once. Everything that does not depend on the
+response (``X'X``, ``Z'Z``, ``Z'X``) is computed once; a response enters only through
+``Z'y``, ``X'y`` and ``y'y``.
 
-Notation (used throughout this module and in :mod:`gutaxis.stats.lmm`):
+Notation (used throughout this module and in :mod:`gutaxis.stats.models.linear_mixed`):
 
 - ``a`` is the grouping factor with the most levels ("absorbed": its block of
   ``Z'Z`` is diagonal, so it is eliminated in closed form), ``r`` the other factors
@@ -35,17 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from gutaxis.stats.mixed.structure import most_levels_first
+from gutaxis.stats.mixed.solve import (
+    cholesky_log_diagonal,
+    cholesky_or_identity,
+    cholesky_solve,
+    forward_solve,
+)
+from gutaxis.stats.mixed.structure import indicator, most_levels_first
 
 LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def indicator(codes: np.ndarray, levels: int) -> sp.csr_matrix:
-    """Transposed indicator matrix ``Z'`` (levels x n) of one grouping factor."""
-    n = codes.shape[0]
-    return sp.csr_matrix(
-        (np.ones(n), (codes, np.arange(n))), shape=(levels, n), dtype=np.float64
-    )
 
 
 @dataclass(frozen=True)
@@ -207,22 +206,6 @@ def _lambda_columns(design: SharedDesign, theta: np.ndarray) -> np.ndarray:
     return lam
 
 
-def _safe_cholesky(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Cholesky factor and a mask of the matrices that are positive definite."""
-    try:
-        return np.linalg.cholesky(M), np.ones(M.shape[0], dtype=bool)
-    except np.linalg.LinAlgError:
-        chol = np.full_like(M, np.nan)
-        ok = np.zeros(M.shape[0], dtype=bool)
-        for i in range(M.shape[0]):
-            try:
-                chol[i] = np.linalg.cholesky(M[i])
-                ok[i] = True
-            except np.linalg.LinAlgError:
-                pass
-        return chol, ok
-
-
 def criterion_from_parts(
     log_det_v: np.ndarray, log_det_h: np.ndarray, r2: np.ndarray, n: int, p: int, *, reml: bool
 ) -> np.ndarray:
@@ -258,11 +241,10 @@ def criterion_on_grid(
     M[:, np.arange(q), np.arange(q)] += 1.0
     b = lam[:, :, None] * (resp.cty[None] - _class_sum(cg, resp.tcls))
     yvy = resp.yty[None] - cg @ resp.ucls
-    chol, ok = _safe_cholesky(M)
-    chol[~ok] = np.eye(design.c)
-    half = np.linalg.solve(chol, b)
+    chol, ok = cholesky_or_identity(M)
+    half = forward_solve(chol, b)
     r2 = yvy - np.einsum("pcm,pcm->pm", half, half)
-    logd = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2))
+    logd = cholesky_log_diagonal(chol)
     log_det_v = np.log1p(psi[:, :1] * design.size) @ design.members + logd[:, :q].sum(1)
     crit = criterion_from_parts(
         log_det_v[:, None], logd[:, q:].sum(1)[:, None], r2, design.n, design.p, reml=reml
@@ -303,12 +285,11 @@ def evaluate(
     M[:, np.arange(q), np.arange(q)] += 1.0
     b = lam * (resp.cty.T - wt.cg_ty)
     yvy = resp.yty - np.einsum("bd,db->b", cg, resp.ucls)
-    chol, ok = _safe_cholesky(M)
-    chol[~ok] = np.eye(design.c)
-    sol = np.linalg.solve(chol.transpose(0, 2, 1), np.linalg.solve(chol, b[..., None]))[..., 0]
+    chol, ok = cholesky_or_identity(M)
+    sol = cholesky_solve(chol, b)
     r2 = yvy - np.einsum("bc,bc->b", b, sol)
     ok &= r2 > 0
-    logd = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2))
+    logd = cholesky_log_diagonal(chol)
     log_det_v = np.log1p(psi_a * design.size) @ design.members + logd[:, :q].sum(1)
     crit = criterion_from_parts(log_det_v, logd[:, q:].sum(1), r2, n, p, reml=reml)
     crit = np.where(ok, crit, np.inf)

@@ -1,17 +1,20 @@
 """Compiled kernel: PIRLS, Laplace deviance and its exact gradient, one feature per thread.
 
-The hot path of :func:`gutaxis.stats.glm_mixed.fit_logistic_mixed`. For random
+The hot path of :func:`gutaxis.stats.models.logistic_mixed.fit_logistic_mixed`. For random
 intercepts ``M = I + Lambda Z^T W Z Lambda`` has a diagonal block ``D`` for factor 0
 (the one with most levels) and a small dense block for the others; everything is
-solved through the Schur complement ``S = C - B^T D^{-1} B`` (see
-:class:`gutaxis.stats.glm_mixed._RandomSystem`, the vectorised twin used outside the
-hot path). Each feature is independent, so features run in parallel (``prange``).
+solved through the Schur complement ``S = C - B^T D^{-1} B``, by the compiled
+per-response form of :mod:`gutaxis.stats.mixed.solve` (whose batched form serves the
+same system outside the hot path). Each feature is independent, so features run in
+parallel (``prange``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from gutaxis.stats.mixed.solve import schur_complement_one, schur_solve_one
 
 
 @njit(cache=True)
@@ -67,81 +70,8 @@ def _factor(W, theta, codes, offs, g0, gs):  # type: ignore[no-untyped-def]
                 h2 = offs[b] - g0 + codes[b, i]
                 C[h, h2] += theta[j] * theta[b] * w
                 C[h2, h] += theta[j] * theta[b] * w
-    F = np.empty((g0, gs))
-    for a in range(g0):
-        for h in range(gs):
-            F[a, h] = B[a, h] / D[a]
-    S = C  # Schur complement C - B^T F, in place
-    for a in range(g0):
-        for h in range(gs):
-            if B[a, h] != 0.0:
-                for h2 in range(gs):
-                    S[h, h2] -= B[a, h] * F[a, h2]
-    Sinv, logdet_s = _cholesky_inverse(S)
-    return D, F, Sinv, np.sum(np.log(D)) + logdet_s
-
-
-@njit(cache=True)
-def _cholesky_inverse(S):  # type: ignore[no-untyped-def]
-    """Inverse and log-determinant of a small SPD matrix by Cholesky (plain loops).
-
-    Written out rather than via ``np.linalg`` to keep numba's compile time short.
-    """
-    n = S.shape[0]
-    L = np.zeros((n, n))
-    logdet = 0.0
-    for j in range(n):
-        d = S[j, j]
-        for c in range(j):
-            d -= L[j, c] * L[j, c]
-        if d <= 0.0:
-            d = 1e-300
-        L[j, j] = np.sqrt(d)
-        logdet += np.log(d)
-        for i in range(j + 1, n):
-            v = S[i, j]
-            for c in range(j):
-                v -= L[i, c] * L[j, c]
-            L[i, j] = v / L[j, j]
-    Linv = np.zeros((n, n))  # lower-triangular inverse by forward substitution
-    for j in range(n):
-        Linv[j, j] = 1.0 / L[j, j]
-        for i in range(j + 1, n):
-            v = 0.0
-            for c in range(j, i):
-                v -= L[i, c] * Linv[c, j]
-            Linv[i, j] = v / L[i, i]
-    inv = np.zeros((n, n))  # S^{-1} = Linv^T Linv
-    for i in range(n):
-        for j in range(i + 1):
-            v = 0.0
-            for c in range(i, n):
-                v += Linv[c, i] * Linv[c, j]
-            inv[i, j] = v
-            inv[j, i] = v
-    return inv, logdet
-
-
-@njit(cache=True)
-def _solve(D, F, Sinv, r, g0):  # type: ignore[no-untyped-def]
-    """M^{-1} r via the Schur complement."""
-    gs = Sinv.shape[0]
-    out = np.empty_like(r)
-    rr = r[g0:].copy()
-    for a in range(g0):
-        for h in range(gs):
-            rr[h] -= F[a, h] * r[a]
-    for h in range(gs):
-        v = 0.0
-        for h2 in range(gs):
-            v += Sinv[h, h2] * rr[h2]
-        out[g0 + h] = v
-    for a in range(g0):
-        v = r[a] / D[a]
-        for h in range(gs):
-            v -= F[a, h] * out[g0 + h]
-        out[a] = v
-    return out
+    F, Sinv, logdet = schur_complement_one(D, B, C)
+    return D, F, Sinv, logdet
 
 
 @njit(cache=True)
@@ -172,7 +102,7 @@ def _pirls_one(offset, yt, weight, theta, u, codes, offs, g0, gs, tol, max_iter)
             res[i] = weight * (yt[i] - mu[i])
         D, F, Sinv, _ld = _factor(W, theta, codes, offs, g0, gs)
         score = _lambda_zt(res, theta, codes, offs, q) - u
-        step = _solve(D, F, Sinv, score, g0)
+        step = schur_solve_one(D, F, Sinv, score)
         decrement = np.dot(step, score)
         if decrement <= tol * max(pdev, 1.0):
             u = u + step
@@ -240,7 +170,10 @@ def laplace_batch(X, Y, Yt, weight, aug, codes, offs, g0, gs, theta, beta, u0,
 
 @njit(cache=True)
 def _gradient(X, W, mu, res, aug, th, u, D, F, Sinv, codes, offs, g0, q):  # type: ignore[no-untyped-def]
-    """Exact gradient of the Laplace deviance (formulas in ``glm_mixed._evaluate``)."""
+    """Exact gradient of the Laplace deviance.
+
+    Formulas in :func:`gutaxis.stats.models.logistic_mixed._evaluate`.
+    """
     n, p = X.shape
     k = th.shape[0]
     gs = Sinv.shape[0]
@@ -275,7 +208,7 @@ def _gradient(X, W, mu, res, aug, th, u, D, F, Sinv, codes, offs, g0, q):  # typ
             explicit[a] += 2.0 * W[i] * pt
             leverage += th[a] * pt
         v[i] = (W[i] * leverage + 2.0 * aug) * (1.0 - 2.0 * mu[i])
-    qv = _solve(D, F, Sinv, _lambda_zt(v, th, codes, offs, q), g0)
+    qv = schur_solve_one(D, F, Sinv, _lambda_zt(v, th, codes, offs, q))
     out = np.zeros(k + p)
     for i in range(n):
         zlq = 0.0

@@ -9,13 +9,13 @@ That point lies up to ~1e-5 (relative) short of the optimum in flat directions, 
 downstream number (coefficients, standard errors, Satterthwaite df, p-values) carries the
 difference. :func:`lme4_search` replays that optimiser, with the same start, bounds,
 tolerances and lme4's two boundary rules, on the criterion evaluated by
-:func:`gutaxis.stats.lmm_core.evaluate`, so results can be compared with published lme4
+:func:`gutaxis.stats.mixed.reml.evaluate`, so results can be compared with published lme4
 output row by row.
 
 This is a per-response loop of a derivative-free search (a few dozen criterion evaluations
 per response, each a small batched evaluation): it is for reproducing lme4 only. The default
-``optimizer="newton"`` of :func:`gutaxis.stats.lmm.fit_lmm` is vectorised over responses,
-faster, and converges to the exact optimum.
+``optimizer="newton"`` of :func:`gutaxis.stats.models.linear_mixed.fit_lmm` is vectorised
+over responses, faster, and converges to the exact optimum.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collections.abc import Callable
 import nlopt
 import numpy as np
 
-from gutaxis.stats.lmm_core import ResponseCross, SharedDesign, evaluate
-from gutaxis.stats.lmm_search import SearchResult
+from gutaxis.stats.mixed.reml import ResponseCross, SharedDesign, evaluate
+from gutaxis.stats.mixed.search import SearchResult
 
 XTOL_ABS = 1e-8
 """``nloptwrap``'s absolute tolerance on ``theta``."""
@@ -122,7 +122,7 @@ def lme4_search(
     Parameters
     ----------
     design, resp
-        Shared and per-response cross-products (:mod:`gutaxis.stats.lmm_core`).
+        Shared and per-response cross-products (:mod:`gutaxis.stats.mixed.reml`).
     Y
         The raw responses ``(n, m)`` (lme4's starting values use them, see
         :func:`lme4_start`).

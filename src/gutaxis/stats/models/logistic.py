@@ -6,7 +6,7 @@ iteration forms the ``m`` stacked ``p x p`` information matrices with one matrix
 and solves them with one batched :func:`numpy.linalg.solve`; only the iterations loop in
 Python, with a mask of the features still moving.
 
-This module also holds what the mixed model (:mod:`gutaxis.stats.glm_mixed`) shares:
+This module also holds what the mixed model (:mod:`gutaxis.stats.models.logistic_mixed`) shares:
 the :class:`LogisticFit` result, input validation, MaAsLin 3's data augmentation and
 the Wald tests.
 """
