@@ -98,7 +98,7 @@ def test_command_choices_are_the_engines_literals(command: str, option: str,
 def test_engine_tables_agree_with_the_literals() -> None:
     from gutaxis.gut.beta import BETA_METRICS
     from gutaxis.gut.diversity_metrics import ALPHA_NAMES
-    from gutaxis.stats.lmm import OPTIMIZERS
+    from gutaxis.stats.models.linear_mixed import OPTIMIZERS
     from gutaxis.stats.multitest import CORRECTIONS
     from gutaxis.stats.normalize import NORMALIZATIONS, TRANSFORMS
 

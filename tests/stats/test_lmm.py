@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from assoc_data import TERMS, Hmp2
 from flag_margins import assert_singular_where_clear
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 from scipy import stats as sps
@@ -281,6 +281,8 @@ def test_two_factors_match_dense_brute_force(reml, crossed):
 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 2), reml=st.booleans())
+@example(seed=4294967295, k=2, reml=False)  # a narrow interior basin (53.524) beside the
+# boundary one (53.545) that the grid ranks first: found only from the second start
 def test_optimum_is_never_worse_than_a_dense_search(seed, k, reml):
     """Random unbalanced designs (singleton groups likely, variances often near 0)."""
     rng = np.random.default_rng(seed)

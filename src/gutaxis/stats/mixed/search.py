@@ -5,7 +5,8 @@ Two stages, both vectorised over responses:
 1. a coarse grid in ``theta`` (the relative standard deviations): at each grid point one
    factorisation serves every response (:func:`~gutaxis.stats.mixed.reml.criterion_on_grid`);
    each response starts from its best grid point, which guards against the saddle at
-   ``theta = 0`` where a derivative-free search in ``theta`` can stop;
+   ``theta = 0`` where a derivative-free search in ``theta`` can stop, and again from its
+   best other local minimum of the grid (a second basin), keeping the lower end point;
 2. projected Newton steps in ``psi = theta**2 >= 0`` with the analytic gradient and Hessian,
    a batched backtracking line search, and an active set for components at zero.
 """
@@ -49,24 +50,55 @@ def theta_grid(k: int) -> np.ndarray:
     return np.array(list(itertools.product(axis, repeat=k)))
 
 
-def grid_start(
+def grid_starts(
     design: SharedDesign, resp: ResponseCross, *, reml: bool, max_elements: int = 4_000_000
-) -> np.ndarray:
-    """Best grid point (as ``psi``) of every response."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two starting points (as ``psi``) per response: the best grid point, and the best
+    other local minimum of the grid (a point no higher than any neighbour along the grid's
+    axes and diagonals; the best point again where there is none).
+
+    In small unbalanced designs the profiled criterion can have a second, narrow basin
+    (seen: a variance at zero, 53.545, beside an interior optimum, 53.524, whose nearest
+    grid point ranks below the boundary's): a Newton search from each finds both, and
+    :func:`better_of` keeps the lower.
+    """
     grid = theta_grid(design.k) ** 2
     m = resp.yty.shape[0]
     per_point = max(1, m * design.c * 2)
     step = max(1, max_elements // per_point)
-    best = np.full(m, np.inf)
-    start = np.ones((m, design.k))
-    for lo in range(0, grid.shape[0], step):
-        crit = criterion_on_grid(design, resp, grid[lo : lo + step], reml=reml)
-        arg = np.argmin(crit, axis=0)
-        value = crit[arg, np.arange(m)]
-        better = value < best
-        best[better] = value[better]
-        start[better] = grid[lo + arg[better]]
-    return start
+    crit = np.concatenate([criterion_on_grid(design, resp, grid[lo : lo + step], reml=reml)
+                           for lo in range(0, grid.shape[0], step)])
+    crit = np.where(np.isfinite(crit), crit, np.inf)
+    first = np.argmin(crit, axis=0)
+    side = round(grid.shape[0] ** (1.0 / design.k))  # the grid is an axis to the power k
+    cube = crit.reshape((side,) * design.k + (m,))
+    padded = np.pad(cube, [(1, 1)] * design.k + [(0, 0)], constant_values=np.inf)
+    in_basin = np.ones(cube.shape, dtype=bool)
+    for shift in itertools.product((-1, 0, 1), repeat=design.k):
+        if any(shift):
+            window = (*(slice(1 + d, 1 + d + side) for d in shift), slice(None))
+            in_basin &= cube <= padded[window]
+    local = in_basin.reshape(grid.shape[0], m)
+    local[first, np.arange(m)] = False
+    other = np.where(local, crit, np.inf)
+    second = np.where(np.isfinite(other.min(axis=0)), np.argmin(other, axis=0), first)
+    return grid[first], grid[second]
+
+
+def better_of(first: SearchResult, first_crit: np.ndarray, second: SearchResult,
+              second_crit: np.ndarray) -> SearchResult:
+    """Per response, the search that ended lower; ``second`` only where it is lower by more
+    than ``1e-10 * (1 + |criterion|)`` (a tie keeps ``first``, bit for bit)."""
+    take = np.isfinite(second_crit) & (
+        ~np.isfinite(first_crit)
+        | (second_crit < first_crit - 1e-10 * (1.0 + np.abs(first_crit))))
+    return SearchResult(
+        psi=np.where(take[:, None], second.psi, first.psi),
+        converged=np.where(take, second.converged, first.converged),
+        iterations=np.where(take, second.iterations, first.iterations),
+        reason=tuple(b if t else a for a, b, t in zip(first.reason, second.reason, take,
+                                                      strict=True)),
+    )
 
 
 def _newton_direction(

@@ -22,11 +22,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 from scipy import stats
 from threadpoolctl import ThreadpoolController
 
+from gutaxis.choices import LmmOptimizer
 from gutaxis.errors import InputError
 from gutaxis.stats.mixed.reml import (
     Evaluation,
@@ -36,7 +38,7 @@ from gutaxis.stats.mixed.reml import (
     evaluate,
     required,
 )
-from gutaxis.stats.mixed.search import grid_start, newton_search
+from gutaxis.stats.mixed.search import better_of, grid_starts, newton_search
 from gutaxis.stats.mixed.structure import grouping_factors
 from gutaxis.stats.results import FitResults
 
@@ -46,7 +48,7 @@ SINGULAR_TOL = 1e-4
 EIGEN_TOL = 1e-8
 """Eigenvalues of the variance-parameter Hessian within this of zero are dropped (as lmerTest)."""
 
-OPTIMIZERS = ("newton", "lme4")
+OPTIMIZERS: tuple[str, ...] = get_args(LmmOptimizer)
 """Values of ``fit_lmm(optimizer=...)``."""
 
 CHUNK_ELEMENTS = 4_000_000
@@ -356,8 +358,12 @@ def _fit_chunk(
 
         found = lme4_search(design, resp, required(raw), reml=reml, offset=offset)
     else:
-        start = grid_start(design, resp, reml=reml)
-        found = newton_search(design, resp, start, reml=reml)
+        first, second = grid_starts(design, resp, reml=reml)
+        found = newton_search(design, resp, first, reml=reml)
+        other = newton_search(design, resp, second, reml=reml)
+        found = better_of(
+            found, evaluate(design, resp, found.psi, reml=reml).criterion,
+            other, evaluate(design, resp, other.psi, reml=reml).criterion)
     ev = evaluate(design, resp, found.psi, reml=reml, derivatives=True)
     q = design.q
     dof = design.n - design.p if reml else design.n
