@@ -209,5 +209,5 @@ def test_byte_order_mark_crlf_and_non_utf8(tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
     latin.write_bytes("record_id,nrs_date,nrs_pain,nrs_complete\nJos\xe9,".encode("latin-1")
                       + b"2024-03-01T08:00:00Z,4,2\n")
-    with pytest.raises(InputError, match=r"latin.csv: not UTF-8 text"):
+    with pytest.raises(InputError, match=r"latin.csv, row 2: not UTF-8 text"):
         read_redcap(latin)

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -53,6 +54,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"{exc.filename}: is a folder, expected a file") from None
         except PermissionError as exc:
             raise fail(f"{exc.filename}: permission denied") from None
+        except (UnicodeDecodeError, EOFError, zlib.error) as exc:  # readers should say where
+            raise fail(f"an input file could not be read ({type(exc).__name__}: {exc}); "
+                       "expected UTF-8 text and complete gzip files") from None
 
     return wrapper
 

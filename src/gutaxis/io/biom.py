@@ -23,7 +23,14 @@ from biom.exception import BiomException
 from gutaxis import __version__
 from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind, first_cell
 from gutaxis.errors import InputError
-from gutaxis.io._files import HDF5_MAGIC, PathLike, atomic_path, existing_file, head_bytes
+from gutaxis.io._files import (
+    HDF5_MAGIC,
+    PathLike,
+    atomic_path,
+    existing_file,
+    head_bytes,
+    read_bytes,
+)
 from gutaxis.io._values import first_negative_cell, infer_kind
 from gutaxis.io.taxonomy import parse_lineages
 
@@ -185,10 +192,7 @@ def _load(path: Path) -> tuple[Table, ValueKind | None]:
     with open(path, "rb") as fh:
         if head_bytes(path, 8) == HDF5_MAGIC:
             return _parse(fh, source=str(path))
-        raw = fh.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return _parse(io.BytesIO(raw), source=str(path))
+    return _parse(io.BytesIO(read_bytes(path)), source=str(path))
 
 
 def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:

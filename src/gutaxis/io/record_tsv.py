@@ -244,9 +244,6 @@ def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.nd
                 sep = "\t" if head.count("\t") >= head.count(",") else ","
             frame = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[], skip_blank_lines=False)
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", source=str(file), found=f"byte {exc.start}",
-                         expected="a UTF-8 file (re-export or re-save as UTF-8)") from None
     except pd.errors.ParserError as exc:
         raise InputError("not a delimited table", source=str(file), found=str(exc),
                          expected="the same number of cells on every line") from None
