@@ -144,6 +144,11 @@ def validate_bundle(bundle: Json, *, source: str | None = None, shapes: bool = F
         where = ".".join(str(p) for p in first["loc"])
         raise InputError("not a valid FHIR R4 Bundle", source=source, field=where,
                          found=first.get("input"), expected=first["msg"]) from None
+    except (KeyError, TypeError) as exc:  # fhir.resources on an unknown resourceType
+        raise InputError("not a valid FHIR R4 Bundle", source=source,
+                         found=f"{type(exc).__name__}: {exc}",
+                         expected="resources of FHIR R4 types (Patient, Observation, ...)"
+                         ) from None
 
 
 def _one_per_shape(entries: list[Json], source: str | None) -> list[Json]:

@@ -306,6 +306,11 @@ class _Export:
                              found=form.instrument, expected=exc.expected) from None
         items = dict(form.items) if form.items is not None else self._item_fields(form,
                                                                                   instrument)
+        if not items:
+            raise InputError(f"form {form.form!r} has no item field in the export",
+                             source=self.source, row=1,
+                             expected=f"{instrument.key} item columns such as " + ", ".join(
+                                 f"{form.form}_{item}" for item in instrument.item_ids[:3]))
         for column in items:
             self._field(column, form=form.form)
         unknown = [f for f, item in items.items() if item not in instrument.item_ids]
