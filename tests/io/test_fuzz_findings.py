@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from gutaxis.errors import InputError
-from gutaxis.io import read_fhir, read_qza, read_redcap, read_table, read_taxonomy
+from gutaxis.io import (
+    RedcapMapping,
+    read_fhir,
+    read_qza,
+    read_redcap,
+    read_table,
+    read_taxonomy,
+)
 from gutaxis.io.matrix import read_distance_matrix
 
 
@@ -88,3 +95,16 @@ def test_fhir_entry_of_an_unknown_resource_type(tmp_path: Path) -> None:
               b'"urn:uuid:1", "resource": {"resourceType": "QuestionnaireRenopsse"}}]}')
     with pytest.raises(InputError, match="not a valid FHIR R4 Bundle"):  # was KeyError
         read_fhir(_write(tmp_path, "b.json", bundle))
+
+
+@pytest.mark.parametrize(("name", "read"), [("b.json", read_fhir), ("t.biom", read_table)])
+def test_json_nested_too_deeply(tmp_path: Path, name: str, read) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, name, b'{"data": ' + b"[" * 100_000)  # was RecursionError
+    with pytest.raises(InputError, match="nested too deeply"):
+        read(path)
+
+
+def test_redcap_mapping_that_is_not_utf8(tmp_path: Path) -> None:
+    path = _write(tmp_path, "mapping.json", b'{"forms": [{"form": "\xff"}]}')
+    with pytest.raises(InputError, match="not UTF-8 text"):  # was UnicodeDecodeError
+        RedcapMapping.from_json(path)

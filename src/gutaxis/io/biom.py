@@ -218,6 +218,9 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError("not a BIOM file", source=source, found="neither HDF5 nor JSON",
                          expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
+    except RecursionError:
+        raise InputError("not a BIOM file", source=source, found="JSON nested too deeply",
+                         expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
     except BiomException as exc:
         raise InputError("invalid BIOM table", source=source, found=str(exc),
                          expected="unique sample and observation ids and a consistent shape"

@@ -201,6 +201,9 @@ def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
     except json.JSONDecodeError as exc:
         raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
                          expected="a FHIR R4 Bundle in JSON") from None
+    except RecursionError:
+        raise InputError("not a FHIR Bundle", source=source, found="JSON nested too deeply",
+                         expected="a FHIR R4 Bundle in JSON") from None
     return from_fhir_bundle(bundle, base=base, source=source)
 
 

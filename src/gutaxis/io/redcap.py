@@ -33,7 +33,7 @@ import pandas as pd
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import parse_times
 from gutaxis.errors import InputError, preview
-from gutaxis.io._files import PathLike, existing_file
+from gutaxis.io._files import PathLike, existing_file, read_text
 from gutaxis.io.record_tsv import answers_long, read_text_table
 
 if TYPE_CHECKING:
@@ -115,10 +115,10 @@ class RedcapMapping:
         "constants": {...}}]}``."""
         file = existing_file(path)
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
+            data = json.loads(read_text(file))
             return cls(forms=tuple(RedcapForm(**f) for f in data.get("forms", [])),
                        tables=tuple(RedcapTable(**t) for t in data.get("tables", [])))
-        except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, TypeError, AttributeError, RecursionError) as exc:
             raise InputError("not a REDCap mapping", source=str(file), found=str(exc),
                              expected='JSON {"forms": [...], "tables": [...]}') from None
 
