@@ -225,7 +225,8 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
         raise InputError("invalid BIOM table", source=source, found=str(exc),
                          expected="unique sample and observation ids and a consistent shape"
                          ) from None
-    except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, OSError, RuntimeError) as exc:
+        # h5py raises RuntimeError on a damaged structure (e.g. a wrong B-tree signature)
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",
                          expected="a table the BIOM 1.0/2.1 specification describes") from None
