@@ -2,7 +2,9 @@
 
 Inputs are the committed seeds (``corpus/<reader>/``) mutated by
 :func:`fuzz_mutations.mutated`. The default run is short and deterministic (CI);
-``GUTAXIS_FUZZ_EXAMPLES=10000`` runs 10,000 inputs per reader with fresh randomness.
+``GUTAXIS_FUZZ_EXAMPLES=10000`` runs 10,000 inputs per reader with fresh randomness
+(``--hypothesis-seed`` to repeat a run; ``GUTAXIS_FUZZ_COUNTS_FILE`` records the counts
+after each reader).
 """
 
 from __future__ import annotations
@@ -44,3 +46,6 @@ def test_malformed_input_is_an_input_error_or_read(reader: str) -> None:
                 FUZZ_COUNTS[reader, "read"] += 1
 
     fuzz()
+    if os.environ.get("GUTAXIS_FUZZ_COUNTS_FILE"):  # progress of a long run, reader by reader
+        Path(os.environ["GUTAXIS_FUZZ_COUNTS_FILE"]).write_text(
+            "\n".join(f"{r}\t{o}\t{n}" for (r, o), n in sorted(FUZZ_COUNTS.items())) + "\n")
