@@ -14,6 +14,7 @@ from gutaxis.io import (
     RedcapMapping,
     read_fhir,
     read_qza,
+    read_record,
     read_redcap,
     read_table,
     read_taxonomy,
@@ -129,3 +130,9 @@ def test_hdf5_biom_with_a_damaged_btree(tmp_path: Path) -> None:
         except InputError:
             refused += 1
     assert refused >= 1
+
+
+@pytest.mark.parametrize("read", [read_redcap, read_record])
+def test_a_file_of_blank_lines(tmp_path: Path, read) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="no header line"):  # was pandas EmptyDataError
+        read(_write(tmp_path, "blank.csv", b"\n\n"))

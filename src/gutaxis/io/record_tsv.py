@@ -244,6 +244,9 @@ def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.nd
                 sep = "\t" if head.count("\t") >= head.count(",") else ","
             frame = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[], skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("no header line", source=str(file),
+                         expected="a header line and data") from None
     except pd.errors.ParserError as exc:
         raise InputError("not a delimited table", source=str(file), found=str(exc),
                          expected="the same number of cells on every line") from None
