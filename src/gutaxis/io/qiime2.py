@@ -157,7 +157,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     except ZIP_ERRORS as exc:
         raise InputError("not a QIIME 2 artifact", source=str(path),
-                         found=f"not a readable zip archive ({exc})",
+                         found=f"not a zip archive ({exc})",
                          expected="a .qza file (a zip made by QIIME 2)") from None
 
 
