@@ -136,3 +136,15 @@ def test_hdf5_biom_with_a_damaged_btree(tmp_path: Path) -> None:
 def test_a_file_of_blank_lines(tmp_path: Path, read) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="no header line"):  # was pandas EmptyDataError
         read(_write(tmp_path, "blank.csv", b"\n\n"))
+
+
+def test_record_times_mixing_an_unrecognised_offset_and_none(tmp_path: Path) -> None:
+    # '230000+00:00' escapes the offset pattern, so pandas met an aware and a naive time
+    # in one call and raised "Mixed timezones detected" (ValueError)
+    header = "kind\trecord_id\tsubject\ttime\tinstrument\n"
+    rows = ("administration\ta1\tp1\t2024-03-27T230000+00:00\tnrs\n"
+            "administration\ta2\tp1\t2024-03-28\tnrs\n")
+    path = _write(tmp_path, "record.tsv", (header + rows).encode())
+    with pytest.raises(InputError, match="offset the other times lack") as info:
+        read_record(path, timezone="UTC")
+    assert info.value.row == 3 and info.value.column == "time"
