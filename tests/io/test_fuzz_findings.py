@@ -16,6 +16,7 @@ from gutaxis.io import (
     read_qza,
     read_record,
     read_redcap,
+    read_responses_wide,
     read_table,
     read_taxonomy,
 )
@@ -148,3 +149,19 @@ def test_record_times_mixing_an_unrecognised_offset_and_none(tmp_path: Path) -> 
     with pytest.raises(InputError, match="offset the other times lack") as info:
         read_record(path, timezone="UTC")
     assert info.value.row == 3 and info.value.column == "time"
+
+
+def test_fhir_response_entry_without_full_url(tmp_path: Path) -> None:
+    bundle = (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+              b'{"resourceType": "QuestionnaireResponse", "status": "completed", '
+              b'"identifier": {"system": "https://gutaxis.org/fhir/administration", '
+              b'"value": "a1"}, "questionnaire": '
+              b'"https://gutaxis.org/fhir/Questionnaire/nrs|11"}}]}')
+    with pytest.raises(InputError, match="has no fullUrl"):  # was KeyError
+        read_fhir(_write(tmp_path, "b.json", bundle))
+
+
+def test_wide_responses_with_a_header_only(tmp_path: Path) -> None:
+    path = _write(tmp_path, "answers.csv", b"subject_id,administered_at")
+    record = read_responses_wide(path, instrument="nrs", timezone="UTC")  # was AttributeError
+    assert len(record.administrations) == 0 and len(record.responses) == 0

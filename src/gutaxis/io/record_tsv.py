@@ -226,7 +226,8 @@ def answers_long(wide: pd.DataFrame, ids: pd.Series, rows: np.ndarray) -> pd.Dat
     response rows ``administration_id, source_row, item, answer``; blank answers dropped."""
     long = wide.assign(administration_id=ids.to_numpy(), source_row=rows).melt(
         id_vars=["administration_id", "source_row"], var_name="item", value_name="answer")
-    return long[long["answer"].str.strip() != ""]
+    filled = long["answer"].astype(str).str.strip() != ""  # astype: an empty melt is float
+    return long[filled]
 
 
 def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
