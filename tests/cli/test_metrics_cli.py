@@ -89,6 +89,16 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
     assert_bad_input(invoke("metrics", str(bad), "--out", str(out)), out, "table.xyz")
 
 
+def test_truncated_gzip_table_exits_2_with_one_line_not_aborted(tmp_path: Path) -> None:
+    packed = gzip.compress(example_paths()["table"].read_bytes())
+    bad = tmp_path / "table.tsv.gz"
+    bad.write_bytes(packed[: len(packed) * 2 // 3])
+    out = tmp_path / "out"
+    result = invoke("metrics", str(bad), "--out", str(out))
+    assert_bad_input(result, out, "table.tsv.gz", "gzip data is truncated")
+    assert "Aborted" not in result.output
+
+
 @pytest.fixture
 def short_metadata(tmp_path: Path) -> Path:
     """The example metadata without its first three samples."""

@@ -55,6 +55,17 @@ def test_responses_csv_import(tmp_path: Path) -> None:
     assert "2024-03-01T07:00:00+00:00" in lines[1]
 
 
+def test_import_redcap_refuses_a_csv_that_is_not_an_export(tmp_path: Path) -> None:
+    other = tmp_path / "metadata.csv"
+    other.write_text("sample_id,group\ns1,pain\ns2,control\n")
+    out = tmp_path / "record.tsv"
+    result = runner.invoke(app, ["import-redcap", str(other), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "metadata.csv, row 1: not a REDCap export" in text and "_complete" in text
+    assert not out.exists()
+
+
 def test_missing_timezone_fails_in_one_line_and_writes_nothing(reference_dir: Path,
                                                                tmp_path: Path) -> None:
     out = tmp_path / "record.tsv"

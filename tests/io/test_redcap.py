@@ -209,5 +209,29 @@ def test_byte_order_mark_crlf_and_non_utf8(tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
     latin.write_bytes("record_id,nrs_date,nrs_pain,nrs_complete\nJos\xe9,".encode("latin-1")
                       + b"2024-03-01T08:00:00Z,4,2\n")
-    with pytest.raises(InputError, match=r"latin.csv: not UTF-8 text"):
+    with pytest.raises(InputError, match=r"latin.csv, row 2: not UTF-8 text"):
         read_redcap(latin)
+
+
+@pytest.mark.parametrize(("header", "why"), [
+    ("sample_id,group,age", r"no instrument status \('<form>_complete'\) column"),
+    ("subject_id,administered_at,pain", r"no instrument status"),
+    ("redcap_event_name,record_id,nrs_date,nrs_pain,nrs_complete",
+     r"column 'redcap_event_name': not a REDCap export: the first column is not the record"),
+    ("nrs_complete,nrs_date,nrs_pain", r"the first column is not the record id field"),
+])
+def test_a_csv_that_is_not_a_redcap_export_is_refused_saying_why(
+        tmp_path: Path, header: str, why: str) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text(header + "\n" + ",".join(["1"] * header.count(",")) + ",2\n")
+    with pytest.raises(InputError, match=why) as info:
+        read_redcap(path, timezone="UTC")
+    assert info.value.source == str(path) and info.value.row == 1
+
+
+def test_an_export_without_any_known_instrument_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text("record_id,visit_date,visit_weight,visit_complete\n1,2024-03-01,70,2\n")
+    with pytest.raises(InputError, match=r"nothing to import: no form .* registry instrument"
+                       r"; found 'forms visit'"):
+        read_redcap(path, timezone="UTC")

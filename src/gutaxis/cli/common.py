@@ -7,6 +7,7 @@ import functools
 import inspect
 import sys
 import typing
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
@@ -134,6 +135,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"{exc.filename}: is a folder, expected a file") from None
         except PermissionError as exc:
             raise fail(f"{exc.filename}: permission denied") from None
+        except (UnicodeDecodeError, EOFError, zlib.error) as exc:  # readers should say where
+            raise fail(f"an input file could not be read ({type(exc).__name__}: {exc}); "
+                       "expected UTF-8 text and complete gzip files") from None
         except OSError as exc:
             raise fail(f"{exc.filename or 'file system'}: {exc.strerror or exc}") from None
 

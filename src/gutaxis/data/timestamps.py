@@ -132,9 +132,22 @@ def _as_text(value: object) -> str | None:
     return text or None
 
 
+def _has_zone(value: str) -> bool:
+    moment = pd.to_datetime(value, format="ISO8601", errors="coerce")
+    return moment is not pd.NaT and getattr(moment, "tzinfo", None) is not None
+
+
 def _to_datetime(text: pd.Series, labels: np.ndarray, *, utc: bool, source: str | None,
                  column: str) -> pd.Series:
-    parsed = pd.to_datetime(text, format="ISO8601", utc=utc, errors="coerce")
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", utc=utc, errors="coerce")
+    except ValueError:  # pandas refuses a column mixing offsets and none; error path only
+        zoned = [_has_zone(value) for value in text]
+        i = next((k for k, z in enumerate(zoned) if z != zoned[0]), 0)
+        raise InputError("time with an offset the other times lack (or the reverse)",
+                         source=source, row=labels[text.index[i]], column=column,
+                         found=text.iloc[i], expected="times written alike, e.g. "
+                         "2024-03-01T08:30:00+01:00") from None
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

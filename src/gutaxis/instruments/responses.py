@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from gutaxis.errors import InputError, InstrumentError
 from gutaxis.instruments.base import Answer, Instrument, Score
 from gutaxis.instruments.registry import get_instrument
+from gutaxis.io._files import existing_file, read_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,7 +157,7 @@ def read_responses(path: str | Path, instrument: Instrument | str) -> ResponseFi
     """
     inst = get_instrument(instrument) if isinstance(instrument, str) else instrument
     source = str(path)
-    text = _read_text(Path(path))
+    text = read_text(existing_file(Path(path)))
     records = _records(text, source)
     first = next(records, None)
     if first is None:
@@ -212,14 +213,6 @@ def _check_one_administration_per_time(rows: list[ResponseRow], inst: Instrument
         pd.Series([inst.key] * len(rows), dtype=object),
         pd.Series([r.administered_at for r in rows], dtype="datetime64[ns, UTC]"),
         np.array([r.row for r in rows]), source=source, column=ADMINISTERED)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError("file is not UTF-8 text", source=str(path),
-                         found=f"byte {exc.start}", expected="a UTF-8 CSV file") from None
 
 
 def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:

@@ -23,7 +23,14 @@ from biom.exception import BiomException
 from gutaxis import __version__
 from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind, first_cell
 from gutaxis.errors import InputError
-from gutaxis.io._files import HDF5_MAGIC, PathLike, atomic_path, existing_file, head_bytes
+from gutaxis.io._files import (
+    HDF5_MAGIC,
+    PathLike,
+    atomic_path,
+    existing_file,
+    head_bytes,
+    read_bytes,
+)
 from gutaxis.io._values import first_negative_cell, infer_kind
 from gutaxis.io.taxonomy import parse_lineages
 
@@ -194,10 +201,7 @@ def _load(path: Path) -> tuple[Table, ValueKind | None]:
     with open(path, "rb") as fh:
         if head_bytes(path, 8) == HDF5_MAGIC:
             return _parse(fh, source=str(path))
-        raw = fh.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return _parse(io.BytesIO(raw), source=str(path))
+    return _parse(io.BytesIO(read_bytes(path)), source=str(path))
 
 
 def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
@@ -223,11 +227,15 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError("not a BIOM file", source=source, found="neither HDF5 nor JSON",
                          expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
+    except RecursionError:
+        raise InputError("not a BIOM file", source=source, found="JSON nested too deeply",
+                         expected="BIOM 1.0 JSON or BIOM 2.x HDF5") from None
     except BiomException as exc:
         raise InputError("invalid BIOM table", source=source, found=str(exc),
                          expected="unique sample and observation ids and a consistent shape"
                          ) from None
-    except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, OSError, RuntimeError) as exc:
+        # h5py raises RuntimeError on a damaged structure (e.g. a wrong B-tree signature)
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",
                          expected="a table the BIOM 1.0/2.1 specification describes") from None

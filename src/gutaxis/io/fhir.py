@@ -191,6 +191,11 @@ def validate_bundle(bundle: Json, *, source: str | None = None, shapes: bool = F
         Bundle.model_validate(checked)
     except ValidationError as exc:
         raise _validation_error(bundle, checked, exc.errors()[0], source) from None
+    except (KeyError, TypeError) as exc:  # fhir.resources on an unknown resourceType
+        raise InputError("not a valid FHIR R4 Bundle", source=source,
+                         found=f"{type(exc).__name__}: {exc}",
+                         expected="resources of FHIR R4 types (Patient, Observation, ...)"
+                         ) from None
 
 
 def _validation_error(bundle: Json, checked: Json, first: Any, source: str | None
@@ -276,6 +281,9 @@ def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
                          expected="a FHIR JSON file in UTF-8") from None
     except json.JSONDecodeError as exc:
         raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
+                         expected="a FHIR R4 Bundle in JSON") from None
+    except RecursionError:
+        raise InputError("not a FHIR Bundle", source=source, found="JSON nested too deeply",
                          expected="a FHIR R4 Bundle in JSON") from None
     return from_fhir_bundle(bundle, base=base, source=source)
 

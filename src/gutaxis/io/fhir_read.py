@@ -129,7 +129,11 @@ class BundleReader:
         if not canonical.startswith(prefix) or "|" not in canonical:
             raise self._error(i, "questionnaire is not a gutaxis instrument", "questionnaire",
                               canonical, f"{prefix}<id>|<version>")
-        self.administrations[self.entries[i]["fullUrl"]] = admin
+        url = self.entries[i].get("fullUrl")
+        if not url:  # observations of the answers refer to the response by it
+            raise self._error(i, "QuestionnaireResponse entry has no fullUrl", "fullUrl", url,
+                              "the entry's fullUrl (e.g. urn:uuid:...)")
+        self.administrations[url] = admin
         self.tables["administrations"].append({
             "administration_id": admin, "subject": self._subject(i, resource),
             "time": resource.get("authored"),

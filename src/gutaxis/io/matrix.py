@@ -17,7 +17,8 @@ import pandas as pd
 
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
-from gutaxis.io._files import atomic_path
+from gutaxis.io._csv import parse_table
+from gutaxis.io._files import atomic_path, existing_file, open_text
 
 
 def write_distance_matrix(dm: DistanceMatrix, path: str | os.PathLike[str]) -> None:
@@ -60,7 +61,9 @@ def write_frame_tsv(frame: pd.DataFrame, path: str | os.PathLike[str], *,
 def read_distance_matrix(path: str | os.PathLike[str], *, metric: str | None = None
                          ) -> DistanceMatrix:
     """Read a square TSV written by :func:`write_distance_matrix` (or scikit-bio, QIIME 2)."""
-    frame = pd.read_csv(path, sep="\t", index_col=0, dtype={0: str})
+    p = existing_file(path)
+    with open_text(p) as fh:
+        frame = parse_table(fh, source=str(p), sep="\t", index_col=0, dtype={0: str})
     frame.index = frame.index.astype(str)
     if list(frame.index) != list(frame.columns):
         raise InputError("distance matrix row ids differ from its column ids", source=str(path),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from gutaxis.data.profile import RANKS, ProfileTable
 from gutaxis.errors import InputError, preview
+from gutaxis.io._csv import parse_table
 from gutaxis.io._files import PathLike, existing_file, find_line_number, first_lines, open_text
 from gutaxis.io._values import SUM_TOLERANCE, first_negative_cell
 from gutaxis.io.taxonomy import parse_lineages
@@ -75,9 +76,9 @@ def read_metaphlan(path: PathLike, *, level: str | None = None) -> ProfileTable:
         raise InputError("MetaPhlAn table has no sample columns", source=source,
                          row=header_line, found=header, expected="clade_name then samples")
     with open_text(p) as fh:
-        frame = pd.read_csv(fh, sep="\t", header=None, names=header, skiprows=header_line,
-                            dtype={name_col: str}, na_filter=False, comment=None,
-                            usecols=[name_col, *sample_cols], engine="c")
+        frame = parse_table(fh, source=source, sep="\t", header=None, names=header,
+                            skiprows=header_line, dtype={name_col: str}, na_filter=False,
+                            comment=None, usecols=[name_col, *sample_cols], engine="c")
     frame = frame[~frame[name_col].astype(str).str.startswith("#")]
     clades = frame[name_col].astype(str).str.strip()
     values = _numeric(frame[sample_cols], clades, p)
@@ -120,12 +121,16 @@ def _header(path: Path) -> tuple[int, list[str]]:
 
 
 def _numeric(frame: pd.DataFrame, clades: pd.Series, path: Path) -> np.ndarray:
+    frame = frame.copy()
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             parsed = pd.to_numeric(frame[column].astype(str).replace("", "x"), errors="coerce")
-            i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-            _raise(path, clades.iloc[i], column, frame[column].iloc[i], "non-numeric value",
-                   "a percentage")
+            bad = np.flatnonzero(parsed.isna().to_numpy())
+            if bad.size:
+                i = int(bad[0])
+                _raise(path, clades.iloc[i], column, frame[column].iloc[i],
+                       "non-numeric value", "a percentage")
+            frame[column] = parsed  # numbers pandas left as text (e.g. an empty column)
     values = frame.to_numpy(dtype=np.float64)
     cell = first_negative_cell(values)
     if cell is None and not np.all(np.isfinite(values)):

@@ -8,7 +8,6 @@ its descendants), so nodes are numbered as they close and the root comes last.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import re
@@ -18,6 +17,7 @@ import numpy as np
 
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
+from gutaxis.io._files import read_bytes
 
 __all__ = ["format_newick", "parse_newick", "read_newick", "write_newick"]
 
@@ -175,10 +175,7 @@ def read_newick(path: str | os.PathLike[str]) -> PhyloTree:
         A Newick file, plain or gzipped.
     """
     p = Path(path)
-    with open(p, "rb") as fh:
-        raw = fh.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+    raw = read_bytes(p)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

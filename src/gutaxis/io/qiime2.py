@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from gutaxis.data.profile import ProfileTable, ValueKind
 from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError, preview
+from gutaxis.io._csv import read_string_table
 from gutaxis.io._files import PathLike, existing_file
 from gutaxis.io.biom import read_biom_bytes
 from gutaxis.io.newick import parse_newick
@@ -42,6 +44,11 @@ _ADVICE: dict[str, str] = {
     "FeatureTable[Composition]": "export the frequency table instead (gutaxis adds its own "
     "pseudocount)",
 }
+
+#: What reading a damaged zip raises: a bad header or CRC, a truncated or corrupt deflate
+#: stream, an unsupported compression method or an encrypted entry.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+              RuntimeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -150,11 +157,10 @@ def _read_qza(path: PathLike, *, wanted: tuple[str, ...] | None = None,
             raise InputError(f"artifact is not {what}", source=source, field="type",
                              found=info.type, expected=" or ".join(wanted))
         member = f"{info.root}/data/{READABLE_TYPES[info.type]}"
-        try:
-            payload = archive.read(member)
-        except KeyError:
+        if member not in archive.namelist():
             raise InputError("artifact payload missing", source=source, found=_listing(archive),
-                             expected=member) from None
+                             expected=member)
+        payload = _read_member(archive, member, source)
     inner = f"{source}:{member}"
     if info.type in _TABLE_KINDS:
         return read_biom_bytes(payload, source=inner, kind=_TABLE_KINDS[info.type])
@@ -167,9 +173,20 @@ def _read_qza(path: PathLike, *, wanted: tuple[str, ...] | None = None,
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise InputError("not a QIIME 2 artifact", source=str(path), found="not a zip archive",
+    except ZIP_ERRORS as exc:
+        raise InputError("not a QIIME 2 artifact", source=str(path),
+                         found=f"not a zip archive ({exc})",
                          expected="a .qza file (a zip made by QIIME 2)") from None
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
+    """The bytes of one file of the artifact; a damaged zip entry is an InputError."""
+    try:
+        return archive.read(name)
+    except ZIP_ERRORS as exc:
+        raise InputError("damaged QIIME 2 artifact", source=f"{source}:{name}",
+                         found=f"{type(exc).__name__}: {exc}",
+                         expected="a complete .qza file (was the copy cut short?)") from None
 
 
 def _info(archive: zipfile.ZipFile, source: str) -> ArtifactInfo:
@@ -180,7 +197,8 @@ def _info(archive: zipfile.ZipFile, source: str) -> ArtifactInfo:
         raise InputError("not a QIIME 2 artifact", source=source, found=_listing(archive),
                          expected="one folder <uuid>/ holding metadata.yaml, VERSION and data/")
     root = candidates[0]
-    text = _decode(archive.read(f"{root}/metadata.yaml"), f"{source}:{root}/metadata.yaml")
+    text = _decode(_read_member(archive, f"{root}/metadata.yaml", source),
+                   f"{source}:{root}/metadata.yaml")
     fields = dict(re.findall(r"^(uuid|type|format):[ \t]*(.*?)[ \t]*$", text, flags=re.M))
     semantic = fields.get("type", "").strip("'\"")
     if not semantic:
@@ -198,7 +216,7 @@ def _decode(payload: bytes, source: str) -> str:
 
 
 def _taxonomy(text: str, source: str) -> pd.DataFrame:
-    frame = pd.read_csv(StringIO(text), sep="\t", dtype=str, keep_default_na=False)
+    frame = read_string_table(StringIO(text), source=source, sep="\t")
     return taxonomy_from_frame(frame, source=source)
 
 

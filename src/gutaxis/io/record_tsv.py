@@ -243,7 +243,8 @@ def answers_long(wide: pd.DataFrame, ids: pd.Series, rows: np.ndarray) -> pd.Dat
     response rows ``administration_id, source_row, item, answer``; blank answers dropped."""
     long = wide.assign(administration_id=ids.to_numpy(), source_row=rows).melt(
         id_vars=["administration_id", "source_row"], var_name="item", value_name="answer")
-    return long[long["answer"].str.strip() != ""]
+    filled = long["answer"].astype(str).str.strip() != ""  # astype: an empty melt is float
+    return long[filled]
 
 
 def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -261,9 +262,9 @@ def read_text_table(file: Path, *, sep: str | None) -> tuple[pd.DataFrame, np.nd
                 sep = "\t" if head.count("\t") >= head.count(",") else ","
             frame = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[], skip_blank_lines=False)
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", source=str(file), found=f"byte {exc.start}",
-                         expected="a UTF-8 file (re-export or re-save as UTF-8)") from None
+    except pd.errors.EmptyDataError:
+        raise InputError("no header line", source=str(file),
+                         expected="a header line and data") from None
     except pd.errors.ParserError as exc:
         raise InputError("not a delimited table", source=str(file), found=str(exc),
                          expected="the same number of cells on every line") from None

@@ -32,8 +32,8 @@ import pandas as pd
 
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import parse_times
-from gutaxis.errors import InputError
-from gutaxis.io._files import PathLike, existing_file
+from gutaxis.errors import InputError, preview
+from gutaxis.io._files import PathLike, existing_file, read_text
 from gutaxis.io.record_tsv import answers_long, read_text_table
 
 if TYPE_CHECKING:
@@ -129,10 +129,10 @@ class RedcapMapping:
         """
         file = existing_file(path)
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
+            data = json.loads(read_text(file))
             return cls(forms=tuple(RedcapForm(**f) for f in data.get("forms", [])),
                        tables=tuple(RedcapTable(**t) for t in data.get("tables", [])))
-        except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, TypeError, AttributeError, RecursionError) as exc:
             raise InputError("not a REDCap mapping", source=str(file), found=str(exc),
                              expected='JSON {"forms": [...], "tables": [...]}') from None
 
@@ -163,12 +163,15 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
     source = str(file)
     frame, lines = read_text_table(file, sep=",")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) < 2:
-        raise InputError("not a REDCap export", source=source, row=1,
-                         found=", ".join(frame.columns),
-                         expected="a record id column followed by fields")
+    _require_export_header(list(frame.columns), source, mapped=mapping is not None)
     export = _Export(frame, lines, source=source, timezone=timezone)
     chosen = mapping if mapping is not None else infer_mapping(frame.columns)
+    if not chosen.forms and not chosen.tables:
+        raise InputError(
+            "nothing to import: no form of the export is a registry instrument",
+            source=source, row=1, found="forms " + preview(_forms(frame.columns)),
+            expected="a form named after an instrument with a '<form>_date' field "
+                     "(e.g. nrs, nrs_date, nrs_complete), or a mapping file (--mapping)")
     admins: list[pd.DataFrame] = []
     responses: list[pd.DataFrame] = []
     for form in chosen.forms:
@@ -185,6 +188,39 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
         labs=_concat(tables["labs"]), interventions=_concat(tables["interventions"]),
         samples=_concat(tables["samples"]), source=source)
     return score_record(record) if score else record
+
+
+def _require_export_header(columns: list[str], source: str, *, mapped: bool) -> None:
+    """Refuse a CSV that is not a REDCap raw export.
+
+    REDCap writes the project's record id field first (``record_id`` unless renamed),
+    then ``redcap_event_name`` / ``redcap_repeat_instrument`` / ``redcap_repeat_instance``
+    in longitudinal or repeating projects, then each instrument's fields closed by its
+    ``<form>_complete`` status column. With a mapping (a report export may leave the
+    status columns out) only the first column is checked.
+    """
+    if len(columns) < 2:
+        raise InputError("not a REDCap export", source=source, row=1,
+                         found=", ".join(columns),
+                         expected="a record id column followed by fields")
+    first = columns[0]
+    if first.startswith("redcap_") or first.endswith("_complete") or first == "":
+        raise InputError("not a REDCap export: the first column is not the record id field",
+                         source=source, row=1, column=first,
+                         expected="the project's record id field (e.g. record_id) first, "
+                                  "as REDCap exports it")
+    if not mapped and not _forms(columns):
+        raise InputError(
+            "not a REDCap export: no instrument status ('<form>_complete') column",
+            source=source, row=1, found=preview(columns),
+            expected="a REDCap raw CSV export, where each instrument's fields end with a "
+                     "'<form>_complete' column")
+
+
+def _forms(columns: pd.Index | list[str]) -> list[str]:
+    """The instruments (forms) of an export, from their ``<form>_complete`` columns."""
+    return [str(c)[: -len("_complete")] for c in columns
+            if str(c).endswith("_complete") and len(str(c)) > len("_complete")]
 
 
 def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
@@ -286,6 +322,11 @@ class _Export:
                              found=form.instrument, expected=exc.expected) from None
         items = dict(form.items) if form.items is not None else self._item_fields(form,
                                                                                   instrument)
+        if not items:
+            raise InputError(f"form {form.form!r} has no item field in the export",
+                             source=self.source, row=1,
+                             expected=f"{instrument.key} item columns such as " + ", ".join(
+                                 f"{form.form}_{item}" for item in instrument.item_ids[:3]))
         for column in items:
             self._field(column, form=form.form)
         unknown = [f for f, item in items.items() if item not in instrument.item_ids]

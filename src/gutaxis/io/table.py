@@ -16,6 +16,7 @@ from gutaxis.io._files import (
     existing_file,
     first_lines,
     head_bytes,
+    is_gzip,
 )
 from gutaxis.io.biom import read_biom
 from gutaxis.io.delimited import Orientation, read_delimited
@@ -51,6 +52,8 @@ def detect_table_format(path: PathLike) -> TableFormat:
     try:
         lines = first_lines(p, 50)
     except InputError as exc:
+        if is_gzip(p):  # a gzip file cut short says so, not "unknown format"
+            raise
         raise _unknown(p, str(exc.found)) from None
     text = "\n".join(lines).lstrip()
     if text.startswith("{"):

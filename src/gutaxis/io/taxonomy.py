@@ -17,6 +17,7 @@ import pandas as pd
 
 from gutaxis.data.profile import RANKS
 from gutaxis.errors import InputError, preview
+from gutaxis.io._csv import read_string_table
 from gutaxis.io._files import (
     PathLike,
     atomic_path,
@@ -156,8 +157,8 @@ def read_taxonomy(path: PathLike) -> pd.DataFrame:
     header_line, header = _header_line(p)
     sep = text_delimiter(p, header)
     with open_text(p) as fh:
-        frame = pd.read_csv(fh, sep=sep, dtype=str, keep_default_na=False, comment=None,
-                            skip_blank_lines=True, skiprows=header_line - 1)
+        frame = read_string_table(fh, source=str(p), sep=sep, skiprows=header_line - 1,
+                                  comment=None, skip_blank_lines=True)
     return taxonomy_from_frame(frame, source=str(p), header_line=header_line)
 
 
