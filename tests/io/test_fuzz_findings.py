@@ -165,3 +165,31 @@ def test_wide_responses_with_a_header_only(tmp_path: Path) -> None:
     path = _write(tmp_path, "answers.csv", b"subject_id,administered_at")
     record = read_responses_wide(path, instrument="nrs", timezone="UTC")  # was AttributeError
     assert len(record.administrations) == 0 and len(record.responses) == 0
+
+
+def test_hdf5_biom_whose_attribute_read_hangs_libhdf5_is_refused(monkeypatch):
+    """atheris found a BIOM HDF5 file with a damaged global heap: libhdf5 never returns
+    from reading its 'creation-date' attribute. The forked probe is killed at its deadline
+    and the file refused (the deadline is shortened here; reading attributes takes ms)."""
+    import time
+
+    import gutaxis.io.biom as biom_module
+
+    monkeypatch.setattr(biom_module, "HDF5_PROBE_SECONDS", 1.0)
+    hang = Path(__file__).parents[1] / "fuzz" / "known_hangs" / "biom_hdf5-96702b3a5716.biom"
+    started = time.monotonic()
+    with pytest.raises(InputError, match="damaged HDF5 file") as caught:
+        read_table(hang)
+    assert str(hang) in str(caught.value)
+    assert time.monotonic() - started < 30  # the probe's deadline, not libhdf5's loop
+
+
+def test_hdf5_probe_passes_a_valid_biom_file_through(tmp_path):
+    from gutaxis.data import ProfileTable
+    from gutaxis.io import write_biom
+
+    table = ProfileTable(np.array([[1.0, 0.0], [2.0, 3.0]]), ["s1", "s2"], ["f1", "f2"])
+    path = tmp_path / "t.biom"
+    write_biom(table, path, format="hdf5")
+    back = read_table(path)
+    np.testing.assert_array_equal(back.values.toarray(), [[1.0, 0.0], [2.0, 3.0]])

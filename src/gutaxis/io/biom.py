@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import signal
+import time
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -213,6 +216,7 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
         head = handle.read(8)
         handle.seek(0)
         if head == HDF5_MAGIC:
+            _probe_hdf5_attributes(handle, source=source)
             with h5py.File(handle, "r") as h5:
                 return Table.from_hdf5(h5), _kind_mark(h5.attrs.get(KIND_MARK))
         document: Any = json.loads(handle.read().decode("utf-8-sig"))
@@ -239,6 +243,55 @@ def _parse(handle: IO[bytes], *, source: str) -> tuple[Table, ValueKind | None]:
         raise InputError("malformed BIOM file", source=source,
                          found=f"{type(exc).__name__}: {exc}",
                          expected="a table the BIOM 1.0/2.1 specification describes") from None
+
+
+#: Seconds the attribute probe of an HDF5 file may take (reading attributes takes
+#: milliseconds; a damaged file can make libhdf5 loop for ever).
+HDF5_PROBE_SECONDS = 30.0
+
+
+def _probe_hdf5_attributes(handle: IO[bytes], *, source: str) -> None:
+    """Read every attribute of the HDF5 file in a forked child with a deadline.
+
+    A damaged global heap makes libhdf5 loop for ever on a variable-length string
+    attribute (found by atheris: ``tests/fuzz/known_hangs``), inside C where no Python
+    timeout reaches. The child reads the attributes of every object; if it has not
+    finished within :data:`HDF5_PROBE_SECONDS` it is killed and the file refused. A child
+    that fails (an exception) leaves the error to the real read, which reports it. Where
+    ``os.fork`` does not exist the probe is skipped.
+    """
+    if not hasattr(os, "fork"):
+        return
+    pid = os.fork()
+    if pid == 0:  # child: touch every attribute, report nothing but the exit code
+        code = 1
+        try:
+            with h5py.File(handle, "r") as h5:
+                def read_attributes(_name: str, obj: Any) -> None:
+                    for key in obj.attrs:
+                        obj.attrs[key]
+
+                read_attributes("/", h5)
+                h5.visititems(read_attributes)
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + HDF5_PROBE_SECONDS
+    pause = 0.001
+    while True:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            handle.seek(0)
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise InputError("damaged HDF5 file", source=source,
+                             found=f"reading its attributes did not finish in "
+                             f"{HDF5_PROBE_SECONDS:g} s",
+                             expected="a BIOM 2.x HDF5 file libhdf5 can read")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _empty_sparse(document: dict[str, Any]) -> sp.csr_matrix | None:
