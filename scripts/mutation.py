@@ -135,14 +135,14 @@ def report(modules: tuple[str, ...]) -> int:
                 continue
             killed = status in ("killed", "timeout")
             at_import = name.split("__mutmut_")[0] in IMPORT_TIME
-            kind = ("killed" if killed else "equivalent" if name in equivalent
+            kind = ("killed" if killed else "not checked" if status == "not checked"
+                    else "equivalent" if name in equivalent
                     else "import" if at_import else "survived")
-            counts["not checked"] += status == "not checked"
             counts[kind] += 1
             if kind == "survived":
                 print(f"    {status:10} {name}")
-        total = sum(counts.values()) - counts["not checked"]
-        scored = total - counts["equivalent"] - counts["import"]
+        total = sum(counts.values())
+        scored = total - counts["equivalent"] - counts["import"] - counts["not checked"]
         score = counts["killed"] / scored if scored else float("nan")
         failing += score < 0.9
         print(f"{module:32} {total:6d} {counts['killed']:7d} {counts['survived']:9d} "
