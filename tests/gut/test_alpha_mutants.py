@@ -9,6 +9,7 @@ metric takes, warnings pointing at the caller). Re-measure with
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -27,6 +28,10 @@ from gutaxis.gut.alpha import (
     shannon,
     simpson,
 )
+
+#: mutmut calls every function through a trampoline, one stack frame deeper, so where a
+#: warning points can only be checked outside mutmut (those mutants are listed apart).
+UNDER_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
 
 NO_SINGLETONS = (
     "Chao1: the table has no singletons, so Chao1 equals observed richness and estimates "
@@ -100,7 +105,7 @@ def test_chao1_without_singletons_warns_at_the_callers_line():
         estimate = chao1(_table([[2.0, 3.0]]))
     assert estimate[0] == 2
     assert str(caught[0].message) == NO_SINGLETONS
-    assert caught[0].filename == __file__
+    assert UNDER_MUTMUT or caught[0].filename == __file__
 
 
 def test_alpha_diversity_reissues_the_chao1_warning_at_the_callers_line():
@@ -108,4 +113,4 @@ def test_alpha_diversity_reissues_the_chao1_warning_at_the_callers_line():
         alpha_diversity(_table([[2.0, 3.0]]), metrics=["chao1"])
     assert [str(w.message) for w in caught] == [NO_SINGLETONS]
     assert caught[0].category is NoSingletonsWarning
-    assert caught[0].filename == __file__
+    assert UNDER_MUTMUT or caught[0].filename == __file__
