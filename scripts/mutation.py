@@ -1,0 +1,173 @@
+"""Mutation testing (mutmut 3) of the diversity, multiple-testing, normalisation and
+instrument-scoring modules, one module at a time; prints killed / survived / score.
+
+Run from the repository root, with the development venv (mutmut is configured in
+``pyproject.toml`` under ``[tool.mutmut]``; it copies the tree into ``mutants/``)::
+
+    python scripts/mutation.py                  # every target module
+    python scripts/mutation.py gutaxis.gut.alpha --children 2
+    python scripts/mutation.py --report         # scores of the last runs, no new run
+    python scripts/mutation.py --retest gutaxis.gut.alpha   # re-test the survivors (new tests)
+
+``PYTHONPATH`` is removed for mutmut: it must import the mutated copy in
+``mutants/src``, not the working tree. Surviving mutants listed in
+``scripts/mutation_equivalent.txt`` (name, then ``#`` and why it behaves the same) are
+counted apart as equivalent; the score is killed / (total - equivalent), a timeout
+counting as killed (the tests did not pass). Mutants of functions that run only at
+import time (``IMPORT_TIME``) that no test calls again are counted apart as well. Mutant names
+are numbered per function, so the list must be re-checked when those functions change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTMUT = Path(sys.executable).with_name("mutmut")
+EQUIVALENT_LIST = ROOT / "scripts" / "mutation_equivalent.txt"
+
+TARGETS = (
+    "gutaxis.stats.multitest",
+    "gutaxis.stats.normalize",
+    "gutaxis.instruments.stress",
+    "gutaxis.instruments.sleep",
+    "gutaxis.instruments.diet",
+    "gutaxis.instruments.activity",
+    "gutaxis.instruments.joint",
+    "gutaxis.instruments.gut",
+    "gutaxis.instruments.pain",
+    "gutaxis.instruments.rheumatology",
+    "gutaxis.instruments.fibromyalgia",
+    "gutaxis.instruments.base",
+    "gutaxis.gut.alpha",
+    "gutaxis.gut.beta",
+)
+
+#: Functions run only while their module is imported (they build the registered
+#: instruments and their scoring closures). mutmut activates a mutant when a test calls a
+#: function, after the import, so their mutants are exercised only by tests that call the
+#: function again themselves; the rest are reported apart, in the ``import`` column.
+IMPORT_TIME = (
+    "gutaxis.instruments.activity.x__pair",
+    "gutaxis.instruments.fibromyalgia.x__acr",
+    "gutaxis.instruments.fibromyalgia.x__acr_items",
+    "gutaxis.instruments.fibromyalgia.x__acr_scorer",
+    "gutaxis.instruments.gut.x__gsrs",
+    "gutaxis.instruments.gut.x__gsrs_scorer",
+    "gutaxis.instruments.pain.x__identity_scorer",
+    "gutaxis.instruments.rheumatology.x__composite_scorer",
+    "gutaxis.instruments.rheumatology.x__das28",
+    "gutaxis.instruments.rheumatology.x__das28_scorer",
+    "gutaxis.instruments.sleep.x__component",
+)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_module(module: str, children: int) -> None:
+    """Run (or resume) mutmut on the mutants of one module."""
+    subprocess.run([str(MUTMUT), "run", "--max-children", str(children), f"{module}.*"],
+                   cwd=ROOT, env=_environment(), check=False, stdout=subprocess.DEVNULL)
+
+
+def forget_survivors(module: str, statuses: dict[str, str]) -> None:
+    """Clear mutmut's cached verdict of the module's mutants that were not killed.
+
+    mutmut keeps a verdict until the mutated function changes; tests added since then
+    would otherwise never be run against the survivors.
+    """
+    meta = ROOT / "mutants" / "src" / (module.replace(".", "/") + ".py.meta")
+    if not meta.exists():
+        return
+    data = json.loads(meta.read_text())
+    for name in data["exit_code_by_key"]:
+        if statuses.get(name) not in ("killed", "timeout"):
+            data["exit_code_by_key"][name] = None
+    meta.write_text(json.dumps(data, indent=4))
+
+
+def mutant_statuses() -> dict[str, str]:
+    """Mutant name -> mutmut status (killed, survived, no tests, timeout, ...)."""
+    listing = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=ROOT,
+                             env=_environment(), check=True, capture_output=True, text=True)
+    statuses = {}
+    for line in listing.stdout.splitlines():
+        name, sep, status = line.strip().partition(": ")
+        if sep:
+            statuses[name] = status.strip()
+    return statuses
+
+
+def equivalent_mutants() -> set[str]:
+    """Names listed as equivalent (same behaviour as the original), without the reasons."""
+    if not EQUIVALENT_LIST.exists():
+        return set()
+    names = (line.split("#", 1)[0].strip() for line in EQUIVALENT_LIST.read_text().splitlines())
+    return {name for name in names if name}
+
+
+def module_of(mutant: str) -> str:
+    """``gutaxis.gut.alpha.x_shannon__mutmut_3`` -> ``gutaxis.gut.alpha``."""
+    return mutant.rsplit(".", 1)[0]
+
+
+def report(modules: tuple[str, ...]) -> int:
+    """Print one line per module; return 1 if a module scores under 90 %."""
+    statuses = mutant_statuses()
+    equivalent = equivalent_mutants()
+    print(f"{'module':32} {'total':>6} {'killed':>7} {'survived':>9} {'equiv':>6} "
+          f"{'import':>7} {'score':>7}")
+    failing = 0
+    for module in modules:
+        counts: Counter[str] = Counter()
+        for name, status in statuses.items():
+            if module_of(name) != module:
+                continue
+            killed = status in ("killed", "timeout")
+            at_import = name.split("__mutmut_")[0] in IMPORT_TIME
+            kind = ("killed" if killed else "not checked" if status == "not checked"
+                    else "equivalent" if name in equivalent
+                    else "import" if at_import else "survived")
+            counts[kind] += 1
+            if kind == "survived":
+                print(f"    {status:10} {name}")
+        total = sum(counts.values())
+        scored = total - counts["equivalent"] - counts["import"] - counts["not checked"]
+        score = counts["killed"] / scored if scored else float("nan")
+        failing += score < 0.9
+        print(f"{module:32} {total:6d} {counts['killed']:7d} {counts['survived']:9d} "
+              f"{counts['equivalent']:6d} {counts['import']:7d} {score:7.1%}"
+              + (f"  ({counts['not checked']} not checked yet)" if counts["not checked"] else ""))
+    return int(failing > 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(TARGETS))
+    parser.add_argument("--children", type=int, default=1, help="mutmut --max-children")
+    parser.add_argument("--report", action="store_true", help="only print the last scores")
+    parser.add_argument("--retest", action="store_true", help="re-test surviving mutants")
+    args = parser.parse_args()
+    modules = tuple(args.modules)
+    if args.retest:
+        statuses = mutant_statuses()
+        for module in modules:
+            forget_survivors(module, statuses)
+    if not args.report:
+        for module in modules:
+            run_module(module, args.children)
+    return report(modules)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
