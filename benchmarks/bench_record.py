@@ -22,9 +22,9 @@ import scipy.sparse as sp
 
 from bench_io import best_of  # benchmarks/ is on sys.path when run as a script
 from gutaxis.data import Cohort, ProfileTable
+from gutaxis.instruments.fhir import to_fhir_bundle
 from gutaxis.instruments.record import record_from_answers, score_record
-from gutaxis.io.fhir import to_fhir_bundle
-from gutaxis.io.record_tsv import read_record, write_record
+from gutaxis.instruments.record_tsv import read_record, write_record
 
 T0 = pd.Timestamp("2024-01-01T00:00:00Z")
 R_JOIN = r"""

@@ -29,22 +29,15 @@ __all__ = ["Cohort", "GutaxisError", "InputError", "PhyloTree", "ProfileTable", 
            "data", "gut", "instruments", "io", "report", "stats"]
 
 
-def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gutaxis")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
-
-
 def __getattr__(name: str) -> Any:
     if name in _STAGES:
         module = importlib.import_module(f"gutaxis.{name}")
     elif name in _NAMES:
         module = getattr(importlib.import_module(_NAMES[name]), name)
     elif name == "__version__":
-        value: Any = _package_version()
+        from gutaxis.version import package_version
+
+        value: Any = package_version()
         globals()[name] = value
         return value
     else:

@@ -118,7 +118,7 @@ def test_metrics_help_lists_every_metric_name() -> None:
 
 def test_export_fhir_default_base_is_the_engines() -> None:
     from gutaxis.cli.record import DEFAULT_BASE
-    from gutaxis.io.fhir import BASE
+    from gutaxis.instruments.fhir import BASE
 
     assert DEFAULT_BASE == BASE
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from gutaxis.cli.main import app
 from gutaxis.data.measurements import Measurements
-from gutaxis.io.record_tsv import write_record
+from gutaxis.instruments.record_tsv import write_record
 
 runner = CliRunner()
 

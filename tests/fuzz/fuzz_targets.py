@@ -15,14 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gutaxis.instruments import read_fhir, read_record, read_redcap, read_responses_wide
 from gutaxis.instruments.responses import read_responses
 from gutaxis.io import (
-    read_fhir,
     read_metadata,
     read_qza,
-    read_record,
-    read_redcap,
-    read_responses_wide,
     read_table,
     read_taxonomy,
     read_tree,

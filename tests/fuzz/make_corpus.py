@@ -22,8 +22,15 @@ from fuzz_targets import CORPUS, QZA_PAYLOADS, make_qza  # noqa: E402
 
 from gutaxis.cli.metrics import example_paths  # noqa: E402
 from gutaxis.data.profile import ProfileTable  # noqa: E402
+from gutaxis.instruments import (  # noqa: E402
+    RedcapMapping,
+    read_record,
+    read_redcap,
+    write_fhir,
+    write_record,
+)
 from gutaxis.instruments.responses import response_template  # noqa: E402
-from gutaxis.io import RedcapMapping, read_record, read_redcap, write_biom, write_fhir, write_record  # noqa: E402
+from gutaxis.io import write_biom  # noqa: E402
 
 REDCAP = HERE.parent / "reference" / "redcap" / "pain_clinic_export.csv"
 

@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 
 from gutaxis.errors import InputError
-from gutaxis.io import (
+from gutaxis.instruments import (
     RedcapMapping,
     read_fhir,
-    read_qza,
     read_record,
     read_redcap,
     read_responses_wide,
+)
+from gutaxis.io import (
+    read_qza,
     read_table,
     read_taxonomy,
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gutaxis.errors import InputError
+from gutaxis.instruments import read_record
 from gutaxis.io import read_cohort
 
 
@@ -138,7 +139,7 @@ def test_a_record_file_comes_with_the_cohort(write_text) -> None:
     table = write_text("table.tsv", "feature_id\tS1\tS2\tS3\nA\t1\t2\t3\n")
     meta = write_text("meta.tsv", "sample_id\tsubject\nS1\tp1\nS2\tp1\nS3\tp2\n")
     record = write_text("record.tsv", RECORD)
-    cohort = read_cohort(table, meta, subject_column="subject", record=record)
+    cohort = read_cohort(table, meta, subject_column="subject", record=read_record(record))
     assert cohort.record.subjects == ["p1", "p2"]
     cohort = cohort.add_from_record("nrs.pain", within="1D", name="pain").add_from_record(
         "crp", rule="last_before", within="7D")
@@ -147,12 +148,12 @@ def test_a_record_file_comes_with_the_cohort(write_text) -> None:
     assert cohort.subset_samples(["S3"]).record.subjects == ["p2"]
 
 
-def test_a_bad_record_file_is_named(write_text) -> None:
-    table = write_text("table.tsv", "feature_id\tS1\nA\t1\n")
-    meta = write_text("meta.tsv", "sample_id\tsubject\nS1\tp1\n")
+def test_a_bad_record_file_is_named_before_the_cohort_is_read(write_text) -> None:
+    """The record is read (and its answers checked) by the instruments' reader, which
+    names the file, row and field; read_cohort takes the record already read."""
     record = write_text("record.tsv", RECORD.replace("\tnrs\tpain\t6", "\tnrs\tpain\t11"))
     with pytest.raises(InputError, match=r"record\.tsv.*row 6, field 'pain': answer above"):
-        read_cohort(table, meta, subject_column="subject", record=record)
+        read_record(record)
 
 
 def test_an_unscored_record_says_so(write_text) -> None:
@@ -161,7 +162,7 @@ def test_an_unscored_record_says_so(write_text) -> None:
     unscored = "".join(line + "\n" for line in RECORD.splitlines()
                        if not line.startswith("score"))
     cohort = read_cohort(table, meta, subject_column="subject",
-                         record=write_text("record.tsv", unscored))
+                         record=read_record(write_text("record.tsv", unscored)))
     with pytest.raises(InputError, match=r"no scores of nrs@11 in the record; found 'nrs.pain'"):
         cohort.add_from_record("nrs.pain")
 

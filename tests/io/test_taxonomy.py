@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gutaxis.data.profile import RANKS
 from gutaxis.errors import InputError
 from gutaxis.io import parse_lineages, read_taxonomy, write_taxonomy
-from gutaxis.io.taxonomy import clean_rank_values
+from gutaxis.io.lineages import clean_rank_values
 
 
 def test_comment_lines_before_the_header_are_skipped_and_counted(write_text) -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from gutaxis.errors import InputError
+from gutaxis.instruments import read_record
 from gutaxis.instruments.responses import read_responses
 from gutaxis.io import (
     read_biom,
     read_metadata,
     read_metaphlan,
     read_newick,
-    read_record,
     read_table,
     read_taxonomy,
 )

@@ -38,9 +38,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from gutaxis import __version__
+        from gutaxis.version import package_version
 
-        typer.echo(f"gutaxis {__version__}")
+        typer.echo(f"gutaxis {package_version()}")
         raise typer.Exit()
 
 

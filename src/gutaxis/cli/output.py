@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gutaxis.errors import GutaxisError, InputError, preview
+from gutaxis.version import package_version
 
 __all__ = ["MARKER", "check_output", "output_file", "output_folder"]
 
@@ -181,10 +182,8 @@ def _digest(path: Path) -> str | None:
 
 
 def _write_marker(marker: Path, written: Path) -> None:
-    from gutaxis import __version__  # read on use: importlib.metadata costs start-up time
-
     files = {name: _digest(path) for name, path in sorted(_contents(written).items())}
-    marker.write_text(json.dumps({"written_by": f"gutaxis {__version__}", "files": files},
+    marker.write_text(json.dumps({"written_by": f"gutaxis {package_version()}", "files": files},
                                  indent=1) + "\n", encoding="utf-8")
 
 

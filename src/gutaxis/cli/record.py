@@ -27,7 +27,7 @@ from gutaxis.errors import InputError
 if TYPE_CHECKING:
     from gutaxis.data.measurements import Measurements
 
-#: gutaxis's own base URL of FHIR identifier and code systems (``gutaxis.io.fhir.BASE``,
+#: gutaxis's own base URL of FHIR identifier and code systems (``gutaxis.instruments.fhir.BASE``,
 #: spelled here so that the help shows it without importing the FHIR module).
 DEFAULT_BASE = "https://gutaxis.org/fhir"
 
@@ -42,7 +42,7 @@ Base = Annotated[str, typer.Option(
 
 
 def _write_record(record: Measurements, out: Path, *, force: bool) -> None:
-    from gutaxis.io.record_tsv import write_record
+    from gutaxis.instruments.record_tsv import write_record
 
     with output_file(out, force=force) as staged:
         write_record(record, staged)
@@ -80,7 +80,7 @@ def import_redcap_command(
       gutaxis import-redcap export.csv --timezone Europe/Berlin --out record.tsv
       gutaxis import-redcap export.csv --mapping forms.json --out record.tsv
     """
-    from gutaxis.io.redcap import RedcapMapping, read_redcap
+    from gutaxis.instruments.redcap import RedcapMapping, read_redcap
 
     check_output(out, folder=False, force=force)  # refuse before any work
     spec = RedcapMapping.from_json(mapping) if mapping is not None else None
@@ -116,7 +116,7 @@ def import_responses_command(
       gutaxis import-responses answers.csv --instrument nrs --out record.tsv
       gutaxis import-responses mixed.csv --timezone UTC --out record.tsv
     """
-    from gutaxis.io.record_tsv import read_responses_wide
+    from gutaxis.instruments.record_tsv import read_responses_wide
 
     check_output(out, folder=False, force=force)  # refuse before any work
     record = read_responses_wide(answers, instrument=instrument, subject_column=subject_column,
@@ -148,8 +148,8 @@ def export_fhir_command(
       gutaxis export-fhir record.tsv --out bundle.json
       gutaxis export-fhir record.tsv --validate shapes --out bundle.json
     """
-    from gutaxis.io.fhir import check_base_url, write_fhir
-    from gutaxis.io.record_tsv import read_record
+    from gutaxis.instruments.fhir import check_base_url, write_fhir
+    from gutaxis.instruments.record_tsv import read_record
 
     check_output(out, folder=False, force=force)  # refuse before any work
     if validate not in ("full", "shapes"):
@@ -178,7 +178,8 @@ def import_fhir_command(
     Examples:
       gutaxis import-fhir bundle.json --out record.tsv
     """
-    from gutaxis.io.fhir import check_base_url, read_fhir
+    from gutaxis.instruments.fhir import check_base_url
+    from gutaxis.instruments.fhir_read import read_fhir
 
     check_base_url(base, field="--base")
     check_output(out, folder=False, force=force)  # refuse before any work

@@ -34,6 +34,7 @@ from gutaxis.gut.diversity_metrics import (
 )
 from gutaxis.gut.ordination import Ordination, pcoa
 from gutaxis.gut.summaries import gut_summary
+from gutaxis.version import package_version
 
 __all__ = ["PCOA_AXES", "MetricsResults", "dropped_samples_note", "run_metrics"]
 
@@ -99,12 +100,10 @@ class MetricsResults:
         ``table_hash`` is :func:`gutaxis.data.fingerprint.cohort_hash` of the table as
         analysed, as ``associate`` records it in ``model.json``.
         """
-        from gutaxis import __version__
-
         cohort = Cohort(self.table, pd.DataFrame(index=pd.Index(self.table.sample_ids)))
         return {
             "method": "gutaxis metrics",
-            "gutaxis_version": __version__,
+            "gutaxis_version": package_version(),
             "settings": {**self.settings.to_dict(), **self.parameters},
             "shannon_entropy_unit": entropy_unit(self.settings.shannon_base),
             "float_format": "shortest text that reads back to the same float64 (Python repr)",

@@ -1,8 +1,9 @@
 """gutaxis.io: read and write the formats microbiome researchers have.
 
-Every reader validates at the door and raises :class:`gutaxis.errors.InputError`
-naming the file, the row/column and what was found and expected. Every writer writes
-to a temporary file and renames it into place.
+Formats that need the instrument registry (record TSV, REDCap, FHIR) are read and written by
+:mod:`gutaxis.instruments`, above this package. Every reader validates at the door and
+raises :class:`gutaxis.errors.InputError` naming the file, the row/column and what was found
+and expected. Every writer writes to a temporary file and renames it into place.
 
 The synthetic example cohort shipped in the package, read as a study's files are:
 
@@ -19,21 +20,16 @@ The synthetic example cohort shipped in the package, read as a study's files are
 from gutaxis.io.biom import read_biom, write_biom
 from gutaxis.io.cohort import read_cohort
 from gutaxis.io.delimited import read_delimited, write_tsv
-from gutaxis.io.fhir import read_fhir, to_fhir_bundle, write_fhir
+from gutaxis.io.lineages import parse_lineages
 from gutaxis.io.metadata import read_metadata
 from gutaxis.io.metaphlan import read_metaphlan
 from gutaxis.io.newick import parse_newick, read_newick
 from gutaxis.io.qiime2 import artifact_info, read_qza, read_qza_table, read_qza_tree
-from gutaxis.io.record_tsv import read_record, read_responses_wide, write_record
-from gutaxis.io.redcap import RedcapForm, RedcapMapping, RedcapTable, read_redcap
 from gutaxis.io.table import TABLE_FORMATS, detect_table_format, read_table, read_tree
-from gutaxis.io.taxonomy import parse_lineages, read_taxonomy, write_taxonomy
+from gutaxis.io.taxonomy import read_taxonomy, write_taxonomy
 
 __all__ = [
     "TABLE_FORMATS",
-    "RedcapForm",
-    "RedcapMapping",
-    "RedcapTable",
     "artifact_info",
     "detect_table_format",
     "parse_lineages",
@@ -41,23 +37,16 @@ __all__ = [
     "read_biom",
     "read_cohort",
     "read_delimited",
-    "read_fhir",
     "read_metadata",
     "read_metaphlan",
     "read_newick",
     "read_qza",
     "read_qza_table",
     "read_qza_tree",
-    "read_record",
-    "read_redcap",
-    "read_responses_wide",
     "read_table",
     "read_taxonomy",
     "read_tree",
-    "to_fhir_bundle",
     "write_biom",
-    "write_fhir",
-    "write_record",
     "write_taxonomy",
     "write_tsv",
 ]

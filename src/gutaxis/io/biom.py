@@ -23,7 +23,6 @@ import scipy.sparse as sp
 from biom import Table
 from biom.exception import BiomException
 
-from gutaxis import __version__
 from gutaxis.data.profile import RANKS, VALUE_KINDS, ProfileTable, ValueKind, first_cell
 from gutaxis.errors import InputError
 from gutaxis.io._files import (
@@ -35,7 +34,8 @@ from gutaxis.io._files import (
     read_bytes,
 )
 from gutaxis.io._values import first_negative_cell, infer_kind
-from gutaxis.io.taxonomy import parse_lineages
+from gutaxis.io.lineages import parse_lineages
+from gutaxis.version import package_version
 
 BiomFormat = Literal["hdf5", "json"]
 
@@ -133,7 +133,7 @@ def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf
         raise InputError("unknown BIOM format", found=format, expected="'hdf5' or 'json'")
     target = Path(path)
     biom_table = to_biom(table)
-    generated_by = f"gutaxis {__version__}"
+    generated_by = f"gutaxis {package_version()}"
     with atomic_path(target) as tmp:
         if format == "hdf5":
             with h5py.File(tmp, "w") as h5:

@@ -14,7 +14,6 @@ from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike
 from gutaxis.io.delimited import Orientation
 from gutaxis.io.metadata import read_metadata
-from gutaxis.io.record_tsv import read_record
 from gutaxis.io.table import read_table, read_tree
 from gutaxis.io.taxonomy import read_taxonomy
 
@@ -29,8 +28,7 @@ def read_cohort(
     subject_column: str | None = None,
     time_column: str | None = None,
     kind: ValueKind | None = None,
-    record: PathLike | None = None,
-    timezone: str | None = None,
+    record: Measurements | None = None,
     strict: bool = True,
 ) -> Cohort:
     """Read a table, its sample metadata and optionally taxonomy, tree and the
@@ -59,11 +57,11 @@ def read_cohort(
     kind
         What the table's values are (inferred when ``None``).
     record
-        Optional record TSV (:func:`gutaxis.io.read_record`): scores, labs,
-        interventions, sample links. Add its values to the metadata with
-        :meth:`Cohort.add_from_record`.
-    timezone
-        IANA timezone of record times written without a UTC offset.
+        Optional longitudinal record, already read (a record TSV by
+        :func:`gutaxis.instruments.read_record`, a REDCap export, a FHIR Bundle): scores,
+        labs, interventions, sample links. Add its values to the metadata with
+        :meth:`Cohort.add_from_record`. Reading it is the instruments' work (its answers
+        are checked against the registry), which ``io`` below them does not do.
     strict
         Refuse table samples without a metadata row (default). With ``strict=False``
         they are left out, as MaAsLin does, and a :class:`UserWarning` says how many and
@@ -92,7 +90,7 @@ def read_cohort(
         profile = replace(profile, taxonomy=_taxonomy_for(profile, taxonomy))
     if tree is not None:
         profile = replace(profile, tree=read_tree(tree))
-    longitudinal = Measurements() if record is None else read_record(record, timezone=timezone)
+    longitudinal = Measurements() if record is None else record
     return Cohort(profile, meta, subject_column=subject_column, time_column=time_column,
                   source=None if metadata is None else str(metadata), record=longitudinal)
 

@@ -18,7 +18,7 @@ from gutaxis.errors import InputError, preview
 from gutaxis.io._csv import parse_table
 from gutaxis.io._files import PathLike, existing_file, find_line_number, first_lines, open_text
 from gutaxis.io._values import SUM_TOLERANCE, first_negative_cell
-from gutaxis.io.taxonomy import parse_lineages
+from gutaxis.io.lineages import parse_lineages
 
 #: Rank -> MetaPhlAn prefix letter (``strain`` is MetaPhlAn's ``t__`` level, SGBs in v4).
 LEVELS: dict[str, str] = {**{rank: rank[0] for rank in RANKS}, "strain": "t"}

@@ -24,8 +24,8 @@ from gutaxis.errors import InputError, preview
 from gutaxis.io._csv import read_string_table
 from gutaxis.io._files import PathLike, existing_file
 from gutaxis.io.biom import read_biom_bytes
+from gutaxis.io.lineages import taxonomy_from_frame
 from gutaxis.io.newick import parse_newick
-from gutaxis.io.taxonomy import taxonomy_from_frame
 
 #: Semantic type -> (payload file under data/, what it becomes).
 READABLE_TYPES: dict[str, str] = {

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gutaxis.version import package_version
+
 #: Boolean status of each row's fit (the ``error`` text says the same for people):
 #: ``converged``: estimates were fitted and reported; ``singular``: a random-effect
 #: variance is estimated at 0 (estimates kept); ``separated``: presence is predicted
@@ -58,9 +60,7 @@ def citations_for(*, random: bool, prevalence: bool, correction: str) -> tuple[s
 
 
 def _version() -> str:
-    from gutaxis import __version__
-
-    return __version__
+    return package_version()
 
 
 @dataclass(frozen=True)

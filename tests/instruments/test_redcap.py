@@ -14,8 +14,14 @@ import pandas as pd
 import pytest
 
 from gutaxis.errors import InputError
-from gutaxis.io.record_tsv import read_record, write_record
-from gutaxis.io.redcap import RedcapForm, RedcapMapping, RedcapTable, infer_mapping, read_redcap
+from gutaxis.instruments.record_tsv import read_record, write_record
+from gutaxis.instruments.redcap import (
+    RedcapForm,
+    RedcapMapping,
+    RedcapTable,
+    infer_mapping,
+    read_redcap,
+)
 
 
 @pytest.fixture

@@ -33,8 +33,10 @@ import pandas as pd
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import parse_times
 from gutaxis.errors import InputError, preview
+from gutaxis.instruments.record import record_from_answers, score_record
+from gutaxis.instruments.record_tsv import answers_long, read_text_table
+from gutaxis.instruments.registry import get_instrument
 from gutaxis.io._files import PathLike, existing_file, read_text
-from gutaxis.io.record_tsv import answers_long, read_text_table
 
 if TYPE_CHECKING:
     from gutaxis.instruments.base import Instrument
@@ -181,8 +183,6 @@ def read_redcap(path: PathLike, *, timezone: str | None = None,
     tables: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLE_COLUMNS}
     for spec in chosen.tables:
         tables[spec.table].append(export.table(spec))
-    from gutaxis.instruments.record import record_from_answers, score_record
-
     record = record_from_answers(
         administrations=_concat(admins), responses=_concat(responses),
         labs=_concat(tables["labs"]), interventions=_concat(tables["interventions"]),
@@ -225,8 +225,6 @@ def _forms(columns: pd.Index | list[str]) -> list[str]:
 
 def infer_mapping(columns: pd.Index | list[str]) -> RedcapMapping:
     """Forms named after registry instruments, found by their ``<form>_complete`` column."""
-    from gutaxis.instruments import get_instrument
-
     names = [str(c) for c in columns]
     forms = []
     for column in names:
@@ -313,8 +311,6 @@ class _Export:
         return pd.Series(ids, index=self.record[rows].index, dtype=object)
 
     def questionnaire(self, form: RedcapForm) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from gutaxis.instruments import get_instrument
-
         try:
             instrument = get_instrument(form.instrument)
         except InputError as exc:

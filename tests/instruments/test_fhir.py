@@ -22,16 +22,11 @@ from hypothesis import strategies as st
 
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
+from gutaxis.instruments.fhir import to_fhir_bundle, validate_bundle, write_fhir
+from gutaxis.instruments.fhir_read import from_fhir_bundle, read_fhir
 from gutaxis.instruments.record import record_from_answers, score_record
-from gutaxis.io.fhir import (
-    from_fhir_bundle,
-    read_fhir,
-    to_fhir_bundle,
-    validate_bundle,
-    write_fhir,
-)
-from gutaxis.io.record_tsv import read_record, write_record
-from gutaxis.io.redcap import RedcapMapping, read_redcap
+from gutaxis.instruments.record_tsv import read_record, write_record
+from gutaxis.instruments.redcap import RedcapMapping, read_redcap
 
 TABLES = ("administrations", "responses", "scores", "labs", "interventions", "samples")
 

@@ -43,6 +43,7 @@ from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import format_times, parse_times
 from gutaxis.errors import InputError
 from gutaxis.instruments.record import instrument_keys, record_from_answers, score_record
+from gutaxis.instruments.registry import get_instrument
 from gutaxis.io._files import PathLike, atomic_path, existing_file, open_text
 
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -296,8 +297,6 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 
 def _score_units(instruments: pd.Series, scores: pd.Series) -> pd.Series:
-    from gutaxis.instruments import get_instrument
-
     units = {(k, s): get_instrument(k).score_spec(s).unit
              for k, s in set(zip(instruments, scores, strict=True))}
     return pd.Series([units[(k, s)] for k, s in zip(instruments, scores, strict=True)],

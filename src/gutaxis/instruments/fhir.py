@@ -49,7 +49,8 @@ from gutaxis.data.measurements import Measurements
 from gutaxis.data.timestamps import format_times
 from gutaxis.data.units import UNITS
 from gutaxis.errors import InputError
-from gutaxis.io._files import PathLike, atomic_path, existing_file
+from gutaxis.instruments.registry import get_instrument
+from gutaxis.io._files import PathLike, atomic_path
 
 #: Default base of gutaxis's own systems, code systems and extensions.
 BASE = "https://gutaxis.org/fhir"
@@ -254,50 +255,6 @@ def _check_values(value: Any, where: str, source: str | None, key: str = "") -> 
                          "trailing or repeated whitespace)")
 
 
-def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
-    """Read a Bundle written by :func:`write_fhir` back into a record.
-
-    Observations from other systems are read too when their code is known: a lab by
-    its LOINC code, a score by the LOINC (or SNOMED CT) code of a registry score (NRS
-    72514-3, BPI interference 77565-0, ...), recorded as an administration without
-    answers; ids fall back to the resource id. Resources gutaxis cannot place (other
-    codes, other resource types) are refused with the entry and field named, never
-    dropped silently.
-
-    Parameters
-    ----------
-    path
-        A FHIR R4 Bundle (JSON).
-    base
-        Base URL of gutaxis's identifier systems, code systems and extensions, as given to
-        :func:`write_fhir`.
-    """
-    file = existing_file(path)
-    source = str(file)
-    try:
-        bundle = json.loads(file.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", source=source, found=f"byte {exc.start}",
-                         expected="a FHIR JSON file in UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
-                         expected="a FHIR R4 Bundle in JSON") from None
-    except RecursionError:
-        raise InputError("not a FHIR Bundle", source=source, found="JSON nested too deeply",
-                         expected="a FHIR R4 Bundle in JSON") from None
-    return from_fhir_bundle(bundle, base=base, source=source)
-
-
-def from_fhir_bundle(bundle: Json, *, base: str = BASE, source: str | None = None,
-                     ) -> Measurements:
-    """The record held by a Bundle (see :func:`read_fhir`)."""
-    from gutaxis.io.fhir_read import BundleReader
-
-    check_base_url(base)
-    validate_bundle(bundle, source=source)
-    return BundleReader(bundle, base=base, source=source).measurements()
-
-
 # ------------------------------------------------------------------ builders
 @functools.lru_cache(maxsize=65536)
 def _urn(kind: str, ident: str) -> str:
@@ -347,8 +304,6 @@ _ITEM_TYPES = {"integer": "integer", "number": "decimal", "boolean": "boolean",
 def _questionnaire(key: str, base: str) -> Json:
     """The Questionnaire an instrument's responses answer: item ids, types, ranges and
     choices; the item wording only where its licence allows, else gutaxis's topic."""
-    from gutaxis.instruments import get_instrument
-
     instrument = get_instrument(key)
     items = []
     for item in instrument.items:
@@ -375,8 +330,6 @@ def _questionnaire(key: str, base: str) -> Json:
 
 def _questionnaire_responses(m: Measurements, patients: dict[str, str],
                              base: str) -> Iterator[Json]:
-    from gutaxis.instruments import get_instrument
-
     answers = answers_by_administration(m.responses)
     items_of: dict[str, tuple[Any, dict[str, Any]]] = {}
     for row in _with_text_times(m.administrations, "time").to_dict("records"):
@@ -419,8 +372,6 @@ def _answer(kind: str, text: str, item: Any, instrument_id: str, base: str) -> J
 
 def _score_observations(m: Measurements, patients: dict[str, str],
                         base: str) -> Iterator[Json]:
-    from gutaxis.instruments import get_instrument
-
     table = _with_text_times(m.score_table(), "time")
     specs: dict[tuple[str, str], tuple[list[Json], str]] = {}
     for key, name in set(zip(table["instrument"], table["score"], strict=True)):

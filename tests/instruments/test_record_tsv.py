@@ -9,7 +9,12 @@ import pytest
 
 from gutaxis.errors import InputError
 from gutaxis.instruments.record import score_record
-from gutaxis.io.record_tsv import RECORD_COLUMNS, read_record, read_responses_wide, write_record
+from gutaxis.instruments.record_tsv import (
+    RECORD_COLUMNS,
+    read_record,
+    read_responses_wide,
+    write_record,
+)
 
 HEADER = "\t".join(RECORD_COLUMNS)
 

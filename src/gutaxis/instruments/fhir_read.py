@@ -1,4 +1,4 @@
-"""Reading FHIR R4 Bundles back into the record (see :mod:`gutaxis.io.fhir`).
+"""Reading FHIR R4 Bundles back into the record written by :mod:`gutaxis.instruments.fhir`.
 
 Bundles gutaxis wrote come back exactly. Observations from other systems are placed
 by their code: labs by LOINC, scores by the LOINC (or SNOMED CT) code of a registry
@@ -8,21 +8,73 @@ score; their ids fall back to the resource id.
 from __future__ import annotations
 
 import functools
+import json
 
 import pandas as pd
 
 from gutaxis.data.labs import BY_LOINC
 from gutaxis.data.measurements import Measurements
 from gutaxis.errors import InputError
-from gutaxis.io.fhir import LOINC, OTHER_CODES, SNOMED, Json
+from gutaxis.instruments.fhir import (
+    BASE,
+    LOINC,
+    OTHER_CODES,
+    SNOMED,
+    Json,
+    check_base_url,
+    validate_bundle,
+)
+from gutaxis.instruments.record import record_from_answers
+from gutaxis.instruments.registry import list_instruments
+from gutaxis.io._files import PathLike, existing_file
+
+
+def read_fhir(path: PathLike, *, base: str = BASE) -> Measurements:
+    """Read a Bundle written by :func:`~gutaxis.instruments.fhir.write_fhir` back into a record.
+
+    Observations from other systems are read too when their code is known: a lab by
+    its LOINC code, a score by the LOINC (or SNOMED CT) code of a registry score (NRS
+    72514-3, BPI interference 77565-0, ...), recorded as an administration without
+    answers; ids fall back to the resource id. Resources gutaxis cannot place (other
+    codes, other resource types) are refused with the entry and field named, never
+    dropped silently.
+
+    Parameters
+    ----------
+    path
+        A FHIR R4 Bundle (JSON).
+    base
+        Base URL of gutaxis's identifier systems, code systems and extensions, as given to
+        :func:`~gutaxis.instruments.fhir.write_fhir`.
+    """
+    file = existing_file(path)
+    source = str(file)
+    try:
+        bundle = json.loads(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", source=source, found=f"byte {exc.start}",
+                         expected="a FHIR JSON file in UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InputError("not JSON", source=source, row=exc.lineno, found=exc.msg,
+                         expected="a FHIR R4 Bundle in JSON") from None
+    except RecursionError:
+        raise InputError("not a FHIR Bundle", source=source, found="JSON nested too deeply",
+                         expected="a FHIR R4 Bundle in JSON") from None
+    return from_fhir_bundle(bundle, base=base, source=source)
+
+
+def from_fhir_bundle(bundle: Json, *, base: str = BASE, source: str | None = None,
+                     ) -> Measurements:
+    """The record held by a Bundle (see :func:`read_fhir`)."""
+    check_base_url(base)
+    validate_bundle(bundle, source=source)
+    return BundleReader(bundle, base=base, source=source).measurements()
 
 
 @functools.lru_cache(maxsize=1)
 def _scores_by_code() -> dict[tuple[str, str], str]:
     """(code system, code) -> ``instrument@version.score`` for every registry score with
     a LOINC code (or another code in :data:`OTHER_CODES`) that only one score uses."""
-    from gutaxis.instruments import list_instruments
-
     seen: dict[tuple[str, str], list[str]] = {}
     for instrument in list_instruments():
         for spec in instrument.scores:
@@ -61,8 +113,6 @@ class BundleReader:
                                   resource["resourceType"], ", ".join(kinds))
             handler(i, resource)
         t = {k: pd.DataFrame(v) for k, v in self.tables.items()}
-        from gutaxis.instruments.record import record_from_answers
-
         return record_from_answers(
             administrations=t["administrations"], responses=t["responses"],
             scores=t["scores"], labs=t["labs"], interventions=t["interventions"],
