@@ -98,3 +98,8 @@ def hmp2_pain_diary(hmp2_dir: Path, reference_dir: Path) -> DiaryJoin:
             "time": t0 + pd.to_timedelta(14 * (meta["collection"] - 1), unit="D")})))
     table = ProfileTable(sp.csr_array(np.ones((len(meta), 1))), meta.index.to_numpy(), ["f"])
     return DiaryJoin(Cohort(table, meta, subject_column="subject"), record, expected)
+
+
+# --doctest-modules would also import every conftest.py as a module named "conftest";
+# two of them in one run clash (tests/io and tests/fuzz). Their docstrings hold no examples.
+collect_ignore_glob = ["*/conftest.py"]
