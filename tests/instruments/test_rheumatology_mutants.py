@@ -216,3 +216,17 @@ def test_eular_response_refuses_impossible_das28_values(baseline, current, field
     error = _error(lambda: eular_response(baseline, current))
     assert (error.message, error.field, error.found, error.expected) == (
         "DAS28 out of range", field, found, "a finite DAS28 value >= 0")
+
+
+TOL = 1e-9    # documented: within 1e-9 of a cut-off counts as on it
+
+
+@pytest.mark.parametrize(("baseline", "current", "response"), [
+    (0.6 + TOL, 0.0, "none"),              # improvement on 0.6 (+ tolerance): <= 0.6
+    (1.2 + TOL, 0.0, "moderate"),          # improvement on 1.2: not > 1.2
+    (5.1 + TOL + 1.0, 5.1 + TOL, "moderate"),   # current on 5.1: not > 5.1
+    (3.2 + TOL + 2.0, 3.2 + TOL, "good"),  # current on 3.2: <= 3.2
+])
+def test_eular_response_values_on_a_cut_off_within_the_tolerance(baseline, current,
+                                                                 response):
+    assert eular_response(baseline, current) == response
