@@ -246,3 +246,14 @@ def test_fiqr_complete_form_applies_no_missing_rule():
     assert (score.exact["function"], score.exact["overall"], score.exact["symptoms"],
             score.exact["total"]) == (30, 20, 50, 100)
     assert score.missing_rule_applied is False and score.notes == ()
+
+
+def test_acr_scorer_reports_criteria_none_under_its_own_name():
+    # the scorer's own result (Instrument.scorer is public): every 2016 score is present
+    inst = get_instrument("acr-fm@2016")
+    unanswered = inst.scorer(inst.parse(_answers(8, 6) | {"neck": None}))
+    assert unanswered.values == {"wpi": None, "sss": 6, "fs": None, "regions": None,
+                                 "criteria": None}
+    undecided = inst.scorer(inst.parse(_answers(8, 6, symptoms_3_months=None)))
+    assert undecided.values == {"wpi": 8, "sss": 6, "fs": 14, "regions": 5,
+                                "criteria": None}
