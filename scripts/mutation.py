@@ -55,15 +55,7 @@ TARGETS = (
 #: function again themselves; the rest are reported apart, in the ``import`` column.
 IMPORT_TIME = (
     "gutaxis.instruments.activity.x__pair",
-    "gutaxis.instruments.fibromyalgia.x__acr",
-    "gutaxis.instruments.fibromyalgia.x__acr_items",
-    "gutaxis.instruments.fibromyalgia.x__acr_scorer",
-    "gutaxis.instruments.gut.x__gsrs",
-    "gutaxis.instruments.gut.x__gsrs_scorer",
     "gutaxis.instruments.pain.x__identity_scorer",
-    "gutaxis.instruments.rheumatology.x__composite_scorer",
-    "gutaxis.instruments.rheumatology.x__das28",
-    "gutaxis.instruments.rheumatology.x__das28_scorer",
     "gutaxis.instruments.sleep.x__component",
 )
 
