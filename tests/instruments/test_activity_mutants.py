@@ -173,3 +173,18 @@ def test_answers_at_the_ends_of_the_form_are_accepted(intensity: str) -> None:
     weight = {"vigorous": Fraction(8), "moderate": Fraction(4),
               "walking": Fraction(33, 10)}[intensity]
     assert get_instrument("ipaq-sf").score(answers).exact["total_met"] == weight * 12.5 * 7
+
+
+def test_a_one_minute_bout_is_recoded_with_a_note() -> None:
+    score = ipaq((2, 1), (0, 0), (0, 0))
+    assert score.exact["total_met"] == 0 and score.bands["category"] == "low"
+    assert score.notes == ("vigorous: 1 min/day < 10: recoded to 0 min and 0 days",)
+
+
+def test_skip_pattern_is_recorded_beside_other_notes() -> None:
+    # walking 200 min truncated to 180: 8 x 30 x 2 + 3.3 x 180 x 1 = 480 + 594 = 1074
+    score = ipaq((2, 30), (0, None), (1, 200))
+    assert score.exact["total_met"] == 1074
+    assert score.notes == ("moderate: 0 days, minutes not asked (skip pattern) -> 0",
+                           "walking: 200 min/day truncated to 180")
+    assert score.missing_rule_applied
