@@ -171,3 +171,10 @@ def test_component_item_topics() -> None:
     assert instrument.item("q6_sleep_quality").topic == "overall sleep quality"
     assert instrument.item("q5b_wake_night").topic == "trouble: wake night"
     assert instrument.item("q9_enthusiasm").topic == "problem keeping up enthusiasm"
+
+
+def test_efficiency_just_above_100_percent_is_capped_and_noted() -> None:
+    # 8.04 h asleep of 8 h in bed = 100.5 %
+    score = psqi(q4_sleep_hours=8.04)
+    assert score.exact["c4_efficiency"] == 0
+    assert score.notes == ("C4: efficiency 100.5 % > 100 % capped at 100 %",)
