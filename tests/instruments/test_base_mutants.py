@@ -91,3 +91,29 @@ def test_bands_refuse_other_ends_text(ends):
     with pytest.raises(ValueError) as caught:
         bands("scale", "a manual", ("mid", 0, 1, "[]"), ("bad", 1, 2, ends))
     assert str(caught.value) == f"band ends must be one of [] [) (] (), got {ends!r}"
+
+
+@pytest.mark.parametrize(("item", "allowed"), [
+    (Item("x", "dose", "number", 0.5, 2.5), "a number from 0.5 to 2.5"),
+    (Item("n", "count", "integer", 0.0, 10.0), "an integer from 0 to 10"),
+])
+def test_allowed_answers_print_whole_bounds_without_a_decimal_point(item, allowed):
+    assert item.allowed == allowed
+
+
+@pytest.mark.parametrize("raw", [2, -1, Fraction(2), Fraction(1, 2)])
+def test_a_boolean_item_refuses_other_numbers(raw):
+    with pytest.raises(InstrumentError) as caught:
+        Item("b", "flag", "boolean").parse(raw)
+    assert (caught.value.message, caught.value.found) == ("answer is not yes/no", raw)
+
+
+def test_clock_times_count_seconds_as_fractions_of_a_minute():
+    item = Item("bed", "bedtime", "time")
+    # 07:30:30 is 7 * 60 + 30 minutes and 30 seconds after midnight
+    assert item.parse("07:30:30") == Fraction(901, 2)
+    assert item.parse("23:59:59") == Fraction(23 * 60 + 59) + Fraction(59, 60)
+    with pytest.raises(InstrumentError) as caught:
+        item.parse("24:00")
+    assert (caught.value.message, caught.value.found) == ("answer is not a clock time",
+                                                          "24:00")
