@@ -1,0 +1,119 @@
+"""``Instrument.item``, ``Instrument.with_wording`` and ``bands`` of ``instruments/base.py``,
+written to kill mutmut mutants (re-measure with
+``python scripts/mutation.py gutaxis.instruments.base``).
+
+Expected values follow the documented contracts: an unknown item id is an
+:class:`InstrumentError` naming the instrument, the id and the known ids;
+``with_wording`` replaces the wording of the items it is given and nothing else;
+``bands`` reads ``"[)"`` as a band holding its lower end point and not its upper one (the
+usual interval notation), and refuses any other ``ends`` text.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from gutaxis.errors import InstrumentError
+from gutaxis.instruments.base import Band, Computed, Instrument, Item, ScoreSpec, bands
+
+
+def _no_scores(answers: object) -> Computed:
+    return Computed(values={})
+
+
+def _form() -> Instrument:
+    return Instrument(
+        id="form", version="1", name="A test form",
+        items=(Item("q1", "mood", "integer", 0, 4, text="How is your mood?"),
+               Item("q2", "sleep", "integer", 0, 4, text="How did you sleep?"),
+               Item("q3", "pain", "integer", 0, 10)),
+        scores=(ScoreSpec("total", 0, 18),), missing_rule="none", citation="none",
+        licence="none", wording_may_ship=True, scorer=_no_scores,
+    )
+
+
+def test_item_finds_each_item_by_its_id():
+    form = _form()
+    assert [form.item(item_id).topic for item_id in ("q1", "q2", "q3")] == [
+        "mood", "sleep", "pain"]
+
+
+def test_an_unknown_item_names_the_instrument_the_id_and_the_known_ids():
+    with pytest.raises(InstrumentError) as caught:
+        _form().item("q9")
+    error = caught.value
+    assert (error.message, error.field, error.found, error.expected) == (
+        "unknown item for form@1", "q9", None, "one of q1, q2, q3")
+
+
+def test_with_wording_replaces_only_the_items_given():
+    local = _form().with_wording({"q2": "Site wording for sleep", "q3": "Site pain"})
+    assert [item.text for item in local.items] == [
+        "How is your mood?", "Site wording for sleep", "Site pain"]
+    assert [item.id for item in local.items] == ["q1", "q2", "q3"]
+    assert (local.key, local.name) == ("form@1", "A test form")
+
+
+def test_with_wording_for_an_unknown_item_is_refused_naming_it():
+    with pytest.raises(InstrumentError) as caught:
+        _form().with_wording({"q1": "fine", "q7": "no such item"})
+    error = caught.value
+    assert (error.message, error.field, error.expected) == (
+        "unknown item for form@1", "q7", "one of q1, q2, q3")
+
+
+@pytest.mark.parametrize(("ends", "lower_closed", "upper_closed"), [
+    ("[]", True, True), ("[)", True, False), ("(]", False, True), ("()", False, False),
+])
+def test_bands_read_interval_notation(ends, lower_closed, upper_closed):
+    built = bands("scale", "a manual", ("mid", 2, "4.5", ends))
+    assert (built.name, built.source) == ("scale", "a manual")
+    assert built.bands == (Band("mid", Fraction(2), Fraction(9, 2), lower_closed,
+                                upper_closed),)
+    # the end points belong to the band exactly when the bracket is closed
+    assert (built.classify(Fraction(2)) == "mid") is lower_closed
+    assert (built.classify(Fraction(9, 2)) == "mid") is upper_closed
+    assert built.classify(3) == "mid"
+
+
+def test_bands_convert_bounds_through_their_decimal_text_and_allow_open_ends():
+    built = bands("das", "a paper", ("low", None, 2.6, "(]"), ("high", 2.6, None, "()"))
+    assert [(b.lower, b.upper) for b in built.bands] == [
+        (None, Fraction(13, 5)), (Fraction(13, 5), None)]
+    assert [built.classify(v) for v in (-100, Fraction(13, 5), Fraction(27, 10))] == [
+        "low", "low", "high"]
+
+
+@pytest.mark.parametrize("ends", ["[[", "]", "", "[ ]", "<>"])
+def test_bands_refuse_other_ends_text(ends):
+    with pytest.raises(ValueError) as caught:
+        bands("scale", "a manual", ("mid", 0, 1, "[]"), ("bad", 1, 2, ends))
+    assert str(caught.value) == f"band ends must be one of [] [) (] (), got {ends!r}"
+
+
+@pytest.mark.parametrize(("item", "allowed"), [
+    (Item("x", "dose", "number", 0.5, 2.5), "a number from 0.5 to 2.5"),
+    (Item("n", "count", "integer", 0.0, 10.0), "an integer from 0 to 10"),
+])
+def test_allowed_answers_print_whole_bounds_without_a_decimal_point(item, allowed):
+    assert item.allowed == allowed
+
+
+@pytest.mark.parametrize("raw", [2, -1, Fraction(2), Fraction(1, 2)])
+def test_a_boolean_item_refuses_other_numbers(raw):
+    with pytest.raises(InstrumentError) as caught:
+        Item("b", "flag", "boolean").parse(raw)
+    assert (caught.value.message, caught.value.found) == ("answer is not yes/no", raw)
+
+
+def test_clock_times_count_seconds_as_fractions_of_a_minute():
+    item = Item("bed", "bedtime", "time")
+    # 07:30:30 is 7 * 60 + 30 minutes and 30 seconds after midnight
+    assert item.parse("07:30:30") == Fraction(901, 2)
+    assert item.parse("23:59:59") == Fraction(23 * 60 + 59) + Fraction(59, 60)
+    with pytest.raises(InstrumentError) as caught:
+        item.parse("24:00")
+    assert (caught.value.message, caught.value.found) == ("answer is not a clock time",
+                                                          "24:00")
