@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gutaxis.data.measurements import Baseline, Measurements
+from gutaxis.data.measurements import Baseline, Measurements, time_span
 from gutaxis.data.profile import ProfileTable, Selector
 from gutaxis.errors import InputError, preview
 
@@ -174,11 +174,7 @@ class Cohort:
         if how is None:
             raise InputError("unknown match rule", field="rule", found=rule,
                              expected="'nearest', 'last_before' or 'first_after'")
-        try:
-            within = None if within is None else pd.Timedelta(within)
-        except ValueError:
-            raise InputError("not a time span", field="within", found=within,
-                             expected="e.g. '7D', '12h' or None") from None
+        within = time_span(within, field="within")
         score, lab = (code, None) if "." in code else (None, code)
         if self.record.series(score, lab=lab).empty:
             raise InputError("no values of this variable in the record",

@@ -470,6 +470,16 @@ class Measurements:
                             samples=both("samples"), source=self.source or other.source)
 
 
+def time_span(value: str | pd.Timedelta | None, *, field: str) -> pd.Timedelta | None:
+    """``value`` as a :class:`pandas.Timedelta` (``None`` stays ``None``: no limit); an
+    :class:`InputError` naming ``field`` when it is not a time span."""
+    try:
+        return None if value is None else pd.Timedelta(value)
+    except ValueError:
+        raise InputError("not a time span", field=field, found=value,
+                         expected="e.g. '7D', '12h' or None") from None
+
+
 def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
            tolerance: str | pd.Timedelta | None) -> pd.Series:
     """Value of ``variable`` (subject, time, value) matched to each (subject, time) row.
@@ -486,11 +496,7 @@ def _match(samples: pd.DataFrame, variable: pd.DataFrame, *, how: str,
     if how not in _HOWS:
         raise InputError("unknown match rule", field="how", found=how,
                          expected="'nearest', 'last-before' or 'first-after'")
-    try:
-        limit = None if tolerance is None else pd.Timedelta(tolerance)
-    except ValueError:
-        raise InputError("not a time span", field="tolerance", found=tolerance,
-                         expected="e.g. '7D', '12h' or None") from None
+    limit = time_span(tolerance, field="tolerance")
     out = np.full(len(samples), np.nan)
     if len(variable) and len(samples):
         out = _rolling_join(samples, variable, how=how, limit=limit)
