@@ -28,3 +28,24 @@ def test_stray_decoding_errors_exit_2_with_one_line(error: Exception,
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "could not be read" in err and type(error).__name__ in err
+
+
+def test_a_path_that_looks_like_rich_markup_is_printed_as_text(tmp_path):
+    """A folder named "[/x]" made rich raise MarkupError ('internal error') instead of
+    printing the one-line error."""
+    from typer.testing import CliRunner
+
+    from gutaxis.cli.main import app
+    from gutaxis.cli.metrics import example_paths
+
+    folder = tmp_path / "br[/x]"  # the folder br[ holding x]
+    folder.mkdir(parents=True)
+    meta = folder / "meta.tsv"
+    meta.write_bytes(example_paths()["metadata"].read_bytes())
+    result = CliRunner().invoke(app, [
+        "associate", str(example_paths()["table"]), "--metadata", str(meta),
+        "--fixed", "nosuch", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    assert "br[/x]" in result.output and "nosuch" in result.output
+    assert not (tmp_path / "out").exists()

@@ -116,7 +116,9 @@ EXIT_BAD_INPUT = 2
 
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on stderr and return the Exit to raise."""
-    err_console().print(f"[bold red]error:[/] {message}", markup=True)
+    from rich.markup import escape  # a path or value like "[/x]" is text, not markup
+
+    err_console().print(f"[bold red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -47,9 +47,11 @@ def _range_text(low: float | None, high: float | None) -> str:
 
 def describe_instrument(instrument: Instrument) -> None:
     """Print one instrument's items, scores, rules, conventions and licence."""
+    from rich.markup import escape
     from rich.table import Table
 
-    out_console().print(f"[bold]{instrument.key}[/]  {instrument.name}", markup=True)
+    out_console().print(f"[bold]{escape(instrument.key)}[/]  {escape(instrument.name)}",
+                        markup=True)
     items = Table("item", "topic", "kind", "range", "unit", "scored",
                   title="items (manual's order)")
     for item in instrument.items:
@@ -66,9 +68,9 @@ def describe_instrument(instrument: Instrument) -> None:
     for label, text in (("missing items", instrument.missing_rule),
                         ("citation", instrument.citation), ("licence", instrument.licence),
                         ("scoring version", instrument.scoring_version)):
-        out_console().print(f"[bold]{label}:[/] {text}", markup=True)
+        out_console().print(f"[bold]{escape(label)}:[/] {escape(text)}", markup=True)
     for convention in instrument.conventions:
-        out_console().print(f"[bold]convention:[/] {convention}", markup=True)
+        out_console().print(f"[bold]convention:[/] {escape(convention)}", markup=True)
 
 
 def instruments_command(
