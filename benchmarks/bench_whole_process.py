@@ -53,7 +53,7 @@ HMP2_ARGS = ["associate", str(HMP2 / "HMP2_taxonomy.tsv.gz"),
              "--metadata", str(HMP2 / "HMP2_metadata.tsv"),
              "--fixed", "diagnosis,dysbiosisnonIBD,dysbiosisUC,dysbiosisCD,antibiotics,age",
              "--reference", "diagnosis=nonIBD", "--random", "site,subject",
-             "--normalization", "TSS", "--transform", "AST"]
+             "--normalization", "TSS", "--transform", "AST", "--no-median-comparison-abundance"]
 
 METRICS_ARGS = ["metrics", str(FM / "feature-table.tsv.gz"),
                 "--taxonomy", str(FM / "taxonomy.tsv.gz"), "--tree", str(FM / "tree.nwk"),

@@ -130,6 +130,7 @@ def _small_scan(*, names: list[str] | None = None, **options: object):
                         index=[f"s{i}" for i in range(n)])
     table = ProfileTable.from_dataframe(pd.DataFrame(
         counts, index=meta.index, columns=names or [f"k__B;g__Genus{i}" for i in range(8)]))
+    options.setdefault("median_comparison_abundance", False)  # eight features: too few
     return associate(Cohort(table, meta), fixed=["group", "age"],
                      reference={"group": "ctl"}, **options)
 
@@ -216,17 +217,22 @@ def test_associate_writes_a_readable_report_beside_the_results(fibromyalgia_dir,
     assert not (out / "figures" / "report.html").exists()
     text, page = _parse(out / "report.html")
     table = read_results(out / "all_results.tsv")
-    hits = table[table["qval"] <= 0.6].reset_index(drop=True)
+    # MaAsLin 3's rule (utility_scripts.R, write_results): joint q <= threshold, or own q <=
+    # threshold without a warning; the label goes by the q that qualifies the row
+    own = table["qval"].where(~table["induced_by_abundance"])
+    qualifying = np.fmin(own, table["qval_joint"])
+    hits = table.assign(q_label=qualifying)[qualifying <= 0.6].reset_index(drop=True)
     shown = hits.head(50)
     assert {"abundance", "prevalence"} <= set(shown["model"])  # t and z intervals both shown
     assert len(page.rows) == len(shown)
     low, high = _expected_ci(shown)
-    for k, cells in enumerate(page.rows):  # feature, model, term, coef, CI, q, N, N not 0, ...
+    for k, cells in enumerate(page.rows):  # feature, model, term, coef, CI, q, joint q, N, ...
         assert cells[1] == shown["model"][k]
         assert cells[3] == f"{shown['coef'][k]:.3g}"
         assert cells[4] == f"{low[k]:.3g} to {high[k]:.3g}"
-        assert cells[6:8] == [str(shown["n"][k]), str(shown["n_nonzero"][k])]
-        assert cells[8] == _expected_label(shown["qval"][k])
+        assert cells[5:7] == [f"{shown['qval'][k]:.2g}", f"{shown['qval_joint'][k]:.2g}"]
+        assert cells[7:9] == [str(shown["n"][k]), str(shown["n_nonzero"][k])]
+        assert cells[9] == _expected_label(shown["q_label"][k])
     assert "q &lt; 0.05: \u201cstronger\u201d evidence; 0.05 \u2264 q \u2264 0.6:" in text
     assert "The coefficient (coef) is in log2 relative abundance." in text
     assert "covariate_age: the change per unit of covariate_age." in text

@@ -101,6 +101,28 @@ def associate_command(
         help="Mixed-model optimiser: newton (fast, exact optimum) or lme4 (lme4's default "
         "stopping point, feature by feature, to reproduce lme4 / MaAsLin 2 output).")
     ] = "newton",
+    median_comparison_abundance: Annotated[bool, typer.Option(
+        "--median-comparison-abundance/--no-median-comparison-abundance",
+        help="Test abundance coefficients against the median coefficient of their term "
+        "across features (MaAsLin 3's default, for compositional data); --no-... tests "
+        "against zero (MaAsLin 2).")] = True,
+    median_comparison_prevalence: Annotated[bool, typer.Option(
+        "--median-comparison-prevalence/--no-median-comparison-prevalence",
+        help="The same for the prevalence coefficients (MaAsLin 3: off).")] = False,
+    median_comparison_abundance_threshold: Annotated[float, typer.Option(
+        "--median-comparison-abundance-threshold", min=0.0, metavar="X",
+        help="Abundance coefficients closer than this to the median get p = 1.")] = 0.0,
+    median_comparison_prevalence_threshold: Annotated[float, typer.Option(
+        "--median-comparison-prevalence-threshold", min=0.0, metavar="X",
+        help="Prevalence coefficients closer than this to the median get p = 1.")] = 0.0,
+    subtract_median: Annotated[bool, typer.Option(
+        "--subtract-median", help="Report coefficients minus their term's median.")] = False,
+    warn_prevalence: Annotated[bool, typer.Option(
+        "--warn-prevalence/--no-warn-prevalence",
+        help="Flag prevalence associations that a stronger abundance association may "
+        "induce (column induced_by_abundance; MaAsLin 3's warn_prevalence).")] = True,
+    seed: Annotated[int, typer.Option(
+        "--seed", metavar="N", help="Seed of the median comparison's simulation.")] = 0,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", metavar="FILE", help="Taxonomy (TSV or .qza).")] = None,
     rank: Annotated[str | None, typer.Option(
@@ -125,15 +147,25 @@ def associate_command(
     report.html (for people) and figures/ into OUT; nothing is written when the input
     is wrong. A summary goes to standard error.
 
+    Abundance coefficients are tested against the median coefficient of their term
+    across features (MaAsLin 3's median comparison); --no-median-comparison-abundance
+    tests against zero, as MaAsLin 2 does. With --prevalence-model, all_results.tsv also
+    has MaAsLin 3's joint p/q-values (pval_joint, qval_joint) and flags. The second
+    example runs MaAsLin 3's defaults, the third MaAsLin 2's.
+
     \b
     Examples:
       gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
           --reference diagnosis=nonIBD --out scan
-      gutaxis associate table.biom --metadata metadata.tsv --fixed pain \\
-          --random subject --prevalence-model --out scan-lmm
+      gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
+          --random subject --reference diagnosis=nonIBD --prevalence-model \\
+          --standardize --min-prevalence 0 --max-significance 0.1 --out scan3
+      gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
+          --reference diagnosis=nonIBD --no-median-comparison-abundance \\
+          --out scan2
     """
     from gutaxis.io import read_cohort
-    from gutaxis.stats.associate import associate, filter_features
+    from gutaxis.stats.associate import associate, features_to_test
 
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
     random_columns = parse_columns(random, option="--random")
@@ -150,9 +182,11 @@ def associate_command(
         cohort = cohort.with_table(kept)
     if rank is not None:
         cohort = cohort.with_table(cohort.table.aggregate(rank))
-    n_fits = int(filter_features(cohort.table.values, min_prevalence=min_prevalence,
-                                 min_abundance=max(min_abundance, 0.0),
-                                 min_variance=max(min_variance, 0.0)).sum())
+    n_fits = int(features_to_test(cohort.table.values, min_prevalence=min_prevalence,
+                                  min_abundance=max(min_abundance, 0.0),
+                                  min_variance=max(min_variance, 0.0),
+                                  prevalence_model=prevalence_model,
+                                  normalization=normalization).sum())
     with progress() as bar:
         task = bar.add_task("fitting features", total=n_fits)
         results = associate(
@@ -162,6 +196,11 @@ def associate_command(
             min_abundance=min_abundance, min_variance=min_variance, standardize=standardize,
             correction=correction, prevalence_model=prevalence_model,
             max_significance=max_significance, lmm_optimizer=lmm_optimizer,
+            median_comparison_abundance=median_comparison_abundance,
+            median_comparison_prevalence=median_comparison_prevalence,
+            median_comparison_abundance_threshold=median_comparison_abundance_threshold,
+            median_comparison_prevalence_threshold=median_comparison_prevalence_threshold,
+            subtract_median=subtract_median, warn_prevalence=warn_prevalence, seed=seed,
             progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from gutaxis.report.association_words import (
@@ -46,14 +47,41 @@ def significant_rows(results: AssociationResults) -> pd.DataFrame:
     hits = results.significant()
     low, high = wald_interval(hits["coef"].to_numpy(), hits["stderr"].to_numpy(),
                                     hits["df"].to_numpy())
-    errors = hits["error"]
     return hits.assign(
-        ci_low=low, ci_high=high, evidence=evidence_label(hits["qval"].to_numpy()),
-        flag=[flag_reason(e)[0] if isinstance(e, str) else "" for e in errors])
+        ci_low=low, ci_high=high, evidence=evidence_label(significance_q(hits)),
+        flag=[flag_reason(e)[0] if isinstance(e, str) else "" for e in row_notes(hits)])
+
+
+def significance_q(table: pd.DataFrame) -> np.ndarray:
+    """The q-value that makes each row significant: the smaller of its own and the joint
+    one (its own only when it is flagged ``induced_by_abundance``, as MaAsLin 3 reads it)."""
+    own = table["qval"].to_numpy(dtype=np.float64)
+    if "qval_joint" not in table:
+        return own
+    joint = table["qval_joint"].to_numpy(dtype=np.float64)
+    if "induced_by_abundance" in table:
+        own = np.where(table["induced_by_abundance"].to_numpy(dtype=bool), np.nan, own)
+    return np.fmin(own, joint)
+
+
+#: The words standing for each boolean flag in a row's note (matched by FLAG_REASONS).
+_FLAG_NOTES = {"induced_by_abundance": "prevalence association possibly induced by abundance",
+               "suspect_rare": "extreme fit on a rare feature",
+               "suspect_common": "extreme fit on a common feature"}
+
+
+def row_notes(table: pd.DataFrame) -> pd.Series:
+    """Each row's note: its ``error`` text, else the words of its first boolean flag."""
+    notes = table["error"].astype(object).copy()
+    for column, words in _FLAG_NOTES.items():
+        if column in table:
+            notes = notes.where(notes.notna() | ~table[column].astype(bool), words)
+    return notes
 
 
 def flagged_groups(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Flagged fits grouped by (model, reason): the number of features and a few names."""
+    table = table.assign(error=row_notes(table))
     flagged = table.loc[table["error"].notna(), ["feature", "model", "error"]]
     flagged = flagged.drop_duplicates(["feature", "model"])
     if flagged.empty:
@@ -156,7 +184,8 @@ def _row_words(row: pd.Series, spec: AssociationSpec) -> dict[str, Any]:
         "model": row["model"], "term": _term_words(row, spec),
         "coef": f"{row['coef']:.3g}",
         "ci": f"{row['ci_low']:.3g} to {row['ci_high']:.3g}",
-        "q": f"{row['qval']:.2g}", "n": int(row["n"]), "n_nonzero": int(row["n_nonzero"]),
+        "q": f"{row['qval']:.2g}", "q_joint": f"{row.get('qval_joint', np.nan):.2g}",
+        "n": int(row["n"]), "n_nonzero": int(row["n_nonzero"]),
         "evidence": row["evidence"], "strong": row["evidence"] == "stronger",
         "flag": row["flag"],
     }

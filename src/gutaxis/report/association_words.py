@@ -36,6 +36,16 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("rank-deficient",), "collinear covariates",
      "the covariates are collinear on this feature's samples (one is a combination of the "
      "others), so their effects cannot be separated"),
+    (("induced by abundance",), "may be induced by abundance",
+     "a prevalence association that a stronger abundance association in the same direction "
+     "may explain (MaAsLin 3's warn_prevalence): read the feature's abundance row first; "
+     "left out of the joint p-value"),
+    (("rare feature",), "rare feature, extreme fit",
+     "a very large coefficient or a tiny p-value on a feature present in under 5% of the "
+     "samples: usually a misfit near separation; left out of the q-values"),
+    (("common feature",), "common feature, extreme fit",
+     "a very large coefficient or a tiny p-value on a feature absent from under 5% of the "
+     "samples: usually a misfit near separation; left out of the q-values"),
     (("converge", "not fitted"), "did not converge",
      "did not converge: the fitting algorithm found no stable estimate, none is reported"),
 )

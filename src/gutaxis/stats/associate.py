@@ -12,7 +12,7 @@ corrected together.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -23,37 +23,24 @@ from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
-    RESULT_COLUMNS,
-    STATUS_COLUMNS,
     AssociationResults,
     AssociationSpec,
     citations_for,
 )
+from gutaxis.stats.association_table import (
+    ModelBlock,
+    assemble,
+    compare_with_median,
+)
 from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
-from gutaxis.stats.multitest import adjust_pvalues, correction_name
+from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True, eq=False)
-class _ModelBlock:
-    """One model's fits of the ``m`` tested features, as the table reports them.
-
-    ``results`` holds the estimates over the design's terms (intercept dropped), the status
-    flags and, in ``messages``, the table's ``error`` text; ``name`` is the table's
-    ``model`` (``"abundance"`` or ``"prevalence"``); ``n`` and ``n_nonzero`` are the
-    samples each feature's fit used, and those where it is present.
-    """
-
-    name: str
-    results: FitResults
-    n: np.ndarray
-    n_nonzero: np.ndarray
 
 
 def associate(
@@ -73,6 +60,13 @@ def associate(
     max_significance: float = 0.25,
     progress: ProgressCallback | None = None,
     lmm_optimizer: str = "newton",
+    median_comparison_abundance: bool = True,
+    median_comparison_prevalence: bool = False,
+    median_comparison_abundance_threshold: float = 0.0,
+    median_comparison_prevalence_threshold: float = 0.0,
+    subtract_median: bool = False,
+    warn_prevalence: bool = True,
+    seed: int = 0,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -119,25 +113,54 @@ def associate(
         ``optimizer`` of :func:`gutaxis.stats.models.linear_mixed.fit_lmm` for the mixed models:
         ``"newton"`` (default, fast and exact) or ``"lme4"`` (lme4's default stopping point,
         feature by feature, to reproduce lme4 / MaAsLin 2 output to ~1e-8).
+    median_comparison_abundance
+        Test each abundance coefficient against the median coefficient of its term across
+        features instead of against zero (MaAsLin 3's default, which corrects for
+        compositionality; :func:`gutaxis.stats.median_comparison.median_comparison`).
+        On by default; ``False`` tests against zero (MaAsLin 2).
+    median_comparison_prevalence
+        The same for the prevalence coefficients (off by default, as in MaAsLin 3).
+    median_comparison_abundance_threshold, median_comparison_prevalence_threshold
+        Coefficients closer to the median than this get p = 1 (MaAsLin 3's options of the
+        same names; 0 by default).
+    subtract_median
+        Report coefficients minus their term's median (MaAsLin 3's ``subtract_median``).
+    warn_prevalence
+        With the prevalence model, flag prevalence associations that a stronger abundance
+        association may induce (MaAsLin 3's ``warn_prevalence``; column
+        ``induced_by_abundance``, see :mod:`gutaxis.stats.joint`).
+    seed
+        Seed of the median comparison's simulation (results are reproducible).
 
     Returns
     -------
     AssociationResults
-        ``.table`` has one row per (model, feature, term): ``feature, metadata, value,
-        coef, stderr, df, pval, qval, n, n_nonzero, model, error``, ordered by q-value.
-        ``n`` is the number of samples the fit used (complete cases, and for the
-        MaAsLin 3 abundance model the nonzero ones); ``n_nonzero`` the number of those
-        where the feature's input value is > 0. The number of input samples (MaAsLin 2's
-        ``N``) is ``.spec.n_samples_input``. A feature whose fit is degenerate (constant,
-        too few samples, perfect separation, no convergence) keeps its rows with ``NaN``
-        estimates and the reason in ``error``; a singular (boundary) random-effect fit
-        keeps its estimates and says so in ``error``.
+        ``.table`` has one row per (model, feature, term), columns
+        :data:`~gutaxis.stats.association_results.RESULT_COLUMNS`, ordered by q-value.
+        ``pval``/``qval`` are each model's own test (MaAsLin 3's ``pval_individual`` /
+        ``qval_individual``: against the median with the median comparison);
+        ``pval_joint``/``qval_joint`` combine the abundance and prevalence tests of the
+        same feature and term (:func:`gutaxis.stats.joint.joint_pvalue`; without the
+        prevalence model they equal the abundance ones). ``n`` is the number of samples
+        the fit used (complete cases, and for the MaAsLin 3 abundance model the nonzero
+        ones); ``n_nonzero`` the number of those where the feature is present. The
+        number of input samples (MaAsLin 2's ``N``) is ``.spec.n_samples_input``. A
+        feature whose fit is degenerate (constant, too few samples, no convergence) keeps
+        its rows with ``NaN`` estimates and the reason in ``error``; a singular
+        (boundary) random-effect fit keeps its estimates and says so in ``error``.
+        Boolean columns flag what to read with care: ``separated``,
+        ``induced_by_abundance``, ``suspect_rare``, ``suspect_common``
+        (:mod:`gutaxis.stats.joint`).
 
     Notes
     -----
-    The pipeline is MaAsLin 2's: filter on the input values over all samples ->
-    normalise -> transform -> fit on complete cases -> correct. Its LM path equals a
-    per-feature ``statsmodels`` OLS to 1e-10; the LMM path is
+    Without the prevalence model the pipeline is MaAsLin 2's: filter on the input values
+    over all samples -> normalise the kept features -> transform -> fit on complete cases
+    -> correct. With it, MaAsLin 3's: normalise all features -> filter on the normalised
+    values (zeros are absences; the variance filter uses the nonzero values) ->
+    transform -> fit abundance on each feature's nonzero samples and presence on all ->
+    median comparison -> correct both models' p-values together -> joint p-values. The
+    LM path equals a per-feature ``statsmodels`` OLS to 1e-10; the LMM path is
     :func:`gutaxis.stats.models.linear_mixed.fit_lmm` (lme4/lmerTest's REML with
     Satterthwaite degrees of freedom).
 
@@ -166,30 +189,62 @@ def associate(
     table.require_kind("counts", "relative", action="an association scan of a table")
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
                           standardize=standardize, source=cohort.source)
-    keep = filter_features(table.values, min_prevalence=min_prevalence,
-                           min_abundance=min_abundance, min_variance=min_variance)
+    keep = features_to_test(table.values, min_prevalence=min_prevalence,
+                            min_abundance=min_abundance, min_variance=min_variance,
+                            prevalence_model=prevalence_model, normalization=norm)
     if not keep.any():
         raise InputError(
             "no feature passes the filters", field="min_prevalence/min_abundance/min_variance",
             found=f"{table.n_features} features, thresholds prevalence > {min_prevalence}, "
                   f"abundance > {min_abundance}, variance > {min_variance}",
             expected="lower thresholds")
-    raw = table.values[:, np.flatnonzero(keep)].toarray()
-    values = transform_table(raw, normalization=norm, transform=trans)
+    kept = np.flatnonzero(keep)
+    raw = table.values[:, kept].toarray()
+    if prevalence_model:  # MaAsLin 3: normalised over all features, then filtered
+        values = transform_values(_normalize_all(table.values, norm)[:, kept], method=trans)
+    else:
+        values = transform_table(raw, normalization=norm, transform=trans)
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
-    blocks = [_fit_abundance(y, design, mask=present if prevalence_model else None,
-                             present=present, progress=progress, lmm_optimizer=lmm_optimizer)]
+    abundance = _fit_abundance(y, design, mask=present if prevalence_model else None,
+                               present=present, progress=progress, lmm_optimizer=lmm_optimizer)
+    blocks = [abundance]
     if prevalence_model:
         blocks.append(_fit_prevalence(present, design))
+    against_zero = None
+    if prevalence_model and warn_prevalence:
+        if norm == "TSS" and trans == "LOG":  # the same model, before the median comparison
+            against_zero = abundance
+        else:
+            tss_log = transform_values(_normalize_all(table.values, "TSS")[:, kept],
+                                       method="LOG")[design.rows]
+            against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
+                                          progress=None, lmm_optimizer=lmm_optimizer)
+    median = (median_comparison_abundance, median_comparison_prevalence)
+    thresholds = (median_comparison_abundance_threshold, median_comparison_prevalence_threshold)
+    compared = [
+        compare_with_median(block, design, present, threshold=thresholds[k],
+                             subtract=subtract_median, seed=seed + k) if median[k] else None
+        for k, block in enumerate(blocks)]
     options = {"normalization": norm, "transform": trans,
                "min_prevalence": float(min_prevalence), "min_abundance": float(min_abundance),
                "min_variance": float(min_variance), "standardize": bool(standardize),
                "correction": corr, "prevalence_model": bool(prevalence_model),
-               "max_significance": float(max_significance), "lmm_optimizer": lmm_optimizer}
+               "max_significance": float(max_significance), "lmm_optimizer": lmm_optimizer,
+               "median_comparison_abundance": bool(median_comparison_abundance),
+               "median_comparison_prevalence": bool(median_comparison_prevalence and
+                                                    prevalence_model),
+               "median_comparison_abundance_threshold":
+                   float(median_comparison_abundance_threshold),
+               "median_comparison_prevalence_threshold":
+                   float(median_comparison_prevalence_threshold),
+               "subtract_median": bool(subtract_median),
+               "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed)}
     modelled = np.where(present, y, np.nan) if prevalence_model else y
-    return _results(cohort, design, blocks, features, modelled, options=options,
+    table_out = assemble(blocks, features, design, corr, compared=compared,
+                          against_zero=against_zero, max_significance=max_significance)
+    return _results(cohort, design, table_out, features, modelled, options=options,
                     n_features_input=table.n_features, hash_extra=None)
 
 
@@ -252,15 +307,18 @@ def associate_outcomes(
     options = {"normalization": "NONE", "transform": "NONE", "min_prevalence": 0.0,
                "min_abundance": 0.0, "min_variance": 0.0, "standardize": bool(standardize),
                "correction": corr, "prevalence_model": False,
-               "max_significance": float(max_significance)}
-    return _results(cohort, design, [block], features, y, options=options,
+               "max_significance": float(max_significance),
+               "median_comparison_abundance": False, "warn_prevalence": False}
+    table_out = assemble([block], features, design, corr, compared=[None],
+                          against_zero=None, max_significance=max_significance)
+    return _results(cohort, design, table_out, features, y, options=options,
                     n_features_input=len(features), hash_extra=frame)
 
 
 def _results(
     cohort: Cohort,
     design: Design,
-    blocks: list[_ModelBlock],
+    table: pd.DataFrame,
     features: np.ndarray,
     y: np.ndarray,
     *,
@@ -281,7 +339,7 @@ def _results(
                                 correction=options["correction"]),
         **options)
     return AssociationResults(
-        table=_assemble(blocks, features, design, options["correction"]), spec=spec,
+        table=table, spec=spec,
         values=pd.DataFrame(y, index=pd.Index(design.sample_ids, name="sample_id"),
                             columns=pd.Index(features, name="feature")),
         covariates=cohort.metadata.loc[design.rows, fixed])
@@ -298,6 +356,49 @@ def filter_features(
     """
     return prevalence_mask(values, min_prevalence=min_prevalence, min_abundance=min_abundance,
                            min_variance=min_variance, strict=True)
+
+
+def features_to_test(
+    values: object,
+    *,
+    min_prevalence: float,
+    min_abundance: float,
+    min_variance: float,
+    prevalence_model: bool = False,
+    normalization: str = "TSS",
+) -> np.ndarray:
+    """Boolean mask of the features a scan tests.
+
+    Without the prevalence model, MaAsLin 2's rule on the input values
+    (:func:`filter_features`). With it, MaAsLin 3's: on the values normalised over all
+    features, a feature is kept when ``#{samples with value > min_abundance} >
+    min_prevalence * n_samples`` (strictly) and the variance (ddof=1) of its nonzero values
+    is ``> min_variance``.
+    """
+    if not prevalence_model:
+        return filter_features(values, min_prevalence=min_prevalence,
+                               min_abundance=min_abundance, min_variance=min_variance)
+    import scipy.sparse as sp
+
+    mat = sp.csc_array(values)
+    normalised = _normalize_all(mat, normalization)
+    n = normalised.shape[0]
+    above = (normalised > min_abundance).sum(axis=0)
+    keep = above > min_prevalence * n
+    nonzero = normalised != 0
+    count = nonzero.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(nonzero, normalised, 0.0).sum(axis=0)
+        mean = total / count
+        spread = np.where(nonzero, (normalised - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
+    return np.asarray(keep & (np.nan_to_num(spread, nan=0.0) > min_variance), dtype=bool)
+
+
+def _normalize_all(values: object, normalization: str) -> np.ndarray:
+    """Every feature of a (sparse) table normalised per sample, dense (MaAsLin 3's order)."""
+    import scipy.sparse as sp
+
+    return normalize(sp.csr_array(values).toarray(), method=normalization)
 
 
 def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
@@ -324,7 +425,7 @@ def _fit_abundance(
     present: np.ndarray,
     progress: ProgressCallback | None,
     lmm_optimizer: str = "newton",
-) -> _ModelBlock:
+) -> ModelBlock:
     """The abundance model of every column of ``y``: one batched OLS without random
     effects, else one LMM engine call per distinct row set of ``mask``."""
     used = np.ones_like(present) if mask is None else mask
@@ -332,7 +433,7 @@ def _fit_abundance(
         fit = fit_ols(y, design.matrix, mask=mask)
         if progress is not None:
             progress(y.shape[1])
-        return _ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
+        return ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
                            fit.n, (present & used).sum(axis=0))
     est = _Estimates(y.shape[1], design.p - 1)
     for rows, cols in row_sets(used):  # one engine call per distinct row set
@@ -391,7 +492,7 @@ def _fit_row_set(
             est.messages[col] = f"{note} (estimates kept)"
 
 
-def _fit_prevalence(present: np.ndarray, design: Design) -> _ModelBlock:
+def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     from gutaxis.stats.models.logistic import fit_logistic
     from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
@@ -460,14 +561,14 @@ class _Estimates:
         self.converged[cols] = good
 
     def block(self, name: str, model: str, design: Design, *,
-              statistic_name: Literal["t", "z"]) -> _ModelBlock:
+              statistic_name: Literal["t", "z"]) -> ModelBlock:
         results = FitResults(
             model=model, terms=tuple(_terms(design)[1:]),
             responses=tuple(str(i) for i in range(len(self.n))), coef=self.coef,
             stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
             statistic_name=statistic_name, converged=self.converged, singular=self.singular,
             separated=self.separated, messages=tuple(str(s) for s in self.messages))
-        return _ModelBlock(name, results, self.n, self.n_nonzero)
+        return ModelBlock(name, results, self.n, self.n_nonzero)
 
 
 def _subset_problem(design: Design, rows: np.ndarray) -> str:
@@ -478,36 +579,6 @@ def _subset_problem(design: Design, rows: np.ndarray) -> str:
     if np.linalg.matrix_rank(design.matrix[rows]) < design.p:
         return "design matrix is rank-deficient on this feature's samples"
     return ""
-
-
-# ------------------------------------------------------------------------ assembly
-def _assemble(
-    blocks: list[_ModelBlock], features: np.ndarray, design: Design, corr: str
-) -> pd.DataFrame:
-    q = design.p - 1
-    frames = []
-    for block in blocks:
-        m = len(features)
-        res = block.results
-        frames.append(pd.DataFrame({
-            "feature": np.repeat(features, q),
-            "metadata": np.tile([t.metadata for t in design.terms], m),
-            "value": np.tile([t.value for t in design.terms], m),
-            "coef": res.coef.ravel(),
-            "stderr": res.stderr.ravel(),
-            "df": np.where(np.isfinite(res.df), res.df, np.nan).ravel(),  # NaN for z tests
-            "pval": res.pvalue.ravel(),
-            "n": np.repeat(block.n, q),
-            "n_nonzero": np.repeat(block.n_nonzero, q),
-            "model": block.name,
-            "error": np.repeat(np.asarray(res.messages, dtype=object), q),
-            **{name: np.repeat(getattr(res, name), q) for name in STATUS_COLUMNS},
-        }))
-    table = pd.concat(frames, ignore_index=True)
-    table["qval"] = adjust_pvalues(table["pval"].to_numpy(), method=corr)
-    table["error"] = table["error"].replace("", np.nan)
-    table = table.sort_values("qval", kind="mergesort", na_position="last")
-    return table.reset_index(drop=True)[list(RESULT_COLUMNS)]
 
 
 def _check_fraction(value: float, name: str) -> None:

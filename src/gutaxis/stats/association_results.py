@@ -19,11 +19,17 @@ from gutaxis.version import package_version
 #: exactly by the covariates (no maximum-likelihood estimate, estimates NaN).
 STATUS_COLUMNS: tuple[str, ...] = ("converged", "singular", "separated")
 
-#: Columns of the results table, in order (MaAsLin's layout plus ``df``, ``model``, ``error``
-#: and the :data:`STATUS_COLUMNS`).
+#: Boolean flags of prevalence rows to read with care (MaAsLin 3's checks, see
+#: :mod:`gutaxis.stats.joint`): ``induced_by_abundance`` (``warn_prevalence``),
+#: ``suspect_rare`` and ``suspect_common`` (extreme fits on features present in < 5% or
+#: > 95% of samples). Always False on abundance rows.
+FLAG_COLUMNS: tuple[str, ...] = ("induced_by_abundance", "suspect_rare", "suspect_common")
+
+#: Columns of the results table, in order (MaAsLin's layout plus ``df``, MaAsLin 3's joint
+#: p- and q-values, ``model``, ``error``, the :data:`STATUS_COLUMNS` and :data:`FLAG_COLUMNS`).
 RESULT_COLUMNS: tuple[str, ...] = (
-    "feature", "metadata", "value", "coef", "stderr", "df", "pval", "qval", "n", "n_nonzero",
-    "model", "error", *STATUS_COLUMNS,
+    "feature", "metadata", "value", "coef", "stderr", "df", "pval", "qval", "pval_joint",
+    "qval_joint", "n", "n_nonzero", "model", "error", *STATUS_COLUMNS, *FLAG_COLUMNS,
 )
 
 CITATIONS: dict[str, str] = {
@@ -78,6 +84,13 @@ class AssociationSpec:
         The options of :func:`gutaxis.stats.associate` used.
     correction, prevalence_model, max_significance, lmm_optimizer
         The options of :func:`gutaxis.stats.associate` used.
+    median_comparison_abundance, median_comparison_prevalence, subtract_median
+        Whether each model's coefficients were tested against their term's median
+        (MaAsLin 3), and whether the median was subtracted from them.
+    median_comparison_abundance_threshold, median_comparison_prevalence_threshold, seed
+        The median comparison's thresholds and the seed of its simulation.
+    warn_prevalence
+        Whether prevalence rows were checked for being induced by abundance.
     abundance_model
         The abundance model fitted, e.g. ``"LM (OLS)"``.
     n_samples_input, n_samples_used
@@ -115,6 +128,13 @@ class AssociationSpec:
     input_hash: str
     citations: tuple[str, ...]
     lmm_optimizer: str = "newton"
+    median_comparison_abundance: bool = False
+    median_comparison_prevalence: bool = False
+    median_comparison_abundance_threshold: float = 0.0
+    median_comparison_prevalence_threshold: float = 0.0
+    subtract_median: bool = False
+    warn_prevalence: bool = False
+    seed: int = 0
     gutaxis_version: str = field(default_factory=_version)
     method: str = "gutaxis.stats.associate"
 
@@ -155,7 +175,11 @@ class AssociationResults:
     covariates: pd.DataFrame = field(repr=False)
 
     def significant(self, q: float | None = None) -> pd.DataFrame:
-        """Rows with ``qval <= q`` (default: the scan's ``max_significance``), by q-value.
+        """Significant rows (threshold default: the scan's ``max_significance``), by q-value.
+
+        As MaAsLin 3 selects them: a row is significant when its joint q-value is at most
+        ``q``, or its own q-value is and it is not flagged ``induced_by_abundance``. Without
+        the prevalence model both q-values are the same (MaAsLin 2's rule).
 
         Parameters
         ----------
@@ -163,7 +187,12 @@ class AssociationResults:
             The q-value threshold (inclusive); default the scan's ``max_significance``.
         """
         threshold = self.spec.max_significance if q is None else float(q)
-        rows = self.table["qval"].to_numpy() <= threshold
+        table = self.table
+        rows = table["qval"].to_numpy() <= threshold
+        if "induced_by_abundance" in table:
+            rows &= ~table["induced_by_abundance"].to_numpy(dtype=bool)
+        if "qval_joint" in table:
+            rows |= table["qval_joint"].to_numpy() <= threshold
         return self.table.loc[rows].reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:
@@ -225,7 +254,7 @@ def read_results(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False,
                         dtype={"feature": str, "metadata": str, "value": str, "model": str})
     frame["error"] = frame["error"].replace("", np.nan)
-    for column in STATUS_COLUMNS:
+    for column in (*STATUS_COLUMNS, *FLAG_COLUMNS):
         if column in frame:  # tables written before the status columns have none
             frame[column] = frame[column].astype(str).str.lower().map(
                 {"true": True, "false": False})
