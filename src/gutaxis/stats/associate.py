@@ -35,6 +35,13 @@ from gutaxis.stats.multitest import adjust_pvalues, correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.special_terms import (
+    GroupTests,
+    lmm_group_tests,
+    logistic_group_tests,
+    ols_group_tests,
+    with_group_rows,
+)
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -54,6 +61,7 @@ class _ModelBlock:
     results: FitResults
     n: np.ndarray
     n_nonzero: np.ndarray
+    group_tests: GroupTests | None = None  # MaAsLin 3's group predictors (special_terms)
 
 
 def associate(
@@ -73,6 +81,9 @@ def associate(
     max_significance: float = 0.25,
     progress: ProgressCallback | None = None,
     lmm_optimizer: str = "newton",
+    group: Sequence[str] = (),
+    ordered: Sequence[str] = (),
+    levels: Mapping[str, Sequence[str]] | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -119,6 +130,16 @@ def associate(
         ``optimizer`` of :func:`gutaxis.stats.models.linear_mixed.fit_lmm` for the mixed models:
         ``"newton"`` (default, fast and exact) or ``"lme4"`` (lme4's default stopping point,
         feature by feature, to reproduce lme4 / MaAsLin 2 output to ~1e-8).
+    group
+        MaAsLin 3's ``group_effects``: categorical variables each tested by one test over
+        all its levels, reported as one row per feature (``value`` the variable's name,
+        ``coef``/``stderr`` ``NaN``); see :mod:`gutaxis.stats.special_terms`.
+    ordered
+        MaAsLin 3's ``ordered_effects``: categorical variables with ordered levels; each
+        level's row is its difference from the previous level (``value`` the level).
+    levels
+        Level order of categorical variables (first = reference), e.g. the order of an
+        ``ordered`` variable; see :func:`gutaxis.stats.design.build_design`.
 
     Returns
     -------
@@ -165,7 +186,8 @@ def associate(
     table = cohort.table
     table.require_kind("counts", "relative", action="an association scan of a table")
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
-                          standardize=standardize, source=cohort.source)
+                          standardize=standardize, source=cohort.source, group=group,
+                          ordered=ordered, levels=levels)
     keep = filter_features(table.values, min_prevalence=min_prevalence,
                            min_abundance=min_abundance, min_variance=min_variance)
     if not keep.any():
@@ -273,6 +295,7 @@ def _results(
     spec = AssociationSpec(
         formula=design.formula(), fixed=tuple(fixed), random=tuple(random),
         levels=dict(design.levels), numeric=design.numeric,
+        group_effects=design.group_effects, ordered_effects=design.ordered_effects,
         abundance_model=_abundance_label(design, options["prevalence_model"]),
         n_samples_input=int(cohort.n_samples), n_samples_used=design.n,
         n_features_input=int(n_features_input), n_features_tested=len(features),
@@ -332,9 +355,12 @@ def _fit_abundance(
         fit = fit_ols(y, design.matrix, mask=mask)
         if progress is not None:
             progress(y.shape[1])
+        tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
         return _ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
-                           fit.n, (present & used).sum(axis=0))
+                           fit.n, (present & used).sum(axis=0), tests)
     est = _Estimates(y.shape[1], design.p - 1)
+    if design.group_effects:
+        est.group_tests = GroupTests.empty(y.shape[1], design.group_effects, "F")
     for rows, cols in row_sets(used):  # one engine call per distinct row set
         n_rows = int(rows.sum())
         est.n[cols] = n_rows
@@ -369,7 +395,8 @@ def _fit_row_set(
     groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
     try:
         fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
-                      progress=progress, optimizer=lmm_optimizer)
+                      progress=progress, optimizer=lmm_optimizer,
+                      full_vcov=est.group_tests is not None)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         est.messages[cols] = f"mixed model failed: {exc}"
         if progress is not None:
@@ -379,6 +406,11 @@ def _fit_row_set(
     good = res.converged
     est.store(cols, res, good)
     est.singular[cols] = good & res.singular
+    if est.group_tests is not None and fit.vcov is not None:  # special_terms hook
+        assert fit.vcov_jacobian is not None and fit.varpar_cov is not None
+        est.group_tests.store(cols, lmm_group_tests(
+            np.where(good[:, None], fit.coef, np.nan), fit.vcov, fit.vcov_jacobian,
+            fit.varpar_cov, design))
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = res.messages[k]
         if not good[k]:
@@ -420,6 +452,12 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _ModelBlock:
     good = res.converged & ~res.separated
     est.store(cols, res, good)
     est.separated[cols] = res.separated
+    if design.group_effects:  # special_terms hook: likelihood-ratio tests
+        est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
+        full = (np.where(good, fit.deviance, np.nan)
+                if design.group_names and fit.deviance is not None else None)
+        est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
+                                                         full_deviance=full))
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
                 if res.separated[k] else "logistic model did not converge")
@@ -450,6 +488,7 @@ class _Estimates:
         self.messages = np.full(m, "", dtype=object)
         self.n = np.zeros(m, dtype=np.int64)
         self.n_nonzero = np.zeros(m, dtype=np.int64)
+        self.group_tests: GroupTests | None = None
 
     def store(self, cols: np.ndarray, res: FitResults, good: np.ndarray) -> None:
         """Take ``res``'s estimates (intercept dropped) for the features ``cols``; ``NaN``
@@ -467,7 +506,7 @@ class _Estimates:
             stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
             statistic_name=statistic_name, converged=self.converged, singular=self.singular,
             separated=self.separated, messages=tuple(str(s) for s in self.messages))
-        return _ModelBlock(name, results, self.n, self.n_nonzero)
+        return _ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
 
 
 def _subset_problem(design: Design, rows: np.ndarray) -> str:
@@ -503,6 +542,7 @@ def _assemble(
             "error": np.repeat(np.asarray(res.messages, dtype=object), q),
             **{name: np.repeat(getattr(res, name), q) for name in STATUS_COLUMNS},
         }))
+        frames[-1] = with_group_rows(frames[-1], design, block.group_tests, features)
     table = pd.concat(frames, ignore_index=True)
     table["qval"] = adjust_pvalues(table["pval"].to_numpy(), method=corr)
     table["error"] = table["error"].replace("", np.nan)

@@ -80,6 +80,9 @@ class AssociationSpec:
         The options of :func:`gutaxis.stats.associate` used.
     abundance_model
         The abundance model fitted, e.g. ``"LM (OLS)"``.
+    group_effects, ordered_effects
+        MaAsLin 3's special predictors among ``fixed``: variables tested by one test over
+        all levels (one row each), and ordered variables (each level vs the previous).
     n_samples_input, n_samples_used
         Every sample of the input table (MaAsLin 2's ``N``); the complete cases the
         models were fitted on.
@@ -115,6 +118,8 @@ class AssociationSpec:
     input_hash: str
     citations: tuple[str, ...]
     lmm_optimizer: str = "newton"
+    group_effects: tuple[str, ...] = ()
+    ordered_effects: tuple[str, ...] = ()
     gutaxis_version: str = field(default_factory=_version)
     method: str = "gutaxis.stats.associate"
 

@@ -1,0 +1,357 @@
+"""MaAsLin 3's group predictors: one test over all levels of a categorical variable.
+
+A ``group`` variable (MaAsLin 3's ``group_effects`` / ``group(x)``) enters the model by
+treatment contrasts like any categorical variable, after the other fixed effects, but is
+reported as one row per (feature, variable): coefficient and standard error ``NaN``, the
+p-value of a joint test that all its level coefficients are 0. The tests are MaAsLin 3's
+(0.99.1, ``run_group_models``), computed for every feature at once:
+
+========================  ==============================================================
+model                     test
+========================  ==============================================================
+LM (OLS)                  R's ``anova(lm)`` F test, which is *sequential* (type I): the
+                          variable against the model of the terms before it (the fixed
+                          effects, then earlier group variables), over the full model's
+                          residual mean square. For the last term it equals the partial F.
+LMM (REML)                ``lmerTest::contest`` of ``L beta = 0`` (``L`` picks the level
+                          coefficients): F with Satterthwaite denominator df.
+logistic GLM              ``anova(glm, test = "LRT")``: sequential likelihood-ratio test
+                          (deviance of the model up to the variable's predecessor minus
+                          that of the model including it), chi-square with ``K - 1`` df.
+logistic GLMM (Laplace)   ``anova(reduced, full)``: likelihood-ratio test against the model
+                          without the variable (all other terms kept).
+========================  ==============================================================
+
+Logistic models are augmented as in the main fit; the reduced and prefix fits keep the full
+model's augmentation weight ``p / (2 n)``, as MaAsLin 3 reuses the full model's weights.
+Ordered predictors need nothing here: the design codes them so that each coefficient is
+the level-vs-previous contrast (:func:`gutaxis.stats.design.build_design`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gutaxis.stats.design import Design
+from gutaxis.stats.models.linear import RANK_TOL, row_sets
+
+#: Memory budget (bytes) of one chunk of the batched masked QR.
+_CHUNK_BYTES = 64 * 2**20
+
+#: lmerTest's tolerance below which the Satterthwaite df of the F components count as equal.
+_EQUAL_DF_TOL = 1e-8
+
+
+@dataclass(frozen=True, eq=False)
+class GroupTests:
+    """One joint test per (feature, group variable); arrays are ``(m, g)``.
+
+    Attributes
+    ----------
+    variables
+        The ``g`` group variables, in model order.
+    statistic
+        F statistics (``statistic_name == "F"``) or likelihood-ratio chi-squares.
+    num_df
+        Numerator df of F, or the chi-square's df: the number of tested coefficients.
+    df
+        Denominator df of F tests; ``NaN`` for likelihood-ratio tests.
+    pvalue
+        Upper-tail p-values.
+    statistic_name
+        ``"F"`` or ``"chi2"``.
+    """
+
+    variables: tuple[str, ...]
+    statistic: np.ndarray
+    num_df: np.ndarray
+    df: np.ndarray
+    pvalue: np.ndarray
+    statistic_name: Literal["F", "chi2"]
+
+    @classmethod
+    def empty(cls, m: int, variables: tuple[str, ...], name: Literal["F", "chi2"]
+              ) -> GroupTests:
+        """All-``NaN`` tests of ``m`` features, to be filled feature block by block."""
+        nan = np.full((m, len(variables)), np.nan)
+        return cls(variables, nan.copy(), nan.copy(), nan.copy(), nan.copy(), name)
+
+    def store(self, cols: np.ndarray, other: GroupTests) -> None:
+        """Copy ``other``'s rows (its features are ``cols`` of these) in place."""
+        for name in ("statistic", "num_df", "df", "pvalue"):
+            getattr(self, name)[cols] = getattr(other, name)
+
+    def summary(self) -> str:
+        """One line per variable: the test and how many features have p <= 0.05."""
+        kind = "F test" if self.statistic_name == "F" else "likelihood-ratio test"
+        return "\n".join(
+            f"{var}: {kind}, {int(np.sum(self.pvalue[:, j] <= 0.05))} of "
+            f"{int(np.sum(np.isfinite(self.pvalue[:, j])))} features with p <= 0.05"
+            for j, var in enumerate(self.variables))
+
+
+# ------------------------------------------------------------------------------- LM
+def ols_group_tests(y: np.ndarray, design: Design, *, mask: np.ndarray | None = None
+                    ) -> GroupTests:
+    """Sequential (type I) F tests of the design's group variables for every column of ``y``.
+
+    Parameters
+    ----------
+    y
+        ``(n, m)`` outcomes on the design's rows (entries outside ``mask`` ignored).
+    design
+        The design, its columns in model order (fixed effects, groups, ordered).
+    mask
+        Optional ``(n, m)`` rows each outcome uses (MaAsLin 3's nonzero-only abundance).
+
+    Returns
+    -------
+    GroupTests
+        ``NaN`` where the outcome's design is rank-deficient or has no residual df.
+
+    Notes
+    -----
+    With ``X = QR`` in model order (rows masked per outcome), the effects ``e = Q'y``
+    split the fitted sum of squares term by term: the sequential sum of squares of the
+    variable whose columns are ``S`` is ``sum_{i in S} e_i^2`` (R's ``anova.lm``), and
+    ``F = (SS_S / |S|) / (RSS / (n - p))`` with ``RSS`` the full model's.
+    """
+    blocks = [design.columns_of(var) for var in design.group_effects]
+    n, p = design.matrix.shape
+    m = y.shape[1]
+    tests = GroupTests.empty(m, design.group_effects, "F")
+    if mask is None:
+        _ols_block(tests, np.arange(m), y, design.matrix, blocks)
+        return tests
+    sets = row_sets(mask)
+    if len(sets) * 4 <= m:  # few distinct row sets: one QR each
+        for rows, cols in sets:
+            _ols_block(tests, cols, y[np.ix_(rows, cols)], design.matrix[rows], blocks)
+        return tests
+    weights = mask.astype(np.float64)
+    yz = np.where(mask, y, 0.0)
+    chunk = max(1, int(_CHUNK_BYTES // (8 * n * (2 * p + 2))))
+    for start in range(0, m, chunk):  # chunks bound memory; each is one batched QR
+        sl = np.arange(start, min(m, start + chunk))
+        Xw = design.matrix[None, :, :] * weights[:, sl].T[:, :, None]
+        Q, R = np.linalg.qr(Xw)
+        effects = np.einsum("cnp,cn->cp", Q, yz[:, sl].T)
+        resid = yz[:, sl].T - np.einsum("cnp,cp->cn", Q, effects)
+        diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+        ok = diag.min(axis=1) > RANK_TOL * np.maximum(diag.max(axis=1), 1e-300)
+        _f_from_effects(tests, sl, effects, np.einsum("cn,cn->c", resid, resid),
+                        mask[:, sl].sum(axis=0) - p, ok, blocks)
+    return tests
+
+
+def _ols_block(tests: GroupTests, cols: np.ndarray, y: np.ndarray, X: np.ndarray,
+               blocks: list[np.ndarray]) -> None:
+    """F tests of outcomes ``y`` (all rows used) sharing the design ``X``."""
+    n, p = X.shape
+    if n <= p:
+        return
+    Q, R = np.linalg.qr(X)
+    diag = np.abs(np.diag(R))
+    ok = np.full(len(cols), diag.min() > RANK_TOL * diag.max())
+    effects = (Q.T @ y).T
+    resid = y - Q @ effects.T
+    _f_from_effects(tests, cols, effects, np.einsum("ij,ij->j", resid, resid),
+                    np.full(len(cols), n - p), ok, blocks)
+
+
+def _f_from_effects(tests: GroupTests, cols: np.ndarray, effects: np.ndarray, rss: np.ndarray,
+                    df_resid: np.ndarray, ok: np.ndarray, blocks: list[np.ndarray]) -> None:
+    ok = ok & (df_resid > 0) & (rss > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mse = rss / df_resid
+        for j, block in enumerate(blocks):
+            f = (effects[:, block] ** 2).sum(axis=1) / len(block) / mse
+            tests.statistic[cols, j] = np.where(ok, f, np.nan)
+            tests.num_df[cols, j] = len(block)
+            tests.df[cols, j] = np.where(ok, df_resid, np.nan)
+            tests.pvalue[cols, j] = np.where(ok, stats.f.sf(f, len(block), df_resid), np.nan)
+
+
+# ------------------------------------------------------------------------------ LMM
+def lmm_group_tests(coef: np.ndarray, vcov: np.ndarray, vcov_jacobian: np.ndarray,
+                    varpar_cov: np.ndarray, design: Design) -> GroupTests:
+    """``lmerTest::contest`` F test of every group variable's level coefficients = 0.
+
+    Parameters
+    ----------
+    coef, vcov, vcov_jacobian, varpar_cov
+        A mixed-model fit's ``(m, p)`` fixed effects and the arrays of
+        :class:`gutaxis.stats.models.linear_mixed.MixedModelFit` with ``full_vcov=True``.
+    design
+        The design the model was fitted with.
+    """
+    p = design.p
+    tests = GroupTests.empty(coef.shape[0], design.group_effects, "F")
+    for j, var in enumerate(design.group_effects):  # a few variables, all features at once
+        cols = design.columns_of(var)
+        L = np.zeros((len(cols), p))
+        L[np.arange(len(cols)), cols] = 1.0
+        f, num_df, ddf, pval = contrast_f_test(coef, vcov, vcov_jacobian, varpar_cov, L)
+        tests.statistic[:, j], tests.num_df[:, j] = f, num_df
+        tests.df[:, j], tests.pvalue[:, j] = ddf, pval
+    return tests
+
+
+def contrast_f_test(
+    coef: np.ndarray, vcov: np.ndarray, vcov_jacobian: np.ndarray, varpar_cov: np.ndarray,
+    L: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """F test of ``L beta = 0`` with Satterthwaite's df, as ``lmerTest::contest`` (joint).
+
+    Parameters
+    ----------
+    coef
+        ``(m, p)`` fixed effects.
+    vcov
+        ``(m, p, p)`` their covariance ``C``.
+    vcov_jacobian
+        ``(m, r, p, p)`` derivatives of ``C`` in the ``r`` variance parameters.
+    varpar_cov
+        ``(m, r, r)`` asymptotic covariance ``A`` of the variance parameters.
+    L
+        ``(q, p)`` contrast rows.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(F, numerator df, denominator df, p-value)``, each ``(m,)``.
+
+    Notes
+    -----
+    With ``L C L' = P diag(d) P'`` (eigenvalues ``d_i > sqrt(eps) d_max`` kept, ``q'`` of
+    them), ``F = sum_i (p_i' L beta)^2 / d_i / q'``; each component has Satterthwaite df
+    ``nu_i = 2 d_i^2 / (g_i' A g_i)``, ``g_i = (p_i' L J_r L' p_i)_r``, and the
+    denominator df is ``2E / (E - q')`` with ``E = sum nu_i / (nu_i - 2)`` (2 if any
+    ``nu_i <= 2``; the mean when all ``nu_i`` agree to 1e-8, the single ``nu`` when
+    ``q' = 1``) (Kuznetsova et al. 2017, lmerTest's ``contestMD``).
+    """
+    VL = np.einsum("qp,mpr,sr->mqs", L, vcov, L)
+    finite = np.isfinite(VL).all(axis=(1, 2))
+    d, P = np.linalg.eigh(np.where(finite[:, None, None], VL, np.eye(len(L))))
+    keep = d > np.sqrt(np.finfo(float).eps) * np.maximum(d.max(axis=1, keepdims=True), 0.0)
+    PtL = np.einsum("mqi,qp->mip", P, L)  # rows p_i' L
+    safe_d = np.where(keep, d, 1.0)
+    t2 = np.where(keep, np.einsum("mip,mp->mi", PtL, coef) ** 2 / safe_d, 0.0)
+    q = keep.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        F = t2.sum(axis=1) / q
+        grad = np.einsum("mip,mrps,mis->mir", PtL, vcov_jacobian, PtL)
+        nu = np.where(keep, 2.0 * d**2 / np.einsum("mir,mrs,mis->mi", grad, varpar_cov, grad),
+                      np.nan)
+    ddf = _f_ddf(nu, keep)
+    ok = finite & (q > 0)
+    F, ddf = np.where(ok, F, np.nan), np.where(ok, ddf, np.nan)
+    return F, q.astype(np.float64), ddf, stats.f.sf(F, q, ddf)
+
+
+def _f_ddf(nu: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """lmerTest's ``get_Fstat_ddf`` for each row: one denominator df from the df ``nu`` of
+    the kept F components (``keep``)."""
+    count = keep.sum(axis=1)
+    kept = np.where(keep, nu, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+        spread = np.nanmax(kept, axis=1) - np.nanmin(kept, axis=1)
+        mean = np.nanmean(kept, axis=1)
+        e = np.nansum(kept / (kept - 2.0), axis=1)
+        general = np.where(np.any(keep & (nu <= 2.0), axis=1), 2.0, 2.0 * e / (e - count))
+    return np.where((count == 1) | (spread < _EQUAL_DF_TOL), mean, general)
+
+
+# ------------------------------------------------------------------------- logistic
+def logistic_group_tests(present: np.ndarray, design: Design, *,
+                         full_deviance: np.ndarray | None = None) -> GroupTests:
+    """Likelihood-ratio tests of the group variables in the augmented logistic model.
+
+    Parameters
+    ----------
+    present
+        ``(n, m)`` presence/absence on the design's rows.
+    design
+        The design; with random effects the model is the logistic GLMM.
+    full_deviance
+        ``(m,)`` deviance of the full fit, if already at hand (mixed models: the Laplace
+        deviance of the main fit); refitted when ``None``.
+
+    Returns
+    -------
+    GroupTests
+        Chi-square statistics ``max(0, deviance(reduced) - deviance(full))`` (lme4 clips at
+        0) with ``K - 1`` df. Without random effects the reduced model is the prefix of the
+        terms before the variable and the full one the prefix through it (R's sequential
+        ``anova.glm``); with random effects, the model without the variable (``anova`` of
+        two ``glmer`` fits). ``NaN`` where a fit failed or is separated.
+    """
+    m = present.shape[1]
+    tests = GroupTests.empty(m, design.group_effects, "chi2")
+    y01 = present.astype(np.float64)
+    cache: dict[tuple[int, ...], np.ndarray] = {}
+    if full_deviance is not None:
+        cache[tuple(range(design.p))] = np.asarray(full_deviance, dtype=np.float64)
+    for j, var in enumerate(design.group_effects):  # a few variables, all features at once
+        block = design.columns_of(var)
+        if design.group_names:
+            full = tuple(range(design.p))
+            reduced = tuple(c for c in full if c not in set(block.tolist()))
+        else:
+            full, reduced = tuple(range(int(block.max()) + 1)), tuple(range(int(block.min())))
+        dev_full = _deviance(cache, y01, design, full)
+        dev_reduced = _deviance(cache, y01, design, reduced)
+        chi2 = np.maximum(dev_reduced - dev_full, 0.0)
+        tests.statistic[:, j] = chi2
+        tests.num_df[:, j] = len(block)
+        tests.pvalue[:, j] = stats.chi2.sf(chi2, len(block))
+    return tests
+
+
+def _deviance(cache: dict[tuple[int, ...], np.ndarray], y01: np.ndarray, design: Design,
+              columns: tuple[int, ...]) -> np.ndarray:
+    """Deviance of the augmented fit on the design columns ``columns`` (cached)."""
+    if columns not in cache:
+        from gutaxis.stats.models.logistic import fit_logistic
+        from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
+
+        X = design.matrix[:, list(columns)]
+        if design.group_names:
+            fit = fit_logistic_mixed(y01, X, [np.asarray(g) for g in design.groups],
+                                     augment=True, augment_columns=design.p)
+        else:
+            fit = fit_logistic(y01, X, augment=True, augment_columns=design.p)
+        dev = fit.deviance if fit.deviance is not None else np.full(y01.shape[1], np.nan)
+        cache[columns] = np.where(fit.converged & ~fit.separated, dev, np.nan)
+    return cache[columns]
+
+
+# -------------------------------------------------------------------------- results
+def with_group_rows(frame: pd.DataFrame, design: Design, tests: GroupTests | None,
+                    features: np.ndarray) -> pd.DataFrame:
+    """A model block's table rows with each group variable's level rows replaced by one
+    row per feature: ``value`` the variable's name (as MaAsLin 3 names it), ``coef`` and
+    ``stderr`` ``NaN``, ``df`` the F test's denominator df (``NaN`` for likelihood-ratio
+    tests), ``pval`` the joint test's; the other columns copied from the feature's rows.
+    """
+    if not design.group_effects:
+        return frame
+    level_rows = frame["metadata"].isin(design.group_effects).to_numpy()
+    firsts = frame.loc[~frame.duplicated("feature")].set_index("feature")
+    firsts = firsts.loc[list(features)].reset_index()
+    parts = [frame.loc[~level_rows]]
+    for j, var in enumerate(design.group_effects):
+        rows = firsts.copy()
+        rows["metadata"], rows["value"] = var, var
+        rows["coef"], rows["stderr"] = np.nan, np.nan
+        rows["df"] = np.nan if tests is None else tests.df[:, j]
+        rows["pval"] = np.nan if tests is None else tests.pvalue[:, j]
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
