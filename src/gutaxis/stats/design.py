@@ -209,7 +209,8 @@ def build_design(
     ordered
         Categorical variables whose levels are ordered (MaAsLin 3's ``ordered_effects``);
         each level is estimated against the previous one. The order is ``levels[var]`` when
-        given, else the variable's own (a pandas ``Categorical``) or R's factor order.
+        given, else the variable's own: a pandas ``Categorical``'s, or numbers ascending;
+        text values need ``levels``.
     levels
         The complete level order of categorical variables (first level = reference), e.g.
         ``{"group": ["ctl", "fbm_12_20", "fbm_21_25", "fbm_26_31"]}``; it must list every
@@ -274,6 +275,12 @@ def build_design(
             terms.append(Term(var, var, var))
             numeric.append(var)
             continue
+        if var in ordered and var not in order and not _has_own_order(series):
+            raise InputError("an ordered variable of text values needs its level order",
+                             source=source, column=var,
+                             found=", ".join(r_level_order(used[var])),
+                             expected=f"levels in order, e.g. {var}="
+                             + ",".join(r_level_order(used[var])) + " (first = baseline)")
         found = _categorical_levels(used[var], var, reference.get(var), order.get(var),
                                     source, needs_reference=var in fixed)
         var_levels[var] = tuple(found)
@@ -300,14 +307,23 @@ def _check_roles(roles: Mapping[str, list[str]], source: str | None) -> None:
     for role, names in roles.items():
         for var in names:
             if var in seen:
-                raise InputError(f"a variable cannot be both a {seen[var]} and a {role} "
-                                 "effect" + (": its group means are already fixed, so no "
-                                 "random-effect variance is left to estimate"
-                                 if "random" in (role, seen[var]) else ""),
-                                 source=source, column=var,
+                why = (": its group means are already fixed, so no random-effect variance is "
+                       "left to estimate" if "random" in (role, seen[var]) else "")
+                raise InputError(f"a variable cannot be both {_article(seen[var])} and "
+                                 f"{_article(role)} effect{why}", source=source, column=var,
                                  expected="each variable in one role only (drop it from one "
                                  "of the two lists)")
             seen[var] = role
+
+
+def _has_own_order(values: pd.Series) -> bool:
+    """Numbers (ordered numerically) and pandas categoricals carry a level order; text does
+    not (alphabetical order is rarely the order meant)."""
+    return is_numeric_column(values) or isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def _article(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def _check_level_options(reference: Mapping[str, str], order: Mapping[str, list[str]],
