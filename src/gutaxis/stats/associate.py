@@ -454,8 +454,7 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> _ModelBlock:
     est.separated[cols] = res.separated
     if design.group_effects:  # special_terms hook: likelihood-ratio tests
         est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
-        full = (np.where(good, fit.deviance, np.nan)
-                if design.group_names and fit.deviance is not None else None)
+        full = None if fit.deviance is None else np.where(good, fit.deviance, np.nan)
         est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
                                                          full_deviance=full))
     for k in np.flatnonzero(~good):  # messages for the degenerate few

@@ -281,8 +281,8 @@ def logistic_group_tests(present: np.ndarray, design: Design, *,
     design
         The design; with random effects the model is the logistic GLMM.
     full_deviance
-        ``(m,)`` deviance of the full fit, if already at hand (mixed models: the Laplace
-        deviance of the main fit); refitted when ``None``.
+        ``(m,)`` deviance of the full fit (the Laplace deviance for mixed models), if
+        already at hand; refitted when ``None``.
 
     Returns
     -------
