@@ -143,7 +143,10 @@ class AssociationResults:
     ----------
     table
         One row per (model, feature, term); columns :data:`RESULT_COLUMNS`, ordered by
-        q-value (``NaN`` last).
+        q-value (``NaN`` last). A group variable (MaAsLin 3's group predictor) has one row
+        per (model, feature): ``value`` is the variable's name, ``coef`` and ``stderr`` are
+        ``NaN``, ``df`` is the F test's denominator df (``NaN`` for likelihood-ratio tests);
+        an ordered variable's rows compare each level with the previous one.
     spec
         Model, parameters and provenance.
     values
