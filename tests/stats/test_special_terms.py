@@ -13,10 +13,12 @@ from assoc_data import fibromyalgia_genus
 from statsmodels.formula.api import ols
 from statsmodels.stats.anova import anova_lm
 
+from gutaxis.data import ProfileTable
 from gutaxis.data.cohort import Cohort
 from gutaxis.io import read_cohort
 from gutaxis.stats import associate
 from gutaxis.stats.design import build_design
+from gutaxis.stats.models.linear import fit_ols
 from gutaxis.stats.special_terms import ols_group_tests
 
 SEVERITY = {"group": ["ctl", "fbm_12_20", "fbm_21_25", "fbm_26_31"]}
@@ -157,6 +159,27 @@ def test_glmm_ordered_rows_are_glht_contrasts_of_glmer(hmp2_scans):
     np.testing.assert_allclose(merged["stderr"], merged["stderr_r"], rtol=2e-3)
 
 
+def test_lmm_group_level_absent_from_a_features_rows_is_left_out_as_lmer_does(reference_dir):
+    """Synthetic (make_terms_reference.R, part absent_level): f1 and f2 are never present at
+    one level of g; lmer drops that column and contest tests the levels present."""
+    folder = reference_dir / "maaslin3_terms"
+    data = pd.read_csv(folder / "absent_level_data.tsv", sep="\t", index_col="sample_id")
+    features = [f"f{j}" for j in range(1, 7)]
+    values = np.exp2(data[features]).fillna(0.0)  # log2 abundance of present samples
+    cohort = Cohort(ProfileTable.from_dataframe(values, kind="relative"),
+                    data[["subject", "g", "x"]])
+    scan = associate(cohort, fixed=["x"], random=["subject"], group=["g"],
+                     normalization="NONE", transform="LOG", prevalence_model=True,
+                     min_prevalence=0.0)
+    merged = _merge(pd.read_csv(folder / "absent_level_terms.tsv", sep="\t"), scan,
+                    {"abundance": "lmm_group"})
+    assert merged["pval"].notna().all() and merged["error"].isna().all()
+    for column in ("pval", "df"):
+        _close(merged, column, 1e-6)
+    x = merged["metadata"] == "x"
+    np.testing.assert_allclose(merged.loc[x, "coef"], merged.loc[x, "coef_r"], rtol=1e-6)
+
+
 # --------------------------------------------------------------- closed form, masks
 def _toy(seed: int = 3, n: int = 60, m: int = 12):
     rng = np.random.default_rng(seed)
@@ -189,11 +212,33 @@ def test_ols_group_f_matches_statsmodels_type_i_anova(masking):
     assert "F test" in tests.summary()
 
 
-def test_ols_group_f_is_nan_where_the_masked_design_loses_rank():
+@pytest.mark.parametrize("masking", ["per feature", "two row sets"])
+def test_a_group_level_absent_from_a_features_rows_is_left_out_as_r_lm_does(masking):
     meta, y, mask = _toy()
-    mask[:, 0] = (meta["g"] != "b").to_numpy()  # level b absent: its column is all zero
-    tests = ols_group_tests(y, build_design(meta, fixed=["k"], group=["g"]), mask=mask)
-    assert np.isnan(tests.pvalue[0]).all() and np.isfinite(tests.pvalue[1:]).all()
+    without_b = (meta["g"] != "b").to_numpy()
+    mask[:, 0] &= without_b  # feature 0 never sees level b: its column is all zero
+    if masking == "two row sets":
+        mask[:, 1:] = mask[:, [0]]
+    design = build_design(meta, fixed=["k"], group=["g", "h"])
+    tests = ols_group_tests(y, design, mask=mask)
+    fit = fit_ols(y, design.matrix, mask=mask, optional_columns=design.group_level_columns())
+    frame = meta.loc[mask[:, 0]].assign(y=y[mask[:, 0], 0])
+    reference = ols("y ~ C(k) + C(g) + C(h)", frame).fit()
+    table = anova_lm(reference, typ=1)
+    np.testing.assert_allclose(tests.pvalue[0], table["PR(>F)"].iloc[1:3], rtol=1e-9)
+    np.testing.assert_array_equal(tests.num_df[0], [1, 1])
+    assert tests.df[0, 0] == table.loc["Residual", "df"] == fit.df[0]
+    assert np.isnan(fit.coef[0, 2]) and np.isnan(fit.pval[0, 2])  # level b
+    np.testing.assert_allclose(fit.coef[0, [0, 1, 3, 4]], reference.params, rtol=1e-9)
+    np.testing.assert_allclose(fit.stderr[0, [0, 1, 3, 4]], reference.bse, rtol=1e-9)
+
+
+def test_a_level_that_is_not_optional_still_makes_the_fit_rank_deficient():
+    meta, y, mask = _toy()
+    mask[:, 0] &= (meta["g"] != "b").to_numpy()
+    fit = fit_ols(y, build_design(meta, fixed=["k", "g"], reference={"g": "a"}).matrix,
+                  mask=mask)
+    assert "rank-deficient" in fit.messages[0] and np.isnan(fit.coef[0]).all()
 
 
 # ------------------------------------------- MaAsLin 3 itself (tests/reference/maaslin3)
@@ -204,8 +249,7 @@ def _maaslin3_run(reference_dir, name: str) -> pd.DataFrame:
     path = reference_dir / "maaslin3" / name
     if not path.is_file():
         pytest.skip(f"{path} not present (made by make_fixtures.R)")
-    ref = pd.read_csv(path, sep="\t")
-    return ref[ref["metadata"] == "group"]
+    return pd.read_csv(path, sep="\t")
 
 
 def _r_name(feature: str) -> str:
@@ -225,7 +269,7 @@ def _against_maaslin3(cohort, ref, **special):
     table = cohort.table.relative().subset_features([ids[f] for f in dict.fromkeys(ref["feature"])])
     ours = associate(Cohort(table, cohort.metadata), fixed=["covariate_age"], levels=SEVERITY,
                      normalization="NONE", transform="LOG", prevalence_model=True,
-                     min_prevalence=0.0, **special).table
+                     min_prevalence=0.0, standardize=True, **special).table
     ours = ours.assign(feature=ours["feature"].map(_r_name))
     merged = ref.merge(ours, on=["feature", "metadata", "value", "model"], how="left",
                        suffixes=("_r", ""), validate="1:1")
@@ -234,24 +278,33 @@ def _against_maaslin3(cohort, ref, **special):
 
 
 @pytest.mark.realdata
-def test_group_rows_match_maaslin3_where_the_feature_was_fitted(fibro_asvs, reference_dir):
+def test_group_rows_match_maaslin3_also_where_a_level_is_absent(fibro_asvs, reference_dir):
     merged = _against_maaslin3(fibro_asvs, _maaslin3_run(reference_dir, "fibro_group.tsv.gz"),
                                group=["group"])
-    both = merged["pval"].notna() & merged["pval_r"].notna()
-    assert both.sum() >= 400
-    np.testing.assert_allclose(merged.loc[both, "pval"], merged.loc[both, "pval_r"], rtol=1e-9)
-    # MaAsLin 3 also tests a feature whose nonzero samples lack a level (R's anova drops the
-    # aliased column); gutaxis reports that abundance fit as rank-deficient (NaN).
-    gaps = merged[merged["pval_r"].notna() & merged["pval"].isna()]
-    assert (gaps["model"] == "abundance").all()
-    assert gaps["error"].str.contains("rank-deficient").all()
+    # R refuses a factor with one level ("contrasts can be applied only to factors with 2
+    # or more levels"): a feature seen in one band only loses its covariate rows in
+    # MaAsLin 3; gutaxis leaves the band out and keeps them (the group test is NaN in both)
+    extra = merged["pval"].notna() & merged["pval_r"].isna()
+    assert merged.loc[extra, "error_r"].str.startswith("contrasts can be applied").all()
+    assert not (merged["pval_r"].notna() & merged["pval"].isna()).any()
+    tested = merged["pval"].notna() & ~extra
+    assert tested.sum() >= 900
+    # group tests (F and likelihood-ratio), including the 37 abundance fits that lack a
+    # severity band among their nonzero samples: R drops the level's column, so does gutaxis
+    group = tested & (merged["metadata"] == "group")
+    assert group.sum() == 459
+    np.testing.assert_allclose(merged.loc[group, "pval"], merged.loc[group, "pval_r"],
+                               rtol=1e-9)
+    age = tested & (merged["metadata"] == "covariate_age") & (merged["model"] == "abundance")
+    for column in ("coef", "pval"):
+        np.testing.assert_allclose(merged.loc[age, column], merged.loc[age, f"{column}_r"],
+                                   rtol=1e-9)
 
 
 @pytest.mark.realdata
 def test_ordered_rows_match_maaslin3(fibro_asvs, reference_dir):
-    merged = _against_maaslin3(fibro_asvs,
-                               _maaslin3_run(reference_dir, "fibro_ordered.tsv.gz"),
-                               ordered=["group"])
+    ref = _maaslin3_run(reference_dir, "fibro_ordered.tsv.gz")
+    merged = _against_maaslin3(fibro_asvs, ref[ref["metadata"] == "group"], ordered=["group"])
     np.testing.assert_array_equal(merged["pval"].notna(), merged["pval_r"].notna())
     done = merged["pval"].notna()
     abundance = done & (merged["model"] == "abundance")

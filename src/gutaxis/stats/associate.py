@@ -40,6 +40,8 @@ from gutaxis.stats.special_terms import (
     lmm_group_tests,
     logistic_group_tests,
     ols_group_tests,
+    present_columns,
+    with_all_columns,
     with_group_rows,
 )
 
@@ -352,7 +354,8 @@ def _fit_abundance(
     effects, else one LMM engine call per distinct row set of ``mask``."""
     used = np.ones_like(present) if mask is None else mask
     if not design.group_names:
-        fit = fit_ols(y, design.matrix, mask=mask)
+        fit = fit_ols(y, design.matrix, mask=mask,
+                      optional_columns=design.group_level_columns())
         if progress is not None:
             progress(y.shape[1])
         tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
@@ -370,11 +373,12 @@ def _fit_abundance(
         est.messages[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
                                         "samples used")
         fit_cols = cols[~constant]
-        reason = _subset_problem(design, rows)
+        keep = present_columns(design, rows)  # absent group levels are left out
+        reason = _subset_problem(design, rows, keep)
         if reason:
             est.messages[fit_cols] = reason
         elif len(fit_cols):
-            _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer)
+            _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer, keep)
         if progress is not None:
             progress(len(cols) - (0 if reason else len(fit_cols)))
     return est.block("abundance", _abundance_label(design, False), design, statistic_name="t")
@@ -388,13 +392,16 @@ def _fit_row_set(
     cols: np.ndarray,
     progress: ProgressCallback | None,
     lmm_optimizer: str = "newton",
+    keep: np.ndarray | None = None,
 ) -> None:
-    """One LMM engine call for the features ``cols`` that share the rows ``rows``."""
+    """One LMM engine call for the features ``cols`` that share the rows ``rows``, on the
+    design's columns ``keep`` (default all)."""
+    keep = np.ones(design.p, dtype=bool) if keep is None else keep
     from gutaxis.stats.models.linear_mixed import fit_lmm
 
     groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
     try:
-        fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
+        fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[np.ix_(rows, keep)], groups, reml=True,
                       progress=progress, optimizer=lmm_optimizer,
                       full_vcov=est.group_tests is not None)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
@@ -402,7 +409,9 @@ def _fit_row_set(
         if progress is not None:
             progress(len(cols))
         return
-    res = fit.results(terms=_terms(design))
+    terms = _terms(design)
+    kept = [t for t, k in zip(terms, keep, strict=True) if k]
+    res = with_all_columns(fit.results(terms=kept), keep, terms)
     good = res.converged
     est.store(cols, res, good)
     est.singular[cols] = good & res.singular
@@ -410,7 +419,7 @@ def _fit_row_set(
         assert fit.vcov_jacobian is not None and fit.varpar_cov is not None
         est.group_tests.store(cols, lmm_group_tests(
             np.where(good[:, None], fit.coef, np.nan), fit.vcov, fit.vcov_jacobian,
-            fit.varpar_cov, design))
+            fit.varpar_cov, design, columns=keep))
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = res.messages[k]
         if not good[k]:
@@ -508,12 +517,13 @@ class _Estimates:
         return _ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
 
 
-def _subset_problem(design: Design, rows: np.ndarray) -> str:
-    """Why the design restricted to ``rows`` cannot be fitted ("" if it can)."""
-    n_rows = int(rows.sum())
-    if n_rows <= design.p:
-        return f"{n_rows} samples for {design.p} parameters: no residual degrees of freedom"
-    if np.linalg.matrix_rank(design.matrix[rows]) < design.p:
+def _subset_problem(design: Design, rows: np.ndarray, keep: np.ndarray) -> str:
+    """Why the design's columns ``keep`` restricted to ``rows`` cannot be fitted ("" if
+    they can)."""
+    n_rows, p = int(rows.sum()), int(keep.sum())
+    if n_rows <= p:
+        return f"{n_rows} samples for {p} parameters: no residual degrees of freedom"
+    if np.linalg.matrix_rank(design.matrix[np.ix_(rows, keep)]) < p:
         return "design matrix is rank-deficient on this feature's samples"
     return ""
 

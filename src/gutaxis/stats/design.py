@@ -126,6 +126,11 @@ class Design:
             return f"group({var})"
         return f"ordered({var})" if var in self.ordered_effects else var
 
+    def group_level_columns(self) -> np.ndarray:
+        """``(p,)`` boolean: the columns of the group variables' levels (a level absent among
+        a feature's samples is left out of that feature's fit, as R drops it)."""
+        return np.array([False] + [t.metadata in self.group_effects for t in self.terms])
+
     def columns_of(self, var: str) -> np.ndarray:
         """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms."""
         return np.array([i + 1 for i, t in enumerate(self.terms) if t.metadata == var],

@@ -31,7 +31,8 @@ the level-vs-previous contrast (:func:`gutaxis.stats.design.build_design`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -39,7 +40,8 @@ import pandas as pd
 from scipy import stats
 
 from gutaxis.stats.design import Design
-from gutaxis.stats.models.linear import RANK_TOL, row_sets
+from gutaxis.stats.models.linear import RANK_TOL, masked_designs, stand_in_rows
+from gutaxis.stats.results import FitResults
 
 #: Memory budget (bytes) of one chunk of the batched masked QR.
 _CHUNK_BYTES = 64 * 2**20
@@ -120,82 +122,88 @@ def ols_group_tests(y: np.ndarray, design: Design, *, mask: np.ndarray | None = 
     With ``X = QR`` in model order (rows masked per outcome), the effects ``e = Q'y``
     split the fitted sum of squares term by term: the sequential sum of squares of the
     variable whose columns are ``S`` is ``sum_{i in S} e_i^2`` (R's ``anova.lm``), and
-    ``F = (SS_S / |S|) / (RSS / (n - p))`` with ``RSS`` the full model's.
+    ``F = (SS_S / |S|) / (RSS / (n - p))`` with ``RSS`` the full model's. A level absent
+    from an outcome's rows is left out, as R's ``lm`` drops the aliased column: ``|S|``
+    and ``p`` count the levels present.
     """
     blocks = [design.columns_of(var) for var in design.group_effects]
     n, p = design.matrix.shape
     m = y.shape[1]
     tests = GroupTests.empty(m, design.group_effects, "F")
-    if mask is None:
-        _ols_block(tests, np.arange(m), y, design.matrix, blocks)
-        return tests
-    sets = row_sets(mask)
-    if len(sets) * 4 <= m:  # few distinct row sets: one QR each
-        for rows, cols in sets:
-            _ols_block(tests, cols, y[np.ix_(rows, cols)], design.matrix[rows], blocks)
-        return tests
-    weights = mask.astype(np.float64)
-    yz = np.where(mask, y, 0.0)
+    weights = np.ones((n, m)) if mask is None else mask.astype(np.float64)
+    yz = y if mask is None else np.where(mask, y, 0.0)
+    stand_in = stand_in_rows(design.matrix, design.group_level_columns())
     chunk = max(1, int(_CHUNK_BYTES // (8 * n * (2 * p + 2))))
     for start in range(0, m, chunk):  # chunks bound memory; each is one batched QR
         sl = np.arange(start, min(m, start + chunk))
-        Xw = design.matrix[None, :, :] * weights[:, sl].T[:, :, None]
+        Xw, absent = masked_designs(design.matrix, weights[:, sl].T, stand_in)
         Q, R = np.linalg.qr(Xw)
         effects = np.einsum("cnp,cn->cp", Q, yz[:, sl].T)
         resid = yz[:, sl].T - np.einsum("cnp,cp->cn", Q, effects)
         diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
         ok = diag.min(axis=1) > RANK_TOL * np.maximum(diag.max(axis=1), 1e-300)
-        _f_from_effects(tests, sl, effects, np.einsum("cn,cn->c", resid, resid),
-                        mask[:, sl].sum(axis=0) - p, ok, blocks)
+        df_resid = weights[:, sl].sum(axis=0) - (p - absent.sum(axis=1))
+        ok &= (df_resid > 0)
+        rss = np.einsum("cn,cn->c", resid, resid)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mse = rss / df_resid
+            for j, block in enumerate(blocks):
+                num_df = len(block) - absent[:, block].sum(axis=1)
+                f = (effects[:, block] ** 2).sum(axis=1) / num_df / mse
+                good = ok & (num_df > 0) & (rss > 0)
+                tests.statistic[sl, j] = np.where(good, f, np.nan)
+                tests.num_df[sl, j] = num_df
+                tests.df[sl, j] = np.where(good, df_resid, np.nan)
+                tests.pvalue[sl, j] = np.where(good, stats.f.sf(f, num_df, df_resid), np.nan)
     return tests
 
 
-def _ols_block(tests: GroupTests, cols: np.ndarray, y: np.ndarray, X: np.ndarray,
-               blocks: list[np.ndarray]) -> None:
-    """F tests of outcomes ``y`` (all rows used) sharing the design ``X``."""
-    n, p = X.shape
-    if n <= p:
-        return
-    Q, R = np.linalg.qr(X)
-    diag = np.abs(np.diag(R))
-    ok = np.full(len(cols), diag.min() > RANK_TOL * diag.max())
-    effects = (Q.T @ y).T
-    resid = y - Q @ effects.T
-    _f_from_effects(tests, cols, effects, np.einsum("ij,ij->j", resid, resid),
-                    np.full(len(cols), n - p), ok, blocks)
-
-
-def _f_from_effects(tests: GroupTests, cols: np.ndarray, effects: np.ndarray, rss: np.ndarray,
-                    df_resid: np.ndarray, ok: np.ndarray, blocks: list[np.ndarray]) -> None:
-    ok = ok & (df_resid > 0) & (rss > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mse = rss / df_resid
-        for j, block in enumerate(blocks):
-            f = (effects[:, block] ** 2).sum(axis=1) / len(block) / mse
-            tests.statistic[cols, j] = np.where(ok, f, np.nan)
-            tests.num_df[cols, j] = len(block)
-            tests.df[cols, j] = np.where(ok, df_resid, np.nan)
-            tests.pvalue[cols, j] = np.where(ok, stats.f.sf(f, len(block), df_resid), np.nan)
-
-
 # ------------------------------------------------------------------------------ LMM
+def present_columns(design: Design, rows: np.ndarray) -> np.ndarray:
+    """``(p,)`` boolean: the design's columns kept for a fit on ``rows``; a group level
+    absent from those rows is left out, as ``lmer`` drops a rank-deficient column."""
+    absent = design.group_level_columns() & ~np.any(design.matrix[rows] != 0, axis=0)
+    return ~absent
+
+
+def with_all_columns(res: FitResults, keep: np.ndarray, terms: Sequence[str]) -> FitResults:
+    """``res``, fitted on the columns ``keep``, spread over all ``terms`` (``NaN`` for the
+    columns left out)."""
+    def spread(arr: np.ndarray) -> np.ndarray:
+        full = np.full((arr.shape[0], len(keep)), np.nan)
+        full[:, keep] = arr
+        return full
+
+    return replace(res, terms=tuple(terms), coef=spread(res.coef), stderr=spread(res.stderr),
+                   statistic=spread(res.statistic), df=spread(res.df),
+                   pvalue=spread(res.pvalue))
+
+
 def lmm_group_tests(coef: np.ndarray, vcov: np.ndarray, vcov_jacobian: np.ndarray,
-                    varpar_cov: np.ndarray, design: Design) -> GroupTests:
+                    varpar_cov: np.ndarray, design: Design, *,
+                    columns: np.ndarray | None = None) -> GroupTests:
     """``lmerTest::contest`` F test of every group variable's level coefficients = 0.
 
     Parameters
     ----------
     coef, vcov, vcov_jacobian, varpar_cov
-        A mixed-model fit's ``(m, p)`` fixed effects and the arrays of
+        A mixed-model fit's ``(m, q)`` fixed effects and the arrays of
         :class:`gutaxis.stats.models.linear_mixed.MixedModelFit` with ``full_vcov=True``.
     design
         The design the model was fitted with.
+    columns
+        ``(p,)`` boolean: the design's columns the fit used (``q`` of them; default all),
+        e.g. from :func:`present_columns`; the test covers the levels present, as MaAsLin 3
+        builds its contrast from the coefficients ``lmer`` kept.
     """
-    p = design.p
+    keep = np.ones(design.p, dtype=bool) if columns is None else np.asarray(columns, bool)
+    position = np.cumsum(keep) - 1  # design column -> column of the fit
     tests = GroupTests.empty(coef.shape[0], design.group_effects, "F")
     for j, var in enumerate(design.group_effects):  # a few variables, all features at once
-        cols = design.columns_of(var)
-        L = np.zeros((len(cols), p))
+        cols = position[[c for c in design.columns_of(var) if keep[c]]]
+        if not len(cols):
+            continue
+        L = np.zeros((len(cols), int(keep.sum())))
         L[np.arange(len(cols)), cols] = 1.0
         f, num_df, ddf, pval = contrast_f_test(coef, vcov, vcov_jacobian, varpar_cov, L)
         tests.statistic[:, j], tests.num_df[:, j] = f, num_df

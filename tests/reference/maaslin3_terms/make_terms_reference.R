@@ -20,8 +20,12 @@
 #     of the 101 samples; TSS over those genera; group levels ctl < fbm_12_20 < fbm_21_25 < fbm_26_31.
 #   hmp2: the 87 species, TSS over them; samples with age (1,576); diagnosis levels
 #     nonIBD < UC < CD; random intercept per subject; GLMM on every 8th species only.
+#   absent_level (synthetic, seed 9, written to absent_level_data.tsv): 72 samples of 24
+#     subjects, y ~ x + group(g) + (1 | subject), g in a, b, c; log2 abundances with NA for
+#     absent samples; features f1 and f2 never present at level c or b: lmer drops that
+#     level's column (as MaAsLin 3's fit does) and contest tests the levels present.
 # Outputs (TSV, numbers to 17 significant digits), one row per (model, feature, metadata, value):
-#   fibromyalgia_terms.tsv, hmp2_terms.tsv with columns
+#   fibromyalgia_terms.tsv, hmp2_terms.tsv, absent_level_terms.tsv with columns
 #   model feature metadata value coef stderr statistic num_df df pval n
 #   (statistic: F for F tests, chi-square for LRTs, t or z for ordered rows; df: denominator df
 #   of F and t tests, NA for z and chi-square; num_df: numerator df of F and chi-square tests)
@@ -31,7 +35,7 @@ suppressPackageStartupMessages({library(lme4); library(lmerTest); library(multco
 data_dir <- Sys.getenv("GUTAXIS_SHARED_DATA", "../shared/data")
 out_dir <- "tests/reference/maaslin3_terms"
 parts <- commandArgs(trailingOnly = TRUE)
-if (length(parts) == 0) parts <- c("fibromyalgia", "hmp2")
+if (length(parts) == 0) parts <- c("fibromyalgia", "hmp2", "absent_level")
 
 write_ref <- function(frame, name) {
   num <- vapply(frame, is.numeric, logical(1))
@@ -201,4 +205,43 @@ if ("hmp2" %in% parts) {
                                                  n = nrow(d))
   }
   write_ref(do.call(rbind, rows), "hmp2_terms.tsv")
+}
+
+# ---- absent_level: a group level absent from a feature's nonzero samples (LMM) --------------
+if ("absent_level" %in% parts) {
+  set.seed(9)
+  n <- 72
+  d <- data.frame(sample_id = sprintf("s%02d", seq_len(n)), subject = sprintf("p%02d", rep(1:24, each = 3)),
+                  g = factor(rep(c("a", "b", "c"), length.out = n), levels = c("a", "b", "c")),
+                  x = round(rnorm(n), 4))
+  u <- rnorm(24)[as.integer(factor(d$subject))]
+  y <- sapply(1:6, function(j) round(-8 + 0.5 * d$x + 0.4 * (d$g == "b") - 0.3 * (d$g == "c") +
+                                       u + rnorm(n), 6))
+  y[runif(length(y)) < 0.2] <- NA
+  y[d$g == "c", 1] <- NA
+  y[d$g == "b", 2] <- NA
+  colnames(y) <- paste0("f", 1:6)
+  write.table(cbind(d, y), file.path(out_dir, "absent_level_data.tsv"), sep = "\t", quote = FALSE,
+              row.names = FALSE, na = "NA")
+  tight_lmer <- lmerControl(optimizer = "nloptwrap",
+                            optCtrl = list(ftol_abs = 1e-15, ftol_rel = 1e-15, xtol_abs = 1e-13,
+                                           xtol_rel = 1e-13, maxeval = 1e5))
+  rows <- list()
+  for (f in colnames(y)) {
+    dn <- data.frame(expr = y[, f], d)[!is.na(y[, f]), ]
+    fit <- suppressMessages(lmerTest::lmer(expr ~ x + g + (1 | subject), data = dn,
+                                           control = tight_lmer))
+    present <- intersect(paste0("g", levels(d$g)[-1]), names(fixef(fit)))
+    L <- matrix(0, length(present), length(fixef(fit)))
+    L[cbind(seq_along(present), match(present, names(fixef(fit))))] <- 1
+    ct <- contest(fit, L, rhs = 0)
+    rows[[length(rows) + 1]] <- row("lmm_group", f, "g", "g", statistic = ct[["F value"]],
+                                    num_df = ct[["NumDF"]], df = ct[["DenDF"]],
+                                    pval = ct[["Pr(>F)"]], n = nrow(dn))
+    co <- coef(summary(fit))["x", ]
+    rows[[length(rows) + 1]] <- row("lmm_group", f, "x", "x", coef = co[["Estimate"]],
+                                    stderr = co[["Std. Error"]], statistic = co[["t value"]],
+                                    df = co[["df"]], pval = co[["Pr(>|t|)"]], n = nrow(dn))
+  }
+  write_ref(do.call(rbind, rows), "absent_level_terms.tsv")
 }
