@@ -415,11 +415,8 @@ def _fit_row_set(
     good = res.converged
     est.store(cols, res, good)
     est.singular[cols] = good & res.singular
-    if est.group_tests is not None and fit.vcov is not None:  # special_terms hook
-        assert fit.vcov_jacobian is not None and fit.varpar_cov is not None
-        est.group_tests.store(cols, lmm_group_tests(
-            np.where(good[:, None], fit.coef, np.nan), fit.vcov, fit.vcov_jacobian,
-            fit.varpar_cov, design, columns=keep))
+    if est.group_tests is not None:  # special_terms hook: contest F tests
+        est.group_tests.store(cols, lmm_group_tests(fit, design, columns=keep, good=good))
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = res.messages[k]
         if not good[k]:

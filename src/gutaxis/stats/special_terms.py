@@ -33,7 +33,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from scipy import stats
 from gutaxis.stats.design import Design
 from gutaxis.stats.models.linear import RANK_TOL, masked_designs, stand_in_rows
 from gutaxis.stats.results import FitResults
+
+if TYPE_CHECKING:  # the mixed-model engine is imported only when a mixed model is fitted
+    from gutaxis.stats.models.linear_mixed import MixedModelFit
 
 #: Memory budget (bytes) of one chunk of the batched masked QR.
 _CHUNK_BYTES = 64 * 2**20
@@ -179,33 +182,39 @@ def with_all_columns(res: FitResults, keep: np.ndarray, terms: Sequence[str]) ->
                    pvalue=spread(res.pvalue))
 
 
-def lmm_group_tests(coef: np.ndarray, vcov: np.ndarray, vcov_jacobian: np.ndarray,
-                    varpar_cov: np.ndarray, design: Design, *,
-                    columns: np.ndarray | None = None) -> GroupTests:
+def lmm_group_tests(fit: MixedModelFit, design: Design, *, columns: np.ndarray | None = None,
+                    good: np.ndarray | None = None) -> GroupTests:
     """``lmerTest::contest`` F test of every group variable's level coefficients = 0.
 
     Parameters
     ----------
-    coef, vcov, vcov_jacobian, varpar_cov
-        A mixed-model fit's ``(m, q)`` fixed effects and the arrays of
-        :class:`gutaxis.stats.models.linear_mixed.MixedModelFit` with ``full_vcov=True``.
+    fit
+        Mixed-model fits of ``m`` features made with ``fit_lmm(..., full_vcov=True)``
+        (all ``NaN`` otherwise).
     design
         The design the model was fitted with.
     columns
-        ``(p,)`` boolean: the design's columns the fit used (``q`` of them; default all),
-        e.g. from :func:`present_columns`; the test covers the levels present, as MaAsLin 3
-        builds its contrast from the coefficients ``lmer`` kept.
+        ``(p,)`` boolean: the design's columns the fit used (default all), e.g. from
+        :func:`present_columns`; the test covers the levels present, as MaAsLin 3 builds
+        its contrast from the coefficients ``lmer`` kept.
+    good
+        ``(m,)`` fits to test (default all); the others get ``NaN``.
     """
+    m = fit.coef.shape[0]
+    tests = GroupTests.empty(m, design.group_effects, "F")
+    if fit.vcov is None or fit.vcov_jacobian is None or fit.varpar_cov is None:
+        return tests
+    coef = fit.coef if good is None else np.where(good[:, None], fit.coef, np.nan)
     keep = np.ones(design.p, dtype=bool) if columns is None else np.asarray(columns, bool)
     position = np.cumsum(keep) - 1  # design column -> column of the fit
-    tests = GroupTests.empty(coef.shape[0], design.group_effects, "F")
     for j, var in enumerate(design.group_effects):  # a few variables, all features at once
         cols = position[[c for c in design.columns_of(var) if keep[c]]]
         if not len(cols):
             continue
         L = np.zeros((len(cols), int(keep.sum())))
         L[np.arange(len(cols)), cols] = 1.0
-        f, num_df, ddf, pval = contrast_f_test(coef, vcov, vcov_jacobian, varpar_cov, L)
+        f, num_df, ddf, pval = contrast_f_test(coef, fit.vcov, fit.vcov_jacobian,
+                                               fit.varpar_cov, L)
         tests.statistic[:, j], tests.num_df[:, j] = f, num_df
         tests.df[:, j], tests.pvalue[:, j] = ddf, pval
     return tests
