@@ -37,6 +37,7 @@ from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
 from gutaxis.stats.special_terms import (
     GroupTests,
+    blank_ordered,
     lmm_group_tests,
     logistic_group_tests,
     ols_group_tests,
@@ -354,13 +355,13 @@ def _fit_abundance(
     effects, else one LMM engine call per distinct row set of ``mask``."""
     used = np.ones_like(present) if mask is None else mask
     if not design.group_names:
-        fit = fit_ols(y, design.matrix, mask=mask,
-                      optional_columns=design.group_level_columns())
+        fit = fit_ols(y, design.matrix, mask=mask, level_rows=design.level_rows())
         if progress is not None:
             progress(y.shape[1])
         tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
-        return _ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
-                           fit.n, (present & used).sum(axis=0), tests)
+        res = blank_ordered(fit.results(terms=_terms(design)), design, used)
+        return _ModelBlock("abundance", _without_intercept(res), fit.n,
+                           (present & used).sum(axis=0), tests)
     est = _Estimates(y.shape[1], design.p - 1)
     if design.group_effects:
         est.group_tests = GroupTests.empty(y.shape[1], design.group_effects, "F")
@@ -373,7 +374,7 @@ def _fit_abundance(
         est.messages[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
                                         "samples used")
         fit_cols = cols[~constant]
-        keep = present_columns(design, rows)  # absent group levels are left out
+        keep = present_columns(design, rows)  # absent group/ordered levels are left out
         reason = _subset_problem(design, rows, keep)
         if reason:
             est.messages[fit_cols] = reason
@@ -412,6 +413,7 @@ def _fit_row_set(
     terms = _terms(design)
     kept = [t for t, k in zip(terms, keep, strict=True) if k]
     res = with_all_columns(fit.results(terms=kept), keep, terms)
+    res = blank_ordered(res, design, np.repeat(rows[:, None], len(cols), axis=1))
     good = res.converged
     est.store(cols, res, good)
     est.singular[cols] = good & res.singular

@@ -126,10 +126,19 @@ class Design:
             return f"group({var})"
         return f"ordered({var})" if var in self.ordered_effects else var
 
-    def group_level_columns(self) -> np.ndarray:
-        """``(p,)`` boolean: the columns of the group variables' levels (a level absent among
-        a feature's samples is left out of that feature's fit, as R drops it)."""
-        return np.array([False] + [t.metadata in self.group_effects for t in self.terms])
+    def level_rows(self) -> np.ndarray:
+        """``(n, p)`` 0/1: for each column of a group or ordered variable's level, the rows of
+        that level (zero columns elsewhere). A level absent among a feature's samples is left
+        out of that feature's fit, as R drops its aliased column
+        (:func:`gutaxis.stats.models.linear.fit_ols`)."""
+        rows = np.zeros_like(self.matrix)
+        for var in self.group_effects + self.ordered_effects:
+            cols = self.columns_of(var)
+            block = self.matrix[:, cols]
+            if var in self.ordered_effects:  # 1[level >= k] - 1[level >= k + 1]
+                block = block - np.column_stack([block[:, 1:], np.zeros(len(block))])
+            rows[:, cols] = block
+        return rows
 
     def columns_of(self, var: str) -> np.ndarray:
         """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms."""

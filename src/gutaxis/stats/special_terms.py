@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from gutaxis.stats.design import Design
-from gutaxis.stats.models.linear import RANK_TOL, masked_designs, stand_in_rows
+from gutaxis.stats.models.linear import RANK_TOL, absent_levels, masked_designs
 from gutaxis.stats.results import FitResults
 
 if TYPE_CHECKING:  # the mixed-model engine is imported only when a mixed model is fitted
@@ -135,11 +135,11 @@ def ols_group_tests(y: np.ndarray, design: Design, *, mask: np.ndarray | None = 
     tests = GroupTests.empty(m, design.group_effects, "F")
     weights = np.ones((n, m)) if mask is None else mask.astype(np.float64)
     yz = y if mask is None else np.where(mask, y, 0.0)
-    stand_in = stand_in_rows(design.matrix, design.group_level_columns())
+    level_rows = design.level_rows()
     chunk = max(1, int(_CHUNK_BYTES // (8 * n * (2 * p + 2))))
     for start in range(0, m, chunk):  # chunks bound memory; each is one batched QR
         sl = np.arange(start, min(m, start + chunk))
-        Xw, absent = masked_designs(design.matrix, weights[:, sl].T, stand_in)
+        Xw, absent = masked_designs(design.matrix, weights[:, sl].T, level_rows)
         Q, R = np.linalg.qr(Xw)
         effects = np.einsum("cnp,cn->cp", Q, yz[:, sl].T)
         resid = yz[:, sl].T - np.einsum("cnp,cp->cn", Q, effects)
@@ -163,10 +163,31 @@ def ols_group_tests(y: np.ndarray, design: Design, *, mask: np.ndarray | None = 
 
 # ------------------------------------------------------------------------------ LMM
 def present_columns(design: Design, rows: np.ndarray) -> np.ndarray:
-    """``(p,)`` boolean: the design's columns kept for a fit on ``rows``; a group level
-    absent from those rows is left out, as ``lmer`` drops a rank-deficient column."""
-    absent = design.group_level_columns() & ~np.any(design.matrix[rows] != 0, axis=0)
-    return ~absent
+    """``(p,)`` boolean: the design's columns kept for a fit on ``rows``; a group or ordered
+    level absent from those rows is left out, as ``lmer`` drops a rank-deficient column."""
+    return ~absent_levels(design.level_rows(), rows[None, :].astype(np.float64))[0]
+
+
+def blank_ordered(res: FitResults, design: Design, used: np.ndarray) -> FitResults:
+    """``res`` (all design columns) with an ordered variable's estimates ``NaN`` for the
+    features that lack one of its levels among their samples ``used`` (``(n, m)``), with a
+    note: MaAsLin 3 reports no level-vs-previous rows then ("Some ordered levels are
+    missing"), and keeps the other terms."""
+    if not design.ordered_effects:
+        return res
+    absent = absent_levels(design.level_rows(), used.T.astype(np.float64))
+    arrays = {name: getattr(res, name).copy()
+              for name in ("coef", "stderr", "statistic", "df", "pvalue")}
+    messages = list(res.messages)
+    for var in design.ordered_effects:  # a few variables, all features at once
+        cols = design.columns_of(var)
+        hit = np.flatnonzero(absent[:, cols].any(axis=1))
+        for arr in arrays.values():
+            arr[np.ix_(hit, cols)] = np.nan
+        for i in hit:  # notes for the few features concerned
+            note = f"ordered {var}: a level is absent among the samples used, no level rows"
+            messages[i] = f"{messages[i]}; {note}" if messages[i] else note
+    return replace(res, messages=tuple(messages), **arrays)
 
 
 def with_all_columns(res: FitResults, keep: np.ndarray, terms: Sequence[str]) -> FitResults:

@@ -73,7 +73,7 @@ class OLSFit:
 
 
 def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None,
-            optional_columns: np.ndarray | None = None) -> OLSFit:
+            level_rows: np.ndarray | None = None) -> OLSFit:
     """Fit ``Y[:, j] ~ X`` by least squares for every column ``j`` at once.
 
     Parameters
@@ -84,12 +84,13 @@ def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None,
         ``(n, p)`` design matrix, intercept included by the caller; full column rank.
     mask
         Optional ``(n, m)`` boolean: the rows each outcome uses. ``None`` means all rows.
-    optional_columns
-        Optional ``(p,)`` boolean: columns that may be all zero on an outcome's rows (the
-        levels of a MaAsLin 3 group variable absent among a feature's nonzero samples). Such
-        a column is left out of that outcome's fit, as R's ``lm`` drops an aliased column:
-        its coefficient is ``NaN``, the others are those of the smaller model, with
-        ``n - rank`` residual df.
+    level_rows
+        Optional ``(n, p)`` 0/1: column ``k`` marks the rows of the categorical level whose
+        coefficient is column ``k`` (all zero for a column that is not a level's). Where an
+        outcome uses none of a level's rows (a level absent among a feature's nonzero
+        samples), the column is left out of that outcome's fit, as R's ``lm`` drops the
+        aliased column: its coefficient is ``NaN``, the others are those of the smaller
+        model, with ``n - rank`` residual df.
 
     Returns
     -------
@@ -125,7 +126,7 @@ def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None,
         if not np.all(np.isfinite(Y)):
             raise InputError("outcomes hold NaN or infinite values",
                              expected="finite numbers, or a mask excluding them")
-        return _fit_shared_rows(Y, X, optional_columns)
+        return _fit_shared_rows(Y, X)
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != Y.shape:
         raise InputError("mask shape differs from the outcomes", found=mask.shape,
@@ -133,7 +134,7 @@ def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None,
     if np.any(mask & ~np.isfinite(Y)):
         raise InputError("outcomes hold NaN or infinite values inside the mask",
                          expected="finite numbers where mask is True")
-    return _fit_masked(Y, X, mask, optional_columns)
+    return _fit_masked(Y, X, mask, level_rows)
 
 
 def _empty(m: int, p: int) -> dict[str, np.ndarray]:
@@ -143,14 +144,12 @@ def _empty(m: int, p: int) -> dict[str, np.ndarray]:
             "n": np.zeros(m, dtype=np.int64)}
 
 
-def _fit_shared_rows(Y: np.ndarray, X: np.ndarray, optional: np.ndarray | None = None
+def _fit_shared_rows(Y: np.ndarray, X: np.ndarray, absent: np.ndarray | None = None
                      ) -> OLSFit:
     n, p = X.shape
     m = Y.shape[1]
-    if optional is not None:
-        absent = np.asarray(optional, dtype=bool) & ~np.any(X != 0, axis=0)
-        if absent.any():
-            return _with_columns(_fit_shared_rows(Y, X[:, ~absent]), ~absent)
+    if absent is not None and absent.any():  # levels absent from these rows: left out
+        return _with_columns(_fit_shared_rows(Y, X[:, ~absent]), ~absent)
     out = _empty(m, p)
     out["n"][:] = n
     messages = np.full(m, "", dtype=object)
@@ -189,35 +188,47 @@ def _with_columns(fit: OLSFit, keep: np.ndarray) -> OLSFit:
                   messages=fit.messages)
 
 
-def masked_designs(X: np.ndarray, weights: np.ndarray, stand_in: np.ndarray | None
+def absent_levels(level_rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(c, p)`` boolean: the level columns none of whose rows an outcome uses, for
+    ``weights`` ``(c, n)`` (1 where the outcome uses a row) and ``level_rows`` ``(n, p)``
+    (see :func:`fit_ols`)."""
+    return (weights @ level_rows == 0) & np.any(level_rows != 0, axis=0)[None, :]
+
+
+def masked_designs(X: np.ndarray, weights: np.ndarray, level_rows: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per-outcome designs ``X * w`` (``(c, n, p)`` for ``weights`` ``(c, n)``) and the
-    ``(c, p)`` optional columns absent from each outcome's rows.
+    ``(c, p)`` level columns absent from each outcome's rows (see :func:`fit_ols`).
 
-    An absent column (all zero on the rows used) would make the QR rank-deficient; it is
-    replaced by the indicator of its stand-in row ``stand_in[k]`` (a row where ``X[:, k]``
-    is nonzero, hence unused by that outcome, and distinct per column). The outcome is zero
-    on that row and no other column touches it, so the column's effect and coefficient are
-    0 and the other columns' fit is that of the design without it.
+    An absent level's column is redundant on the rows used (all zero for a treatment
+    dummy; equal to the next level's for the cumulative coding of an ordered variable) and
+    would make the QR rank-deficient. It is replaced by the indicator of a stand-in row of
+    that level (unused by the outcome, one row per column): the outcome is zero there and no
+    other column touches it, so the column's effect and coefficient are 0 and the other
+    columns' fit is that of the design without it.
     """
     Xw = X[None, :, :] * weights[:, :, None]
-    if stand_in is None:
+    stand_in = None if level_rows is None else _stand_in_rows(level_rows)
+    if stand_in is None or level_rows is None:
         return Xw, np.zeros((weights.shape[0], X.shape[1]), dtype=bool)
-    absent = (weights @ (X != 0) == 0) & (stand_in >= 0)[None, :]
+    absent = absent_levels(level_rows, weights) & (stand_in >= 0)[None, :]
+    Xw *= ~absent[:, None, :]
     ci, ki = np.nonzero(absent)
     Xw[ci, stand_in[ki], ki] = 1.0
     return Xw, absent
 
 
-def stand_in_rows(X: np.ndarray, optional: np.ndarray | None) -> np.ndarray | None:
-    """For each optional column a distinct row where it is nonzero (-1: not optional, or
-    no free row; such a column is never dropped)."""
-    if optional is None or not np.any(optional):
+def _stand_in_rows(level_rows: np.ndarray) -> np.ndarray | None:
+    """For each level column a distinct row of that level (-1: not a level's column, or no
+    free row; such a column is never left out)."""
+    columns = np.flatnonzero(np.any(level_rows != 0, axis=0))
+    if not len(columns):
         return None
-    rows = np.full(X.shape[1], -1)
+    rows = np.full(level_rows.shape[1], -1)
     taken: set[int] = set()
-    for k in np.flatnonzero(optional):  # a few level columns, not features
-        free = [r for r in np.flatnonzero(X[:, k] != 0)[: len(taken) + 1] if r not in taken]
+    for k in columns:  # a few level columns, not features
+        candidates = np.flatnonzero(level_rows[:, k] != 0)[: len(taken) + 1]
+        free = [r for r in candidates if r not in taken]
         if free:
             rows[k] = free[0]
             taken.add(int(free[0]))
@@ -225,7 +236,7 @@ def stand_in_rows(X: np.ndarray, optional: np.ndarray | None) -> np.ndarray | No
 
 
 def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
-                optional: np.ndarray | None = None) -> OLSFit:
+                level_rows: np.ndarray | None = None) -> OLSFit:
     p = X.shape[1]
     m = Y.shape[1]
     sets = row_sets(mask)
@@ -233,12 +244,14 @@ def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
         out = _empty(m, p)
         messages = np.full(m, "", dtype=object)
         for rows, cols in sets:  # loop over row sets, each fits many features at once
-            part = _fit_shared_rows(Y[np.ix_(rows, cols)], X[rows], optional)
+            absent = None if level_rows is None else absent_levels(
+                level_rows, rows[None, :].astype(np.float64))[0]
+            part = _fit_shared_rows(Y[np.ix_(rows, cols)], X[rows], absent)
             for key in out:
                 out[key][cols] = getattr(part, key)
             messages[cols] = part.messages
         return _finish(out, messages, recompute=False)
-    return _fit_batched(Y, X, mask, optional)
+    return _fit_batched(Y, X, mask, level_rows)
 
 
 def row_sets(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -259,9 +272,8 @@ def row_sets(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
-                 optional: np.ndarray | None = None) -> OLSFit:
+                 level_rows: np.ndarray | None = None) -> OLSFit:
     n, p = X.shape
-    stand_in = stand_in_rows(X, optional)
     m = Y.shape[1]
     out = _empty(m, p)
     messages = np.full(m, "", dtype=object)
@@ -272,7 +284,7 @@ def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
     chunk = max(1, int(_CHUNK_BYTES // (8 * n * (2 * p + 2))))
     for start in range(0, m, chunk):  # chunks of features bound memory; each is one batch
         sl = slice(start, min(m, start + chunk))
-        Xw, absent = masked_designs(X, weights[:, sl].T, stand_in)
+        Xw, absent = masked_designs(X, weights[:, sl].T, level_rows)
         rank = p - absent.sum(axis=1)
         yw = Yz[:, sl].T
         Q, R = np.linalg.qr(Xw)
