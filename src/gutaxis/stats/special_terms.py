@@ -24,8 +24,24 @@ logistic GLMM (Laplace)   ``anova(reduced, full)``: likelihood-ratio test agains
 
 Logistic models are augmented as in the main fit; the reduced and prefix fits keep the full
 model's augmentation weight ``p / (2 n)``, as MaAsLin 3 reuses the full model's weights.
-Ordered predictors need nothing here: the design codes them so that each coefficient is
+Ordered predictors need no test here: the design codes them so that each coefficient is
 the level-vs-previous contrast (:func:`gutaxis.stats.design.build_design`).
+
+A level absent from a feature's samples (frequent for the abundance model, fitted on the
+nonzero samples) is left out of that feature's fit, as R's ``lm``/``lmer`` drop its aliased
+column: a group variable is tested over the levels present (MaAsLin 3 does the same), an
+ordered variable gets no level rows for that feature (:func:`blank_ordered`, MaAsLin 3's
+"Some ordered levels are missing"), and the other terms are estimated as usual. A feature
+seen at one level only is fitted without the variable (R refuses a one-level factor, and
+MaAsLin 3 reports the feature's rows as errors).
+
+References
+----------
+.. [1] Nickols WA et al. (2024). MaAsLin 3: refining and extending generalized
+   multivariable linear models for meta-omic association discovery. bioRxiv
+   2024.12.13.628459.
+.. [2] Kuznetsova A, Brockhoff PB, Christensen RHB (2017). lmerTest package: tests in
+   linear mixed effects models. J Stat Softw 82(13). doi:10.18637/jss.v082.i13
 """
 
 from __future__ import annotations
