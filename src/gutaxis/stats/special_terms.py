@@ -32,8 +32,9 @@ nonzero samples) is left out of that feature's fit, as R's ``lm``/``lmer`` drop 
 column: a group variable is tested over the levels present (MaAsLin 3 does the same), an
 ordered variable gets no level rows for that feature (:func:`blank_ordered`, MaAsLin 3's
 "Some ordered levels are missing"), and the other terms are estimated as usual. A feature
-seen at one level only is fitted without the variable (R refuses a one-level factor, and
-MaAsLin 3 reports the feature's rows as errors).
+seen at the first level only is fitted without the variable (R refuses a one-level factor,
+and MaAsLin 3 reports the feature's rows as errors); one that lacks the first level is not
+fitted (rank-deficient; MaAsLin 3: "No data points have the baseline factor level").
 
 References
 ----------
