@@ -36,6 +36,9 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("rank-deficient",), "collinear covariates",
      "the covariates are collinear on this feature's samples (one is a combination of the "
      "others), so their effects cannot be separated"),
+    (("a level is absent",), "missing ordered level",
+     "a level of the ordered variable has none of this feature's samples: its "
+     "level-vs-previous comparisons are not reported; the other terms are"),
     (("converge", "not fitted"), "did not converge",
      "did not converge: the fitting algorithm found no stable estimate, none is reported"),
 )
