@@ -141,7 +141,13 @@ class Design:
         return rows
 
     def columns_of(self, var: str) -> np.ndarray:
-        """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms."""
+        """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms.
+
+        Parameters
+        ----------
+        var
+            A fixed-effect variable of the design.
+        """
         return np.array([i + 1 for i, t in enumerate(self.terms) if t.metadata == var],
                         dtype=np.int64)
 
