@@ -51,6 +51,23 @@ def parse_references(values: list[str] | None) -> dict[str, str]:
     return references
 
 
+def parse_levels(values: list[str] | None) -> dict[str, list[str]]:
+    """``["group=ctl,mild,severe"]`` -> ``{"group": ["ctl", "mild", "severe"]}`` (one
+    variable per value; repeat the option for several)."""
+    levels: dict[str, list[str]] = {}
+    for value in values or []:
+        var, sep, rest = value.partition("=")
+        names = [part.strip() for part in rest.split(",")]
+        if not sep or not var.strip() or len(names) < 2 or not all(names):
+            raise InputError("a level order is VARIABLE=LEVEL1,LEVEL2,...", field="--levels",
+                             found=value, expected="e.g. group=ctl,fbm_12_20,fbm_21_25")
+        if var.strip() in levels:
+            raise InputError("level order given twice for one variable", field="--levels",
+                             found=var.strip(), expected="one --levels per variable")
+        levels[var.strip()] = names
+    return levels
+
+
 def associate_command(
     table: Annotated[Path, typer.Argument(
         metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn).",
@@ -58,18 +75,33 @@ def associate_command(
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", help="Sample metadata (TSV/CSV, QIIME 2 metadata).",
         show_default=False)],
-    fixed: Annotated[str, typer.Option(
-        "--fixed", metavar="COLUMNS", help="Fixed effects, comma-separated.",
-        show_default=False)],
     out: Annotated[Path, typer.Option(
         "--out", metavar="DIR", show_default=False,
         help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    fixed: Annotated[str | None, typer.Option(
+        "--fixed", metavar="COLUMNS", help="Fixed effects, comma-separated (may be left out "
+        "when --group or --ordered names a variable).", show_default=False)] = None,
     random: Annotated[str | None, typer.Option(
         "--random", metavar="COLUMNS", help="Random-intercept grouping columns, "
         "comma-separated (makes the model an LMM).")] = None,
     reference: Annotated[list[str] | None, typer.Option(
         "--reference", metavar="VAR=LEVEL", help="Reference level of a categorical variable; "
         "repeat or comma-separate. Needed for variables with more than 2 levels.")] = None,
+    group: Annotated[str | None, typer.Option(
+        "--group", metavar="COLUMNS", help="Categorical variables each tested by one test over "
+        "all its levels (MaAsLin 3's group_effects / group(x)): one row per feature and "
+        "variable, coef and stderr NA; F test (linear models; sequential, as R's anova, for "
+        "LM), likelihood-ratio test (prevalence model). Comma-separated; no reference "
+        "needed.")] = None,
+    ordered: Annotated[str | None, typer.Option(
+        "--ordered", metavar="COLUMNS", help="Categorical variables with ordered levels "
+        "(MaAsLin 3's ordered_effects / ordered(x)): each level is tested against the "
+        "previous one, one row per level. Give the order with --levels (numbers are "
+        "ordered numerically). Comma-separated.")] = None,
+    levels: Annotated[list[str] | None, typer.Option(
+        "--levels", metavar="VAR=L1,L2,...", help="Level order of a categorical variable, "
+        "first level = baseline (reference), e.g. group=ctl,fbm_12_20,fbm_21_25,fbm_26_31; "
+        "every level once. Repeat for several variables.")] = None,
     normalization: Annotated[Normalization, typer.Option(
         "--normalization", metavar=choice_metavar(Normalization),
         help="Normalisation of each sample (MaAsLin 2's).")] = "TSS",
@@ -163,6 +195,9 @@ def associate_command(
       gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
           --reference diagnosis=nonIBD --no-median-comparison-abundance \\
           --out scan2
+      gutaxis associate table.tsv --metadata metadata.tsv --fixed age \\
+          --ordered group --levels group=ctl,fbm_12_20,fbm_21_25,fbm_26_31 \\
+          --out scan-ord
     """
     from gutaxis.io import read_cohort
     from gutaxis.stats.associate import associate, features_to_test
@@ -170,6 +205,9 @@ def associate_command(
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
     random_columns = parse_columns(random, option="--random")
     references = parse_references(reference)
+    group_columns = parse_columns(group, option="--group")
+    ordered_columns = parse_columns(ordered, option="--ordered")
+    level_orders = parse_levels(levels)
     check_output(out, folder=True, force=force)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -201,6 +239,7 @@ def associate_command(
             median_comparison_abundance_threshold=median_comparison_abundance_threshold,
             median_comparison_prevalence_threshold=median_comparison_prevalence_threshold,
             subtract_median=subtract_median, warn_prevalence=warn_prevalence, seed=seed,
+            group=group_columns, ordered=ordered_columns, levels=level_orders,
             progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)

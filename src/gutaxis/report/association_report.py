@@ -28,6 +28,7 @@ from gutaxis.report.association_words import (
     outcome_scale,
     outcome_short,
     short_name,
+    term_words,
 )
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.results import wald_interval
@@ -162,10 +163,20 @@ def _models(results: AssociationResults) -> list[str]:
     return [m for m in ("abundance", "prevalence") if m in present]
 
 
+def _variable_words(var: str, spec: AssociationSpec, numeric: str) -> str:
+    if var in spec.group_effects:
+        return f"{var} (categorical; one test over all its levels, MaAsLin 3's group)"
+    if var in spec.ordered_effects:
+        return (f"{var} (ordered: {' < '.join(spec.levels[var])}; each level vs the previous, "
+                "MaAsLin 3's ordered)")
+    if var in spec.levels:
+        return f"{var} (categorical; reference level \u201c{spec.levels[var][0]}\u201d)"
+    return f"{var} ({numeric})"
+
+
 def _model_words(spec: AssociationSpec) -> dict[str, Any]:
     numeric = "numeric, standardised" if spec.standardize else "numeric"
-    fixed = [f"{var} (categorical; reference level \u201c{spec.levels[var][0]}\u201d)"
-             if var in spec.levels else f"{var} ({numeric})" for var in spec.fixed]
+    fixed = [_variable_words(var, spec, numeric) for var in spec.fixed]
     return {
         "outcome": outcome_scale(spec),
         "notes": outcome_notes(spec),
@@ -182,8 +193,9 @@ def _row_words(row: pd.Series, spec: AssociationSpec) -> dict[str, Any]:
     return {
         "feature": short_name(row["feature"]), "feature_id": str(row["feature"]),
         "model": row["model"], "term": _term_words(row, spec),
-        "coef": f"{row['coef']:.3g}",
-        "ci": f"{row['ci_low']:.3g} to {row['ci_high']:.3g}",
+        "coef": f"{row['coef']:.3g}" if np.isfinite(row["coef"]) else "\u2014",
+        "ci": f"{row['ci_low']:.3g} to {row['ci_high']:.3g}" if np.isfinite(row["coef"])
+        else "\u2014 (one test over all levels)",
         "q": f"{row['qval']:.2g}", "q_joint": f"{row.get('qval_joint', np.nan):.2g}",
         "n": int(row["n"]), "n_nonzero": int(row["n_nonzero"]),
         "evidence": row["evidence"], "strong": row["evidence"] == "stronger",
@@ -193,8 +205,7 @@ def _row_words(row: pd.Series, spec: AssociationSpec) -> dict[str, Any]:
 
 def _term_words(row: pd.Series, spec: AssociationSpec) -> str:
     """``"diagnosis: CD vs nonIBD"`` for a level of a categorical variable, else its name."""
-    var, value = str(row["metadata"]), str(row["value"])
-    return f"{var}: {value} vs {spec.levels[var][0]}" if var in spec.levels else var
+    return term_words(str(row["metadata"]), str(row["value"]), spec)
 
 
 def _volcano_png(results: AssociationResults) -> str:
@@ -206,7 +217,7 @@ def _volcano_png(results: AssociationResults) -> str:
 def _forest_png(hits: pd.DataFrame, spec: AssociationSpec) -> str:
     from gutaxis.report.association_plots import _png, forest_figure  # matplotlib
 
-    rows = hits[hits["model"] == "abundance"].head(FOREST_ROWS)
+    rows = hits[(hits["model"] == "abundance") & hits["coef"].notna()].head(FOREST_ROWS)
     if rows.empty:
         return ""
     labels = [f"{short_name(r['feature'])}  |  {_term_words(r, spec)}" for _, r in rows.iterrows()]

@@ -46,6 +46,9 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("common feature",), "common feature, extreme fit",
      "a very large coefficient or a tiny p-value on a feature absent from under 5% of the "
      "samples: usually a misfit near separation; left out of the q-values"),
+    (("a level is absent",), "missing ordered level",
+     "a level of the ordered variable has none of this feature's samples: its "
+     "level-vs-previous comparisons are not reported; the other terms are"),
     (("converge", "not fitted"), "did not converge",
      "did not converge: the fitting algorithm found no stable estimate, none is reported"),
 )
@@ -130,13 +133,31 @@ def coefficient_meaning(spec: AssociationSpec, *, model: str = "abundance") -> l
     unit = "standard deviation" if spec.standardize else "unit"
     lines = [f"The coefficient (coef) is in {scale}."]
     for var in spec.fixed:
-        if var in spec.levels:
+        if var in spec.group_effects:
+            lines.append(f"{var}: no coefficient; one test of any difference among its levels "
+                         "(MaAsLin 3's group predictor).")
+        elif var in spec.ordered_effects:
+            lines.append(f"{var}: the difference between each level and the previous level "
+                         f"(ordered levels {', '.join(spec.levels[var])}).")
+        elif var in spec.levels:
             ref = spec.levels[var][0]
             lines.append(f"{var}: the difference between each level and the reference level "
                          f"\u201c{ref}\u201d.")
         else:
             lines.append(f"{var}: the change per {unit} of {var}.")
     return lines
+
+
+def term_words(var: str, value: str, spec: AssociationSpec) -> str:
+    """A result row's term in words: ``"diagnosis: CD vs nonIBD"`` for a level (``vs`` the
+    previous level for an ordered variable), ``"group: any of its levels"`` for a group test,
+    else the variable's name."""
+    if var in spec.group_effects:
+        return f"{var}: any difference among its levels"
+    if var in spec.ordered_effects and value in spec.levels[var]:
+        order = spec.levels[var]
+        return f"{var}: {value} vs {order[max(order.index(value) - 1, 0)]}"
+    return f"{var}: {value} vs {spec.levels[var][0]}" if var in spec.levels else var
 
 
 def log2_hint(spec: AssociationSpec) -> str:

@@ -38,6 +38,15 @@ from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, normalize
 from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.special_terms import (
+    GroupTests,
+    blank_ordered,
+    lmm_group_tests,
+    logistic_group_tests,
+    ols_group_tests,
+    present_columns,
+    with_all_columns,
+)
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -67,6 +76,9 @@ def associate(
     subtract_median: bool = False,
     warn_prevalence: bool = True,
     seed: int = 0,
+    group: Sequence[str] = (),
+    ordered: Sequence[str] = (),
+    levels: Mapping[str, Sequence[str]] | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -131,6 +143,16 @@ def associate(
         ``induced_by_abundance``, see :mod:`gutaxis.stats.joint`).
     seed
         Seed of the median comparison's simulation (results are reproducible).
+    group
+        MaAsLin 3's ``group_effects``: categorical variables each tested by one test over
+        all its levels, reported as one row per feature (``value`` the variable's name,
+        ``coef``/``stderr`` ``NaN``); see :mod:`gutaxis.stats.special_terms`.
+    ordered
+        MaAsLin 3's ``ordered_effects``: categorical variables with ordered levels; each
+        level's row is its difference from the previous level (``value`` the level).
+    levels
+        Level order of categorical variables (first = reference), e.g. the order of an
+        ``ordered`` variable; see :func:`gutaxis.stats.design.build_design`.
 
     Returns
     -------
@@ -188,7 +210,8 @@ def associate(
     table = cohort.table
     table.require_kind("counts", "relative", action="an association scan of a table")
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
-                          standardize=standardize, source=cohort.source)
+                          standardize=standardize, source=cohort.source, group=group,
+                          ordered=ordered, levels=levels)
     keep = features_to_test(table.values, min_prevalence=min_prevalence,
                             min_abundance=min_abundance, min_variance=min_variance,
                             prevalence_model=prevalence_model, normalization=norm)
@@ -331,6 +354,7 @@ def _results(
     spec = AssociationSpec(
         formula=design.formula(), fixed=tuple(fixed), random=tuple(random),
         levels=dict(design.levels), numeric=design.numeric,
+        group_effects=design.group_effects, ordered_effects=design.ordered_effects,
         abundance_model=_abundance_label(design, options["prevalence_model"]),
         n_samples_input=int(cohort.n_samples), n_samples_used=design.n,
         n_features_input=int(n_features_input), n_features_tested=len(features),
@@ -430,12 +454,16 @@ def _fit_abundance(
     effects, else one LMM engine call per distinct row set of ``mask``."""
     used = np.ones_like(present) if mask is None else mask
     if not design.group_names:
-        fit = fit_ols(y, design.matrix, mask=mask)
+        fit = fit_ols(y, design.matrix, mask=mask, level_rows=design.level_rows())
         if progress is not None:
             progress(y.shape[1])
-        return ModelBlock("abundance", _without_intercept(fit.results(terms=_terms(design))),
-                           fit.n, (present & used).sum(axis=0))
+        tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
+        res = blank_ordered(fit.results(terms=_terms(design)), design, used)
+        return ModelBlock("abundance", _without_intercept(res), fit.n,
+                          (present & used).sum(axis=0), tests)
     est = _Estimates(y.shape[1], design.p - 1)
+    if design.group_effects:
+        est.group_tests = GroupTests.empty(y.shape[1], design.group_effects, "F")
     for rows, cols in row_sets(used):  # one engine call per distinct row set
         n_rows = int(rows.sum())
         est.n[cols] = n_rows
@@ -445,11 +473,12 @@ def _fit_abundance(
         est.messages[cols[constant]] = (f"constant feature: zero variance on the {n_rows} "
                                         "samples used")
         fit_cols = cols[~constant]
-        reason = _subset_problem(design, rows)
+        keep = present_columns(design, rows)  # absent group/ordered levels are left out
+        reason = _subset_problem(design, rows, keep)
         if reason:
             est.messages[fit_cols] = reason
         elif len(fit_cols):
-            _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer)
+            _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer, keep)
         if progress is not None:
             progress(len(cols) - (0 if reason else len(fit_cols)))
     return est.block("abundance", _abundance_label(design, False), design, statistic_name="t")
@@ -463,23 +492,32 @@ def _fit_row_set(
     cols: np.ndarray,
     progress: ProgressCallback | None,
     lmm_optimizer: str = "newton",
+    keep: np.ndarray | None = None,
 ) -> None:
-    """One LMM engine call for the features ``cols`` that share the rows ``rows``."""
+    """One LMM engine call for the features ``cols`` that share the rows ``rows``, on the
+    design's columns ``keep`` (default all)."""
+    keep = np.ones(design.p, dtype=bool) if keep is None else keep
     from gutaxis.stats.models.linear_mixed import fit_lmm
 
     groups = [pd.factorize(g[rows], sort=True)[0] for g in design.groups]
     try:
-        fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[rows], groups, reml=True,
-                      progress=progress, optimizer=lmm_optimizer)
+        fit = fit_lmm(y[np.ix_(rows, cols)], design.matrix[np.ix_(rows, keep)], groups, reml=True,
+                      progress=progress, optimizer=lmm_optimizer,
+                      full_vcov=est.group_tests is not None)
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         est.messages[cols] = f"mixed model failed: {exc}"
         if progress is not None:
             progress(len(cols))
         return
-    res = fit.results(terms=_terms(design))
+    terms = _terms(design)
+    kept = [t for t, k in zip(terms, keep, strict=True) if k]
+    res = with_all_columns(fit.results(terms=kept), keep, terms)
+    res = blank_ordered(res, design, np.repeat(rows[:, None], len(cols), axis=1))
     good = res.converged
     est.store(cols, res, good)
     est.singular[cols] = good & res.singular
+    if est.group_tests is not None:  # special_terms hook: contest F tests
+        est.group_tests.store(cols, lmm_group_tests(fit, design, columns=keep, good=good))
     for k, col in enumerate(cols):  # messages only: one string per feature
         note = res.messages[k]
         if not good[k]:
@@ -521,6 +559,11 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     good = res.converged & ~res.separated
     est.store(cols, res, good)
     est.separated[cols] = res.separated
+    if design.group_effects:  # special_terms hook: likelihood-ratio tests
+        est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
+        full = None if fit.deviance is None else np.where(good, fit.deviance, np.nan)
+        est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
+                                                         full_deviance=full))
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
                 if res.separated[k] else "logistic model did not converge")
@@ -551,6 +594,7 @@ class _Estimates:
         self.messages = np.full(m, "", dtype=object)
         self.n = np.zeros(m, dtype=np.int64)
         self.n_nonzero = np.zeros(m, dtype=np.int64)
+        self.group_tests: GroupTests | None = None
 
     def store(self, cols: np.ndarray, res: FitResults, good: np.ndarray) -> None:
         """Take ``res``'s estimates (intercept dropped) for the features ``cols``; ``NaN``
@@ -568,15 +612,16 @@ class _Estimates:
             stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
             statistic_name=statistic_name, converged=self.converged, singular=self.singular,
             separated=self.separated, messages=tuple(str(s) for s in self.messages))
-        return ModelBlock(name, results, self.n, self.n_nonzero)
+        return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
 
 
-def _subset_problem(design: Design, rows: np.ndarray) -> str:
-    """Why the design restricted to ``rows`` cannot be fitted ("" if it can)."""
-    n_rows = int(rows.sum())
-    if n_rows <= design.p:
-        return f"{n_rows} samples for {design.p} parameters: no residual degrees of freedom"
-    if np.linalg.matrix_rank(design.matrix[rows]) < design.p:
+def _subset_problem(design: Design, rows: np.ndarray, keep: np.ndarray) -> str:
+    """Why the design's columns ``keep`` restricted to ``rows`` cannot be fitted ("" if
+    they can)."""
+    n_rows, p = int(rows.sum()), int(keep.sum())
+    if n_rows <= p:
+        return f"{n_rows} samples for {p} parameters: no residual degrees of freedom"
+    if np.linalg.matrix_rank(design.matrix[np.ix_(rows, keep)]) < p:
         return "design matrix is rank-deficient on this feature's samples"
     return ""
 

@@ -93,6 +93,9 @@ class AssociationSpec:
         Whether prevalence rows were checked for being induced by abundance.
     abundance_model
         The abundance model fitted, e.g. ``"LM (OLS)"``.
+    group_effects, ordered_effects
+        MaAsLin 3's special predictors among ``fixed``: variables tested by one test over
+        all levels (one row each), and ordered variables (each level vs the previous).
     n_samples_input, n_samples_used
         Every sample of the input table (MaAsLin 2's ``N``); the complete cases the
         models were fitted on.
@@ -135,6 +138,8 @@ class AssociationSpec:
     subtract_median: bool = False
     warn_prevalence: bool = False
     seed: int = 0
+    group_effects: tuple[str, ...] = ()
+    ordered_effects: tuple[str, ...] = ()
     gutaxis_version: str = field(default_factory=_version)
     method: str = "gutaxis.stats.associate"
 
@@ -158,7 +163,10 @@ class AssociationResults:
     ----------
     table
         One row per (model, feature, term); columns :data:`RESULT_COLUMNS`, ordered by
-        q-value (``NaN`` last).
+        q-value (``NaN`` last). A group variable (MaAsLin 3's group predictor) has one row
+        per (model, feature): ``value`` is the variable's name, ``coef`` and ``stderr`` are
+        ``NaN``, ``df`` is the F test's denominator df (``NaN`` for likelihood-ratio tests);
+        an ordered variable's rows compare each level with the previous one.
     spec
         Model, parameters and provenance.
     values

@@ -9,7 +9,7 @@ p/q-values, MaAsLin 3's median comparison and flags.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from gutaxis.stats.joint import induced_by_abundance, joint_pvalue, suspect_prev
 from gutaxis.stats.median_comparison import MedianComparison, median_comparison
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.special_terms import GroupTests
 
 __all__ = ["MedianComparison", "ModelBlock", "assemble", "compare_with_median"]
 
@@ -38,7 +39,7 @@ class ModelBlock:
     results: FitResults
     n: np.ndarray
     n_nonzero: np.ndarray
-
+    group_tests: GroupTests | None = None  # MaAsLin 3's group predictors (special_terms)
 
 
 def compare_with_median(
@@ -84,21 +85,32 @@ def assemble(
     against_zero: ModelBlock | None,
     max_significance: float,
 ) -> pd.DataFrame:
-    """The results table: each block's rows, individual and joint p/q-values, the flags."""
-    q = design.p - 1
+    """The results table: each block's rows, individual and joint p/q-values, the flags.
+
+    The rows of a group variable's levels are replaced by one row per feature holding its
+    joint test (MaAsLin 3's group predictors: ``value`` the variable, ``coef``/``stderr``
+    ``NaN``); those rows take no part in the median comparison.
+    """
     m = len(features)
+    terms = [k for k, t in enumerate(design.terms) if t.metadata not in design.group_effects]
+    labels = [(design.terms[k].metadata, design.terms[k].value) for k in terms] + [
+        (var, var) for var in design.group_effects]
+    q = len(labels)
     columns = []
     for block, median in zip(blocks, compared, strict=True):
         res = block.results
-        error = np.repeat(np.asarray(res.messages, dtype=object)[:, None], q, axis=1)
         coef, pval = res.coef, res.pvalue
+        error = np.repeat(np.asarray(res.messages, dtype=object)[:, None], res.coef.shape[1],
+                          axis=1)
         if median is not None:
             lost = np.isfinite(pval) & ~np.isfinite(median.pvalue)
             error = np.where(lost & (error == ""), "p-value not computable in the median "
                              "comparison (rerun without it)", error)
             coef, pval = median.coef, median.pvalue
-        flags = {name: np.zeros((m, q), dtype=bool) for name in FLAG_COLUMNS}
-        columns.append(_Rows(block, coef, pval, error, flags))
+        rows = _Rows(block, coef[:, terms], res.stderr[:, terms], res.df[:, terms],
+                     pval[:, terms], error[:, terms],
+                     {name: np.zeros((m, len(terms)), dtype=bool) for name in FLAG_COLUMNS})
+        columns.append(rows.with_groups(block.group_tests, design.group_effects))
     prevalence = next((c for c in columns if c.block.name == "prevalence"), None)
     if prevalence is not None:
         block = prevalence.block
@@ -110,9 +122,12 @@ def assemble(
     qvals = np.split(adjust_pvalues(np.concatenate([t.ravel() for t in testable]),
                                     method=corr), len(columns))
     if prevalence is not None and against_zero is not None:
-        base = against_zero.results
+        base = _Rows(against_zero, against_zero.results.coef[:, terms],
+                     against_zero.results.stderr[:, terms], against_zero.results.df[:, terms],
+                     against_zero.results.pvalue[:, terms], np.empty((m, len(terms))), {}
+                     ).with_groups(against_zero.group_tests, design.group_effects)
         p_prev = testable[1]
-        base_q = adjust_pvalues(np.concatenate([base.pvalue.ravel(), p_prev.ravel()]),
+        base_q = adjust_pvalues(np.concatenate([base.pval.ravel(), p_prev.ravel()]),
                                 method=corr)[: m * q].reshape(m, q)
         prevalence.flags["induced_by_abundance"] = induced_by_abundance(
             prevalence.coef, np.isfinite(p_prev), base.coef, base_q,
@@ -128,11 +143,11 @@ def assemble(
         block, res = column.block, column.block.results
         frames.append(pd.DataFrame({
             "feature": np.repeat(features, q),
-            "metadata": np.tile([t.metadata for t in design.terms], m),
-            "value": np.tile([t.value for t in design.terms], m),
+            "metadata": np.tile([label[0] for label in labels], m),
+            "value": np.tile([label[1] for label in labels], m),
             "coef": column.coef.ravel(),
-            "stderr": res.stderr.ravel(),
-            "df": np.where(np.isfinite(res.df), res.df, np.nan).ravel(),  # NaN for z tests
+            "stderr": column.stderr.ravel(),
+            "df": np.where(np.isfinite(column.df), column.df, np.nan).ravel(),  # NaN: z tests
             "pval": column.pval.ravel(),
             "qval": qval,
             "pval_joint": p_joint.ravel(),
@@ -161,6 +176,24 @@ class _Rows:
 
     block: ModelBlock
     coef: np.ndarray
+    stderr: np.ndarray
+    df: np.ndarray
     pval: np.ndarray
     error: np.ndarray
     flags: dict[str, np.ndarray]
+
+    def with_groups(self, tests: GroupTests | None, variables: tuple[str, ...]) -> _Rows:
+        """These rows with one column per group variable appended (its joint test)."""
+        if not variables:
+            return self
+        m, g = self.coef.shape[0], len(variables)
+        nan = np.full((m, g), np.nan)
+        df = nan if tests is None else tests.df
+        pval = nan if tests is None else tests.pvalue
+        messages = np.asarray(self.block.results.messages, dtype=object)[:, None]
+        return replace(
+            self, coef=np.hstack([self.coef, nan]), stderr=np.hstack([self.stderr, nan]),
+            df=np.hstack([self.df, df]), pval=np.hstack([self.pval, pval]),
+            error=np.hstack([self.error, np.repeat(messages, g, axis=1)]),
+            flags={name: np.hstack([flag, np.zeros((m, g), dtype=bool)])
+                   for name, flag in self.flags.items()})

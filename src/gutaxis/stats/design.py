@@ -9,6 +9,19 @@ two-level variable. Samples with a missing value in any model column are dropped
 pandas ``Categorical`` is coded like any other categorical (treatment contrasts against
 its reference), not with the polynomial contrasts R gives an ``ordered`` factor; to test
 a trend, give the variable as numbers (e.g. a severity score 0, 1, 2, 3).
+
+MaAsLin 3's special predictors enter after the other fixed effects (groups, then ordered
+variables, as MaAsLin 3 appends them to the formula):
+
+- ``group`` (MaAsLin 3's ``group_effects`` / ``group(x)``): a categorical variable coded by
+  treatment contrasts against its first level (no reference needed); its level columns are
+  tested together, by one test over all levels (:mod:`gutaxis.stats.special_terms`).
+- ``ordered`` (``ordered_effects`` / ``ordered(x)``): a categorical variable with ordered
+  levels, coded by the columns ``1[level >= k]``, ``k = 2..K``, so that the coefficient of
+  level ``k`` *is* the difference between level ``k`` and level ``k - 1`` (MaAsLin 3's
+  level-vs-previous contrast), with its own standard error and degrees of freedom. The fit
+  is the treatment-coded fit reparametrised (same column space), so every estimate, and the
+  Satterthwaite df of a coefficient of a mixed model, equals that of MaAsLin 3's contrast.
 """
 
 from __future__ import annotations
@@ -71,6 +84,12 @@ class Design:
         Per random effect, integer codes ``0..k-1`` of the rows used.
     group_names
         The random-effect variables, in the order of ``groups``.
+    group_effects
+        Categorical variables tested by one test over all their levels (MaAsLin 3's
+        ``group_effects``); their level columns are in ``terms`` but not reported one by one.
+    ordered_effects
+        Categorical variables with ordered levels, each level's column being its difference
+        from the previous level (MaAsLin 3's ``ordered_effects``).
     """
 
     matrix: np.ndarray
@@ -82,6 +101,8 @@ class Design:
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
     groups: tuple[np.ndarray, ...] = ()
     group_names: tuple[str, ...] = ()
+    group_effects: tuple[str, ...] = ()
+    ordered_effects: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -94,10 +115,41 @@ class Design:
         return int(self.matrix.shape[1])
 
     def formula(self) -> str:
-        """The model in R's notation, e.g. ``y ~ age + diagnosis + (1 | subject)``."""
-        fixed = list(dict.fromkeys(t.metadata for t in self.terms))
+        """The model in R's notation, e.g. ``y ~ age + diagnosis + (1 | subject)``, with
+        MaAsLin 3's ``group(x)`` and ``ordered(x)`` for the special predictors."""
+        fixed = [self._label(var) for var in dict.fromkeys(t.metadata for t in self.terms)]
         parts = fixed + [f"(1 | {g})" for g in self.group_names]
         return "y ~ " + " + ".join(parts)
+
+    def _label(self, var: str) -> str:
+        if var in self.group_effects:
+            return f"group({var})"
+        return f"ordered({var})" if var in self.ordered_effects else var
+
+    def level_rows(self) -> np.ndarray:
+        """``(n, p)`` 0/1: for each column of a group or ordered variable's level, the rows of
+        that level (zero columns elsewhere). A level absent among a feature's samples is left
+        out of that feature's fit, as R drops its aliased column
+        (:func:`gutaxis.stats.models.linear.fit_ols`)."""
+        rows = np.zeros_like(self.matrix)
+        for var in self.group_effects + self.ordered_effects:
+            cols = self.columns_of(var)
+            block = self.matrix[:, cols]
+            if var in self.ordered_effects:  # 1[level >= k] - 1[level >= k + 1]
+                block = block - np.column_stack([block[:, 1:], np.zeros(len(block))])
+            rows[:, cols] = block
+        return rows
+
+    def columns_of(self, var: str) -> np.ndarray:
+        """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms.
+
+        Parameters
+        ----------
+        var
+            A fixed-effect variable of the design.
+        """
+        return np.array([i + 1 for i, t in enumerate(self.terms) if t.metadata == var],
+                        dtype=np.int64)
 
 
 def r_level_order(values: pd.Series) -> list[str]:
@@ -146,6 +198,9 @@ def build_design(
     reference: Mapping[str, str] | None = None,
     standardize: bool = False,
     source: str | None = None,
+    group: Sequence[str] = (),
+    ordered: Sequence[str] = (),
+    levels: Mapping[str, Sequence[str]] | None = None,
 ) -> Design:
     """Build the fixed-effects design (and random-effect groups) for a per-feature scan.
 
@@ -154,17 +209,32 @@ def build_design(
     metadata
         One row per sample, indexed by sample id.
     fixed
-        Fixed-effect variables, in model order.
+        Fixed-effect variables, in model order. May be empty when ``group`` or ``ordered``
+        name a variable.
     random
         Random-intercept grouping variables (any type; each distinct value is a group).
     reference
-        Reference level per categorical variable. Needed for variables with more than
-        two levels; naming one for a numeric column makes it categorical.
+        Reference level per categorical variable. Needed for fixed variables with more than
+        two levels; naming one for a numeric column makes it categorical. Also allowed for a
+        ``group`` variable (it changes no test); refused for an ``ordered`` one (give its
+        ``levels``).
     standardize
         Z-score numeric fixed effects (mean 0, sd 1 with ``ddof=1``), computed over
         all samples that have the value, as MaAsLin 2's ``scale()`` does.
     source
         Where the metadata came from, for error messages.
+    group
+        Categorical variables each tested by one test over all its levels (MaAsLin 3's
+        ``group_effects``); coded against their first level, no reference needed.
+    ordered
+        Categorical variables whose levels are ordered (MaAsLin 3's ``ordered_effects``);
+        each level is estimated against the previous one. The order is ``levels[var]`` when
+        given, else the variable's own: a pandas ``Categorical``'s, or numbers ascending;
+        text values need ``levels``.
+    levels
+        The complete level order of categorical variables (first level = reference), e.g.
+        ``{"group": ["ctl", "fbm_12_20", "fbm_21_25", "fbm_26_31"]}``; it must list every
+        value the variable takes among the complete cases, and only those.
 
     Returns
     -------
@@ -173,49 +243,45 @@ def build_design(
     Raises
     ------
     InputError
-        A column that does not exist (the message lists those that do), a variable that
-        is both a fixed and a random effect, a reference that
-        is not a level (lists the levels), a column with no values, a categorical variable
+        A column that does not exist (the message lists those that do), a variable given in
+        two roles (fixed, random, group, ordered), a reference that
+        is not a level (lists the levels), a level order that does not match the values, a
+        column with no values, a categorical variable
         with fewer than two levels, no complete case, more parameters than samples, or a
         rank-deficient design (names the aliased terms).
     """
     reference = dict(reference or {})
-    fixed = list(dict.fromkeys([fixed] if isinstance(fixed, str) else fixed))
-    random = list(dict.fromkeys([random] if isinstance(random, str) else random))
-    if not fixed:
+    order = {str(k): [str(v) for v in vals] for k, vals in (levels or {}).items()}
+    fixed, random, group, ordered = (
+        list(dict.fromkeys([x] if isinstance(x, str) else x))
+        for x in (fixed, random, group, ordered))
+    model = fixed + group + ordered
+    if not model:
         raise InputError("a model needs at least one fixed effect", source=source,
                          field="fixed", expected="one or more metadata columns")
-    _require_columns(metadata, fixed + random, source)
-    both = [var for var in random if var in fixed]
-    if both:
-        raise InputError("a variable cannot be both a fixed and a random effect: its group "
-                         "means are already fixed, so no random-effect variance is left to "
-                         "estimate", source=source, column=", ".join(both),
-                         expected="random-effect columns that are not fixed effects (drop "
-                         "it from one of the two lists)")
-    for var in reference:
-        if var not in fixed:
-            raise InputError("reference level given for a variable that is not a fixed effect",
-                             source=source, field="reference", found=var,
-                             expected=f"one of the fixed effects {', '.join(fixed)}")
-    for col in fixed + random:
+    _require_columns(metadata, model + random, source)
+    _check_roles({"fixed": fixed, "random": random, "group": group, "ordered": ordered},
+                 source)
+    _check_level_options(reference, order, fixed, group, ordered, source)
+    for col in model + random:
         if metadata[col].isna().all():
             raise InputError("metadata column has no values (all missing)", source=source,
                              column=col, expected="at least some non-missing values")
-    complete = metadata[fixed + random].notna().all(axis=1).to_numpy()
+    complete = metadata[model + random].notna().all(axis=1).to_numpy()
     if not complete.any():
         raise InputError("no sample has values for every model variable", source=source,
-                         found=f"variables {', '.join(fixed + random)}",
+                         found=f"variables {', '.join(model + random)}",
                          expected="at least one complete row")
     used = metadata.loc[complete]
     columns: list[np.ndarray] = [np.ones(int(complete.sum()))]
     terms: list[Term] = []
-    levels: dict[str, tuple[str, ...]] = {}
+    var_levels: dict[str, tuple[str, ...]] = {}
     numeric: list[str] = []
     scaling: dict[str, tuple[float, float]] = {}
-    for var in fixed:
+    for var in model:
         series = metadata[var]
-        if is_numeric_column(series) and var not in reference:
+        if var in fixed and is_numeric_column(series) and var not in reference \
+                and var not in order:
             values = _numeric_values(series, var, source)
             if standardize:
                 mean, sd = float(np.nanmean(values)), float(np.nanstd(values, ddof=1))
@@ -229,19 +295,82 @@ def build_design(
             terms.append(Term(var, var, var))
             numeric.append(var)
             continue
-        var_levels = _categorical_levels(used[var], var, reference.get(var), source)
-        levels[var] = tuple(var_levels)
+        if var in ordered and var not in order and not _has_own_order(series):
+            raise InputError("an ordered variable of text values needs its level order",
+                             source=source, column=var,
+                             found=", ".join(r_level_order(used[var])),
+                             expected=f"levels in order, e.g. {var}="
+                             + ",".join(r_level_order(used[var])) + " (first = baseline)")
+        found = _categorical_levels(used[var], var, reference.get(var), order.get(var),
+                                    source, needs_reference=var in fixed)
+        var_levels[var] = tuple(found)
         labels = level_labels(used[var]).to_numpy()
-        for level in var_levels[1:]:
-            columns.append((labels == level).astype(np.float64))
+        rank = {level: k for k, level in enumerate(found)}
+        position = np.array([rank[label] for label in labels])
+        for k, level in enumerate(found[1:], start=1):
+            column = position >= k if var in ordered else position == k
+            columns.append(column.astype(np.float64))
             terms.append(Term(var, level, f"{var}{level}"))
     matrix = np.column_stack(columns)
     _check_rank(matrix, terms, source)
     groups = tuple(_group_codes(used[g], g, source) for g in random)
     return Design(matrix=matrix, terms=tuple(terms), rows=complete,
-                  sample_ids=np.asarray(used.index.astype(str)), levels=levels,
+                  sample_ids=np.asarray(used.index.astype(str)), levels=var_levels,
                   numeric=tuple(numeric), scaling=scaling, groups=groups,
-                  group_names=tuple(random))
+                  group_names=tuple(random), group_effects=tuple(group),
+                  ordered_effects=tuple(ordered))
+
+
+def _check_roles(roles: Mapping[str, list[str]], source: str | None) -> None:
+    """A variable plays one role: fixed, random, group or ordered."""
+    seen: dict[str, str] = {}
+    for role, names in roles.items():
+        for var in names:
+            if var in seen:
+                why = (": its group means are already fixed, so no random-effect variance is "
+                       "left to estimate" if "random" in (role, seen[var]) else "")
+                raise InputError(f"a variable cannot be both {_article(seen[var])} and "
+                                 f"{_article(role)} effect{why}", source=source, column=var,
+                                 expected="each variable in one role only (drop it from one "
+                                 "of the two lists)")
+            seen[var] = role
+
+
+def _has_own_order(values: pd.Series) -> bool:
+    """Numbers (ordered numerically) and pandas categoricals carry a level order; text does
+    not (alphabetical order is rarely the order meant)."""
+    return is_numeric_column(values) or isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def _article(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def _check_level_options(reference: Mapping[str, str], order: Mapping[str, list[str]],
+                         fixed: list[str], group: list[str], ordered: list[str],
+                         source: str | None) -> None:
+    for var in reference:
+        if var in ordered:
+            raise InputError("an ordered variable takes a level order, not a reference",
+                             source=source, field="reference", found=var,
+                             expected=f"its levels in order, e.g. {var}=LOW,MID,HIGH "
+                             "(the first is the baseline)")
+        if var not in fixed + group:
+            raise InputError("reference level given for a variable that is not a fixed effect",
+                             source=source, field="reference", found=var,
+                             expected=f"one of the fixed effects {', '.join(fixed + group)}")
+    for var, lv in order.items():
+        if var not in fixed + group + ordered:
+            raise InputError("level order given for a variable that is not in the model",
+                             source=source, field="levels", found=var,
+                             expected=f"one of {', '.join(fixed + group + ordered)}")
+        if len(set(lv)) != len(lv):
+            raise InputError("a level is listed twice", source=source, field="levels",
+                             column=var, found=", ".join(lv), expected="distinct levels")
+        if var in reference and reference[var] != lv[0]:
+            raise InputError("reference and level order disagree", source=source,
+                             field="reference", column=var, found=reference[var],
+                             expected=f"the first listed level, {lv[0]} (or give only one)")
 
 
 def _group_codes(values: pd.Series, var: str, source: str | None) -> np.ndarray:
@@ -279,15 +408,28 @@ def _numeric_values(series: pd.Series, var: str, source: str | None) -> np.ndarr
 
 
 def _categorical_levels(
-    used: pd.Series, var: str, ref: str | None, source: str | None
+    used: pd.Series, var: str, ref: str | None, order: list[str] | None, source: str | None,
+    *, needs_reference: bool = True,
 ) -> list[str]:
     found = r_level_order(used)
+    if order is not None:
+        unlisted = [lv for lv in found if lv not in order]
+        absent = [lv for lv in order if lv not in found]
+        if unlisted or absent:
+            raise InputError("the level order does not match the values of the variable",
+                             source=source, column=var,
+                             found="; ".join(
+                                 [f"values not listed: {', '.join(unlisted)}"] * bool(unlisted)
+                                 + [f"listed but absent: {', '.join(absent)}"] * bool(absent)),
+                             expected=f"every level once, in order, e.g. {var}="
+                             + ",".join(found))
+        found = list(order)
     if len(found) < 2:
         raise InputError("categorical variable has fewer than two levels among the samples "
                          "used", source=source, column=var, found=found,
                          expected="two or more distinct values")
     if ref is None:
-        if len(found) > 2:
+        if len(found) > 2 and needs_reference and order is None:
             raise InputError(f"variable has {len(found)} levels: name its reference level",
                              source=source, column=var, found=", ".join(found),
                              expected=f"a reference such as {var}={found[0]}")

@@ -68,10 +68,12 @@ class OLSFit:
         return FitResults.from_arrays(
             "LM (OLS)", terms=terms, responses=responses, coef=self.coef, stderr=self.stderr,
             statistic=self.tvalue, df=self.df, pvalue=self.pval, statistic_name="t",
-            messages=self.messages)
+            messages=self.messages,
+            converged=np.array([not msg for msg in self.messages], dtype=bool))
 
 
-def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None) -> OLSFit:
+def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None,
+            level_rows: np.ndarray | None = None) -> OLSFit:
     """Fit ``Y[:, j] ~ X`` by least squares for every column ``j`` at once.
 
     Parameters
@@ -82,6 +84,13 @@ def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None) -> 
         ``(n, p)`` design matrix, intercept included by the caller; full column rank.
     mask
         Optional ``(n, m)`` boolean: the rows each outcome uses. ``None`` means all rows.
+    level_rows
+        Optional ``(n, p)`` 0/1: column ``k`` marks the rows of the categorical level whose
+        coefficient is column ``k`` (all zero for a column that is not a level's). Where an
+        outcome uses none of a level's rows (a level absent among a feature's nonzero
+        samples), the column is left out of that outcome's fit, as R's ``lm`` drops the
+        aliased column: its coefficient is ``NaN``, the others are those of the smaller
+        model, with ``n - rank`` residual df.
 
     Returns
     -------
@@ -125,7 +134,7 @@ def fit_ols(Y: np.ndarray, X: np.ndarray, *, mask: np.ndarray | None = None) -> 
     if np.any(mask & ~np.isfinite(Y)):
         raise InputError("outcomes hold NaN or infinite values inside the mask",
                          expected="finite numbers where mask is True")
-    return _fit_masked(Y, X, mask)
+    return _fit_masked(Y, X, mask, level_rows)
 
 
 def _empty(m: int, p: int) -> dict[str, np.ndarray]:
@@ -135,9 +144,12 @@ def _empty(m: int, p: int) -> dict[str, np.ndarray]:
             "n": np.zeros(m, dtype=np.int64)}
 
 
-def _fit_shared_rows(Y: np.ndarray, X: np.ndarray) -> OLSFit:
+def _fit_shared_rows(Y: np.ndarray, X: np.ndarray, absent: np.ndarray | None = None
+                     ) -> OLSFit:
     n, p = X.shape
     m = Y.shape[1]
+    if absent is not None and absent.any():  # levels absent from these rows: left out
+        return _with_columns(_fit_shared_rows(Y, X[:, ~absent]), ~absent)
     out = _empty(m, p)
     out["n"][:] = n
     messages = np.full(m, "", dtype=object)
@@ -164,7 +176,67 @@ def _fit_shared_rows(Y: np.ndarray, X: np.ndarray) -> OLSFit:
     return _finish(out, messages)
 
 
-def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
+def _with_columns(fit: OLSFit, keep: np.ndarray) -> OLSFit:
+    """``fit`` of the columns ``keep`` spread over all columns (``NaN`` elsewhere)."""
+    def spread(arr: np.ndarray) -> np.ndarray:
+        full = np.full((arr.shape[0], len(keep)), np.nan)
+        full[:, keep] = arr
+        return full
+
+    return OLSFit(coef=spread(fit.coef), stderr=spread(fit.stderr), tvalue=spread(fit.tvalue),
+                  pval=spread(fit.pval), df=fit.df, sigma2=fit.sigma2, n=fit.n,
+                  messages=fit.messages)
+
+
+def absent_levels(level_rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(c, p)`` boolean: the level columns none of whose rows an outcome uses, for
+    ``weights`` ``(c, n)`` (1 where the outcome uses a row) and ``level_rows`` ``(n, p)``
+    (see :func:`fit_ols`)."""
+    return (weights @ level_rows == 0) & np.any(level_rows != 0, axis=0)[None, :]
+
+
+def masked_designs(X: np.ndarray, weights: np.ndarray, level_rows: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-outcome designs ``X * w`` (``(c, n, p)`` for ``weights`` ``(c, n)``) and the
+    ``(c, p)`` level columns absent from each outcome's rows (see :func:`fit_ols`).
+
+    An absent level's column is redundant on the rows used (all zero for a treatment
+    dummy; equal to the next level's for the cumulative coding of an ordered variable) and
+    would make the QR rank-deficient. It is replaced by the indicator of a stand-in row of
+    that level (unused by the outcome, one row per column): the outcome is zero there and no
+    other column touches it, so the column's effect and coefficient are 0 and the other
+    columns' fit is that of the design without it.
+    """
+    Xw = X[None, :, :] * weights[:, :, None]
+    stand_in = None if level_rows is None else _stand_in_rows(level_rows)
+    if stand_in is None or level_rows is None:
+        return Xw, np.zeros((weights.shape[0], X.shape[1]), dtype=bool)
+    absent = absent_levels(level_rows, weights) & (stand_in >= 0)[None, :]
+    Xw *= ~absent[:, None, :]
+    ci, ki = np.nonzero(absent)
+    Xw[ci, stand_in[ki], ki] = 1.0
+    return Xw, absent
+
+
+def _stand_in_rows(level_rows: np.ndarray) -> np.ndarray | None:
+    """For each level column a distinct row of that level (-1: not a level's column, or no
+    free row; such a column is never left out)."""
+    columns = np.flatnonzero(np.any(level_rows != 0, axis=0))
+    if not len(columns):
+        return None
+    rows = np.full(level_rows.shape[1], -1)
+    taken: set[int] = set()
+    for k in columns:  # a few level columns, not features
+        candidates = np.flatnonzero(level_rows[:, k] != 0)[: len(taken) + 1]
+        free = [r for r in candidates if r not in taken]
+        if free:
+            rows[k] = free[0]
+            taken.add(int(free[0]))
+    return rows
+
+
+def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
+                level_rows: np.ndarray | None = None) -> OLSFit:
     p = X.shape[1]
     m = Y.shape[1]
     sets = row_sets(mask)
@@ -172,12 +244,14 @@ def _fit_masked(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
         out = _empty(m, p)
         messages = np.full(m, "", dtype=object)
         for rows, cols in sets:  # loop over row sets, each fits many features at once
-            part = _fit_shared_rows(Y[np.ix_(rows, cols)], X[rows])
+            absent = None if level_rows is None else absent_levels(
+                level_rows, rows[None, :].astype(np.float64))[0]
+            part = _fit_shared_rows(Y[np.ix_(rows, cols)], X[rows], absent)
             for key in out:
                 out[key][cols] = getattr(part, key)
             messages[cols] = part.messages
         return _finish(out, messages, recompute=False)
-    return _fit_batched(Y, X, mask)
+    return _fit_batched(Y, X, mask, level_rows)
 
 
 def row_sets(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -197,7 +271,8 @@ def row_sets(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(by_column[first[g]], cols) for g, cols in enumerate(np.split(order, bounds))]
 
 
-def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
+def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray,
+                 level_rows: np.ndarray | None = None) -> OLSFit:
     n, p = X.shape
     m = Y.shape[1]
     out = _empty(m, p)
@@ -209,34 +284,35 @@ def _fit_batched(Y: np.ndarray, X: np.ndarray, mask: np.ndarray) -> OLSFit:
     chunk = max(1, int(_CHUNK_BYTES // (8 * n * (2 * p + 2))))
     for start in range(0, m, chunk):  # chunks of features bound memory; each is one batch
         sl = slice(start, min(m, start + chunk))
-        w = weights[:, sl].T
-        Xw = X[None, :, :] * w[:, :, None]
+        Xw, absent = masked_designs(X, weights[:, sl].T, level_rows)
+        rank = p - absent.sum(axis=1)
         yw = Yz[:, sl].T
         Q, R = np.linalg.qr(Xw)
         diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
         ok = diag.min(axis=1) > RANK_TOL * np.maximum(diag.max(axis=1), 1e-300)
-        ok &= n_used[sl] > p
+        ok &= n_used[sl] > rank
         R_safe = np.where(ok[:, None, None], R, np.eye(p)[None])
         qty = np.einsum("cnp,cn->cp", Q, yw)
         coef = np.linalg.solve(R_safe, qty[:, :, None])[:, :, 0]
         resid = yw - np.einsum("cnp,cp->cn", Xw, coef)
         rss = np.einsum("cn,cn->c", resid, resid)
-        df = (n_used[sl] - p).astype(np.float64)
+        df = (n_used[sl] - rank).astype(np.float64)
         rinv = np.linalg.inv(R_safe)
         xtx_inv_diag = np.einsum("cij,cij->ci", rinv, rinv)
         with np.errstate(divide="ignore", invalid="ignore"):
             sigma2 = rss / df
             stderr = np.sqrt(sigma2[:, None] * xtx_inv_diag)
         bad = ~ok
-        out["coef"][sl] = np.where(bad[:, None], np.nan, coef)
-        out["stderr"][sl] = np.where(bad[:, None], np.nan, stderr)
+        dropped = bad[:, None] | absent
+        out["coef"][sl] = np.where(dropped, np.nan, coef)
+        out["stderr"][sl] = np.where(dropped, np.nan, stderr)
         out["df"][sl] = np.where(bad, np.nan, df)
         out["sigma2"][sl] = np.where(bad, np.nan, sigma2)
-        too_few = n_used[sl] <= p
+        too_few = n_used[sl] <= rank
         idx = np.arange(sl.start, sl.stop)
         messages[idx[bad & ~too_few]] = "design matrix is rank-deficient on this feature's samples"
         for j in idx[too_few]:  # only the degenerate few: builds their messages
-            messages[j] = (f"{n_used[j]} samples for {p} parameters: "
+            messages[j] = (f"{n_used[j]} samples for {rank[j - sl.start]} parameters: "
                            "no residual degrees of freedom")
     span = np.nanmax(np.where(mask, Y, -np.inf), axis=0) - np.nanmin(np.where(mask, Y, np.inf),
                                                                      axis=0)

@@ -80,6 +80,13 @@ class MixedModelFit:
         ``(m, k)`` relative standard deviations ``sqrt(variances / sigma2)``.
     iterations
         ``(m,)`` Newton iterations used.
+    vcov, vcov_jacobian, varpar_cov
+        Only with ``fit_lmm(..., full_vcov=True)``, else ``None``: ``(m, p, p)`` covariance
+        of the fixed effects, ``(m, k + 1, p, p)`` its derivatives in the variance
+        parameters ``varpar = (theta_1..theta_k, sigma)`` (factors in an internal order) and
+        ``(m, k + 1, k + 1)`` the asymptotic covariance of ``varpar``: lmerTest's
+        ``vcov_beta``, ``Jac_list`` and ``vcov_varpar``, from which Satterthwaite's df of
+        any contrast follows (:func:`gutaxis.stats.special_terms.contrast_f_test`).
     """
 
     coef: np.ndarray
@@ -95,6 +102,9 @@ class MixedModelFit:
     messages: tuple[str, ...]
     theta: np.ndarray
     iterations: np.ndarray
+    vcov: np.ndarray | None = None
+    vcov_jacobian: np.ndarray | None = None
+    varpar_cov: np.ndarray | None = None
 
     def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
                 ) -> FitResults:
@@ -115,6 +125,7 @@ def fit_lmm(
     reml: bool = True,
     progress: Callable[[int], None] | None = None,
     optimizer: str = "newton",
+    full_vcov: bool = False,
 ) -> MixedModelFit:
     """Fit ``y = X beta + sum_j Z_j b_j + e`` with random intercepts to every column of ``Y``.
 
@@ -138,6 +149,10 @@ def fit_lmm(
         lme4's start, tolerances and boundary rules, :mod:`gutaxis.stats.mixed.lme4_replay`), which
         stops where ``lmer`` stops, short of the optimum; slower, for reproducing lme4 or
         MaAsLin 2 output to ~1e-8. ``iterations`` then counts criterion evaluations.
+    full_vcov
+        Also return the full covariance of the fixed effects, its derivatives in the
+        variance parameters and their covariance (``vcov``, ``vcov_jacobian``,
+        ``varpar_cov``), for F tests of several coefficients.
 
     Returns
     -------
@@ -201,7 +216,7 @@ def fit_lmm(
     # loaded machine), so they are held at one for the duration of the fit.
     with _blas_controller().limit(limits=1, user_api="blas"):
         return _fit_all(Y2, X2, codes, levels, reml=reml, progress=progress,
-                        optimizer=optimizer)
+                        optimizer=optimizer, full_vcov=full_vcov)
 
 
 @functools.cache
@@ -219,6 +234,7 @@ def _fit_all(
     reml: bool,
     progress: Callable[[int], None] | None,
     optimizer: str = "newton",
+    full_vcov: bool = False,
 ) -> MixedModelFit:
     """Fit validated input chunk by chunk (see :func:`fit_lmm`)."""
     m = Y2.shape[1]
@@ -234,7 +250,7 @@ def _fit_all(
                          found=f"rank {rank} of {p} columns",
                          expected="linearly independent columns")
     design = build_shared_design(Xs, codes, levels)
-    out = _Output.empty(m, p, k)
+    out = _Output.empty(m, p, k, full_vcov=full_vcov)
     per_response = max(design.n, design.c * (design.d + 8 * design.c * design.k))
     chunk = max(1, CHUNK_ELEMENTS // per_response)
     for start in range(0, m, chunk):
@@ -305,13 +321,18 @@ class _Output:
     converged: np.ndarray
     iterations: np.ndarray
     messages: list[str]
+    vcov: np.ndarray | None = None
+    jac: np.ndarray | None = None
+    varpar_cov: np.ndarray | None = None
 
     @classmethod
-    def empty(cls, m: int, p: int, k: int) -> _Output:
+    def empty(cls, m: int, p: int, k: int, *, full_vcov: bool = False) -> _Output:
         nan = np.full
+        extra = ((nan((m, p, p), np.nan), nan((m, k + 1, p, p), np.nan),
+                  nan((m, k + 1, k + 1), np.nan)) if full_vcov else (None, None, None))
         return cls(nan((m, p), np.nan), nan((m, p), np.nan), nan((m, p), np.nan),
                    nan(m, np.nan), nan((m, k), np.nan), nan(m, np.nan),
-                   np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64), [""] * m)
+                   np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64), [""] * m, *extra)
 
     def finish(self, scale: np.ndarray) -> MixedModelFit:
         coef = self.coef / scale
@@ -324,11 +345,15 @@ class _Output:
         messages = list(self.messages)
         for i in np.flatnonzero(singular):
             messages[i] = _join(messages[i], "boundary (singular) fit: a variance component is 0")
+        outer = np.outer(scale, scale)
         return MixedModelFit(
             coef=coef, stderr=stderr, df=self.df, tvalue=tvalue, pval=pval,
             sigma2=self.sigma2, variances=self.sigma2[:, None] * self.psi,
             reml_criterion=self.crit, converged=self.converged, singular=singular,
             messages=tuple(messages), theta=theta, iterations=self.iterations,
+            vcov=None if self.vcov is None else self.vcov / outer,
+            vcov_jacobian=None if self.jac is None else self.jac / outer,
+            varpar_cov=self.varpar_cov,
         )
 
 
@@ -370,7 +395,7 @@ def _fit_chunk(
     sigma2 = ev.r2 / dof
     minv = required(ev.minv)
     hinv_diag = np.diagonal(minv[:, q:, q:], axis1=1, axis2=2)
-    df, notes = _satterthwaite(design, ev, found.psi, sigma2, reml=reml)
+    df, notes, varpar_cov = _satterthwaite(design, ev, found.psi, sigma2, reml=reml)
     inverse = np.argsort(design.order)
     out.coef[idx] = (ev.sol[:, q:] + beta_ols.T)
     out.cov_diag[idx] = sigma2[:, None] * hinv_diag
@@ -380,18 +405,41 @@ def _fit_chunk(
     out.crit[idx] = ev.criterion + offset
     out.converged[idx] = found.converged & ev.ok
     out.iterations[idx] = found.iterations
+    if out.vcov is not None and out.jac is not None and out.varpar_cov is not None:
+        out.vcov[idx], out.jac[idx] = _vcov_and_jacobian(design, ev, found.psi, sigma2)
+        out.varpar_cov[idx] = varpar_cov
     for j, i in enumerate(idx):
         out.messages[i] = _join(found.reason[j], notes[j])
     for b in np.flatnonzero(~ev.ok):  # numerically broken at the end point: report, not guess
-        for field in (out.coef, out.cov_diag, out.df):
-            field[idx[b]] = np.nan
+        for field in (out.coef, out.cov_diag, out.df, out.vcov, out.jac):
+            if field is not None:
+                field[idx[b]] = np.nan
         out.messages[idx[b]] = _join(found.reason[b], "mixed-model equations not positive "
                                      "definite at the end point")
 
 
+def _vcov_and_jacobian(
+    design: SharedDesign, ev: Evaluation, psi: np.ndarray, sigma2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Full ``Var(beta)`` ``(b, p, p)`` and its derivatives ``(b, k + 1, p, p)`` in
+    ``varpar = (theta, sigma)``: ``dC/dtheta_j = 2 theta_j sigma^2 W_j W_j'`` and
+    ``dC/dsigma = 2 sigma (X'V^{-1}X)^{-1}`` (the full matrices of :func:`_satterthwaite`'s
+    diagonals; columns of the scaled design)."""
+    q, k = design.q, design.k
+    minv = required(ev.minv)
+    mx = minv[:, q:, :]
+    hinv = minv[:, q:, q:]
+    theta = np.sqrt(psi)
+    jac = np.empty((psi.shape[0], k + 1, design.p, design.p))
+    jac[:, :k] = (2.0 * theta * sigma2[:, None])[:, :, None, None] * np.einsum(
+        "bpc,bjcd,brd->bjpr", mx, required(ev.gram), mx)
+    jac[:, k] = 2.0 * np.sqrt(sigma2)[:, None, None] * hinv
+    return sigma2[:, None, None] * hinv, jac
+
+
 def _satterthwaite(
     design: SharedDesign, ev: Evaluation, psi: np.ndarray, sigma2: np.ndarray, *, reml: bool
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Satterthwaite denominator df of every coefficient (unit contrasts), as lmerTest.
 
     The Hessian of the deviance in ``varpar = (theta_1..theta_k, sigma)`` is assembled from
@@ -440,4 +488,4 @@ def _satterthwaite(
         if zero:
             text = _join(text, f"variance-parameter Hessian has {zero} eigenvalue(s) near 0")
         notes.append(text)
-    return df, notes
+    return df, notes, cov_varpar

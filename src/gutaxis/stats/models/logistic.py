@@ -190,7 +190,7 @@ def _pinv_solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 def fit_logistic(Y01: np.ndarray, X: np.ndarray, *, max_iter: int = 50, tol: float = 1e-10,
-                 augment: bool = False) -> LogisticFit:
+                 augment: bool = False, augment_columns: int | None = None) -> LogisticFit:
     """Fit ``logit P(y_j = 1) = X beta_j`` for every column ``y_j`` of ``Y01``.
 
     Parameters
@@ -209,6 +209,10 @@ def fit_logistic(Y01: np.ndarray, X: np.ndarray, *, max_iter: int = 50, tol: flo
         Apply MaAsLin 3's augmentation (``augment = TRUE``, its default): every sample
         also counts as a success and a failure with weight ``(p - 1) / (2 n)`` each.
         This keeps estimates finite under separation.
+    augment_columns
+        The ``p`` of the augmentation weight, if not ``X``'s number of columns: a reduced
+        model compared with a full one keeps the full model's weight (MaAsLin 3 refits
+        with the full model's weights).
 
     Returns
     -------
@@ -253,7 +257,7 @@ def fit_logistic(Y01: np.ndarray, X: np.ndarray, *, max_iter: int = 50, tol: flo
     Y, X = validate_design(Y01, X)
     m, n = Y.shape
     p = X.shape[1]
-    Yt, weight = augmented_response(Y, p, augment=augment)
+    Yt, weight = augmented_response(Y, augment_columns or p, augment=augment)
     messages = degenerate_messages(Y) if not augment else np.full(m, "", dtype=object)
     fit_mask = messages == ""
 

@@ -345,7 +345,7 @@ def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.nd
 
 def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarray], *,
                        nAGQ: int = 1, augment: bool = False, max_iter: int = 100,
-                       tol: float = 1e-10) -> LogisticFit:
+                       tol: float = 1e-10, augment_columns: int | None = None) -> LogisticFit:
     """Fit ``logit P(y_j = 1) = X beta_j + sum_f b_f[group_f]`` for every column of ``Y01``.
 
     Random intercepts ``b_f ~ N(0, sigma_f^2)`` for each grouping factor; the marginal
@@ -370,6 +370,8 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
         rounds their fractional trials to zero).
     max_iter, tol
         Outer Newton iterations, and the Newton decrement below which they stop.
+    augment_columns
+        As for :func:`gutaxis.stats.models.logistic.fit_logistic`.
 
     Returns
     -------
@@ -430,7 +432,7 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     p = X.shape[1]
     ri = random_intercepts(groups, n)
     k = ri.k
-    Yt, weight = augmented_response(Y, p, augment=augment)
+    Yt, weight = augmented_response(Y, augment_columns or p, augment=augment)
     messages = degenerate_messages(Y)
     # Separation of the fixed effects carries over to the mixed model, with or without
     # augmentation: glmer's objective counts pseudo-rows only in PIRLS and log det.
