@@ -133,3 +133,16 @@ def test_unknown_method_is_refused():
     with pytest.raises(InputError, match="method"):
         fit_conditional_logistic(np.array([1, 0, 1, 0]), np.arange(4.0), np.array([0, 0, 1, 1]),
                                  method="efron")
+
+
+def test_results_can_line_up_with_an_intercept_and_name_aliased_terms():
+    rng = np.random.default_rng(5)
+    strata = np.repeat(np.arange(30), 3)
+    x = np.column_stack([rng.normal(size=90), np.repeat(rng.normal(size=30), 3)])
+    y = (rng.random((90, 2)) < 0.5).astype(int)
+    fit = fit_conditional_logistic(y, x, strata, augment=True)
+    res = fit.results(terms=["(Intercept)", "x", "subject_level"])
+    assert res.terms == ("(Intercept)", "x", "subject_level")
+    assert np.isnan(res.coef[:, [0, 2]]).all() and np.isfinite(res.coef[:, 1]).all()
+    assert res.messages[0] == "subject_level constant within strata: not estimable by the " \
+        "conditional model"

@@ -11,6 +11,7 @@ corrected together.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -20,6 +21,7 @@ import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
+from gutaxis.data.profile import ProfileTable
 from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
@@ -35,7 +37,13 @@ from gutaxis.stats.association_table import (
 from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
-from gutaxis.stats.normalize import check_options, normalize
+from gutaxis.stats.normalize import (
+    check_options,
+    normalize,
+    scale_samples,
+    unscaled_factors,
+    unscaled_table,
+)
 from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
 
@@ -60,13 +68,15 @@ def associate(
     max_significance: float = 0.25,
     progress: ProgressCallback | None = None,
     lmm_optimizer: str = "newton",
-    median_comparison_abundance: bool = True,
+    median_comparison_abundance: bool | None = None,
     median_comparison_prevalence: bool = False,
     median_comparison_abundance_threshold: float = 0.0,
     median_comparison_prevalence_threshold: float = 0.0,
     subtract_median: bool = False,
     warn_prevalence: bool = True,
     seed: int = 0,
+    strata: str | None = None,
+    unscaled: pd.DataFrame | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -117,7 +127,9 @@ def associate(
         Test each abundance coefficient against the median coefficient of its term across
         features instead of against zero (MaAsLin 3's default, which corrects for
         compositionality; :func:`gutaxis.stats.median_comparison.median_comparison`).
-        On by default; ``False`` tests against zero (MaAsLin 2).
+        On by default (``None``), except with ``unscaled`` (scaled abundances are not
+        compositional: MaAsLin 3 refuses the two together); ``False`` tests against zero
+        (MaAsLin 2).
     median_comparison_prevalence
         The same for the prevalence coefficients (off by default, as in MaAsLin 3).
     median_comparison_abundance_threshold, median_comparison_prevalence_threshold
@@ -131,6 +143,21 @@ def associate(
         ``induced_by_abundance``, see :mod:`gutaxis.stats.joint`).
     seed
         Seed of the median comparison's simulation (results are reproducible).
+    strata
+        A matched-set column (MaAsLin 3's ``strata_effects``, ``strata(s)`` in its formula):
+        as MaAsLin 3 does, the abundance model gets a random intercept ``(1 | s)`` (the LMM
+        path) and the prevalence model is a conditional logistic regression within strata
+        (``survival::clogit``, Breslow, augmented;
+        :func:`gutaxis.stats.models.conditional_logistic.fit_conditional_logistic`), whose
+        terms constant within strata are ``NaN``. Cannot be combined with ``random``.
+    unscaled
+        MaAsLin 3's ``unscaled_abundance``: one column indexed by sample id, named after a
+        spike-in feature of the table or ``total`` (total microbial load); every sample of
+        the table needs a value. Abundances become scaled (absolute) abundances, see
+        :func:`gutaxis.stats.normalize.unscaled_factors`; needs ``normalization="TSS"``.
+        The filters apply to the scaled values with the prevalence model (MaAsLin 3's
+        order), else to the input values. ``warn_prevalence`` refits relative abundances
+        (TSS, LOG), as MaAsLin 3 does.
 
     Returns
     -------
@@ -188,10 +215,19 @@ def associate(
     table = cohort.table
     table.require_kind("counts", "relative", action="an association scan of a table")
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
-                          standardize=standardize, source=cohort.source)
+                          standardize=standardize, source=cohort.source, strata=strata)
+    factors = None
+    if unscaled is not None:  # MaAsLin 3's unscaled_abundance: spike-in dropped, factors
+        table, factors = unscaled_table(table, unscaled, normalization=norm)
+        if median_comparison_abundance:
+            warnings.warn("median comparison of scaled abundances: MaAsLin 3 refuses it "
+                          "(the scale is not compositional)", UserWarning, stacklevel=2)
+    if median_comparison_abundance is None:
+        median_comparison_abundance = unscaled is None
     keep = features_to_test(table.values, min_prevalence=min_prevalence,
                             min_abundance=min_abundance, min_variance=min_variance,
-                            prevalence_model=prevalence_model, normalization=norm)
+                            prevalence_model=prevalence_model, normalization=norm,
+                            factors=factors)
     if not keep.any():
         raise InputError(
             "no feature passes the filters", field="min_prevalence/min_abundance/min_variance",
@@ -201,9 +237,10 @@ def associate(
     kept = np.flatnonzero(keep)
     raw = table.values[:, kept].toarray()
     if prevalence_model:  # MaAsLin 3: normalised over all features, then filtered
-        values = transform_values(_normalize_all(table.values, norm)[:, kept], method=trans)
+        values = transform_values(_normalize_all(table.values, norm, factors)[:, kept],
+                                  method=trans)
     else:
-        values = transform_table(raw, normalization=norm, transform=trans)
+        values = transform_table(raw, normalization=norm, transform=trans, factors=factors)
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
@@ -214,11 +251,12 @@ def associate(
         blocks.append(_fit_prevalence(present, design))
     against_zero = None
     if prevalence_model and warn_prevalence:
-        if norm == "TSS" and trans == "LOG":  # the same model, before the median comparison
-            against_zero = abundance
+        if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
+            against_zero = abundance                                 # the median comparison
         else:
-            tss_log = transform_values(_normalize_all(table.values, "TSS")[:, kept],
-                                       method="LOG")[design.rows]
+            tss = _normalize_all(table.values, "TSS", None if factors is None else
+                                 _relative(cohort.table))  # scaled: relative over the input
+            tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
             against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
                                           progress=None, lmm_optimizer=lmm_optimizer)
     median = (median_comparison_abundance, median_comparison_prevalence)
@@ -240,12 +278,14 @@ def associate(
                "median_comparison_prevalence_threshold":
                    float(median_comparison_prevalence_threshold),
                "subtract_median": bool(subtract_median),
-               "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed)}
+               "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed),
+               "strata": strata,
+               "unscaled_abundance": None if unscaled is None else str(unscaled.columns[0])}
     modelled = np.where(present, y, np.nan) if prevalence_model else y
     table_out = assemble(blocks, features, design, corr, compared=compared,
                           against_zero=against_zero, max_significance=max_significance)
     return _results(cohort, design, table_out, features, modelled, options=options,
-                    n_features_input=table.n_features, hash_extra=None)
+                    n_features_input=cohort.table.n_features, hash_extra=unscaled)
 
 
 def associate_outcomes(
@@ -327,15 +367,17 @@ def _results(
     hash_extra: pd.DataFrame | None,
 ) -> AssociationResults:
     fixed = list(dict.fromkeys(t.metadata for t in design.terms))
-    random = list(design.group_names)
+    random = [g for g in design.group_names if g != design.strata]
+    hashed = fixed + random + ([design.strata] if design.strata else [])
     spec = AssociationSpec(
         formula=design.formula(), fixed=tuple(fixed), random=tuple(random),
         levels=dict(design.levels), numeric=design.numeric,
         abundance_model=_abundance_label(design, options["prevalence_model"]),
         n_samples_input=int(cohort.n_samples), n_samples_used=design.n,
         n_features_input=int(n_features_input), n_features_tested=len(features),
-        input_hash=input_hash(cohort, fixed + random, extra=hash_extra),
-        citations=citations_for(random=bool(random), prevalence=options["prevalence_model"],
+        input_hash=input_hash(cohort, hashed, extra=hash_extra),
+        citations=citations_for(random=bool(design.group_names),
+                                prevalence=options["prevalence_model"],
                                 correction=options["correction"]),
         **options)
     return AssociationResults(
@@ -366,12 +408,14 @@ def features_to_test(
     min_variance: float,
     prevalence_model: bool = False,
     normalization: str = "TSS",
+    factors: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean mask of the features a scan tests.
 
     Without the prevalence model, MaAsLin 2's rule on the input values
     (:func:`filter_features`). With it, MaAsLin 3's: on the values normalised over all
-    features, a feature is kept when ``#{samples with value > min_abundance} >
+    features (scaled by ``factors`` for scaled abundance, see :func:`associate`'s
+    ``unscaled``), a feature is kept when ``#{samples with value > min_abundance} >
     min_prevalence * n_samples`` (strictly) and the variance (ddof=1) of its nonzero values
     is ``> min_variance``.
     """
@@ -381,7 +425,7 @@ def features_to_test(
     import scipy.sparse as sp
 
     mat = sp.csc_array(values)
-    normalised = _normalize_all(mat, normalization)
+    normalised = _normalize_all(mat, normalization, factors)
     n = normalised.shape[0]
     above = (normalised > min_abundance).sum(axis=0)
     keep = above > min_prevalence * n
@@ -394,15 +438,32 @@ def features_to_test(
     return np.asarray(keep & (np.nan_to_num(spread, nan=0.0) > min_variance), dtype=bool)
 
 
-def _normalize_all(values: object, normalization: str) -> np.ndarray:
-    """Every feature of a (sparse) table normalised per sample, dense (MaAsLin 3's order)."""
+def _normalize_all(values: object, normalization: str,
+                   factors: np.ndarray | None = None) -> np.ndarray:
+    """Every feature of a (sparse) table normalised per sample, dense (MaAsLin 3's order);
+    with ``factors``, MaAsLin 3's UNSCALED normalisation instead."""
     import scipy.sparse as sp
 
-    return normalize(sp.csr_array(values).toarray(), method=normalization)
+    dense = sp.csr_array(values).toarray()
+    if factors is not None:
+        return scale_samples(dense, factors)
+    return normalize(dense, method=normalization)
 
 
-def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
-    """Normalise then transform a dense samples x features table (MaAsLin 2's order)."""
+def _relative(table: ProfileTable) -> np.ndarray:
+    """Factors that make a table's rows proportions of their totals over all its features
+    (those of the scan's input, spike-in included, as MaAsLin 3's TSS)."""
+    totals = table.sample_totals()
+    return unscaled_factors(np.ones_like(totals), sample_totals=totals)
+
+
+def transform_table(raw: np.ndarray, *, normalization: str, transform: str,
+                    factors: np.ndarray | None = None) -> np.ndarray:
+    """Normalise then transform a dense samples x features table (MaAsLin 2's order);
+    with per-sample ``factors`` (:func:`gutaxis.stats.normalize.unscaled_factors`) the
+    normalisation is MaAsLin 3's UNSCALED one instead."""
+    if factors is not None:
+        return transform_values(scale_samples(raw, factors), method=transform)
     return transform_values(normalize(raw, method=normalization), method=transform)
 
 
@@ -493,12 +554,18 @@ def _fit_row_set(
 
 
 def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
-    from gutaxis.stats.models.logistic import fit_logistic
+    from gutaxis.stats.models.conditional_logistic import (
+        ConditionalLogisticFit,
+        fit_conditional_logistic,
+    )
+    from gutaxis.stats.models.logistic import LogisticFit, fit_logistic
     from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
     n, m = present.shape
     est = _Estimates(m, design.p - 1)
     label = "logistic GLMM (Laplace)" if design.group_names else "logistic GLM (ML)"
+    if design.strata is not None:
+        label = STRATA_PREVALENCE_LABEL
     est.n[:] = n
     count = present.sum(axis=0)
     est.n_nonzero[:] = count
@@ -508,8 +575,12 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     if not len(cols):
         return est.block("prevalence", label, design, statistic_name="z")
     y01 = present[:, cols].astype(np.float64)
+    fit: LogisticFit | ConditionalLogisticFit
     try:
-        if design.group_names:
+        if design.strata is not None:  # MaAsLin 3's strata(s): clogit, Breslow, augmented
+            fit = fit_conditional_logistic(y01, design.matrix[:, 1:], design.groups[0],
+                                           method="breslow", augment=True)
+        elif design.group_names:
             fit = fit_logistic_mixed(y01, design.matrix,
                                      [np.asarray(g) for g in design.groups], augment=True)
         else:
@@ -521,11 +592,17 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     good = res.converged & ~res.separated
     est.store(cols, res, good)
     est.separated[cols] = res.separated
+    if design.strata is not None:  # terms constant within strata: NaN, said in the text
+        est.messages[cols[good]] = np.asarray(res.messages, dtype=object)[good]
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
                 if res.separated[k] else "logistic model did not converge")
         est.messages[cols[k]] = head + (f" ({res.messages[k]})" if res.messages[k] else "")
     return est.block("prevalence", label, design, statistic_name="z")
+
+
+#: The prevalence model of a design with strata (MaAsLin 3's, with its default augmentation).
+STRATA_PREVALENCE_LABEL = "conditional logistic (Breslow, augmented)"
 
 
 def _terms(design: Design) -> list[str]:

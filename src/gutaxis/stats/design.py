@@ -71,6 +71,10 @@ class Design:
         Per random effect, integer codes ``0..k-1`` of the rows used.
     group_names
         The random-effect variables, in the order of ``groups``.
+    strata
+        The matched-set variable (MaAsLin 3's ``strata(s)``), or ``None``. It is also the
+        design's only random effect: MaAsLin 3 fits a random intercept ``(1 | s)`` per
+        stratum for abundance (and a conditional logistic model for prevalence).
     """
 
     matrix: np.ndarray
@@ -82,6 +86,7 @@ class Design:
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
     groups: tuple[np.ndarray, ...] = ()
     group_names: tuple[str, ...] = ()
+    strata: str | None = None
 
     @property
     def n(self) -> int:
@@ -96,6 +101,8 @@ class Design:
     def formula(self) -> str:
         """The model in R's notation, e.g. ``y ~ age + diagnosis + (1 | subject)``."""
         fixed = list(dict.fromkeys(t.metadata for t in self.terms))
+        if self.strata is not None:  # MaAsLin 3's notation
+            return "y ~ " + " + ".join([*fixed, f"strata({self.strata})"])
         parts = fixed + [f"(1 | {g})" for g in self.group_names]
         return "y ~ " + " + ".join(parts)
 
@@ -146,6 +153,7 @@ def build_design(
     reference: Mapping[str, str] | None = None,
     standardize: bool = False,
     source: str | None = None,
+    strata: str | None = None,
 ) -> Design:
     """Build the fixed-effects design (and random-effect groups) for a per-feature scan.
 
@@ -165,6 +173,10 @@ def build_design(
         all samples that have the value, as MaAsLin 2's ``scale()`` does.
     source
         Where the metadata came from, for error messages.
+    strata
+        A matched-set column (MaAsLin 3's ``strata_effects``): it becomes the design's
+        random-intercept grouping (``random`` must then be empty, as MaAsLin 3 requires)
+        and :attr:`Design.strata`.
 
     Returns
     -------
@@ -182,6 +194,8 @@ def build_design(
     reference = dict(reference or {})
     fixed = list(dict.fromkeys([fixed] if isinstance(fixed, str) else fixed))
     random = list(dict.fromkeys([random] if isinstance(random, str) else random))
+    if strata is not None:
+        random = _strata_as_random(strata, fixed, random, source)
     if not fixed:
         raise InputError("a model needs at least one fixed effect", source=source,
                          field="fixed", expected="one or more metadata columns")
@@ -241,7 +255,22 @@ def build_design(
     return Design(matrix=matrix, terms=tuple(terms), rows=complete,
                   sample_ids=np.asarray(used.index.astype(str)), levels=levels,
                   numeric=tuple(numeric), scaling=scaling, groups=groups,
-                  group_names=tuple(random))
+                  group_names=tuple(random), strata=strata)
+
+
+def _strata_as_random(strata: str, fixed: list[str], random: list[str],
+                      source: str | None) -> list[str]:
+    """The random effects of a design with ``strata``: the stratum alone (MaAsLin 3)."""
+    if random:
+        raise InputError("strata and random effects cannot be combined (as in MaAsLin 3): "
+                         "use random effects when there are several grouping variables",
+                         source=source, field="strata", found=f"strata {strata} with random "
+                         f"{', '.join(random)}", expected="either strata or random effects")
+    if strata in fixed:
+        raise InputError("the strata variable cannot also be a fixed effect: its effect is "
+                         "conditioned away", source=source, column=strata,
+                         expected="a strata column that is not a fixed effect")
+    return [strata]
 
 
 def _group_codes(values: pd.Series, var: str, source: str | None) -> np.ndarray:

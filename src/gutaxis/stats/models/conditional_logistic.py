@@ -41,6 +41,8 @@ METHODS: tuple[str, ...] = ("breslow", "exact")
 #: Largest within-stratum spread of the linear predictor of a finite estimate; beyond it
 #: fitted conditional probabilities are numerically 0 or 1 (separation).
 ETA_SATURATED = 30.0
+#: R's name of the intercept, absorbed by the strata.
+INTERCEPT = "(Intercept)"
 #: Relative tolerance of the check for terms aliased once strata are conditioned away.
 ALIAS_TOL = 1e-9
 
@@ -86,12 +88,31 @@ class ConditionalLogisticFit:
 
     def results(self, *, terms: Sequence[str], responses: Sequence[str] | None = None
                 ) -> FitResults:
-        """These fits as a :class:`~gutaxis.stats.results.FitResults` (Wald z tests)."""
+        """These fits as a :class:`~gutaxis.stats.results.FitResults` (Wald z tests).
+
+        ``terms`` names the columns of ``X``, optionally preceded by ``"(Intercept)"``:
+        then a ``NaN`` intercept column is put first (the strata absorb the intercept), so
+        that the results line up with those of models fitted with one. A converged fit with
+        aliased terms says which in its message.
+        """
+        names = list(terms)
+        coef, stderr, zvalue, pval = self.coef, self.stderr, self.zvalue, self.pval
+        if len(names) == coef.shape[1] + 1 and names[0] == INTERCEPT:
+            nan = np.full((coef.shape[0], 1), np.nan)
+            coef, stderr, zvalue, pval = (np.hstack([nan, a]) for a in (coef, stderr, zvalue,
+                                                                       pval))
+        messages = list(self.messages)
+        if self.aliased.any():
+            covariates = names[-len(self.aliased):]
+            note = (", ".join(t for t, a in zip(covariates, self.aliased, strict=True) if a)
+                    + " constant within strata: not estimable by the conditional model")
+            messages = [note if ok else msg
+                        for ok, msg in zip(self.converged, messages, strict=True)]
         return FitResults.from_arrays(
-            f"conditional logistic ({self.method})", terms=terms, responses=responses,
-            coef=self.coef, stderr=self.stderr, statistic=self.zvalue, df=np.inf,
-            pvalue=self.pval, statistic_name="z", messages=self.messages,
-            converged=self.converged, separated=self.separated)
+            f"conditional logistic ({self.method})", terms=names, responses=responses,
+            coef=coef, stderr=stderr, statistic=zvalue, df=np.inf, pvalue=pval,
+            statistic_name="z", messages=messages, converged=self.converged,
+            separated=self.separated)
 
 
 @dataclass(frozen=True)
