@@ -44,7 +44,7 @@ def test_strata_scan_matches_maaslin3(strata_scan, model):
     rows = both[both.model == model]
     assert rows.coef.notna().eq(rows.coef_m3.notna()).all()
     fitted = rows[rows.coef.notna()]
-    assert len(fitted) >= 75
+    assert len(fitted) == 87
     np.testing.assert_allclose(fitted.coef, fitted.coef_m3, rtol=0, atol=TOL)
     np.testing.assert_allclose(fitted.stderr, fitted.stderr_m3, rtol=0, atol=TOL)
     np.testing.assert_allclose(fitted.pval, fitted.pval_individual, rtol=0, atol=TOL)
