@@ -152,3 +152,16 @@ def test_spike_in_scan_equals_the_total_scan_with_the_implied_load(fibromyalgia_
     assert by_spike.spec.n_features_input == cohort.table.n_features + 1
     np.testing.assert_allclose(by_spike.values.to_numpy(), by_total.values.to_numpy(),
                                rtol=1e-12)
+
+
+def test_median_comparison_is_off_with_scaled_abundance_and_warned_when_asked(
+        fibromyalgia_dir: Path):
+    cohort = read_cohort(fibromyalgia_dir / "feature-table.tsv.gz",
+                         fibromyalgia_dir / "metadata.tsv")
+    load = read_metadata(REF / "fibro_total_load.tsv")
+    options = {"fixed": ["covariate_age"], "prevalence_model": True, "min_prevalence": 0.3,
+               "unscaled": load}
+    assert associate(cohort, **options).spec.median_comparison_abundance is False
+    with pytest.warns(UserWarning, match="MaAsLin 3 refuses it"):
+        res = associate(cohort, median_comparison_abundance=True, **options)
+    assert res.spec.median_comparison_abundance is True

@@ -21,8 +21,6 @@ import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
-from gutaxis.data.profile import ProfileTable
-from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
     AssociationResults,
@@ -37,15 +35,19 @@ from gutaxis.stats.association_table import (
 from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
-from gutaxis.stats.normalize import (
-    check_options,
-    normalize,
-    scale_samples,
-    unscaled_factors,
-    unscaled_table,
-)
+from gutaxis.stats.normalize import check_options, unscaled_table
 from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.scan_values import (
+    features_to_test,
+    filter_features,
+    normalize_all,
+    relative_factors,
+    transform_table,
+)
+
+__all__ = ["associate", "associate_outcomes", "features_to_test", "filter_features",
+           "input_hash", "transform_table"]
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -237,7 +239,7 @@ def associate(
     kept = np.flatnonzero(keep)
     raw = table.values[:, kept].toarray()
     if prevalence_model:  # MaAsLin 3: normalised over all features, then filtered
-        values = transform_values(_normalize_all(table.values, norm, factors)[:, kept],
+        values = transform_values(normalize_all(table.values, norm, factors)[:, kept],
                                   method=trans)
     else:
         values = transform_table(raw, normalization=norm, transform=trans, factors=factors)
@@ -254,8 +256,8 @@ def associate(
         if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
             against_zero = abundance                                 # the median comparison
         else:
-            tss = _normalize_all(table.values, "TSS", None if factors is None else
-                                 _relative(cohort.table))  # scaled: relative over the input
+            tss = normalize_all(table.values, "TSS", None if factors is None else
+                                 relative_factors(cohort.table))  # scaled: relative over the input
             tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
             against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
                                           progress=None, lmm_optimizer=lmm_optimizer)
@@ -385,86 +387,6 @@ def _results(
         values=pd.DataFrame(y, index=pd.Index(design.sample_ids, name="sample_id"),
                             columns=pd.Index(features, name="feature")),
         covariates=cohort.metadata.loc[design.rows, fixed])
-
-
-def filter_features(
-    values: object, *, min_prevalence: float, min_abundance: float, min_variance: float
-) -> np.ndarray:
-    """Boolean mask of the features MaAsLin 2 keeps, computed on the input values.
-
-    MaAsLin 2's preset of :func:`gutaxis.data.transforms.prevalence_mask`: a feature is
-    kept when ``#{samples with value > min_abundance} > min_prevalence * n_samples``
-    (strictly) and its sample variance (ddof=1) is ``> min_variance``.
-    """
-    return prevalence_mask(values, min_prevalence=min_prevalence, min_abundance=min_abundance,
-                           min_variance=min_variance, strict=True)
-
-
-def features_to_test(
-    values: object,
-    *,
-    min_prevalence: float,
-    min_abundance: float,
-    min_variance: float,
-    prevalence_model: bool = False,
-    normalization: str = "TSS",
-    factors: np.ndarray | None = None,
-) -> np.ndarray:
-    """Boolean mask of the features a scan tests.
-
-    Without the prevalence model, MaAsLin 2's rule on the input values
-    (:func:`filter_features`). With it, MaAsLin 3's: on the values normalised over all
-    features (scaled by ``factors`` for scaled abundance, see :func:`associate`'s
-    ``unscaled``), a feature is kept when ``#{samples with value > min_abundance} >
-    min_prevalence * n_samples`` (strictly) and the variance (ddof=1) of its nonzero values
-    is ``> min_variance``.
-    """
-    if not prevalence_model:
-        return filter_features(values, min_prevalence=min_prevalence,
-                               min_abundance=min_abundance, min_variance=min_variance)
-    import scipy.sparse as sp
-
-    mat = sp.csc_array(values)
-    normalised = _normalize_all(mat, normalization, factors)
-    n = normalised.shape[0]
-    above = (normalised > min_abundance).sum(axis=0)
-    keep = above > min_prevalence * n
-    nonzero = normalised != 0
-    count = nonzero.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.where(nonzero, normalised, 0.0).sum(axis=0)
-        mean = total / count
-        spread = np.where(nonzero, (normalised - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
-    return np.asarray(keep & (np.nan_to_num(spread, nan=0.0) > min_variance), dtype=bool)
-
-
-def _normalize_all(values: object, normalization: str,
-                   factors: np.ndarray | None = None) -> np.ndarray:
-    """Every feature of a (sparse) table normalised per sample, dense (MaAsLin 3's order);
-    with ``factors``, MaAsLin 3's UNSCALED normalisation instead."""
-    import scipy.sparse as sp
-
-    dense = sp.csr_array(values).toarray()
-    if factors is not None:
-        return scale_samples(dense, factors)
-    return normalize(dense, method=normalization)
-
-
-def _relative(table: ProfileTable) -> np.ndarray:
-    """Factors that make a table's rows proportions of their totals over all its features
-    (those of the scan's input, spike-in included, as MaAsLin 3's TSS)."""
-    totals = table.sample_totals()
-    return unscaled_factors(np.ones_like(totals), sample_totals=totals)
-
-
-def transform_table(raw: np.ndarray, *, normalization: str, transform: str,
-                    factors: np.ndarray | None = None) -> np.ndarray:
-    """Normalise then transform a dense samples x features table (MaAsLin 2's order);
-    with per-sample ``factors`` (:func:`gutaxis.stats.normalize.unscaled_factors`) the
-    normalisation is MaAsLin 3's UNSCALED one instead."""
-    if factors is not None:
-        return transform_values(scale_samples(raw, factors), method=transform)
-    return transform_values(normalize(raw, method=normalization), method=transform)
 
 
 def input_hash(cohort: Cohort, columns: Sequence[str], *, extra: pd.DataFrame | None = None) -> str:
