@@ -133,11 +133,12 @@ def associate_command(
         help="Mixed-model optimiser: newton (fast, exact optimum) or lme4 (lme4's default "
         "stopping point, feature by feature, to reproduce lme4 / MaAsLin 2 output).")
     ] = "newton",
-    median_comparison_abundance: Annotated[bool, typer.Option(
+    median_comparison_abundance: Annotated[bool | None, typer.Option(
         "--median-comparison-abundance/--no-median-comparison-abundance",
         help="Test abundance coefficients against the median coefficient of their term "
-        "across features (MaAsLin 3's default, for compositional data); --no-... tests "
-        "against zero (MaAsLin 2).")] = True,
+        "across features (MaAsLin 3's default, for compositional data; off by default with "
+        "--unscaled-abundance); --no-... tests against zero (MaAsLin 2).",
+        show_default=False)] = None,
     median_comparison_prevalence: Annotated[bool, typer.Option(
         "--median-comparison-prevalence/--no-median-comparison-prevalence",
         help="The same for the prevalence coefficients (MaAsLin 3: off).")] = False,
@@ -155,6 +156,16 @@ def associate_command(
         "induce (column induced_by_abundance; MaAsLin 3's warn_prevalence).")] = True,
     seed: Annotated[int, typer.Option(
         "--seed", metavar="N", help="Seed of the median comparison's simulation.")] = 0,
+    strata: Annotated[str | None, typer.Option(
+        "--strata", metavar="COLUMN", show_default=False,
+        help="Matched-set column (MaAsLin 3's strata_effects): a random intercept per stratum "
+        "for abundance, conditional logistic regression within strata for prevalence. Not "
+        "with --random.")] = None,
+    unscaled_abundance: Annotated[Path | None, typer.Option(
+        "--unscaled-abundance", metavar="FILE", show_default=False,
+        help="Scaled abundance (MaAsLin 3's unscaled_abundance): a TSV/CSV of sample ids and "
+        "one column, named after a spike-in feature of the table or 'total' (total microbial "
+        "load). Needs --normalization TSS; every sample needs a value.")] = None,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", metavar="FILE", help="Taxonomy (TSV or .qza).")] = None,
     rank: Annotated[str | None, typer.Option(
@@ -198,8 +209,11 @@ def associate_command(
       gutaxis associate table.tsv --metadata metadata.tsv --fixed age \\
           --ordered group --levels group=ctl,fbm_12_20,fbm_21_25,fbm_26_31 \\
           --out scan-ord
+      gutaxis associate table.tsv --metadata metadata.tsv --fixed antibiotics \\
+          --strata subject --prevalence-model --unscaled-abundance load.tsv \\
+          --out scan-m3
     """
-    from gutaxis.io import read_cohort
+    from gutaxis.io import read_cohort, read_metadata
     from gutaxis.stats.associate import associate, features_to_test
 
     fixed_columns = parse_columns(fixed, option="--fixed")  # argument errors before any I/O
@@ -214,6 +228,10 @@ def associate_command(
         cohort = read_cohort(table, metadata, taxonomy=taxonomy,
                              orientation=orientation, kind=kind, strict=strict)
     print_notes([str(w.message) for w in caught])
+    unscaled = None
+    if unscaled_abundance is not None:
+        unscaled = read_metadata(unscaled_abundance)
+        unscaled.attrs["source"] = str(unscaled_abundance)
     if drop_empty_samples:
         kept = cohort.table.drop_empty_samples()
         note_dropped(list(cohort.table.sample_ids), list(kept.sample_ids), "all values zero")
@@ -240,7 +258,7 @@ def associate_command(
             median_comparison_prevalence_threshold=median_comparison_prevalence_threshold,
             subtract_median=subtract_median, warn_prevalence=warn_prevalence, seed=seed,
             group=group_columns, ordered=ordered_columns, levels=level_orders,
-            progress=lambda k: bar.advance(task, k))
+            strata=strata, unscaled=unscaled, progress=lambda k: bar.advance(task, k))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
         from gutaxis.report.association_report import write_association_report

@@ -29,6 +29,9 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      "exactly, so no finite estimate exists"),
     (("present in all", "absent from all"), "always or never present",
      "present in every sample or in none: there is no presence/absence to model"),
+    (("constant within strata",), "not estimable within strata",
+     "the covariate does not vary within the matched sets (strata), so the presence model, "
+     "which compares samples only within a set, cannot estimate it"),
     (("constant",), "constant feature",
      "the feature has the same value in every sample used: there is nothing to test"),
     (("no residual degrees of freedom",), "too few samples",
@@ -100,6 +103,8 @@ def evidence_rule(max_significance: float) -> str:
 def outcome_scale(spec: AssociationSpec) -> str:
     """The abundance model's outcome scale, e.g. ``"log2 relative abundance"``."""
     value = _VALUE_WORDS.get(spec.normalization, spec.normalization)
+    if spec.unscaled_abundance is not None:
+        value = "scaled abundance"
     if spec.transform == "LOG":
         return f"log2 {value}"
     if spec.transform == "AST":
@@ -112,6 +117,13 @@ def outcome_scale(spec: AssociationSpec) -> str:
 def outcome_notes(spec: AssociationSpec) -> list[str]:
     """How the outcome was computed, one clause per step (normalisation, transform)."""
     notes = [_VALUE_NOTES.get(spec.normalization, ""), _TRANSFORM_NOTES.get(spec.transform, "")]
+    if spec.unscaled_abundance == "total":
+        notes[0] = ("scaled abundance is the feature's proportion of the sample's total times "
+                    "the sample's total microbial load (MaAsLin 3's unscaled_abundance)")
+    elif spec.unscaled_abundance is not None:
+        notes[0] = (f"scaled abundance is the feature's reads divided by those of the spike-in "
+                    f"{spec.unscaled_abundance}, times the amount of spike-in added (MaAsLin 3's "
+                    "unscaled_abundance)")
     return [note for note in notes if note]
 
 

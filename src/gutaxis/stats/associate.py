@@ -11,16 +11,15 @@ corrected together.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
-from gutaxis.data.transforms import prevalence_mask
 from gutaxis.errors import GutaxisError, InputError
 from gutaxis.stats.association_results import (
     AssociationResults,
@@ -28,16 +27,25 @@ from gutaxis.stats.association_results import (
     citations_for,
 )
 from gutaxis.stats.association_table import (
+    Estimates,
     ModelBlock,
     assemble,
     compare_with_median,
+    design_terms,
+    without_intercept,
 )
 from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
-from gutaxis.stats.normalize import check_options, normalize
+from gutaxis.stats.normalize import check_options, unscaled_table
 from gutaxis.stats.normalize import transform as transform_values
-from gutaxis.stats.results import FitResults
+from gutaxis.stats.scan_values import (
+    features_to_test,
+    filter_features,
+    normalize_all,
+    relative_factors,
+    transform_table,
+)
 from gutaxis.stats.special_terms import (
     GroupTests,
     blank_ordered,
@@ -47,6 +55,9 @@ from gutaxis.stats.special_terms import (
     present_columns,
     with_all_columns,
 )
+
+__all__ = ["associate", "associate_outcomes", "features_to_test", "filter_features",
+           "input_hash", "transform_table"]
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -69,7 +80,7 @@ def associate(
     max_significance: float = 0.25,
     progress: ProgressCallback | None = None,
     lmm_optimizer: str = "newton",
-    median_comparison_abundance: bool = True,
+    median_comparison_abundance: bool | None = None,
     median_comparison_prevalence: bool = False,
     median_comparison_abundance_threshold: float = 0.0,
     median_comparison_prevalence_threshold: float = 0.0,
@@ -79,6 +90,8 @@ def associate(
     group: Sequence[str] = (),
     ordered: Sequence[str] = (),
     levels: Mapping[str, Sequence[str]] | None = None,
+    strata: str | None = None,
+    unscaled: pd.DataFrame | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -129,7 +142,9 @@ def associate(
         Test each abundance coefficient against the median coefficient of its term across
         features instead of against zero (MaAsLin 3's default, which corrects for
         compositionality; :func:`gutaxis.stats.median_comparison.median_comparison`).
-        On by default; ``False`` tests against zero (MaAsLin 2).
+        On by default (``None``), except with ``unscaled`` (scaled abundances are not
+        compositional: MaAsLin 3 refuses the two together); ``False`` tests against zero
+        (MaAsLin 2).
     median_comparison_prevalence
         The same for the prevalence coefficients (off by default, as in MaAsLin 3).
     median_comparison_abundance_threshold, median_comparison_prevalence_threshold
@@ -153,6 +168,21 @@ def associate(
     levels
         Level order of categorical variables (first = reference), e.g. the order of an
         ``ordered`` variable; see :func:`gutaxis.stats.design.build_design`.
+    strata
+        A matched-set column (MaAsLin 3's ``strata_effects``, ``strata(s)`` in its formula):
+        as MaAsLin 3 does, the abundance model gets a random intercept ``(1 | s)`` (the LMM
+        path) and the prevalence model is a conditional logistic regression within strata
+        (``survival::clogit``, Breslow, augmented;
+        :func:`gutaxis.stats.models.conditional_logistic.fit_conditional_logistic`), whose
+        terms constant within strata are ``NaN``. Cannot be combined with ``random``.
+    unscaled
+        MaAsLin 3's ``unscaled_abundance``: one column indexed by sample id, named after a
+        spike-in feature of the table or ``total`` (total microbial load); every sample of
+        the table needs a value. Abundances become scaled (absolute) abundances, see
+        :func:`gutaxis.stats.normalize.unscaled_factors`; needs ``normalization="TSS"``.
+        The filters apply to the scaled values with the prevalence model (MaAsLin 3's
+        order), else to the input values. ``warn_prevalence`` refits relative abundances
+        (TSS, LOG), as MaAsLin 3 does.
 
     Returns
     -------
@@ -211,10 +241,19 @@ def associate(
     table.require_kind("counts", "relative", action="an association scan of a table")
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
                           standardize=standardize, source=cohort.source, group=group,
-                          ordered=ordered, levels=levels)
+                          ordered=ordered, levels=levels, strata=strata)
+    factors = None
+    if unscaled is not None:  # MaAsLin 3's unscaled_abundance: spike-in dropped, factors
+        table, factors = unscaled_table(table, unscaled, normalization=norm)
+        if median_comparison_abundance:
+            warnings.warn("median comparison of scaled abundances: MaAsLin 3 refuses it "
+                          "(the scale is not compositional)", UserWarning, stacklevel=2)
+    if median_comparison_abundance is None:
+        median_comparison_abundance = unscaled is None
     keep = features_to_test(table.values, min_prevalence=min_prevalence,
                             min_abundance=min_abundance, min_variance=min_variance,
-                            prevalence_model=prevalence_model, normalization=norm)
+                            prevalence_model=prevalence_model, normalization=norm,
+                            factors=factors)
     if not keep.any():
         raise InputError(
             "no feature passes the filters", field="min_prevalence/min_abundance/min_variance",
@@ -224,9 +263,10 @@ def associate(
     kept = np.flatnonzero(keep)
     raw = table.values[:, kept].toarray()
     if prevalence_model:  # MaAsLin 3: normalised over all features, then filtered
-        values = transform_values(_normalize_all(table.values, norm)[:, kept], method=trans)
+        values = transform_values(normalize_all(table.values, norm, factors)[:, kept],
+                                  method=trans)
     else:
-        values = transform_table(raw, normalization=norm, transform=trans)
+        values = transform_table(raw, normalization=norm, transform=trans, factors=factors)
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
@@ -237,11 +277,12 @@ def associate(
         blocks.append(_fit_prevalence(present, design))
     against_zero = None
     if prevalence_model and warn_prevalence:
-        if norm == "TSS" and trans == "LOG":  # the same model, before the median comparison
-            against_zero = abundance
+        if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
+            against_zero = abundance                                 # the median comparison
         else:
-            tss_log = transform_values(_normalize_all(table.values, "TSS")[:, kept],
-                                       method="LOG")[design.rows]
+            tss = normalize_all(table.values, "TSS", None if factors is None else
+                                 relative_factors(cohort.table))  # scaled: relative over the input
+            tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
             against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
                                           progress=None, lmm_optimizer=lmm_optimizer)
     median = (median_comparison_abundance, median_comparison_prevalence)
@@ -263,12 +304,14 @@ def associate(
                "median_comparison_prevalence_threshold":
                    float(median_comparison_prevalence_threshold),
                "subtract_median": bool(subtract_median),
-               "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed)}
+               "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed),
+               "strata": strata,
+               "unscaled_abundance": None if unscaled is None else str(unscaled.columns[0])}
     modelled = np.where(present, y, np.nan) if prevalence_model else y
     table_out = assemble(blocks, features, design, corr, compared=compared,
                           against_zero=against_zero, max_significance=max_significance)
     return _results(cohort, design, table_out, features, modelled, options=options,
-                    n_features_input=table.n_features, hash_extra=None)
+                    n_features_input=cohort.table.n_features, hash_extra=unscaled)
 
 
 def associate_outcomes(
@@ -350,7 +393,8 @@ def _results(
     hash_extra: pd.DataFrame | None,
 ) -> AssociationResults:
     fixed = list(dict.fromkeys(t.metadata for t in design.terms))
-    random = list(design.group_names)
+    random = [g for g in design.group_names if g != design.strata]
+    hashed = fixed + random + ([design.strata] if design.strata else [])
     spec = AssociationSpec(
         formula=design.formula(), fixed=tuple(fixed), random=tuple(random),
         levels=dict(design.levels), numeric=design.numeric,
@@ -358,8 +402,9 @@ def _results(
         abundance_model=_abundance_label(design, options["prevalence_model"]),
         n_samples_input=int(cohort.n_samples), n_samples_used=design.n,
         n_features_input=int(n_features_input), n_features_tested=len(features),
-        input_hash=input_hash(cohort, fixed + random, extra=hash_extra),
-        citations=citations_for(random=bool(random), prevalence=options["prevalence_model"],
+        input_hash=input_hash(cohort, hashed, extra=hash_extra),
+        citations=citations_for(random=bool(design.group_names),
+                                prevalence=options["prevalence_model"],
                                 correction=options["correction"]),
         **options)
     return AssociationResults(
@@ -367,67 +412,6 @@ def _results(
         values=pd.DataFrame(y, index=pd.Index(design.sample_ids, name="sample_id"),
                             columns=pd.Index(features, name="feature")),
         covariates=cohort.metadata.loc[design.rows, fixed])
-
-
-def filter_features(
-    values: object, *, min_prevalence: float, min_abundance: float, min_variance: float
-) -> np.ndarray:
-    """Boolean mask of the features MaAsLin 2 keeps, computed on the input values.
-
-    MaAsLin 2's preset of :func:`gutaxis.data.transforms.prevalence_mask`: a feature is
-    kept when ``#{samples with value > min_abundance} > min_prevalence * n_samples``
-    (strictly) and its sample variance (ddof=1) is ``> min_variance``.
-    """
-    return prevalence_mask(values, min_prevalence=min_prevalence, min_abundance=min_abundance,
-                           min_variance=min_variance, strict=True)
-
-
-def features_to_test(
-    values: object,
-    *,
-    min_prevalence: float,
-    min_abundance: float,
-    min_variance: float,
-    prevalence_model: bool = False,
-    normalization: str = "TSS",
-) -> np.ndarray:
-    """Boolean mask of the features a scan tests.
-
-    Without the prevalence model, MaAsLin 2's rule on the input values
-    (:func:`filter_features`). With it, MaAsLin 3's: on the values normalised over all
-    features, a feature is kept when ``#{samples with value > min_abundance} >
-    min_prevalence * n_samples`` (strictly) and the variance (ddof=1) of its nonzero values
-    is ``> min_variance``.
-    """
-    if not prevalence_model:
-        return filter_features(values, min_prevalence=min_prevalence,
-                               min_abundance=min_abundance, min_variance=min_variance)
-    import scipy.sparse as sp
-
-    mat = sp.csc_array(values)
-    normalised = _normalize_all(mat, normalization)
-    n = normalised.shape[0]
-    above = (normalised > min_abundance).sum(axis=0)
-    keep = above > min_prevalence * n
-    nonzero = normalised != 0
-    count = nonzero.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.where(nonzero, normalised, 0.0).sum(axis=0)
-        mean = total / count
-        spread = np.where(nonzero, (normalised - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
-    return np.asarray(keep & (np.nan_to_num(spread, nan=0.0) > min_variance), dtype=bool)
-
-
-def _normalize_all(values: object, normalization: str) -> np.ndarray:
-    """Every feature of a (sparse) table normalised per sample, dense (MaAsLin 3's order)."""
-    import scipy.sparse as sp
-
-    return normalize(sp.csr_array(values).toarray(), method=normalization)
-
-
-def transform_table(raw: np.ndarray, *, normalization: str, transform: str) -> np.ndarray:
-    """Normalise then transform a dense samples x features table (MaAsLin 2's order)."""
-    return transform_values(normalize(raw, method=normalization), method=transform)
 
 
 def input_hash(cohort: Cohort, columns: Sequence[str], *, extra: pd.DataFrame | None = None) -> str:
@@ -458,10 +442,10 @@ def _fit_abundance(
         if progress is not None:
             progress(y.shape[1])
         tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
-        res = blank_ordered(fit.results(terms=_terms(design)), design, used)
-        return ModelBlock("abundance", _without_intercept(res), fit.n,
+        res = blank_ordered(fit.results(terms=design_terms(design)), design, used)
+        return ModelBlock("abundance", without_intercept(res), fit.n,
                           (present & used).sum(axis=0), tests)
-    est = _Estimates(y.shape[1], design.p - 1)
+    est = Estimates(y.shape[1], design.p - 1)
     if design.group_effects:
         est.group_tests = GroupTests.empty(y.shape[1], design.group_effects, "F")
     for rows, cols in row_sets(used):  # one engine call per distinct row set
@@ -485,7 +469,7 @@ def _fit_abundance(
 
 
 def _fit_row_set(
-    est: _Estimates,
+    est: Estimates,
     y: np.ndarray,
     design: Design,
     rows: np.ndarray,
@@ -509,7 +493,7 @@ def _fit_row_set(
         if progress is not None:
             progress(len(cols))
         return
-    terms = _terms(design)
+    terms = design_terms(design)
     kept = [t for t, k in zip(terms, keep, strict=True) if k]
     res = with_all_columns(fit.results(terms=kept), keep, terms)
     res = blank_ordered(res, design, np.repeat(rows[:, None], len(cols), axis=1))
@@ -531,12 +515,18 @@ def _fit_row_set(
 
 
 def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
-    from gutaxis.stats.models.logistic import fit_logistic
+    from gutaxis.stats.models.conditional_logistic import (
+        ConditionalLogisticFit,
+        fit_conditional_logistic,
+    )
+    from gutaxis.stats.models.logistic import LogisticFit, fit_logistic
     from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
 
     n, m = present.shape
-    est = _Estimates(m, design.p - 1)
+    est = Estimates(m, design.p - 1)
     label = "logistic GLMM (Laplace)" if design.group_names else "logistic GLM (ML)"
+    if design.strata is not None:
+        label = STRATA_PREVALENCE_LABEL
     est.n[:] = n
     count = present.sum(axis=0)
     est.n_nonzero[:] = count
@@ -546,8 +536,12 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     if not len(cols):
         return est.block("prevalence", label, design, statistic_name="z")
     y01 = present[:, cols].astype(np.float64)
+    fit: LogisticFit | ConditionalLogisticFit
     try:
-        if design.group_names:
+        if design.strata is not None:  # MaAsLin 3's strata(s): clogit, Breslow, augmented
+            fit = fit_conditional_logistic(y01, design.matrix[:, 1:], design.groups[0],
+                                           method="breslow", augment=True)
+        elif design.group_names:
             fit = fit_logistic_mixed(y01, design.matrix,
                                      [np.asarray(g) for g in design.groups], augment=True)
         else:
@@ -555,15 +549,18 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         est.messages[cols] = f"logistic model failed: {exc}"
         return est.block("prevalence", label, design, statistic_name="z")
-    res = fit.results(terms=_terms(design))
+    res = fit.results(terms=design_terms(design))
     good = res.converged & ~res.separated
     est.store(cols, res, good)
     est.separated[cols] = res.separated
     if design.group_effects:  # special_terms hook: likelihood-ratio tests
         est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
-        full = None if fit.deviance is None else np.where(good, fit.deviance, np.nan)
+        deviance = getattr(fit, "deviance", None)
+        full = None if deviance is None else np.where(good, deviance, np.nan)
         est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
                                                          full_deviance=full))
+    if design.strata is not None:  # terms constant within strata: NaN, said in the text
+        est.messages[cols[good]] = np.asarray(res.messages, dtype=object)[good]
     for k in np.flatnonzero(~good):  # messages for the degenerate few
         head = ("perfect separation: presence is predicted exactly by the covariates"
                 if res.separated[k] else "logistic model did not converge")
@@ -571,48 +568,8 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     return est.block("prevalence", label, design, statistic_name="z")
 
 
-def _terms(design: Design) -> list[str]:
-    """The design's column names: the intercept, then R's coefficient names."""
-    return ["(Intercept)", *(t.name for t in design.terms)]
-
-
-def _without_intercept(res: FitResults) -> FitResults:
-    """``res`` with its first term (the intercept) dropped."""
-    return replace(res, terms=res.terms[1:], coef=res.coef[:, 1:], stderr=res.stderr[:, 1:],
-                   statistic=res.statistic[:, 1:], df=res.df[:, 1:], pvalue=res.pvalue[:, 1:])
-
-
-class _Estimates:
-    """Per-feature estimates gathered from several engine calls (``NaN`` until stored)."""
-
-    def __init__(self, m: int, q: int) -> None:
-        self.coef, self.stderr, self.statistic, self.df, self.pvalue = (
-            np.full((m, q), np.nan) for _ in range(5))
-        self.converged = np.zeros(m, dtype=bool)
-        self.singular = np.zeros(m, dtype=bool)
-        self.separated = np.zeros(m, dtype=bool)
-        self.messages = np.full(m, "", dtype=object)
-        self.n = np.zeros(m, dtype=np.int64)
-        self.n_nonzero = np.zeros(m, dtype=np.int64)
-        self.group_tests: GroupTests | None = None
-
-    def store(self, cols: np.ndarray, res: FitResults, good: np.ndarray) -> None:
-        """Take ``res``'s estimates (intercept dropped) for the features ``cols``; ``NaN``
-        and not converged where ``good`` is False."""
-        for name in ("coef", "stderr", "statistic", "df", "pvalue"):
-            arr = getattr(res, name)[:, 1:]
-            getattr(self, name)[cols] = np.where(good[:, None], arr, np.nan)
-        self.converged[cols] = good
-
-    def block(self, name: str, model: str, design: Design, *,
-              statistic_name: Literal["t", "z"]) -> ModelBlock:
-        results = FitResults(
-            model=model, terms=tuple(_terms(design)[1:]),
-            responses=tuple(str(i) for i in range(len(self.n))), coef=self.coef,
-            stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
-            statistic_name=statistic_name, converged=self.converged, singular=self.singular,
-            separated=self.separated, messages=tuple(str(s) for s in self.messages))
-        return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
+#: The prevalence model of a design with strata (MaAsLin 3's, with its default augmentation).
+STRATA_PREVALENCE_LABEL = "conditional logistic (Breslow, augmented)"
 
 
 def _subset_problem(design: Design, rows: np.ndarray, keep: np.ndarray) -> str:

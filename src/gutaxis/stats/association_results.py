@@ -91,6 +91,10 @@ class AssociationSpec:
         The median comparison's thresholds and the seed of its simulation.
     warn_prevalence
         Whether prevalence rows were checked for being induced by abundance.
+    strata, unscaled_abundance
+        The matched-set column (MaAsLin 3's ``strata_effects``) and the column of the scaled
+        abundance table (a spike-in feature or ``total``; MaAsLin 3's
+        ``unscaled_abundance``), or ``None``.
     abundance_model
         The abundance model fitted, e.g. ``"LM (OLS)"``.
     group_effects, ordered_effects
@@ -140,6 +144,8 @@ class AssociationSpec:
     seed: int = 0
     group_effects: tuple[str, ...] = ()
     ordered_effects: tuple[str, ...] = ()
+    strata: str | None = None
+    unscaled_abundance: str | None = None
     gutaxis_version: str = field(default_factory=_version)
     method: str = "gutaxis.stats.associate"
 

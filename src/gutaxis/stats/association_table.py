@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,8 @@ from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.results import FitResults
 from gutaxis.stats.special_terms import GroupTests
 
-__all__ = ["MedianComparison", "ModelBlock", "assemble", "compare_with_median"]
+__all__ = ["Estimates", "MedianComparison", "ModelBlock", "assemble", "compare_with_median",
+           "design_terms", "without_intercept"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,3 +199,47 @@ class _Rows:
             error=np.hstack([self.error, np.repeat(messages, g, axis=1)]),
             flags={name: np.hstack([flag, np.zeros((m, g), dtype=bool)])
                    for name, flag in self.flags.items()})
+
+
+def design_terms(design: Design) -> list[str]:
+    """The design's column names: the intercept, then R's coefficient names."""
+    return ["(Intercept)", *(t.name for t in design.terms)]
+
+
+def without_intercept(res: FitResults) -> FitResults:
+    """``res`` with its first term (the intercept) dropped."""
+    return replace(res, terms=res.terms[1:], coef=res.coef[:, 1:], stderr=res.stderr[:, 1:],
+                   statistic=res.statistic[:, 1:], df=res.df[:, 1:], pvalue=res.pvalue[:, 1:])
+
+
+class Estimates:
+    """Per-feature estimates gathered from several engine calls (``NaN`` until stored)."""
+
+    def __init__(self, m: int, q: int) -> None:
+        self.coef, self.stderr, self.statistic, self.df, self.pvalue = (
+            np.full((m, q), np.nan) for _ in range(5))
+        self.converged = np.zeros(m, dtype=bool)
+        self.singular = np.zeros(m, dtype=bool)
+        self.separated = np.zeros(m, dtype=bool)
+        self.messages = np.full(m, "", dtype=object)
+        self.n = np.zeros(m, dtype=np.int64)
+        self.n_nonzero = np.zeros(m, dtype=np.int64)
+        self.group_tests: GroupTests | None = None
+
+    def store(self, cols: np.ndarray, res: FitResults, good: np.ndarray) -> None:
+        """Take ``res``'s estimates (intercept dropped) for the features ``cols``; ``NaN``
+        and not converged where ``good`` is False."""
+        for name in ("coef", "stderr", "statistic", "df", "pvalue"):
+            arr = getattr(res, name)[:, 1:]
+            getattr(self, name)[cols] = np.where(good[:, None], arr, np.nan)
+        self.converged[cols] = good
+
+    def block(self, name: str, model: str, design: Design, *,
+              statistic_name: Literal["t", "z"]) -> ModelBlock:
+        results = FitResults(
+            model=model, terms=tuple(design_terms(design)[1:]),
+            responses=tuple(str(i) for i in range(len(self.n))), coef=self.coef,
+            stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
+            statistic_name=statistic_name, converged=self.converged, singular=self.singular,
+            separated=self.separated, messages=tuple(str(s) for s in self.messages))
+        return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)

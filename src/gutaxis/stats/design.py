@@ -90,6 +90,10 @@ class Design:
     ordered_effects
         Categorical variables with ordered levels, each level's column being its difference
         from the previous level (MaAsLin 3's ``ordered_effects``).
+    strata
+        The matched-set variable (MaAsLin 3's ``strata(s)``), or ``None``. It is also the
+        design's only random effect: MaAsLin 3 fits a random intercept ``(1 | s)`` per
+        stratum for abundance (and a conditional logistic model for prevalence).
     """
 
     matrix: np.ndarray
@@ -103,6 +107,7 @@ class Design:
     group_names: tuple[str, ...] = ()
     group_effects: tuple[str, ...] = ()
     ordered_effects: tuple[str, ...] = ()
+    strata: str | None = None
 
     @property
     def n(self) -> int:
@@ -118,6 +123,8 @@ class Design:
         """The model in R's notation, e.g. ``y ~ age + diagnosis + (1 | subject)``, with
         MaAsLin 3's ``group(x)`` and ``ordered(x)`` for the special predictors."""
         fixed = [self._label(var) for var in dict.fromkeys(t.metadata for t in self.terms)]
+        if self.strata is not None:  # MaAsLin 3's notation
+            return "y ~ " + " + ".join([*fixed, f"strata({self.strata})"])
         parts = fixed + [f"(1 | {g})" for g in self.group_names]
         return "y ~ " + " + ".join(parts)
 
@@ -201,6 +208,7 @@ def build_design(
     group: Sequence[str] = (),
     ordered: Sequence[str] = (),
     levels: Mapping[str, Sequence[str]] | None = None,
+    strata: str | None = None,
 ) -> Design:
     """Build the fixed-effects design (and random-effect groups) for a per-feature scan.
 
@@ -235,6 +243,10 @@ def build_design(
         The complete level order of categorical variables (first level = reference), e.g.
         ``{"group": ["ctl", "fbm_12_20", "fbm_21_25", "fbm_26_31"]}``; it must list every
         value the variable takes among the complete cases, and only those.
+    strata
+        A matched-set column (MaAsLin 3's ``strata_effects``): it becomes the design's
+        random-intercept grouping (``random`` must then be empty, as MaAsLin 3 requires)
+        and :attr:`Design.strata`.
 
     Returns
     -------
@@ -255,6 +267,13 @@ def build_design(
     fixed, random, group, ordered = (
         list(dict.fromkeys([x] if isinstance(x, str) else x))
         for x in (fixed, random, group, ordered))
+    if strata is not None:
+        if group:
+            raise InputError("group predictors cannot be combined with strata: their "
+                             "prevalence test would ignore the matching", source=source,
+                             field="group", found=", ".join(group),
+                             expected="group predictors or strata, not both")
+        random = _strata_as_random(strata, fixed + group + ordered, random, source)
     model = fixed + group + ordered
     if not model:
         raise InputError("a model needs at least one fixed effect", source=source,
@@ -318,7 +337,7 @@ def build_design(
                   sample_ids=np.asarray(used.index.astype(str)), levels=var_levels,
                   numeric=tuple(numeric), scaling=scaling, groups=groups,
                   group_names=tuple(random), group_effects=tuple(group),
-                  ordered_effects=tuple(ordered))
+                  ordered_effects=tuple(ordered), strata=strata)
 
 
 def _check_roles(roles: Mapping[str, list[str]], source: str | None) -> None:
@@ -371,6 +390,21 @@ def _check_level_options(reference: Mapping[str, str], order: Mapping[str, list[
             raise InputError("reference and level order disagree", source=source,
                              field="reference", column=var, found=reference[var],
                              expected=f"the first listed level, {lv[0]} (or give only one)")
+
+
+def _strata_as_random(strata: str, fixed: list[str], random: list[str],
+                      source: str | None) -> list[str]:
+    """The random effects of a design with ``strata``: the stratum alone (MaAsLin 3)."""
+    if random:
+        raise InputError("strata and random effects cannot be combined (as in MaAsLin 3): "
+                         "use random effects when there are several grouping variables",
+                         source=source, field="strata", found=f"strata {strata} with random "
+                         f"{', '.join(random)}", expected="either strata or random effects")
+    if strata in fixed:
+        raise InputError("the strata variable cannot also be a fixed effect: its effect is "
+                         "conditioned away", source=source, column=strata,
+                         expected="a strata column that is not a fixed effect")
+    return [strata]
 
 
 def _group_codes(values: pd.Series, var: str, source: str | None) -> np.ndarray:

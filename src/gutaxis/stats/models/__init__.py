@@ -7,7 +7,9 @@
 - :mod:`~gutaxis.stats.models.logistic`: fixed-effect logistic regression
   (:func:`fit_logistic`);
 - :mod:`~gutaxis.stats.models.logistic_mixed`: random-intercept logistic mixed models,
-  Laplace (:func:`fit_logistic_mixed`).
+  Laplace (:func:`fit_logistic_mixed`);
+- :mod:`~gutaxis.stats.models.conditional_logistic`: conditional logistic regression for
+  matched strata, Breslow or exact (:func:`fit_conditional_logistic`).
 
 The two mixed models stand on one core, :mod:`gutaxis.stats.mixed`.
 """
