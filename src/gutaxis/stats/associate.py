@@ -33,6 +33,7 @@ from gutaxis.stats.association_table import (
     compare_with_median,
     design_terms,
     without_intercept,
+    without_lone_levels,
 )
 from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
@@ -443,8 +444,9 @@ def _fit_abundance(
             progress(y.shape[1])
         tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
         res = blank_ordered(fit.results(terms=design_terms(design)), design, used)
-        return ModelBlock("abundance", without_intercept(res), fit.n,
-                          (present & used).sum(axis=0), tests)
+        return without_lone_levels(ModelBlock("abundance", without_intercept(res), fit.n,
+                                               (present & used).sum(axis=0), tests),
+                                    design, used)
     est = Estimates(y.shape[1], design.p - 1)
     if design.group_effects:
         est.group_tests = GroupTests.empty(y.shape[1], design.group_effects, "F")
@@ -465,7 +467,8 @@ def _fit_abundance(
             _fit_row_set(est, y, design, rows, fit_cols, progress, lmm_optimizer, keep)
         if progress is not None:
             progress(len(cols) - (0 if reason else len(fit_cols)))
-    return est.block("abundance", _abundance_label(design, False), design, statistic_name="t")
+    return without_lone_levels(est.block("abundance", _abundance_label(design, False), design,
+                                          statistic_name="t"), design, used)
 
 
 def _fit_row_set(

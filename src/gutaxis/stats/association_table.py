@@ -24,7 +24,7 @@ from gutaxis.stats.results import FitResults
 from gutaxis.stats.special_terms import GroupTests
 
 __all__ = ["Estimates", "MedianComparison", "ModelBlock", "assemble", "compare_with_median",
-           "design_terms", "without_intercept"]
+           "design_terms", "without_intercept", "without_lone_levels"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,3 +243,27 @@ class Estimates:
             statistic_name=statistic_name, converged=self.converged, singular=self.singular,
             separated=self.separated, messages=tuple(str(s) for s in self.messages))
         return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
+
+
+def without_lone_levels(block: ModelBlock, design: Design, used: np.ndarray) -> ModelBlock:
+    """``block`` with the features whose categorical variables cannot be fitted on their
+    samples (reference level absent, one level left: :meth:`Design.level_problems`) set to
+    ``NaN``, the reason in their message, as R refuses them."""
+    problems = design.level_problems(used)
+    bad = problems != ""
+    if not bad.any():
+        return block
+    res = block.results
+    def blank(arr: np.ndarray) -> np.ndarray:
+        return np.where(bad[:, None], np.nan, arr)
+
+    messages = tuple(m if (not b or "constant" in m) else str(p)
+                     for m, p, b in zip(res.messages, problems, bad, strict=True))
+    tests = block.group_tests
+    if tests is not None:
+        tests = replace(tests, pvalue=np.where(bad[:, None], np.nan, tests.pvalue),
+                        statistic=np.where(bad[:, None], np.nan, tests.statistic))
+    return replace(block, group_tests=tests, results=replace(
+        res, converged=res.converged & ~bad, messages=messages, coef=blank(res.coef),
+        stderr=blank(res.stderr), statistic=blank(res.statistic), df=blank(res.df),
+        pvalue=blank(res.pvalue)))

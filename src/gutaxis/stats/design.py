@@ -134,18 +134,49 @@ class Design:
         return f"ordered({var})" if var in self.ordered_effects else var
 
     def level_rows(self) -> np.ndarray:
-        """``(n, p)`` 0/1: for each column of a group or ordered variable's level, the rows of
-        that level (zero columns elsewhere). A level absent among a feature's samples is left
-        out of that feature's fit, as R drops its aliased column
-        (:func:`gutaxis.stats.models.linear.fit_ols`)."""
+        """``(n, p)`` 0/1: for each column of a categorical variable's level (fixed, group or
+        ordered), the rows of that level (zero columns elsewhere). A level absent among a
+        feature's samples is left out of that feature's fit, as R drops its aliased column
+        (:func:`gutaxis.stats.models.linear.fit_ols`), and its row is ``NaN``; the other
+        terms keep their estimates, as in MaAsLin 3."""
         rows = np.zeros_like(self.matrix)
-        for var in self.group_effects + self.ordered_effects:
+        special = self.group_effects + self.ordered_effects
+        plain = [var for var in self.levels if var not in special]
+        for var in [*plain, *special]:
             cols = self.columns_of(var)
             block = self.matrix[:, cols]
             if var in self.ordered_effects:  # 1[level >= k] - 1[level >= k + 1]
                 block = block - np.column_stack([block[:, 1:], np.zeros(len(block))])
             rows[:, cols] = block
         return rows
+
+    def level_problems(self, used: np.ndarray) -> np.ndarray:
+        """Per feature, why its categorical variables cannot be fitted on its samples.
+
+        ``used`` is ``(n, m)``: the rows each feature's fit uses. As in R (and MaAsLin 3),
+        a feature cannot be fitted when a categorical variable's reference level is absent
+        from its samples, or only one level is left ("contrasts can be applied only to
+        factors with 2 or more levels"); an absent non-reference level only drops that
+        level's column (:meth:`level_rows`). Returns ``""`` where all is well.
+        """
+        used = np.asarray(used, dtype=np.float64)
+        out = np.full(used.shape[1], "", dtype=object)
+        for var, names in self.levels.items():
+            cols = self.columns_of(var)
+            if not len(cols):
+                continue
+            block = self.matrix[:, cols]
+            if var in self.ordered_effects:  # 1[level >= k] -> 1[level == k]
+                block = block - np.column_stack([block[:, 1:], np.zeros(len(block))])
+            reference = (block == 0).all(axis=1).astype(np.float64)
+            present = (block.T @ used > 0).sum(axis=0) + (reference @ used > 0)
+            first_absent = (reference @ used) == 0
+            one_level = ~first_absent & (present < 2)
+            out[first_absent & (out == "")] = (f"reference level {names[0]} of {var} is absent "
+                                              "from this feature's samples")
+            out[one_level & (out == "")] = (f"{var} takes one level only among this feature's "
+                                           "samples")
+        return out
 
     def columns_of(self, var: str) -> np.ndarray:
         """Indices into :attr:`matrix`'s columns (intercept = 0) of a variable's terms.
