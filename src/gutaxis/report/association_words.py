@@ -36,6 +36,12 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      "the feature has the same value in every sample used: there is nothing to test"),
     (("no residual degrees of freedom",), "too few samples",
      "too few samples for the number of terms in the model"),
+    (("aliased",), "level not estimable",
+     "on this feature's samples a level of a categorical variable coincides with other terms "
+     "(R and MaAsLin 3 drop it too): that level is not estimated, the other terms are"),
+    (("one level only", "reference level"), "one level only",
+     "a categorical variable takes one level only, or lacks its reference level, among this "
+     "feature's samples: no comparison of levels can be made (R and MaAsLin 3 refuse it too)"),
     (("rank-deficient",), "collinear covariates",
      "the covariates are collinear on this feature's samples (one is a combination of the "
      "others), so their effects cannot be separated"),

@@ -21,6 +21,7 @@ import pandas as pd
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.errors import GutaxisError, InputError
+from gutaxis.stats.aliased import kept_columns, refit_aliased
 from gutaxis.stats.association_results import (
     AssociationResults,
     AssociationSpec,
@@ -443,7 +444,8 @@ def _fit_abundance(
         if progress is not None:
             progress(y.shape[1])
         tests = ols_group_tests(y, design, mask=mask) if design.group_effects else None
-        res = blank_ordered(fit.results(terms=design_terms(design)), design, used)
+        res = refit_aliased(fit.results(terms=design_terms(design)), y, design, used)
+        res = blank_ordered(res, design, used)
         return without_lone_levels(ModelBlock("abundance", without_intercept(res), fit.n,
                                                (present & used).sum(axis=0), tests),
                                     design, used)
@@ -460,6 +462,7 @@ def _fit_abundance(
                                         "samples used")
         fit_cols = cols[~constant]
         keep = present_columns(design, rows)  # absent group/ordered levels are left out
+        keep = kept_columns(design, rows, keep)  # and levels aliased on these rows (R)
         reason = _subset_problem(design, rows, keep)
         if reason:
             est.messages[fit_cols] = reason
