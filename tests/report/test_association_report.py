@@ -97,7 +97,8 @@ def test_confidence_interval_takes_t_with_df_and_z_without():
     ("singular fit: a random-effect variance is estimated at 0 (estimates kept)",
      "singular fit"),
     ("boundary (singular) fit: a variance component is 0", "singular fit"),
-    ("perfect separation: presence is predicted exactly by the covariates", "perfect separation"),
+    ("separation: presence is predicted exactly by (Intercept), groupb (augmented estimate, "
+     "likelihood unbounded)", "separated term"),
     ("present in all 101 samples used: prevalence model undefined", "always or never present"),
     ("degenerate: absent from all 40 samples", "always or never present"),
     ("constant feature: zero variance on the 40 samples used", "constant feature"),

@@ -36,6 +36,21 @@ def r_lm(reference_dir: Path) -> pd.DataFrame:
     return pd.read_csv(reference_dir / "associate" / "fibromyalgia_genus_lm.tsv.gz", sep="\t")
 
 
+def hmp2_presence(directory: Path) -> dict[str, object]:
+    """HMP2 complete cases for the prevalence models (R's glm/glmer fixtures): design ``X``
+    (intercept, diagnosisUC, diagnosisCD, dysbiosis nonIBD/UC/CD, antibiotics, age),
+    presence ``Y`` (relative abundance > 0), ``species`` names, ``site``/``subject`` codes."""
+    meta = pd.read_csv(directory / "HMP2_metadata.tsv", sep="\t").dropna()
+    tax = pd.read_csv(directory / "HMP2_taxonomy.tsv.gz", sep="\t", index_col=0).loc[meta["ID"]]
+    X = np.column_stack([
+        np.ones(len(meta)), meta["diagnosis"].eq("UC"), meta["diagnosis"].eq("CD"),
+        meta["dysbiosisnonIBD"].eq("Yes"), meta["dysbiosisUC"].eq("Yes"),
+        meta["dysbiosisCD"].eq("Yes"), meta["antibiotics"].eq("Yes"), meta["age"],
+    ]).astype(float)
+    return {"X": X, "Y": (tax.to_numpy() > 0).astype(np.int8), "species": list(tax.columns),
+            "site": pd.factorize(meta["site"])[0], "subject": pd.factorize(meta["subject"])[0]}
+
+
 #: Coefficient names of :class:`Hmp2`'s design, in column order.
 TERMS = ["(Intercept)", "diagnosisCD", "diagnosisUC", "dysbiosisnonIBDYes", "dysbiosisUCYes",
          "dysbiosisCDYes", "antibioticsYes", "age"]

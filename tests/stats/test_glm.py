@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from assoc_data import hmp2_presence
+from dense_laplace import dense_laplace, dense_laplace_gradient  # no compiled kernel
 from flag_margins import separated_by_lp  # separation certified by a linear programme
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -39,15 +41,7 @@ TERMS = ["(Intercept)", "diagnosisUC", "diagnosisCD", "dysbiosisnonIBDYes", "dys
 @pytest.fixture(scope="module")
 def hmp2(hmp2_dir: Path) -> dict[str, object]:
     """HMP2 complete cases: design X, presence Y, species names, site and subject codes."""
-    meta = pd.read_csv(hmp2_dir / "HMP2_metadata.tsv", sep="\t").dropna()
-    tax = pd.read_csv(hmp2_dir / "HMP2_taxonomy.tsv.gz", sep="\t", index_col=0).loc[meta["ID"]]
-    X = np.column_stack([
-        np.ones(len(meta)), meta["diagnosis"].eq("UC"), meta["diagnosis"].eq("CD"),
-        meta["dysbiosisnonIBD"].eq("Yes"), meta["dysbiosisUC"].eq("Yes"),
-        meta["dysbiosisCD"].eq("Yes"), meta["antibiotics"].eq("Yes"), meta["age"],
-    ]).astype(float)
-    return {"X": X, "Y": (tax.to_numpy() > 0).astype(np.int8), "species": list(tax.columns),
-            "site": pd.factorize(meta["site"])[0], "subject": pd.factorize(meta["subject"])[0]}
+    return hmp2_presence(hmp2_dir)
 
 
 def _reference(reference_dir: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -73,13 +67,15 @@ def test_fit_logistic_matches_r_glm(hmp2, reference_dir, name, augment):
     fit = fit_logistic(hmp2["Y"], hmp2["X"], augment=augment)
     warnings = per_feature["warnings"].astype(object).fillna("")
     r_separated = warnings.str.contains("numerically 0 or 1").to_numpy()
-    # separation is a property of the data: both R's warning and our flag agree with the
-    # LP certificate (margins 0 or >= 50 here, so no flag sits near a threshold). The
-    # augmentation adds both outcomes at every sample, so augmented data are never separated.
-    lp_separated = separated_by_lp(hmp2["Y"], hmp2["X"]) & (not augment)
+    # separation is a property of the data: both R's warning (unaugmented) and our flag
+    # agree with the LP certificate (margins 0 or >= 50 here, so no flag sits near a
+    # threshold). The augmented fit keeps every estimate (augmented data are never
+    # separated, R converges) and still flags the separation of the data.
+    lp_separated = separated_by_lp(hmp2["Y"], hmp2["X"])
+    assert lp_separated.sum() == 4
     np.testing.assert_array_equal(fit.separated, lp_separated)
-    np.testing.assert_array_equal(r_separated, lp_separated)
-    ok = ~lp_separated
+    np.testing.assert_array_equal(r_separated, lp_separated & (not augment))
+    ok = ~lp_separated | augment
     assert fit.converged[ok].all()
     coef, stderr = _matrix(ref, "estimate"), _matrix(ref, "stderr")
     np.testing.assert_allclose(fit.coef[ok], coef[ok], rtol=1e-8, atol=1e-10)
@@ -89,7 +85,9 @@ def test_fit_logistic_matches_r_glm(hmp2, reference_dir, name, augment):
     np.testing.assert_allclose(fit.deviance[ok], per_feature["deviance"].to_numpy()[ok],
                                rtol=1e-10)
     assert np.isnan(fit.coef[~ok]).all()
-    assert all("separation" in fit.messages[i] for i in np.flatnonzero(~ok))
+    described = fit.describe(TERMS)
+    assert all(described[i].startswith("separation: presence is predicted exactly by ")
+               for i in np.flatnonzero(lp_separated))
 
 
 @pytest.mark.realdata
@@ -123,7 +121,8 @@ def test_perfect_separation_is_flagged_and_nan():
     overlapping[[18, 21]] = overlapping[[21, 18]]  # outcomes overlap near 0: estimable
     fit = fit_logistic(np.column_stack([complete, overlapping]), X)
     assert fit.separated[0] and not fit.converged[0] and np.isnan(fit.coef[0]).all()
-    assert "separation" in fit.messages[0]
+    assert fit.describe(["(Intercept)", "x"])[0].startswith(
+        "separation: presence is predicted exactly by (Intercept), x (no maximum-likelihood")
     assert not fit.separated[1] and fit.converged[1] and fit.messages[1] == ""
     assert np.isfinite(fit_logistic(complete, X, augment=True).coef).all()
 
@@ -179,23 +178,6 @@ def test_flipping_presence_negates_coefficients(seed, n):
 # ---- random intercepts ------------------------------------------------------------------
 
 
-def _dense_laplace(y, X, Zs, theta, beta):
-    """Independent Laplace deviance: dense M, Newton for u, slogdet (no Schur, no kernel)."""
-    ZL = np.hstack([t * Z for t, Z in zip(theta, Zs, strict=True)])
-    u = np.zeros(ZL.shape[1])
-    for _ in range(100):
-        mu = special.expit(X @ beta + ZL @ u)
-        M = np.eye(u.size) + ZL.T @ ((mu * (1 - mu))[:, None] * ZL)
-        du = np.linalg.solve(M, ZL.T @ (y - mu) - u)
-        u += du
-        if np.abs(du).max() < 1e-14:
-            break
-    eta = X @ beta + ZL @ u
-    mu = special.expit(eta)
-    M = np.eye(u.size) + ZL.T @ ((mu * (1 - mu))[:, None] * ZL)
-    return 2 * np.sum(np.logaddexp(0, eta) - y * eta) + u @ u + np.linalg.slogdet(M)[1]
-
-
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_laplace_kernel_matches_dense_reference_and_its_gradient(k):
     rng = np.random.default_rng(k)
@@ -208,15 +190,8 @@ def test_laplace_kernel_matches_dense_reference_and_its_gradient(k):
     theta, beta = rng.uniform(0.3, 1.5, k), np.array([-0.3, 0.5])
     prob = _Problem(X, y[None, :], y[None, :], 1.0, ri)
     state = _evaluate(prob, np.r_[theta, beta][None, :], np.zeros((1, sum(ri.sizes))))
-    assert state.value[0] == pytest.approx(_dense_laplace(y, X, Zs, theta, beta), rel=1e-11)
-    phi = np.r_[theta, beta]
-    numeric = np.empty(phi.size)
-    for c in range(phi.size):
-        e = np.zeros(phi.size)
-        e[c] = 1e-5
-        up, down = phi + e, phi - e
-        numeric[c] = (_dense_laplace(y, X, Zs, up[:k], up[k:])
-                      - _dense_laplace(y, X, Zs, down[:k], down[k:])) / 2e-5
+    assert state.value[0] == pytest.approx(dense_laplace(y, X, Zs, theta, beta), rel=1e-11)
+    numeric = dense_laplace_gradient(y, X, Zs, np.r_[theta, beta])
     np.testing.assert_allclose(state.grad[0], numeric, rtol=1e-6, atol=1e-6)
 
 
@@ -275,7 +250,10 @@ def test_mixed_separated_feature_is_flagged():
     y = (x > 0).astype(int)
     assert separated_by_lp(y, X)[0]
     fit = fit_logistic_mixed(y, X, [groups], augment=True)
-    assert fit.separated[0] and np.isnan(fit.coef[0]).all()
+    assert fit.separated[0] and fit.separated_terms[0].all()
+    assert fit.converged[0] and np.isfinite(fit.coef[0]).all()  # augmented: estimates kept
+    plain = fit_logistic_mixed(y, X, [groups])
+    assert plain.separated[0] and not plain.converged[0] and np.isnan(plain.coef[0]).all()
 
 
 def test_mixed_zero_variance_is_reported_as_exact_zero():

@@ -110,3 +110,22 @@ def test_mismatched_arrays_and_bad_alpha_are_refused():
         FitResults.from_arrays("LM", terms=["a"], coef=np.zeros((2, 1)),
                                stderr=np.ones((2, 1)), statistic=np.zeros((2, 1)), df=3.0,
                                pvalue=np.ones((2, 1)), statistic_name="t", messages=[""])
+
+
+def test_separated_terms_default_to_the_response_flag_and_are_checked():
+    arrays = {name: np.zeros((2, 3)) for name in ("coef", "stderr", "statistic", "pvalue")}
+    res = FitResults.from_arrays("m", terms=["a", "b", "c"], df=np.inf, statistic_name="z",
+                                 messages=["", ""], separated=np.array([True, False]),
+                                 **arrays)
+    assert res.separated_terms is None
+    np.testing.assert_array_equal(res.separated_by_term(), [[True] * 3, [False] * 3])
+    per_term = FitResults.from_arrays(
+        "m", terms=["a", "b", "c"], df=np.inf, statistic_name="z", messages=["", ""],
+        separated_terms=np.array([[False, True, False], [False] * 3]), **arrays)
+    np.testing.assert_array_equal(per_term.separated, [True, False])  # any term
+    assert per_term.to_frame()["separated"].tolist() == [False, True, False, False, False,
+                                                         False]
+    with pytest.raises(InputError, match="separated_terms"):
+        FitResults.from_arrays("m", terms=["a", "b", "c"], df=np.inf, statistic_name="z",
+                               messages=["", ""], separated_terms=np.zeros((2, 2), bool),
+                               **arrays)

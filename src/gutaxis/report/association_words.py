@@ -24,9 +24,12 @@ FLAG_REASONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("singular",), "singular fit",
      "random-effect variance estimated at zero (singular fit): the model is equivalent to "
      "one without that random intercept; its estimates are kept and reported"),
-    (("separation",), "perfect separation",
-     "perfect separation in the presence model: the covariates predict presence or absence "
-     "exactly, so no finite estimate exists"),
+    (("separation",), "separated term",
+     "separation in the presence model: this term predicts presence or absence exactly, so "
+     "its effect is unbounded in the data; the number shown is the augmented estimate "
+     "(MaAsLin 3's), kept finite only by the pseudo-observations: read it as a large "
+     "effect in that direction, not as its size. The feature's other terms are estimated "
+     "as usual"),
     (("present in all", "absent from all"), "always or never present",
      "present in every sample or in none: there is no presence/absence to model"),
     (("constant within strata",), "not estimable within strata",

@@ -130,8 +130,11 @@ def associate(
         reported as ``model == "prevalence"`` with Wald z-tests (``df`` is ``NaN``). As
         MaAsLin 3 does by default, the fit is augmented: every sample also counts as a
         success and a failure of weight ``(p - 1) / (2 n)``, which keeps estimates finite
-        under separation. The abundance model then uses each feature's nonzero samples
-        only, so ``n`` differs per feature (MaAsLin 3).
+        under separation. Separation is judged per term on the unaugmented data
+        (:mod:`gutaxis.stats.models.separation`; GLMM: see ``fit_logistic_mixed``): every
+        estimate is kept, as MaAsLin 3 reports it, and only the rows of separated terms say
+        ``separated`` (their ``error`` names them). The abundance model then uses each
+        feature's nonzero samples only, so ``n`` differs per feature (MaAsLin 3).
     max_significance
         q-value threshold of :meth:`AssociationResults.significant` (inclusive).
     progress
@@ -202,7 +205,7 @@ def associate(
         feature whose fit is degenerate (constant, too few samples, no convergence) keeps
         its rows with ``NaN`` estimates and the reason in ``error``; a singular
         (boundary) random-effect fit keeps its estimates and says so in ``error``.
-        Boolean columns flag what to read with care: ``separated``,
+        Boolean columns flag what to read with care: ``separated`` (per term),
         ``induced_by_abundance``, ``suspect_rare``, ``suspect_common``
         (:mod:`gutaxis.stats.joint`).
 
@@ -556,9 +559,12 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
         est.messages[cols] = f"logistic model failed: {exc}"
         return est.block("prevalence", label, design, statistic_name="z")
     res = fit.results(terms=design_terms(design))
-    good = res.converged & ~res.separated
+    good = res.converged  # augmented: separated features keep their (finite) estimates
     est.store(cols, res, good)
     est.separated[cols] = res.separated
+    est.separated_terms[cols] = res.separated_by_term()[:, 1:]
+    for k in np.flatnonzero(res.separated):  # the separated rows' text names the terms
+        est.separation[cols[k]] = res.messages[k]
     if design.group_effects:  # special_terms hook: likelihood-ratio tests
         est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
         deviance = getattr(fit, "deviance", None)
@@ -568,9 +574,8 @@ def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
     if design.strata is not None:  # terms constant within strata: NaN, said in the text
         est.messages[cols[good]] = np.asarray(res.messages, dtype=object)[good]
     for k in np.flatnonzero(~good):  # messages for the degenerate few
-        head = ("perfect separation: presence is predicted exactly by the covariates"
-                if res.separated[k] else "logistic model did not converge")
-        est.messages[cols[k]] = head + (f" ({res.messages[k]})" if res.messages[k] else "")
+        note = fit.messages[k]
+        est.messages[cols[k]] = "logistic model did not converge" + (f" ({note})" if note else "")
     return est.block("prevalence", label, design, statistic_name="z")
 
 

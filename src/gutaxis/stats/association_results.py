@@ -15,8 +15,9 @@ from gutaxis.version import package_version
 
 #: Boolean status of each row's fit (the ``error`` text says the same for people):
 #: ``converged``: estimates were fitted and reported; ``singular``: a random-effect
-#: variance is estimated at 0 (estimates kept); ``separated``: presence is predicted
-#: exactly by the covariates (no maximum-likelihood estimate, estimates NaN).
+#: variance is estimated at 0 (estimates kept); ``separated``: this term's coefficient is
+#: unbounded in the unaugmented likelihood, presence being predicted exactly (the augmented
+#: estimate is kept; other terms of the feature are not flagged).
 STATUS_COLUMNS: tuple[str, ...] = ("converged", "singular", "separated")
 
 #: Boolean flags of prevalence rows to read with care (MaAsLin 3's checks, see

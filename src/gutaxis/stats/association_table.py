@@ -34,7 +34,8 @@ class ModelBlock:
     ``results`` holds the estimates over the design's terms (intercept dropped), the status
     flags and, in ``messages``, the table's ``error`` text; ``name`` is the table's
     ``model`` (``"abundance"`` or ``"prevalence"``); ``n`` and ``n_nonzero`` are the
-    samples each feature's fit used, and those where it is present.
+    samples each feature's fit used, and those where it is present; ``errors`` the
+    table's ``error`` per row where it differs by term (separated terms).
     """
 
     name: str
@@ -42,6 +43,7 @@ class ModelBlock:
     n: np.ndarray
     n_nonzero: np.ndarray
     group_tests: GroupTests | None = None  # MaAsLin 3's group predictors (special_terms)
+    errors: np.ndarray | None = None  # (m, p - 1) per-row error text; default: messages
 
 
 def compare_with_median(
@@ -103,7 +105,7 @@ def assemble(
         res = block.results
         coef, pval = res.coef, res.pvalue
         error = np.repeat(np.asarray(res.messages, dtype=object)[:, None], res.coef.shape[1],
-                          axis=1)
+                          axis=1) if block.errors is None else block.errors
         if median is not None:
             lost = np.isfinite(pval) & ~np.isfinite(median.pvalue)
             error = np.where(lost & (error == ""), "p-value not computable in the median "
@@ -159,12 +161,23 @@ def assemble(
             "model": block.name,
             "error": column.error.ravel(),
             **{name: np.repeat(getattr(res, name), q) for name in STATUS_COLUMNS},
+            "separated": _separated_rows(res, design, terms).ravel(),  # per term
             **{name: flag.ravel() for name, flag in column.flags.items()},
         }))
     table = pd.concat(frames, ignore_index=True)
     table["error"] = table["error"].replace("", np.nan)
     table = table.sort_values("qval", kind="mergesort", na_position="last")
     return table.reset_index(drop=True)[list(RESULT_COLUMNS)]
+
+
+def _separated_rows(res: FitResults, design: Design, terms: list[int]) -> np.ndarray:
+    """``separated`` per row: each term's flag, and for a group variable's row whether any
+    of its levels is separated."""
+    groups = [[k for k, t in enumerate(design.terms) if t.metadata == var]
+              for var in design.group_effects]
+    flags = res.separated_by_term()
+    return np.hstack([flags[:, terms],
+                      *(flags[:, cols].any(axis=1, keepdims=True) for cols in groups)])
 
 
 def _suspect(rows: _Rows) -> np.ndarray:
@@ -209,7 +222,9 @@ def design_terms(design: Design) -> list[str]:
 def without_intercept(res: FitResults) -> FitResults:
     """``res`` with its first term (the intercept) dropped."""
     return replace(res, terms=res.terms[1:], coef=res.coef[:, 1:], stderr=res.stderr[:, 1:],
-                   statistic=res.statistic[:, 1:], df=res.df[:, 1:], pvalue=res.pvalue[:, 1:])
+                   statistic=res.statistic[:, 1:], df=res.df[:, 1:], pvalue=res.pvalue[:, 1:],
+                   separated_terms=None if res.separated_terms is None
+                   else res.separated_terms[:, 1:])
 
 
 class Estimates:
@@ -221,6 +236,8 @@ class Estimates:
         self.converged = np.zeros(m, dtype=bool)
         self.singular = np.zeros(m, dtype=bool)
         self.separated = np.zeros(m, dtype=bool)
+        self.separated_terms = np.zeros((m, q), dtype=bool)  # per term (prevalence)
+        self.separation = np.full(m, "", dtype=object)  # the error text of those rows
         self.messages = np.full(m, "", dtype=object)
         self.n = np.zeros(m, dtype=np.int64)
         self.n_nonzero = np.zeros(m, dtype=np.int64)
@@ -241,8 +258,11 @@ class Estimates:
             responses=tuple(str(i) for i in range(len(self.n))), coef=self.coef,
             stderr=self.stderr, statistic=self.statistic, df=self.df, pvalue=self.pvalue,
             statistic_name=statistic_name, converged=self.converged, singular=self.singular,
-            separated=self.separated, messages=tuple(str(s) for s in self.messages))
-        return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests)
+            separated=self.separated, messages=tuple(str(s) for s in self.messages),
+            separated_terms=self.separated_terms if self.separated_terms.any() else None)
+        errors = np.where(self.separated_terms, self.separation[:, None],
+                          self.messages[:, None])
+        return ModelBlock(name, results, self.n, self.n_nonzero, self.group_tests, errors)
 
 
 def without_lone_levels(block: ModelBlock, design: Design, used: np.ndarray) -> ModelBlock:
@@ -263,7 +283,10 @@ def without_lone_levels(block: ModelBlock, design: Design, used: np.ndarray) -> 
     if tests is not None:
         tests = replace(tests, pvalue=np.where(bad[:, None], np.nan, tests.pvalue),
                         statistic=np.where(bad[:, None], np.nan, tests.statistic))
-    return replace(block, group_tests=tests, results=replace(
+    errors = None if block.errors is None else np.where(
+        bad[:, None], np.asarray(messages, dtype=object)[:, None], block.errors)
+    separated = None if res.separated_terms is None else res.separated_terms & ~bad[:, None]
+    return replace(block, group_tests=tests, errors=errors, results=replace(
         res, converged=res.converged & ~bad, messages=messages, coef=blank(res.coef),
         stderr=blank(res.stderr), statistic=blank(res.statistic), df=blank(res.df),
-        pvalue=blank(res.pvalue)))
+        pvalue=blank(res.pvalue), separated_terms=separated))

@@ -44,9 +44,14 @@ class FitResults:
         ``"t"`` or ``"z"``.
     converged, singular, separated
         ``(m,)`` booleans: the fit converged; a variance component is (numerically) zero;
-        the outcomes are separated (no maximum-likelihood estimate).
+        the outcomes are separated in some term (no maximum-likelihood estimate; with
+        augmentation the estimates are kept).
     messages
         ``m`` strings, ``""`` for a clean fit, else the reason in words (for people).
+    separated_terms
+        ``(m, p)`` booleans: which terms are separated (their coefficients are unbounded in
+        the likelihood), or ``None`` when the model says so per response only (then every
+        term of a ``separated`` response counts; see :meth:`separated_by_term`).
     """
 
     model: str
@@ -62,6 +67,7 @@ class FitResults:
     singular: np.ndarray
     separated: np.ndarray
     messages: tuple[str, ...]
+    separated_terms: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shape = (len(self.responses), len(self.terms))
@@ -75,6 +81,10 @@ class FitResults:
                 raise InputError("results flags do not match the responses", field=name,
                                  found=len(getattr(self, name)),
                                  expected=f"{shape[0]} (one per response)")
+        if self.separated_terms is not None and np.shape(self.separated_terms) != shape:
+            raise InputError("results arrays do not match the names", field="separated_terms",
+                             found=np.shape(self.separated_terms),
+                             expected=f"{shape} (responses x terms)")
 
     @classmethod
     def from_arrays(
@@ -82,7 +92,7 @@ class FitResults:
         coef: np.ndarray, stderr: np.ndarray, statistic: np.ndarray, df: np.ndarray | float,
         pvalue: np.ndarray, statistic_name: Literal["t", "z"], messages: Sequence[str],
         converged: np.ndarray | None = None, singular: np.ndarray | None = None,
-        separated: np.ndarray | None = None,
+        separated: np.ndarray | None = None, separated_terms: np.ndarray | None = None,
     ) -> FitResults:
         """Build from a fit's arrays; ``df`` broadcasts (per response or a scalar), missing
         flags are False (``converged``: True where every estimate is finite).
@@ -91,9 +101,9 @@ class FitResults:
         ----------
         model, terms, coef, stderr, statistic, df, pvalue, statistic_name, messages
             As the attributes of the same names.
-        responses, converged, singular, separated
+        responses, converged, singular, separated, separated_terms
             As the attributes of the same names; by default ``"0"``, ``"1"``, ... and the
-            flags as said above.
+            flags as said above (``separated``: any of ``separated_terms`` when given).
         """
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
         m, p = coef.shape
@@ -109,8 +119,18 @@ class FitResults:
             converged=np.isfinite(coef).all(axis=1) if converged is None
             else np.asarray(converged, dtype=bool),
             singular=no if singular is None else np.asarray(singular, dtype=bool),
-            separated=no if separated is None else np.asarray(separated, dtype=bool),
-            messages=tuple(messages))
+            separated=_any_separated(separated, separated_terms, no),
+            messages=tuple(messages),
+            separated_terms=None if separated_terms is None
+            else np.asarray(separated_terms, dtype=bool))
+
+    def separated_by_term(self) -> np.ndarray:
+        """``(m, p)`` booleans: :attr:`separated_terms`, or where the model gave none,
+        every term of a ``separated`` response."""
+        if self.separated_terms is not None:
+            return np.asarray(self.separated_terms, dtype=bool)
+        shape = (len(self.responses), len(self.terms))
+        return np.broadcast_to(np.asarray(self.separated, dtype=bool)[:, None], shape).copy()
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
         """``(m, p, 2)`` two-sided ``1 - alpha`` intervals ``coef -/+ q stderr``.
@@ -133,6 +153,9 @@ class FitResults:
     def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """One row per response and term, columns :data:`FRAME_COLUMNS`.
 
+        ``separated`` is per row (:attr:`separated_terms`); the other flags and the message
+        are the response's.
+
         Parameters
         ----------
         alpha
@@ -149,7 +172,7 @@ class FitResults:
             "pvalue": self.pvalue.ravel(), "ci_lower": ci[..., 0].ravel(),
             "ci_upper": ci[..., 1].ravel(),
             "converged": self.converged[per_response], "singular": self.singular[per_response],
-            "separated": self.separated[per_response],
+            "separated": self.separated_by_term().ravel(),
             "message": np.asarray(self.messages, dtype=object)[per_response],
         }, columns=list(FRAME_COLUMNS))
 
@@ -177,7 +200,8 @@ class FitSummary:
                  for name in ("converged", "singular", "separated")}
         return [r.model, f"{len(r.responses)} response(s) x {len(r.terms)} term(s); "
                 f"{flags['converged']} converged, {flags['singular']} singular, "
-                f"{flags['separated']} separated"]
+                f"{flags['separated']} separated "
+                f"({int(r.separated_by_term().sum())} separated term(s))"]
 
     def table(self) -> pd.DataFrame:
         level = f"{100 * (1 - self.alpha):g}%"
@@ -195,6 +219,16 @@ class FitSummary:
     def _repr_html_(self) -> str:
         head = "".join(f"<p>{html.escape(line)}</p>" for line in self.header())
         return head + self.table().to_html(float_format="{:.6g}".format)
+
+
+def _any_separated(separated: np.ndarray | None, separated_terms: np.ndarray | None,
+                   default: np.ndarray) -> np.ndarray:
+    """Per-response ``separated``: as given, else any separated term, else ``default``."""
+    if separated is not None:
+        return np.asarray(separated, dtype=bool)
+    if separated_terms is not None:
+        return np.asarray(np.asarray(separated_terms, dtype=bool).any(axis=1))
+    return default
 
 
 def wald_interval(coef: np.ndarray, stderr: np.ndarray, df: np.ndarray, *,

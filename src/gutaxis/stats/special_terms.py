@@ -345,7 +345,8 @@ def logistic_group_tests(present: np.ndarray, design: Design, *,
         0) with ``K - 1`` df. Without random effects the reduced model is the prefix of the
         terms before the variable and the full one the prefix through it (R's sequential
         ``anova.glm``); with random effects, the model without the variable (``anova`` of
-        two ``glmer`` fits). ``NaN`` where a fit failed or is separated.
+        two ``glmer`` fits). ``NaN`` where a fit failed, and for a GLMM whose fixed
+        effects are separated (glmer's objective has no minimum, its deviance is ``NaN``).
     """
     m = present.shape[1]
     tests = GroupTests.empty(m, design.group_effects, "chi2")
@@ -383,7 +384,7 @@ def _deviance(cache: dict[tuple[int, ...], np.ndarray], y01: np.ndarray, design:
         else:
             fit = fit_logistic(y01, X, augment=True, augment_columns=design.p)
         dev = fit.deviance if fit.deviance is not None else np.full(y01.shape[1], np.nan)
-        cache[columns] = np.where(fit.converged & ~fit.separated, dev, np.nan)
+        cache[columns] = np.where(fit.converged, dev, np.nan)  # NaN: no (finite) optimum
     return cache[columns]
 
 

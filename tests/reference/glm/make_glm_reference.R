@@ -25,17 +25,7 @@
 # Run from the repository root:  Rscript tests/reference/glm/make_glm_reference.R
 # R 4.2.2, lme4 1.1-31.
 suppressPackageStartupMessages(library(lme4))
-data_dir <- Sys.getenv("GUTAXIS_SHARED_DATA", "../shared/data")
-out_dir <- "tests/reference/glm"
-meta <- read.delim(file.path(data_dir, "hmp2", "HMP2_metadata.tsv"), stringsAsFactors = FALSE)
-tax <- read.delim(gzfile(file.path(data_dir, "hmp2", "HMP2_taxonomy.tsv.gz")),
-                  check.names = FALSE, stringsAsFactors = FALSE)
-meta <- meta[complete.cases(meta), ]
-tax <- tax[match(meta$ID, tax$ID), ]
-stopifnot(identical(tax$ID, meta$ID), nrow(meta) == 1576)
-meta$diagnosis <- factor(meta$diagnosis, levels = c("nonIBD", "UC", "CD"))
-species <- setdiff(colnames(tax), "ID")
-fixed <- "diagnosis + dysbiosisnonIBD + dysbiosisUC + dysbiosisCD + antibiotics + age"
+source("tests/reference/glm/hmp2_inputs.R")  # meta, tax, species, fixed, out_dir
 
 tidy <- function(feature, tab, extra) {
   data.frame(feature = feature, term = rownames(tab), estimate = tab[, 1], stderr = tab[, 2],

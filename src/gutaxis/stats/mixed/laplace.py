@@ -126,12 +126,17 @@ def _pirls_one(offset, yt, weight, theta, u, codes, offs, g0, gs, tol, max_iter)
 
 @njit(cache=True, parallel=True)
 def laplace_batch(X, Y, Yt, weight, aug, codes, offs, g0, gs, theta, beta, u0,
-                  want_grad, tol=1e-15, max_iter=60):  # type: ignore[no-untyped-def]
+                  want_grad, w_obj, tol=1e-15, max_iter=60):  # type: ignore[no-untyped-def]
     """Laplace deviance (and gradient in ``(theta, beta)``) for every feature.
 
     Parameters are feature-major: ``Y``, ``Yt`` ``(m, n)``; ``theta`` ``(m, k)``;
-    ``beta`` ``(m, p)``; ``u0`` ``(m, q)`` warm starts. ``aug`` is MaAsLin 3's
-    augmentation weight ``a`` (0 when off); ``weight = 1 + 2 a``.
+    ``beta`` ``(m, p)``; ``u0`` ``(m, q)`` warm starts. ``weight = 1 + 2 a`` is the prior
+    weight of every (collapsed, augmented) sample. The deviance term of the objective is
+    ``2 sum_i [w_obj softplus(eta_i) - Y_i eta_i]``, per feature: glmer's, with the
+    pseudo-rows left out, is ``w_obj = 1``, ``Y`` 0/1 and ``aug = a`` (MaAsLin 3's
+    augmentation weight, 0 when off: the gradient's correction for that difference); the
+    full augmented likelihood is ``w_obj = weight``, ``Y = weight * Yt`` and ``aug = 0``.
+    ``aug`` and ``w_obj`` are ``(m,)`` arrays.
     Returns ``value (m,)``, ``grad (m, k + p)``, ``u (m, q)``, ``eta (m, n)``.
     """
     m, n = Y.shape
@@ -158,13 +163,13 @@ def laplace_batch(X, Y, Yt, weight, aug, codes, offs, g0, gs, theta, beta, u0,
             mu[i] = _expit(eta[i])
             W[i] = weight * mu[i] * (1.0 - mu[i])
             res[i] = weight * (Yt[f, i] - mu[i])
-            dev += _softplus(eta[i]) - Y[f, i] * eta[i]
+            dev += w_obj[f] * _softplus(eta[i]) - Y[f, i] * eta[i]
         D, F, Sinv, logdet = _factor(W, th, codes, offs, g0, gs)
         value[f] = 2.0 * dev + np.dot(u, u) + logdet
         u_out[f] = u
         eta_out[f] = eta
         if want_grad:
-            grad[f] = _gradient(X, W, mu, res, aug, th, u, D, F, Sinv, codes, offs, g0, q)
+            grad[f] = _gradient(X, W, mu, res, aug[f], th, u, D, F, Sinv, codes, offs, g0, q)
     return value, grad, u_out, eta_out
 
 

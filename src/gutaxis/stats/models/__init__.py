@@ -9,7 +9,9 @@
 - :mod:`~gutaxis.stats.models.logistic_mixed`: random-intercept logistic mixed models,
   Laplace (:func:`fit_logistic_mixed`);
 - :mod:`~gutaxis.stats.models.conditional_logistic`: conditional logistic regression for
-  matched strata, Breslow or exact (:func:`fit_conditional_logistic`).
+  matched strata, Breslow or exact (:func:`fit_conditional_logistic`);
+- :mod:`~gutaxis.stats.models.separation`: which logistic coefficients are separated
+  (unbounded likelihood), per term, by linear programming (:func:`separated_terms`).
 
 The two mixed models stand on one core, :mod:`gutaxis.stats.mixed`.
 """

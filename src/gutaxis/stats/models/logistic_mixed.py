@@ -41,12 +41,15 @@ from gutaxis.stats.models.logistic import (
     validate_design,
     wald,
 )
+from gutaxis.stats.models.separation import separated_samples
 
 __all__ = ["fit_logistic_mixed", "random_system"]
 
-SEPARATION_MESSAGE = ("separation: fitted probabilities numerically 0 or 1, the maximum "
-                      "likelihood estimate does not exist (the fixed-effects fit is separated; "
-                      "augmentation does not help under glmer's Laplace objective)")
+#: Why a separated feature has no estimate without augmentation.
+SEPARATION_NOTE = "the mixed model contains the separated fixed-effects fit (try augment=True)"
+#: A fit whose fitted probabilities ran to 0 or 1 although no term is separated.
+SATURATED_NOTE = ("fitted probabilities numerically 0 or 1 although no term is separated "
+                  "(near separation): no reliable estimate")
 
 
 def random_system(ri: RandomIntercepts, theta: np.ndarray, W: np.ndarray) -> SchurSystem:
@@ -104,9 +107,23 @@ class _Problem:
     Yt: np.ndarray       # (m, n) responses after augmentation (proportions)
     weight: float        # prior weight of every sample (1, or 1 + 2a when augmented)
     ri: RandomIntercepts
+    full: np.ndarray | None = None  # (m,) pseudo-rows count in the deviance term too
+    #                                    (else, and by default, glmer's objective)
 
     def subset(self, rows: np.ndarray) -> _Problem:
-        return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri)
+        return _Problem(self.X, self.Y[rows], self.Yt[rows], self.weight, self.ri,
+                        None if self.full is None else self.full[rows])
+
+    def objective(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The deviance term's outcomes, augmentation weight and softplus weight per
+        feature (see :func:`gutaxis.stats.mixed.laplace.laplace_batch`)."""
+        m = self.Y.shape[0]
+        full = np.zeros(m, dtype=bool) if self.full is None else self.full
+        # the augmented likelihood: every (pseudo-)row, as in PIRLS; glmer's: the
+        # pseudo-rows' fractional trials round to none in the deviance
+        y_obj = np.where(full[:, None], self.weight * self.Yt, self.Y)
+        aug = np.where(full, 0.0, (self.weight - 1.0) / 2.0)
+        return y_obj, aug, np.where(full, self.weight, 1.0)
 
     def lambda_zt(self, theta: np.ndarray, A: np.ndarray) -> np.ndarray:
         """``Lambda Z^T a`` for each row ``a`` of ``A`` (``(m, n)`` -> ``(m, q)``)."""
@@ -133,10 +150,11 @@ def _evaluate(prob: _Problem, phi: np.ndarray, u: np.ndarray) -> _State:
     k = prob.ri.k
     theta = np.ascontiguousarray(phi[:, :k])
     beta = np.ascontiguousarray(phi[:, k:])
+    y_obj, aug, w_obj = prob.objective()
     value, grad, u_new, eta = laplace_batch(
-        prob.X, prob.Y, prob.Yt, prob.weight, (prob.weight - 1.0) / 2.0, prob.ri.code_matrix,
+        prob.X, y_obj, prob.Yt, prob.weight, aug, prob.ri.code_matrix,
         prob.ri.offsets, prob.ri.sizes[0], sum(prob.ri.sizes[1:]), theta, beta,
-        np.ascontiguousarray(u), True)
+        np.ascontiguousarray(u), True, w_obj)
     return _State(value=value, grad=grad, u=u_new, eta=eta)
 
 
@@ -367,7 +385,7 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
         MaAsLin 3's augmentation (see :func:`gutaxis.stats.models.logistic.fit_logistic`); as in
         ``glmer`` with the augmented rows, the pseudo-rows enter PIRLS and the
         log-determinant but not the deviance term of the objective (``binomial()$aic``
-        rounds their fractional trials to zero).
+        rounds their fractional trials to zero); separated features excepted (see Notes).
     max_iter, tol
         Outer Newton iterations, and the Newton decrement below which they stop.
     augment_columns
@@ -399,12 +417,26 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     ``(X^T W X - X^T W Z Lambda M^{-1} Lambda Z^T W X)^{-1}`` (lme4's ``RX``) and a
     message. z and p as :func:`fit_logistic`.
 
-    Features whose (unaugmented) fixed-effects fit is separated are reported ``NaN`` and
-    ``separated``: the mixed model contains that fit, so its estimate does not exist
-    either, and augmentation does not rescue it because the pseudo-rows are absent from
-    the deviance term. (On HMP2, glmer returns arbitrary finite numbers for these four
-    species, e.g. coefficients of -10 to -15 with standard errors of 12 to 360.)
-    Degenerate features (present in all/no samples) are ``NaN`` for the same reason.
+    Separation is found per term on the fixed-effects design
+    (:func:`gutaxis.stats.models.logistic.fit_logistic` without augmentation, whose batched
+    IRLS screens the features for :mod:`gutaxis.stats.models.separation`): the mixed model
+    contains that fit, so along a direction of separation its objective keeps falling too.
+    ``separated_terms`` marks those coefficients, ``separated`` any of them. Without
+    augmentation such a feature has no estimate (``NaN``). With augmentation glmer's
+    objective has no minimum either, because the pseudo-rows are absent from its deviance
+    term (on HMP2 glmer returns arbitrary finite numbers for these four species, e.g.
+    coefficients of -10 to -15 with standard errors of 12 to 360). For these features only:
+    the estimable terms are reported at the limit of glmer's objective along the direction
+    of separation, where the separated samples' fitted probabilities reach 0 or 1 and leave
+    it, i.e. the same augmented fit on the other samples, with the design columns they still
+    need (:func:`_estimable_at_boundary`; on HMP2 equal to glmer's fit of that reduced
+    problem); the separated terms keep the finite estimates of the Laplace approximation of
+    the augmented likelihood itself (pseudo-rows also in the deviance term, with their
+    weights, as in the augmented GLM and in PIRLS), flagged. The two fits share no
+    covariance: each term's Wald test is its own fit's. ``variances`` are the limit fit's;
+    ``deviance`` is ``NaN`` (no minimum: no likelihood-ratio test). Features without
+    separation keep glmer's objective, so they stay comparable with MaAsLin 3.
+    Degenerate features (present in all/no samples) are ``NaN``.
 
     References
     ----------
@@ -431,45 +463,106 @@ def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarr
     m, n = Y.shape
     p = X.shape[1]
     ri = random_intercepts(groups, n)
-    k = ri.k
     Yt, weight = augmented_response(Y, augment_columns or p, augment=augment)
     messages = degenerate_messages(Y)
-    # Separation of the fixed effects carries over to the mixed model, with or without
-    # augmentation: glmer's objective counts pseudo-rows only in PIRLS and log det.
-    separated = fit_logistic(Y.T, X).separated  # False for the degenerate
-    messages[separated] = SEPARATION_MESSAGE
+    # Separation of the fixed effects carries over to the mixed model (which contains that
+    # fit); found per term on the unaugmented fixed-effects design (False for the degenerate).
+    sep_terms = fit_logistic(Y.T, X).separated_terms
+    assert sep_terms is not None
+    separated = np.asarray(sep_terms.any(axis=1))
+    if not augment:
+        messages[separated] = SEPARATION_NOTE
+    out = _Fits(m, p, ri.k)
     rows = np.flatnonzero(messages == "")
+    if rows.size:  # glmer's objective; the full augmented one where separated
+        _fit_rows(_Problem(X, Y[rows], Yt[rows], weight, ri, separated[rows]), rows, out,
+                  messages, max_iter=max_iter, tol=tol)
+    for j in rows[separated[rows]] if augment else ():  # the few separated features
+        _estimable_at_boundary(j, X, Y, Yt, weight, groups, sep_terms[j], out, messages,
+                               max_iter=max_iter, tol=tol)
+    stderr, zvalue, pval = wald(out.coef, out.cov)
+    return LogisticFit(coef=out.coef, stderr=stderr, zvalue=zvalue, pval=pval,
+                       variances=out.variances, converged=out.converged, separated=separated,
+                       messages=tuple(str(s) for s in messages), deviance=out.deviance,
+                       iterations=out.iterations, separated_terms=sep_terms)
 
-    coef = np.full((m, p), np.nan)
-    cov = np.full((m, p, p), np.nan)
-    variances = np.full((m, k), np.nan)
-    deviance = np.full(m, np.nan)
-    converged = np.zeros(m, dtype=bool)
-    iterations = np.zeros(m, dtype=int)
-    if rows.size:
-        prob = _Problem(X, Y[rows], Yt[rows], weight, ri)
-        start = fit_logistic(Y[rows].T, X, augment=True).coef
-        phi0 = np.concatenate([np.ones((rows.size, k)), start], axis=1)
-        opt = _maximise(prob, phi0, max_iter=max_iter, tol=tol)
-        _snap_to_boundary(prob, opt)
-        fit_cov, fallback = laplace_covariance(prob, opt)
-        saturated = np.abs(opt.state.eta).max(axis=1) > ETA_SATURATED
-        ok = ~saturated
-        coef[rows[ok]] = opt.phi[ok, k:]
-        cov[rows[ok]] = fit_cov[ok]
-        variances[rows[:, None], np.asarray(ri.order)[None, :]] = opt.phi[:, :k] ** 2
-        deviance[rows] = opt.state.value
-        converged[rows] = opt.converged & ok
-        iterations[rows] = opt.iterations
-        separated[rows[saturated]] = True
-        messages[rows[saturated]] = SEPARATION_MESSAGE
-        stuck = rows[~opt.converged & ok]
-        messages[stuck] = f"Laplace optimisation did not converge in {max_iter} iterations"
-        fell_back = rows[fallback & ok & opt.converged]
-        messages[fell_back] = ("Hessian of the Laplace deviance not positive definite: "
-                               "standard errors from the conditional (RX) covariance")
-    stderr, zvalue, pval = wald(coef, cov)
-    return LogisticFit(coef=coef, stderr=stderr, zvalue=zvalue, pval=pval, variances=variances,
-                       converged=converged, separated=separated,
-                       messages=tuple(str(s) for s in messages), deviance=deviance,
-                       iterations=iterations)
+
+class _Fits:
+    """The arrays of :func:`fit_logistic_mixed`, filled batch by batch (``NaN`` if unfitted)."""
+
+    def __init__(self, m: int, p: int, k: int) -> None:
+        self.coef = np.full((m, p), np.nan)
+        self.cov = np.full((m, p, p), np.nan)
+        self.variances = np.full((m, k), np.nan)
+        self.deviance = np.full(m, np.nan)
+        self.converged = np.zeros(m, dtype=bool)
+        self.iterations = np.zeros(m, dtype=int)
+
+
+def _fit_rows(prob: _Problem, rows: np.ndarray, out: _Fits, messages: np.ndarray, *,
+              max_iter: int, tol: float) -> None:
+    """Maximise the Laplace objective of ``prob`` (the features ``rows``) into ``out``."""
+    k = prob.ri.k
+    start = fit_logistic(prob.Y.T, prob.X, augment=True).coef
+    phi0 = np.concatenate([np.ones((rows.size, k)), start], axis=1)
+    opt = _maximise(prob, phi0, max_iter=max_iter, tol=tol)
+    _snap_to_boundary(prob, opt)
+    fit_cov, fallback = laplace_covariance(prob, opt)
+    # the augmented likelihood is bounded: large logits there are an estimate, not a symptom
+    saturated = np.abs(opt.state.eta).max(axis=1) > ETA_SATURATED
+    if prob.full is not None:
+        saturated &= ~prob.full
+    ok = ~saturated
+    out.coef[rows[ok]] = opt.phi[ok, k:]
+    out.cov[rows[ok]] = fit_cov[ok]
+    out.variances[rows[:, None], np.asarray(prob.ri.order)[None, :]] = opt.phi[:, :k] ** 2
+    out.deviance[rows] = opt.state.value
+    out.converged[rows] = opt.converged & ok
+    out.iterations[rows] = opt.iterations
+    messages[rows[saturated]] = SATURATED_NOTE
+    stuck = rows[~opt.converged & ok]
+    messages[stuck] = f"Laplace optimisation did not converge in {max_iter} iterations"
+    fell_back = rows[fallback & ok & opt.converged]
+    messages[fell_back] = ("Hessian of the Laplace deviance not positive definite: "
+                           "standard errors from the conditional (RX) covariance")
+
+
+def _estimable_at_boundary(j: int, X: np.ndarray, Y: np.ndarray, Yt: np.ndarray,
+                           weight: float, groups: Sequence[np.ndarray],
+                           separated_terms: np.ndarray, out: _Fits, messages: np.ndarray, *,
+                           max_iter: int, tol: float) -> None:
+    """Feature ``j``'s estimable terms at the limit of glmer's objective along its
+    direction of separation, written over its augmented-likelihood estimates in ``out``.
+
+    Along that direction the separated samples' fitted probabilities reach 0 or 1 and
+    leave the objective; the estimable coefficients are those of the same (augmented)
+    objective on the other samples, with the design columns they still need (the estimable
+    ones first: they stay independent there). The separated terms keep their estimates.
+    """
+    out.deviance[j] = np.nan  # glmer's objective has no minimum: no deviance to compare
+    keep = ~separated_samples(Y[j], X)
+    estimable = np.flatnonzero(~separated_terms)
+    cols: list[int] = [int(c) for c in estimable]
+    for c in np.flatnonzero(separated_terms):
+        if np.linalg.matrix_rank(X[keep][:, [*cols, c]]) == len(cols) + 1:
+            cols.append(int(c))
+    try:
+        ri = random_intercepts([np.asarray(g)[keep] for g in groups], int(keep.sum()))
+    except InputError as exc:  # e.g. a factor left with one level: keep the estimates
+        messages[j] = f"estimable terms from the augmented likelihood ({exc})"
+        return
+    fit = _Fits(1, len(cols), ri.k)
+    note = np.full(1, "", dtype=object)
+    _fit_rows(_Problem(X[keep][:, cols], Y[j:j + 1, keep], Yt[j:j + 1, keep], weight, ri),
+              np.arange(1), fit, note, max_iter=max_iter, tol=tol)
+    q = len(estimable)
+    out.coef[j, estimable] = fit.coef[0, :q]
+    cov = np.full_like(out.cov[j], np.nan)  # no joint covariance across the two fits
+    sep = np.flatnonzero(separated_terms)
+    cov[np.ix_(sep, sep)] = out.cov[j][np.ix_(sep, sep)]
+    cov[np.ix_(estimable, estimable)] = fit.cov[0, :q, :q]
+    out.cov[j] = cov
+    out.variances[j] = fit.variances[0]
+    out.converged[j] &= fit.converged[0]
+    if note[0]:
+        messages[j] = note[0]
