@@ -153,11 +153,20 @@ class Design:
     def level_problems(self, used: np.ndarray) -> np.ndarray:
         """Per feature, why its categorical variables cannot be fitted on its samples.
 
-        ``used`` is ``(n, m)``: the rows each feature's fit uses. As in R (and MaAsLin 3),
-        a feature cannot be fitted when a categorical variable's reference level is absent
-        from its samples, or only one level is left ("contrasts can be applied only to
-        factors with 2 or more levels"); an absent non-reference level only drops that
-        level's column (:meth:`level_rows`). Returns ``""`` where all is well.
+        As in R (and MaAsLin 3), a feature cannot be fitted when a categorical variable's
+        reference level is absent from its samples, or only one level is left ("contrasts
+        can be applied only to factors with 2 or more levels"); an absent non-reference
+        level only drops that level's column (:meth:`level_rows`).
+
+        Parameters
+        ----------
+        used
+            ``(n, m)``: the rows each feature's fit uses.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(m,)`` reasons, ``""`` where all is well.
         """
         used = np.asarray(used, dtype=np.float64)
         out = np.full(used.shape[1], "", dtype=object)
