@@ -35,6 +35,8 @@ result_columns <- c("feature", "metadata", "value", "name", "coef", "stderr",
 write_gz <- function(df, name) {
     for (col in names(df)) {
         if (is.double(df[[col]])) df[[col]] <- signif(df[[col]], 12)
+        # MaAsLin 3's warn_prevalence message has a line break inside: one line a row
+        if (is.character(df[[col]])) df[[col]] <- gsub("\\s*\n\\s*", " ", df[[col]])
     }
     con <- gzfile(file.path(here, name), "w")
     write.table(df, con, sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
@@ -83,7 +85,9 @@ run_maaslin3 <- function(part, input, formula, ..., seed = 1) {
     seconds <- proc.time()[["elapsed"]] - started
     record_time(part, seconds)
     res <- read.delim(file.path(out, "all_results.tsv"), check.names = FALSE)
-    stopifnot(all(result_columns %in% names(res)))
+    stopifnot(all(result_columns %in% names(res)),
+              nrow(res) == nrow(fit$fit_data_abundance$results) +
+                  nrow(fit$fit_data_prevalence$results))
     write_gz(res[, result_columns], paste0(part, ".tsv.gz"))
     message(sprintf("%s: %d rows in %.1f s", part, nrow(res), seconds))
     fit
