@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,10 +69,14 @@ fit <- maaslin3(input_data = tax, input_metadata = meta, output = args[3],
 """
 
 
-def median_runs(cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None
+def median_runs(cmd: Sequence[str], repeat: int, out: Path, env: dict[str, str] | None = None
                 ) -> tuple[float, float]:
-    """Median wall and median CPU seconds of ``repeat`` runs of ``cmd``."""
-    runs = [run_timed(cmd, env=env) for _ in range(repeat)]  # timing loop
+    """Median wall and median CPU seconds of ``repeat`` runs of ``cmd``; its output
+    folder ``out`` is removed before each run so every run writes from scratch."""
+    runs: list[tuple[float, float]] = []
+    for _ in range(repeat):  # timing loop
+        shutil.rmtree(out, ignore_errors=True)
+        runs.append(run_timed(cmd, env=env))
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
 
 
@@ -122,7 +127,7 @@ def main() -> None:
         out = tmp / "gutaxis"
         cmd = gutaxis_command([*GUTAXIS_ARGS, "--out", str(out)])
         print(line("first gutaxis run (numba cache, if cold)", run_timed(cmd)))
-        ours = median_runs(cmd, args.repeat)
+        ours = median_runs(cmd, args.repeat, out)
         print(line("gutaxis associate --no-plots", ours))
         env = r_environment(args.r_lib)
         if args.skip_r or not maaslin3_available(env):
@@ -136,7 +141,7 @@ def main() -> None:
             r_out = tmp / "maaslin3"
             peer = median_runs(["Rscript", str(script), str(HMP2 / "HMP2_taxonomy.tsv.gz"),
                                 str(HMP2 / "HMP2_metadata.tsv"), str(r_out)],
-                               args.r_repeat or args.repeat, env=env)
+                               args.r_repeat or args.repeat, r_out, env=env)
             n, gap = abundance_gap(r_out / "all_results.tsv", out / "all_results.tsv")
             print(f"  (same tests: {n} abundance rows in both; largest coefficient "
                   f"difference {gap:.1e} MaAsLin 3 SE)")

@@ -7,7 +7,7 @@
 # Usage (from the repository root):
 #   R_LIBS=/work/m3lib Rscript tests/reference/maaslin3/make_fixtures.R DATA_DIR [PART ...]
 # DATA_DIR holds hmp2/ and fibromyalgia/ (the shared data folder). PARTs (default: all):
-#   hmp2_seed1 hmp2_seed2 hmp2_nomedian (+ glmer refits) fibro_seed1 fibro_nomedian
+#   hmp2_seed1 hmp2_seed2 hmp2_nomedian hmp2_glmer fibro_seed1 fibro_nomedian
 #   fibro_ordered fibro_group hmp2_strata fibro_unscaled
 # Each part appends its wall time to timings.tsv.
 
@@ -19,7 +19,8 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 1) stop("usage: make_fixtures.R DATA_DIR [PART ...]")
 data_dir <- args[1]
-all_parts <- c("hmp2_seed1", "hmp2_seed2", "hmp2_nomedian", "fibro_seed1", "fibro_nomedian",
+all_parts <- c("hmp2_seed1", "hmp2_seed2", "hmp2_nomedian", "hmp2_glmer", "fibro_seed1",
+               "fibro_nomedian",
                "fibro_ordered", "fibro_group", "hmp2_strata", "fibro_unscaled")
 parts <- if (length(args) > 1) args[-1] else all_parts
 stopifnot(all(parts %in% all_parts))
@@ -101,7 +102,10 @@ run_maaslin3 <- function(part, input, formula, ..., seed = 1) {
 # Nelder-Mead with tight tolerances, took ~35 s a feature and was
 # no better on the HMP2 feature it was tried on.)
 laplace_objective <- function(fit) {
-    devfun <- update(fit, devFunOnly = TRUE)
+    fr <- fit@frame
+    fr$.prior_weights <- weights(fit)
+    devfun <- glmer(formula(fit), data = fr, family = binomial, weights = .prior_weights,
+                    devFunOnly = TRUE)
     function(theta, beta) devfun(c(theta, beta))
 }
 
@@ -129,11 +133,10 @@ tight_fits <- function(fit) {
     tight[!vapply(tight, is.null, logical(1))]
 }
 
-glmer_refits <- function(prevalence_fits) {
-    rows <- list()
-    for (feature in names(prevalence_fits)) {
+glmer_refits <- function(prevalence_fits, cores = 2) {
+    one_feature <- function(feature) {
         fit <- prevalence_fits[[feature]]
-        if (!inherits(fit, "glmerMod")) next
+        if (!inherits(fit, "glmerMod")) return(NULL)
         objective <- laplace_objective(fit)
         maaslin_obj <- objective(getME(fit, "theta"), fixef(fit))
         candidates <- tight_fits(fit)
@@ -141,7 +144,7 @@ glmer_refits <- function(prevalence_fits) {
                        numeric(1))
         best <- candidates[[which.min(objs)]]
         co <- coef(summary(best))
-        rows[[feature]] <- data.frame(
+        data.frame(
             feature = feature,
             term = rownames(co),
             maaslin_optimizer = fit@optinfo$optimizer,
@@ -159,9 +162,32 @@ glmer_refits <- function(prevalence_fits) {
             n_obs = nobs(fit)
         )
     }
+    rows <- parallel::mclapply(names(prevalence_fits), one_feature, mc.cores = cores)
     out <- do.call(rbind, rows)
     rownames(out) <- NULL
     out
+}
+
+# MaAsLin 3's prevalence glmer fits, made by its own steps (read, reorder, formula, TSS,
+# filter, metadata, presence mask, fit.model with augmentation) as maaslin3() makes them,
+# without the abundance part. (maaslin3(evaluate_only = "prevalence") fails in 0.99.1.)
+maaslin3_prevalence_fits <- function(input, formula, reference, cores = 2) {
+    out <- file.path(tempdir(), "prevalence_only")
+    dir.create(out, showWarnings = FALSE)
+    read <- maaslin_read_data(input$data, input$metadata)
+    read <- maaslin_reorder_data(read$data, read$metadata)
+    formulas <- maaslin_check_formula(read$data, read$metadata, formula)
+    normalized <- maaslin_normalize(read$data, out, 0, "TSS")
+    filtered <- maaslin_filter(normalized, out, 0, 0, 0, 0)
+    metadata <- maaslin_process_metadata(read$metadata, formulas$formula, NULL, reference,
+                                         NULL, TRUE)
+    prevalence_mask <- ifelse(!is.na(filtered), 1, 0)
+    fit <- maaslin3:::fit.model(features = prevalence_mask, metadata = metadata,
+                                model = "logistic", formula = formulas$formula,
+                                random_effects_formula = formulas$random_effects_formula,
+                                correction = "BH", save_models = TRUE, augment = TRUE,
+                                cores = cores)
+    fit$fits
 }
 
 # ---- the parts ---------------------------------------------------------------------------
@@ -175,11 +201,15 @@ for (part in parts) {
         run_maaslin3(part, get_hmp2(), HMP2_FORMULA, reference = "diagnosis,nonIBD",
                      seed = if (part == "hmp2_seed1") 1 else 2)
     } else if (part == "hmp2_nomedian") {
-        fit <- run_maaslin3(part, get_hmp2(), HMP2_FORMULA, reference = "diagnosis,nonIBD",
-                            median_comparison_abundance = FALSE, save_models = TRUE)
+        run_maaslin3(part, get_hmp2(), HMP2_FORMULA, reference = "diagnosis,nonIBD",
+                     median_comparison_abundance = FALSE)
+    } else if (part == "hmp2_glmer") {
         started <- proc.time()[["elapsed"]]
-        refits <- glmer_refits(fit$fit_data_prevalence$fits)
-        record_time("hmp2_glmer_refits", proc.time()[["elapsed"]] - started)
+        fits <- maaslin3_prevalence_fits(get_hmp2(), HMP2_FORMULA, "diagnosis,nonIBD")
+        record_time("hmp2_glmer_maaslin_fits", proc.time()[["elapsed"]] - started)
+        started <- proc.time()[["elapsed"]]
+        refits <- glmer_refits(fits)
+        record_time("hmp2_glmer_tight_refits", proc.time()[["elapsed"]] - started)
         write_gz(refits, "hmp2_nomedian_glmer_tight.tsv.gz")
     } else if (part %in% c("fibro_seed1", "fibro_nomedian")) {
         run_maaslin3(part, get_fibro(), FIBRO_FORMULA, reference = "group,ctl",
