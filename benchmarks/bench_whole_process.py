@@ -132,11 +132,12 @@ def gutaxis_command(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-c", "from gutaxis.cli.main import run; run()", *args]
 
 
-def run_timed(cmd: Sequence[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system of the child) of one run of ``cmd``."""
+def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child) of one run of ``cmd`` (in the
+    environment ``env``, default this process's)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+    done = subprocess.run(list(cmd), capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:

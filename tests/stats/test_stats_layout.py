@@ -23,7 +23,8 @@ def test_the_old_flat_modules_are_gone(old):
 @pytest.mark.parametrize("package, modules", [
     ("models", {"linear", "linear_mixed", "logistic", "logistic_mixed",
                 "conditional_logistic", "separation"}),
-    ("mixed", {"structure", "solve", "newton", "reml", "search", "lme4_replay", "laplace"}),
+    ("mixed", {"structure", "solve", "newton", "reml", "search", "lme4_replay", "laplace",
+               "threads"}),
 ])
 def test_models_and_the_mixed_model_core_have_their_own_packages(package, modules):
     found = {m.name for m in pkgutil.iter_modules([str(STATS / package)])}

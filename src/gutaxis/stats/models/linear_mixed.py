@@ -19,14 +19,12 @@ Examples
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import ThreadpoolController
 
 from gutaxis.choices import LmmOptimizer
 from gutaxis.errors import InputError
@@ -40,6 +38,7 @@ from gutaxis.stats.mixed.reml import (
 )
 from gutaxis.stats.mixed.search import better_of, grid_starts, newton_search
 from gutaxis.stats.mixed.structure import grouping_factors
+from gutaxis.stats.mixed.threads import single_blas_thread
 from gutaxis.stats.results import FitResults
 
 SINGULAR_TOL = 1e-4
@@ -212,17 +211,9 @@ def fit_lmm(
         raise InputError("unknown mixed-model optimizer", field="optimizer", found=optimizer,
                          expected=" or ".join(OPTIMIZERS))
     Y2, X2, codes, levels = _validate(Y, X, groups)
-    # The algebra is many small matrix products: BLAS threads only contend (5x slower on a
-    # loaded machine), so they are held at one for the duration of the fit.
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with single_blas_thread():
         return _fit_all(Y2, X2, codes, levels, reml=reml, progress=progress,
                         optimizer=optimizer, full_vcov=full_vcov)
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    """One scan of the loaded BLAS libraries per process (a scan reads /proc, ~10 ms)."""
-    return ThreadpoolController()
 
 
 def _fit_all(

@@ -30,6 +30,7 @@ from gutaxis.stats.mixed.laplace import laplace_batch
 from gutaxis.stats.mixed.newton import Accept, backtrack, modified_newton_step
 from gutaxis.stats.mixed.solve import SchurSystem
 from gutaxis.stats.mixed.structure import RandomIntercepts, random_intercepts
+from gutaxis.stats.mixed.threads import single_blas_threaded
 from gutaxis.stats.models.logistic import (
     ETA_SATURATED,
     LogisticFit,
@@ -361,6 +362,7 @@ def laplace_covariance(prob: _Problem, opt: _Optimum) -> tuple[np.ndarray, np.nd
     return cov, fallback
 
 
+@single_blas_threaded
 def fit_logistic_mixed(Y01: np.ndarray, X: np.ndarray, groups: Sequence[np.ndarray], *,
                        nAGQ: int = 1, augment: bool = False, max_iter: int = 100,
                        tol: float = 1e-10, augment_columns: int | None = None) -> LogisticFit:
