@@ -160,3 +160,34 @@ def test_fibromyalgia_median_comparison_agrees_within_monte_carlo_error(fibromya
                 & both["pval_individual"].notna()]
     z_gap = np.abs(stats.norm.isf(rows["pval"] / 2) - stats.norm.isf(rows["pval_individual"] / 2))
     assert len(rows) > 1000 and z_gap.max() <= 0.1
+
+
+def test_hmp2_prevalence_rows_sit_at_the_best_known_glmer_optimum(hmp2):
+    """MaAsLin 3's glmer fits stop short of the optimum on many features (its objective is
+    more than 1e-6 above the best known value on 46 of 87, more than 0.01 on 21). The
+    fixture refits each with tight tolerances; the best known optimum is the lower of
+    MaAsLin 3's fit and the tight refits. gutaxis's prevalence rows sit at it, and equal
+    MaAsLin 3's own where glmer converged tightly. Features with a separated term have no
+    optimum in glmer's augmented objective and are checked in ``test_separation.py``."""
+    fits = maaslin3("hmp2_nomedian_glmer_tight")
+    per_feature = fits.groupby("feature")[["maaslin_objective", "tight_objective"]].first()
+    shortfall = per_feature["maaslin_objective"] - per_feature["tight_objective"]
+    assert (shortfall > 0.01).sum() >= 15  # glmer, as MaAsLin 3 calls it, stops short
+    ours = hmp2["zero_lme4"]
+    ours = ours[ours["model"] == "prevalence"].assign(
+        feature=lambda t: t["feature"].map(make_names),
+        term=lambda t: np.where(t["metadata"] == t["value"], t["metadata"],
+                                t["metadata"] + t["value"].astype(str)))
+    separated = ours.groupby("feature")["separated"].transform("any")
+    both = ours[~separated].merge(fits, on=["feature", "term"], validate="1:1")
+    assert len(both) >= 550
+    best_is_maaslin = both["feature"].map(shortfall <= 0)
+    best = np.where(best_is_maaslin, both["maaslin_coef"], both["tight_coef"])
+    gap = np.abs(both["coef"] - best) / both["tight_stderr"]
+    # (the augmentation weight counts 1,595 samples in MaAsLin 3, 1,576 complete cases here)
+    assert np.median(gap) <= 1e-3 and gap.max() <= 0.05
+    np.testing.assert_allclose(both["stderr"], both["tight_stderr"], rtol=5e-3)
+    converged = both["feature"].map(shortfall <= 1e-6)  # MaAsLin 3 at the best known value
+    assert converged.sum() >= 200
+    gap_m3 = np.abs(both["coef"] - both["maaslin_coef"]) / both["tight_stderr"]
+    assert gap_m3[converged].max() <= 0.03
