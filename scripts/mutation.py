@@ -8,6 +8,11 @@ Run from the repository root, with the development venv (mutmut is configured in
     python scripts/mutation.py gutaxis.gut.alpha --children 2
     python scripts/mutation.py --report         # scores of the last runs, no new run
     python scripts/mutation.py --retest gutaxis.gut.alpha   # re-test the survivors (new tests)
+    python scripts/mutation.py gutaxis.gut.beta --sample 150 --seed 7   # a random sample
+
+``--sample N`` runs a uniform random sample of N of each module's mutants (drawn with
+``--seed`` from the names mutmut generated) and reports the sample's score with a 95 %
+Wilson interval instead of the whole module's; use it when a full run does not fit.
 
 ``PYTHONPATH`` is removed for mutmut: it must import the mutated copy in
 ``mutants/src``, not the working tree. Surviving mutants listed in
@@ -22,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -68,6 +75,55 @@ def run_module(module: str, children: int) -> None:
     """Run (or resume) mutmut on the mutants of one module."""
     subprocess.run([str(MUTMUT), "run", "--max-children", str(children), f"{module}.*"],
                    cwd=ROOT, env=_environment(), check=False, stdout=subprocess.DEVNULL)
+
+
+def module_mutants(module: str) -> list[str]:
+    """Names of the module's mutants, as mutmut last generated them (sorted)."""
+    meta = ROOT / "mutants" / "src" / (module.replace(".", "/") + ".py.meta")
+    if not meta.exists():
+        raise SystemExit(f"{meta} is missing: run mutmut once (any module) to generate it")
+    return sorted(json.loads(meta.read_text())["exit_code_by_key"])
+
+
+def run_sample(module: str, size: int, seed: int, children: int) -> list[str]:
+    """Run mutmut on ``size`` mutants of the module drawn uniformly with ``seed``."""
+    names = module_mutants(module)
+    sample = sorted(random.Random(seed).sample(names, min(size, len(names))))
+    subprocess.run([str(MUTMUT), "run", "--max-children", str(children), *sample],
+                   cwd=ROOT, env=_environment(), check=False, stdout=subprocess.DEVNULL)
+    return sample
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95 % for the default ``z``)."""
+    if trials == 0:
+        return (math.nan, math.nan)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return (centre - half / (1 + z * z / trials), centre + half / (1 + z * z / trials))
+
+
+def report_sample(module: str, sample: list[str]) -> int:
+    """Print the sample's counts and score with its 95 % Wilson interval."""
+    statuses = mutant_statuses()
+    equivalent = equivalent_mutants()
+    counts: Counter[str] = Counter()
+    for name in sample:
+        status = statuses.get(name, "not checked")
+        counts["killed" if status in ("killed", "timeout") else "not checked"
+               if status == "not checked" else "equivalent" if name in equivalent
+               else "survived"] += 1
+        if status not in ("killed", "timeout") and name not in equivalent:
+            print(f"    {status:10} {name}")
+    scored = counts["killed"] + counts["survived"]
+    low, high = wilson_interval(counts["killed"], scored)
+    score = counts["killed"] / scored if scored else math.nan
+    print(f"{module} SAMPLE of {len(sample)}/{len(module_mutants(module))}: killed "
+          f"{counts['killed']}, survived {counts['survived']}, equivalent "
+          f"{counts['equivalent']}, not checked {counts['not checked']}; score {score:.1%} "
+          f"(95 % Wilson {low:.1%}-{high:.1%})")
+    return int(score < 0.9)
 
 
 def forget_survivors(module: str, statuses: dict[str, str]) -> None:
@@ -147,8 +203,14 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=1, help="mutmut --max-children")
     parser.add_argument("--report", action="store_true", help="only print the last scores")
     parser.add_argument("--retest", action="store_true", help="re-test surviving mutants")
+    parser.add_argument("--sample", type=int, help="run a random sample of this many mutants")
+    parser.add_argument("--seed", type=int, default=20261205, help="seed of --sample")
     args = parser.parse_args()
     modules = tuple(args.modules)
+    if args.sample:
+        return max(report_sample(module, run_sample(module, args.sample, args.seed,
+                                                    args.children))
+                   for module in modules)
     if args.retest:
         statuses = mutant_statuses()
         for module in modules:
