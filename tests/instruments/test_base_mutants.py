@@ -183,3 +183,59 @@ def test_a_numeric_item_says_why_it_refuses_an_answer(raw, message):
     with pytest.raises(InstrumentError) as caught:
         Item("x", "dose", "number").parse(raw)
     assert caught.value.message == message
+
+
+def test_an_unhashable_answer_is_refused_naming_it():
+    with pytest.raises(InstrumentError) as caught:
+        Item("n", "count", "integer", 0, 10).parse([3])  # type: ignore[arg-type]
+    assert (caught.value.message, caught.value.found) == ("answer is not a number", [3])
+
+
+def test_an_unknown_answered_item_names_the_file_row_id_and_known_items():
+    with pytest.raises(InstrumentError) as caught:
+        _form().parse({"q1": 2, "q9": 1}, source="a.csv", row=3)
+    error = caught.value
+    assert (error.message, error.source, error.row, error.field, error.expected) == (
+        "unknown item for form@1", "a.csv", 3, "q9", "one of q1, q2, q3")
+
+
+def test_a_bad_answer_among_the_responses_names_the_file_and_row():
+    with pytest.raises(InstrumentError) as caught:
+        _form().parse({"q1": 2, "q3": 11}, source="a.csv", row=3)
+    error = caught.value
+    assert (error.message, error.source, error.row, error.field, error.found) == (
+        "answer above the allowed range", "a.csv", 3, "q3", 11)
+
+
+def test_a_score_without_band_sets_says_none_are_defined():
+    with pytest.raises(InstrumentError) as caught:
+        ScoreSpec("total", 0, 18).band_set("wolfe-2015")
+    assert (caught.value.message, caught.value.expected) == (
+        "unknown band set", "one of (none defined)")
+
+
+# Tolerance: a value within ``tolerance`` of an end point (the distance equal to it
+# included) counts as on that end point, so an open end excludes it and a closed end
+# includes it, from either side.
+_TOL = Fraction(1, 10)
+
+
+@pytest.mark.parametrize(("value", "inside"), [
+    (Fraction(21, 10), False), (Fraction(19, 10), False),   # on the open lower end 2
+    (Fraction(49, 10), False), (Fraction(51, 10), False),   # on the open upper end 5
+    (Fraction(22, 10), True), (Fraction(48, 10), True),
+])
+def test_an_open_band_excludes_values_within_tolerance_of_its_ends(value, inside):
+    band = Band("mid", Fraction(2), Fraction(5), lower_closed=False, upper_closed=False)
+    assert band.contains(value, tolerance=_TOL) is inside
+
+
+def test_a_float_score_within_its_tolerance_of_a_cut_off_is_banded_as_on_it():
+    # 3.2 + 1e-12 is on the cut-off 3.2 within the tolerance 1e-9: "low" includes 3.2
+    cut = bands("eular", "test", ("low", 0, 3.2, "[]"), ("high", 3.2, None, "(]"))
+    form = Instrument(
+        id="form", version="1", name="A test form", items=(Item("q1", "mood", "integer", 0, 4),),
+        scores=(ScoreSpec("s", 0, 10, bands=cut, tolerance=Fraction(1, 10**9)),),
+        missing_rule="none", citation="none", licence="none", wording_may_ship=True,
+        scorer=lambda answers: Computed(values={"s": 3.2 + 1e-12}))
+    assert form.score({"q1": 1}).bands == {"s": "low"}
