@@ -144,3 +144,9 @@ def test_a_bad_shannon_base_is_named_with_what_is_expected():
     assert (error.message, error.field, error.found, error.expected) == (
         "Shannon logarithm base must be a positive number other than 1", "base", 1.0,
         "2 (bits, QIIME 2) or e (nats)")
+
+
+def test_alpha_diversity_without_metrics_still_lists_the_samples():
+    got = alpha_diversity(_table([[1.0, 2.0], [3.0, 1.0]]), metrics=[])
+    assert got.shape == (2, 0)
+    assert (got.index.name, list(got.index)) == ("sample_id", ["s0", "s1"])
