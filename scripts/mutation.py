@@ -8,21 +8,31 @@ Run from the repository root, with the development venv (mutmut is configured in
     python scripts/mutation.py gutaxis.gut.alpha --children 2
     python scripts/mutation.py --report         # scores of the last runs, no new run
     python scripts/mutation.py --retest gutaxis.gut.alpha   # re-test the survivors (new tests)
+    python scripts/mutation.py gutaxis.gut.beta --sample 150 --seed 7   # a random sample
+
+``--sample N`` runs a uniform random sample of N of each module's mutants (drawn with
+``--seed`` from the names mutmut generated) and reports the sample's score with a 95 %
+Wilson interval instead of the whole module's; use it when a full run does not fit.
 
 ``PYTHONPATH`` is removed for mutmut: it must import the mutated copy in
 ``mutants/src``, not the working tree. Surviving mutants listed in
 ``scripts/mutation_equivalent.txt`` (name, then ``#`` and why it behaves the same) are
 counted apart as equivalent; the score is killed / (total - equivalent), a timeout
-counting as killed (the tests did not pass). Mutants of functions that run only at
-import time (``IMPORT_TIME``) that no test calls again are counted apart as well. Mutant names
-are numbered per function, so the list must be re-checked when those functions change.
+counting as killed (the tests did not pass). Mutant names are numbered per function,
+so the list must be re-checked when those functions change.
+
+Mutants of the functions that build the instruments at import (``_das28``,
+``_identity_scorer`` ...) are tested too: under mutmut, ``tests/instruments/conftest.py``
+rebuilds the instruments once in each mutant's process, with the mutant active.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -49,15 +59,6 @@ TARGETS = (
     "gutaxis.gut.beta",
 )
 
-#: Functions run only while their module is imported (they build the registered
-#: instruments and their scoring closures). mutmut activates a mutant when a test calls a
-#: function, after the import, so their mutants are exercised only by tests that call the
-#: function again themselves; the rest are reported apart, in the ``import`` column.
-IMPORT_TIME = (
-    "gutaxis.instruments.pain.x__identity_scorer",
-)
-
-
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -68,6 +69,55 @@ def run_module(module: str, children: int) -> None:
     """Run (or resume) mutmut on the mutants of one module."""
     subprocess.run([str(MUTMUT), "run", "--max-children", str(children), f"{module}.*"],
                    cwd=ROOT, env=_environment(), check=False, stdout=subprocess.DEVNULL)
+
+
+def module_mutants(module: str) -> list[str]:
+    """Names of the module's mutants, as mutmut last generated them (sorted)."""
+    meta = ROOT / "mutants" / "src" / (module.replace(".", "/") + ".py.meta")
+    if not meta.exists():
+        raise SystemExit(f"{meta} is missing: run mutmut once (any module) to generate it")
+    return sorted(json.loads(meta.read_text())["exit_code_by_key"])
+
+
+def run_sample(module: str, size: int, seed: int, children: int) -> list[str]:
+    """Run mutmut on ``size`` mutants of the module drawn uniformly with ``seed``."""
+    names = module_mutants(module)
+    sample = sorted(random.Random(seed).sample(names, min(size, len(names))))
+    subprocess.run([str(MUTMUT), "run", "--max-children", str(children), *sample],
+                   cwd=ROOT, env=_environment(), check=False, stdout=subprocess.DEVNULL)
+    return sample
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95 % for the default ``z``)."""
+    if trials == 0:
+        return (math.nan, math.nan)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return (centre - half / (1 + z * z / trials), centre + half / (1 + z * z / trials))
+
+
+def report_sample(module: str, sample: list[str]) -> int:
+    """Print the sample's counts and score with its 95 % Wilson interval."""
+    statuses = mutant_statuses()
+    equivalent = equivalent_mutants()
+    counts: Counter[str] = Counter()
+    for name in sample:
+        status = statuses.get(name, "not checked")
+        counts["killed" if status in ("killed", "timeout") else "not checked"
+               if status == "not checked" else "equivalent" if name in equivalent
+               else "survived"] += 1
+        if status not in ("killed", "timeout") and name not in equivalent:
+            print(f"    {status:10} {name}")
+    scored = counts["killed"] + counts["survived"]
+    low, high = wilson_interval(counts["killed"], scored)
+    score = counts["killed"] / scored if scored else math.nan
+    print(f"{module} SAMPLE of {len(sample)}/{len(module_mutants(module))}: killed "
+          f"{counts['killed']}, survived {counts['survived']}, equivalent "
+          f"{counts['equivalent']}, not checked {counts['not checked']}; score {score:.1%} "
+          f"(95 % Wilson {low:.1%}-{high:.1%})")
+    return int(score < 0.9)
 
 
 def forget_survivors(module: str, statuses: dict[str, str]) -> None:
@@ -116,7 +166,7 @@ def report(modules: tuple[str, ...]) -> int:
     statuses = mutant_statuses()
     equivalent = equivalent_mutants()
     print(f"{'module':32} {'total':>6} {'killed':>7} {'survived':>9} {'equiv':>6} "
-          f"{'import':>7} {'score':>7}")
+          f"{'score':>7}")
     failing = 0
     for module in modules:
         counts: Counter[str] = Counter()
@@ -124,19 +174,17 @@ def report(modules: tuple[str, ...]) -> int:
             if module_of(name) != module:
                 continue
             killed = status in ("killed", "timeout")
-            at_import = name.split("__mutmut_")[0] in IMPORT_TIME
             kind = ("killed" if killed else "not checked" if status == "not checked"
-                    else "equivalent" if name in equivalent
-                    else "import" if at_import else "survived")
+                    else "equivalent" if name in equivalent else "survived")
             counts[kind] += 1
             if kind == "survived":
                 print(f"    {status:10} {name}")
         total = sum(counts.values())
-        scored = total - counts["equivalent"] - counts["import"] - counts["not checked"]
+        scored = total - counts["equivalent"] - counts["not checked"]
         score = counts["killed"] / scored if scored else float("nan")
         failing += score < 0.9
         print(f"{module:32} {total:6d} {counts['killed']:7d} {counts['survived']:9d} "
-              f"{counts['equivalent']:6d} {counts['import']:7d} {score:7.1%}"
+              f"{counts['equivalent']:6d} {score:7.1%}"
               + (f"  ({counts['not checked']} not checked yet)" if counts["not checked"] else ""))
     return int(failing > 0)
 
@@ -147,8 +195,14 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=1, help="mutmut --max-children")
     parser.add_argument("--report", action="store_true", help="only print the last scores")
     parser.add_argument("--retest", action="store_true", help="re-test surviving mutants")
+    parser.add_argument("--sample", type=int, help="run a random sample of this many mutants")
+    parser.add_argument("--seed", type=int, default=20261205, help="seed of --sample")
     args = parser.parse_args()
     modules = tuple(args.modules)
+    if args.sample:
+        return max(report_sample(module, run_sample(module, args.sample, args.seed,
+                                                    args.children))
+                   for module in modules)
     if args.retest:
         statuses = mutant_statuses()
         for module in modules:

@@ -114,3 +114,39 @@ def test_alpha_diversity_reissues_the_chao1_warning_at_the_callers_line():
     assert [str(w.message) for w in caught] == [NO_SINGLETONS]
     assert caught[0].category is NoSingletonsWarning
     assert UNDER_MUTMUT or caught[0].filename == __file__
+
+
+@pytest.mark.parametrize(("metric", "function"), [
+    ("observed_features", observed_features), ("shannon", shannon), ("simpson", simpson),
+    ("inverse_simpson", inverse_simpson), ("pielou_evenness", pielou_evenness),
+    ("chao1", chao1)])
+def test_each_metric_is_a_series_named_after_it_indexed_by_sample_id(metric, function):
+    got = function(_table([[1.0, 2.0, 0.0], [3.0, 1.0, 1.0]]))
+    assert got.name == metric
+    assert (got.index.name, list(got.index)) == ("sample_id", ["s0", "s1"])
+
+
+def test_alpha_diversity_rows_are_the_samples_by_id():
+    got = alpha_diversity(_table([[1.0, 2.0], [3.0, 1.0]]), metrics=["shannon"])
+    assert (got.index.name, list(got.index)) == ("sample_id", ["s0", "s1"])
+
+
+def test_shannon_takes_a_base_below_one():
+    # log base 1/2 of four equal features: ln 4 / ln(1/2) = -2
+    got = shannon(_table([[5.0, 5.0, 5.0, 5.0]]), base=0.5)
+    assert got["s0"] == pytest.approx(-2.0, rel=1e-15)
+
+
+def test_a_bad_shannon_base_is_named_with_what_is_expected():
+    with pytest.raises(InputError) as caught:
+        shannon(_table([[1.0, 2.0]]), base=1.0)
+    error = caught.value
+    assert (error.message, error.field, error.found, error.expected) == (
+        "Shannon logarithm base must be a positive number other than 1", "base", 1.0,
+        "2 (bits, QIIME 2) or e (nats)")
+
+
+def test_alpha_diversity_without_metrics_still_lists_the_samples():
+    got = alpha_diversity(_table([[1.0, 2.0], [3.0, 1.0]]), metrics=[])
+    assert got.shape == (2, 0)
+    assert (got.index.name, list(got.index)) == ("sample_id", ["s0", "s1"])

@@ -9,6 +9,8 @@ Aitchison: CLR of counts + 1, then Euclidean), and the documented error contract
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -126,3 +128,18 @@ def test_an_unknown_metric_names_the_field_and_the_known_metrics():
         "one of ['braycurtis', 'jaccard', 'aitchison', 'unweighted_unifrac', "
         "'weighted_unifrac', 'weighted_normalized_unifrac', 'generalized_unifrac', "
         "'variance_adjusted_weighted_unifrac']")
+
+
+def test_aitchison_of_near_identical_samples_warns_of_nothing():
+    # the Gram form of these two samples (1e-9 apart) rounds the squared distance below
+    # zero (-2.8e-17 here); it is clipped to 0 before the square root, so no
+    # "invalid value in sqrt" warning, and the pair is then recomputed directly
+    rng = np.random.default_rng(1)
+    first = rng.dirichlet(np.ones(50))
+    relative = np.vstack([first, first * (1 + rng.normal(0, 1e-9, size=50))])
+    relative /= relative.sum(axis=1, keepdims=True)
+    reference = squareform(pdist(clr(relative + 1.0), "euclidean"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = aitchison(_table(relative, "relative")).data
+    np.testing.assert_allclose(got, reference, rtol=0, atol=1e-15)

@@ -106,6 +106,24 @@ MARKERS = {
 }
 
 
+#: Each DAS28 form at its smallest inputs (0 tender, 0 swollen, ln ESR = 0 or
+#: ln(CRP + 1) = 0, GH 0), read off the published formulas: the additive constant of the
+#: 4-variable CRP form, the "x 1.08 + 0.16" and "x 1.10 + 1.15" of the 3-variable forms.
+FLOORS = {("esr", 4): 0, ("esr", 3): 0.16, ("crp", 4): 0.96, ("crp", 3): 1.15}
+
+
+@pytest.mark.parametrize(("kind", "variables"), sorted(FLOORS))
+def test_das28_declared_minimum_is_the_formulas_floor(kind, variables):
+    """The declared range starts where the formula does (it said 0 for DAS28-CRP(3) and
+    DAS28-ESR(3), whose floors are 1.15 and 0.16), and the floor is reached."""
+    inst = get_instrument(f"das28-{kind}")
+    spec = inst.score_spec(f"das28_{kind}{variables}")
+    assert spec.minimum == pytest.approx(FLOORS[kind, variables], abs=1e-12)
+    marker = {"esr": ("esr_mm_h", 1), "crp": ("crp_mg_l", 0)}[kind]
+    answers = {"tjc28": 0, "sjc28": 0, marker[0]: marker[1], "gh_mm": 0}
+    assert inst.score(answers).values[spec.name] == pytest.approx(spec.minimum, abs=1e-12)
+
+
 @pytest.mark.parametrize("kind", ["esr", "crp"])
 def test_das28_instruments_as_registered(kind):
     marker, conventions = MARKERS[kind]
@@ -120,9 +138,10 @@ def test_das28_instruments_as_registered(kind):
         ("gh_mm", "patient global health / disease activity VAS", "number", 0, 100, "mm")]
     assert [(s.name, s.minimum, s.maximum, s.bands and s.bands.name, s.tolerance,
              s.description) for s in inst.scores] == [
-        (f"das28_{kind}4", 0.96 if kind == "crp" else 0, math.inf, "eular",
+        (f"das28_{kind}4", FLOORS[kind, 4], math.inf, "eular",
          Fraction(1, 10**9), f"DAS28-{label}(4)"),
-        (f"das28_{kind}3", 0, math.inf, "eular", Fraction(1, 10**9), f"DAS28-{label}(3)")]
+        (f"das28_{kind}3", FLOORS[kind, 3], math.inf, "eular", Fraction(1, 10**9),
+         f"DAS28-{label}(3)")]
     assert inst.missing_rule == ("No missing inputs allowed; without global health only the "
                                  "3-variable form is reported (explicitly labelled).")
     assert inst.citation == ("Prevoo MLL et al. Arthritis Rheum 1995;38:44-48; das-score.nl "

@@ -153,6 +153,17 @@ def _das28_scorer(kind: Literal["esr", "crp"], marker_id: str) -> Scorer:
     return scorer
 
 
+def _das28_floor(kind: Literal["esr", "crp"], variables: int) -> float:
+    """The smallest value of a DAS28 form (its declared minimum).
+
+    It is reached with no tender or swollen joint, ESR 1 mm/h (ln ESR = 0) or CRP 0, and
+    global health 0 in the 4-variable form: 0 (ESR, 4), 0.16 (ESR, 3), 0.96 (CRP, 4) and
+    1.15 (CRP, 3).
+    """
+    return das28(0, 0, 1 if kind == "esr" else 0, marker_kind=kind,
+                 gh=0 if variables == 4 else None)
+
+
 def _das28(kind: Literal["esr", "crp"]) -> Instrument:
     marker = _ESR if kind == "esr" else _CRP_MG_L
     label = kind.upper()
@@ -160,8 +171,8 @@ def _das28(kind: Literal["esr", "crp"]) -> Instrument:
         id=f"das28-{kind}", version="1995",
         name=f"Disease Activity Score, 28 joints, with {label} (4 and 3 variables)",
         items=(*_COUNTS, marker, _GH),
-        scores=tuple(ScoreSpec(f"das28_{kind}{n}", 0.96 if (kind, n) == ("crp", 4) else 0,
-                               math.inf, bands=DAS28_BANDS, tolerance=DAS28_TOLERANCE,
+        scores=tuple(ScoreSpec(f"das28_{kind}{n}", _das28_floor(kind, n), math.inf,
+                               bands=DAS28_BANDS, tolerance=DAS28_TOLERANCE,
                                description=f"DAS28-{label}({n})") for n in (4, 3)),
         missing_rule="No missing inputs allowed; without global health only the 3-variable "
                      "form is reported (explicitly labelled).",
