@@ -17,7 +17,12 @@ from typer.testing import CliRunner
 from gutaxis.cli.main import app
 from gutaxis.data import Cohort, ProfileTable
 from gutaxis.report import write_association_report
-from gutaxis.report.association_words import coefficient_meaning, flag_reason, outcome_scale
+from gutaxis.report.association_words import (
+    coefficient_meaning,
+    flag_reason,
+    outcome_notes,
+    outcome_scale,
+)
 from gutaxis.stats import associate
 from gutaxis.stats.association_results import read_results
 from gutaxis.stats.results import wald_interval
@@ -149,6 +154,14 @@ def test_the_coefficient_scale_is_named(options, words):
     assert meaning[1] == ("group: the difference between each level and the reference level "
                           "\u201cctl\u201d.")
     assert meaning[2] == "age: the change per unit of age."
+
+
+def test_zeros_are_said_to_be_absences_with_the_prevalence_model():
+    """MaAsLin 3's abundance model leaves zeros out; MaAsLin 2's LOG replaces them."""
+    assert any("zeros are replaced" in n for n in outcome_notes(_small_scan().spec))
+    notes = outcome_notes(_small_scan(prevalence_model=True).spec)
+    assert "zeros are absences: the abundance model uses the nonzero values only" in notes
+    assert not any("replaced" in n for n in notes)
 
 
 def test_report_of_a_mixed_model_scan_names_singular_fits(tmp_path):

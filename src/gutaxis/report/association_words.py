@@ -133,6 +133,8 @@ def outcome_notes(spec: AssociationSpec) -> list[str]:
         notes[0] = (f"scaled abundance is the feature's reads divided by those of the spike-in "
                     f"{spec.unscaled_abundance}, times the amount of spike-in added (MaAsLin 3's "
                     "unscaled_abundance)")
+    if spec.prevalence_model and spec.transform == "LOG":  # zeros are absences, not imputed
+        notes[1] = "zeros are absences: the abundance model uses the nonzero values only"
     return [note for note in notes if note]
 
 
