@@ -170,13 +170,12 @@ class Design:
         """
         used = np.asarray(used, dtype=np.float64)
         out = np.full(used.shape[1], "", dtype=object)
+        indicators = self.level_rows()
         for var, names in self.levels.items():
             cols = self.columns_of(var)
             if not len(cols):
                 continue
-            block = self.matrix[:, cols]
-            if var in self.ordered_effects:  # 1[level >= k] -> 1[level == k]
-                block = block - np.column_stack([block[:, 1:], np.zeros(len(block))])
+            block = indicators[:, cols]
             reference = (block == 0).all(axis=1).astype(np.float64)
             present = (block.T @ used > 0).sum(axis=0) + (reference @ used > 0)
             first_absent = (reference @ used) == 0
