@@ -3,6 +3,7 @@ than InputError, each reduced to a tiny file: now an InputError naming the file.
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from pathlib import Path
 
@@ -195,3 +196,50 @@ def test_hdf5_probe_passes_a_valid_biom_file_through(tmp_path):
     write_biom(table, path, format="hdf5")
     back = read_table(path)
     np.testing.assert_array_equal(back.values.toarray(), [[1.0, 0.0], [2.0, 3.0]])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_hdf5_probe_child_ends_when_its_parent_is_killed(tmp_path):
+    """A reader killed while its probe child hangs inside libhdf5 (a CI timeout, Ctrl-\\)
+    must not leave the child spinning: the child dies with its parent."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import uuid
+
+    hang = Path(__file__).parents[1] / "fuzz" / "known_hangs" / "biom_hdf5-96702b3a5716.biom"
+    token = f"gutaxis-probe-{uuid.uuid4().hex}"
+    script = ("import sys, gutaxis.io.biom as b; b.HDF5_PROBE_SECONDS = 600.0; "
+              "print('reading', flush=True); b.read_biom(sys.argv[1])")
+    reader = subprocess.Popen([sys.executable, "-c", script, str(hang), token],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "reading"
+        deadline = time.monotonic() + 60
+        while not _processes_with(token, besides=reader.pid):  # wait for the fork
+            assert time.monotonic() < deadline, "the probe child never started"
+            time.sleep(0.05)
+    finally:
+        reader.send_signal(signal.SIGKILL)
+        reader.wait()
+    deadline = time.monotonic() + 10
+    while _processes_with(token, besides=reader.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _processes_with(token, besides=reader.pid)
+    for pid in left:  # don't leave it behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the probe child outlived its killed parent"
+
+
+def _processes_with(token: str, *, besides: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == besides:
+            continue
+        try:
+            if token.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found

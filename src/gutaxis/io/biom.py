@@ -7,11 +7,14 @@ list of ranks or one ``;``-separated string) becomes the table's taxonomy.
 
 from __future__ import annotations
 
+import ctypes
 import gzip
 import io
 import json
+import math
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import IO, Any, Literal, cast
@@ -262,10 +265,12 @@ def _probe_hdf5_attributes(handle: IO[bytes], *, source: str) -> None:
     """
     if not hasattr(os, "fork"):
         return
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # child: touch every attribute, report nothing but the exit code
         code = 1
         try:
+            _end_with_parent_or_deadline(parent)
             with h5py.File(handle, "r") as h5:
                 def read_attributes(_name: str, obj: Any) -> None:
                     for key in obj.attrs:
@@ -292,6 +297,31 @@ def _probe_hdf5_attributes(handle: IO[bytes], *, source: str) -> None:
                              expected="a BIOM 2.x HDF5 file libhdf5 can read")
         time.sleep(pause)
         pause = min(pause * 2, 0.05)
+
+
+def _end_with_parent_or_deadline(parent: int) -> None:
+    """Make the probe child end on its own if its parent cannot end it.
+
+    The parent kills the child at the deadline; a parent that is itself killed first
+    (SIGKILL, a CI timeout) would leave the child spinning inside libhdf5 for ever. So the
+    child asks Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``), and sets its
+    own alarm a little after the deadline with the default action (terminate): a Python
+    handler inherited from the parent would never run while libhdf5 holds the thread.
+    """
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(math.ceil(HDF5_PROBE_SECONDS) + 5)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the alarm still ends the child
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+#: Linux prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def _empty_sparse(document: dict[str, Any]) -> sp.csr_matrix | None:
