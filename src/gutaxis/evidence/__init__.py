@@ -14,6 +14,7 @@ from gutaxis.evidence.decisions import (
     combine_arms,
     plan_pooling,
 )
+from gutaxis.evidence.pooling import PooledEvidence, PooledGroup, pool_evidence
 from gutaxis.evidence.table import (
     CONDITIONS,
     EVIDENCE_VERSION,
@@ -28,10 +29,13 @@ __all__ = [
     "OUTCOMES",
     "ContrastVerdict",
     "EvidenceTable",
+    "PooledEvidence",
+    "PooledGroup",
     "PoolingDecision",
     "PoolingPlan",
     "StudyInput",
     "combine_arms",
     "load_evidence",
     "plan_pooling",
+    "pool_evidence",
 ]
