@@ -14,6 +14,7 @@ from gutaxis.evidence.decisions import (
     combine_arms,
     plan_pooling,
 )
+from gutaxis.evidence.listing import EvidenceListing, evidence_listing
 from gutaxis.evidence.pooling import PooledEvidence, PooledGroup, pool_evidence
 from gutaxis.evidence.table import (
     CONDITIONS,
@@ -28,6 +29,7 @@ __all__ = [
     "EVIDENCE_VERSION",
     "OUTCOMES",
     "ContrastVerdict",
+    "EvidenceListing",
     "EvidenceTable",
     "PooledEvidence",
     "PooledGroup",
@@ -35,6 +37,7 @@ __all__ = [
     "PoolingPlan",
     "StudyInput",
     "combine_arms",
+    "evidence_listing",
     "load_evidence",
     "plan_pooling",
     "pool_evidence",
