@@ -19,7 +19,6 @@ from gutaxis.cli.common import (
     check_output,
     err_console,
     handle_errors,
-    out_console,
     output_folder,
 )
 
@@ -70,13 +69,14 @@ def evidence_command(
     (listed, never pooled with the trials) and evidence.json (table version). With --pool
     also pooled.tsv (condition, outcome, k, estimate, CI, prediction interval, I2,
     certainty notes, or the reason it was not pooled) and pooling_decisions.tsv (each
-    contrast: usable or why not). A short overview goes to the terminal.
+    contrast: usable or why not). A short overview goes to standard error.
 
     \b
     Examples:
       gutaxis evidence --out evidence
       gutaxis evidence --condition rheumatoid_arthritis --out ra-evidence
-      gutaxis evidence --condition ibs --outcome ibs_sss_total --pool --out ibs-pooled
+      gutaxis evidence --condition ibs --outcome ibs_sss_total --pool \\
+          --out ibs-pooled
     """
     from gutaxis.evidence import evidence_listing, load_evidence
 
@@ -90,13 +90,13 @@ def evidence_command(
 
 
 def print_overview(frame: pd.DataFrame) -> None:
-    """The overview as a table on standard output."""
+    """The overview as a table on standard error (standard output stays for data)."""
     from rich.table import Table
 
     table = Table(*frame.columns, title="evidence by condition and outcome")
     for row in frame.itertuples(index=False):
         table.add_row(*(str(value) for value in row))
-    out_console().print(table)
+    err_console().print(table)
 
 
 def register(app: typer.Typer) -> None:
