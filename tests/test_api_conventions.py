@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 SUBPACKAGES = ("gutaxis.data", "gutaxis.io", "gutaxis.gut", "gutaxis.instruments",
-               "gutaxis.stats", "gutaxis.report")
+               "gutaxis.stats", "gutaxis.report", "gutaxis.evidence")
 
 #: Names a public function's first parameter may have: the data it works on.
 DATA_FIRST = frozenset({
@@ -57,6 +57,8 @@ DATA_FIRST = frozenset({
     "instrument",    # an Instrument to register
     "text",          # Newick text to parse
     "path",          # a file to read
+    "evidence",      # the curated evidence table (gutaxis.evidence)
+    "plan",          # pooling decisions to carry out (gutaxis.evidence.pool_evidence)
 })
 
 #: Public functions whose first parameter is not data, with the reason.

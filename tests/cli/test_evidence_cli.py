@@ -98,8 +98,8 @@ def test_an_existing_output_is_kept_without_force(tmp_path: Path) -> None:
 
 
 def test_help_lists_the_engines_conditions_and_outcomes() -> None:
-    assert CONDITION_WORDS == tuple(CONDITIONS)
-    assert OUTCOME_WORDS == tuple(OUTCOMES)
+    assert tuple(CONDITIONS) == CONDITION_WORDS
+    assert tuple(OUTCOMES) == OUTCOME_WORDS
     result = runner.invoke(app, ["evidence", "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert all(len(line) <= 80 for line in result.output.splitlines())

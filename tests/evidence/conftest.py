@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from importlib import resources
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import pytest

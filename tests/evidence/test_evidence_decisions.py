@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gutaxis.errors import InputError
-from gutaxis.evidence import EvidenceTable, PoolingPlan, combine_arms, plan_pooling
+from gutaxis.evidence import EvidenceTable, PoolingPlan, plan_pooling
+from gutaxis.evidence.decisions import combine_arms
 
 
 @pytest.fixture(scope="module")

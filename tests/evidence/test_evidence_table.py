@@ -98,7 +98,7 @@ def test_select_keeps_ibs_as_its_own_stratum(evidence: EvidenceTable) -> None:
 
 
 def test_unknown_condition_names_the_choices(evidence: EvidenceTable) -> None:
-    with pytest.raises(InputError, match="unknown condition.*found 'gout'.*osteoarthritis"):
+    with pytest.raises(InputError, match=r"unknown condition.*found 'gout'.*osteoarthritis"):
         evidence.select(condition="gout")
 
 

@@ -11,7 +11,6 @@ from gutaxis.evidence.decisions import (
     PoolingDecision,
     PoolingPlan,
     StudyInput,
-    combine_arms,
     plan_pooling,
 )
 from gutaxis.evidence.listing import EvidenceListing, evidence_listing
@@ -36,7 +35,6 @@ __all__ = [
     "PoolingDecision",
     "PoolingPlan",
     "StudyInput",
-    "combine_arms",
     "evidence_listing",
     "load_evidence",
     "plan_pooling",

@@ -37,6 +37,7 @@ from gutaxis.evidence.table import (
     OUTCOMES,
     EvidenceTable,
     check_choice,
+    records,
     shown_value,
 )
 
@@ -298,12 +299,16 @@ def plan_pooling(evidence: EvidenceTable, *, condition: str | None = None,
         raise InputError("a pooled analysis needs at least 2 trials", field="min_trials",
                          found=min_trials, expected="an integer >= 2")
     selected = evidence.select(condition=condition, outcome=outcome)
-    groups = selected.contrasts.groupby(["condition", "outcome"], sort=False)
     order = {key: i for i, key in enumerate(CONDITIONS)}
     outcome_order = {key: i for i, key in enumerate(OUTCOMES)}
-    keys = sorted(groups.groups, key=lambda k: (order[k[0]], outcome_order[k[1]]))
-    decisions = tuple(decide_group(selected, groups.get_group(key), min_trials=min_trials)
-                      for key in keys)
+    contrasts = selected.contrasts
+    pairs = {(row["condition"], row["outcome"]) for row in records(contrasts)}
+    keys = sorted(pairs, key=lambda k: (order[k[0]], outcome_order[k[1]]))
+    decisions = tuple(
+        decide_group(selected, contrasts[(contrasts["condition"] == condition)
+                                         & (contrasts["outcome"] == outcome)],
+                     min_trials=min_trials)
+        for condition, outcome in keys)
     return PoolingPlan(evidence.version, min_trials, decisions)
 
 
@@ -313,14 +318,14 @@ def decide_group(evidence: EvidenceTable, contrasts: pd.DataFrame, *,
     condition, outcome = contrasts["condition"].iloc[0], contrasts["outcome"].iloc[0]
     check_choice(condition, CONDITIONS, field="condition")
     measure = OUTCOMES[outcome][1]
-    first_reasons = {row.contrast_id: design_reason(row, evidence, measure)
-                     for row in contrasts.itertuples(index=False)}
+    rows = records(contrasts)
+    first_reasons = {row["contrast_id"]: design_reason(row, evidence, measure) for row in rows}
     usable = contrasts[[first_reasons[c] == "" for c in contrasts["contrast_id"]]]
     kept, overlap_reasons = resolve_overlap(usable, evidence)
     reasons = {**first_reasons, **overlap_reasons}
-    verdicts = tuple(ContrastVerdict(row.contrast_id, row.trial_id, reasons[row.contrast_id] == "",
-                                     reasons[row.contrast_id])
-                     for row in contrasts.itertuples(index=False))
+    verdicts = tuple(ContrastVerdict(row["contrast_id"], row["trial_id"],
+                                     reasons[row["contrast_id"]] == "",
+                                     reasons[row["contrast_id"]]) for row in rows)
     studies = tuple(study_input(evidence, group)
                     for _, group in kept.groupby("trial_id", sort=False))
     n_trials = contrasts["trial_id"].nunique()
@@ -338,9 +343,8 @@ def decide_group(evidence: EvidenceTable, contrasts: pd.DataFrame, *,
                            notes)
 
 
-def design_reason(row: object, evidence: EvidenceTable, measure: str) -> str:
+def design_reason(contrast: dict[str, str], evidence: EvidenceTable, measure: str) -> str:
     """Why a contrast cannot be pooled on design or numbers (rules 1-4), or ``""``."""
-    contrast = row._asdict()  # type: ignore[attr-defined]
     if contrast["parallel_rct"] != "yes":
         return f"not a parallel-group randomised trial ({contrast['design']})"
     if contrast["placebo_controlled"] != "yes":
@@ -398,10 +402,10 @@ def resolve_overlap(usable: pd.DataFrame,
             continue
         sizes = {t: trial_size(evidence, rows[rows["trial_id"] == t]) for t in trials}
         keep = max(trials, key=lambda t: (sizes[t], -trials.index(t)))
-        for row in rows.itertuples(index=False):
-            if row.trial_id != keep:
-                dropped.add(row.contrast_id)
-                reasons[row.contrast_id] = (f"possible overlapping participants with {keep} "
+        for row in records(rows):
+            if row["trial_id"] != keep:
+                dropped.add(row["contrast_id"])
+                reasons[row["contrast_id"]] = (f"possible overlapping participants with {keep} "
                                             f"(overlap group {group}): only one is pooled")
     return usable[~usable["contrast_id"].isin(dropped)], reasons
 
@@ -469,9 +473,9 @@ def certainty_notes(evidence: EvidenceTable, contrasts: pd.DataFrame,
         notes.append(f"{all_trials - len(studies)} of {all_trials} trials could not be "
                      f"included ({', '.join(left)}): their results may differ")
     used = contrasts[contrasts["trial_id"].isin([s.trial_id for s in studies])]
-    rob_notes = {row.trial_id: row.risk_of_bias_note
-                 for row in used.drop_duplicates("trial_id").itertuples(index=False)
-                 if row.risk_of_bias_note}
+    rob_notes = {row["trial_id"]: row["risk_of_bias_note"]
+                 for row in records(used.drop_duplicates("trial_id"))
+                 if row["risk_of_bias_note"]}
     notes.extend(f"{trial}: {note}" for trial, note in rob_notes.items())
     for study in studies:
         if study.from_difference:

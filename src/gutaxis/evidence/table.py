@@ -27,6 +27,7 @@ filled from where in each version.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -177,7 +178,7 @@ class EvidenceTable:
     def to_frame(self) -> pd.DataFrame:
         """One row per contrast with its key numbers and the sources of every number
         (``evidence.tsv``; columns :data:`LISTING_COLUMNS`)."""
-        rows = [self._listing_row(row) for row in self.contrasts.itertuples(index=False)]
+        rows = [self._listing_row(contrast) for contrast in records(self.contrasts)]
         return pd.DataFrame(rows, columns=list(LISTING_COLUMNS))
 
     def summary(self) -> str:
@@ -189,11 +190,10 @@ class EvidenceTable:
                 f"{int(status.get('not_seen', 0))} needed but not seen), "
                 f"{len(self.meta_analyses)} meta-analyses listed (not pooled)")
 
-    def _listing_row(self, row: object) -> dict[str, object]:
-        contrast = row._asdict()  # type: ignore[attr-defined]
+    def _listing_row(self, contrast: dict[str, str]) -> dict[str, object]:
         numbers = self.numbers[self.numbers["contrast_id"] == contrast["contrast_id"]]
         shown = numbers[numbers["status"].isin(("reported", "disputed"))]
-        listing = {name: contrast.get(name, "") for name in LISTING_COLUMNS}
+        listing: dict[str, object] = {name: contrast.get(name, "") for name in LISTING_COLUMNS}
         listing.update(
             n_intervention=arm_n_text(numbers, "intervention"),
             n_control=arm_n_text(numbers, "control"),
@@ -249,11 +249,18 @@ def shown_value(numbers: pd.DataFrame, arm: str, quantity: str,
     return float(hit["value"].iloc[0])
 
 
-def check_choice(value: str, choices: dict[str, object], *, field: str) -> None:
+def check_choice(value: str, choices: Mapping[str, object], *, field: str) -> None:
     """:class:`InputError` unless ``value`` is a key of ``choices``."""
     if value not in choices:
         raise InputError(f"unknown {field}", field=field, found=value,
                          expected="one of " + ", ".join(choices))
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The rows of a table of text cells as dicts (column -> cell)."""
+    columns = [str(c) for c in frame.columns]
+    return [dict(zip(columns, (str(v) for v in values), strict=True))
+            for values in frame.itertuples(index=False, name=None)]
 
 
 def load_evidence(path: Path | str | None = None) -> EvidenceTable:
@@ -345,14 +352,14 @@ def validate_contrasts(contrasts: pd.DataFrame, *, source: str) -> None:
 
 def validate_meta_analyses(meta: pd.DataFrame, *, source: str) -> None:
     """Every meta-analysis names the conditions it covers and its sources."""
-    for row, record in enumerate(meta.itertuples(index=False), start=2):
-        keys = record.condition_keys.split(",")
+    for row, record in enumerate(records(meta), start=2):
+        keys = record["condition_keys"].split(",")
         unknown = [key for key in keys if key not in CONDITIONS]
         if unknown:
             raise InputError("unknown condition key", source=source, row=row,
                              column="condition_keys", found=unknown[0],
                              expected="comma-separated keys of " + ", ".join(CONDITIONS))
-        if not record.sources.strip():
+        if not record["sources"].strip():
             raise InputError("empty cell", source=source, row=row, column="sources",
                              expected="the URL of the meta-analysis")
 
@@ -370,8 +377,8 @@ def validate_numbers(numbers: pd.DataFrame, contrast_ids: set[str], *,
                          column="contrast_id", found=numbers["contrast_id"].iloc[row],
                          expected="a contrast_id of contrasts.tsv")
     values = []
-    for row, record in enumerate(numbers.itertuples(index=False), start=2):
-        values.append(check_number(record._asdict(), row=row, source=source))
+    for row, record in enumerate(records(numbers), start=2):
+        values.append(check_number(record, row=row, source=source))
     checked = numbers.copy()
     checked["value"] = values
     return checked
