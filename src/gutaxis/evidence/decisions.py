@@ -245,7 +245,7 @@ def combine_arms(n: Sequence[float], mean: Sequence[float],
     Examples
     --------
     >>> combine_arms([10, 10], [1.0, 3.0], [1.0, 1.0])
-    (20.0, 2.0, 1.4509525002200234)
+    (20.0, 2.0, 1.4142135623730951)
     """
     sizes = np.asarray(n, dtype=float)
     means = np.asarray(mean, dtype=float)
