@@ -26,6 +26,7 @@ filled from where in each version.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -170,10 +171,18 @@ class EvidenceTable:
         contrast_id
             A ``contrast_id`` of :attr:`contrasts`.
         """
-        if contrast_id not in set(self.contrasts["contrast_id"]):
+        found = self._numbers_by_contrast.get(contrast_id)
+        if found is None:
             raise InputError("unknown contrast", field="contrast_id", found=contrast_id,
                              expected="a contrast_id of the evidence table")
-        return self.numbers[self.numbers["contrast_id"] == contrast_id].reset_index(drop=True)
+        return found
+
+    @functools.cached_property
+    def _numbers_by_contrast(self) -> dict[str, pd.DataFrame]:
+        groups = {str(key): rows.reset_index(drop=True)
+                  for key, rows in self.numbers.groupby("contrast_id", sort=False)}
+        empty = self.numbers.iloc[0:0]
+        return {c: groups.get(c, empty) for c in self.contrasts["contrast_id"]}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per contrast with its key numbers and the sources of every number
@@ -191,7 +200,7 @@ class EvidenceTable:
                 f"{len(self.meta_analyses)} meta-analyses listed (not pooled)")
 
     def _listing_row(self, contrast: dict[str, str]) -> dict[str, object]:
-        numbers = self.numbers[self.numbers["contrast_id"] == contrast["contrast_id"]]
+        numbers = self.numbers_of(contrast["contrast_id"])
         shown = numbers[numbers["status"].isin(("reported", "disputed"))]
         listing: dict[str, object] = {name: contrast.get(name, "") for name in LISTING_COLUMNS}
         listing.update(
@@ -242,11 +251,11 @@ def difference_text(numbers: pd.DataFrame) -> str:
 def shown_value(numbers: pd.DataFrame, arm: str, quantity: str,
                 statuses: tuple[str, ...] = ("reported",)) -> float | None:
     """The value of one reported number, or ``None`` when there is none (or several)."""
-    hit = numbers[(numbers["arm"] == arm) & (numbers["quantity"] == quantity)
-                  & numbers["status"].isin(statuses)]
-    if len(hit) != 1:
-        return None
-    return float(hit["value"].iloc[0])
+    hits = [value for a, q, status, value in zip(
+        numbers["arm"].tolist(), numbers["quantity"].tolist(), numbers["status"].tolist(),
+        numbers["value"].tolist(), strict=True)
+        if a == arm and q == quantity and status in statuses]
+    return float(hits[0]) if len(hits) == 1 else None
 
 
 def check_choice(value: str, choices: Mapping[str, object], *, field: str) -> None:
