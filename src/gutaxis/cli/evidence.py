@@ -60,7 +60,7 @@ def evidence_command(
         "one.")] = None,
     force: Force = False,
 ) -> None:
-    """Probiotic trials on pain, with sources; pool what can be pooled.
+    """List probiotic trials on pain; pool where data allow.
 
     Writes into OUT: evidence.tsv (one row per arm contrast: condition, intervention and
     dose, comparator, design, outcome, n and changes per arm, what the source reported,
