@@ -62,6 +62,18 @@ def test_condition_filter_and_pooling_decisions(tmp_path: Path) -> None:
     assert "das28" in result.output  # the overview table on the terminal
 
 
+def test_pooling_writes_the_pooled_group_and_says_why_not_elsewhere(tmp_path: Path) -> None:
+    pytest.importorskip("gutaxis.stats.meta", reason="gutaxis.stats.meta is not on this "
+                        "branch yet (the integrator merges it and this runs)")
+    result = invoke("--condition", "ibs", "--pool", "--out", tmp_path / "ibs")
+    assert result.exit_code == 0, result.output
+    pooled = {row["outcome"]: row for row in read_tsv(tmp_path / "ibs" / "pooled.tsv")}
+    assert pooled["ibs_sss_total"]["pooled"] == "True" and pooled["ibs_sss_total"]["k"] == "3"
+    assert float(pooled["ibs_sss_total"]["estimate"]) == pytest.approx(-41.266, abs=1e-3)
+    assert pooled["abdominal_pain"]["pooled"] == "False"
+    assert "MD -41.3" in result.output
+
+
 @pytest.mark.parametrize(("args", "patterns"), [
     (["--condition", "gout"], ["--condition", "unknown condition", "'gout'",
                                "osteoarthritis"]),

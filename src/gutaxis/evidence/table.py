@@ -100,9 +100,10 @@ FILES = {"contrasts": "contrasts.tsv", "numbers": "numbers.tsv",
          "meta_analyses": "meta_analyses.tsv"}
 
 LISTING_COLUMNS = (
-    "contrast_id", "trial_id", "study", "year", "condition", "outcome", "intervention_kind",
-    "intervention_arm", "comparator", "design", "parallel_rct", "placebo_controlled",
-    "timepoint", "instrument", "scale", "n_intervention", "n_control", "change_intervention",
+    "contrast_id", "trial_id", "study", "year", "condition", "condition_detail", "outcome",
+    "intervention_kind", "intervention", "intervention_arm", "comparator", "design",
+    "parallel_rct", "placebo_controlled", "duration", "timepoint", "instrument", "scale",
+    "n_intervention", "n_control", "change_intervention",
     "change_control", "between_group_difference", "reported_result", "numbers_reported",
     "numbers_not_seen", "numbers_disputed", "overlap_group", "risk_of_bias_note",
     "number_sources", "sources", "notes")
