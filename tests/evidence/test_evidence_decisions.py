@@ -47,7 +47,7 @@ def test_thin_groups_say_so_with_the_count(plan: PoolingPlan) -> None:
     ("bijkerk2009-psyllium-vs-placebo-ibssss", "fibre arm"),
     ("dolatkhah2024-sb-vs-placebo-pain", "sources disagree on intervention change_mean"),
     ("hong2009-mix-vs-placebo-abdpain", "incomplete: intervention change_sd"),
-    ("skrzydlo2021-mix-vs-placebo-ibssss", "incomplete: intervention n, control n"),
+    ("skrzydlo2021-mix-vs-placebo-ibssss", "incomplete: intervention n (analysed, randomised or allocated), control n"),
     ("martoni2020-dds1-vs-placebo-ibssss", "incomplete: control change_mean"),
     ("jensen2019-lgg-vs-placebo-pain", "cannot enter an SMD analysis"),
     ("pineda2011-gr1rc14-vs-placebo-acr20", "responder outcomes are listed only"),

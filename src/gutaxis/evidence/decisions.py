@@ -369,8 +369,8 @@ def numbers_reason(numbers: pd.DataFrame, measure: str) -> str:
     if disputed_needed:
         return "sources disagree on " + ", ".join(dict.fromkeys(disputed_needed))
     missing = [f"{arm} {q}" for arm, q in needed if shown_value(numbers, arm, q) is None]
-    missing += [f"{arm} n" for arm in ("intervention", "control")
-                if arm_n(numbers, arm) is None]
+    missing += [f"{arm} n (analysed, randomised or allocated)"
+                for arm in ("intervention", "control") if arm_n(numbers, arm) is None]
     if not missing:
         return ""
     has_difference = all(shown_value(numbers, "contrast", q) is not None
