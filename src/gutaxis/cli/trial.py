@@ -70,8 +70,11 @@ def trial_command(
         "--plots/--no-plots", help="Draw trial.png.")] = True,
     force: Force = False,
 ) -> None:
-    """Two-arm trial: ANCOVA, change, percent change, Hedges' g, responders, NNT and, over
-    several visits, a mixed model.
+    """Two-arm trial: ANCOVA, responders, NNT, mixed model.
+
+    At the primary visit: ANCOVA on follow-up adjusted for baseline, change and percent
+    change from baseline, Hedges' g, responders (>= 30% and >= 50% improvement: RD, RR, OR,
+    NNT); over several visits, a mixed model (random intercept per subject, arm x visit).
 
     Writes into OUT: effects.tsv (analysis, contrast, estimate, stderr, ci_low, ci_high,
     df, statistic, pval, n, note: one row per estimate; differences are treatment minus

@@ -66,7 +66,8 @@ def _trajectories(ax: Axes, results: TrialResults) -> None:
     for offset, (label, in_arm, colour) in zip((-0.05, 0.05), _arms(results), strict=True):
         first = np.unique(d.subjects[in_arm], return_index=True)[1]
         points = [_mean_ci(d.baseline[in_arm][first])]
-        points += [_mean_ci(d.outcome[in_arm & (d.visits == k)]) for k in range(len(d.visit_levels))]
+        points += [_mean_ci(d.outcome[in_arm & (d.visits == k)])
+                   for k in range(len(d.visit_levels))]
         mean, half = np.array(points).T
         ax.errorbar(np.arange(len(labels)) + offset, mean, yerr=half, color=colour, marker="o",
                     capsize=3, label=label)

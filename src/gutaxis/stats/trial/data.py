@@ -200,7 +200,8 @@ def prepare_trial(
     design, terms = _covariate_design(frame, covariates, lines, source)
     if subject is None or visit is None:
         subjects = np.array([str(line) for line in lines], dtype=object)
-        codes, levels = np.zeros(len(frame), dtype=np.int64), ("followup",)
+        codes = np.zeros(len(frame), dtype=np.int64)
+        levels: tuple[str, ...] = ("followup",)
     else:
         subjects = _text(frame[subject])
         _refuse_missing(subjects == "", subject, lines, source, what="subject id")
@@ -238,19 +239,21 @@ def _pick_arms(arms: np.ndarray, treatment: str | None, control: str | None, *, 
         if level is not None and level not in levels:
             raise InputError(f"{field} arm is not a level of the arm column", field=field,
                              found=level, expected=f"one of {preview(levels)} (column {arm!r})")
-    if len(levels) == 2 and treatment is None:
-        treatment = levels[1] if control in (None, levels[0]) else levels[0]
-    if len(levels) == 2 and control is None:
-        control = levels[0] if treatment == levels[1] else levels[1]
-    if len(levels) != 2 and (treatment is None or control is None):
+    if len(levels) == 2:
+        chosen = treatment if treatment is not None else \
+            (levels[0] if control == levels[1] else levels[1])
+        other = control if control is not None else \
+            (levels[0] if chosen == levels[1] else levels[1])
+    elif treatment is not None and control is not None:
+        chosen, other = treatment, control
+    else:
         raise InputError("the arm column must have two levels", source=source, column=arm,
                          found=f"{len(levels)} level(s): {preview(levels)}",
                          expected="two arms, or --treatment and --control to pick two")
-    assert treatment is not None and control is not None  # noqa: S101 (narrowing for mypy)
-    if treatment == control:
+    if chosen == other:
         raise InputError("treatment and control are the same arm", field="control",
-                         found=control, expected="two different levels")
-    return treatment, control, (arms == treatment) | (arms == control)
+                         found=other, expected="two different levels")
+    return chosen, other, (arms == chosen) | (arms == other)
 
 
 def _numbers(column: pd.Series, name: str, lines: np.ndarray, source: str | None, *,

@@ -108,6 +108,11 @@ def responder_effects(data: TrialData, *, cutoff: float, lower_is_better: bool =
     excluded = int((~judged).sum())
     caveat = f"; {excluded} subject(s) with baseline <= 0 left out" if excluded else ""
     contrast = difference_label(data)
+    if not (n1 and n0):
+        return tuple(rows) + tuple(
+            Effect(analysis, f"{name}: {contrast}", np.nan, np.nan, np.nan, np.nan, np.nan,
+                   np.nan, np.nan, n1 + n0, "no comparison: an arm has no subject with a "
+                   "baseline > 0") for name in ("rd", "rr", "or", "nnt"))
     rd, rd_low, rd_high, rd_p = _risk_difference(x1, n1, x0, n0)
     rows.append(Effect(analysis, f"rd: {contrast}", rd, np.nan, rd_low, rd_high, np.nan,
                        np.nan, rd_p, n1 + n0, "Newcombe hybrid score interval; chi-square "
