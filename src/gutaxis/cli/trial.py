@@ -84,9 +84,10 @@ def trial_command(
 
     \b
     Examples:
-      gutaxis trial pain.csv --arm arm --baseline nrs0 --followup nrs12 --out trial
+      gutaxis trial pain.csv --arm arm --baseline nrs0 --followup nrs12 --out t1
       gutaxis trial visits.tsv --arm arm --baseline nrs0 --followup nrs \\
-          --subject id --visit week --covariates age,sex --treatment probiotic --out trial
+          --subject id --visit week --covariates age,sex --treatment probiotic \\
+          --out t2
       gutaxis trial sf36.csv --arm arm --baseline pcs0 --followup pcs12 \\
           --higher-is-better --out trial
     """
