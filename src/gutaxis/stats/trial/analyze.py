@@ -112,7 +112,10 @@ def analyze_trial(
     for cut in CUTOFFS:
         effects.extend(responder_effects(primary, cutoff=cut, lower_is_better=lower_is_better))
     repeated = None
-    if data.long:
+    several = len(np.unique(data.subjects)) < len(data.subjects)
+    if data.long and not several:
+        notes.append("no subject has an outcome at two visits: no mixed model")
+    if data.long and several:
         repeated = fit_repeated(data)
         model = repeated.model
         ci = model.conf_int()[0]
