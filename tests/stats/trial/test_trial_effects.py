@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gutaxis.errors import InputError
@@ -131,8 +131,6 @@ def test_hedges_g_is_scale_free_and_antisymmetric(t: list[float], c: list[float]
     ta, ca = np.array(t), np.array(c)
     pooled = np.sqrt(((len(t) - 1) * ta.var(ddof=1) + (len(c) - 1) * ca.var(ddof=1))
                      / (len(t) + len(c) - 2))
-    from hypothesis import assume
-
     assume(pooled > 1e-3)
     g, se = hedges_g(ta, ca)
     g2, se2 = hedges_g(scale * ta + shift, scale * ca + shift)

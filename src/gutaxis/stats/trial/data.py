@@ -9,6 +9,7 @@ repeated on each of its rows. Rows are numbered as lines of the file (the header
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -216,7 +217,7 @@ def prepare_trial(
     if missing:
         notes.append(f"{missing} row(s) without an outcome in {followup!r} left out")
     _check_arm_sizes(data, source)
-    return TrialData(**{**data.__dict__, "notes": tuple(notes)})
+    return dataclasses.replace(data, notes=tuple(notes))
 
 
 def _text(column: pd.Series) -> np.ndarray:
