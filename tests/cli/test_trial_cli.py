@@ -141,3 +141,15 @@ def test_unknown_treatment_level(tmp_path: Path) -> None:
     out = tmp_path / "t"
     assert_bad_input(invoke(str(WIDE), *WIDE_ARGS, "--treatment", "drug", "--out", str(out)),
                      out, "--treatment", "'drug'", "probiotic")
+
+
+def test_visit_without_one_arm_and_constant_covariate(tmp_path: Path) -> None:
+    frame = pd.read_csv(LONG, dtype=str, keep_default_na=False)
+    gap = frame[~((frame["visit"] == "week4") & (frame["arm"] == "probiotic"))]
+    out = tmp_path / "t"
+    assert_bad_input(invoke(str(write(tmp_path, gap)), *LONG_ARGS, "--out", str(out)), out,
+                     "column 'arm': a visit has no outcome in one arm",
+                     "visit 'week4': none in arm 'probiotic'")
+    frame["site"] = "A"
+    assert_bad_input(invoke(str(write(tmp_path, frame)), *LONG_ARGS, "--covariates", "site",
+                            "--out", str(out)), out, "column 'site': covariate has one value")

@@ -162,8 +162,12 @@ def test_results_are_frozen_and_summary_warns_of_a_small_trial() -> None:
 def test_long_data_with_one_visit_per_subject_has_no_mixed_model() -> None:
     table = pd.DataFrame({"id": list("abcdef"), "arm": ["c", "c", "c", "t", "t", "t"],
                           "visit": ["w4", "w8", "w8", "w4", "w8", "w8"],
-                          "b": [6, 7, 8, 6, 7, 8], "y": ["", 6, 7, "", 3, 4]})
+                          "b": [6, 7, 8, 6, 7, 8], "y": [5, 6, 7, 5, 3, 4]})
     r = analyze_trial(table, arm="arm", baseline="b", followup="y", subject="id",
                       visit="visit")
     assert r.repeated is None and r.primary_visit == "w8"
     assert "no mixed model" in r.summary()
+    table["y"] = ["", 6, 7, "", 3, 4]  # week 4 without outcomes: one visit is left
+    r = analyze_trial(table, arm="arm", baseline="b", followup="y", subject="id",
+                      visit="visit")
+    assert r.data.visit_levels == ("w8",) and "1 visit(s) without any outcome" in r.summary()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -101,7 +102,8 @@ def analyze_trial(
     data = prepare_trial(table, arm=arm, baseline=baseline, followup=followup,
                          subject=subject, visit=visit, treatment=treatment, control=control,
                          covariates=covariates, source=source)
-    data = data.subset(np.isfinite(data.outcome))
+    data = _without_empty_visits(data.subset(np.isfinite(data.outcome)))
+    _check_visits(data, source)
     code = _primary_code(data, primary_visit)
     primary = data.at_visit(code)
     _check_primary(primary, data.visit_levels[code], source)
@@ -143,6 +145,29 @@ def _primary_code(data: TrialData, primary_visit: str | None) -> int:
         raise InputError("primary visit is not a visit of the data", field="primary_visit",
                          found=primary_visit, expected=f"one of {preview(data.visit_levels)}")
     return data.visit_levels.index(primary_visit)
+
+
+def _without_empty_visits(data: TrialData) -> TrialData:
+    """Visits at which no subject has an outcome are dropped from the visit levels."""
+    used = np.unique(data.visits)
+    if len(used) == len(data.visit_levels):
+        return data
+    return dataclasses.replace(
+        data, visits=np.searchsorted(used, data.visits),
+        visit_levels=tuple(data.visit_levels[k] for k in used),
+        notes=(*data.notes, f"{len(data.visit_levels) - len(used)} visit(s) without any "
+               "outcome left out"))
+
+
+def _check_visits(data: TrialData, source: str | None) -> None:
+    """Every visit has subjects of both arms (else the arm x visit effect is not estimable)."""
+    for code, level in enumerate(data.visit_levels):
+        at = data.visits == code
+        for label, in_arm in ((data.treatment, data.treated), (data.control, ~data.treated)):
+            if not (at & in_arm).any():
+                raise InputError("a visit has no outcome in one arm", source=source,
+                                 column=data.arm, found=f"visit {level!r}: none in arm {label!r}",
+                                 expected="outcomes of both arms at every visit")
 
 
 def _check_primary(primary: TrialData, visit: str, source: str | None) -> None:

@@ -289,6 +289,9 @@ def _covariate_design(frame: pd.DataFrame, covariates: Sequence[str], lines: np.
     for name in covariates:
         text = _text(frame[name])
         _refuse_missing(np.isin(text, list(MISSING)), name, lines, source, what="covariate")
+        if len(set(text)) < 2:
+            raise InputError("covariate has one value only", source=source, column=name,
+                             found=text[0], expected="a covariate that varies between rows")
         numeric = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=np.float64)
         if np.isfinite(numeric).all():
             columns.append(numeric)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from gutaxis.errors import InputError
 from gutaxis.stats.models.linear_mixed import MixedModelFit, fit_lmm
 from gutaxis.stats.results import FitResults, wald_interval
 from gutaxis.stats.special_terms import contrast_f_test
@@ -81,7 +82,12 @@ def fit_repeated(data: TrialData) -> RepeatedFit:
     """
     X, terms = visit_design(data)
     codes = np.unique(data.subjects, return_inverse=True)[1].ravel()
-    fit = fit_lmm(data.outcome[:, None], X, [codes], full_vcov=True)
+    try:
+        fit = fit_lmm(data.outcome[:, None], X, [codes], full_vcov=True)
+    except InputError as exc:
+        raise InputError(f"the mixed model cannot be fitted: {exc.message}",
+                         found=exc.found, expected="covariates not collinear with the arm, "
+                         "baseline or visits") from None
     model = fit.results(terms=terms, responses=[data.outcome_name])
     return RepeatedFit(model=model, effects=_visit_effects(fit, data, terms),
                        subject_variance=float(fit.variances[0, 0]),
