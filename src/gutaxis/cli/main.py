@@ -54,12 +54,13 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import associate, evidence, instruments, metrics, record
+    from gutaxis.cli import associate, evidence, instruments, metrics, record, trial
 
     metrics.register(app)
     instruments.register(app)
     associate.register(app)
     record.register(app)
+    trial.register(app)
     evidence.register(app)
 
 

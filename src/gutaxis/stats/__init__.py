@@ -13,6 +13,7 @@ from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.normalize import normalize, transform
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.trial import TrialResults, analyze_trial
 
 __all__ = [
     "AssociationResults",
@@ -21,7 +22,9 @@ __all__ = [
     "FitResults",
     "OLSFit",
     "Term",
+    "TrialResults",
     "adjust_pvalues",
+    "analyze_trial",
     "associate",
     "associate_outcomes",
     "build_design",
