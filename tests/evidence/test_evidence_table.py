@@ -57,6 +57,16 @@ def test_needed_numbers_no_source_showed_are_marked_not_seen(evidence: EvidenceT
                                                   strict=True))
 
 
+def test_differences_are_intervention_minus_control_inside_their_ci(
+        evidence: EvidenceTable) -> None:
+    shown = evidence.numbers[(evidence.numbers["arm"] == "contrast")
+                             & (evidence.numbers["status"] == "reported")]
+    wide = shown.pivot(index="contrast_id", columns="quantity", values="value")
+    assert len(wide) == 3  # Taye 2020, Jensen 2019, Sisson 2014
+    assert (wide["md_ci_low"] <= wide["md"]).all() and (wide["md"] <= wide["md_ci_high"]).all()
+    assert (wide["md"] < 0).all()  # each printed as favouring the probiotic
+
+
 def test_disputed_numbers_keep_both_readings(evidence: EvidenceTable) -> None:
     dolatkhah = evidence.numbers_of("dolatkhah2024-sb-vs-placebo-pain")
     disputed = dolatkhah[(dolatkhah["status"] == "disputed")

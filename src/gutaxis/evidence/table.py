@@ -18,8 +18,11 @@ The table ships as package data in three tab-separated files (``gutaxis/evidence
     Published meta-analyses: listed for context, never pooled with the trials (they
     contain them).
 
-Every number has a source; no number is estimated, imputed or derived (a sign flip of a
-value printed as a "reduction", or ``±`` written for ``+``, is recorded in ``conversion``).
+A between-group difference (``md``) is always intervention minus control and a change is
+follow-up minus baseline, so negative values favour the intervention on every outcome
+here (all are worse when higher). Every number has a source; no number is estimated,
+imputed or derived (a sign flip of a value printed as a "reduction" or as placebo minus
+probiotic, or ``±`` written for ``+``, is recorded in ``conversion``).
 The table is versioned (:data:`EVIDENCE_VERSION`); ``data/CHANGELOG.md`` says what was
 filled from where in each version.
 """
