@@ -67,6 +67,14 @@ def test_differences_are_intervention_minus_control_inside_their_ci(
     assert (wide["md"] < 0).all()  # each printed as favouring the probiotic
 
 
+def test_sizes_are_whole_and_sds_positive(evidence: EvidenceTable) -> None:
+    shown = evidence.numbers[evidence.numbers["status"].isin(("reported", "disputed"))]
+    sizes = shown[shown["quantity"].str.startswith("n_")]["value"]
+    assert (sizes >= 1).all() and (sizes == sizes.round()).all()
+    sds = shown[shown["quantity"].str.endswith("_sd")]["value"]
+    assert (sds > 0).all()
+
+
 def test_disputed_numbers_keep_both_readings(evidence: EvidenceTable) -> None:
     dolatkhah = evidence.numbers_of("dolatkhah2024-sb-vs-placebo-pain")
     disputed = dolatkhah[(dolatkhah["status"] == "disputed")
