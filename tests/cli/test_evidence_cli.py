@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from gutaxis.cli.evidence import CONDITION_WORDS, OUTCOME_WORDS
 from gutaxis.cli.main import app
-from gutaxis.evidence import CONDITIONS, OUTCOMES
+from gutaxis.evidence import CONDITIONS, EVIDENCE_VERSION, OUTCOMES
 
 runner = CliRunner()
 
@@ -45,6 +46,9 @@ def test_listing_writes_every_contrast_with_its_sources(tmp_path: Path) -> None:
     shown = [n for n in numbers if n["status"] in ("reported", "disputed")]
     assert all(n["source_url"].startswith("http") for n in shown)
     assert "34 trials" in result.output and "Wrote" in result.output
+    provenance = json.loads((tmp_path / "ev" / "evidence.json").read_text("utf-8"))
+    assert provenance["evidence_version"] == EVIDENCE_VERSION
+    assert len(provenance["evidence_sha256"]) == 64
 
 
 def test_condition_filter_and_pooling_decisions(tmp_path: Path) -> None:

@@ -111,7 +111,8 @@ class EvidenceListing:
         from gutaxis.version import package_version
 
         pooled = self.pooled
-        return {"evidence_version": self.evidence.version, "gutaxis_version": package_version(),
+        return {"evidence_version": self.evidence.version,
+                "evidence_sha256": self.evidence.sha256, "gutaxis_version": package_version(),
                 "condition": self.condition, "outcome": self.outcome,
                 "min_trials": self.plan.min_trials,
                 "pooling": None if pooled is None else {

@@ -30,6 +30,7 @@ filled from where in each version.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -134,12 +135,16 @@ class EvidenceTable:
         the number was not seen or is ambiguous.
     meta_analyses
         Published meta-analyses (context only; never pooled with the trials).
+    sha256
+        SHA-256 of the three files read (in the order contrasts, numbers, meta-analyses),
+        so that an output names exactly which table it came from.
     """
 
     version: str
     contrasts: pd.DataFrame
     numbers: pd.DataFrame
     meta_analyses: pd.DataFrame
+    sha256: str = ""
 
     def select(self, *, condition: str | None = None,
                outcome: str | None = None) -> EvidenceTable:
@@ -165,7 +170,7 @@ class EvidenceTable:
         if condition is not None:
             meta = meta[meta["condition_keys"].str.split(",").map(lambda keys: condition in keys)]
         return EvidenceTable(self.version, contrasts, numbers.reset_index(drop=True),
-                             meta.reset_index(drop=True))
+                             meta.reset_index(drop=True), self.sha256)
 
     def numbers_of(self, contrast_id: str) -> pd.DataFrame:
         """The number rows of one contrast.
@@ -320,7 +325,11 @@ def load_evidence(path: Path | str | None = None) -> EvidenceTable:
     validate_meta_analyses(frames["meta_analyses"], source=where["meta_analyses"])
     numbers = validate_numbers(frames["numbers"], set(frames["contrasts"]["contrast_id"]),
                                source=where["numbers"])
-    return EvidenceTable(EVIDENCE_VERSION, frames["contrasts"], numbers, frames["meta_analyses"])
+    digest = hashlib.sha256()
+    for key in FILES:
+        digest.update(texts[key].encode("utf-8"))
+    return EvidenceTable(EVIDENCE_VERSION, frames["contrasts"], numbers, frames["meta_analyses"],
+                         digest.hexdigest())
 
 
 def read_tsv(text: str, *, source: str, columns: tuple[str, ...]) -> pd.DataFrame:
