@@ -1,0 +1,204 @@
+"""Segmented regression of one subject's outcomes on their phases, with AR(1) errors, a
+Bayesian probability of a clinically important fall, and guards against over-reading."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gutaxis.stats.nof1.design import (
+    MIN_POINTS_PER_PHASE,
+    PhaseSeries,
+    check_points,
+    prepare_series,
+    segmented_design,
+)
+from gutaxis.stats.nof1.gls import MIN_POINTS_AR1, fit_gls_ar1, phi_posterior, step_gaps
+from gutaxis.stats.nof1.results import Nof1Effect, Nof1Results, OutcomeFit
+
+_PHI_GRID = np.linspace(-0.99, 0.99, 199)
+
+
+class ShortSeriesWarning(UserWarning):
+    """A series too short to estimate autocorrelation: OLS was used instead."""
+
+
+class OverReadingWarning(UserWarning):
+    """A feature of the series that weakens a causal reading (trend before the start,
+    a co-intervention at a switch)."""
+
+
+def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time",
+                 phase: str = "phase", control: str = "A", mcid_points: float = 2.0,
+                 mcid_percent: float = 30.0, washout: float = 0.0,
+                 min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
+                 co_interventions: pd.DataFrame | None = None, co_window: float = 7.0,
+                 source: str | None = None) -> Nof1Results:
+    """Interrupted time series of one subject: level and slope change of each treatment
+    phase against control, per outcome.
+
+    Parameters
+    ----------
+    series
+        One row per observation: time, phase and outcome columns (see
+        :func:`~gutaxis.stats.nof1.design.prepare_series`).
+    outcomes
+        Outcome columns; lower is better (pain NRS/VAS, symptom scores).
+    time, phase
+        The time (numbers or dates) and phase columns.
+    control
+        The control (baseline, placebo) phase label.
+    mcid_points, mcid_percent
+        Minimal clinically important falls: in points, and in percent of the control
+        mean (IMMPACT: 2 points and 30% on a 0-10 scale; Dworkin et al. 2008).
+    washout
+        Observations less than this long after each switch are left out (and flagged).
+    min_points
+        Usable points each phase block needs (else :class:`~gutaxis.errors.InputError`).
+    slope
+        Model slope changes as well as level changes.
+    co_interventions
+        Other interventions: ``type`` (or ``product``) and ``start`` (same time units
+        as ``time``); one starting within ``co_window`` of a switch is warned about.
+    co_window
+        How close to a switch a co-intervention start is confounded with it.
+    source
+        The file, for messages.
+
+    Returns
+    -------
+    Nof1Results
+
+    Notes
+    -----
+    Model (:func:`~gutaxis.stats.nof1.design.segmented_design`):
+    ``y_t = b0 + b1 t + d I(B) + s (t - start) I(B) + e_t``, ``e_t = phi e_{t-1} + u_t``,
+    fitted by GLS with ``phi`` by REML (:func:`~gutaxis.stats.nof1.gls.fit_gls_ar1`);
+    ``level_change`` is ``d`` with a t interval (``n - p`` df). Series shorter than
+    :data:`~gutaxis.stats.nof1.gls.MIN_POINTS_AR1` points are fitted by OLS with a
+    warning. ``prob_mcid_points = P(d <= -mcid_points | y)`` and ``prob_mcid_percent =
+    P(d <= -mcid_percent/100 * control mean | y)`` under flat priors on the
+    coefficients and ``phi`` and ``p(sigma^2) ~ 1/sigma^2``: a mixture over a grid of
+    ``phi`` of t distributions (:func:`~gutaxis.stats.nof1.gls.phi_posterior`), exact
+    up to the grid. The control mean is plugged in as known.
+
+    References
+    ----------
+    Wagner AK et al. (2002). Segmented regression analysis of interrupted time series
+    studies in medication use research. J Clin Pharm Ther 27:299-309.
+    Dworkin RH et al. (2008). Interpreting the clinical importance of treatment outcomes
+    in chronic pain clinical trials: IMMPACT recommendations. J Pain 9:105-121.
+    """
+    prepared = prepare_series(series, outcomes=outcomes, time=time, phase=phase,
+                              control=control, source=source)
+    return analyse_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
+                          washout=washout, min_points=min_points, slope=slope,
+                          co_interventions=co_interventions, co_window=co_window)
+
+
+def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
+                   mcid_percent: float = 30.0, washout: float = 0.0,
+                   min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
+                   co_interventions: pd.DataFrame | None = None,
+                   co_window: float = 7.0) -> Nof1Results:
+    """:func:`analyse_nof1` on a checked :class:`~gutaxis.stats.nof1.design.PhaseSeries`.
+
+    Parameters
+    ----------
+    series
+        The checked series.
+    mcid_points, mcid_percent, washout, min_points, slope, co_interventions, co_window
+        As :func:`analyse_nof1`.
+    """
+    flagged = series.washout_mask(washout)
+    notes: list[str] = list(_co_intervention_notes(series, co_interventions, co_window))
+    effects: list[Nof1Effect] = []
+    fits: list[OutcomeFit] = []
+    X, terms = segmented_design(series, slope=slope)
+    for outcome in series.values.columns:
+        y = series.values[outcome].to_numpy()
+        used = ~np.isnan(y) & ~flagged
+        check_points(series, used, outcome=str(outcome), min_points=min_points)
+        notes.extend(_pre_trend_notes(series, y, used, outcome=str(outcome)))
+        method = "reml" if used.sum() >= MIN_POINTS_AR1 else "ols"
+        if method == "ols":
+            notes.append(f"{outcome}: only {used.sum()} points: fitted by OLS, which ignores "
+                         "autocorrelation; intervals may be too narrow")
+        fit = fit_gls_ar1(y[used], X[used], time=series.time[used], terms=terms,
+                          method=method)
+        baseline = float(np.mean(y[used & (series.phase == series.control)]))
+        grid = _PHI_GRID if method == "reml" else np.zeros(1)
+        weights, coef, cov = phi_posterior(y[used][None, :], X[used],
+                                           gaps=step_gaps(series.time[used]), grid=grid)
+        ci = fit.conf_int()[0]
+        pvals = fit.pvalues()[0]
+        for k in series.treatments:
+            j = terms.index(f"level:{k}")
+            s = terms.index(f"slope:{k}") if slope else None
+
+            def prob_fall(delta: float, j: int = j) -> float:
+                z = (-delta - coef[0, :, j]) / np.sqrt(cov[0, :, j, j])
+                return float(np.sum(weights[0] * stats.t.cdf(z, fit.df)))
+
+            effects.append(Nof1Effect(
+                outcome=str(outcome), contrast=f"{k} vs {series.control}",
+                level_change=float(fit.coef[0, j]), ci_low=float(ci[j, 0]),
+                ci_high=float(ci[j, 1]), pval=float(pvals[j]),
+                slope_change=float(fit.coef[0, s]) if s is not None else float("nan"),
+                slope_ci_low=float(ci[s, 0]) if s is not None else float("nan"),
+                slope_ci_high=float(ci[s, 1]) if s is not None else float("nan"),
+                slope_pval=float(pvals[s]) if s is not None else float("nan"),
+                prob_mcid_points=prob_fall(mcid_points),
+                prob_mcid_percent=prob_fall(mcid_percent / 100 * baseline),
+                mcid_points=mcid_points, mcid_percent=mcid_percent, control_mean=baseline,
+                phi=float(fit.phi[0]), method=method, n_points=int(used.sum()),
+                n_washout=int((flagged & ~np.isnan(y)).sum()), df=fit.df))
+        fitted = X @ fit.coef[0]
+        fits.append(OutcomeFit(outcome=str(outcome), time=series.time, value=y,
+                               phase=series.phase, washout=flagged, fitted=fitted))
+    for note in dict.fromkeys(notes):
+        category = ShortSeriesWarning if "OLS" in note else OverReadingWarning
+        warnings.warn(note, category, stacklevel=2)
+    return Nof1Results(effects=tuple(effects), fits=tuple(fits), notes=tuple(dict.fromkeys(notes)),
+                       design="segmented regression, AR(1) errors", control=series.control,
+                       washout=washout)
+
+
+def _pre_trend_notes(series: PhaseSeries, y: np.ndarray, used: np.ndarray, *,
+                     outcome: str) -> list[str]:
+    """A warning when the first (control) block already trends (t test of its slope,
+    p < 0.05, OLS below :data:`MIN_POINTS_AR1` points)."""
+    first = used & (series.block == 0)
+    if series.phase[0] != series.control or first.sum() < MIN_POINTS_PER_PHASE:
+        return []
+    t = series.time[first]
+    X = np.column_stack([np.ones_like(t), t - t[0]])
+    method = "reml" if first.sum() >= MIN_POINTS_AR1 else "ols"
+    fit = fit_gls_ar1(y[first], X, time=t, method=method)
+    if fit.pvalues()[0, 1] >= 0.05:
+        return []
+    return [f"{outcome}: the outcome was already trending before the first switch "
+            f"({fit.coef[0, 1]:+.3g} per time unit, p = {fit.pvalues()[0, 1]:.2g}); a change "
+            "at the switch may partly continue that trend"]
+
+
+def _co_intervention_notes(series: PhaseSeries, co: pd.DataFrame | None,
+                           window: float) -> list[str]:
+    """Warnings for other interventions starting within ``window`` of a switch."""
+    if co is None or len(co) == 0:
+        return []
+    switches = series.block_starts()[1:]
+    notes = []
+    for _, row in co.iterrows():
+        start = float(row["start"])
+        near = switches[np.abs(switches - start) <= window]
+        if len(near):
+            what = row.get("product") or row.get("type") or "another intervention"
+            notes.append(f"co-intervention {what} started at time {start:g}, within "
+                         f"{window:g} of the switch at {near[0]:g}: its effect cannot be "
+                         "separated from the phase change")
+    return notes
