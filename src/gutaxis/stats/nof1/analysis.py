@@ -191,7 +191,7 @@ def _co_intervention_notes(series: PhaseSeries, co: pd.DataFrame | None,
     """Warnings for other interventions starting within ``window`` of a switch."""
     if co is None or len(co) == 0:
         return []
-    switches = series.block_starts()[1:]
+    switches = np.unique(series.switch_times())[1:]
     notes = []
     for _, row in co.iterrows():
         start = float(row["start"])

@@ -52,11 +52,6 @@ class PhaseSeries:
         seen = dict.fromkeys(str(p) for p in self.phase if p != self.control)
         return tuple(seen)
 
-    def block_starts(self) -> np.ndarray:
-        """``(b,)`` time of the first observation of each block."""
-        first = np.flatnonzero(np.r_[True, self.block[1:] != self.block[:-1]])
-        return self.time[first]
-
     def block_phases(self) -> np.ndarray:
         """``(b,)`` the phase of each block."""
         first = np.flatnonzero(np.r_[True, self.block[1:] != self.block[:-1]])
@@ -71,10 +66,18 @@ class PhaseSeries:
         days
             Length of the washout after each switch, in time units.
         """
+        return (self.time[0] < self.switch_times()) & (self.since_switch() < days)
+
+    def switch_times(self) -> np.ndarray:
+        """``(n,)`` time at which each observation's phase began (a run of one phase,
+        whatever the planned blocks)."""
         run = np.r_[0, np.cumsum(self.phase[1:] != self.phase[:-1])]
         first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
-        since = self.time - self.time[first][run]
-        return (run > 0) & (since < days)
+        return self.time[first][run]
+
+    def since_switch(self) -> np.ndarray:
+        """``(n,)`` time since the phase began."""
+        return self.time - self.switch_times()
 
 
 def prepare_series(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str,
@@ -118,7 +121,7 @@ def prepare_series(series: pd.DataFrame, *, outcomes: list[str], time: str, phas
             raise InputError("column not found", source=source, column=column, field=field,
                              found=", ".join(map(str, series.columns)),
                              expected="a column of the file")
-    times = _times(series[time], rows=rows, source=source, column=time)
+    times = time_column(series[time], rows=rows, source=source, column=time)
     labels = series[phase].astype("string").str.strip()
     blank = labels.isna() | (labels == "")
     if blank.any():
@@ -139,7 +142,7 @@ def prepare_series(series: pd.DataFrame, *, outcomes: list[str], time: str, phas
     if set(labels) == {control}:
         raise InputError("no treatment phase: every row is the control phase", source=source,
                          column=phase, found=control, expected="at least two phases")
-    values = pd.DataFrame({c: _numbers(series[c].to_numpy()[order], rows=rows, source=source,
+    values = pd.DataFrame({c: numeric_column(series[c].to_numpy()[order], rows=rows, source=source,
                                        column=c) for c in outcomes})
     key = labels if block is None else series[block].astype(str).to_numpy()[order]
     blocks = np.r_[0, np.cumsum(key[1:] != key[:-1])].astype(int)
@@ -157,7 +160,7 @@ def _is_dates(column: pd.Series) -> bool:
     return pd.to_numeric(column, errors="coerce").isna().all() and column.notna().any()
 
 
-def _times(values: pd.Series, *, rows: np.ndarray, source: str | None,
+def time_column(values: pd.Series, *, rows: np.ndarray, source: str | None,
            column: str) -> np.ndarray:
     """Numbers as they are; dates as days since the first (fractional for times of day)."""
     if _is_dates(values):
@@ -169,7 +172,7 @@ def _times(values: pd.Series, *, rows: np.ndarray, source: str | None,
                              found=values.iloc[i], expected="a date such as 2024-03-01 or a "
                              "number (day or week)")
         return (parsed - parsed.min()).dt.total_seconds().to_numpy() / 86400.0
-    out = _numbers(values.to_numpy(), rows=rows, source=source, column=column)
+    out = numeric_column(values.to_numpy(), rows=rows, source=source, column=column)
     missing = np.isnan(out)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
@@ -178,7 +181,7 @@ def _times(values: pd.Series, *, rows: np.ndarray, source: str | None,
     return out
 
 
-def _numbers(values: np.ndarray, *, rows: np.ndarray, source: str | None,
+def numeric_column(values: np.ndarray, *, rows: np.ndarray, source: str | None,
              column: str) -> np.ndarray:
     """Numbers (blank or NA is missing); anything else is an error naming its row."""
     text = pd.Series(values, dtype="object")
@@ -222,7 +225,7 @@ def check_points(series: PhaseSeries, used: np.ndarray, *, outcome: str,
 def segmented_design(series: PhaseSeries, *,
                      slope: bool = True) -> tuple[np.ndarray, tuple[str, ...]]:
     """The interrupted-time-series design: intercept, time, and for each treatment phase
-    a level (indicator) and a slope (time since the block started, inside the phase).
+    a level (indicator) and a slope (time since the phase began, inside the phase).
 
     Parameters
     ----------
@@ -243,7 +246,7 @@ def segmented_design(series: PhaseSeries, *,
     the start of its blocks, ``s_k`` the change of slope within them.
     """
     t = series.time - series.time[0]
-    since = series.time - series.block_starts()[series.block]
+    since = series.since_switch()
     columns, names = [np.ones_like(t), t], ["intercept", "time"]
     for k in series.treatments:
         inside = (series.phase == k).astype(float)
