@@ -13,7 +13,7 @@ EFFECT_COLUMNS = ("outcome", "contrast", "level_change", "ci_low", "ci_high", "p
                   "slope_change", "slope_ci_low", "slope_ci_high", "slope_pval",
                   "prob_mcid_points", "prob_mcid_percent", "mcid_points", "mcid_percent",
                   "control_mean", "phi", "method", "df", "n_points", "n_washout",
-                  "randomisation_pval")
+                  "randomisation_pval", "gls_ci_low", "gls_ci_high", "gls_pval")
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Nof1Effect:
         The outcome column and ``"B vs A"``.
     level_change, ci_low, ci_high, pval
         Level change (treatment minus control; negative is a fall), its 95% interval and
-        two-sided p-value.
+        two-sided p-value (with the uncertainty of ``phi`` integrated out).
     slope_change, slope_ci_low, slope_ci_high, slope_pval
         Change of slope inside the treatment blocks (NaN when not modelled).
     prob_mcid_points, prob_mcid_percent
@@ -39,6 +39,9 @@ class Nof1Effect:
         freedom, points used and points left out as washout.
     randomisation_pval
         p-value of the randomisation test of the design as run (NaN when none was run).
+    gls_ci_low, gls_ci_high, gls_pval
+        The plug-in GLS t interval and p-value of the level change, ``phi`` taken as known
+        (as ``nlme::gls``); NaN for paired designs.
     """
 
     outcome: str
@@ -62,6 +65,9 @@ class Nof1Effect:
     n_points: int
     n_washout: int
     randomisation_pval: float = float("nan")
+    gls_ci_low: float = float("nan")
+    gls_ci_high: float = float("nan")
+    gls_pval: float = float("nan")
 
     @property
     def weak(self) -> bool:
