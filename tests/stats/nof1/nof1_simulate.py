@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.signal import lfilter
 
 
@@ -23,3 +24,17 @@ def ab_design(n: int, switch: int) -> np.ndarray:
     t = np.arange(n, dtype=float)
     b = (t >= switch).astype(float)
     return np.column_stack([np.ones(n), t, b, (t - switch) * b])
+
+
+def taye_like_series(rng: np.random.Generator, *, effect: float = -0.9, phi: float = 0.5,
+                     sd: float = 1.2, days: int = 70) -> pd.DataFrame:
+    """A daily pain VAS shaped like Taye et al. 2020 (their daily data are not public):
+    three randomised pairs of 10-week periods, probiotic (B) against placebo (A),
+    ``effect`` points lower on probiotic, AR(1) day-to-day noise, clipped to 0-10."""
+    order = ["A", "B", "B", "A", "A", "B"]
+    phase = np.repeat(order, days)
+    n = len(phase)
+    noise = ar1_errors(rng, np.array([phi]), n, sd)[0]
+    vas = np.clip(4.9 + effect * (phase == "B") + noise, 0, 10)
+    return pd.DataFrame({"day": np.arange(n), "period": np.repeat(np.arange(1, 7), days),
+                         "phase": phase, "vas": vas.round(2)})
