@@ -216,7 +216,7 @@ def check_points(series: PhaseSeries, used: np.ndarray, *, outcome: str,
         b = int(short[0])
         first = int(np.flatnonzero(series.block == b)[0])
         raise InputError(
-            f"too few points in phase {series.phase[first]!r} (block {b + 1}, starting at "
+            f"too few points in phase {str(series.phase[first])!r} (block {b + 1}, starting at "
             f"time {series.time[first]:g})", source=series.source, row=series.rows[first],
             column=outcome, found=f"{counts[b]} usable points (after washout and blanks)",
             expected=f"at least {min_points} per phase block")
