@@ -36,6 +36,8 @@ class PhaseSeries:
         The control phase label (e.g. ``"A"``).
     source
         Where the series came from.
+    phase_column
+        The name of the phase column, for messages.
     """
 
     time: np.ndarray
@@ -45,6 +47,7 @@ class PhaseSeries:
     values: pd.DataFrame
     control: str
     source: str | None = None
+    phase_column: str = "phase"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -153,7 +156,7 @@ def prepare_series(series: pd.DataFrame, *, outcomes: list[str], time: str, phas
                          expected=f"the phase of its block ({labels[mixed[0]]})")
     return PhaseSeries(time=times,
                        phase=labels.astype(str), block=blocks, rows=rows, values=values,
-                       control=control, source=source)
+                       control=control, source=source, phase_column=phase)
 
 
 def _is_dates(column: pd.Series) -> bool:
