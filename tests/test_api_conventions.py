@@ -57,6 +57,7 @@ DATA_FIRST = frozenset({
     "instrument",    # an Instrument to register
     "text",          # Newick text to parse
     "path",          # a file to read
+    "series",        # one subject's outcome series (n-of-1)
 })
 
 #: Public functions whose first parameter is not data, with the reason.

@@ -15,8 +15,8 @@ from gutaxis.cli.main import app
 from gutaxis.instruments.record_tsv import write_record
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "stats" / "nof1"))
-from nof1_record import pain_record  # noqa: E402
-from nof1_simulate import ar1_errors, taye_like_series  # noqa: E402
+from nof1_record import pain_record
+from nof1_simulate import ar1_errors, taye_like_series
 
 runner = CliRunner()
 REQUIRED = ["outcome", "contrast", "level_change", "ci_low", "ci_high", "pval",

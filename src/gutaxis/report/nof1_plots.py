@@ -6,6 +6,7 @@ Drawn with matplotlib's object API on an Agg canvas (no pyplot state, no display
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def _panel(ax: Axes, fit: OutcomeFit, colours: dict[str, str]) -> None:
     t = fit.time
     change = np.flatnonzero(np.r_[True, fit.phase[1:] != fit.phase[:-1], True])
     step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
-    for a, b in zip(change[:-1], change[1:], strict=False):
+    for a, b in pairwise(change):
         ax.axvspan(t[a] - step / 2, t[b - 1] + step / 2, color=colours[fit.phase[a]],
                    alpha=0.8, lw=0)
         inside = np.arange(a, b)

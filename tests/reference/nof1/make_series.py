@@ -18,7 +18,8 @@ rows = []
 t = np.arange(80.0)
 b = (t >= 40).astype(float)
 y = 6 + 0.01 * t - 1.5 * b - 0.02 * (t - 40) * b + ar1(80, 0.4, 1.0)
-rows.append(pd.DataFrame({"series": "ab80", "time": t, "level": b, "slope": (t - 40) * b, "y": y}))
+rows.append(pd.DataFrame({"series": "ab80", "time": t, "level": b, "slope": (t - 40) * b,
+                          "y": y}))
 # 2: ABAB, 112 days with 9 missing days (gaps), phi 0.5
 t = np.arange(112.0)
 phase = ((t // 28) % 2).astype(float)
@@ -32,5 +33,6 @@ rows.append(pd.DataFrame({"series": "abab_gaps", "time": t, "level": phase,
 t = np.arange(60.0)
 b = (t >= 25).astype(float)
 y = 4 - 0.8 * b + ar1(60, -0.3, 1.2)
-rows.append(pd.DataFrame({"series": "ab60_neg", "time": t, "level": b, "slope": (t - 25) * b, "y": y}))
+rows.append(pd.DataFrame({"series": "ab60_neg", "time": t, "level": b, "slope": (t - 25) * b,
+                          "y": y}))
 pd.concat(rows).to_csv("series.csv", index=False, float_format="%.10g")

@@ -14,8 +14,8 @@ from gutaxis.errors import InputError
 from gutaxis.stats.nof1.design import prepare_series
 from gutaxis.stats.nof1.randomised import (
     MAX_EXACT,
-    paired_block_effect,
     pair_blocks,
+    paired_block_effect,
     randomisation_test,
 )
 

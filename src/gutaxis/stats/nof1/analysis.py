@@ -4,10 +4,10 @@ Bayesian probability of a clinically important fall, and guards against over-rea
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from gutaxis.stats.nof1.design import (
     MIN_POINTS_PER_PHASE,
     PhaseSeries,
@@ -15,7 +15,13 @@ from gutaxis.stats.nof1.design import (
     prepare_series,
     segmented_design,
 )
-from gutaxis.stats.nof1.gls import MIN_POINTS_AR1, PHI_GRID, fit_gls_ar1, integrate_phi
+from gutaxis.stats.nof1.gls import (
+    MIN_POINTS_AR1,
+    PHI_GRID,
+    Method,
+    fit_gls_ar1,
+    integrate_phi,
+)
 from gutaxis.stats.nof1.results import Nof1Effect, Nof1Results, OutcomeFit
 
 
@@ -79,7 +85,8 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
     (:func:`~gutaxis.stats.nof1.gls.integrate_phi`): 95% intervals covered the planted
     effect in 95.2% of 5,000 simulated series of 60-120 points with phi 0.3-0.5, where
     the plug-in GLS t interval (``gls_ci_low``, ``gls_ci_high``, ``gls_pval``, as nlme)
-    covered 93.9%; on null series with drift 4.9% against 6.2% were significant. Slope changes carry the plug-in interval. Series shorter than
+    covered 93.9%; on null series with drift 4.9% against 6.2% were significant. Slope
+    changes carry the plug-in interval. Series shorter than
     :data:`~gutaxis.stats.nof1.gls.MIN_POINTS_AR1` points are fitted by OLS with a
     warning. ``prob_mcid_points = P(d <= -mcid_points | y)`` and ``prob_mcid_percent =
     P(d <= -mcid_percent/100 * control mean | y)`` under flat priors on the
@@ -125,7 +132,7 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
         used = ~np.isnan(y) & ~flagged
         check_points(series, used, outcome=str(outcome), min_points=min_points)
         notes.extend(_pre_trend_notes(series, y, used, outcome=str(outcome)))
-        method = "reml" if used.sum() >= MIN_POINTS_AR1 else "ols"
+        method: Method = "reml" if used.sum() >= MIN_POINTS_AR1 else "ols"
         if method == "ols":
             notes.append(f"{outcome}: only {used.sum()} points: fitted by OLS, which ignores "
                          "autocorrelation; intervals may be too narrow")
@@ -163,7 +170,8 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
     for note in dict.fromkeys(notes):
         category = ShortSeriesWarning if "OLS" in note else OverReadingWarning
         warnings.warn(note, category, stacklevel=2)
-    return Nof1Results(effects=tuple(effects), fits=tuple(fits), notes=tuple(dict.fromkeys(notes)),
+    return Nof1Results(effects=tuple(effects), fits=tuple(fits),
+                       notes=tuple(dict.fromkeys(notes)),
                        design="segmented regression, AR(1) errors", control=series.control,
                        washout=washout)
 
@@ -177,7 +185,7 @@ def _pre_trend_notes(series: PhaseSeries, y: np.ndarray, used: np.ndarray, *,
         return []
     t = series.time[first]
     X = np.column_stack([np.ones_like(t), t - t[0]])
-    method = "reml" if first.sum() >= MIN_POINTS_AR1 else "ols"
+    method: Method = "reml" if first.sum() >= MIN_POINTS_AR1 else "ols"
     fit = fit_gls_ar1(y[first], X, time=t, method=method)
     if fit.pvalues()[0, 1] >= 0.05:
         return []

@@ -132,35 +132,37 @@ def prepare_series(series: pd.DataFrame, *, outcomes: list[str], time: str, phas
         raise InputError("missing phase", source=source, row=rows[i], column=phase,
                          found="(blank)", expected="a phase label such as A or B")
     order = np.argsort(times, kind="stable")
-    times, labels, rows = times[order], labels.to_numpy(dtype=object)[order], rows[order]
+    ordered = labels.to_numpy(dtype=object)[order].astype(str)
+    times, rows = times[order], rows[order]
     repeated = np.flatnonzero(np.diff(times) == 0)
     if len(repeated):
         raise InputError("two observations at the same time", source=source,
                          row=rows[repeated[0] + 1], column=time, found=times[repeated[0]],
                          expected="one row per day (or week); average repeated entries first")
-    if control not in set(labels):
+    present = sorted(set(ordered))
+    if control not in present:
         raise InputError("the control phase does not occur", source=source, column=phase,
                          field="--control-phase", found=control,
-                         expected="one of " + ", ".join(sorted(set(map(str, labels)))))
-    if set(labels) == {control}:
+                         expected="one of " + ", ".join(present))
+    if present == [control]:
         raise InputError("no treatment phase: every row is the control phase", source=source,
                          column=phase, found=control, expected="at least two phases")
-    values = pd.DataFrame({c: numeric_column(series[c].to_numpy()[order], rows=rows, source=source,
-                                       column=c) for c in outcomes})
-    key = labels if block is None else series[block].astype(str).to_numpy()[order]
+    values = pd.DataFrame({c: numeric_column(series[c].to_numpy()[order], rows=rows,
+                                             source=source, column=c) for c in outcomes})
+    key = ordered if block is None else series[block].astype(str).to_numpy()[order]
     blocks = np.r_[0, np.cumsum(key[1:] != key[:-1])].astype(int)
-    mixed = np.flatnonzero((blocks[1:] == blocks[:-1]) & (labels[1:] != labels[:-1]))
+    mixed = np.flatnonzero((blocks[1:] == blocks[:-1]) & (ordered[1:] != ordered[:-1]))
     if len(mixed):
         raise InputError("the phase changes inside a block", source=source,
-                         row=rows[mixed[0] + 1], column=phase, found=labels[mixed[0] + 1],
-                         expected=f"the phase of its block ({labels[mixed[0]]})")
-    return PhaseSeries(time=times,
-                       phase=labels.astype(str), block=blocks, rows=rows, values=values,
+                         row=rows[mixed[0] + 1], column=phase, found=ordered[mixed[0] + 1],
+                         expected=f"the phase of its block ({ordered[mixed[0]]})")
+    return PhaseSeries(time=times, phase=ordered, block=blocks, rows=rows, values=values,
                        control=control, source=source, phase_column=phase)
 
 
 def _is_dates(column: pd.Series) -> bool:
-    return pd.to_numeric(column, errors="coerce").isna().all() and column.notna().any()
+    """True when no value reads as a number (then they are dates)."""
+    return bool(pd.to_numeric(column, errors="coerce").isna().all() and column.notna().any())
 
 
 def time_column(values: pd.Series, *, rows: np.ndarray, source: str | None,

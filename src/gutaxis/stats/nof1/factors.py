@@ -16,7 +16,7 @@ import pandas as pd
 from gutaxis.errors import InputError
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.nof1.design import numeric_column, time_column
-from gutaxis.stats.nof1.gls import MIN_POINTS_AR1, fit_gls_ar1
+from gutaxis.stats.nof1.gls import MIN_POINTS_AR1, Method, fit_gls_ar1
 
 #: Columns of ``factors.tsv`` (:meth:`FactorScan.to_frame`), in order.
 FACTOR_COLUMNS = ("factor", "lag", "n_days", "estimate", "ci_low", "ci_high", "pval", "qval",
@@ -57,13 +57,13 @@ class FactorScan:
         lines = [f"Everyday factors and {self.outcome} (within-person associations, AR(1) "
                  "errors and a time trend in every model, Benjamini-Hochberg across factors):"]
         shown = self.table[self.table["enough_data"]]
-        for row in shown.itertuples():
-            when = "the same day" if row.lag == 0 else f"{row.lag} day(s) later"
-            strength = ("clear after correction" if row.qval < 0.05
+        for row in shown.to_dict("records"):
+            when = "the same day" if row["lag"] == 0 else f"{row['lag']} day(s) later"
+            strength = ("clear after correction" if float(row["qval"]) < 0.05
                         else "weak: could be chance")
-            lines.append(f"{row.factor}: {self.outcome} {when} {row.estimate:+.2f} per unit "
-                         f"(95% CI {row.ci_low:+.2f} to {row.ci_high:+.2f}, q = "
-                         f"{row.qval:.2g}), {strength}")
+            lines.append(f"{row['factor']}: {self.outcome} {when} {row['estimate']:+.2f} per "
+                         f"unit (95% CI {row['ci_low']:+.2f} to {row['ci_high']:+.2f}, q = "
+                         f"{row['qval']:.2g}), {strength}")
         hidden = sorted(set(self.table.loc[~self.table["enough_data"], "factor"]))
         if hidden:
             lines.append(f"Not shown, too little data yet: {', '.join(hidden)} (need "
@@ -157,7 +157,7 @@ def _one(y: pd.Series, x: np.ndarray, *, factor: str, lag: int, min_days: int,
     if ok.sum() < min_days or min(low, high) < min_each:
         return row
     X = np.column_stack([np.ones_like(t), t - t[0], xv])
-    method = "reml" if ok.sum() >= MIN_POINTS_AR1 else "ols"
+    method: Method = "reml" if ok.sum() >= MIN_POINTS_AR1 else "ols"
     fit = fit_gls_ar1(y.to_numpy()[ok], X, time=t, method=method)
     ci = fit.conf_int()[0, 2]
     row.update(estimate=float(fit.coef[0, 2]), ci_low=float(ci[0]), ci_high=float(ci[1]),

@@ -208,10 +208,7 @@ def fit_gls_ar1(Y: np.ndarray, X: np.ndarray, *, time: np.ndarray | None = None,
         raise InputError("too few points for the model", field="Y", found=n,
                          expected=f"more than {p + 1} points")
     gaps = step_gaps(np.arange(n) if time is None else np.asarray(time))
-    if method == "ols":
-        phi = np.zeros(m)
-    else:
-        phi = _maximise_phi(Y, X, gaps)
+    phi = np.zeros(m) if method == "ols" else _maximise_phi(Y, X, gaps)
     _, coef, rss, inv = profile_reml(Y, X, gaps=gaps, phi=phi)
     sigma2 = rss / (n - p)
     cov = sigma2[:, None, None] * inv
@@ -223,7 +220,6 @@ def fit_gls_ar1(Y: np.ndarray, X: np.ndarray, *, time: np.ndarray | None = None,
 
 def _maximise_phi(Y: np.ndarray, X: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     """Grid search then golden-section refinement of the REML profile, per series."""
-    m = Y.shape[0]
     grid = np.stack([profile_reml(Y, X, gaps=gaps, phi=float(g))[0] for g in _GRID])
     best = _GRID[np.nanargmax(grid, axis=0)]
     step = _GRID[1] - _GRID[0]
@@ -274,7 +270,7 @@ def phi_posterior(Y: np.ndarray, X: np.ndarray, *, gaps: np.ndarray,
     centred on the GLS estimate with scale ``RSS/(n - p) (X'R^-1 X)^-1`` (Box & Tiao
     1973, ch. 2; Harville 1974).
     """
-    m, n = Y.shape
+    n = Y.shape[1]
     p = X.shape[-1]
     fits = [profile_reml(Y, X, gaps=gaps, phi=float(g)) for g in grid]
     loglik = np.stack([f[0] for f in fits], axis=1)

@@ -59,6 +59,11 @@ class RandomisationTest:
                 f"{self.min_pval:.3g}).")
 
 
+def _where(series: PhaseSeries) -> dict[str, str | None]:
+    """Where a design error points: the phase column, under ``--randomised-pairs``."""
+    return {"column": series.phase_column, "field": "--randomised-pairs"}
+
+
 def pair_blocks(series: PhaseSeries) -> np.ndarray:
     """``(pairs, 2)`` block numbers ``(control, treatment)`` of a randomised-pairs design.
 
@@ -78,24 +83,24 @@ def pair_blocks(series: PhaseSeries) -> np.ndarray:
     treatments = series.treatments
     if len(treatments) != 1:
         raise InputError("a randomised-pairs design compares one treatment with control",
-                         source=series.source, column=series.phase_column, field="--randomised-pairs", found=", ".join(treatments),
+                         source=series.source, **_where(series), found=", ".join(treatments),
                          expected="two phases (e.g. A and B)")
     if len(phases) % 2:
         raise InputError("not a randomised-pairs design: odd number of phase blocks",
-                         source=series.source, row=series.rows[starts[-1]], column=series.phase_column, field="--randomised-pairs",
+                         source=series.source, row=series.rows[starts[-1]], **_where(series),
                          found=" ".join(phases), expected="pairs of blocks, e.g. AB BA AB")
     pairs = phases.reshape(-1, 2)
     for i, pair in enumerate(pairs):
         if sorted(pair) != sorted([series.control, treatments[0]]):
             raise InputError(f"not a randomised-pairs design: pair {i + 1} holds "
                              f"{pair[0]}, {pair[1]}", source=series.source,
-                             row=series.rows[starts[2 * i]], column=series.phase_column, field="--randomised-pairs",
+                             row=series.rows[starts[2 * i]], **_where(series),
                              found=" ".join(phases),
                              expected="each pair of blocks one control and one treatment")
     if len(pairs) < 2:
         raise InputError("not a randomised design: a single AB pair has one alternative "
                          "order, so no randomisation test can reach significance",
-                         source=series.source, row=series.rows[0], column=series.phase_column, field="--randomised-pairs",
+                         source=series.source, row=series.rows[0], **_where(series),
                          found=" ".join(phases), expected="at least two randomised pairs")
     blocks = np.arange(len(phases)).reshape(-1, 2)
     control_first = pairs[:, 0] == series.control
@@ -191,7 +196,7 @@ def randomisation_test(series: PhaseSeries, *, outcome: str, scheme: Scheme = "p
         treated = phases != series.control
         if treated.sum() < 2 or (~treated).sum() < 2:
             raise InputError("not a randomised-blocks design: each phase needs at least two "
-                             "blocks", source=series.source, row=series.rows[0], column=series.phase_column, field="--randomised-pairs",
+                             "blocks", source=series.source, row=series.rows[0], **_where(series),
                              found=" ".join(phases), expected="e.g. ABBA or ABAB randomised")
         total = math.comb(len(phases), int(treated.sum()))
         exact = total <= MAX_EXACT
