@@ -17,6 +17,7 @@ from gutaxis.instruments.record_tsv import write_record
 sys.path.insert(0, str(Path(__file__).parents[1] / "stats" / "nof1"))
 from nof1_record import pain_record
 from nof1_simulate import ar1_errors, taye_like_series
+from test_metrics_cli import assert_bad_input
 
 runner = CliRunner()
 REQUIRED = ["outcome", "contrast", "level_change", "ci_low", "ci_high", "pval",
@@ -36,15 +37,6 @@ def diary(path: Path, *, sep: str = ",", n: int = 84) -> Path:
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["nof1", *args])
-
-
-def assert_bad_input(result, out: Path, *patterns: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 2, result.output
-    text = " ".join(result.output.split())
-    for pattern in patterns:
-        assert pattern in text, text
-    assert "Traceback" not in result.output
-    assert not out.exists()
 
 
 def test_effects_and_timeline_for_several_outcomes(tmp_path: Path) -> None:
@@ -99,11 +91,16 @@ def test_factor_scan_writes_factors_tsv(tmp_path: Path) -> None:
     assert "associations, not causes" in " ".join(result.output.split())
 
 
+def run_record(tmp_path: Path, **record):  # type: ignore[no-untyped-def]
+    """``gutaxis nof1 --record`` on :func:`pain_record` (``record``: its settings)."""
+    path = write_record(pain_record(**record), tmp_path / "record.tsv")
+    out = tmp_path / "out"
+    return invoke("--record", str(path), "--subject", "p01", "--intervention", "probiotic",
+                  "--out", str(out)), out
+
+
 def test_record_door(tmp_path: Path) -> None:
-    record = write_record(pain_record(co_start=29), tmp_path / "record.tsv")
-    out = tmp_path / "p01"
-    result = invoke("--record", str(record), "--subject", "p01", "--intervention",
-                    "probiotic", "--out", str(out))
+    result, out = run_record(tmp_path, co_start=29)
     assert result.exit_code == 0, result.output
     effects = pd.read_csv(out / "effects.tsv", sep="\t")
     assert effects["outcome"].tolist() == ["nrs.pain"]
@@ -112,10 +109,7 @@ def test_record_door(tmp_path: Path) -> None:
 
 
 def test_intervention_outside_the_series_exits_2(tmp_path: Path) -> None:
-    record = write_record(pain_record(start=75), tmp_path / "record.tsv")
-    out = tmp_path / "out"
-    result = invoke("--record", str(record), "--subject", "p01", "--intervention",
-                    "probiotic", "--out", str(out))
+    result, out = run_record(tmp_path, start=75)
     assert_bad_input(result, out, "row intervention i1", "field 'start'",
                      "intervention period outside the series")
 
