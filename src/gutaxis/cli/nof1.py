@@ -94,7 +94,7 @@ def nof1_command(
         "--seed", metavar="N", help="Seed of sampled randomisation assignments.")] = 0,
     force: Force = False,
 ) -> None:
-    """Effects of intervention phases on one subject's outcomes (n-of-1).
+    """One subject across intervention phases (n-of-1).
 
     Segmented regression (level and slope change) with AR(1) errors per outcome,
     the probability of a clinically important fall, and, for randomised designs, the
@@ -108,7 +108,8 @@ def nof1_command(
       gutaxis nof1 trial.csv --outcome vas --block period --randomised-pairs \\
           --washout 14 --last-days 7 --out taye
       gutaxis nof1 diary.csv --outcome pain --factors fibre,sleep,stress --out f
-      gutaxis nof1 --record record.tsv --subject p01 --intervention probiotic --out p01
+      gutaxis nof1 --record record.tsv --subject p01 --intervention probiotic \\
+          --out p01
     """
     from gutaxis.report.nof1_plots import plot_nof1_timeline
     from gutaxis.stats.nof1.pipeline import read_series, run_nof1
