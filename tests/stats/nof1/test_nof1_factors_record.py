@@ -76,3 +76,17 @@ def test_an_unknown_subject_or_missing_intervention_is_refused() -> None:
         series_from_record(pain_record(), subject="p99", intervention="probiotic")
     with pytest.raises(InputError, match="no intervention of this type"):
         series_from_record(pain_record(), subject="p01", intervention="diet")
+
+
+def test_a_factor_that_moved_with_the_phases_does_not_borrow_their_effect() -> None:
+    data = diary(days=112, seed=4)
+    phase = np.where((data["day"] // 28) % 2 == 0, "A", "B")
+    rng = np.random.default_rng(9)
+    data["fibre"] = 2.0 + 2.0 * (phase == "B") + rng.normal(0, 0.5, len(data))
+    data["pain"] -= 2.0 * (phase == "B")  # the intervention lowers pain, not the fibre
+    data["phase"] = phase
+    naive = everyday_factors(data, outcome="pain", factors=["fibre"], time="day").table
+    adjusted = everyday_factors(data, outcome="pain", factors=["fibre"], time="day",
+                                phase="phase").table
+    assert naive.loc[0, "qval"] < 0.01  # fibre looks protective when phases are ignored
+    assert adjusted.loc[0, "ci_low"] < 0 < adjusted.loc[0, "ci_high"]

@@ -94,6 +94,18 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
     ``phi`` of t distributions (:func:`~gutaxis.stats.nof1.gls.phi_posterior`), exact
     up to the grid. The control mean is plugged in as known.
 
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> day = np.arange(60)
+    >>> phase = np.where(day < 30, "A", "B")
+    >>> pain = 6 - 2 * (phase == "B") + rng.normal(0, 0.5, 60)
+    >>> diary = pd.DataFrame({"day": day, "phase": phase, "pain": pain})
+    >>> effect = analyse_nof1(diary, outcomes=["pain"], time="day").effects[0]
+    >>> effect.contrast, round(effect.level_change)
+    ('B vs A', -2)
+
     References
     ----------
     Wagner AK et al. (2002). Segmented regression analysis of interrupted time series

@@ -55,7 +55,8 @@ class FactorScan:
     def summary(self) -> str:
         """The associations in words: association, not cause, and how to test one."""
         lines = [f"Everyday factors and {self.outcome} (within-person associations, AR(1) "
-                 "errors and a time trend in every model, Benjamini-Hochberg across factors):"]
+                 "errors, a time trend and the phases in every model, Benjamini-Hochberg "
+                 "across factors):"]
         shown = self.table[self.table["enough_data"]]
         for row in shown.to_dict("records"):
             when = "the same day" if row["lag"] == 0 else f"{row['lag']} day(s) later"
@@ -78,6 +79,7 @@ class FactorScan:
 
 def everyday_factors(series: pd.DataFrame, *, outcome: str, factors: list[str],
                      time: str = "time", lags: tuple[int, ...] = (0, 1),
+                     phase: str | None = None, control: str = "A",
                      min_days: int = MIN_DAYS, min_each: int = MIN_EACH,
                      source: str | None = None) -> FactorScan:
     """Same-day and next-day associations of diary factors with an outcome.
@@ -96,6 +98,10 @@ def everyday_factors(series: pd.DataFrame, *, outcome: str, factors: list[str],
         The time column (day numbers or dates).
     lags
         Lags in days: 0 (same day) and 1 (the factor yesterday, the outcome today).
+    phase, control
+        The phase column and its control label, when the diary spans intervention
+        phases: each model then adjusts for the phase (an indicator per treatment phase),
+        so that a factor that changed with the phases does not borrow their effect.
     min_days, min_each
         Nothing is estimated with fewer than ``min_days`` days having both values, or
         fewer than ``min_each`` days on each side of the factor's median.
@@ -108,7 +114,7 @@ def everyday_factors(series: pd.DataFrame, *, outcome: str, factors: list[str],
 
     Notes
     -----
-    For each factor and lag: ``y_t = b0 + b1 t + g x_{t - lag} + e_t`` with AR(1)
+    For each factor and lag: ``y_t = b0 + b1 t + g x_{t - lag} (+ phases) + e_t`` with AR(1)
     errors (GLS, REML; OLS below
     :data:`~gutaxis.stats.nof1.gls.MIN_POINTS_AR1` days). The time trend keeps two
     drifting series from looking related; the AR(1) errors keep autocorrelated days
@@ -130,20 +136,30 @@ def everyday_factors(series: pd.DataFrame, *, outcome: str, factors: list[str],
                          expected="one row per day")
     y = pd.Series(numeric_column(series[outcome].to_numpy(), rows=rows, source=source,
                            column=outcome), index=t)
+    if phase is not None and phase not in series.columns:
+        raise InputError("column not found", source=source, column=phase, field="--phase",
+                         found=", ".join(map(str, series.columns)),
+                         expected="a column of the file")
+    labels = (series[phase].astype(str).str.strip().to_numpy() if phase is not None
+              else np.full(len(series), control))
+    treated = [k for k in dict.fromkeys(labels) if k != control]
+    phases = np.column_stack([labels == k for k in treated]).astype(float) if treated else (
+        np.empty((len(series), 0)))
     records = []
     for factor in factors:
         x = pd.Series(numeric_column(series[factor].to_numpy(), rows=rows, source=source,
                                column=factor), index=t)
         for lag in lags:
-            records.append(_one(y, x.reindex(y.index - lag).to_numpy(), factor=factor,
-                                lag=lag, min_days=min_days, min_each=min_each))
+            records.append(_one(y, x.reindex(y.index - lag).to_numpy(), phases,
+                                factor=factor, lag=lag, min_days=min_days,
+                                min_each=min_each))
     table = pd.DataFrame.from_records(records, columns=list(FACTOR_COLUMNS))
     table["qval"] = adjust_pvalues(table["pval"].to_numpy(dtype=float), method="BH")
     return FactorScan(outcome=outcome, table=table, min_days=min_days, min_each=min_each)
 
 
-def _one(y: pd.Series, x: np.ndarray, *, factor: str, lag: int, min_days: int,
-         min_each: int) -> dict[str, object]:
+def _one(y: pd.Series, x: np.ndarray, phases: np.ndarray, *, factor: str, lag: int,
+         min_days: int, min_each: int) -> dict[str, object]:
     """One factor at one lag: the GLS fit, or a row saying there is too little data."""
     ok = np.isfinite(y.to_numpy()) & np.isfinite(x)
     t = y.index.to_numpy(dtype=float)[ok]
@@ -156,7 +172,9 @@ def _one(y: pd.Series, x: np.ndarray, *, factor: str, lag: int, min_days: int,
                               "enough_data": False}
     if ok.sum() < min_days or min(low, high) < min_each:
         return row
-    X = np.column_stack([np.ones_like(t), t - t[0], xv])
+    varies = phases[ok].any(axis=0) & ~phases[ok].all(axis=0)
+    present = phases[ok][:, varies]  # phases that vary over these days
+    X = np.column_stack([np.ones_like(t), t - t[0], xv, present])
     method: Method = "reml" if ok.sum() >= MIN_POINTS_AR1 else "ols"
     fit = fit_gls_ar1(y.to_numpy()[ok], X, time=t, method=method)
     ci = fit.conf_int()[0, 2]

@@ -150,7 +150,7 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
     scan = None
     if factors:
         scan = everyday_factors(series, outcome=outcomes[0], factors=factors, time=time,
-                                source=source)
+                                phase=phase, control=control, source=source)
     settings = {"outcomes": outcomes, "time": time, "phase": phase, "control": control,
                 "mcid_points": mcid_points, "mcid_percent": mcid_percent, "washout": washout,
                 "min_points": min_points, "block": block, "randomised_pairs": randomised_pairs,
