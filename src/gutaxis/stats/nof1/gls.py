@@ -301,7 +301,7 @@ def mixture_cdf(x: np.ndarray, weights: np.ndarray, centre: np.ndarray, scale: n
 
 def mixture_quantile(q: float, weights: np.ndarray, centre: np.ndarray, scale: np.ndarray,
                      df: int) -> np.ndarray:
-    """``(m,)`` ``q``-quantiles of mixtures of t distributions (Newton's method, batched).
+    """``(m,)`` ``q``-quantiles of mixtures of t distributions (safeguarded Newton, batched).
 
     Parameters
     ----------
@@ -317,15 +317,29 @@ def mixture_quantile(q: float, weights: np.ndarray, centre: np.ndarray, scale: n
     log_norm = gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * np.log(df * np.pi)
     mean = np.sum(weights * centre, axis=1)
     spread = np.sqrt(np.sum(weights * (scale**2 + (centre - mean[:, None]) ** 2), axis=1))
-    x = mean + stats.t.ppf(q, df) * spread
-    for _ in range(30):
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        return mixture_cdf(x, weights, centre, scale, df)
+
+    lo, hi = mean - spread, mean + spread
+    for _ in range(200):  # widen the bracket until it holds the quantile
+        low_ok, high_ok = cdf(lo) < q, cdf(hi) > q
+        if low_ok.all() and high_ok.all():
+            break
+        width = hi - lo
+        lo, hi = np.where(low_ok, lo, lo - width), np.where(high_ok, hi, hi + width)
+    x = np.clip(mean + stats.t.ppf(q, df) * spread, lo, hi)
+    for _ in range(200):  # Newton's method, bisecting when a step leaves the bracket
+        f = cdf(x) - q
+        if np.all(np.abs(f) < 1e-12) or np.all(hi - lo < 1e-12 * (1 + np.abs(x))):
+            break
+        lo, hi = np.where(f < 0, x, lo), np.where(f < 0, hi, x)
         z = (x[:, None] - centre) / scale
         density = np.sum(weights * np.exp(log_norm - (df + 1) / 2 * np.log1p(z * z / df))
                          / scale, axis=1)
-        step = (mixture_cdf(x, weights, centre, scale, df) - q) / np.maximum(density, 1e-300)
-        x = x - np.clip(step, -spread, spread)
-        if np.all(np.abs(step) < 1e-10 * spread):
-            break
+        newton = x - f / np.maximum(density, 1e-300)
+        inside = (newton >= lo) & (newton <= hi)
+        x = np.where(inside, newton, (lo + hi) / 2)
     return x
 
 

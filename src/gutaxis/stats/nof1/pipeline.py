@@ -147,6 +147,11 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
                                               mcid_percent=mcid_percent)
             extra += [days, replace(means, randomisation_pval=test.pval)]
         results = replace(results, effects=results.effects + tuple(extra))
+    else:
+        results = replace(results, notes=(*results.notes, (
+            "the phases were not declared randomised: a change at a switch coincides with "
+            "the intervention in time but other causes cannot be ruled out; a design with "
+            "randomised pairs of periods (--randomised-pairs) tests the intervention itself")))
     scan = None
     if factors:
         scan = everyday_factors(series, outcome=outcomes[0], factors=factors, time=time,
