@@ -143,3 +143,15 @@ def test_unknown_column_and_control_phase_exit_2(tmp_path: Path) -> None:
     assert_bad_input(invoke(str(data), "--outcome", "pain", "--control-phase", "placebo",
                             "--out", str(out)), out, "the control phase does not occur",
                      "expected one of A, B")
+
+
+def test_randomised_blocks_add_the_test_to_the_regression_rows(tmp_path: Path) -> None:
+    out = tmp_path / "blocks"
+    result = invoke(str(diary(tmp_path / "d.csv")), "--outcome", "pain",
+                    "--randomised-blocks", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    tests = pd.read_csv(out / "randomisation.tsv", sep="\t")
+    assert tests[["scheme", "n_assignments"]].values.tolist() == [["blocks", 6]]
+    effects = pd.read_csv(out / "effects.tsv", sep="\t")
+    assert effects["randomisation_pval"].tolist() == tests["pval"].tolist()
+    assert "not declared randomised" not in result.output

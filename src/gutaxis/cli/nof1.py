@@ -76,6 +76,10 @@ def nof1_command(
     randomised_pairs: Annotated[bool, typer.Option(
         "--randomised-pairs", help="The order inside each pair of periods was randomised: "
         "add the paired last-days comparison and a randomisation test.")] = False,
+    randomised_blocks: Annotated[bool, typer.Option(
+        "--randomised-blocks", help="The treatment periods were drawn at random among all "
+        "periods (ABBA by lot): add a randomisation test over every such placement.")
+    ] = False,
     last_days: Annotated[int, typer.Option(
         "--last-days", metavar="N", min=1,
         help="Days at the end of each period the paired comparison uses.")] = 7,
@@ -142,7 +146,8 @@ def nof1_command(
         run = run_nof1(frame, outcomes=outcomes, time=time, phase=phase,
                        control=control_phase, mcid_points=mcid, mcid_percent=mcid_percent,
                        washout=washout, min_points=min_points, block=block,
-                       randomised_pairs=randomised_pairs, last=last_days,
+                       randomised_pairs=randomised_pairs,
+                       randomised_blocks=randomised_blocks, last=last_days,
                        factors=_names(factors, field="--factors") or None,
                        co_interventions=co, seed=seed, source=source)
     with output_folder(out, force=force) as tmp:

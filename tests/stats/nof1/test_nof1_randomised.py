@@ -48,6 +48,7 @@ def test_blocks_scheme_uses_all_placements_of_the_treatment_blocks() -> None:
     test = randomisation_test(series, outcome="pain", scheme="blocks")
     # C(4, 2) = 6 placements; the observed and its mirror reach |2|
     assert (test.n_assignments, test.pval) == (6, pytest.approx(2 / 6))
+    assert test.min_pval == pytest.approx(2 / 6)
 
 
 def test_many_pairs_are_sampled_with_the_seed() -> None:

@@ -94,7 +94,8 @@ def read_series(path: Path) -> pd.DataFrame:
 def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str,
              control: str = "A", mcid_points: float = 2.0, mcid_percent: float = 30.0,
              washout: float = 0.0, min_points: int = MIN_POINTS_PER_PHASE,
-             block: str | None = None, randomised_pairs: bool = False, last: int = 7,
+             block: str | None = None, randomised_pairs: bool = False,
+             randomised_blocks: bool = False, last: int = 7,
              factors: list[str] | None = None, co_interventions: pd.DataFrame | None = None,
              seed: int = 0, source: str | None = None) -> Nof1Run:
     """Analyse one subject's series: segmented regression of every outcome, with the
@@ -115,6 +116,10 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
         paired last-days comparison (:func:`~gutaxis.stats.nof1.randomised.paired_block_effect`)
         and the randomisation test; a design that is not one is an
         :class:`~gutaxis.errors.InputError`.
+    randomised_blocks
+        The treatment periods were drawn at random among all periods (e.g. ABBA or BAAB
+        by lot): add the randomisation test over every such placement (its p-value goes
+        into ``randomisation_pval`` of the segmented-regression rows).
     last
         Days at the end of each period the paired comparison uses.
     factors
@@ -127,6 +132,9 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
     source
         The file, for messages.
     """
+    if randomised_pairs and randomised_blocks:
+        raise InputError("a design is randomised one way", field="--randomised-blocks",
+                         expected="either --randomised-pairs or --randomised-blocks")
     prepared = prepare_series(series, outcomes=outcomes, time=time, phase=phase,
                               control=control, block=block, source=source)
     with warnings.catch_warnings():
@@ -147,6 +155,13 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
                                               mcid_percent=mcid_percent)
             extra += [days, replace(means, randomisation_pval=test.pval)]
         results = replace(results, effects=results.effects + tuple(extra))
+    elif randomised_blocks:
+        used = ~prepared.washout_mask(washout)
+        tests = [randomisation_test(prepared, outcome=o, scheme="blocks", used=used, seed=seed)
+                 for o in outcomes]
+        p_of = {t.outcome: t.pval for t in tests}
+        results = replace(results, effects=tuple(
+            replace(e, randomisation_pval=p_of[e.outcome]) for e in results.effects))
     else:
         results = replace(results, notes=(*results.notes, (
             "the phases were not declared randomised: a change at a switch coincides with "
@@ -159,6 +174,7 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
     settings = {"outcomes": outcomes, "time": time, "phase": phase, "control": control,
                 "mcid_points": mcid_points, "mcid_percent": mcid_percent, "washout": washout,
                 "min_points": min_points, "block": block, "randomised_pairs": randomised_pairs,
+                "randomised_blocks": randomised_blocks,
                 "last": last, "factors": factors, "seed": seed}
     return Nof1Run(results=results, randomisation=tuple(tests), factors=scan,
                    settings=settings)

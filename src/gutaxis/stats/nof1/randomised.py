@@ -171,7 +171,8 @@ def randomisation_test(series: PhaseSeries, *, outcome: str, scheme: Scheme = "p
     Statistic: mean of treatment-block means minus mean of control-block means. All
     assignments are enumerated when there are at most :data:`MAX_EXACT` (exact p,
     observed assignment included), else :data:`MAX_EXACT` are drawn (Edgington &
-    Onghena 2007). The smallest attainable two-sided p is ``2 / assignments`` for pairs.
+    Onghena 2007). The smallest attainable two-sided p is ``2 / assignments`` for pairs
+    (and for blocks with as many treatment as control blocks), else ``1 / assignments``.
 
     References
     ----------
@@ -210,7 +211,9 @@ def randomisation_test(series: PhaseSeries, *, outcome: str, scheme: Scheme = "p
             chosen = keys.argsort(axis=1).argsort(axis=1) < treated.sum()
         observed = float(means[treated].mean() - means[~treated].mean())
         null = (chosen @ means / treated.sum()) - ((~chosen) @ means / (~treated).sum())
-        min_p = 1.0 / total
+        # with as many treatment as control blocks, swapping every block mirrors the
+        # statistic, so the observed and its mirror always count
+        min_p = (2.0 if 2 * int(treated.sum()) == len(phases) else 1.0) / total
     hits = int(np.sum(np.abs(null) >= abs(observed) - 1e-12))
     pval = hits / len(null) if exact else (1 + hits) / (1 + len(null))
     return RandomisationTest(outcome=outcome, scheme=scheme, statistic=observed,
