@@ -64,6 +64,9 @@ def nof1_command(
     mcid_percent: Annotated[float, typer.Option(
         "--mcid-percent", metavar="PERCENT",
         help="Minimal important fall in percent of the control mean.")] = 30.0,
+    higher_is_better: Annotated[str | None, typer.Option(
+        "--higher-is-better", metavar="COLUMNS", help="Outcomes whose improvement is a "
+        "rise (quality of life, sleep): the MCID probabilities count a rise.")] = None,
     washout: Annotated[float, typer.Option(
         "--washout", metavar="DAYS", min=0,
         help="Leave out (and flag) the first DAYS after each switch.")] = 0.0,
@@ -149,7 +152,9 @@ def nof1_command(
                        randomised_pairs=randomised_pairs,
                        randomised_blocks=randomised_blocks, last=last_days,
                        factors=_names(factors, field="--factors") or None,
-                       co_interventions=co, seed=seed, source=source)
+                       co_interventions=co, seed=seed, source=source,
+                       higher_is_better=tuple(_names(higher_is_better,
+                                                     field="--higher-is-better")))
     with output_folder(out, force=force) as tmp:
         run.to_dir(tmp)
         plot_nof1_timeline(run.results, tmp / "timeline.png", time_label=time)

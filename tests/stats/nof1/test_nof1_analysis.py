@@ -110,3 +110,16 @@ def test_dates_and_a_third_phase() -> None:
 def test_bad_series_are_refused_with_the_place(change, message) -> None:
     with pytest.raises(InputError, match=message):
         analyse_nof1(change(abab()), outcomes=["pain"], time="day")
+
+
+def test_higher_is_better_counts_a_rise_and_a_negative_control_mean_gives_no_percent() -> None:
+    data = abab(effect=2.5)  # B raises the outcome: an improvement for quality of life
+    data["qol"] = data["pain"]
+    data["zero_based"] = data["gi"] - 4.0 * (data["phase"] == "A")  # control mean below 0
+    effects = analyse_nof1(data, outcomes=["pain", "qol", "zero_based"], time="day",
+                           higher_is_better=("qol",)).to_frame().set_index("outcome")
+    assert effects.loc["pain", "improvement"] == "fall"
+    assert effects.loc["pain", "prob_mcid_points"] < 1e-6
+    assert effects.loc["qol", "improvement"] == "rise"
+    assert effects.loc["qol", "prob_mcid_points"] > 0.5
+    assert np.isnan(effects.loc["zero_based", "prob_mcid_percent"])

@@ -18,6 +18,7 @@ from gutaxis.stats.nof1.design import (
 from gutaxis.stats.nof1.gls import (
     MIN_POINTS_AR1,
     PHI_GRID,
+    IntegratedCoefficient,
     Method,
     fit_gls_ar1,
     integrate_phi,
@@ -39,6 +40,7 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
                  mcid_percent: float = 30.0, washout: float = 0.0,
                  min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
                  co_interventions: pd.DataFrame | None = None, co_window: float = 7.0,
+                 higher_is_better: tuple[str, ...] = (),
                  source: str | None = None) -> Nof1Results:
     """Interrupted time series of one subject: level and slope change of each treatment
     phase against control, per outcome.
@@ -49,7 +51,8 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
         One row per observation: time, phase and outcome columns (see
         :func:`~gutaxis.stats.nof1.design.prepare_series`).
     outcomes
-        Outcome columns; lower is better (pain NRS/VAS, symptom scores).
+        Outcome columns; lower is better (pain NRS/VAS, symptom scores) unless named in
+        ``higher_is_better``.
     time, phase
         The time (numbers or dates) and phase columns.
     control
@@ -68,6 +71,9 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
         as ``time``); one starting within ``co_window`` of a switch is warned about.
     co_window
         How close to a switch a co-intervention start is confounded with it.
+    higher_is_better
+        Outcomes whose improvement is a rise (quality of life, sleep): their MCID
+        probabilities are of a rise of at least the thresholds.
     source
         The file, for messages.
 
@@ -117,14 +123,16 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
                               control=control, source=source)
     return analyse_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
                           washout=washout, min_points=min_points, slope=slope,
-                          co_interventions=co_interventions, co_window=co_window)
+                          co_interventions=co_interventions, co_window=co_window,
+                          higher_is_better=higher_is_better)
 
 
 def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
                    mcid_percent: float = 30.0, washout: float = 0.0,
                    min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
                    co_interventions: pd.DataFrame | None = None,
-                   co_window: float = 7.0) -> Nof1Results:
+                   co_window: float = 7.0,
+                   higher_is_better: tuple[str, ...] = ()) -> Nof1Results:
     """:func:`analyse_nof1` on a checked :class:`~gutaxis.stats.nof1.design.PhaseSeries`.
 
     Parameters
@@ -132,6 +140,8 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
     series
         The checked series.
     mcid_points, mcid_percent, washout, min_points, slope, co_interventions, co_window
+        As :func:`analyse_nof1`.
+    higher_is_better
         As :func:`analyse_nof1`.
     """
     flagged = series.washout_mask(washout)
@@ -157,6 +167,7 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
         for k in series.treatments:
             j = terms.index(f"level:{k}")
             s = terms.index(f"slope:{k}") if slope else None
+            rise = str(outcome) in higher_is_better
             level = integrate_phi(y[used], X[used], column=j, time=series.time[used],
                                   grid=grid)
             low, high = level.interval()[0]
@@ -169,8 +180,10 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
                 slope_ci_low=float(ci[s, 0]) if s is not None else nan,
                 slope_ci_high=float(ci[s, 1]) if s is not None else nan,
                 slope_pval=float(pvals[s]) if s is not None else nan,
-                prob_mcid_points=float(level.prob_below(-mcid_points)[0]),
-                prob_mcid_percent=float(level.prob_below(-mcid_percent / 100 * baseline)[0]),
+                prob_mcid_points=_prob_improved(level, mcid_points, rise=rise),
+                prob_mcid_percent=_prob_improved(level, mcid_percent / 100 * baseline,
+                                                 rise=rise),
+                improvement="rise" if rise else "fall",
                 mcid_points=mcid_points, mcid_percent=mcid_percent, control_mean=baseline,
                 phi=float(fit.phi[0]), method=method, n_points=int(used.sum()),
                 n_washout=int((flagged & ~np.isnan(y)).sum()), df=fit.df,
@@ -186,6 +199,16 @@ def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
                        notes=tuple(dict.fromkeys(notes)),
                        design="segmented regression, AR(1) errors", control=series.control,
                        washout=washout)
+
+
+def _prob_improved(level: IntegratedCoefficient, delta: float, *, rise: bool) -> float:
+    """Posterior probability that the level improved by at least ``delta`` (NaN when the
+    threshold is not positive, e.g. 30% of a control mean of 0)."""
+    if not delta > 0:
+        return float("nan")
+    if rise:
+        return float(1.0 - level.prob_below(delta)[0])
+    return float(level.prob_below(-delta)[0])
 
 
 def _pre_trend_notes(series: PhaseSeries, y: np.ndarray, used: np.ndarray, *,

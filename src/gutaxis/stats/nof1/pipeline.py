@@ -97,7 +97,8 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
              block: str | None = None, randomised_pairs: bool = False,
              randomised_blocks: bool = False, last: int = 7,
              factors: list[str] | None = None, co_interventions: pd.DataFrame | None = None,
-             seed: int = 0, source: str | None = None) -> Nof1Run:
+             higher_is_better: tuple[str, ...] = (), seed: int = 0,
+             source: str | None = None) -> Nof1Run:
     """Analyse one subject's series: segmented regression of every outcome, with the
     randomised-pairs analyses and the everyday-factor scan when asked.
 
@@ -127,6 +128,8 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
         (against the first outcome).
     co_interventions
         Other interventions (``type``/``product``, ``start``).
+    higher_is_better
+        Outcomes whose improvement is a rise.
     seed
         Seed of sampled randomisation assignments (only when there are too many to list).
     source
@@ -141,7 +144,8 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
         warnings.simplefilter("ignore")  # the notes travel in the results
         results = analyse_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
                                  washout=washout, min_points=min_points,
-                                 co_interventions=co_interventions)
+                                 co_interventions=co_interventions,
+                                 higher_is_better=higher_is_better)
     tests: list[RandomisationTest] = []
     if randomised_pairs:
         used = ~prepared.washout_mask(washout)
@@ -152,7 +156,8 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
             tests.append(test)
             days, means = paired_block_effect(prepared, outcome=outcome, last=last, used=used,
                                               mcid_points=mcid_points,
-                                              mcid_percent=mcid_percent)
+                                              mcid_percent=mcid_percent,
+                                              rise=outcome in higher_is_better)
             extra += [days, replace(means, randomisation_pval=test.pval)]
         results = replace(results, effects=results.effects + tuple(extra))
     elif randomised_blocks:
@@ -175,6 +180,7 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
                 "mcid_points": mcid_points, "mcid_percent": mcid_percent, "washout": washout,
                 "min_points": min_points, "block": block, "randomised_pairs": randomised_pairs,
                 "randomised_blocks": randomised_blocks,
-                "last": last, "factors": factors, "seed": seed}
+                "last": last, "factors": factors, "higher_is_better": list(higher_is_better),
+                "seed": seed}
     return Nof1Run(results=results, randomisation=tuple(tests), factors=scan,
                    settings=settings)

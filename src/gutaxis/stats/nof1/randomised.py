@@ -4,6 +4,7 @@ of the last days of each period (Taye et al. 2020)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -223,7 +224,8 @@ def randomisation_test(series: PhaseSeries, *, outcome: str, scheme: Scheme = "p
 
 def paired_block_effect(series: PhaseSeries, *, outcome: str, last: int = 7,
                         used: np.ndarray | None = None, mcid_points: float = 2.0,
-                        mcid_percent: float = 30.0) -> tuple[Nof1Effect, Nof1Effect]:
+                        mcid_percent: float = 30.0,
+                        rise: bool = False) -> tuple[Nof1Effect, Nof1Effect]:
     """The paired-blocks comparison of the last ``last`` days of each period.
 
     Parameters
@@ -238,6 +240,8 @@ def paired_block_effect(series: PhaseSeries, *, outcome: str, last: int = 7,
         Usable points (default: all non-missing; pass the washout mask's complement).
     mcid_points, mcid_percent
         As :func:`~gutaxis.stats.nof1.analysis.analyse_nof1`.
+    rise
+        Improvement is a rise (higher is better).
 
     Returns
     -------
@@ -274,16 +278,14 @@ def paired_block_effect(series: PhaseSeries, *, outcome: str, last: int = 7,
     means = np.array([per_block[t].mean() - per_block[c].mean() for c, t in pairs])
     control = float(np.mean(np.concatenate([per_block[c] for c, _ in pairs])))
     label = f"{series.treatments[0]} vs {series.control}"
-    return (_mean_effect(daily, outcome=outcome, contrast=f"{label} (paired days)",
-                         control=control, mcid_points=mcid_points, mcid_percent=mcid_percent,
-                         method="paired-t"),
-            _mean_effect(means, outcome=outcome, contrast=f"{label} (pair means)",
-                         control=control, mcid_points=mcid_points, mcid_percent=mcid_percent,
-                         method="paired-t"))
+    effect = functools.partial(_mean_effect, outcome=outcome, control=control,
+                               mcid_points=mcid_points, mcid_percent=mcid_percent, rise=rise)
+    return (effect(daily, contrast=f"{label} (paired days)"),
+            effect(means, contrast=f"{label} (pair means)"))
 
 
 def _mean_effect(diffs: np.ndarray, *, outcome: str, contrast: str, control: float,
-                 mcid_points: float, mcid_percent: float, method: str) -> Nof1Effect:
+                 mcid_points: float, mcid_percent: float, rise: bool) -> Nof1Effect:
     """A one-sample t analysis of paired differences as a :class:`Nof1Effect`."""
     n = len(diffs)
     df = n - 1
@@ -292,15 +294,20 @@ def _mean_effect(diffs: np.ndarray, *, outcome: str, contrast: str, control: flo
     half = stats.t.ppf(0.975, df) * se if df > 0 else float("nan")
     pval = float(2 * stats.t.sf(abs(mean / se), df)) if df > 0 and se > 0 else float("nan")
 
-    def prob_fall(delta: float) -> float:
-        return float(stats.t.cdf((-delta - mean) / se, df)) if df > 0 else float("nan")
+    def prob_improved(delta: float) -> float:
+        if not (df > 0 and delta > 0):
+            return float("nan")
+        if rise:
+            return float(stats.t.sf((delta - mean) / se, df))
+        return float(stats.t.cdf((-delta - mean) / se, df))
 
     nan = float("nan")
     return Nof1Effect(outcome=outcome, contrast=contrast, level_change=mean,
                       ci_low=mean - half, ci_high=mean + half, pval=pval, slope_change=nan,
                       slope_ci_low=nan, slope_ci_high=nan, slope_pval=nan,
-                      prob_mcid_points=prob_fall(mcid_points),
-                      prob_mcid_percent=prob_fall(mcid_percent / 100 * control),
+                      prob_mcid_points=prob_improved(mcid_points),
+                      prob_mcid_percent=prob_improved(mcid_percent / 100 * control),
+                      improvement="rise" if rise else "fall",
                       mcid_points=mcid_points, mcid_percent=mcid_percent,
-                      control_mean=control, phi=nan, method=method, df=df, n_points=n,
+                      control_mean=control, phi=nan, method="paired-t", df=df, n_points=n,
                       n_washout=0)

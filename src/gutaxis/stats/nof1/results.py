@@ -13,7 +13,7 @@ EFFECT_COLUMNS = ("outcome", "contrast", "level_change", "ci_low", "ci_high", "p
                   "slope_change", "slope_ci_low", "slope_ci_high", "slope_pval",
                   "prob_mcid_points", "prob_mcid_percent", "mcid_points", "mcid_percent",
                   "control_mean", "phi", "method", "df", "n_points", "n_washout",
-                  "randomisation_pval", "gls_ci_low", "gls_ci_high", "gls_pval")
+                  "randomisation_pval", "gls_ci_low", "gls_ci_high", "gls_pval", "improvement")
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,9 @@ class Nof1Effect:
     slope_change, slope_ci_low, slope_ci_high, slope_pval
         Change of slope inside the treatment blocks (NaN when not modelled).
     prob_mcid_points, prob_mcid_percent
-        Posterior probability that the level fell by at least ``mcid_points`` points and
-        by at least ``mcid_percent`` percent of ``control_mean``.
+        Posterior probability that the level fell (rose, see ``improvement``) by at least
+        ``mcid_points`` points and by at least ``mcid_percent`` percent of
+        ``control_mean``.
     mcid_points, mcid_percent, control_mean
         The thresholds and the control mean the percent refers to.
     phi, method, df, n_points, n_washout
@@ -42,6 +43,9 @@ class Nof1Effect:
     gls_ci_low, gls_ci_high, gls_pval
         The plug-in GLS t interval and p-value of the level change, ``phi`` taken as known
         (as ``nlme::gls``); NaN for paired designs.
+    improvement
+        ``"fall"`` (lower is better: pain) or ``"rise"``: the direction the MCID
+        probabilities count.
     """
 
     outcome: str
@@ -68,6 +72,7 @@ class Nof1Effect:
     gls_ci_low: float = float("nan")
     gls_ci_high: float = float("nan")
     gls_pval: float = float("nan")
+    improvement: str = "fall"
 
     @property
     def weak(self) -> bool:
@@ -80,7 +85,7 @@ class Nof1Effect:
                 f"(95% CI {self.ci_low:+.2f} to {self.ci_high:+.2f}, p = {self.pval:.2g})")
         if np.isfinite(self.slope_change):
             text += f", slope change {self.slope_change:+.3g} per time unit"
-        text += (f"; probability of a fall of at least {self.mcid_points:g} points "
+        text += (f"; probability of a {self.improvement} of at least {self.mcid_points:g} points "
                  f"{self.prob_mcid_points:.2f}, of at least {self.mcid_percent:g}% of the "
                  f"control mean {self.prob_mcid_percent:.2f}")
         if np.isfinite(self.randomisation_pval):
