@@ -155,3 +155,14 @@ def test_randomised_blocks_add_the_test_to_the_regression_rows(tmp_path: Path) -
     effects = pd.read_csv(out / "effects.tsv", sep="\t")
     assert effects["randomisation_pval"].tolist() == tests["pval"].tolist()
     assert "not declared randomised" not in result.output
+
+
+def test_a_bad_factor_value_names_its_line(tmp_path: Path) -> None:
+    data = diary(tmp_path / "d.csv")
+    frame = pd.read_csv(data).astype({"sleep": object})
+    frame.loc[10, "sleep"] = "lots"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out"
+    assert_bad_input(invoke(str(data), "--outcome", "pain", "--factors", "sleep", "--out",
+                            str(out)), out, "row 12", "column 'sleep'", "not a number",
+                     "found 'lots'")

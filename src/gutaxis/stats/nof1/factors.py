@@ -121,7 +121,8 @@ def everyday_factors(series: pd.DataFrame, *, outcome: str, factors: list[str],
     from counting as independent evidence. ``qval``: Benjamini-Hochberg across every
     factor and lag estimated.
     """
-    rows = np.arange(2, len(series) + 2)
+    rows = (series["source_row"].to_numpy() if "source_row" in series.columns
+            else np.arange(2, len(series) + 2))
     for column in [time, outcome, *factors]:
         if column not in series.columns:
             raise InputError("column not found", source=source, column=column,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +62,7 @@ class Nof1Run:
         """
         self.results.to_tsv(folder / "effects.tsv")
         if self.randomisation:
-            pd.DataFrame([r.__dict__ for r in self.randomisation]).to_csv(
+            pd.DataFrame([asdict(r) for r in self.randomisation]).to_csv(
                 folder / "randomisation.tsv", sep="\t", index=False, float_format="%.17g")
         if self.factors is not None:
             self.factors.to_frame().to_csv(folder / "factors.tsv", sep="\t", index=False,
