@@ -4,6 +4,7 @@ one line naming the row and field, nothing written)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def test_effects_and_timeline_for_several_outcomes(tmp_path: Path) -> None:
     pain = effects.iloc[0]
     assert pain["ci_low"] < -2.5 < pain["ci_high"] and pain["contrast"] == "B vs A"
     assert (out / "timeline.png").read_bytes()[:4] == b"\x89PNG"
-    assert (out / "nof1.json").exists()
+    meta = json.loads((out / "nof1.json").read_text())
+    assert len(meta["inputs"]["series"]["sha256"]) == 64
     assert "level change" in result.output and "95% CI" in result.output
 
 

@@ -156,7 +156,8 @@ def nof1_command(
                        higher_is_better=tuple(_names(higher_is_better,
                                                      field="--higher-is-better")))
     with output_folder(out, force=force) as tmp:
-        run.to_dir(tmp)
+        run.to_dir(tmp, inputs={"record" if record is not None else "series":
+                                Path(source)})
         plot_nof1_timeline(run.results, tmp / "timeline.png", time_label=time)
     print_notes(list(run.results.notes))
     err_console().print(f"Wrote {out}.\n{run.summary()}", markup=False)

@@ -3,6 +3,7 @@ asked, randomisation tests and the everyday-factor scan) out."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -51,14 +52,16 @@ class Nof1Run:
             parts.append(self.factors.summary())
         return "\n".join(parts)
 
-    def to_dir(self, folder: Path) -> None:
+    def to_dir(self, folder: Path, *, inputs: dict[str, Path] | None = None) -> None:
         """Write ``effects.tsv``, ``randomisation.tsv``, ``factors.tsv`` (when computed)
-        and ``nof1.json`` (settings, notes) into ``folder``.
+        and ``nof1.json`` (settings, notes, input files with their SHA-256) into ``folder``.
 
         Parameters
         ----------
         folder
             An existing folder.
+        inputs
+            The input files by role (``series``, ``record``), recorded with their digest.
         """
         self.results.to_tsv(folder / "effects.tsv")
         if self.randomisation:
@@ -69,7 +72,10 @@ class Nof1Run:
                                            float_format="%.17g")
         from gutaxis.version import package_version
 
-        meta = {"gutaxis": package_version(), "settings": self.settings,
+        files = {name: {"path": str(path),
+                        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+                 for name, path in (inputs or {}).items()}
+        meta = {"gutaxis": package_version(), "inputs": files, "settings": self.settings,
                 "notes": list(self.results.notes)}
         (folder / "nof1.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
 
