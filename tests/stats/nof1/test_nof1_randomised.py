@@ -105,3 +105,24 @@ def test_a_period_too_short_for_the_last_days_is_refused() -> None:
     series = prepared(blocks("ABBAAB", [5, 4, 6, 4, 6, 3], days=5))
     with pytest.raises(InputError, match="too few points at the end of phase block 1"):
         paired_block_effect(series, outcome="pain", last=7)
+
+
+def test_paired_days_reproduce_the_interval_taye_reported_from_their_t() -> None:
+    # 21 daily differences (placebo - probiotic) with mean 0.9 and t(20) = 2.2, the
+    # published summary: the dependent t interval is 0.9 +- 2.086 * 0.9 / 2.2
+    z = np.random.default_rng(0).normal(size=21)
+    z = (z - z.mean()) / z.std(ddof=1)
+    diffs = 0.9 + z * (0.9 / 2.2) * np.sqrt(21)
+    order = "ABBAAB"
+    pain = np.full((6, 70), 4.9)
+    for pair, (a, b) in enumerate([(0, 1), (3, 2), (4, 5)]):
+        pain[b, -7:] = 4.9 - diffs[7 * pair: 7 * pair + 7]
+    frame = pd.DataFrame({"day": np.arange(420), "period": np.repeat(np.arange(6), 70),
+                          "phase": np.repeat(list(order), 70), "pain": pain.ravel()})
+    days, _ = paired_block_effect(prepared(frame), outcome="pain", last=7)
+    assert days.df == 20
+    assert days.level_change == pytest.approx(-0.9)
+    assert (days.ci_low, days.ci_high) == (pytest.approx(-1.753, abs=1e-3),
+                                           pytest.approx(-0.047, abs=1e-3))
+    assert days.pval == pytest.approx(0.0398, abs=1e-3)  # reported: 95% CI 0.04 to 1.77,
+    # p = 0.04 (their rounded t explains the last digits)
