@@ -115,8 +115,8 @@ def test_paired_days_reproduce_the_interval_taye_reported_from_their_t() -> None
     diffs = 0.9 + z * (0.9 / 2.2) * np.sqrt(21)
     order = "ABBAAB"
     pain = np.full((6, 70), 4.9)
-    for pair, (a, b) in enumerate([(0, 1), (3, 2), (4, 5)]):
-        pain[b, -7:] = 4.9 - diffs[7 * pair: 7 * pair + 7]
+    for pair, treated in enumerate([1, 2, 5]):  # the B period of each pair
+        pain[treated, -7:] = 4.9 - diffs[7 * pair: 7 * pair + 7]
     frame = pd.DataFrame({"day": np.arange(420), "period": np.repeat(np.arange(6), 70),
                           "phase": np.repeat(list(order), 70), "pain": pain.ravel()})
     days, _ = paired_block_effect(prepared(frame), outcome="pain", last=7)
