@@ -59,6 +59,7 @@ DATA_FIRST = frozenset({
     "path",          # a file to read
     "evidence",      # the curated evidence table (gutaxis.evidence)
     "plan",          # pooling decisions to carry out (gutaxis.evidence.pool_evidence)
+    "series",        # one subject's outcome series (n-of-1)
 })
 
 #: Public functions whose first parameter is not data, with the reason.

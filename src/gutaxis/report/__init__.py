@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     )
     from gutaxis.report.association_report import association_html, write_association_report
     from gutaxis.report.trial_plots import plot_trial
+    from gutaxis.report.nof1_plots import plot_nof1_timeline
 
 #: Public name -> the module that defines it.
 _HOMES = {
@@ -26,9 +27,11 @@ _HOMES = {
     "association_html": "gutaxis.report.association_report",
     "write_association_report": "gutaxis.report.association_report",
     "plot_trial": "gutaxis.report.trial_plots",
+    "plot_nof1_timeline": "gutaxis.report.nof1_plots",
 }
 
-__all__ = ["association_html", "plot_association", "plot_overview", "plot_trial",
+__all__ = ["association_html", "plot_association", "plot_nof1_timeline", "plot_overview",
+           "plot_trial",
            "write_association_plots", "write_association_report"]
 
 

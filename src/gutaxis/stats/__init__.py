@@ -11,6 +11,7 @@ from gutaxis.stats.association_results import AssociationResults, AssociationSpe
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
+from gutaxis.stats.nof1 import Nof1Results, analyse_nof1, fit_gls_ar1, run_nof1
 from gutaxis.stats.normalize import normalize, transform
 from gutaxis.stats.results import FitResults
 from gutaxis.stats.trial import TrialResults, analyze_trial
@@ -20,15 +21,19 @@ __all__ = [
     "AssociationSpec",
     "Design",
     "FitResults",
+    "Nof1Results",
     "OLSFit",
     "Term",
     "TrialResults",
     "adjust_pvalues",
     "analyze_trial",
+    "analyse_nof1",
     "associate",
     "associate_outcomes",
     "build_design",
+    "fit_gls_ar1",
     "fit_ols",
     "normalize",
+    "run_nof1",
     "transform",
 ]
