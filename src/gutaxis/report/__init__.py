@@ -16,8 +16,8 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
-    from gutaxis.report.trial_plots import plot_trial
     from gutaxis.report.nof1_plots import plot_nof1_timeline
+    from gutaxis.report.trial_plots import plot_trial
 
 #: Public name -> the module that defines it.
 _HOMES = {

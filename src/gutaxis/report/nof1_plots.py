@@ -31,7 +31,7 @@ def plot_nof1_timeline(results: Nof1Results, path: str | Path, *,
     Parameters
     ----------
     results
-        An n-of-1 analysis with fitted series (:func:`gutaxis.stats.analyse_nof1`).
+        An n-of-1 analysis with fitted series (:func:`gutaxis.stats.analyze_nof1`).
     path
         Where to write the PNG.
     time_label

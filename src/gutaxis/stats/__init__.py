@@ -11,7 +11,7 @@ from gutaxis.stats.association_results import AssociationResults, AssociationSpe
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
-from gutaxis.stats.nof1 import Nof1Results, analyse_nof1, fit_gls_ar1, run_nof1
+from gutaxis.stats.nof1 import Nof1Results, analyze_nof1, fit_gls_ar1, run_nof1
 from gutaxis.stats.normalize import normalize, transform
 from gutaxis.stats.results import FitResults
 from gutaxis.stats.trial import TrialResults, analyze_trial
@@ -26,8 +26,8 @@ __all__ = [
     "Term",
     "TrialResults",
     "adjust_pvalues",
+    "analyze_nof1",
     "analyze_trial",
-    "analyse_nof1",
     "associate",
     "associate_outcomes",
     "build_design",

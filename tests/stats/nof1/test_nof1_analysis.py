@@ -13,7 +13,7 @@ from gutaxis.errors import InputError
 from gutaxis.stats.nof1.analysis import (
     OverReadingWarning,
     ShortSeriesWarning,
-    analyse_nof1,
+    analyze_nof1,
 )
 from gutaxis.stats.nof1.results import EFFECT_COLUMNS
 
@@ -30,7 +30,7 @@ def abab(seed: int = 0, *, effect: float = -2.5, n: int = 112, phase_len: int = 
 
 
 def test_a_planted_fall_is_found_with_its_probability_of_mattering() -> None:
-    results = analyse_nof1(abab(), outcomes=["pain", "gi"], time="day")
+    results = analyze_nof1(abab(), outcomes=["pain", "gi"], time="day")
     frame = results.to_frame()
     assert list(frame.columns) == list(EFFECT_COLUMNS)
     pain = frame.set_index("outcome").loc["pain"]
@@ -47,19 +47,19 @@ def test_a_planted_fall_is_found_with_its_probability_of_mattering() -> None:
 
 
 def test_integrated_interval_is_wider_than_the_plug_in_interval() -> None:
-    row = analyse_nof1(abab(1), outcomes=["pain"], time="day").effects[0]
+    row = analyze_nof1(abab(1), outcomes=["pain"], time="day").effects[0]
     assert row.ci_low < row.gls_ci_low and row.ci_high > row.gls_ci_high
     assert row.ci_high - row.ci_low < 1.3 * (row.gls_ci_high - row.gls_ci_low)
 
 
 def test_no_effect_gives_a_weak_evidence_summary() -> None:
-    results = analyse_nof1(abab(3, effect=0.0), outcomes=["pain"], time="day")
+    results = analyze_nof1(abab(3, effect=0.0), outcomes=["pain"], time="day")
     assert results.effects[0].weak
     assert "No outcome changed clearly" in results.summary()
 
 
 def test_washout_days_are_left_out_and_counted() -> None:
-    frame = analyse_nof1(abab(), outcomes=["pain"], time="day", washout=5).to_frame()
+    frame = analyze_nof1(abab(), outcomes=["pain"], time="day", washout=5).to_frame()
     assert frame["n_washout"].iloc[0] == 15  # 5 days after each of the 3 switches
     assert frame["n_points"].iloc[0] == 112 - 15
 
@@ -68,27 +68,27 @@ def test_too_few_points_in_a_phase_names_the_block() -> None:
     data = abab()
     data.loc[(data["day"] >= 30) & (data["day"] < 54), "pain"] = np.nan
     with pytest.raises(InputError, match=r"too few points in phase 'B' \(block 2") as err:
-        analyse_nof1(data, outcomes=["pain"], time="day")
+        analyze_nof1(data, outcomes=["pain"], time="day")
     assert err.value.row == 30 and err.value.column == "pain"
 
 
 def test_a_trend_before_the_start_is_warned_about() -> None:
     data = abab(2, trend=-0.1)
     with pytest.warns(OverReadingWarning, match="already trending before the first switch"):
-        analyse_nof1(data, outcomes=["pain"], time="day")
+        analyze_nof1(data, outcomes=["pain"], time="day")
 
 
 def test_a_co_intervention_at_a_switch_is_warned_about() -> None:
     co = pd.DataFrame({"type": ["diet"], "product": ["low-FODMAP diet"], "start": [30.0]})
     with pytest.warns(OverReadingWarning, match="low-FODMAP diet started at time 30"):
-        results = analyse_nof1(abab(), outcomes=["pain"], time="day", co_interventions=co)
+        results = analyze_nof1(abab(), outcomes=["pain"], time="day", co_interventions=co)
     assert any("cannot be separated" in n for n in results.notes)
 
 
 def test_a_very_short_series_falls_back_to_ols_with_a_warning() -> None:
     data = abab(n=16, phase_len=8)
     with pytest.warns(ShortSeriesWarning, match="fitted by OLS"):
-        results = analyse_nof1(data, outcomes=["pain"], time="day")
+        results = analyze_nof1(data, outcomes=["pain"], time="day")
     assert results.effects[0].method == "ols" and results.effects[0].phi == 0.0
 
 
@@ -96,7 +96,7 @@ def test_dates_and_a_third_phase() -> None:
     data = abab()
     data["date"] = pd.date_range("2024-01-01", periods=len(data)).strftime("%Y-%m-%d")
     data.loc[data["day"] >= 84, "phase"] = "C"
-    frame = analyse_nof1(data, outcomes=["pain"], time="date").to_frame()
+    frame = analyze_nof1(data, outcomes=["pain"], time="date").to_frame()
     assert list(frame["contrast"]) == ["B vs A", "C vs A"]
 
 
@@ -109,14 +109,14 @@ def test_dates_and_a_third_phase() -> None:
 ])
 def test_bad_series_are_refused_with_the_place(change, message) -> None:
     with pytest.raises(InputError, match=message):
-        analyse_nof1(change(abab()), outcomes=["pain"], time="day")
+        analyze_nof1(change(abab()), outcomes=["pain"], time="day")
 
 
 def test_higher_is_better_counts_a_rise_and_a_negative_control_mean_gives_no_percent() -> None:
     data = abab(effect=2.5)  # B raises the outcome: an improvement for quality of life
     data["qol"] = data["pain"]
     data["zero_based"] = data["gi"] - 4.0 * (data["phase"] == "A")  # control mean below 0
-    effects = analyse_nof1(data, outcomes=["pain", "qol", "zero_based"], time="day",
+    effects = analyze_nof1(data, outcomes=["pain", "qol", "zero_based"], time="day",
                            higher_is_better=("qol",)).to_frame().set_index("outcome")
     assert effects.loc["pain", "improvement"] == "fall"
     assert effects.loc["pain", "prob_mcid_points"] < 1e-6

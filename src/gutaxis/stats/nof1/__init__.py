@@ -2,7 +2,7 @@
 
 Segmented regression (level and slope change) with AR(1) errors fitted by batched GLS
 (:func:`fit_gls_ar1`, checked against ``nlme::gls``), the probability of a clinically
-important fall (:func:`analyse_nof1`), randomised designs analysed as they were run
+important fall (:func:`analyze_nof1`), randomised designs analysed as they were run
 (:func:`randomisation_test`, :func:`paired_block_effect`), the everyday-factor scan
 (:func:`everyday_factors`) and the pipeline behind ``gutaxis nof1`` (:func:`run_nof1`).
 """
@@ -10,8 +10,8 @@ important fall (:func:`analyse_nof1`), randomised designs analysed as they were 
 from gutaxis.stats.nof1.analysis import (
     OverReadingWarning,
     ShortSeriesWarning,
-    analyse_nof1,
-    analyse_phases,
+    analyze_nof1,
+    analyze_phases,
 )
 from gutaxis.stats.nof1.design import PhaseSeries, prepare_series, segmented_design
 from gutaxis.stats.nof1.factors import FactorScan, everyday_factors
@@ -38,8 +38,8 @@ __all__ = [
     "PhaseSeries",
     "RandomisationTest",
     "ShortSeriesWarning",
-    "analyse_nof1",
-    "analyse_phases",
+    "analyze_nof1",
+    "analyze_phases",
     "everyday_factors",
     "fit_gls_ar1",
     "integrate_phi",

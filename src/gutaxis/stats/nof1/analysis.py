@@ -35,7 +35,7 @@ class OverReadingWarning(UserWarning):
     a co-intervention at a switch)."""
 
 
-def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time",
+def analyze_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time",
                  phase: str = "phase", control: str = "A", mcid_points: float = 2.0,
                  mcid_percent: float = 30.0, washout: float = 0.0,
                  min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
@@ -108,7 +108,7 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
     >>> phase = np.where(day < 30, "A", "B")
     >>> pain = 6 - 2 * (phase == "B") + rng.normal(0, 0.5, 60)
     >>> diary = pd.DataFrame({"day": day, "phase": phase, "pain": pain})
-    >>> effect = analyse_nof1(diary, outcomes=["pain"], time="day").effects[0]
+    >>> effect = analyze_nof1(diary, outcomes=["pain"], time="day").effects[0]
     >>> effect.contrast, round(effect.level_change)
     ('B vs A', -2)
 
@@ -121,28 +121,28 @@ def analyse_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str = "time
     """
     prepared = prepare_series(series, outcomes=outcomes, time=time, phase=phase,
                               control=control, source=source)
-    return analyse_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
+    return analyze_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
                           washout=washout, min_points=min_points, slope=slope,
                           co_interventions=co_interventions, co_window=co_window,
                           higher_is_better=higher_is_better)
 
 
-def analyse_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
+def analyze_phases(series: PhaseSeries, *, mcid_points: float = 2.0,
                    mcid_percent: float = 30.0, washout: float = 0.0,
                    min_points: int = MIN_POINTS_PER_PHASE, slope: bool = True,
                    co_interventions: pd.DataFrame | None = None,
                    co_window: float = 7.0,
                    higher_is_better: tuple[str, ...] = ()) -> Nof1Results:
-    """:func:`analyse_nof1` on a checked :class:`~gutaxis.stats.nof1.design.PhaseSeries`.
+    """:func:`analyze_nof1` on a checked :class:`~gutaxis.stats.nof1.design.PhaseSeries`.
 
     Parameters
     ----------
     series
         The checked series.
     mcid_points, mcid_percent, washout, min_points, slope, co_interventions, co_window
-        As :func:`analyse_nof1`.
+        As :func:`analyze_nof1`.
     higher_is_better
-        As :func:`analyse_nof1`.
+        As :func:`analyze_nof1`.
     """
     flagged = series.washout_mask(washout)
     notes: list[str] = list(_co_intervention_notes(series, co_interventions, co_window))

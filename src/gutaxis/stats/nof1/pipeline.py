@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from gutaxis.errors import InputError
-from gutaxis.stats.nof1.analysis import analyse_phases
+from gutaxis.stats.nof1.analysis import analyze_phases
 from gutaxis.stats.nof1.design import MIN_POINTS_PER_PHASE, prepare_series
 from gutaxis.stats.nof1.factors import FactorScan, everyday_factors
 from gutaxis.stats.nof1.randomised import (
@@ -114,7 +114,7 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
         The diary (:func:`read_series`, or
         :func:`~gutaxis.stats.nof1.record.series_from_record`).
     outcomes, time, phase, control, mcid_points, mcid_percent, washout, min_points
-        As :func:`~gutaxis.stats.nof1.analysis.analyse_nof1`.
+        As :func:`~gutaxis.stats.nof1.analysis.analyze_nof1`.
     block
         Column numbering the planned periods (see
         :func:`~gutaxis.stats.nof1.design.prepare_series`).
@@ -148,7 +148,7 @@ def run_nof1(series: pd.DataFrame, *, outcomes: list[str], time: str, phase: str
                               control=control, block=block, source=source)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes travel in the results
-        results = analyse_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
+        results = analyze_phases(prepared, mcid_points=mcid_points, mcid_percent=mcid_percent,
                                  washout=washout, min_points=min_points,
                                  co_interventions=co_interventions,
                                  higher_is_better=higher_is_better)

@@ -239,7 +239,7 @@ def paired_block_effect(series: PhaseSeries, *, outcome: str, last: int = 7,
     used
         Usable points (default: all non-missing; pass the washout mask's complement).
     mcid_points, mcid_percent
-        As :func:`~gutaxis.stats.nof1.analysis.analyse_nof1`.
+        As :func:`~gutaxis.stats.nof1.analysis.analyze_nof1`.
     rise
         Improvement is a rise (higher is better).
 
