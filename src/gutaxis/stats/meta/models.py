@@ -171,6 +171,9 @@ class MetaFit:
             elif low < 0 < high:
                 notes.append("Wide prediction interval: the evidence is thin and effects "
                              "vary between studies.")
+        if self.method != "FE" and self.tau2_ci[1] >= max(100.0, 10 * self.tau2):
+            notes.append("The upper tau2 bound is the end of the search interval "
+                         "(max(100, 10 tau2), as metafor): the data do not bound it.")
         return notes
 
 
