@@ -55,7 +55,7 @@ class BiasTests:
             "estimate": [self.egger_limit, np.nan, float(fill.coef[0])],
             "ci_low": [self.egger_limit_ci[0], np.nan, low],
             "ci_high": [self.egger_limit_ci[1], np.nan, high],
-            "k0": [np.nan, np.nan, self.trimfill.k0],
+            "k0": pd.array([None, None, self.trimfill.k0], dtype="Int64"),
             "side": ["", "", self.trimfill.side]})
 
     def summary(self) -> str:

@@ -37,16 +37,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from gutaxis.choices import MetaMeasure as Measure
 from gutaxis.errors import InputError
 
-Measure = Literal["SMD", "MD", "ROM", "OR", "RR", "RD", "GEN"]
-MEASURES: tuple[Measure, ...] = ("SMD", "MD", "ROM", "OR", "RR", "RD", "GEN")
+MEASURES: tuple[Measure, ...] = get_args(Measure)
 RATIO_MEASURES = frozenset({"ROM", "OR", "RR"})
 BINARY = ("events_t", "n_t", "events_c", "n_c")
 CONTINUOUS = ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gutaxis.choices import MetaTest
 from gutaxis.errors import InputError
 from gutaxis.stats.meta.effect_sizes import StudyEffects
 from gutaxis.stats.meta.tau2 import (
@@ -26,8 +27,7 @@ from gutaxis.stats.meta.tau2 import (
     weighted_fit,
 )
 
-MetaTest = Literal["z", "knha"]
-META_TESTS: tuple[MetaTest, ...] = ("z", "knha")
+META_TESTS: tuple[MetaTest, ...] = get_args(MetaTest)
 
 
 @dataclass(frozen=True, eq=False)

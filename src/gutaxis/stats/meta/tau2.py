@@ -39,14 +39,14 @@ Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. J 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 from scipy import optimize, stats
 
-Tau2Method = Literal["FE", "DL", "REML", "ML", "PM", "SJ", "HE", "HS", "EB"]
-TAU2_METHODS: tuple[Tau2Method, ...] = ("FE", "DL", "REML", "ML", "PM", "SJ", "HE", "HS",
-                                        "EB")
+from gutaxis.choices import MetaMethod as Tau2Method
+
+TAU2_METHODS: tuple[Tau2Method, ...] = get_args(Tau2Method)
 """Heterogeneity estimators; ``FE`` is the fixed-effect (common-effect) model, tau² = 0."""
 
 THRESHOLD = 1e-12
