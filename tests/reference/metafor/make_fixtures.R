@@ -10,7 +10,7 @@ ctl <- list(threshold = 1e-12, tol = 1e-12, maxiter = 10000)
 ci_ctl <- list(tol = 1e-12, maxiter = 10000)
 methods <- c("FE", "DL", "REML", "ML", "PM", "SJ", "HE", "HS", "EB")
 tests <- c("z", "knha")
-fmt <- function(x) if (is.numeric(x)) formatC(x, digits = 17, format = "g") else x
+fmt <- function(x) sprintf("%.17g", x)  # 17 significant digits: reads back to the same float64; no padding
 write_tsv <- function(frame, path) {
   frame[] <- lapply(frame, function(col) if (is.numeric(col)) fmt(col) else col)
   write.table(frame, path, sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
