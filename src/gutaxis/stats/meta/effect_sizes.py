@@ -185,7 +185,9 @@ def effect_sizes(
         y, v, name, added = built
         yi[todo], vi[todo], conversion[todo] = y, v, name
         zero[todo] = added
-        conversion[todo & ~np.isfinite(yi)] = ""
+        incomplete = todo & ~(np.isfinite(yi) & np.isfinite(vi))
+        conversion[incomplete] = ""
+        yi[incomplete], vi[incomplete] = np.nan, np.nan
     _check_complete(frame, measure, conversion, source)
     if np.any(vi <= 0):
         row = int(np.flatnonzero(vi <= 0)[0])
@@ -393,8 +395,9 @@ def _check_complete(frame: pd.DataFrame, measure: Measure, conversion: np.ndarra
             measure, CONTINUOUS)
         missing = [c for c in raw if c not in frame]
         if missing:
-            raise InputError(f"missing columns for {measure}", source=source,
-                             found=", ".join(missing), expected=required_columns(measure))
+            raise InputError(f"missing column(s) {', '.join(missing)} for {measure}",
+                             source=source, found="columns " + ", ".join(map(str, frame.columns)),
+                             expected=required_columns(measure))
     if (conversion == "").any():
         row = int(np.flatnonzero(conversion == "")[0])
         raise InputError(f"no complete effect-size data for {measure} in this study",
