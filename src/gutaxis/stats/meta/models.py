@@ -273,7 +273,9 @@ def _fit(studies: StudyEffects, X: np.ndarray, terms: tuple[str, ...], *, method
     cov = s2w * fit.cov
     fe = weighted_fit(y, X, 1.0 / v)
     q = max(0.0, fe.rss)
-    if method == "FE":
+    if k <= p:  # as metafor: nothing left to test heterogeneity with
+        i2, h2, tau2_ci = 0.0, 1.0, (np.nan, np.nan)
+    elif method == "FE":
         i2 = max(0.0, 100 * (q - (k - p)) / q) if q > 0 else 0.0
         h2 = q / (k - p)
         tau2_ci = (np.nan, np.nan)
@@ -292,7 +294,7 @@ def _fit(studies: StudyEffects, X: np.ndarray, terms: tuple[str, ...], *, method
         qm_pval = float(stats.chi2.sf(qm, m))
     return MetaFit(studies=studies, method=method, test=test, level=level, terms=terms, X=X,
                    coef=fit.coef, cov=cov, tau2=float(tau2), tau2_ci=tau2_ci, q=q,
-                   q_pval=float(stats.chi2.sf(q, k - p)), i2=float(i2), h2=float(h2), qm=qm,
+                   q_pval=float(stats.chi2.sf(q, k - p)) if k > p else 1.0, i2=float(i2), h2=float(h2), qm=qm,
                    qm_pval=qm_pval, s2w=float(s2w))
 
 

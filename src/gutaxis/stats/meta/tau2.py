@@ -114,7 +114,7 @@ def generalized_q(tau2: float, y: np.ndarray, v: np.ndarray, X: np.ndarray) -> f
 def estimate_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: Tau2Method) -> float:
     """tau² by ``method`` (see the module notes); 0 for ``FE``."""
     k, p = X.shape
-    if method == "FE":
+    if method == "FE" or k <= p:  # one study per coefficient: no heterogeneity to see
         return 0.0
     if method == "DL":
         fit = weighted_fit(y, X, 1.0 / v)
