@@ -57,6 +57,7 @@ DATA_FIRST = frozenset({
     "instrument",    # an Instrument to register
     "text",          # Newick text to parse
     "path",          # a file to read
+    "studies",       # a table of study summaries, or their effect sizes (meta-analysis)
 })
 
 #: Public functions whose first parameter is not data, with the reason.

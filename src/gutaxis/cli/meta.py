@@ -106,8 +106,10 @@ def meta_command(
         "--no-plots", help="Skip forest.png and funnel.png.")] = False,
     force: Force = False,
 ) -> None:
-    """Meta-analysis of published studies: pooled effect, heterogeneity, subgroups,
-    meta-regression, bias tests and influence, as R metafor 3.8-1.
+    """Meta-analysis of published study summaries (as R metafor).
+
+    Pooled effect, heterogeneity, subgroups, meta-regression, bias tests and influence,
+    equal to R metafor 3.8-1.
 
     The table has, per study, the raw summaries of the measure (events_t, n_t, events_c,
     n_c for OR/RR/RD; mean_t, sd_t, n_t, mean_c, sd_c, n_c for SMD/MD/ROM, an SD also from
@@ -124,7 +126,7 @@ def meta_command(
 
     \b
     Examples:
-      gutaxis meta trials.csv --measure SMD --method REML --test knha --out pain-meta
+      gutaxis meta trials.csv --measure SMD --test knha --out pain-meta
       gutaxis meta bcg.tsv --measure RR --method DL --subgroup alloc --out bcg
       gutaxis meta bcg.tsv --measure RR --moderators ablat,year --out bcg-reg
       gutaxis meta t.csv --measure OR --columns events_t=tpos,n_t=ntrt --out or

@@ -2,13 +2,17 @@
 
 Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
 squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
-correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term names,
+correction (:func:`adjust_pvalues`). Meta-analysis of published study summaries
+(:func:`meta_analysis`, :func:`effect_sizes`, :func:`fit_meta`, :func:`bias_tests`), as R
+metafor computes it. Every fit gives a :class:`FitResults` (term names,
 ``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
+from gutaxis.stats.meta import MetaFit, StudyEffects, bias_tests, effect_sizes, fit_meta
+from gutaxis.stats.meta.analysis import MetaAnalysis, meta_analysis
 from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.normalize import normalize, transform
@@ -19,13 +23,20 @@ __all__ = [
     "AssociationSpec",
     "Design",
     "FitResults",
+    "MetaAnalysis",
+    "MetaFit",
     "OLSFit",
+    "StudyEffects",
     "Term",
     "adjust_pvalues",
     "associate",
     "associate_outcomes",
+    "bias_tests",
     "build_design",
+    "effect_sizes",
+    "fit_meta",
     "fit_ols",
+    "meta_analysis",
     "normalize",
     "transform",
 ]

@@ -243,7 +243,8 @@ def _moderated(overall: MetaFit, frame: pd.DataFrame, columns: Sequence[str],
         else:
             dummies = pd.get_dummies(values.astype(str), dtype=float)
             dummies = dummies[sorted(dummies.columns)[1:]]
-            blocks.append(dummies.rename(columns=lambda lv, c=column: f"{c}[{lv}]"))
+            dummies.columns = [f"{column}[{level}]" for level in dummies.columns]
+            blocks.append(dummies)
     design = pd.concat(blocks, axis=1)
     try:
         return fit_meta(overall.studies, method=overall.method, test=overall.test,

@@ -105,7 +105,13 @@ class StudyEffects:
         return len(self.yi)
 
     def subset(self, keep: np.ndarray) -> StudyEffects:
-        """The studies selected by a boolean mask or index array."""
+        """The studies selected by a boolean mask or index array.
+
+        Parameters
+        ----------
+        keep
+            Boolean mask of length ``k``, or indices.
+        """
         index = np.arange(self.k)[keep]
         return StudyEffects(study=tuple(self.study[i] for i in index), yi=self.yi[index],
                             vi=self.vi[index], measure=self.measure,

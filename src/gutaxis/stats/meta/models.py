@@ -294,8 +294,8 @@ def _fit(studies: StudyEffects, X: np.ndarray, terms: tuple[str, ...], *, method
         qm_pval = float(stats.chi2.sf(qm, m))
     return MetaFit(studies=studies, method=method, test=test, level=level, terms=terms, X=X,
                    coef=fit.coef, cov=cov, tau2=float(tau2), tau2_ci=tau2_ci, q=q,
-                   q_pval=float(stats.chi2.sf(q, k - p)) if k > p else 1.0, i2=float(i2), h2=float(h2), qm=qm,
-                   qm_pval=qm_pval, s2w=float(s2w))
+                   q_pval=float(stats.chi2.sf(q, k - p)) if k > p else 1.0, i2=float(i2),
+                   h2=float(h2), qm=qm, qm_pval=qm_pval, s2w=float(s2w))
 
 
 def refit(results: MetaFit, keep: np.ndarray | None = None, *,
