@@ -65,7 +65,9 @@ class BiasTests:
                 f"{self.egger_statistic:.3f}, p = {self.egger_pval:.3g}; Begg's test: "
                 f"Kendall's tau = {self.begg_tau:.3f}, p = {self.begg_pval:.3g}; "
                 f"trim-and-fill: {fill.k0} studies filled on the {fill.side}, adjusted "
-                f"estimate {fill.fit.coef[0]:.4g}. Few studies make all three weak.")
+                f"estimate {fill.fit.coef[0]:.4g}."
+                + (" With fewer than 10 studies these tests have little power."
+                   if fill.fit.k - fill.k0 < 10 else ""))
 
 
 @dataclass(frozen=True, eq=False)
