@@ -130,7 +130,7 @@ def _ratio_ticks(ax: Axes, measure: str) -> None:
     ticks = np.log(ratios)
     inside = (ticks >= low) & (ticks <= high)
     if inside.sum() < 3:  # a narrow range: ticks at round numbers of the ratio itself
-        ratios = np.round(np.exp(np.linspace(low, high, 5)), 2)
+        ratios = np.array([float(f"{r:.2g}") for r in np.exp(np.linspace(low, high, 5))])
         ticks, inside = np.log(ratios), np.ones(len(ratios), dtype=bool)
     ax.set_xticks(ticks[inside])
     ax.set_xticklabels([f"{r:g}" for r in ratios[inside]])

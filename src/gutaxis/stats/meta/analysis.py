@@ -191,7 +191,8 @@ def meta_analysis(
     effects = effect_sizes(studies, measure=measure, source=source)
     if effects.k < 2:
         raise InputError("a meta-analysis needs at least 2 studies", source=source,
-                         found=f"{effects.k} study", expected="2 or more studies")
+                         found=f"{effects.k} {'study' if effects.k == 1 else 'studies'}",
+                         expected="2 or more studies")
     frame = studies.reset_index(drop=True)
     overall = fit_meta(effects, method=method, test=test)
     notes: list[str] = []
