@@ -169,8 +169,10 @@ def effect_sizes(
     >>> table = pd.DataFrame({"study": ["a", "b"], "events_t": [4, 6], "n_t": [123, 306],
     ...                       "events_c": [11, 29], "n_c": [139, 303]})
     >>> effects = effect_sizes(table, measure="RR")
-    >>> [round(y, 4) for y in effects.yi]
+    >>> [round(float(y), 4) for y in effects.yi]
     [-0.8893, -1.5854]
+    >>> effects.conversion
+    ('raw', 'raw')
     """
     if measure not in MEASURES:
         raise InputError("unknown effect measure", source=source, field="measure",

@@ -228,8 +228,9 @@ def fit_meta(
     >>> import numpy as np
     >>> from gutaxis.stats.meta import StudyEffects, fit_meta
     >>> effects = StudyEffects.from_arrays([0.1, 0.3, 0.5, 0.2], [0.01, 0.02, 0.03, 0.01])
-    >>> round(fit_meta(effects, method="DL").coef[0], 4)
-    0.2049
+    >>> fit = fit_meta(effects, method="DL")
+    >>> round(float(fit.coef[0]), 4), round(fit.tau2, 4)  # metafor: 0.232723, 0.007059
+    (0.2327, 0.0071)
     """
     if method not in TAU2_METHODS:
         raise InputError("unknown heterogeneity estimator", field="method", found=method,
