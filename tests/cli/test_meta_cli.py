@@ -121,7 +121,7 @@ def binary(**changes: list[object]) -> pd.DataFrame:
 
 @pytest.mark.parametrize("table, measure, patterns", [
     (continuous(sd_t=[1.0, -2.0, 1.5]), "SMD",
-     ["row 3", "field 'sd_t'", "negative standard deviation", "found -2.0"]),
+     ["row 3 (study 'b'), field 'sd_t'", "negative standard deviation", "found -2.0"]),
     (continuous(n_c=[20, 1, 24]), "MD", ["row 3", "field 'n_c'", "at least 2 participants"]),
     (binary(n_t=[30, 1, 20]), "OR", ["row 3", "field 'n_t'", "at least 2 participants"]),
     (continuous().head(1), "SMD", ["a meta-analysis needs at least 2 studies"]),

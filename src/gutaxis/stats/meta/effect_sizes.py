@@ -182,6 +182,35 @@ def effect_sizes(
     yi, vi = np.full(k, np.nan), np.full(k, np.nan)
     conversion = np.full(k, "", dtype=object)
     zero = np.zeros(k, dtype=bool)
+    try:
+        _build(frame, measure, source, yi=yi, vi=vi, conversion=conversion, zero=zero)
+        _check_complete(frame, measure, conversion, source)
+    except InputError as exc:
+        raise _with_study(exc, frame) from None
+    if np.any(vi <= 0):
+        row = int(np.flatnonzero(vi <= 0)[0])
+        raise _with_study(InputError("the sampling variance must be > 0", source=source,
+                                     row=row + 2, field="vi", found=vi[row],
+                                     expected="a value > 0"), frame)
+    labels = (frame["study"].astype(str).tolist() if "study" in frame
+              else [str(i + 1) for i in range(k)])
+    return StudyEffects(study=tuple(labels), yi=yi, vi=vi, measure=measure,
+                        conversion=tuple(conversion), zero_cells=zero)
+
+
+def _with_study(exc: InputError, frame: pd.DataFrame) -> InputError:
+    """The error with the study's label beside its row number."""
+    if not isinstance(exc.row, int) or "study" not in frame:
+        return exc
+    label = frame["study"].iloc[exc.row - 2]
+    return InputError(exc.message, source=exc.source, row=f"{exc.row} (study {label!r})",
+                      column=exc.column, field=exc.field, found=exc.found,
+                      expected=exc.expected)
+
+
+def _build(frame: pd.DataFrame, measure: Measure, source: str | None, *, yi: np.ndarray,
+           vi: np.ndarray, conversion: np.ndarray, zero: np.ndarray) -> None:
+    """Fill ``yi, vi, conversion, zero`` in place from the first complete source per row."""
     builders = [_from_raw, _from_yi, _from_ci, _from_pvalue]
     for build in builders:
         todo = conversion == ""
@@ -196,15 +225,6 @@ def effect_sizes(
         incomplete = todo & ~(np.isfinite(yi) & np.isfinite(vi))
         conversion[incomplete] = ""
         yi[incomplete], vi[incomplete] = np.nan, np.nan
-    _check_complete(frame, measure, conversion, source)
-    if np.any(vi <= 0):
-        row = int(np.flatnonzero(vi <= 0)[0])
-        raise InputError("the sampling variance must be > 0", source=source, row=row + 2,
-                         field="vi", found=vi[row], expected="a value > 0")
-    labels = (frame["study"].astype(str).tolist() if "study" in frame
-              else [str(i + 1) for i in range(k)])
-    return StudyEffects(study=tuple(labels), yi=yi, vi=vi, measure=measure,
-                        conversion=tuple(conversion), zero_cells=zero)
 
 
 def _column(frame: pd.DataFrame, name: str, todo: np.ndarray, source: str | None
