@@ -51,6 +51,7 @@ effects <- function(measure, frame) {
 }
 cases <- list(bcg_RR = list("RR", bcg), bcg_OR = list("OR", bcg), bcg_RD = list("RD", bcg),
               nielweise_OR = list("OR", niel), nielweise_RR = list("RR", niel),
+              nielweise_RD = list("RD", niel),
               normand_SMD = list("SMD", normand), normand_MD = list("MD", normand),
               normand_ROM = list("ROM", normand), molloy_GEN = list("GEN", molloy))
 

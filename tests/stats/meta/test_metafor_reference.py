@@ -25,8 +25,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "metafor"
 INPUTS = {"bcg": "input_bcg.tsv", "nielweise": "input_nielweise2007.tsv",
           "normand": "input_normand1999.tsv", "molloy": "input_molloy2014.tsv"}
 TOLERANCE = 1e-6  # |ours - metafor| <= 1e-6 max(1, |metafor|)
-CASES = ["bcg_RR", "bcg_OR", "bcg_RD", "nielweise_OR", "nielweise_RR", "normand_SMD",
-         "normand_MD", "normand_ROM", "molloy_GEN"]
+CASES = ["bcg_RR", "bcg_OR", "bcg_RD", "nielweise_OR", "nielweise_RR", "nielweise_RD",
+         "normand_SMD", "normand_MD", "normand_ROM", "molloy_GEN"]
 METHODS = ["FE", "DL", "REML", "ML", "PM", "SJ", "HE", "HS", "EB"]
 
 
