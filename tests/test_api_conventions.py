@@ -60,6 +60,7 @@ DATA_FIRST = frozenset({
     "evidence",      # the curated evidence table (gutaxis.evidence)
     "plan",          # pooling decisions to carry out (gutaxis.evidence.pool_evidence)
     "series",        # one subject's outcome series (n-of-1)
+    "studies",       # a table of study summaries, or their effect sizes (meta-analysis)
 })
 
 #: Public functions whose first parameter is not data, with the reason.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = ["AlphaMetricName", "BetaMetric", "Correction", "InputKind", "LmmOptimizer",
-           "Normalization", "Orientation", "Transform"]
+           "MetaMeasure", "MetaMethod", "MetaTest", "Normalization", "Orientation",
+           "Transform"]
 
 #: Normalisation of a feature table before an association scan (MaAsLin 2's names).
 Normalization = Literal["TSS", "CLR", "NONE"]
@@ -34,3 +35,9 @@ BetaMetric = Literal[
     "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac",
     "weighted_normalized_unifrac", "generalized_unifrac", "variance_adjusted_weighted_unifrac",
 ]
+#: Effect measures of a meta-analysis (metafor's names; GEN: yi/vi given).
+MetaMeasure = Literal["SMD", "MD", "ROM", "OR", "RR", "RD", "GEN"]
+#: Heterogeneity (tau²) estimators of a meta-analysis (metafor's names); FE: fixed effect.
+MetaMethod = Literal["DL", "REML", "ML", "PM", "SJ", "HE", "HS", "EB", "FE"]
+#: Tests of a meta-analysis: Wald z, or Knapp-Hartung (HKSJ) t.
+MetaTest = Literal["z", "knha"]

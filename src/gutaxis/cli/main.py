@@ -54,7 +54,7 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import associate, evidence, instruments, metrics, nof1, record, trial
+    from gutaxis.cli import associate, evidence, instruments, meta, metrics, nof1, record, trial
 
     metrics.register(app)
     instruments.register(app)
@@ -63,6 +63,7 @@ def _register() -> None:
     trial.register(app)
     evidence.register(app)
     nof1.register(app)
+    meta.register(app)
 
 
 _register()

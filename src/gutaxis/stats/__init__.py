@@ -2,13 +2,17 @@
 
 Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
 squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
-correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term names,
+correction (:func:`adjust_pvalues`). Meta-analysis of published study summaries
+(:func:`meta_analysis`, :func:`effect_sizes`, :func:`fit_meta`, :func:`bias_tests`), as R
+metafor computes it. Every fit gives a :class:`FitResults` (term names,
 ``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
+from gutaxis.stats.meta import MetaFit, StudyEffects, bias_tests, effect_sizes, fit_meta
+from gutaxis.stats.meta.analysis import MetaAnalysis, meta_analysis
 from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.nof1 import Nof1Results, analyze_nof1, fit_gls_ar1, run_nof1
@@ -21,8 +25,11 @@ __all__ = [
     "AssociationSpec",
     "Design",
     "FitResults",
+    "MetaAnalysis",
+    "MetaFit",
     "Nof1Results",
     "OLSFit",
+    "StudyEffects",
     "Term",
     "TrialResults",
     "adjust_pvalues",
@@ -30,9 +37,13 @@ __all__ = [
     "analyze_trial",
     "associate",
     "associate_outcomes",
+    "bias_tests",
     "build_design",
+    "effect_sizes",
     "fit_gls_ar1",
+    "fit_meta",
     "fit_ols",
+    "meta_analysis",
     "normalize",
     "run_nof1",
     "transform",
