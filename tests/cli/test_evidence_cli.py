@@ -67,8 +67,6 @@ def test_condition_filter_and_pooling_decisions(tmp_path: Path) -> None:
 
 
 def test_pooling_writes_the_pooled_group_and_says_why_not_elsewhere(tmp_path: Path) -> None:
-    pytest.importorskip("gutaxis.stats.meta", reason="gutaxis.stats.meta is not on this "
-                        "branch yet (the integrator merges it and this runs)")
     result = invoke("--condition", "ibs", "--pool", "--out", tmp_path / "ibs")
     assert result.exit_code == 0, result.output
     pooled = {row["outcome"]: row for row in read_tsv(tmp_path / "ibs" / "pooled.tsv")}

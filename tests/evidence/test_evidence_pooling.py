@@ -10,12 +10,6 @@ import pytest
 
 from gutaxis.evidence import EvidenceTable, plan_pooling, pool_evidence
 
-try:
-    import gutaxis.stats.meta  # noqa: F401
-except ImportError:
-    pytest.skip("gutaxis.stats.meta is not on this branch yet (written in parallel; the "
-                "integrator merges both and removes this skip)", allow_module_level=True)
-
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "evidence_pooling"
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gutaxis.errors import GutaxisError
 from gutaxis.evidence.decisions import PoolingDecision, PoolingPlan
 from gutaxis.evidence.table import OUTCOMES
 
@@ -160,15 +159,7 @@ def study_frame(decision: PoolingDecision) -> pd.DataFrame:
 
 def pool_group(decision: PoolingDecision, *, method: str, test: str) -> PooledGroup:
     """Pool one poolable group."""
-    try:
-        from gutaxis.stats.meta import (  # type: ignore[import-not-found,unused-ignore]
-            effect_sizes,
-            fit_meta,
-        )
-    except ImportError:
-        raise GutaxisError("pooling needs gutaxis.stats.meta, which this installation "
-                           "lacks; the listing and the pooling decisions work without it"
-                           ) from None
+    from gutaxis.stats.meta import effect_sizes, fit_meta
 
     effects = effect_sizes(study_frame(decision), measure=decision.measure,
                            source=f"evidence {decision.condition}/{decision.outcome}")
