@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
+from gutaxis.choices import MetaMeasure, MetaMethod, MetaTest
 from gutaxis.evidence.decisions import PoolingDecision, PoolingPlan
 from gutaxis.evidence.table import OUTCOMES
 
@@ -107,8 +109,8 @@ class PooledEvidence:
         return "\n".join(lines)
 
 
-def pool_evidence(plan: PoolingPlan, *, method: str = "REML",
-                  test: str = "knha") -> PooledEvidence:
+def pool_evidence(plan: PoolingPlan, *, method: MetaMethod = "REML",
+                  test: MetaTest = "knha") -> PooledEvidence:
     """Pool every poolable group of a plan with :mod:`gutaxis.stats.meta`.
 
     Parameters
@@ -157,11 +159,12 @@ def study_frame(decision: PoolingDecision) -> pd.DataFrame:
     return frame
 
 
-def pool_group(decision: PoolingDecision, *, method: str, test: str) -> PooledGroup:
+def pool_group(decision: PoolingDecision, *, method: MetaMethod,
+               test: MetaTest) -> PooledGroup:
     """Pool one poolable group."""
     from gutaxis.stats.meta import effect_sizes, fit_meta
 
-    effects = effect_sizes(study_frame(decision), measure=decision.measure,
+    effects = effect_sizes(study_frame(decision), measure=cast(MetaMeasure, decision.measure),
                            source=f"evidence {decision.condition}/{decision.outcome}")
     fit = fit_meta(effects, method=method, test=test)
     ci = fit.conf_int()[0]
