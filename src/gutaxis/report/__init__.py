@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
+    from gutaxis.report.mediation_plots import plot_mediating_taxa, plot_mediation_paths
 
 #: Public name -> the module that defines it.
 _HOMES = {
@@ -24,9 +25,12 @@ _HOMES = {
     "write_association_plots": "gutaxis.report.association_plots",
     "association_html": "gutaxis.report.association_report",
     "write_association_report": "gutaxis.report.association_report",
+    "plot_mediating_taxa": "gutaxis.report.mediation_plots",
+    "plot_mediation_paths": "gutaxis.report.mediation_plots",
 }
 
-__all__ = ["association_html", "plot_association", "plot_overview", "write_association_plots",
+__all__ = ["association_html", "plot_association", "plot_mediating_taxa",
+           "plot_mediation_paths", "plot_overview", "write_association_plots",
            "write_association_report"]
 
 

@@ -8,6 +8,8 @@ every taxon of a table as a candidate mediator at once.
 """
 
 from gutaxis.stats.mediation.mediate import mediate
+from gutaxis.stats.mediation.sensitivity import mediation_sensitivity
+from gutaxis.stats.mediation.taxa import mediate_taxa
 from gutaxis.stats.mediation.results import (
     MediationResults,
     SensitivityResults,
@@ -19,4 +21,6 @@ __all__ = [
     "SensitivityResults",
     "TaxaMediationResults",
     "mediate",
+    "mediate_taxa",
+    "mediation_sensitivity",
 ]
