@@ -8,9 +8,11 @@ runs, so that ``gutaxis --help`` starts fast.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -37,6 +39,20 @@ MethodName = Literal["boot", "quasi-bayes"]
 CiName = Literal["percentile", "bca"]
 VariableKind = Literal["auto", "continuous", "binary"]
 TaxaTransformName = Literal["clr", "log_tss"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The options every form of the command shares."""
+
+    exposure: str
+    outcome: str
+    covariates: list[str]
+    treated: str | None
+    outcome_codes: dict[str, float] | None
+    boot: int
+    level: float
+    seed: int
 
 
 def split_names(text: str | None, option: str) -> list[str]:
@@ -195,9 +211,7 @@ def mediate_command(
         raise InputError("--mediators (or --taxa-as-mediators) is needed",
                          field="--mediators", expected="one or more mediator columns")
     meta, cohort = _read(metadata, table, taxonomy)
-    settings = {"exposure": exposure, "outcome": outcome, "covariates": covs,
-                "treated": treated, "outcome_codes": codes, "seed": seed, "level": level,
-                "boot": boot}
+    settings = Analysis(exposure, outcome, covs, treated, codes, boot, level, seed)
     with progress() as bar:
         task = bar.add_task("bootstrap" if method == "boot" else "simulation", total=boot)
 
@@ -217,7 +231,7 @@ def mediate_command(
 
 
 def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool,
-            settings: dict[str, object], mediators: list[str], serial: bool,
+            settings: Analysis, mediators: list[str], serial: bool,
             outcome_type: VariableKind, mediator_type: VariableKind, method: MethodName,
             ci: CiName, sensitivity: bool, source: str,
             progress: Callable[[int, int], None]) -> None:
@@ -228,22 +242,24 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
     missing_columns(meta, mediators, source=source, has_table=cohort is not None)
     if cohort is not None:
         meta = metadata_with_alpha(cohort, columns=mediators)
-    common = {"exposure": settings["exposure"], "outcome": settings["outcome"],
-              "covariates": settings["covariates"], "treated": settings["treated"],
-              "outcome_codes": settings["outcome_codes"], "source": source}
-    results = mediate(meta, mediators=mediators, serial=serial, outcome_type=outcome_type,
-                      mediator_type=mediator_type, method=method, ci=ci,
-                      n_draws=int(str(settings["boot"])), level=float(str(settings["level"])),
-                      seed=int(str(settings["seed"])), progress=progress, **common)
+    a = settings
     sens = None
     if sensitivity:
         if len(mediators) != 1:
             raise InputError("--sensitivity needs a single mediator", field="--mediators",
                              found=",".join(mediators))
-        sens = mediation_sensitivity(meta, mediator=mediators[0], **common)
+        sens = mediation_sensitivity(
+            meta, exposure=a.exposure, mediator=mediators[0], outcome=a.outcome,
+            covariates=a.covariates, treated=a.treated, outcome_codes=a.outcome_codes,
+            level=a.level, source=source)
+    results = mediate(meta, exposure=a.exposure, mediators=mediators, outcome=a.outcome,
+                      covariates=a.covariates, serial=serial, treated=a.treated,
+                      outcome_codes=a.outcome_codes, outcome_type=outcome_type,
+                      mediator_type=mediator_type, method=method, ci=ci, n_draws=a.boot,
+                      level=a.level, seed=a.seed, source=source, progress=progress)
     print_notes(list(results.notes))
-    record = {**settings, "mediators": mediators, "serial": serial, "method": method,
-              "ci": ci, "n": results.n, "treated": results.treated,
+    record = {**dataclasses.asdict(settings), "mediators": mediators, "serial": serial,
+              "method": method, "ci": ci, "n": results.n, "treated": results.treated,
               "control": results.control, "notes": list(results.notes)}
     if sens is not None:
         record.update(rho_at_zero=sens.rho_at_zero, rho_tilde=sens.rho_tilde)
@@ -259,22 +275,20 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
         err_console().print(sens.summary(), markup=False)
 
 
-def _taxa(cohort: Cohort, out: Path, *, force: bool, settings: dict[str, object],
+def _taxa(cohort: Cohort, out: Path, *, force: bool, settings: Analysis,
           rank: str | None, min_prevalence: float, transform: TaxaTransformName, fdr: float,
           progress: Callable[[int, int], None]) -> None:
     from gutaxis.report.mediation_plots import plot_mediating_taxa
     from gutaxis.stats.mediation import mediate_taxa
 
+    a = settings
     results = mediate_taxa(
-        cohort, exposure=str(settings["exposure"]), outcome=str(settings["outcome"]),
-        covariates=list(settings["covariates"]),  # type: ignore[call-overload]
-        rank=rank, min_prevalence=min_prevalence, transform=transform,
-        treated=settings["treated"],  # type: ignore[arg-type]
-        outcome_codes=settings["outcome_codes"],  # type: ignore[arg-type]
-        n_draws=int(str(settings["boot"])), level=float(str(settings["level"])), fdr=fdr,
-        seed=int(str(settings["seed"])), progress=progress)
+        cohort, exposure=a.exposure, outcome=a.outcome, covariates=a.covariates, rank=rank,
+        min_prevalence=min_prevalence, transform=transform, treated=a.treated,
+        outcome_codes=a.outcome_codes, n_draws=a.boot, level=a.level, fdr=fdr, seed=a.seed,
+        progress=progress)
     print_notes(list(results.notes))
-    record = {**settings, "taxa_as_mediators": True, "rank": rank,
+    record = {**dataclasses.asdict(settings), "taxa_as_mediators": True, "rank": rank,
               "min_prevalence": min_prevalence, "transform": results.transform, "fdr": fdr,
               "n": results.n, "n_taxa": len(results.paths),
               "n_passing": len(results.passing()), "treated": results.treated,

@@ -10,6 +10,14 @@ from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.models.linear import OLSFit, fit_ols
+from gutaxis.stats.mediation import (
+    MediationResults,
+    SensitivityResults,
+    TaxaMediationResults,
+    mediate,
+    mediate_taxa,
+    mediation_sensitivity,
+)
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.normalize import normalize, transform
 from gutaxis.stats.results import FitResults
@@ -19,13 +27,19 @@ __all__ = [
     "AssociationSpec",
     "Design",
     "FitResults",
+    "MediationResults",
     "OLSFit",
+    "SensitivityResults",
+    "TaxaMediationResults",
     "Term",
     "adjust_pvalues",
     "associate",
     "associate_outcomes",
     "build_design",
     "fit_ols",
+    "mediate",
+    "mediate_taxa",
+    "mediation_sensitivity",
     "normalize",
     "transform",
 ]

@@ -8,13 +8,13 @@ every taxon of a table as a candidate mediator at once.
 """
 
 from gutaxis.stats.mediation.mediate import mediate
-from gutaxis.stats.mediation.sensitivity import mediation_sensitivity
-from gutaxis.stats.mediation.taxa import mediate_taxa
 from gutaxis.stats.mediation.results import (
     MediationResults,
     SensitivityResults,
     TaxaMediationResults,
 )
+from gutaxis.stats.mediation.sensitivity import mediation_sensitivity
+from gutaxis.stats.mediation.taxa import mediate_taxa
 
 __all__ = [
     "MediationResults",

@@ -69,7 +69,10 @@ class MediationResults:
         effect
             A value of the ``effect`` column.
         """
-        return float(self.effects.set_index("effect").loc[effect, "estimate"])
+        rows = self.effects.loc[self.effects["effect"] == effect, "estimate"]
+        if rows.empty:
+            raise KeyError(effect)
+        return float(rows.iloc[0])
 
     def summary(self) -> str:
         """A few lines for people: the design, then ACME, ADE, total, prop. mediated."""
@@ -138,12 +141,12 @@ class TaxaMediationResults:
     def summary(self) -> str:
         """How many taxa were tested and pass, and the five with the smallest p_joint."""
         top = self.paths.sort_values("p_joint").head(5)
-        acme = self.effects[self.effects["effect"] == "acme"].set_index("mediator")
+        acme = self.effects[self.effects["effect"] == "acme"].set_index("mediator")["estimate"]
         lines = [f"{len(self.paths)} taxa ({self.transform}) as mediators of "
                  f"{self.exposure} ({self.treated} vs {self.control}) on {self.outcome}; "
                  f"n = {self.n}; {len(self.passing())} pass FDR {self.fdr:g}"]
         for row in top.itertuples():
-            lines.append(f"  {row.mediator}: acme {acme.loc[row.mediator, 'estimate']:.4g} "
+            lines.append(f"  {row.mediator}: acme {float(acme[str(row.mediator)]):.4g} "
                          f"p_joint = {row.p_joint:.3g} q = {row.qval:.3g}")
         return "\n".join(lines)
 

@@ -126,7 +126,7 @@ def mediation_sensitivity(metadata: pd.DataFrame, *, exposure: str, mediator: st
                           source=source)
     X_m, X_y = mediator_design(data, 0, serial=False), outcome_design(data)
     m, y = data.mediators[:, 0], data.outcome
-    count = int(round((2 - 2 * rho_step) / rho_step)) + 1
+    count = round((2 - 2 * rho_step) / rho_step) + 1
     rho = np.round(-1 + rho_step + rho_step * np.arange(count), 10)
     coef, cov = _sur_fits(X_m, m, X_y, y, rho, eps)
     pm = X_m.shape[1]
