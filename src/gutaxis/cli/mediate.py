@@ -22,6 +22,7 @@ from gutaxis.cli.common import (
     Force,
     PlainHelpCommand,
     check_output,
+    choice_metavar,
     err_console,
     handle_errors,
     output_folder,
@@ -144,7 +145,8 @@ def mediate_command(
         help="With --taxa-as-mediators: keep taxa present in at least this fraction "
         "of the samples.")] = 0.1,
     transform: Annotated[TaxaTransformName, typer.Option(
-        "--transform", help="With --taxa-as-mediators: CLR (pseudocount 0.5) or log of "
+        "--transform", metavar=choice_metavar(TaxaTransformName),
+        help="With --taxa-as-mediators: CLR (pseudocount 0.5) or log of "
         "relative abundance.")] = "clr",
     treated: Annotated[str | None, typer.Option(
         "--treated", metavar="LEVEL", help="The treated level of a two-level exposure "
@@ -153,17 +155,21 @@ def mediate_command(
         "--outcome-codes", metavar="LABEL=N,...", help="Numbers for the outcome's labels, "
         "e.g. ctl=0,fbm_12_20=1,fbm_21_25=2,fbm_26_31=3.")] = None,
     outcome_type: Annotated[VariableKind, typer.Option(
-        "--outcome-type", help="auto: 0/1 outcomes are binary (logistic).")] = "auto",
+        "--outcome-type", metavar=choice_metavar(VariableKind),
+        help="auto: 0/1 outcomes are binary (logistic).")] = "auto",
     mediator_type: Annotated[VariableKind, typer.Option(
-        "--mediator-type", help="auto: 0/1 mediators are binary (logistic).")] = "auto",
+        "--mediator-type", metavar=choice_metavar(VariableKind),
+        help="auto: 0/1 mediators are binary (logistic).")] = "auto",
     boot: Annotated[int, typer.Option(
         "--boot", metavar="N", min=10, help="Bootstrap replicates (or simulation draws "
         "with --method quasi-bayes).")] = 2000,
     method: Annotated[MethodName, typer.Option(
-        "--method", help="boot: nonparametric bootstrap; quasi-bayes: coefficients drawn "
+        "--method", metavar=choice_metavar(MethodName),
+        help="boot: nonparametric bootstrap; quasi-bayes: coefficients drawn "
         "from their asymptotic normal (R mediation's default).")] = "boot",
     ci: Annotated[CiName, typer.Option(
-        "--ci", help="Interval: percentile or BCa (bootstrap only).")] = "percentile",
+        "--ci", metavar=choice_metavar(CiName),
+        help="Interval: percentile or BCa (bootstrap only).")] = "percentile",
     level: Annotated[float, typer.Option(
         "--level", metavar="L", min=0.5, max=0.999, help="Confidence level.")] = 0.95,
     fdr: Annotated[float, typer.Option(
@@ -175,7 +181,7 @@ def mediate_command(
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed.")] = 0,
     force: Force = False,
 ) -> None:
-    """Causal mediation: ACME, ADE, total effect and proportion mediated.
+    """Mediation: ACME, ADE, total effect, proportion mediated.
 
     Writes into OUT: effects.tsv (effect, estimate, ci_low, ci_high, pval),
     paths.tsv (the path coefficients), path_diagram.png and .svg, mediation.json
@@ -188,14 +194,17 @@ def mediate_command(
 
     \b
     Examples:
-      gutaxis mediate --metadata meta.tsv --exposure fibre --mediators crp \\
-          --outcome pain --covariates age,bmi --out med
-      gutaxis mediate --metadata meta.tsv --table table.qza --exposure ibs --treated y \\
-          --mediators shannon --outcome fm --covariates age,bmi --seed 1 --out med2
-      gutaxis mediate --metadata meta.tsv --exposure diet --mediators shannon,crp \\
-          --serial --table table.biom --outcome pain --out chain
-      gutaxis mediate --metadata meta.tsv --table table.qza --taxonomy tax.qza \\
-          --taxa-as-mediators --rank genus --exposure fibre --outcome pain --out scan
+      gutaxis mediate --metadata meta.tsv --exposure fibre \\
+          --mediators crp --outcome pain --covariates age,bmi --out med
+      gutaxis mediate --metadata meta.tsv --table table.qza \\
+          --exposure ibs --treated y --mediators shannon --outcome fm \\
+          --covariates age,bmi --seed 1 --out med2
+      gutaxis mediate --metadata meta.tsv --table table.biom \\
+          --exposure diet --mediators shannon,crp --serial \\
+          --outcome pain --out chain
+      gutaxis mediate --metadata meta.tsv --table table.qza \\
+          --taxonomy tax.qza --taxa-as-mediators --rank genus \\
+          --exposure fibre --outcome pain --out scan
     """
     check_output(out, folder=True, force=force)  # refuse before any work
     names = split_names(mediators, "--mediators")

@@ -9,7 +9,6 @@ correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
-from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.mediation import (
     MediationResults,
     SensitivityResults,
@@ -18,6 +17,7 @@ from gutaxis.stats.mediation import (
     mediate_taxa,
     mediation_sensitivity,
 )
+from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues
 from gutaxis.stats.normalize import normalize, transform
 from gutaxis.stats.results import FitResults
