@@ -98,11 +98,21 @@ def taxa_figure(results: TaxaMediationResults, *, top: int = 20) -> Figure:
                 fmt="none", ecolor="#9e9e9e", lw=1)
     ax.scatter(rows["estimate"], y, c=colours, s=18, zorder=3)
     ax.axvline(0, color="#606060", lw=0.8, ls="--")
-    ax.set_yticks(y, [str(m).split(";")[-1] or str(m) for m in rows.index], fontsize=7)
+    ax.set_yticks(y, [_taxon_label(str(m)) for m in rows.index], fontsize=7)
     ax.set_xlabel(f"ACME of {results.exposure} on {results.outcome} through the taxon")
     ax.set_title(f"Top {len(rows)} of {len(results.paths)} taxa by joint-significance p "
                  f"({int(passing.sum())} shown pass FDR {results.fdr:g})", fontsize=9)
     return fig
+
+
+def _taxon_label(lineage: str) -> str:
+    """The last named rank, with its parent when the last is empty or uncultured."""
+    parts = [p for p in lineage.split(";") if p]
+    last = parts[-1] if parts else lineage
+    name = last.split("__", 1)[-1].strip().lower()
+    if len(parts) > 1 and (not name or name.startswith("uncultured")):
+        return ";".join(parts[-2:])
+    return last
 
 
 def plot_mediation_paths(results: MediationResults, path: str | Path, *,
