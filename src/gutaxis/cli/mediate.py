@@ -216,6 +216,12 @@ def mediate_command(
         if names:
             raise InputError("give --mediators or --taxa-as-mediators, not both",
                              field="--mediators")
+        if method != "boot" or ci != "percentile" or sensitivity:
+            raise InputError("--taxa-as-mediators gives percentile bootstrap intervals only",
+                             field="--method/--ci/--sensitivity",
+                             found=f"--method {method} --ci {ci}"
+                             + (" --sensitivity" if sensitivity else ""),
+                             expected="--method boot --ci percentile, no --sensitivity")
     elif not names:
         raise InputError("--mediators (or --taxa-as-mediators) is needed",
                          field="--mediators", expected="one or more mediator columns")

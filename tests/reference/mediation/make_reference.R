@@ -45,16 +45,16 @@ models <- list(
             total := a1*b1 + a1*d21*b2 + a2*b2 + cp")
 dl <- transform(d, siteb = as.numeric(site == "b"), sitec = as.numeric(site == "c"))
 for (case in names(models)) {
-  fit <- sem(models[[case]], data = dl, se = "bootstrap", bootstrap = 1000)
+  fit <- sem(models[[case]], data = dl, se = "bootstrap", bootstrap = 500)
   pe <- parameterEstimates(fit, boot.ci.type = "perc")
   keep <- pe$label != "" & (pe$op == ":=" | pe$label == "cp")
   for (i in which(keep)) {
     add(paste0("linear_", case), ifelse(pe$label[i] == "cp", "ade", pe$label[i]),
-        pe$est[i], pe$ci.lower[i], pe$ci.upper[i], "lavaan boot 1000 perc")
+        pe$est[i], pe$ci.lower[i], pe$ci.upper[i], "lavaan boot 500 perc")
   }
 }
 
-# mediation: quasi-Bayesian intervals (sims = 10000) and, for the point estimates, the
+# mediation: quasi-Bayesian intervals (sims = 2000) and, for the point estimates, the
 # mean over K seeds of the nonparametric-bootstrap branch's full-data estimate (which
 # integrates over the mediator by simulating one draw per sample)
 cases <- list(
@@ -72,14 +72,14 @@ fields <- c(acme_control = "d0", acme_treated = "d1", acme = "d.avg", ade_contro
 cis <- c(d0 = "d0.ci", d1 = "d1.ci", d.avg = "d.avg.ci", z0 = "z0.ci", z1 = "z1.ci",
          z.avg = "z.avg.ci", tau.coef = "tau.ci", n0 = "n0.ci", n1 = "n1.ci",
          n.avg = "n.avg.ci")
-K <- 1500
+K <- 200
 for (case in names(cases)) {
   cs <- cases[[case]]
   set.seed(1)
-  qb <- mediate(cs$m, cs$y, treat = "t", mediator = cs$med, sims = 10000)
+  qb <- mediate(cs$m, cs$y, treat = "t", mediator = cs$med, sims = 2000)
   for (e in names(fields)) {
     f <- fields[[e]]
-    add(case, e, qb[[f]], qb[[cis[[f]]]][1], qb[[cis[[f]]]][2], "mediation QB 10000")
+    add(case, e, qb[[f]], qb[[cis[[f]]]][1], qb[[cis[[f]]]][2], "mediation QB 2000")
   }
   est <- matrix(NA, K, length(fields))
   for (k in 1:K) {

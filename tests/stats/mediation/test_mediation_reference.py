@@ -56,10 +56,10 @@ def test_linear_effects_match_lavaan(data: pd.DataFrame, expected: pd.DataFrame,
     for r_name, our_name in names.items():
         row = ref.loc[r_name]
         assert mine.loc[our_name, "estimate"] == pytest.approx(row["estimate"], abs=1e-6)
-        # bootstrap limits: 1,000 (lavaan) and 2,000 (here) replicates, 12% of the width
+        # bootstrap limits: 500 (lavaan) and 2,000 (here) replicates, 15% of the width
         width = row["ci_high"] - row["ci_low"]
         for side in ("ci_low", "ci_high"):
-            assert abs(mine.loc[our_name, side] - row[side]) < 0.12 * width, (r_name, side)
+            assert abs(mine.loc[our_name, side] - row[side]) < 0.15 * width, (r_name, side)
 
 
 @pytest.mark.parametrize("case", list(MEDIATION))
@@ -78,7 +78,7 @@ def test_point_estimates_match_the_exact_r_evaluation(data: pd.DataFrame,
 def test_point_estimates_are_within_r_mediations_simulation_error(
         data: pd.DataFrame, expected: pd.DataFrame, case: str) -> None:
     """R ``mediation`` integrates over the mediator by simulation; the mean of its
-    full-data estimates over 1,500 seeds +- 4 standard errors must hold ours."""
+    full-data estimates over 200 seeds +- 4 standard errors must hold ours."""
     mediator, outcome = MEDIATION[case]
     res = mediate(data, exposure="t", mediators=[mediator], outcome=outcome,
                   covariates=COVARIATES, n_draws=10, seed=1)
@@ -99,7 +99,7 @@ def test_quasi_bayes_intervals_match_r_mediation(data: pd.DataFrame, expected: p
         row = ref.loc[effect]
         width = row["ci_high"] - row["ci_low"]
         for side in ("ci_low", "ci_high"):
-            # 10,000 draws on each side: 8% of the width is > 4 Monte-Carlo SEs
+            # 2,000 draws in R, 10,000 here: 8% of the width is > 4 Monte-Carlo SEs
             assert abs(mine.loc[effect, side] - row[side]) < 0.08 * width, (effect, side)
 
 
