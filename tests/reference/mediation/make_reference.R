@@ -1,6 +1,8 @@
 # Reference values for gutaxis.stats.mediation (see README.md).
 # Run: R_LIBS_USER=/work/rlib Rscript make_reference.R   (from this folder)
 suppressPackageStartupMessages({library(lavaan); library(mediation)})
+writeLines(c(R.version.string, paste("lavaan", packageVersion("lavaan")),
+             paste("mediation", packageVersion("mediation"))), "versions.txt")
 set.seed(20261205)
 n <- 300
 site <- factor(sample(c("a", "b", "c"), n, replace = TRUE))
@@ -21,6 +23,71 @@ add <- function(case, effect, estimate, ci_low = NA, ci_high = NA, source = "") 
   out[[length(out) + 1]] <<- data.frame(case = case, effect = effect, estimate = estimate,
                                         ci_low = ci_low, ci_high = ci_high, source = source)
 }
+save_all <- function() {  # after each section, so that a long run keeps what it has
+  write.table(do.call(rbind, out), "expected.tsv", sep = "\t", quote = FALSE,
+              row.names = FALSE)
+}
+
+# mediation: quasi-Bayesian intervals (sims = 2000) and, for the point estimates, the
+# mean over K seeds of the nonparametric-bootstrap branch's full-data estimate (which
+# integrates over the mediator by simulating one draw per sample)
+cases <- list(
+  lin_lin = list(m = lm(m1 ~ t + c1 + site, d), y = lm(y ~ t + m1 + c1 + site, d), med = "m1"),
+  lin_logit = list(m = lm(m1 ~ t + c1 + site, d),
+                   y = glm(yb ~ t + m1 + c1 + site, binomial, d), med = "m1"),
+  logit_lin = list(m = glm(mb ~ t + c1 + site, binomial, d),
+                   y = lm(ymb ~ t + mb + c1 + site, d), med = "mb"),
+  logit_logit = list(m = glm(mb ~ t + c1 + site, binomial, d),
+                     y = glm(ybb ~ t + mb + c1 + site, binomial, d), med = "mb"))
+
+# The same definitions evaluated exactly from the fitted models (numerical integration over
+# a normal mediator, a sum over a binary one): the tight check of the point estimates
+exact_q <- function(cs, ty, tm) {
+  dd <- d; dd$t <- tm
+  lin <- function(fit, newdata) {
+    if (inherits(fit, "glm")) predict(fit, newdata = newdata, type = "link")
+    else predict(fit, newdata = newdata)
+  }
+  mu <- lin(cs$m, dd)
+  dd$t <- ty
+  binary_m <- inherits(cs$m, "glm")
+  linv <- if (inherits(cs$y, "glm")) plogis else identity
+  ey <- function(mval, i) {
+    row <- dd[rep(i, length(mval)), ]
+    row[[cs$med]] <- mval
+    linv(lin(cs$y, row))
+  }
+  vals <- sapply(seq_len(n), function(i) {
+    if (binary_m) {
+      p <- plogis(mu[i]); p * ey(1, i) + (1 - p) * ey(0, i)
+    } else {
+      s <- summary(cs$m)$sigma
+      integrate(function(x) ey(x, i) * dnorm(x, mu[i], s), mu[i] - 12 * s, mu[i] + 12 * s,
+                rel.tol = 1e-12)$value
+    }
+  })
+  mean(vals)
+}
+for (case in names(cases)) {
+  cs <- cases[[case]]
+  q <- outer(c(0, 1), c(0, 1), Vectorize(function(a, b) exact_q(cs, a, b)))
+  e <- c(acme_control = q[1, 2] - q[1, 1], acme_treated = q[2, 2] - q[2, 1],
+         ade_control = q[2, 1] - q[1, 1], ade_treated = q[2, 2] - q[1, 2],
+         total = q[2, 2] - q[1, 1])
+  for (nm in names(e)) add(case, nm, e[[nm]], source = "exact from the R fits")
+}
+
+save_all()
+
+# medsens on the linear-linear model: ACME over rho, and the rho at which ACME = 0
+sens <- medsens(mediate(cases$lin_lin$m, cases$lin_lin$y, treat = "t", mediator = "m1",
+                        sims = 100), rho.by = 0.01)
+write.table(data.frame(rho = sens$rho, acme = sens$d0, ci_low = sens$lower.d0,
+                       ci_high = sens$upper.d0),
+            "medsens.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
+add("lin_lin", "rho_at_zero", sens$err.cr.d, source = "medsens rho.by = 0.01")
+
+save_all()
 
 # lavaan: single, parallel and serial, covariates c1 and site; bootstrap percentile CIs
 models <- list(
@@ -54,17 +121,8 @@ for (case in names(models)) {
   }
 }
 
-# mediation: quasi-Bayesian intervals (sims = 2000) and, for the point estimates, the
-# mean over K seeds of the nonparametric-bootstrap branch's full-data estimate (which
-# integrates over the mediator by simulating one draw per sample)
-cases <- list(
-  lin_lin = list(m = lm(m1 ~ t + c1 + site, d), y = lm(y ~ t + m1 + c1 + site, d), med = "m1"),
-  lin_logit = list(m = lm(m1 ~ t + c1 + site, d),
-                   y = glm(yb ~ t + m1 + c1 + site, binomial, d), med = "m1"),
-  logit_lin = list(m = glm(mb ~ t + c1 + site, binomial, d),
-                   y = lm(ymb ~ t + mb + c1 + site, d), med = "mb"),
-  logit_logit = list(m = glm(mb ~ t + c1 + site, binomial, d),
-                     y = glm(ybb ~ t + mb + c1 + site, binomial, d), med = "mb"))
+save_all()
+
 fields <- c(acme_control = "d0", acme_treated = "d1", acme = "d.avg", ade_control = "z0",
             ade_treated = "z1", ade = "z.avg", total = "tau.coef",
             prop_mediated_control = "n0", prop_mediated_treated = "n1",
@@ -72,7 +130,7 @@ fields <- c(acme_control = "d0", acme_treated = "d1", acme = "d.avg", ade_contro
 cis <- c(d0 = "d0.ci", d1 = "d1.ci", d.avg = "d.avg.ci", z0 = "z0.ci", z1 = "z1.ci",
          z.avg = "z.avg.ci", tau.coef = "tau.ci", n0 = "n0.ci", n1 = "n1.ci",
          n.avg = "n.avg.ci")
-K <- 200
+K <- 100
 for (case in names(cases)) {
   cs <- cases[[case]]
   set.seed(1)
@@ -93,50 +151,9 @@ for (case in names(cases)) {
         mean(est[, j]) + 4 * sd(est[, j]) / sqrt(K), paste0("mediation boot point mean of ", K,
                                                            " seeds +- 4 SE"))
   }
+  save_all()
 }
-
-# The same definitions evaluated exactly from the fitted models (numerical integration over
-# a normal mediator, a sum over a binary one): the tight check of the point estimates
-exact_q <- function(cs, ty, tm) {
-  dd <- d; dd$t <- tm
-  mu <- predict(cs$m, newdata = dd, type = "link")
-  dd$t <- ty
-  binary_m <- inherits(cs$m, "glm")
-  linv <- if (inherits(cs$y, "glm")) plogis else identity
-  ey <- function(mval, i) {
-    row <- dd[rep(i, length(mval)), ]
-    row[[cs$med]] <- mval
-    linv(predict(cs$y, newdata = row, type = "link"))
-  }
-  vals <- sapply(seq_len(n), function(i) {
-    if (binary_m) {
-      p <- plogis(mu[i]); p * ey(1, i) + (1 - p) * ey(0, i)
-    } else {
-      s <- summary(cs$m)$sigma
-      integrate(function(x) ey(x, i) * dnorm(x, mu[i], s), mu[i] - 12 * s, mu[i] + 12 * s,
-                rel.tol = 1e-12)$value
-    }
-  })
-  mean(vals)
-}
-for (case in names(cases)) {
-  cs <- cases[[case]]
-  q <- outer(c(0, 1), c(0, 1), Vectorize(function(a, b) exact_q(cs, a, b)))
-  e <- c(acme_control = q[1, 2] - q[1, 1], acme_treated = q[2, 2] - q[2, 1],
-         ade_control = q[2, 1] - q[1, 1], ade_treated = q[2, 2] - q[1, 2],
-         total = q[2, 2] - q[1, 1])
-  for (nm in names(e)) add(case, nm, e[[nm]], source = "exact from the R fits")
-}
-
-# medsens on the linear-linear model: ACME over rho, and the rho at which ACME = 0
-sens <- medsens(mediate(cases$lin_lin$m, cases$lin_lin$y, treat = "t", mediator = "m1",
-                        sims = 100), rho.by = 0.01)
-write.table(data.frame(rho = sens$rho, acme = sens$d0, ci_low = sens$lower.d0,
-                       ci_high = sens$upper.d0),
-            "medsens.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
-add("lin_lin", "rho_at_zero", sens$err.cr.d, source = "medsens rho.by = 0.01")
 
 res <- do.call(rbind, out)
 write.table(res, "expected.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
-writeLines(c(R.version.string, paste("lavaan", packageVersion("lavaan")),
-             paste("mediation", packageVersion("mediation"))), "versions.txt")
+

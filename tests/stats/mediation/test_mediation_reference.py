@@ -109,6 +109,6 @@ def test_sensitivity_matches_medsens(data: pd.DataFrame, expected: pd.DataFrame)
     ref = pd.read_csv(HERE / "medsens.tsv", sep="\t")
     np.testing.assert_allclose(sens.grid["rho"], ref["rho"], atol=1e-12)
     for col in ("acme", "ci_low", "ci_high"):
-        np.testing.assert_allclose(sens.grid[col], ref[col], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(sens.grid[col], ref[col], rtol=1e-9, atol=1e-12)
     r_rho = _rows(expected, "lin_lin", "medsens").loc["rho_at_zero", "estimate"]
     assert abs(sens.rho_at_zero - r_rho) <= 0.005 + 1e-9   # medsens: nearest grid point
