@@ -11,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 
 from gutaxis.stats.mediation import mediate, mediation_sensitivity
+from gutaxis.stats.mediation.data import mediation_data
+from gutaxis.stats.mediation.effects import mediator_design
+from gutaxis.stats.mediation.mediate import point_coefficients
 
 HERE = Path(__file__).resolve().parents[2] / "reference" / "mediation"
 COVARIATES = ["c1", "site"]
@@ -88,20 +92,44 @@ def test_point_estimates_are_within_r_mediations_simulation_error(
         assert row["ci_low"] - 1e-9 <= estimate <= row["ci_high"] + 1e-9, effect
 
 
+def _simulation_variance(data: pd.DataFrame) -> float:
+    """Variance R ``mediation`` adds to each ACME draw of a binary mediator and a linear
+    outcome by drawing the mediators (``rbinom``) instead of averaging over them:
+    :math:`b^2 n^{-2} \\sum_i [p_{1i}(1-p_{1i}) + p_{0i}(1-p_{0i})]`."""
+    coded = mediation_data(data, exposure="t", mediators=["mb"], outcome="ymb",
+                           covariates=COVARIATES)
+    point = point_coefficients(coded, serial=False)
+    X = mediator_design(coded, 0, serial=False)
+    theta = point.mediators[0][0]
+    p1 = expit(X @ theta + (1 - X[:, 1]) * theta[1])
+    p0 = expit(X @ theta - X[:, 1] * theta[1])
+    b = point.outcome[0, 2]
+    return float(b**2 * np.sum(p1 * (1 - p1) + p0 * (1 - p0)) / coded.n**2)
+
+
 @pytest.mark.parametrize("case", list(MEDIATION))
 def test_quasi_bayes_intervals_match_r_mediation(data: pd.DataFrame, expected: pd.DataFrame,
                                                  case: str) -> None:
+    """Within 8% of R's interval width (2,000 draws in R, 10,000 here: > 4 Monte-Carlo
+    SEs). For a binary mediator with a linear outcome R's ACME draws also carry the noise
+    of simulating the mediators, which widens its interval (~17% here); ours is widened
+    by that known variance before the comparison."""
     mediator, outcome = MEDIATION[case]
     res = mediate(data, exposure="t", mediators=[mediator], outcome=outcome,
                   covariates=COVARIATES, method="quasi-bayes", n_draws=10000, seed=1)
     mine = res.effects.set_index("effect")
     ref = _rows(expected, case, "mediation QB")
+    extra = _simulation_variance(data) if case == "logit_lin" else 0.0
     for effect in ("acme_control", "acme_treated", "acme", "ade", "total"):
         row = ref.loc[effect]
         width = row["ci_high"] - row["ci_low"]
-        for side in ("ci_low", "ci_high"):
-            # 2,000 draws in R, 10,000 here: 8% of the width is > 4 Monte-Carlo SEs
-            assert abs(mine.loc[effect, side] - row[side]) < 0.08 * width, (effect, side)
+        low, high = mine.loc[effect, "ci_low"], mine.loc[effect, "ci_high"]
+        if effect.startswith("acme") and extra:
+            mid, half = (low + high) / 2, (high - low) / 2
+            half *= np.sqrt(1 + extra / (half / 1.96) ** 2)
+            low, high = mid - half, mid + half
+        assert abs(low - row["ci_low"]) < 0.08 * width, (effect, "ci_low")
+        assert abs(high - row["ci_high"]) < 0.08 * width, (effect, "ci_high")
 
 
 def test_sensitivity_matches_medsens(data: pd.DataFrame, expected: pd.DataFrame) -> None:
