@@ -63,6 +63,17 @@ def test_a_binary_outcome_uses_logistic_models(metadata: Path, tmp_path: Path) -
     assert (pd.read_csv(out / "paths.tsv", sep="\t")["model"] == "logistic").any()
 
 
+def test_a_serial_chain_reports_every_path(metadata: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chain"
+    result = runner.invoke(app, _args(metadata, out, "--mediators", "crp,age", "--serial",
+                                      "--outcome", "pain", "--ci", "bca"))
+    assert result.exit_code == 0, result.output
+    effects = pd.read_csv(out / "effects.tsv", sep="\t").set_index("effect")
+    paths = ["acme[crp]", "acme[crp>age]", "acme[age]"]
+    assert effects.loc[paths, "estimate"].sum() == pytest.approx(effects.loc["acme",
+                                                                             "estimate"])
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--mediators", "flat", "--outcome", "pain"], "column 'flat': the mediator has no variance"),
     (["--mediators", "crp", "--outcome", "nope"], "column 'nope': the outcome column is not in"),
@@ -70,6 +81,9 @@ def test_a_binary_outcome_uses_logistic_models(metadata: Path, tmp_path: Path) -
     (["--mediators", "crp", "--outcome", "pain", "--exposure", "diet"],
      "column 'diet': the exposure column is not in"),
     (["--mediators", "shannon", "--outcome", "pain"], "needs the microbiome table"),
+    (["--mediators", "crp,pain", "--outcome", "pain"], "a column has two roles"),
+    (["--mediators", "crp", "--outcome", "pain", "--method", "quasi-bayes", "--ci", "bca"],
+     "BCa intervals need the bootstrap"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(
         metadata: Path, tmp_path: Path, extra: list[str], message: str) -> None:
