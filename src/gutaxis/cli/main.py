@@ -54,7 +54,17 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import associate, evidence, instruments, meta, metrics, nof1, record, trial
+    from gutaxis.cli import (
+        associate,
+        evidence,
+        instruments,
+        mediate,
+        meta,
+        metrics,
+        nof1,
+        record,
+        trial,
+    )
 
     metrics.register(app)
     instruments.register(app)
@@ -64,6 +74,7 @@ def _register() -> None:
     evidence.register(app)
     nof1.register(app)
     meta.register(app)
+    mediate.register(app)
 
 
 _register()

@@ -11,6 +11,14 @@ metafor computes it. Every fit gives a :class:`FitResults` (term names,
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
+from gutaxis.stats.mediation import (
+    MediationResults,
+    SensitivityResults,
+    TaxaMediationResults,
+    mediate,
+    mediate_taxa,
+    mediation_sensitivity,
+)
 from gutaxis.stats.meta import MetaFit, StudyEffects, bias_tests, effect_sizes, fit_meta
 from gutaxis.stats.meta.analysis import MetaAnalysis, meta_analysis
 from gutaxis.stats.models.linear import OLSFit, fit_ols
@@ -25,11 +33,14 @@ __all__ = [
     "AssociationSpec",
     "Design",
     "FitResults",
+    "MediationResults",
     "MetaAnalysis",
     "MetaFit",
     "Nof1Results",
     "OLSFit",
+    "SensitivityResults",
     "StudyEffects",
+    "TaxaMediationResults",
     "Term",
     "TrialResults",
     "adjust_pvalues",
@@ -43,6 +54,9 @@ __all__ = [
     "fit_gls_ar1",
     "fit_meta",
     "fit_ols",
+    "mediate",
+    "mediate_taxa",
+    "mediation_sensitivity",
     "meta_analysis",
     "normalize",
     "run_nof1",
