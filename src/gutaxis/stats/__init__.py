@@ -7,6 +7,14 @@ correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
+from gutaxis.stats.community import (
+    PairwiseResults,
+    PermanovaResults,
+    PermdispResults,
+    pairwise_permanova,
+    permanova,
+    permdisp,
+)
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.models.linear import OLSFit, fit_ols
@@ -20,6 +28,9 @@ __all__ = [
     "Design",
     "FitResults",
     "OLSFit",
+    "PairwiseResults",
+    "PermanovaResults",
+    "PermdispResults",
     "Term",
     "adjust_pvalues",
     "associate",
@@ -27,5 +38,8 @@ __all__ = [
     "build_design",
     "fit_ols",
     "normalize",
+    "pairwise_permanova",
+    "permanova",
+    "permdisp",
     "transform",
 ]
