@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
+    from gutaxis.report.community_plots import plot_pcoa
 
 #: Public name -> the module that defines it.
 _HOMES = {
@@ -24,10 +25,11 @@ _HOMES = {
     "write_association_plots": "gutaxis.report.association_plots",
     "association_html": "gutaxis.report.association_report",
     "write_association_report": "gutaxis.report.association_report",
+    "plot_pcoa": "gutaxis.report.community_plots",
 }
 
-__all__ = ["association_html", "plot_association", "plot_overview", "write_association_plots",
-           "write_association_report"]
+__all__ = ["association_html", "plot_association", "plot_overview", "plot_pcoa",
+           "write_association_plots", "write_association_report"]
 
 
 def __getattr__(name: str) -> Any:
