@@ -33,10 +33,9 @@ from skbio import DistanceMatrix as SkbioDistanceMatrix
 from skbio.stats.distance import permanova as skbio_permanova
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_diversity import DATA, load_counts, resampled_table  # noqa: E402
-
-from gutaxis.gut.beta import braycurtis  # noqa: E402
-from gutaxis.stats.community import permanova  # noqa: E402
+from bench_diversity import DATA, load_counts, resampled_table
+from gutaxis.gut.beta import braycurtis
+from gutaxis.stats.community import permanova
 
 FORMULA = "group + age + log_depth"
 R_SCRIPT = r"""

@@ -145,3 +145,14 @@ def test_help_shows_the_flags_and_examples() -> None:
                  "--seed", "--permdisp", "--pairwise", "--metric", "--tree", "--out",
                  "--force", "Examples:"):
         assert flag in result.output
+
+
+def test_choices_are_the_engines_literals() -> None:
+    from typing import get_args
+
+    from gutaxis.cli import community
+    from gutaxis.stats.community.permanova import SumsOfSquares
+    from gutaxis.stats.community.permdisp import Centre
+
+    assert get_args(community.By) == get_args(SumsOfSquares)
+    assert get_args(community.CentreName) == get_args(Centre)

@@ -94,7 +94,7 @@ def permanova_command(
     ] = True,
     force: Force = False,
 ) -> None:
-    """PERMANOVA of a distance matrix on metadata terms (as vegan's adonis2).
+    """PERMANOVA (as adonis2), PERMDISP and pairwise tests.
 
     Writes into OUT: permanova.tsv (term, df, sum_of_squares, r2, f, pval: a row per
     term, then Residual and Total, as adonis2 prints them), permanova.json (settings,

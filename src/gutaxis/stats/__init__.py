@@ -7,6 +7,7 @@ correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
+from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.community import (
     PairwiseResults,
     PermanovaResults,
@@ -15,7 +16,6 @@ from gutaxis.stats.community import (
     permanova,
     permdisp,
 )
-from gutaxis.stats.association_results import AssociationResults, AssociationSpec
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.models.linear import OLSFit, fit_ols
 from gutaxis.stats.multitest import adjust_pvalues

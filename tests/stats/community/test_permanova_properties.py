@@ -81,7 +81,7 @@ def test_bad_arguments_are_refused(formula: str, kwargs: dict, message: str) -> 
 
 def test_samples_without_metadata_are_refused() -> None:
     dm, meta = random_case(7, 15)
-    with pytest.raises(InputError, match="2 sample.*have no metadata row.*s0, s1"):
+    with pytest.raises(InputError, match=r"2 sample.*have no metadata row.*s0, s1"):
         permanova(dm, meta.iloc[2:], formula="g")
 
 

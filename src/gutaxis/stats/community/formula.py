@@ -103,7 +103,7 @@ def parse_formula(text: str, *, field: str = "formula") -> tuple[ModelTerm, ...]
 def model_frame(metadata: pd.DataFrame, terms: tuple[ModelTerm, ...], *,
                 source: str | None = None) -> ModelFrame:
     """Code ``terms`` on ``metadata`` (complete cases already chosen) as R's model.matrix."""
-    present = {frozenset(t.variables) for t in terms} | {frozenset()}
+    present: set[frozenset[str]] = {frozenset(t.variables) for t in terms} | {frozenset()}
     blocks: list[np.ndarray] = []
     names: list[tuple[str, ...]] = []
     coded: dict[tuple[str, bool], tuple[np.ndarray, list[str]]] = {}

@@ -180,13 +180,13 @@ def permanova(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gutaxis.data import DistanceMatrix
+    >>> from gutaxis.data.distance import DistanceMatrix
     >>> x = np.array([0.0, 0.1, 0.2, 1.0, 1.1, 1.3])
     >>> dm = DistanceMatrix(list("abcdef"), np.abs(x[:, None] - x[None, :]))
     >>> meta = pd.DataFrame({"group": list("xxxyyy")}, index=list("abcdef"))
     >>> res = permanova(dm, meta, formula="group", permutations=99, seed=1)
     >>> round(float(res.table.loc[0, "r2"]), 4)
-    0.9465
+    0.96
     """
     if by not in ("terms", "margin"):
         raise InputError("unknown kind of sums of squares", field="by", found=by,

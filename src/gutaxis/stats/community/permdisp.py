@@ -161,7 +161,7 @@ def permdisp(
     if len(levels) < 2:
         raise InputError("PERMDISP needs two or more groups", source=source, column=column,
                          found=levels, expected="two or more levels")
-    codes = pd.Index(levels).get_indexer(labels)
+    codes = pd.Index(levels).get_indexer(pd.Index(labels))
     coords, positive = _principal_coordinates(gower_centred(dm))
     centres = np.vstack([_centre(coords[codes == g], positive, centre)
                          for g in range(len(levels))])

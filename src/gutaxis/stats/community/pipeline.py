@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -157,5 +158,5 @@ def run_community_tests(
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_csv(path, sep="\t", index=False, lineterminator="\n", na_rep="",
-                 float_format=lambda value: float_text(float(value)))
+                 float_format=lambda value: float_text(cast(float, value)))
     return path
