@@ -288,9 +288,11 @@ def _set_traces(gower: np.ndarray, basis: np.ndarray, perms: np.ndarray) -> np.n
     """``(B, k)``: ``q_j' G[p][:, p] q_j`` for each permutation ``p`` and basis column."""
     n, k = basis.shape
     count = perms.shape[0]
-    stacked = np.empty((n, count, k))
-    # row m of the permuted basis is row i of Q where p[i] = m: scatter, no sort needed
-    stacked[perms.T, np.arange(count)[None, :]] = basis[:, None, :]
+    # row m of the permuted basis is row i of Q where p[i] = m: the inverse permutation
+    # (an integer scatter), then one gather of Q, laid out (n, B, k) for the product
+    inverse = np.empty_like(perms)
+    np.put_along_axis(inverse, perms, np.arange(n)[None, :], axis=1)
+    stacked = basis[inverse.T]
     flat = stacked.reshape(n, count * k)
     product = gower @ flat
     return np.einsum("ij,ij->j", product, flat).reshape(count, k)
