@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_metrics_cli import assert_bad_input
 from typer.testing import CliRunner
 
 from gutaxis.cli.main import app
@@ -20,16 +21,6 @@ DUNE_ENV = str(VEGAN / "dune_env.tsv")
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
-
-
-def assert_bad_input(result, out: Path, *patterns: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 2, result.output
-    text = " ".join(result.output.split())
-    for pattern in patterns:
-        assert pattern in text, text
-    assert "Traceback" not in result.output
-    assert not out.exists()
-    assert not any(p.name.startswith(f".{out.name}.") for p in out.parent.iterdir())
 
 
 def test_writes_the_adonis2_table_permdisp_pairwise_and_figure(tmp_path: Path) -> None:

@@ -11,6 +11,17 @@ import pandas as pd
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError, preview
 
+
+class TableResults:
+    """A result whose numbers are one table (the ``table`` attribute of the dataclass)."""
+
+    table: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result's table (a copy), as written to TSV."""
+        return self.table.copy()
+
+
 #: vegan's tolerance when counting permuted statistics at least as large as the observed.
 EPS = float(np.sqrt(np.finfo(np.float64).eps))
 

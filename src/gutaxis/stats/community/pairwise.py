@@ -12,7 +12,7 @@ import pandas as pd
 
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
-from gutaxis.stats.community.alignment import aligned_samples, dropped_note
+from gutaxis.stats.community.alignment import TableResults, aligned_samples, dropped_note
 from gutaxis.stats.community.permanova import permanova
 from gutaxis.stats.design import level_labels, r_level_order
 from gutaxis.stats.multitest import adjust_pvalues, correction_name
@@ -23,7 +23,7 @@ COLUMNS = ("group1", "group2", "n1", "n2", "df", "sum_of_squares", "r2", "f", "p
 
 
 @dataclass(frozen=True)
-class PairwiseResults:
+class PairwiseResults(TableResults):
     """One PERMANOVA per pair of levels.
 
     Attributes
@@ -53,22 +53,8 @@ class PairwiseResults:
     strata: str | None = None
     notes: tuple[str, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table (a copy).
-
-        Parameters
-        ----------
-        (none)
-        """
-        return self.table.copy()
-
     def summary(self) -> str:
-        """One line: each pair's R² and corrected p.
-
-        Parameters
-        ----------
-        (none)
-        """
+        """One line: each pair's R² and corrected p."""
         return (f"pairwise PERMANOVA of {self.column} ({self.correction}): " + "; ".join(
             f"{r.group1} vs {r.group2} R2={r.r2:.3f} padj={r.padj:.3g}"
             for r in self.table.itertuples()))

@@ -15,6 +15,7 @@ import scipy.linalg as sla
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
 from gutaxis.stats.community.alignment import (
+    TableResults,
     aligned_samples,
     dropped_note,
     gower_centred,
@@ -23,7 +24,7 @@ from gutaxis.stats.community.alignment import (
 from gutaxis.stats.community.formula import ModelTerm, model_frame, parse_formula
 from gutaxis.stats.community.permutations import (
     permutation_batches,
-    permutation_matrix,
+    permutations_for,
     restriction_codes,
 )
 
@@ -38,7 +39,7 @@ COLUMNS = ("term", "df", "sum_of_squares", "r2", "f", "pval")
 
 
 @dataclass(frozen=True)
-class PermanovaResults:
+class PermanovaResults(TableResults):
     """The PERMANOVA table and how it was made.
 
     Attributes
@@ -78,22 +79,8 @@ class PermanovaResults:
     f_permuted: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
     notes: tuple[str, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table (a copy), columns ``term, df, sum_of_squares, r2, f, pval``.
-
-        Parameters
-        ----------
-        (none)
-        """
-        return self.table.copy()
-
     def summary(self) -> str:
-        """One line per tested term: R², pseudo-F and permutation p.
-
-        Parameters
-        ----------
-        (none)
-        """
+        """One line per tested term: R², pseudo-F and permutation p."""
         restricted = (f", within {self.strata}" if self.strata else
                       f", whole blocks of {self.blocks}" if self.blocks else "")
         head = (f"PERMANOVA ({'sequential' if self.by == 'terms' else 'marginal'} sums of "
@@ -315,23 +302,13 @@ def _statistics(traces: np.ndarray, total: float, df: np.ndarray, df_res: int,
 
 def _permutations(permutations: int | np.ndarray, n: int, rows: pd.DataFrame, *, seed: int,
                   strata: str | None, blocks: str | None, source: str | None) -> np.ndarray:
-    if isinstance(permutations, np.ndarray):
-        perms = np.asarray(permutations, dtype=np.int64)
-        if perms.ndim != 2 or perms.shape[1] != n or not np.all(
-                np.sort(perms, axis=1) == np.arange(n)[None, :]):
-            raise InputError("given permutations are not rows of sample positions",
-                             field="permutations", found=f"shape {perms.shape}",
-                             expected=f"(n_permutations, {n}) permutations of 0..{n - 1}")
-        return perms
-    if int(permutations) < 0:
-        raise InputError("negative number of permutations", field="permutations",
-                         found=permutations, expected="0 or more (999 is usual)")
-    codes_strata = None if strata is None else restriction_codes(
+    given = isinstance(permutations, np.ndarray)
+    codes_strata = None if strata is None or given else restriction_codes(
         rows[strata], column=strata, role="strata", source=source)
-    codes_blocks = None if blocks is None else restriction_codes(
+    codes_blocks = None if blocks is None or given else restriction_codes(
         rows[blocks], column=blocks, role="blocks", source=source, equal_sizes=True)
-    return permutation_matrix(n, int(permutations), rng=np.random.default_rng(seed),
-                              strata=codes_strata, blocks=codes_blocks)
+    return permutations_for(permutations, n, seed=seed, strata=codes_strata,
+                            blocks=codes_blocks)
 
 
 def _table(labels: list[str], df: np.ndarray, ss: np.ndarray, f: np.ndarray,

@@ -15,12 +15,13 @@ from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
 from gutaxis.stats.community.alignment import (
     EPS,
+    TableResults,
     aligned_samples,
     dropped_note,
     gower_centred,
     permutation_pvalues,
 )
-from gutaxis.stats.community.permutations import permutation_batches, permutation_matrix
+from gutaxis.stats.community.permutations import permutation_batches, permutations_for
 from gutaxis.stats.design import level_labels, r_level_order
 
 Centre = Literal["centroid", "median"]
@@ -32,7 +33,7 @@ COLUMNS = ("term", "df", "sum_of_squares", "mean_square", "f", "pval_f", "pval")
 
 
 @dataclass(frozen=True)
-class PermdispResults:
+class PermdispResults(TableResults):
     """Distances to group centres and the test of equal mean distance.
 
     Attributes
@@ -69,22 +70,8 @@ class PermdispResults:
     seed: int | None
     notes: tuple[str, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """The ANOVA table (a copy).
-
-        Parameters
-        ----------
-        (none)
-        """
-        return self.table.copy()
-
     def summary(self) -> str:
-        """One line: the test and the mean distance per group.
-
-        Parameters
-        ----------
-        (none)
-        """
+        """One line: the test and the mean distance per group."""
         row = self.table.iloc[0]
         means = ", ".join(f"{g} {v:.3f}" for g, v in self.group_distances.items())
         return (f"PERMDISP ({self.centre}) of {self.column}, n={self.n}: F={row.f:.3f} "
@@ -173,7 +160,7 @@ def permdisp(
     f_obs, ss_between, ss_within = _one_way_f(z[None, :], indicator, sizes)
     df_between, df_within = len(levels) - 1, dm.n - len(levels)
     residuals = z - (z @ indicator / sizes)[codes]
-    perms = _permutations(permutations, dm.n, seed)
+    perms = permutations_for(permutations, dm.n, seed=seed)
     f_perm = np.empty(perms.shape[0])
     batch = max(1, 4_000_000 // dm.n)
     for part in permutation_batches(perms.shape[0], batch):
@@ -253,17 +240,3 @@ def _one_way_f(values: np.ndarray, indicator: np.ndarray, sizes: np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (between / (g - 1)) / (within / (n - g))
     return f, between, within
-
-
-def _permutations(permutations: int | np.ndarray, n: int, seed: int) -> np.ndarray:
-    if isinstance(permutations, np.ndarray):
-        perms = np.asarray(permutations, dtype=np.int64)
-        if perms.ndim != 2 or perms.shape[1] != n:
-            raise InputError("given permutations are not rows of sample positions",
-                             field="permutations", found=f"shape {perms.shape}",
-                             expected=f"(n_permutations, {n})")
-        return perms
-    if int(permutations) < 0:
-        raise InputError("negative number of permutations", field="permutations",
-                         found=permutations, expected="0 or more (999 is usual)")
-    return permutation_matrix(n, int(permutations), rng=np.random.default_rng(seed))

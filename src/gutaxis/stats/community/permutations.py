@@ -83,3 +83,23 @@ def restriction_codes(values: pd.Series, *, column: str, role: str, source: str 
 def permutation_batches(n_permutations: int, batch: int) -> list[slice]:
     """Consecutive slices of at most ``batch`` permutations."""
     return [slice(i, min(i + batch, n_permutations)) for i in range(0, n_permutations, batch)]
+
+
+def permutations_for(permutations: int | np.ndarray, n: int, *, seed: int,
+                     strata: np.ndarray | None = None, blocks: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """The permutations to run: a count drawn from ``default_rng(seed)``, or a given
+    ``(n_permutations, n)`` array of 0-based positions, checked."""
+    if isinstance(permutations, np.ndarray):
+        perms = np.asarray(permutations, dtype=np.int64)
+        if perms.ndim != 2 or perms.shape[1] != n or not np.all(
+                np.sort(perms, axis=1) == np.arange(n)[None, :]):
+            raise InputError("given permutations are not rows of sample positions",
+                             field="permutations", found=f"shape {perms.shape}",
+                             expected=f"(n_permutations, {n}) permutations of 0..{n - 1}")
+        return perms
+    if int(permutations) < 0:
+        raise InputError("negative number of permutations", field="permutations",
+                         found=permutations, expected="0 or more (999 is usual)")
+    return permutation_matrix(n, int(permutations), rng=np.random.default_rng(seed),
+                              strata=strata, blocks=blocks)

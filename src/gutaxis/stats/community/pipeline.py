@@ -47,12 +47,7 @@ class CommunityResults:
         return tuple(dict.fromkeys(n for p in parts if p is not None for n in p.notes))
 
     def summary(self) -> str:
-        """The parts' summaries, one per line.
-
-        Parameters
-        ----------
-        (none)
-        """
+        """The parts' summaries, one per line."""
         parts = [self.permanova, self.permdisp, self.pairwise]
         return "\n".join(p.summary() for p in parts if p is not None)
 
