@@ -134,7 +134,9 @@ def permanova_command(
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp, inputs=inputs)
         if plot:
-            plot_pcoa(distances, meta, path=tmp / "pcoa.png", column=terms[0].variables[0])
+            column = terms[0].variables[0]
+            plot_pcoa(distances, meta, path=tmp / "pcoa.png", column=column,
+                      title=f"PCoA of {distances.metric or distance.name} by {column}")
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console().print(f"warning: {message}", markup=False)
     err_console().print(f"Wrote {out}:\n{results.summary()}", markup=False)
