@@ -2,10 +2,11 @@
 
 Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
 squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
-correction (:func:`adjust_pvalues`). Community tests on distance matrices:
-:func:`permanova` (vegan's adonis2), :func:`permdisp` (betadisper) and
-:func:`pairwise_permanova`. Every fit gives a :class:`FitResults` (term names,
+correction (:func:`adjust_pvalues`). Every fit gives a :class:`FitResults` (term names,
 ``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
+
+Community tests on distance matrices: :func:`permanova` (vegan's adonis2),
+:func:`permdisp` (betadisper) and :func:`pairwise_permanova`.
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
