@@ -23,8 +23,8 @@ from gutaxis.stats.community.alignment import (
 )
 from gutaxis.stats.community.formula import ModelTerm, model_frame, parse_formula
 from gutaxis.stats.community.permutations import (
-    permutation_batches,
     permutations_for,
+    permuted_statistics,
     restriction_codes,
 )
 
@@ -204,13 +204,11 @@ def permanova(
     identity = np.arange(n)[None, :]
     ss_obs, f_obs, res_obs = _statistics(_set_traces(gower, basis, identity) @ membership, total,
                                 df, df_res, by)
-    f_perm = np.empty((perms.shape[0], len(tested)))
-    batch = max(1, BATCH_ELEMENTS // max(1, n * basis.shape[1]))
-    for part in permutation_batches(perms.shape[0], batch):
-        traces = _set_traces(gower, basis, perms[part]) @ membership
-        f_perm[part] = _statistics(traces, total, df, df_res, by)[1]
-        if progress is not None:
-            progress(part.stop, perms.shape[0])
+    f_perm = permuted_statistics(
+        perms, lambda rows: _statistics(_set_traces(gower, basis, rows) @ membership, total,
+                                        df, df_res, by)[1],
+        width=len(tested), batch=max(1, BATCH_ELEMENTS // max(1, n * basis.shape[1])),
+        progress=progress)
     table = _table([t.label for t in tested], df, ss_obs[0], f_obs[0],
                    permutation_pvalues(f_obs[0], f_perm), residual=float(res_obs[0]),
                    total=total, df_res=df_res, n=n)

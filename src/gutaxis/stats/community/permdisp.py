@@ -21,7 +21,7 @@ from gutaxis.stats.community.alignment import (
     gower_centred,
     permutation_pvalues,
 )
-from gutaxis.stats.community.permutations import permutation_batches, permutations_for
+from gutaxis.stats.community.permutations import permutations_for, permuted_statistics
 from gutaxis.stats.design import level_labels, r_level_order
 
 Centre = Literal["centroid", "median"]
@@ -161,13 +161,10 @@ def permdisp(
     df_between, df_within = len(levels) - 1, dm.n - len(levels)
     residuals = z - (z @ indicator / sizes)[codes]
     perms = permutations_for(permutations, dm.n, seed=seed)
-    f_perm = np.empty(perms.shape[0])
-    batch = max(1, 4_000_000 // dm.n)
-    for part in permutation_batches(perms.shape[0], batch):
-        f_perm[part] = _one_way_f(residuals[perms[part]], indicator, sizes)[0]
-        if progress is not None:
-            progress(part.stop, perms.shape[0])
-    pval = permutation_pvalues(f_obs, f_perm[:, None])[0]
+    f_perm = permuted_statistics(
+        perms, lambda rows: _one_way_f(residuals[rows], indicator, sizes)[0], width=1,
+        batch=max(1, 4_000_000 // dm.n), progress=progress)
+    pval = permutation_pvalues(f_obs, f_perm)[0]
     table = pd.DataFrame({
         "term": [column, "Residual"], "df": [df_between, df_within],
         "sum_of_squares": [ss_between[0], ss_within[0]],

@@ -16,6 +16,8 @@ whatever the batch size of the statistic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -80,9 +82,19 @@ def restriction_codes(values: pd.Series, *, column: str, role: str, source: str 
     return codes.astype(np.int64)
 
 
-def permutation_batches(n_permutations: int, batch: int) -> list[slice]:
-    """Consecutive slices of at most ``batch`` permutations."""
-    return [slice(i, min(i + batch, n_permutations)) for i in range(0, n_permutations, batch)]
+def permuted_statistics(perms: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], *,
+                        width: int, batch: int,
+                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """``(n_permutations, width)``: ``statistic`` of consecutive batches of at most
+    ``batch`` permutation rows, ``progress(done, total)`` after each."""
+    total = perms.shape[0]
+    out = np.empty((total, width))
+    for start in range(0, total, batch):
+        part = slice(start, min(start + batch, total))
+        out[part] = statistic(perms[part]).reshape(part.stop - start, width)
+        if progress is not None:
+            progress(part.stop, total)
+    return out
 
 
 def permutations_for(permutations: int | np.ndarray, n: int, *, seed: int,
