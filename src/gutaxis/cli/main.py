@@ -56,6 +56,7 @@ def _register() -> None:
     # one import + one register(app) call per command group module
     from gutaxis.cli import (
         associate,
+        community,
         evidence,
         instruments,
         mediate,
@@ -75,6 +76,7 @@ def _register() -> None:
     nof1.register(app)
     meta.register(app)
     mediate.register(app)
+    community.register(app)
 
 
 _register()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
+    from gutaxis.report.community_plots import plot_pcoa
     from gutaxis.report.mediation_plots import plot_mediating_taxa, plot_mediation_paths
     from gutaxis.report.nof1_plots import plot_nof1_timeline
     from gutaxis.report.trial_plots import plot_trial
@@ -31,10 +32,12 @@ _HOMES = {
     "plot_nof1_timeline": "gutaxis.report.nof1_plots",
     "plot_mediating_taxa": "gutaxis.report.mediation_plots",
     "plot_mediation_paths": "gutaxis.report.mediation_plots",
+    "plot_pcoa": "gutaxis.report.community_plots",
 }
 
 __all__ = ["association_html", "plot_association", "plot_mediating_taxa",
-           "plot_mediation_paths", "plot_nof1_timeline", "plot_overview", "plot_trial",
+           "plot_mediation_paths", "plot_nof1_timeline", "plot_overview", "plot_pcoa",
+           "plot_trial",
            "write_association_plots", "write_association_report"]
 
 

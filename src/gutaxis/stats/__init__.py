@@ -6,10 +6,21 @@ correction (:func:`adjust_pvalues`). Meta-analysis of published study summaries
 (:func:`meta_analysis`, :func:`effect_sizes`, :func:`fit_meta`, :func:`bias_tests`), as R
 metafor computes it. Every fit gives a :class:`FitResults` (term names,
 ``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
+
+Community tests on distance matrices: :func:`permanova` (vegan's adonis2),
+:func:`permdisp` (betadisper) and :func:`pairwise_permanova`.
 """
 
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
+from gutaxis.stats.community import (
+    PairwiseResults,
+    PermanovaResults,
+    PermdispResults,
+    pairwise_permanova,
+    permanova,
+    permdisp,
+)
 from gutaxis.stats.design import Design, Term, build_design
 from gutaxis.stats.mediation import (
     MediationResults,
@@ -38,6 +49,9 @@ __all__ = [
     "MetaFit",
     "Nof1Results",
     "OLSFit",
+    "PairwiseResults",
+    "PermanovaResults",
+    "PermdispResults",
     "SensitivityResults",
     "StudyEffects",
     "TaxaMediationResults",
@@ -59,6 +73,9 @@ __all__ = [
     "mediation_sensitivity",
     "meta_analysis",
     "normalize",
+    "pairwise_permanova",
+    "permanova",
+    "permdisp",
     "run_nof1",
     "transform",
 ]
