@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["AlphaMetricName", "BetaMetric", "Correction", "InputKind", "LmmOptimizer",
-           "Normalization", "Orientation", "Transform"]
+__all__ = ["AlphaMetricName", "BetaMetric", "ClassifierModel", "Correction", "InputKind",
+           "LmmOptimizer", "Normalization", "Orientation", "Transform"]
 
 #: Normalisation of a feature table before an association scan (MaAsLin 2's names).
 Normalization = Literal["TSS", "CLR", "NONE"]
@@ -34,3 +34,6 @@ BetaMetric = Literal[
     "braycurtis", "jaccard", "aitchison", "unweighted_unifrac", "weighted_unifrac",
     "weighted_normalized_unifrac", "generalized_unifrac", "variance_adjusted_weighted_unifrac",
 ]
+#: Classifier of ``gutaxis classify``: L1-penalised (lasso) or elastic-net logistic
+#: regression, or a random forest.
+ClassifierModel = Literal["lasso", "enet", "rf"]
