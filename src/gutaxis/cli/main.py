@@ -54,12 +54,13 @@ def main(
 
 def _register() -> None:
     # one import + one register(app) call per command group module
-    from gutaxis.cli import associate, instruments, metrics, record
+    from gutaxis.cli import associate, classify, instruments, metrics, record
 
     metrics.register(app)
     instruments.register(app)
     associate.register(app)
     record.register(app)
+    classify.register(app)
 
 
 _register()
