@@ -65,7 +65,7 @@ def roc_figure(results: ClassifierResults) -> Figure:
         ax.plot(fpr, tpr, color=REPEAT_COLOUR, lw=0.8, alpha=0.7)
     fpr, tpr = roc_points(frame["observed"].to_numpy(), frame["probability"].to_numpy())
     row = results.performance.set_index("metric").loc["auroc"]
-    label = f"mean AUROC {row["estimate"]:.3f} ({row['ci_low']:.3f}-{row['ci_high']:.3f})"
+    label = f"mean AUROC {row['estimate']:.3f} ({row['ci_low']:.3f}-{row['ci_high']:.3f})"
     if not np.isnan(row["pval"]):
         label += f", p = {row['pval']:.3g}"
     ax.plot(fpr, tpr, color=CURVE_COLOUR, lw=2, label=label + " (curve: repeats pooled)")

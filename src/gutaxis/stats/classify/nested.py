@@ -20,9 +20,11 @@ from typing import Literal
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
+from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
 
 from gutaxis.choices import ClassifierModel
+from gutaxis.stats.classify.metrics import auroc
 from gutaxis.stats.classify.steps import build_pipeline, fitted_importance
 
 
@@ -94,22 +96,42 @@ def nested_cv(X: np.ndarray, y: np.ndarray, groups: np.ndarray, plan: CrossValid
             for k, (train, test) in enumerate(outer.split(X, y, groups)):
                 inner = StratifiedGroupKFold(plan.inner_folds, shuffle=True,
                                              random_state=int(repeat_seed) + 1 + k)
-                search = GridSearchCV(clone(pipeline), grid, scoring="roc_auc", cv=inner,
-                                      refit=True, error_score=np.nan)
-                search.fit(X[train], y[train], groups=groups[train])
-                probability[test, r] = search.predict_proba(X[test])[:, 1]
+                chosen = tune(pipeline, grid, X[train], y[train], groups[train], inner)
+                fitted = clone(pipeline).set_params(**chosen).fit(X[train], y[train])
+                probability[test, r] = fitted.predict_proba(X[test])[:, 1]
                 fold_of[test, r] = k
-                best.append(dict(search.best_params_))
+                best.append(chosen)
                 if importance:
                     importances.append(fitted_importance(
-                        search.best_estimator_, n_features=plan.n_features,
-                        n_covariates=plan.n_covariates))
+                        fitted, n_features=plan.n_features, n_covariates=plan.n_covariates))
             if progress is not None:
                 progress(1)
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     width = plan.n_features + plan.n_covariates
     stacked = np.vstack(importances) if importances else np.zeros((0, width))
     return NestedRun(probability, fold_of, stacked, tuple(best), n_warn)
+
+
+def tune(pipeline: Pipeline, grid: dict[str, list[object]], X: np.ndarray, y: np.ndarray,
+         groups: np.ndarray, inner: StratifiedGroupKFold) -> dict[str, object]:
+    """The grid point of best mean inner-validation AUROC (the first of equals, i.e. the
+    most regularised in grid order), as :class:`~sklearn.model_selection.GridSearchCV`
+    chooses it. The preparation steps are fitted once per inner training part and
+    shared by every grid point, which only the model's parameters change."""
+    points = list(ParameterGrid(grid))
+    scores = np.zeros((inner.get_n_splits(), len(points)))
+    prepare, model = pipeline.steps[0][1], pipeline.steps[-1][1]
+    prefix = pipeline.steps[-1][0] + "__"
+    for i, (fit, check) in enumerate(inner.split(X, y, groups)):
+        prepared = clone(prepare).fit(X[fit], y[fit])
+        X_fit, X_check = prepared.transform(X[fit]), prepared.transform(X[check])
+        for j, point in enumerate(points):  # a handful of grid points
+            options = {key.removeprefix(prefix): value for key, value in point.items()}
+            fitted = clone(model).set_params(**options).fit(X_fit, y[fit])
+            scores[i, j] = (auroc(y[check], fitted.predict_proba(X_check)[:, 1])
+                            if 0 < y[check].sum() < len(check) else np.nan)
+    mean = np.nanmean(scores, axis=0) if np.isfinite(scores).any() else np.zeros(len(points))
+    return dict(points[int(np.nanargmax(np.nan_to_num(mean, nan=-np.inf)))])
 
 
 def permuted_outcomes(y: np.ndarray, groups: np.ndarray, *, permutations: int,
