@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gutaxis.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stats" / "classify"))
-from classify_data import synthetic_cohort, write_cohort  # noqa: E402
+from classify_data import synthetic_cohort, write_cohort
 
 pytest.importorskip("sklearn")
 runner = CliRunner()

@@ -19,7 +19,7 @@ from gutaxis.cli.main import app
 
 runner = CliRunner()
 COMMANDS = ["metrics", "instruments", "score", "associate", "import-redcap",
-            "import-responses", "export-fhir", "import-fhir"]
+            "import-responses", "export-fhir", "import-fhir", "classify"]
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "rich")
 #: Help artefacts: typer's ``<bool>``/``<path>`` type labels, ``{TABLE}`` usage names.
 ARTEFACTS = re.compile(r"<[a-z][a-z _|\[\]-]*>|\{[A-Za-z_]+\}|\[default: None\]|\[\[")

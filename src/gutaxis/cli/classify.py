@@ -92,7 +92,9 @@ def classify_command(
     kind: Kind = None,
     strict: Strict = False,
 ) -> None:
-    """Predict a binary phenotype from the gut profile (and covariates).
+    """Predict a binary phenotype from the gut profile.
+
+    Optionally with clinical covariates (--covariates).
 
     Nested cross-validation, repeated: outer folds grouped by subject and stratified by
     class; in each outer training part an inner grouped cross-validation tunes the
@@ -110,8 +112,8 @@ def classify_command(
           --rank genus --model enet --seed 1 --out fm-enet
       gutaxis classify table.biom --metadata meta.tsv --outcome pain_score \\
           --positive '>=4' --subject subject --covariates age,bmi --out pain-lasso
-      gutaxis classify table.tsv --metadata meta.tsv --outcome crp_high --model rf \\
-          --permutations 0 --out crp-rf
+      gutaxis classify table.tsv --metadata meta.tsv --outcome crp_high \\
+          --model rf --permutations 0 --out crp-rf
     """
     from gutaxis.errors import InputError
     from gutaxis.io import read_cohort

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
+    from gutaxis.report.classify_plots import (
+        calibration_figure,
+        importance_figure,
+        roc_figure,
+        write_classify_plots,
+    )
 
 #: Public name -> the module that defines it.
 _HOMES = {
@@ -24,10 +30,15 @@ _HOMES = {
     "write_association_plots": "gutaxis.report.association_plots",
     "association_html": "gutaxis.report.association_report",
     "write_association_report": "gutaxis.report.association_report",
+    "calibration_figure": "gutaxis.report.classify_plots",
+    "importance_figure": "gutaxis.report.classify_plots",
+    "roc_figure": "gutaxis.report.classify_plots",
+    "write_classify_plots": "gutaxis.report.classify_plots",
 }
 
-__all__ = ["association_html", "plot_association", "plot_overview", "write_association_plots",
-           "write_association_report"]
+__all__ = ["association_html", "calibration_figure", "importance_figure", "plot_association",
+           "plot_overview", "roc_figure", "write_association_plots", "write_association_report",
+           "write_classify_plots"]
 
 
 def __getattr__(name: str) -> Any:

@@ -150,3 +150,14 @@ def test_an_outcome_varying_within_a_subject_cannot_be_permuted() -> None:
     with pytest.raises(InputError, match="varies within a subject"):
         classify(replace(cohort, metadata=metadata), "label", positive="case",
                  permutations=9)
+
+
+def test_scikit_learn_loads_only_when_a_classifier_runs() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, gutaxis, gutaxis.stats, gutaxis.cli.main, gutaxis.stats.classify; "
+            "print(any(m.split('.')[0] == 'sklearn' for m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.strip() == "False"

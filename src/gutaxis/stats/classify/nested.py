@@ -139,7 +139,7 @@ def permuted_outcomes(y: np.ndarray, groups: np.ndarray, *, permutations: int,
     """``(permutations, n)`` outcomes shuffled at subject level: each subject keeps one
     outcome for all its samples, drawn without replacement from the subjects' outcomes.
     ``y`` must be constant within each subject."""
-    subjects, first, index = np.unique(groups, return_index=True, return_inverse=True)
+    _, first, index = np.unique(groups, return_index=True, return_inverse=True)
     subject_y = y[first]
     rng = np.random.default_rng([seed, 0x5EED])
     shuffled = rng.permuted(np.tile(subject_y, (permutations, 1)), axis=1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gutaxis.errors import InputError
 from gutaxis.version import package_version
 
 PERFORMANCE_COLUMNS = ("metric", "estimate", "ci_low", "ci_high", "chance", "pval",
@@ -119,8 +120,11 @@ class ClassifierResults:
         name
             The metric.
         """
-        rows = self.performance.set_index("metric")
-        return float(rows.loc[name, "estimate"])
+        estimates = self.performance.set_index("metric")["estimate"]
+        if name not in estimates.index:
+            raise InputError("unknown metric", field="name", found=name,
+                             expected="auroc, auprc or brier")
+        return float(estimates.to_numpy(dtype=float)[estimates.index.get_loc(name)])
 
     def to_frame(self) -> pd.DataFrame:
         """The performance table (a copy)."""
