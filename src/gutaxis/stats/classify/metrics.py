@@ -50,6 +50,12 @@ def auroc(observed: np.ndarray, probability: np.ndarray) -> np.ndarray | float:
     scores: the probability that a random positive scores above a random negative, ties
     counted one half. Equal to :func:`sklearn.metrics.roc_auc_score`.
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(auroc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])))
+    0.75
+
     References
     ----------
     Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver
@@ -176,6 +182,11 @@ def permutation_pvalue(scores: np.ndarray, observed: float) -> float:
     ``b`` counts the permuted statistics at least as large as the observed one. The
     observed data count as one of the permutations, so the p-value is never 0 and
     is valid at any ``B``.
+
+    Examples
+    --------
+    >>> permutation_pvalue([0.52, 0.61, 0.48, 0.75], 0.7)
+    0.4
 
     References
     ----------
