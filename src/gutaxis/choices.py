@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["AlphaMetricName", "BetaMetric", "Correction", "InputKind", "LmmOptimizer",
-           "MetaMeasure", "MetaMethod", "MetaTest", "Normalization", "Orientation",
-           "Transform"]
+__all__ = ["AlphaMetricName", "BetaMetric", "ClassifierModel", "Correction", "InputKind",
+           "LmmOptimizer", "MetaMeasure", "MetaMethod", "MetaTest", "Normalization",
+           "Orientation", "Transform"]
 
 #: Normalisation of a feature table before an association scan (MaAsLin 2's names).
 Normalization = Literal["TSS", "CLR", "NONE"]
@@ -41,3 +41,6 @@ MetaMeasure = Literal["SMD", "MD", "ROM", "OR", "RR", "RD", "GEN"]
 MetaMethod = Literal["DL", "REML", "ML", "PM", "SJ", "HE", "HS", "EB", "FE"]
 #: Tests of a meta-analysis: Wald z, or Knapp-Hartung (HKSJ) t.
 MetaTest = Literal["z", "knha"]
+#: Classifier of ``gutaxis classify``: L1-penalised (lasso) or elastic-net logistic
+#: regression, or a random forest.
+ClassifierModel = Literal["lasso", "enet", "rf"]

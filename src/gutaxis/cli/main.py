@@ -56,6 +56,7 @@ def _register() -> None:
     # one import + one register(app) call per command group module
     from gutaxis.cli import (
         associate,
+        classify,
         community,
         evidence,
         instruments,
@@ -77,6 +78,7 @@ def _register() -> None:
     meta.register(app)
     mediate.register(app)
     community.register(app)
+    classify.register(app)
 
 
 _register()

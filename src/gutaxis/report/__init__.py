@@ -16,6 +16,12 @@ if TYPE_CHECKING:
         write_association_plots,
     )
     from gutaxis.report.association_report import association_html, write_association_report
+    from gutaxis.report.classify_plots import (
+        calibration_figure,
+        importance_figure,
+        roc_figure,
+        write_classify_plots,
+    )
     from gutaxis.report.community_plots import plot_pcoa
     from gutaxis.report.mediation_plots import plot_mediating_taxa, plot_mediation_paths
     from gutaxis.report.nof1_plots import plot_nof1_timeline
@@ -33,12 +39,16 @@ _HOMES = {
     "plot_mediating_taxa": "gutaxis.report.mediation_plots",
     "plot_mediation_paths": "gutaxis.report.mediation_plots",
     "plot_pcoa": "gutaxis.report.community_plots",
+    "calibration_figure": "gutaxis.report.classify_plots",
+    "importance_figure": "gutaxis.report.classify_plots",
+    "roc_figure": "gutaxis.report.classify_plots",
+    "write_classify_plots": "gutaxis.report.classify_plots",
 }
 
-__all__ = ["association_html", "plot_association", "plot_mediating_taxa",
-           "plot_mediation_paths", "plot_nof1_timeline", "plot_overview", "plot_pcoa",
-           "plot_trial",
-           "write_association_plots", "write_association_report"]
+__all__ = ["association_html", "calibration_figure", "importance_figure", "plot_association",
+           "plot_mediating_taxa", "plot_mediation_paths", "plot_nof1_timeline", "plot_overview",
+           "plot_pcoa", "plot_trial", "roc_figure", "write_association_plots",
+           "write_association_report", "write_classify_plots"]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,10 +2,11 @@
 
 Per-feature association scans (:func:`associate`, MaAsLin 2/3 style) on ordinary least
 squares (:func:`fit_ols`), linear mixed models and logistic models, with multiple-testing
-correction (:func:`adjust_pvalues`). Meta-analysis of published study summaries
-(:func:`meta_analysis`, :func:`effect_sizes`, :func:`fit_meta`, :func:`bias_tests`), as R
-metafor computes it. Every fit gives a :class:`FitResults` (term names,
-``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
+correction (:func:`adjust_pvalues`); cross-validated classifiers of a phenotype
+(:func:`classify`, scikit-learn loaded when one runs). Meta-analysis of published study
+summaries (:func:`meta_analysis`, :func:`effect_sizes`, :func:`fit_meta`,
+:func:`bias_tests`), as R metafor computes it. Every fit gives a :class:`FitResults` (term
+names, ``conf_int()``, ``to_frame()``, ``summary()``) through its ``results()`` method.
 
 Community tests on distance matrices: :func:`permanova` (vegan's adonis2),
 :func:`permdisp` (betadisper) and :func:`pairwise_permanova`.
@@ -13,6 +14,7 @@ Community tests on distance matrices: :func:`permanova` (vegan's adonis2),
 
 from gutaxis.stats.associate import associate, associate_outcomes
 from gutaxis.stats.association_results import AssociationResults, AssociationSpec
+from gutaxis.stats.classify import ClassifierResults, ClassifySpec, classify
 from gutaxis.stats.community import (
     PairwiseResults,
     PermanovaResults,
@@ -42,6 +44,8 @@ from gutaxis.stats.trial import TrialResults, analyze_trial
 __all__ = [
     "AssociationResults",
     "AssociationSpec",
+    "ClassifierResults",
+    "ClassifySpec",
     "Design",
     "FitResults",
     "MediationResults",
@@ -64,6 +68,7 @@ __all__ = [
     "associate_outcomes",
     "bias_tests",
     "build_design",
+    "classify",
     "effect_sizes",
     "fit_gls_ar1",
     "fit_meta",
