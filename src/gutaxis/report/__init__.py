@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     )
     from gutaxis.report.association_report import association_html, write_association_report
     from gutaxis.report.classify_plots import (
-        calibration_figure,
-        importance_figure,
-        roc_figure,
+        plot_calibration,
+        plot_importance,
+        plot_roc,
         write_classify_plots,
     )
     from gutaxis.report.community_plots import plot_pcoa
@@ -39,15 +39,15 @@ _HOMES = {
     "plot_mediating_taxa": "gutaxis.report.mediation_plots",
     "plot_mediation_paths": "gutaxis.report.mediation_plots",
     "plot_pcoa": "gutaxis.report.community_plots",
-    "calibration_figure": "gutaxis.report.classify_plots",
-    "importance_figure": "gutaxis.report.classify_plots",
-    "roc_figure": "gutaxis.report.classify_plots",
+    "plot_calibration": "gutaxis.report.classify_plots",
+    "plot_importance": "gutaxis.report.classify_plots",
+    "plot_roc": "gutaxis.report.classify_plots",
     "write_classify_plots": "gutaxis.report.classify_plots",
 }
 
-__all__ = ["association_html", "calibration_figure", "importance_figure", "plot_association",
-           "plot_mediating_taxa", "plot_mediation_paths", "plot_nof1_timeline", "plot_overview",
-           "plot_pcoa", "plot_trial", "roc_figure", "write_association_plots",
+__all__ = ["association_html", "plot_association", "plot_calibration", "plot_importance",
+           "plot_mediating_taxa", "plot_mediation_paths", "plot_nof1_timeline",
+           "plot_overview", "plot_pcoa", "plot_roc", "plot_trial", "write_association_plots",
            "write_association_report", "write_classify_plots"]
 
 

@@ -49,7 +49,7 @@ def _figure(width: float = 5.5, height: float = 5.0) -> Figure:
     return fig
 
 
-def roc_figure(results: ClassifierResults) -> Figure:
+def plot_roc(results: ClassifierResults) -> Figure:
     """One ROC curve per repeat (light) and the curve of all repeats pooled (dark).
 
     Parameters
@@ -78,7 +78,7 @@ def roc_figure(results: ClassifierResults) -> Figure:
     return fig
 
 
-def calibration_figure(results: ClassifierResults) -> Figure:
+def plot_calibration(results: ClassifierResults) -> Figure:
     """Observed fraction of positives against mean predicted probability by bin (point
     size by count), with the Brier score.
 
@@ -106,7 +106,7 @@ def calibration_figure(results: ClassifierResults) -> Figure:
     return fig
 
 
-def importance_figure(results: ClassifierResults, *, top: int = 20) -> Figure:
+def plot_importance(results: ClassifierResults, *, top: int = 20) -> Figure:
     """The ``top`` features by mean absolute importance: mean importance as bars (with
     its standard deviation over outer fits) and, beside each, the fraction of fits that
     selected it.
@@ -157,8 +157,8 @@ def write_classify_plots(results: ClassifierResults, out_dir: str | Path, *,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    figures = {"roc": roc_figure(results), "calibration": calibration_figure(results),
-               "importance": importance_figure(results, top=top)}
+    figures = {"roc": plot_roc(results), "calibration": plot_calibration(results),
+               "importance": plot_importance(results, top=top)}
     for name, fig in figures.items():
         for suffix in FORMATS:
             written.append(out / f"{name}.{suffix}")
