@@ -13,6 +13,7 @@ from gutaxis.cli.common import (
     DropEmptySamples,
     Force,
     Kind,
+    OutFolder,
     PlainHelpCommand,
     Strict,
     check_output,
@@ -75,9 +76,7 @@ def associate_command(
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", help="Sample metadata (TSV/CSV, QIIME 2 metadata).",
         show_default=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     fixed: Annotated[str | None, typer.Option(
         "--fixed", metavar="COLUMNS", help="Fixed effects, comma-separated (may be left out "
         "when --group or --ordered names a variable).", show_default=False)] = None,

@@ -14,6 +14,7 @@ from gutaxis.cli.associate import parse_columns
 from gutaxis.cli.common import (
     Force,
     Kind,
+    OutFolder,
     PlainHelpCommand,
     Strict,
     check_output,
@@ -36,9 +37,7 @@ def classify_command(
     outcome: Annotated[str, typer.Option(
         "--outcome", metavar="COLUMN", help="Metadata column of the phenotype to predict; "
         "samples without a value are left out.", show_default=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     positive: Annotated[str | None, typer.Option(
         "--positive", metavar="LEVEL", show_default=False,
         help="The positive class: a level, several comma-separated (positive vs rest), or a "

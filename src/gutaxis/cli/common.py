@@ -47,6 +47,10 @@ __all__ = [
 FORCE_HELP = ("Replace an earlier gutaxis output at the same path (only one gutaxis wrote "
               "and nobody changed since; any other existing path is refused).")
 Force = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
+#: The output folder every analysis command writes (atomically; see :mod:`gutaxis.cli.output`).
+OutFolder = Annotated[Path, typer.Option(
+    "--out", metavar="DIR", show_default=False,
+    help="Output folder (a new path, or an earlier gutaxis output with --force).")]
 
 
 class _PlainArgument(TyperArgument):

@@ -18,6 +18,7 @@ import typer
 from gutaxis.choices import BetaMetric, Correction
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     choice_metavar,
@@ -50,9 +51,7 @@ def permanova_command(
         help='Model terms as adonis2 takes them: "group + age", "group * sex" '
         "(a*b = a + b + a:b), \"group + sex + group:sex\". Numbers enter as they are, "
         "other columns as factors (treatment contrasts).")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     by: Annotated[By, typer.Option(
         "--by", metavar=choice_metavar(By),
         help="terms: sums of squares added sequentially (order matters); margin: each "

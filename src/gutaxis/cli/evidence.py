@@ -15,6 +15,7 @@ import typer
 
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     err_console,
@@ -37,9 +38,7 @@ OUTCOME_WORDS = ("pain_intensity", "womac_total", "womac_pain", "das28", "crp", 
 
 @handle_errors
 def evidence_command(
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     condition: Annotated[str | None, typer.Option(
         "--condition", metavar="CONDITION",
         help="Only this condition: " + ", ".join(CONDITION_WORDS)

@@ -20,6 +20,7 @@ import typer
 
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     choice_metavar,
@@ -116,9 +117,7 @@ def mediate_command(
         "--outcome", metavar="COLUMN", show_default=False,
         help="Outcome. 0/1 is modelled by logistic regression (effects on the probability "
         "scale); labels can be coded with --outcome-codes.")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     mediators: Annotated[str | None, typer.Option(
         "--mediators", metavar="M1[,M2]",
         help="Mediator columns, in parallel (or a chain with --serial). An alpha "

@@ -16,6 +16,7 @@ import typer
 from gutaxis.choices import MetaMeasure, MetaMethod, MetaTest
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     choice_metavar,
@@ -84,9 +85,7 @@ def meta_command(
         "--measure", metavar=choice_metavar(MetaMeasure), show_default=False,
         help="Effect measure: SMD (Hedges' g), MD, ROM (log ratio of means), OR, RR (log "
         "odds/risk ratio), RD, or GEN (yi and vi given).")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     method: Annotated[MetaMethod, typer.Option(
         "--method", metavar=choice_metavar(MetaMethod),
         help="tau² estimator (metafor's names); FE for a fixed-effect model.")] = "REML",

@@ -20,6 +20,7 @@ from gutaxis.cli.common import (
     DropEmptySamples,
     Force,
     Kind,
+    OutFolder,
     PlainHelpCommand,
     Strict,
     check_output,
@@ -79,9 +80,7 @@ def parse_shannon_base(text: str) -> float:
 
 @handle_errors
 def metrics_command(
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     table: Annotated[Path | None, typer.Argument(
         metavar="TABLE", show_default=False,
         help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV or MetaPhlAn merged profile.")

@@ -15,6 +15,7 @@ import typer
 
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     err_console,
@@ -39,9 +40,7 @@ def _names(text: str | None, *, field: str) -> list[str]:
 
 @handle_errors
 def nof1_command(
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     series: Annotated[Path | None, typer.Argument(
         metavar="SERIES", show_default=False, dir_okay=False,
         help="Diary CSV/TSV: one row per day (or week) with time, phase and outcomes.")

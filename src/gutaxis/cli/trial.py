@@ -16,6 +16,7 @@ import typer
 from gutaxis.cli.associate import parse_columns
 from gutaxis.cli.common import (
     Force,
+    OutFolder,
     PlainHelpCommand,
     check_output,
     err_console,
@@ -42,9 +43,7 @@ def trial_command(
         "--followup", metavar=_COLUMN, show_default=False,
         help="Column of the outcome at follow-up (at each visit of long data); empty cells "
         "are missing and left out.")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", show_default=False,
-        help="Output folder (a new path, or an earlier gutaxis output with --force).")],
+    out: OutFolder,
     subject: Annotated[str | None, typer.Option(
         "--subject", metavar=_COLUMN, help="Column of subject ids (long data, with --visit).")
     ] = None,
