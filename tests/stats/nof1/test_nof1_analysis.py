@@ -4,6 +4,8 @@ washout, short series)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,7 +49,11 @@ def test_a_planted_fall_is_found_with_its_probability_of_mattering() -> None:
 
 
 def test_integrated_interval_is_wider_than_the_plug_in_interval() -> None:
-    row = analyze_nof1(abab(1), outcomes=["pain"], time="day").effects[0]
+    # this seed's series happens to trend before the first switch (p about 0.05), so the
+    # pre-trend guard may speak; the intervals are what is tested here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverReadingWarning)
+        row = analyze_nof1(abab(1), outcomes=["pain"], time="day").effects[0]
     assert row.ci_low < row.gls_ci_low and row.ci_high > row.gls_ci_high
     assert row.ci_high - row.ci_low < 1.3 * (row.gls_ci_high - row.gls_ci_low)
 
