@@ -58,6 +58,7 @@ def plot_forest(results: MetaAnalysis, path: str | Path) -> Path:
     ax.set_yticklabels(labels, fontsize=8)
     ax.axvline(0.0, color="black", lw=0.8, ls=":")
     ax.set_ylim(-1, rows)
+    _clip_to_studies(ax, studies.yi - half, studies.yi + half, pooled)
     ax.set_xlabel(_axis_label(studies.measure))
     _ratio_ticks(ax, studies.measure)
     ax.set_title(f"Forest plot: {studies.k} studies, I² = {results.overall.i2:.0f}%",
@@ -72,6 +73,32 @@ def _diamond(ax: Axes, fit: MetaFit, y: float) -> None:
     if fit.method != "FE":
         pi_low, pi_high = fit.prediction_interval()
         ax.hlines(y, pi_low, pi_high, color=POOLED_COLOUR, lw=1, zorder=2)
+
+
+def _clip_to_studies(ax: Axes, lows: np.ndarray, highs: np.ndarray,
+                     pooled: list[tuple[str, MetaFit]]) -> None:
+    """Fit the x-axis to the studies' intervals and the overall estimate's, so that one
+    subgroup of two studies (whose Knapp-Hartung interval can be enormous) does not shrink
+    everything else to a point; an interval cut at the edge ends in an arrow head."""
+    overall = pooled[0][1]
+    ends = [*lows, *highs, *overall.conf_int()[0]]
+    if overall.method != "FE":
+        ends += list(overall.prediction_interval())
+    finite = np.asarray([e for e in ends if np.isfinite(e)])
+    if finite.size == 0:
+        return
+    pad = 0.05 * max(float(np.ptp(finite)), 1e-6)
+    low, high = float(finite.min()) - pad, float(finite.max()) + pad
+    ax.set_xlim(low, high)
+    for i, (_label, fit) in enumerate(pooled):
+        y = float(len(pooled) - 1 - i)
+        far = [*fit.conf_int()[0]]
+        if fit.method != "FE":
+            far += list(fit.prediction_interval())
+        if min(far) < low:
+            ax.plot([low], [y], marker="<", color=POOLED_COLOUR, clip_on=False, zorder=4)
+        if max(far) > high:
+            ax.plot([high], [y], marker=">", color=POOLED_COLOUR, clip_on=False, zorder=4)
 
 
 def plot_funnel(results: MetaAnalysis, path: str | Path) -> Path:
@@ -129,6 +156,8 @@ def _ratio_ticks(ax: Axes, measure: str) -> None:
     ratios = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
     ticks = np.log(ratios)
     inside = (ticks >= low) & (ticks <= high)
+    if inside.sum() > 7:  # a wide range: powers of ten only, so the labels don't collide
+        inside &= np.isin(ratios, [0.01, 0.1, 1, 10, 100])
     if inside.sum() < 3:  # a narrow range: ticks at round numbers of the ratio itself
         ratios = np.array([float(f"{r:.2g}") for r in np.exp(np.linspace(low, high, 5))])
         ticks, inside = np.log(ratios), np.ones(len(ratios), dtype=bool)
