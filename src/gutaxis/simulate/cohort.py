@@ -35,9 +35,10 @@ FILES = ("table.tsv", "taxonomy.tsv", "metadata.tsv", "diary.csv", "truth.tsv", 
 _PAIN_CENTRE = 5.0
 _FIBRE_CENTRE = 4.0
 _SUBJECT_SHARE = 0.5        # share of the copula latent that is the subject's (visits)
-_DIVERSITY_PER_FIBRE = 0.12  # evenness shift per serving/day
-_CRP_PER_SHANNON = -0.6     # log CRP per nat of Shannon
-_PAIN_PER_SHANNON = -1.0    # pain per nat of Shannon, direct
+_PRESENCE_PER_FIBRE = 0.1  # shift of the presence latent per serving/day
+_RICHNESS_UNIT = 10.0       # diversity is counted in tens of taxa present
+_CRP_PER_DIVERSITY = -0.3   # log CRP per 10 taxa present
+_PAIN_PER_DIVERSITY = -0.6  # pain per 10 taxa present, direct
 _PAIN_PER_LOG_CRP = 0.8     # pain per unit log CRP
 _PAIN_PER_FIBRE = -0.15     # pain per serving/day, direct (not through the gut or CRP)
 _PAIN_SUBJECT_SD = 0.8
@@ -64,10 +65,10 @@ class SimulatedCohort:
         features).
     mediation_truth
         ``quantity``, ``value``, ``description``: the planted paths of fibre ->
-        Shannon -> log CRP -> pain and the mediation effects they imply (ACME, ADE,
+        richness -> log CRP -> pain and the mediation effects they imply (ACME, ADE,
         total, proportion mediated) for exposure ``fibre`` (per serving/day).
     diversity_effect
-        Total effect of one nat of Shannon diversity on pain (direct and through log CRP).
+        Total effect on pain of 10 more taxa present (direct and through log CRP).
     diary
         Daily series (:data:`DIARY_COLUMNS`) with control (``A``) and intervention
         (``B``) phases.
@@ -91,7 +92,7 @@ class SimulatedCohort:
             f"simulated cohort: {p['n_subjects']} subjects x {p['visits']} visit(s), "
             f"{self.cohort.table.n_features} taxa, seed {p['seed']}",
             f"planted: {planted} taxa with |log2 FC| {p['effect_size']:g} per pain point; "
-            f"Shannon -> pain {self.diversity_effect:+.3f} per nat",
+            f"richness -> pain {self.diversity_effect:+.3f} per 10 taxa",
             f"fibre -> pain: ACME {med['acme']:+.3f}, ADE {med['ade']:+.3f}, "
             f"total {med['total']:+.3f} per serving/day",
             f"diary: {self.diary['subject'].nunique()} subject(s), intervention effect "
@@ -165,7 +166,7 @@ def simulate_cohort(
     n_subjects: int = 120,
     visits: int = 1,
     n_features: int | None = None,
-    effect_size: float = 0.5,
+    effect_size: float = 1.0,
     n_planted: int = 10,
     min_planted_prevalence: float = 0.3,
     n_diary: int = 1,
@@ -174,16 +175,15 @@ def simulate_cohort(
 ) -> SimulatedCohort:
     r"""Draw a synthetic cohort with planted links, from a fitted template.
 
-    Microbiome (SparseDOSSA 2-style): a Gaussian copula latent
-    :math:`z_i \sim N(0, R)` per sample, shared within a subject
-    (:math:`z_{iv} = \sqrt{s}\,u_i + \sqrt{1-s}\,e_{iv}`, :math:`s = 0.5`); taxon
-    :math:`j` is present when :math:`\Phi(z_{ij}) > 1 - \pi_j` and then
-    :math:`\log a_{ij} = \mu_j + \sigma_j \Phi^{-1}(w_{ij})` with
-    :math:`w = (\Phi(z) - 1 + \pi_j)/\pi_j`. Fibre (servings/day) makes communities more
-    even: :math:`\log a_{ij} \mathrel{+}= 0.12\,(F_i - 4)\,(\bar\mu - \mu_j)/\mathrm{sd}(\mu)`.
-    Shannon :math:`H_i` (nats) of that composition; then
-    :math:`\log \mathrm{CRP} = 0.5 - 0.6 (H - \bar H) + 0.04 (\mathrm{BMI} - 26) + N(0, 0.5^2)`,
-    :math:`\mathrm{pain} = 5 - 0.15 (F - 4) - 1.0 (H - \bar H) + 0.8 (\log\mathrm{CRP} - 0.5)
+    Microbiome (in the spirit of SparseDOSSA 2): two Gaussian copula latents per sample,
+    :math:`z, y \sim N(0, R)`, each shared within a subject
+    (:math:`z_{iv} = \sqrt{s}\,u_i + \sqrt{1-s}\,e_{iv}`, :math:`s = 0.5`). Taxon
+    :math:`j` is present when :math:`z_{ij} + 0.1 (F_i - 4) > \Phi^{-1}(1 - \pi_j)` (fibre
+    :math:`F`, servings/day, raises richness) and then
+    :math:`\log a_{ij} = \mu_j + \sigma_j y_{ij}`. Diversity :math:`D_i` is the richness
+    (taxa present, in tens), centred; then
+    :math:`\log \mathrm{CRP} = 0.5 - 0.3 D + 0.04 (\mathrm{BMI} - 26) + N(0, 0.5^2)`,
+    :math:`\mathrm{pain} = 5 - 0.15 (F - 4) - 0.6 D + 0.8 (\log\mathrm{CRP} - 0.5)
     + 0.02 (\mathrm{age} - 45) + 0.5\,[\mathrm{female}] + 0.05 (\mathrm{BMI} - 26) + b_i +
     \varepsilon`, :math:`b_i \sim N(0, 0.8^2)`, :math:`\varepsilon \sim N(0, 1)`
     (not clipped, so the linear truth holds exactly). Planted taxa (``n_planted``
@@ -191,11 +191,14 @@ def simulate_cohort(
     :math:`\log_2 a_{ij} \mathrel{+}= \beta_j (\mathrm{pain}_i - 5)`,
     :math:`|\beta_j| =` ``effect_size``, random signs. Relative abundances are closed to
     1 over the template's taxa; depth is drawn from the template's depth quantiles;
-    reads are multinomial.
+    reads are multinomial. Null taxa: abundance where present does not depend on pain
+    (beyond closure, which a median comparison removes); their presence does, through
+    richness (a prevalence-model effect, not in ``truth``).
 
     The mediation truth is computed from the same draws: the average change in
-    :math:`H` when fibre rises by one serving, :math:`\delta`, gives
-    ACME :math:`= \delta(-1.0 + 0.8 \times -0.6)`, ADE :math:`= -0.15`.
+    :math:`D` when fibre rises by one serving, :math:`\delta`, gives
+    ACME :math:`= \delta(-0.6 + (-0.3)(0.8))`, ADE :math:`= -0.15`. Richness is that of
+    the true composition; the richness observed in the reads is lower (depth).
 
     Diary (``n_diary`` subjects, ``diary_days`` days, phases ABAB... of 14 days): the
     subject's pain at visit 1, plus :math:`-1.5` in ``B`` days, plus AR(1) noise
@@ -265,32 +268,32 @@ def simulate_cohort(
     fibre = np.clip(rng.gamma(4.0, 1.0, n_subjects)[subj] + rng.normal(0, 0.5, n), 0, None)
     fibre = np.round(fibre, 2)
 
-    # copula latent and zero-inflated log-normal marginals
+    # copula latents: presence (shifted by fibre) and abundance where present
     chol = np.linalg.cholesky(tmpl.correlation)
-    z_subject = rng.standard_normal((n_subjects, p)) @ chol.T
-    z_visit = rng.standard_normal((n, p)) @ chol.T
-    z = np.sqrt(_SUBJECT_SHARE) * z_subject[subj] + np.sqrt(1 - _SUBJECT_SHARE) * z_visit
-    cdf = sps.norm.cdf(z)
-    absent = 1.0 - tmpl.prevalence
-    present = cdf > absent
-    w = np.clip((cdf - absent) / tmpl.prevalence, 1e-9, 1 - 1e-9)
-    log_a = tmpl.mu + tmpl.sigma * sps.norm.ppf(w)
-    evenness = (tmpl.mu.mean() - tmpl.mu) / tmpl.mu.std()
 
-    def shannon(shift: np.ndarray) -> np.ndarray:
-        rel = _closed(log_a + _DIVERSITY_PER_FIBRE * shift[:, None] * evenness, present)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(rel > 0, rel * np.log(rel), 0.0)
-        return np.asarray(-terms.sum(axis=1))
+    def latent() -> np.ndarray:
+        shared = rng.standard_normal((n_subjects, p)) @ chol.T
+        own = rng.standard_normal((n, p)) @ chol.T
+        return np.asarray(np.sqrt(_SUBJECT_SHARE) * shared[subj]
+                          + np.sqrt(1 - _SUBJECT_SHARE) * own)
 
+    z_presence = latent()
+    z_abundance = latent()
+    threshold = sps.norm.ppf(1.0 - tmpl.prevalence)
     fibre_shift = fibre - _FIBRE_CENTRE
-    h = shannon(fibre_shift)
-    delta = float(np.mean(shannon(fibre_shift + 1.0) - h))
-    h_c = h - h.mean()
+
+    def richness(shift: np.ndarray) -> np.ndarray:
+        return np.asarray((z_presence + _PRESENCE_PER_FIBRE * shift[:, None] > threshold)
+                          .sum(axis=1), dtype=float)
+
+    rich = richness(fibre_shift)
+    present = z_presence + _PRESENCE_PER_FIBRE * fibre_shift[:, None] > threshold
+    delta = float(np.mean(richness(fibre_shift + 1.0) - rich)) / _RICHNESS_UNIT
+    d_c = (rich - rich.mean()) / _RICHNESS_UNIT
 
     # CRP and pain
-    log_crp = 0.5 + _CRP_PER_SHANNON * h_c + 0.04 * (bmi - 26) + rng.normal(0, 0.5, n)
-    pain = (_PAIN_CENTRE + _PAIN_PER_FIBRE * fibre_shift + _PAIN_PER_SHANNON * h_c
+    log_crp = 0.5 + _CRP_PER_DIVERSITY * d_c + 0.04 * (bmi - 26) + rng.normal(0, 0.5, n)
+    pain = (_PAIN_CENTRE + _PAIN_PER_FIBRE * fibre_shift + _PAIN_PER_DIVERSITY * d_c
             + _PAIN_PER_LOG_CRP * (log_crp - 0.5) + 0.02 * (age - 45) + 0.5 * female
             + 0.05 * (bmi - 26) + rng.normal(0, _PAIN_SUBJECT_SD, n_subjects)[subj]
             + rng.normal(0, _PAIN_NOISE_SD, n))
@@ -299,7 +302,7 @@ def simulate_cohort(
     planted = np.sort(rng.choice(eligible, size=n_planted, replace=False))
     beta = np.zeros(p)
     beta[planted] = effect_size * rng.choice([-1.0, 1.0], size=n_planted)
-    log_a = (log_a + _DIVERSITY_PER_FIBRE * fibre_shift[:, None] * evenness
+    log_a = (tmpl.mu + tmpl.sigma * z_abundance
              + np.log(2.0) * np.outer(pain - _PAIN_CENTRE, beta))
     rel = _closed(log_a, present)
 
@@ -328,18 +331,19 @@ def simulate_cohort(
     cohort = Cohort(table, meta, subject_column="subject", time_column="visit",
                     source="simulated")
     truth = pd.DataFrame({"feature": tmpl.features, "effect": beta})
-    indirect_h = delta * _PAIN_PER_SHANNON
-    indirect_crp = delta * _CRP_PER_SHANNON * _PAIN_PER_LOG_CRP
+    indirect_h = delta * _PAIN_PER_DIVERSITY
+    indirect_crp = delta * _CRP_PER_DIVERSITY * _PAIN_PER_LOG_CRP
     acme = indirect_h + indirect_crp
     total = acme + _PAIN_PER_FIBRE
     mediation = pd.DataFrame([
-        ("fibre_to_shannon", delta, "mean change in Shannon (nats) per serving/day"),
-        ("shannon_to_log_crp", _CRP_PER_SHANNON, "log CRP per nat of Shannon"),
-        ("shannon_to_pain", _PAIN_PER_SHANNON, "pain per nat of Shannon, holding log CRP"),
+        ("fibre_to_richness", delta, "mean change in richness (tens of taxa present) "
+         "per serving/day"),
+        ("richness_to_log_crp", _CRP_PER_DIVERSITY, "log CRP per 10 taxa present"),
+        ("richness_to_pain", _PAIN_PER_DIVERSITY, "pain per 10 taxa present, holding log CRP"),
         ("log_crp_to_pain", _PAIN_PER_LOG_CRP, "pain per unit of log CRP"),
-        ("indirect_shannon", indirect_h, "fibre -> Shannon -> pain"),
-        ("indirect_shannon_crp", indirect_crp, "fibre -> Shannon -> log CRP -> pain"),
-        ("acme", acme, "average causal mediation effect of fibre via Shannon (and log CRP)"),
+        ("indirect_richness", indirect_h, "fibre -> richness -> pain"),
+        ("indirect_richness_crp", indirect_crp, "fibre -> richness -> log CRP -> pain"),
+        ("acme", acme, "average causal mediation effect of fibre via richness (and log CRP)"),
         ("ade", _PAIN_PER_FIBRE, "average direct effect of fibre on pain"),
         ("total", total, "total effect of fibre on pain per serving/day"),
         ("proportion_mediated", acme / total, "acme / total"),
@@ -352,12 +356,12 @@ def simulate_cohort(
         "template": tmpl.source, "intervention_effect": _INTERVENTION_EFFECT,
         "diary_ar1": _DIARY_AR, "diary_noise_sd": _DIARY_SD,
         "pain_model": {"intercept": _PAIN_CENTRE, "fibre": _PAIN_PER_FIBRE,
-                       "shannon": _PAIN_PER_SHANNON, "log_crp": _PAIN_PER_LOG_CRP,
+                       "richness_per_10_taxa": _PAIN_PER_DIVERSITY, "log_crp": _PAIN_PER_LOG_CRP,
                        "age": 0.02, "sex_F": 0.5, "bmi": 0.05,
                        "subject_sd": _PAIN_SUBJECT_SD, "residual_sd": _PAIN_NOISE_SD},
     }
     return SimulatedCohort(cohort, truth, mediation,
-                           _PAIN_PER_SHANNON + _CRP_PER_SHANNON * _PAIN_PER_LOG_CRP,
+                           _PAIN_PER_DIVERSITY + _CRP_PER_DIVERSITY * _PAIN_PER_LOG_CRP,
                            diary, parameters)
 
 
