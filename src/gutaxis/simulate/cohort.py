@@ -61,8 +61,9 @@ class SimulatedCohort:
         column ``visit``).
     truth
         One row per feature: ``feature``, ``effect`` (planted log2 fold change of the
-        feature's relative abundance, where present, per point of ``pain``; 0 for null
-        features).
+        feature's abundance where present, before the composition is closed to 1, per
+        point of ``pain``; 0 for null features). The relative abundance of a dominant
+        taxon moves less than that (closure), as a real absolute change would.
     mediation_truth
         ``quantity``, ``value``, ``description``: the planted paths of fibre ->
         richness -> log CRP -> pain and the mediation effects they imply (ACME, ADE,
@@ -352,7 +353,8 @@ def simulate_cohort(
     parameters: dict[str, Any] = {
         "seed": seed, "n_subjects": n_subjects, "visits": visits, "n_features": p,
         "effect_size": effect_size, "n_planted": n_planted,
-        "effect_unit": "log2 fold change of relative abundance (where present) per pain point",
+        "effect_unit": ("log2 fold change of abundance where present, before closure, "
+                        "per pain point"),
         "template": tmpl.source, "intervention_effect": _INTERVENTION_EFFECT,
         "diary_ar1": _DIARY_AR, "diary_noise_sd": _DIARY_SD,
         "pain_model": {"intercept": _PAIN_CENTRE, "fibre": _PAIN_PER_FIBRE,
