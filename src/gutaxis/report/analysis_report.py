@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 from gutaxis.report.association_words import STRONG_EVIDENCE_Q, short_name
 from gutaxis.stats.results import wald_interval
 
-__all__ = ["analysis_html", "evidence_words", "write_analysis_report"]
+__all__ = ["analysis_html", "evidence_words", "taxon_name", "write_analysis_report"]
 
 _TEMPLATE = "analysis_report.html.j2"
 
@@ -63,6 +64,17 @@ def evidence_words(p: float) -> str:
     if p < 0.05:
         return "weak evidence"
     return "no clear evidence"
+
+
+def taxon_name(feature: str) -> str:
+    """The last named rank of a lineage, without its ``g__``-style prefix.
+
+    Parameters
+    ----------
+    feature
+        A feature id or lineage (``k__Bacteria;...;g__Blautia``).
+    """
+    return re.sub(r"^[a-z]__", "", short_name(feature))
 
 
 def analysis_html(results: Any) -> str:
@@ -173,18 +185,19 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         rank = results.config["association"]["rank"] or "feature"
         if len(hits):
             named = "; ".join(
-                f"{short_name(r['feature'])} {2 ** r['coef']:.2g}-fold "
-                f"(95% CI {2 ** r['ci_low']:.2g} to {2 ** r['ci_high']:.2g}, q {_p(r['qval'])})"
-                for _, r in hits.head(3).iterrows())
+                f"{taxon_name(r['feature'])} \u00d7{2 ** r['coef']:.2g} "
+                f"(95% CI \u00d7{2 ** r['ci_low']:.2g} to \u00d7{2 ** r['ci_high']:.2g}, "
+                f"q {_p(r['qval'])})" for _, r in hits.head(3).iterrows())
             text = (f"{len(hits)} of {len(rows)} {rank}-level taxa differed {words['contrast']} "
-                    f"at a false discovery rate of {q:g}. Relative abundance: {named}.")
+                    f"at a false discovery rate of {q:g}: {named} (\u00d7 is the ratio of "
+                    "relative abundance; below 1 means lower).")
             strength = evidence_words(float(hits["qval"].min()))
         else:
             best = rows.iloc[0] if len(rows) else None
             text = (f"No single {rank} of {len(rows)} tested was associated at a false "
                     f"discovery rate of {q:g}" + (
                         f" (smallest q: {_fmt(float(best['qval']))}, "
-                        f"{short_name(best['feature'])})." if best is not None else "."))
+                        f"{taxon_name(best['feature'])})." if best is not None else "."))
             strength = "no clear evidence"
         found.append({"title": "Individual taxa", "text": text, "strength": strength})
     if results.classifier is not None:
@@ -256,7 +269,7 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
     if results.association is not None:
         rows = _outcome_rows(results.association, v).head(results.config["report"]["top"])
         if len(rows):
-            labels = [short_name(f) for f in rows["feature"]]
+            labels = [taxon_name(f) for f in rows["feature"]]
             figures.append({"id": "fig-taxa", "title": "Taxa most associated with the outcome",
                             "png": _png(forest_figure(rows, xlabel=f"log2 fold change "
                                                       f"{words['contrast']} (95% CI)",
@@ -366,7 +379,7 @@ def _tables(results: Any) -> list[dict[str, Any]]:
             results.community.permanova.table)})
     if results.association is not None:
         rows = _outcome_rows(results.association, v).head(results.config["report"]["top"])
-        rows = rows.assign(feature=[short_name(f) for f in rows["feature"]])
+        rows = rows.assign(feature=[taxon_name(f) for f in rows["feature"]])
         tables.append({"title": "Top taxa (all results: association/all_results.tsv)",
                        **_frame_rows(rows[["feature", "coef", "ci_low", "ci_high", "pval",
                                            "qval", "n_nonzero"]])})
