@@ -323,6 +323,7 @@ def _prepare(cohort: Cohort, cfg: dict[str, dict[str, Any]]
         *[(f"group {level}", int(n), "samples") for level, n in
           _group_counts(kept.metadata, cfg).items()],
     ], columns=["check", "value", "comment"])
+    checks["value"] = [_number(float(v)) if pd.notna(v) else "NA" for v in checks["value"]]
     return kept, variable, checks, dropped
 
 
@@ -430,6 +431,8 @@ def _median_iqr(values: pd.Series) -> str:
 
 
 def _number(x: float) -> str:
+    if float(x).is_integer():
+        return f"{x:,.0f}"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 

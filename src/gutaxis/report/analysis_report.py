@@ -74,7 +74,11 @@ def taxon_name(feature: str) -> str:
     feature
         A feature id or lineage (``k__Bacteria;...;g__Blautia``).
     """
-    return re.sub(r"^[a-z]__", "", short_name(feature))
+    ranks = [re.sub(r"^[a-z]__", "", part.strip()) for part in str(feature).split(";")]
+    named = [r for r in ranks if r]
+    if not named:
+        return short_name(feature)
+    return named[-1] if ranks[-1] else f"unclassified {named[-1]}"
 
 
 def analysis_html(results: Any) -> str:
@@ -192,6 +196,8 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
                     f"at a false discovery rate of {q:g}: {named} (\u00d7 is the ratio of "
                     "relative abundance; below 1 means lower).")
             strength = evidence_words(float(hits["qval"].min()))
+            if strength == "no clear evidence":  # passes the FDR threshold, q >= 0.05
+                strength = "weak evidence"
         else:
             best = rows.iloc[0] if len(rows) else None
             text = (f"No single {rank} of {len(rows)} tested was associated at a false "
@@ -271,10 +277,11 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         if len(rows):
             labels = [taxon_name(f) for f in rows["feature"]]
             figures.append({"id": "fig-taxa", "title": "Taxa most associated with the outcome",
-                            "png": _png(forest_figure(rows, xlabel=f"log2 fold change "
-                                                      f"{words['contrast']} (95% CI)",
+                            "png": _png(forest_figure(rows, xlabel="log2 fold change of "
+                                                      "relative abundance (95% CI)",
                                                       labels=labels)),
-                            "caption": "The taxa with the smallest p-values, whether or not "
+                            "caption": f"Log2 fold change {words['contrast']}. "
+                                       "The taxa with the smallest p-values, whether or not "
                                        "they pass the false-discovery threshold; bars are 95% "
                                        "confidence intervals, adjusted for "
                                        f"{words['adjusted']}."})
