@@ -38,7 +38,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 SUBPACKAGES = ("gutaxis.data", "gutaxis.io", "gutaxis.gut", "gutaxis.instruments",
-               "gutaxis.stats", "gutaxis.report", "gutaxis.evidence")
+               "gutaxis.stats", "gutaxis.report", "gutaxis.evidence",
+               "gutaxis.simulate")
 
 #: Names a public function's first parameter may have: the data it works on.
 DATA_FIRST = frozenset({
@@ -61,6 +62,7 @@ DATA_FIRST = frozenset({
     "plan",          # pooling decisions to carry out (gutaxis.evidence.pool_evidence)
     "series",        # one subject's outcome series (n-of-1)
     "studies",       # a table of study summaries, or their effect sizes (meta-analysis)
+    "template",      # the fitted template a cohort is simulated from (gutaxis.simulate)
 })
 
 #: Public functions whose first parameter is not data, with the reason.
