@@ -142,3 +142,23 @@ def test_fibromyalgia_cohort(fibromyalgia_dir: Path, tmp_path: Path, kind: str) 
         auroc = pd.read_csv(out / "classify" / "performance.tsv", sep="\t").iloc[0]
         assert 0.55 < auroc["estimate"] < 0.95
     assert "What we found" in (out / "report.html").read_text()
+
+
+def test_demo_simulates_and_analyses_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    for name in ("report.html", "truth.tsv", "config.toml", "data/table.tsv",
+                 "association/all_results.tsv", "mediation/effects.tsv"):
+        assert (out / name).is_file(), name
+    truth = pd.read_csv(out / "truth.tsv", sep="\t")
+    scan = pd.read_csv(out / "association" / "all_results.tsv", sep="\t")
+    hits = scan[(scan["metadata"] == "pain") & (scan["qval"] <= 0.25)].merge(truth, on="feature")
+    assert len(hits) >= 3 and (hits["effect"] != 0).mean() >= 0.6  # planted taxa found
+    assert f'"{out / "data" / "table.tsv"}"' in (out / "config.toml").read_text()
+    again = tmp_path / "again"
+    result = runner.invoke(app, ["analyze", "--config", str(out / "config.toml"),
+                                 "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    assert ((again / "association" / "all_results.tsv").read_text()
+            == (out / "association" / "all_results.tsv").read_text())

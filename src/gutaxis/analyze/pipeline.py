@@ -107,7 +107,8 @@ class AnalysisResults:
         lines += [f"  skipped {step}: {why}" for step, why in self.skipped.items()]
         return "\n".join(lines)
 
-    def to_dir(self, path: str | Path, *, report: bool = True) -> None:
+    def to_dir(self, path: str | Path, *, report: bool = True,
+               inputs: Mapping[str, Path | None] | None = None) -> None:
         """Write every step's results, ``config.toml``, ``analysis.json`` and ``report.html``.
 
         Parameters
@@ -116,6 +117,9 @@ class AnalysisResults:
             The folder (created if needed).
         report
             Also write ``report.html``.
+        inputs
+            Where the input files are now, by role, for the hashes of the step records
+            (default: the configuration's paths).
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -126,7 +130,8 @@ class AnalysisResults:
         _tsv(self.dropped, cohort_dir / "dropped.tsv")
         _tsv(self.table1, cohort_dir / "table1.tsv")
         _tsv(self.to_frame(), out / "steps.tsv")
-        inputs = {k: (Path(v) if v else None) for k, v in self.config["input"].items()}
+        if inputs is None:
+            inputs = {k: (Path(v) if v else None) for k, v in self.config["input"].items()}
         if self.metrics is not None:
             self.metrics.to_dir(out / "diversity", inputs=inputs)
         if self.alpha is not None:

@@ -222,8 +222,8 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         acme, total = e.loc["acme"], e.loc["total"]
         found.append({
             "title": "Mediation",
-            "text": f"Of the effect of {m.exposure} ({m.treated} vs {m.control}) on the "
-                    f"outcome (total {_fmt(total['estimate'])}, 95% CI "
+            "text": f"Of the effect of {m.exposure} ({m.treated} vs {m.control}) on "
+                    f"{results.config['design']['outcome']} (total {_fmt(total['estimate'])}, 95% CI "
                     f"{_fmt(total['ci_low'])} to {_fmt(total['ci_high'])}), the part through "
                     f"{', '.join(m.mediators)} was {_fmt(acme['estimate'])} (95% CI "
                     f"{_fmt(acme['ci_low'])} to {_fmt(acme['ci_high'])}; p {_p(acme['pval'])}).",
