@@ -139,7 +139,7 @@ class AnalysisResults:
             self.alpha.to_dir(out / "diversity" / "alpha_association")
         if self.community is not None:
             (out / "community").mkdir(exist_ok=True)
-            self.community.to_dir(out / "community", inputs=inputs)
+            self.community.to_dir(out / "community", inputs=dict(inputs))
         if self.association is not None:
             (out / "association").mkdir(exist_ok=True)
             self.association.to_dir(out / "association")

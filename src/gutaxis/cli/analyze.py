@@ -76,7 +76,9 @@ def analyze_command(
         show_default=False)] = None,
     force: Force = False,
 ) -> None:
-    """Whole analysis: data checks, diversity, composition, taxa, classifier, mediation.
+    """Whole analysis of a cohort, with one HTML report.
+
+    Data checks, diversity, composition, taxa, classifier and mediation.
 
     Writes into OUT: report.html (one self-contained page: findings first, methods,
     cohort table, figures, tables, limitations, provenance), config.toml (rerun with
@@ -92,7 +94,8 @@ def analyze_command(
           --metadata metadata.tsv --outcome group --outcome-type ordinal \\
           --covariates age,bmi,ibs --out fm
       gutaxis analyze table.biom --metadata meta.tsv --outcome pain \\
-          --covariates age --subject subject --exposure fibre --mediators crp --out pain
+          --covariates age --subject subject --exposure fibre \\
+          --mediators crp --out pain
       gutaxis analyze --config fm/config.toml --out fm-again
     """
     from gutaxis.analyze.config import DEFAULTS, merge_config, read_config

@@ -160,7 +160,7 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         name = "shannon_entropy" if "shannon_entropy" in rows.index else (
             rows.index[0] if len(rows) else None)
         if name is not None:
-            r = rows.loc[name]
+            r: pd.Series = rows.loc[name]  # type: ignore[assignment]
             direction = "lower" if r["coef"] < 0 else "higher"
             base = results.config["diversity"]["shannon_base"]
             unit = " bits" if name == "shannon_entropy" and base == 2 else ""
@@ -223,7 +223,8 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         found.append({
             "title": "Mediation",
             "text": f"Of the effect of {m.exposure} ({m.treated} vs {m.control}) on "
-                    f"{results.config['design']['outcome']} (total {_fmt(total['estimate'])}, 95% CI "
+                    f"{results.config['design']['outcome']} (total "
+                    f"{_fmt(total['estimate'])}, 95% CI "
                     f"{_fmt(total['ci_low'])} to {_fmt(total['ci_high'])}), the part through "
                     f"{', '.join(m.mediators)} was {_fmt(acme['estimate'])} (95% CI "
                     f"{_fmt(acme['ci_low'])} to {_fmt(acme['ci_high'])}; p {_p(acme['pval'])}).",
