@@ -185,7 +185,8 @@ class SensitivityResults:
                 f"correlation); grid {self.grid['rho'].min():g}..{self.grid['rho'].max():g}")
 
 
-def write_mediation(results: MediationResults, folder: str | Path) -> list[Path]:
+def write_mediation(results: MediationResults, folder: str | Path, *,
+                    record: dict[str, object] | None = None) -> list[Path]:
     """Write ``effects.tsv``, ``paths.tsv`` and ``mediation.json`` (as ``gutaxis mediate``).
 
     Parameters
@@ -194,6 +195,8 @@ def write_mediation(results: MediationResults, folder: str | Path) -> list[Path]
         A single-mediator-set analysis.
     folder
         Where to write (created if needed).
+    record
+        The settings to record in ``mediation.json`` (default: the results' own).
     """
     import json
 
@@ -204,7 +207,8 @@ def write_mediation(results: MediationResults, folder: str | Path) -> list[Path]
     written = [out / "effects.tsv", out / "paths.tsv", out / "mediation.json"]
     results.to_frame().to_csv(written[0], sep="\t", index=False, na_rep="NA")
     results.paths.to_csv(written[1], sep="\t", index=False, na_rep="NA")
-    record = {"gutaxis": package_version(), "exposure": results.exposure,
+    record = {"gutaxis": package_version(), **record} if record is not None else {
+              "gutaxis": package_version(), "exposure": results.exposure,
               "mediators": list(results.mediators), "outcome": results.outcome,
               "covariates": list(results.covariates), "serial": results.serial,
               "treated": results.treated, "control": results.control,
