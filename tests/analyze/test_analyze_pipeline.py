@@ -78,3 +78,17 @@ def test_too_small_groups_skip_group_steps_only() -> None:
 def test_bad_outcomes_are_refused(design: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError, match=message):
         run_analysis(config(**design))
+
+
+def test_samples_missing_a_covariate_are_left_out_with_the_reason(tmp_path: Path) -> None:
+    import pandas as pd
+
+    meta = pd.read_csv(example_paths()["metadata"], sep="\t")
+    meta.loc[:2, "age"] = None
+    path = tmp_path / "meta.tsv"
+    meta.to_csv(path, sep="\t", index=False)
+    result = run_analysis(merge_config(config(outcome="pain_nrs"),
+                                       {"input": {"metadata": str(path)}}))
+    assert list(result.dropped["reason"]) == ["missing age"] * 3
+    assert result.n == len(meta) - 3
+    assert result.checks.set_index("check").loc["missing age", "value"] == "3"

@@ -276,7 +276,8 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
     if results.association is not None:
         rows = _outcome_rows(results.association, v).head(results.config["report"]["top"])
         if len(rows):
-            labels = [taxon_name(f) for f in rows["feature"]]
+            labels = [f"{taxon_name(f)}  (q {_p(q).removeprefix('= ')})"
+                      for f, q in zip(rows["feature"], rows["qval"], strict=True)]
             figures.append({"id": "fig-taxa", "title": "Taxa most associated with the outcome",
                             "png": _png(forest_figure(rows, xlabel="log2 fold change of "
                                                       "relative abundance (95% CI)",
@@ -415,6 +416,7 @@ def _context(results: Any) -> dict[str, Any]:
         "words": words, "findings": findings, "overall": overall,
         "design": results.config["design"], "n": results.n,
         "n_dropped": len(results.dropped),
+        "groups": _groups(results.checks),
         "dropped_reasons": results.dropped["reason"].value_counts().to_dict(),
         "table1": _frame_rows(results.table1), "checks": _frame_rows(results.checks),
         "figures": _figures(results, words), "methods": _methods(results, words),
@@ -423,6 +425,13 @@ def _context(results: Any) -> dict[str, Any]:
         "notes": list(results.notes), "provenance": results.provenance,
         "config_text": _config_text(results.config),
     }
+
+
+def _groups(checks: pd.DataFrame) -> str:
+    """``"ctl 51, fbm_12_20 16"``: the group sizes among the data checks ("" if none)."""
+    rows = checks[checks["check"].str.startswith("group ")]
+    return ", ".join(f"{c.removeprefix('group ')} {v}" for c, v in
+                     zip(rows["check"], rows["value"], strict=True))
 
 
 def _config_text(config: dict[str, dict[str, Any]]) -> str:
