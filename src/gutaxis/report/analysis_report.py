@@ -131,13 +131,22 @@ def _design_words(results: Any) -> dict[str, str]:
         contrast = f"in {pos} compared with {neg}"
         question = f"Does the gut microbiome differ between {pos} and {neg} ({outcome})?"
     elif kind == "ordinal":
-        contrast = f"per step up in {outcome} ({' < '.join(d['levels'])})"
+        contrast = f"per step up in {outcome}"
         question = f"Does the gut microbiome change along {outcome} ({' < '.join(d['levels'])})?"
     else:
         contrast = f"per unit of {outcome}"
         question = f"Is the gut microbiome associated with {outcome}?"
     covs = ", ".join(d["covariates"]) or "nothing"
     return {"contrast": contrast, "question": question, "adjusted": covs}
+
+
+def _outcome_label(design: dict[str, Any]) -> str:
+    """The outcome as the models see it: ``pain``, ``group score``, ``P(fm = yes)``."""
+    if design["outcome_type"] == "ordinal":
+        return f"{design['outcome']} score (0 to {len(design['levels']) - 1})"
+    if design["outcome_type"] == "binary":
+        return f"the probability of {' / '.join(design['positive'])}"
+    return str(design["outcome"])
 
 
 def _outcome_rows(assoc: Any, variable: str) -> pd.DataFrame:
@@ -223,7 +232,7 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         found.append({
             "title": "Mediation",
             "text": f"Of the effect of {m.exposure} ({m.treated} vs {m.control}) on "
-                    f"{results.config['design']['outcome']} (total "
+                    f"{_outcome_label(results.config['design'])} (total "
                     f"{_fmt(total['estimate'])}, 95% CI "
                     f"{_fmt(total['ci_low'])} to {_fmt(total['ci_high'])}), the part through "
                     f"{', '.join(m.mediators)} was {_fmt(acme['estimate'])} (95% CI "
