@@ -145,7 +145,7 @@ def _outcome_label(design: dict[str, Any]) -> str:
     if design["outcome_type"] == "ordinal":
         return f"{design['outcome']} score (0 to {len(design['levels']) - 1})"
     if design["outcome_type"] == "binary":
-        return f"the probability of {' / '.join(design['positive'])}"
+        return f"the probability of {design['outcome']} = {' / '.join(design['positive'])}"
     return str(design["outcome"])
 
 
