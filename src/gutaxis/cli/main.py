@@ -55,6 +55,7 @@ def main(
 def _register() -> None:
     # one import + one register(app) call per command group module
     from gutaxis.cli import (
+        analyze,
         associate,
         classify,
         community,
@@ -79,6 +80,7 @@ def _register() -> None:
     mediate.register(app)
     community.register(app)
     classify.register(app)
+    analyze.register(app)
 
 
 _register()

@@ -252,6 +252,7 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
     from gutaxis.report.mediation_plots import plot_mediation_paths
     from gutaxis.stats.mediation import mediate, mediation_sensitivity
     from gutaxis.stats.mediation.pipeline import metadata_with_alpha, missing_columns
+    from gutaxis.stats.mediation.results import write_mediation
 
     missing_columns(meta, mediators, source=source, has_table=cohort is not None)
     if cohort is not None:
@@ -278,12 +279,10 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
     if sens is not None:
         record.update(rho_at_zero=sens.rho_at_zero, rho_tilde=sens.rho_tilde)
     with output_folder(out, force=force) as tmp:
-        _write_table(results.to_frame(), tmp / "effects.tsv")
-        _write_table(results.paths, tmp / "paths.tsv")
+        write_mediation(results, tmp, record=record)
         plot_mediation_paths(results, tmp / "path_diagram.png", svg=True)
         if sens is not None:
             _write_table(sens.to_frame(), tmp / "sensitivity.tsv")
-        _write_json(record, tmp / "mediation.json")
     err_console().print(f"Wrote {out}:\n{results.summary()}", markup=False)
     if sens is not None:
         err_console().print(sens.summary(), markup=False)

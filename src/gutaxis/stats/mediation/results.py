@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -182,3 +183,37 @@ class SensitivityResults:
         """One line: the rho at which ACME vanishes."""
         return (f"ACME = 0 at rho = {self.rho_at_zero:.4f} (mediator-outcome error "
                 f"correlation); grid {self.grid['rho'].min():g}..{self.grid['rho'].max():g}")
+
+
+def write_mediation(results: MediationResults, folder: str | Path, *,
+                    record: dict[str, object] | None = None) -> list[Path]:
+    """Write ``effects.tsv``, ``paths.tsv`` and ``mediation.json`` (as ``gutaxis mediate``).
+
+    Parameters
+    ----------
+    results
+        A single-mediator-set analysis.
+    folder
+        Where to write (created if needed).
+    record
+        The settings to record in ``mediation.json`` (default: the results' own).
+    """
+    import json
+
+    from gutaxis.version import package_version
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "effects.tsv", out / "paths.tsv", out / "mediation.json"]
+    results.to_frame().to_csv(written[0], sep="\t", index=False, na_rep="NA")
+    results.paths.to_csv(written[1], sep="\t", index=False, na_rep="NA")
+    record = {"gutaxis": package_version(), **record} if record is not None else {
+              "gutaxis": package_version(), "exposure": results.exposure,
+              "mediators": list(results.mediators), "outcome": results.outcome,
+              "covariates": list(results.covariates), "serial": results.serial,
+              "treated": results.treated, "control": results.control,
+              "method": results.method, "ci": results.ci, "boot": results.n_draws,
+              "level": results.level, "seed": results.seed, "n": results.n,
+              "notes": list(results.notes)}
+    written[2].write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    return written
