@@ -231,8 +231,8 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         acme, total = e.loc["acme"], e.loc["total"]
         found.append({
             "title": "Mediation",
-            "text": f"Of the effect of {m.exposure} ({m.treated} vs {m.control}) on "
-                    f"{_outcome_label(results.config['design'])} (total "
+            "text": f"Of the effect on {_outcome_label(results.config['design'])} of "
+                    f"moving {m.exposure} from {m.control} to {m.treated} (total "
                     f"{_fmt(total['estimate'])}, 95% CI "
                     f"{_fmt(total['ci_low'])} to {_fmt(total['ci_high'])}), the part through "
                     f"{', '.join(m.mediators)} was {_fmt(acme['estimate'])} (95% CI "

@@ -169,7 +169,8 @@ def plot_association(results: AssociationResults, row: pd.Series, *, path: str |
     else:
         _scatter(ax, x.to_numpy(dtype=float), y.to_numpy(dtype=float))
     ax.set_xlabel(var)
-    ax.set_ylabel(f"{short_name(feature)}\n({spec.normalization} + {spec.transform})")
+    modelled = [step for step in (spec.normalization, spec.transform) if step != "NONE"]
+    ax.set_ylabel(short_name(feature) + (f"\n({' + '.join(modelled)})" if modelled else ""))
     ax.set_title(f"{_term(row)}: coef {row['coef']:.3g} ± {row['stderr']:.2g}, "
                  f"q = {row['qval']:.2g}  [{row['model']}]", fontsize=9)
     return _save(fig, path)

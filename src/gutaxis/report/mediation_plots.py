@@ -31,10 +31,11 @@ def _positions(results: MediationResults) -> dict[str, tuple[float, float]]:
     return where
 
 
-def _effect_line(effects: pd.DataFrame, name: str, label: str) -> str:
+def _effect_line(effects: pd.DataFrame, name: str, label: str, *, draws: int) -> str:
     row = effects.set_index("effect").loc[name]
-    return (f"{label} {row['estimate']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}], "
-            f"p = {row['pval']:.3g}")
+    # a replicate p of 0 means no replicate fell on the other side of zero: p < 2/R
+    p = f"p < {2 / draws:.2g}" if row["pval"] == 0 and draws > 0 else f"p = {row['pval']:.3g}"
+    return f"{label} {row['estimate']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}], {p}"
 
 
 def mediation_figure(results: MediationResults) -> Figure:
@@ -61,10 +62,9 @@ def mediation_figure(results: MediationResults) -> Figure:
         scale = " (log-odds)" if row.model == "logistic" else ""
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.03, f"{row.coefficient:.3g}{scale}",
                 ha="center", va="bottom", fontsize=8, color="#1f4e79")
-    lines = [_effect_line(results.effects, "acme", "ACME"),
-             _effect_line(results.effects, "ade", "ADE"),
-             _effect_line(results.effects, "total", "Total"),
-             _effect_line(results.effects, "prop_mediated", "Prop. mediated")]
+    lines = [_effect_line(results.effects, name, label, draws=results.n_draws)
+             for name, label in (("acme", "ACME"), ("ade", "ADE"), ("total", "Total"),
+                                 ("prop_mediated", "Prop. mediated"))]
     ax.text(0.5, 0.16, "\n".join(lines), ha="center", va="center", fontsize=8.5,
             family="monospace")
     ax.text(0.5, 0.02, f"{results.treated} vs {results.control}; n = {results.n}; "
