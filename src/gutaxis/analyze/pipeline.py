@@ -10,6 +10,7 @@ commands write, with ``config.toml`` and ``report.html`` beside them.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -229,9 +230,12 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
          reason=None if metrics is not None else "diversity did not run")
     step("community", 4, lambda: _community(metrics, meta, cfg, variable),
          reason=small or (None if metrics is not None else "diversity did not run"))
-    step("association", 5, lambda: _association(cohort, cfg, variable))
+    # the scan and the classifier share the aggregated table; made inside their steps, so
+    # that a table that cannot be aggregated skips them with the reason
+    ranked = functools.cache(lambda: _ranked(cohort, cfg))
+    step("association", 5, lambda: _association(ranked(), cfg, variable))
     binary = design["outcome_type"] == "binary"
-    step("classify", 6, lambda: _classify(cohort, cfg, variable),
+    step("classify", 6, lambda: _classify(ranked(), cfg, variable),
          reason=(small if binary else
                  f"the outcome is {design['outcome_type']}; the classifier needs a binary one"))
     step("mediation", 7, lambda: _mediation(cohort, cfg, variable),
@@ -514,7 +518,7 @@ def _association(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
     a = cfg["association"]
     fixed = _fixed(cfg, variable)
     subject = cfg["design"]["subject"]
-    return associate(_ranked(cohort, cfg), fixed=fixed, random=[subject] if subject else [],
+    return associate(cohort, fixed=fixed, random=[subject] if subject else [],
                      reference=_references(cohort.metadata, fixed),
                      normalization=a["normalization"], transform=a["transform"],
                      min_prevalence=a["min_prevalence"], correction=a["correction"],
@@ -526,7 +530,7 @@ def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
     from gutaxis.stats.classify import classify
 
     c = cfg["classify"]
-    return classify(_ranked(cohort, cfg), variable, positive=">=1",
+    return classify(cohort, variable, positive=">=1",
                     covariates=cfg["design"]["covariates"] if c["with_covariates"] else (),
                     model=c["model"], folds=c["folds"], repeats=c["repeats"],
                     seed=cfg["design"]["seed"], permutations=c["permutations"],
