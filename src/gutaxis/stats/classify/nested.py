@@ -2,10 +2,11 @@
 
 Outer loop: :class:`~sklearn.model_selection.StratifiedGroupKFold` (folds grouped by
 subject, classes balanced across folds), once per repeat with its own shuffle. Inner
-loop: a grid search (:class:`~sklearn.model_selection.GridSearchCV`, scored by AUROC)
-over the same kind of grouped folds of the outer training part only. The whole pipeline
-(prevalence filter, log-ratio, scaling, model; :mod:`.steps`) is refitted in every inner
-and outer training part, so no test sample shapes its own prediction.
+loop: a grid search scored by AUROC (:func:`tune`: the choice
+:class:`~sklearn.model_selection.GridSearchCV` makes, with the preparation fitted once per
+inner split) over the same kind of grouped folds of the outer training part only. The
+whole pipeline (prevalence filter, log-ratio, scaling, model; :mod:`.steps`) is refitted
+in every inner and outer training part, so no test sample shapes its own prediction.
 
 This module imports scikit-learn; the package imports it when a classifier runs.
 """
