@@ -21,7 +21,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from gutaxis.report.association_words import STRONG_EVIDENCE_Q, short_name
+from gutaxis.report.association_words import NOT_SIGNIFICANT, STRONG_EVIDENCE_Q, short_name
 from gutaxis.stats.results import wald_interval
 
 __all__ = ["analysis_html", "evidence_words", "taxon_name", "write_analysis_report"]
@@ -155,9 +155,10 @@ def _outcome_rows(assoc: Any, variable: str) -> pd.DataFrame:
                  & table["coef"].notna()].sort_values("pval")
     low, high = wald_interval(rows["coef"].to_numpy(), rows["stderr"].to_numpy(),
                               rows["df"].to_numpy())
-    return rows.assign(ci_low=low, ci_high=high, evidence=np.where(
-        rows["qval"].to_numpy(dtype=float) < STRONG_EVIDENCE_Q, "stronger",
-        "weak — hypothesis only"))
+    q = rows["qval"].to_numpy(dtype=float)
+    return rows.assign(ci_low=low, ci_high=high, evidence=np.select(
+        [q < STRONG_EVIDENCE_Q, q < assoc.spec.max_significance],
+        ["stronger", "weak — hypothesis only"], NOT_SIGNIFICANT))
 
 
 def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
@@ -292,8 +293,8 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
                                                       "relative abundance (95% CI)",
                                                       labels=labels)),
                             "caption": f"Log2 fold change {words['contrast']}. "
-                                       "The taxa with the smallest p-values, whether or not "
-                                       "they pass the false-discovery threshold; bars are 95% "
+                                       "The taxa with the smallest p-values; grey ones do not "
+                                       "pass the false-discovery threshold; bars are 95% "
                                        "confidence intervals, adjusted for "
                                        f"{words['adjusted']}."})
     if results.classifier is not None:

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gutaxis.report.association_words import STRONG_EVIDENCE_Q, short_name
+from gutaxis.report.association_words import NOT_SIGNIFICANT, STRONG_EVIDENCE_Q, short_name
 from gutaxis.stats.association_results import AssociationResults
 from gutaxis.stats.design import level_labels
 
@@ -116,19 +116,22 @@ def _spread_out(x: np.ndarray, y: np.ndarray, all_x: np.ndarray, all_y: np.ndarr
 
 def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None = None) -> Figure:
     """Forest plot: one line per row of ``rows`` (top first), its ``coef`` as a dot and its
-    ``ci_low``..``ci_high`` as a bar; dots coloured by ``evidence`` (``"stronger"`` dark).
+    ``ci_low``..``ci_high`` as a bar; dots coloured by ``evidence`` (``"stronger"`` dark,
+    :data:`NOT_SIGNIFICANT` grey, anything else the weak colour).
     ``labels`` name the lines (default: feature and term)."""
     n = len(rows)
     fig = Figure(figsize=(7.5, 1.2 + 0.28 * max(n, 1)), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     pos = np.arange(n)[::-1]
-    strong = rows["evidence"].to_numpy() == "stronger"
+    evidence = rows["evidence"].to_numpy()
+    strong, none = evidence == "stronger", evidence == NOT_SIGNIFICANT
     coef = rows["coef"].to_numpy(dtype=float)
     spans = np.vstack([coef - rows["ci_low"].to_numpy(dtype=float),
                        rows["ci_high"].to_numpy(dtype=float) - coef])
     for mask, colour, label in ((strong, SIGNIFICANT_COLOUR, "stronger (q < 0.05)"),
-                                (~strong, WEAK_COLOUR, "weak (hypothesis only)")):
+                                (~strong & ~none, WEAK_COLOUR, "weak (hypothesis only)"),
+                                (none, OTHER_COLOUR, NOT_SIGNIFICANT)):
         if mask.any():  # two series: one legend entry each
             ax.errorbar(coef[mask], pos[mask], xerr=spans[:, mask], fmt="o", ms=4,
                         color=colour, ecolor=colour, elinewidth=1.2, capsize=2, label=label)
@@ -140,7 +143,7 @@ def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None =
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     ax.set_axisbelow(True)
-    fig.legend(loc="outside upper center", ncol=2, fontsize=8, frameon=False)
+    fig.legend(loc="outside upper center", ncol=3, fontsize=8, frameon=False)
     return fig
 
 

@@ -14,6 +14,8 @@ from gutaxis.stats.association_results import AssociationSpec
 #: q-values below this are labelled stronger evidence; from it up to the scan's
 #: ``max_significance`` the association is a weak lead (a hypothesis to test, no more).
 STRONG_EVIDENCE_Q = 0.05
+#: The ``evidence`` of a row that does not pass the false-discovery threshold (drawn grey).
+NOT_SIGNIFICANT = "not significant"
 
 STRONG_LABEL = "stronger"
 WEAK_LABEL = "weak — hypothesis only"
