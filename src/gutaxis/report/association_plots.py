@@ -169,6 +169,8 @@ def plot_association(results: AssociationResults, row: pd.Series, *, path: str |
     spec = results.spec
     if var in spec.levels:
         _boxes(ax, x, y, spec.levels[var])
+    elif set(pd.unique(x.dropna())) <= {0, 1}:  # a 0/1 indicator reads as two groups
+        _boxes(ax, x.map({0: "0", 1: "1"}), y, ("0", "1"))
     else:
         _scatter(ax, x.to_numpy(dtype=float), y.to_numpy(dtype=float))
     ax.set_xlabel(var)
