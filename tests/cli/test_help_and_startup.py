@@ -20,7 +20,7 @@ from gutaxis.cli.main import app
 runner = CliRunner()
 COMMANDS = ["metrics", "instruments", "score", "associate", "import-redcap",
             "import-responses", "export-fhir", "import-fhir", "trial", "evidence", "nof1", "meta",
-            "mediate", "permanova", "classify", "analyze", "demo"]
+            "mediate", "permanova", "classify", "analyze", "demo", "serve", "db", "users"]
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "rich")
 #: Help artefacts: typer's ``<bool>``/``<path>`` type labels, ``{TABLE}`` usage names.
 ARTEFACTS = re.compile(r"<[a-z][a-z _|\[\]-]*>|\{[A-Za-z_]+\}|\[default: None\]|\[\[")
@@ -176,6 +176,9 @@ def test_help_examples_are_command_lines_gutaxis_parses(command: list[str]) -> N
     assert examples
     for argv in examples:
         sub = group.commands[argv[0]]  # type: ignore[attr-defined]
+        while isinstance(sub, typer.core.TyperGroup):  # a group: its subcommand is next
+            argv = argv[1:]
+            sub = sub.commands[argv[0]]
         with sub.make_context(argv[0], argv[1:], resilient_parsing=False) as ctx:
             assert ctx.params  # parsed into the command's parameters
 

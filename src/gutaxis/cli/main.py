@@ -58,6 +58,7 @@ def _register() -> None:
         analyze,
         associate,
         classify,
+        clinic,
         community,
         evidence,
         instruments,
@@ -81,6 +82,7 @@ def _register() -> None:
     community.register(app)
     classify.register(app)
     analyze.register(app)
+    clinic.register(app)
 
 
 _register()

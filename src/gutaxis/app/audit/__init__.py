@@ -1,0 +1,1 @@
+"""The audit trail: who read or wrote which patient's data, when, from where, allowed or not."""

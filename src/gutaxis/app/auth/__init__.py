@@ -1,0 +1,1 @@
+"""Logging in and out, sessions and bearer tokens, TOTP, patient invitations, accounts."""

@@ -1,0 +1,128 @@
+"""Build the FastAPI app: routers of every domain, error pages, security headers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gutaxis.app import routers
+from gutaxis.app.audit import service as audit
+from gutaxis.app.auth.service import LoginRefused, TooManyAttempts
+from gutaxis.app.deps import Denied, NotAuthenticated, optional_actor
+from gutaxis.app.settings import Settings
+from gutaxis.app.state import WEB, AppState
+from gutaxis.errors import InputError
+from gutaxis.version import package_version
+
+API = "/api/"
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'")
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The app for ``settings``; the database must be migrated (``gutaxis db upgrade``)."""
+    app = FastAPI(title="gutaxis clinic", version=package_version(),
+                  description="The gutaxis clinic API: diaries, questionnaires, labs, "
+                  "microbiome samples, interventions and their n-of-1 evaluation, "
+                  "de-identified cohort export and analyses. Authenticate with a session "
+                  "cookie (browsers; send X-CSRF-Token on changes) or a bearer token from "
+                  "POST /api/v1/auth/token.",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
+    app.state.gutaxis = AppState.from_settings(settings)
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    for router in routers.all_routers():
+        app.include_router(router)
+    _add_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API)
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> Response:
+        body = {"detail": str(exc), "field": exc.field or exc.column, "row": exc.row,
+                "source": exc.source}
+        if _is_api(request):
+            return JSONResponse(body, status_code=422)
+        return _page(request, "error.html", {"title": "Not accepted", "message": str(exc)},
+                     422)
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "not logged in"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> Response:
+        state: AppState = request.app.state.gutaxis
+        with state.db.write() as session:
+            audit.record(session, exc.actor, request.method.lower(), exc.resource,
+                         patient_id=exc.patient_id, outcome="denied", detail=exc.why)
+        if _is_api(request):
+            return JSONResponse({"detail": f"access denied: {exc.why}"}, status_code=403)
+        return _page(request, "denied.html", {"why": exc.why}, 403)
+
+    @app.exception_handler(LoginRefused)
+    async def login_refused(request: Request, exc: LoginRefused) -> Response:
+        return JSONResponse({"detail": str(exc), "needs_totp": exc.needs_totp},
+                            status_code=401)
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, exc: TooManyAttempts) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or exc.status_code < 400:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        return _page(request, "error.html", {"title": f"Error {exc.status_code}",
+                                             "message": str(exc.detail)}, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"field {where!r}: {first.get('msg', 'invalid')}"
+        if "input" in first and not isinstance(first["input"], dict | list):
+            message += f"; found {first['input']!r}"
+        if _is_api(request):
+            return JSONResponse({"detail": message, "field": where, "errors": [
+                {"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
+                status_code=422)
+        return _page(request, "error.html", {"title": "Not accepted", "message": message}, 422)
+
+
+def _page(request: Request, template: str, context: dict[str, object], status: int) -> Response:
+    state: AppState = request.app.state.gutaxis
+    actor = getattr(request.state, "actor", None) or None
+    if actor is None:
+        try:
+            actor = optional_actor(request, state)
+        except Exception:  # a broken session must not hide the error page
+            actor = None
+    return state.templates.TemplateResponse(request, template,
+                                            {"actor": actor, **context}, status_code=status)

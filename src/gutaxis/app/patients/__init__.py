@@ -1,0 +1,1 @@
+"""Patients: records, identities (their own table), the clinician's list with flags."""

@@ -1,0 +1,1 @@
+"""Passwords, session tokens, CSRF, TOTP and the role checks every route goes through."""

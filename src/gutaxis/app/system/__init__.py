@@ -1,0 +1,1 @@
+"""Health of the running app (no login needed, no patient data)."""
