@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -54,10 +56,19 @@ Examples:
 """
 
 
-def _settings(database_url: str | None, data_dir: Path) -> object:
-    from gutaxis.app.settings import Settings
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """A database that cannot be reached or opened is one line and exit code 2 (the URL
+    shown without its password), not an internal error."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
-    return Settings(database_url=database_url, data_dir=data_dir)
+    try:
+        yield
+    except (OperationalError, ArgumentError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot open the database {shown}: {reason}") from None
 
 
 @handle_errors
@@ -86,12 +97,13 @@ def serve_command(
     settings = Settings(database_url=database_url, data_dir=data_dir,
                         cookie_secure=not insecure_cookies)
     url = settings.resolved_database_url()
-    upgrade(url)
-    state = AppState.from_settings(settings)  # makes the secret key on first run
-    try:
-        admin = has_admin(state)
-    finally:
-        state.db.dispose()
+    with database_errors(url):
+        upgrade(url)
+        state = AppState.from_settings(settings)  # makes the secret key on first run
+        try:
+            admin = has_admin(state)
+        finally:
+            state.db.dispose()
     if not admin:
         if sys.stdin.isatty():
             _prompt_admin(settings)
@@ -133,7 +145,9 @@ def db_upgrade_command(database_url: DatabaseUrl = None,
     from gutaxis.app.settings import Settings
 
     settings = Settings(database_url=database_url, data_dir=data_dir)
-    upgrade(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    with database_errors(url):
+        upgrade(url)
     err_console().print(f"database at revision {head_revision()}")
 
 
@@ -165,8 +179,10 @@ def create_admin_command(
     else:
         raise fail("no password: give --password-stdin and pipe it, or run in a terminal")
     settings = Settings(database_url=database_url, data_dir=data_dir)
-    upgrade(settings.resolved_database_url())
-    create_admin(settings, username, password)
+    url = settings.resolved_database_url()
+    with database_errors(url):
+        upgrade(url)
+        create_admin(settings, username, password)
     err_console().print(f"admin account {username!r} created")
 
 
