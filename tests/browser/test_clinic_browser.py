@@ -138,6 +138,10 @@ class Tab:
 
     def _response(self, response: Any) -> None:
         path = self._path(response.url)
+        if response.request.resource_type == "document" and "script-src 'self'" not in (
+                response.headers.get("content-security-policy") or ""):
+            # without the policy, "no CSP violation" would prove nothing
+            self.problems.append(f"no Content-Security-Policy on {path}")
         if (response.status >= 400 and (path, response.status) not in self.expected
                 and path not in self.unchecked):
             self.problems.append(f"{response.status} from {response.request.method} {path}")
@@ -254,6 +258,22 @@ def _number(text: str | None) -> float | None:
     return None if text is None else float(text)
 
 
+def assert_fits_a_phone(page: Any) -> None:
+    """No sideways scrolling, and every choice (radio, checkbox) can be tapped: its label is
+    at least 24 x 24 CSS pixels (WCAG 2.2, 2.5.8 target size)."""
+    wide, shown = page.evaluate(
+        "[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]")
+    assert wide <= shown, f"the page is {wide} px wide on a {shown} px screen"
+    small = page.evaluate("""() => [...document.querySelectorAll(
+        'input[type=radio], input[type=checkbox]')].flatMap(input => {
+          const boxes = [input, ...input.labels].map(e => e.getBoundingClientRect())
+            .filter(r => r.width > 0 && r.height > 0);
+          const ok = boxes.some(r => r.width >= 24 && r.height >= 24);
+          return ok ? [] : [input.name + '=' + input.value];
+        })""")
+    assert small == [], f"tap targets under 24 x 24 px: {small}"
+
+
 # ---- a) login ----
 
 def test_login_refuses_a_wrong_password_then_lands_on_the_role_home(
@@ -311,6 +331,7 @@ def test_patient_enters_todays_diary_on_a_phone(
     expect(form).to_be_visible()
     today = _today()
     assert form.locator('[name="day"]').input_value() == today.isoformat()
+    assert_fits_a_phone(page)
     tab.shot("diary-empty")
     # pain 6 by tapping the 6 of the scale
     pain_scale = form.locator(".scale").filter(has=page.locator('input[name="pain"]'))
@@ -333,8 +354,10 @@ def test_patient_enters_todays_diary_on_a_phone(
                              ".filter(n => n && n.startsWith('gi_'))")
     gi = {name.removeprefix("gi_"): submitted_value(form, name) for name in set(symptoms)}
     page.get_by_role("button", name="Save today's diary").click()
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    saved_note = page.get_by_role("status").filter(has_text="Saved")
+    expect(saved_note).to_be_visible()
     page.wait_for_load_state("load")
+    expect(saved_note).to_be_in_viewport()  # the patient sees it without scrolling
     tab.shot("diary-saved")
     assert_clean(tab)
 
