@@ -146,7 +146,8 @@ class ClinicServer:
 
 def _environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith("GUTAXIS_") or key in ("GUTAXIS_REQUIRE_DATA",)}
+           if not key.startswith("GUTAXIS_")
+           or key in ("GUTAXIS_REQUIRE_DATA", "GUTAXIS_CHROMIUM")}
     env.update({"GUTAXIS_DATA_DIR": str(data_dir), "GUTAXIS_ARGON2_TIME_COST": "1",
                 "GUTAXIS_ARGON2_MEMORY_KIB": "8", "PYTHONUNBUFFERED": "1"})
     if database_url:

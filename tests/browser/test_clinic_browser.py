@@ -45,6 +45,10 @@ HOME = {"patient": "/me/diary", "clinician": "/clinic/patients", "researcher": "
 #: answered 404 and logged as a console error that no page of the app caused. It is the only
 #: console error let through (see the report of the browser part).
 FAVICON = "/favicon.ico"
+#: Reports every Content-Security-Policy violation of a page to its console (Chromium logs
+#: most of them there itself; this catches the rest, e.g. report-only ones).
+CSP_WATCH = """document.addEventListener('securitypolicyviolation', e => console.error(
+  'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));"""
 PROBIOTIC = {"type": "probiotic", "product": "Lactobacillus rhamnosus GG", "dose": "10",
              "dose_unit": "billion CFU"}
 
@@ -188,6 +192,7 @@ def tabs(browser: Any, server: ClinicServer, screenshots: Path,
 
     def open_tab(viewport: dict[str, int] = DESKTOP, **options: Any) -> Tab:
         context = browser.new_context(viewport=viewport, **options)
+        context.add_init_script(CSP_WATCH)
         opened.append(context)
         tab = Tab(page=context.new_page(), server=server, shots=screenshots,
                   prefix=f"{server.backend}-{scenario}-{len(opened)}")
