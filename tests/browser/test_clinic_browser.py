@@ -304,7 +304,16 @@ def test_login_refuses_a_wrong_password_then_lands_on_the_role_home(
         page.get_by_role("button", name="Log in").click()
     assert tab.path() == HOME["patient"]
     assert page.locator("header .who").inner_text().startswith("pat_a")
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "gutaxis_session"]
+    assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (True, True, "Lax")
     tab.shot("logged-in")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+    assert tab.path() == "/login"
+    assert not [c for c in page.context.cookies() if c["name"] == "gutaxis_session"]
+    tab.page.goto(server.url("/"))  # the session is over: back to the login page
+    assert tab.path() == "/login"
+    tab.shot("logged-out")
     assert_clean(tab)
 
 
