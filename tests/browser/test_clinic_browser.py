@@ -189,6 +189,9 @@ def tabs(browser: Any, server: ClinicServer, screenshots: Path,
     the end. Call :func:`assert_clean` on each tab when the scenario is done."""
     opened: list[Any] = []
     scenario = request.node.originalname.removeprefix("test_")
+    username = request.node.callspec.params.get("username")  # of the per-role tests
+    if username:
+        scenario += "-" + username
 
     def open_tab(viewport: dict[str, int] = DESKTOP, **options: Any) -> Tab:
         context = browser.new_context(viewport=viewport, **options)
@@ -504,3 +507,48 @@ def test_researcher_is_denied_a_patient_page(
     assert_clean(tab)
     assert any(d["patient_id"] == patient or d["resource"] == f"/clinic/patients/{patient}"
                for d in server.denials("res")), server.denials("res")
+
+
+# ---- f) every page a role reaches by its links ----
+
+#: Pages visited per role at most (each path once, whatever its query string).
+CRAWL_LIMIT = 25
+NOT_PAGES = ("/api/", "/static/", "/logout", "/login")
+#: Questionnaires scheduled for the patient before the crawl (PEG-3; PSQI has clock times).
+SCHEDULED = ("peg@2009", "psqi@1989")
+
+
+@pytest.mark.parametrize("username", ["pat_a", "doc", "res", "adm"])
+def test_every_page_a_role_reaches_by_its_links_loads_clean(
+        tabs: Callable[..., Tab], server: ClinicServer, username: str) -> None:
+    """From the role's home page, follow every link to another page of the app (breadth
+    first): each answers 200 and logs no console error, CSP violation or failed request.
+    The patient has two questionnaires due (a short one and one with clock-time items), so
+    their reminders and forms are among the pages."""
+    if username == "pat_a":
+        with server.bearer("doc") as api:
+            for instrument in SCHEDULED:
+                made = api.post(f"/api/v1/patients/{server.patients['pat_a']}/questionnaires/"
+                                "schedules", json={"instrument": instrument, "every_days": 7,
+                                                   "first_due": _today().isoformat()})
+                assert made.status_code in (200, 201), made.text
+    tab = tabs()
+    tab.log_in(username)
+    queue, seen = [tab.path()], set()
+    while queue and len(seen) < CRAWL_LIMIT:
+        target = queue.pop(0)
+        path = target.split("?", 1)[0]
+        if path in seen:
+            continue
+        seen.add(path)
+        tab.goto(target)
+        tab.shot(re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home")
+        links = tab.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        for link in links:
+            if not link.startswith(server.base_url + "/"):
+                continue
+            found = link.removeprefix(server.base_url).split("#", 1)[0]
+            if (found != "/" and not found.startswith(NOT_PAGES)
+                    and found.split("?", 1)[0] not in seen):
+                queue.append(found)
+    assert_clean(tab)
