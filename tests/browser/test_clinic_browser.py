@@ -73,6 +73,9 @@ def browser() -> Iterator[Any]:
         _require("playwright is not installed")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _require(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # a loaded CI machine, not a slow app, is the risk
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
