@@ -2,10 +2,11 @@
 
 The real server (``gutaxis serve`` in a subprocess, see clinic_server.py) is driven by
 Playwright through the pages a patient, a clinician and a researcher use (issue 13, item 7):
-logging in, a diary day entered on a phone, a clinician's timeline and a new intervention,
-and denied pages. Every page visited must log no console error, no CSP violation, no
-uncaught exception and no failed request. A screenshot of every step is saved in
-``GUTAXIS_SCREENSHOTS`` (default: a temporary folder) for a person to look at.
+logging in and out, a diary day entered on a phone, a clinician's timeline and an
+intervention started and stopped, denied pages, and every page each role reaches by its
+links. Every page visited must log no console error, no CSP violation, no uncaught exception
+and no failed request. A screenshot of every step is saved in ``GUTAXIS_SCREENSHOTS``
+(default: a temporary folder) for a person to look at.
 
 Needs Playwright and Debian's chromium (``/usr/bin/chromium``; ``playwright install`` is not
 used) and a PostgreSQL server (``GUTAXIS_TEST_POSTGRES``). Without them the tests skip,
@@ -396,7 +397,7 @@ def _found(tree: Any, match: Callable[[dict[str, Any]], bool]) -> bool:
     return False
 
 
-def test_clinician_opens_the_timeline_and_starts_an_intervention(
+def test_clinician_opens_the_timeline_starts_and_stops_an_intervention(
         tabs: Callable[..., Tab], server: ClinicServer) -> None:
     from playwright.sync_api import expect
 
@@ -448,14 +449,29 @@ def test_clinician_opens_the_timeline_and_starts_an_intervention(
     assert _found(timeline.json(), lambda d: d.get("product") == PROBIOTIC["product"]
                   and str(d.get("start", "")).startswith(today.isoformat())), timeline.text
 
+    # ... and stops it (the Stop form's date is today unless changed)
+    stop_form = section.locator("form").filter(has=page.get_by_role("button", name="Stop"))
+    expect(stop_form.locator('[name="stop"]')).to_have_value(today.isoformat())
+    stop_form.get_by_role("button", name="Stop").click()
+    expect(section.get_by_role("button", name="Stop")).to_have_count(0)
+    page.wait_for_load_state("load")
+    expect(section).to_contain_text(PROBIOTIC["product"])
+    tab.shot("intervention-stopped")
+    assert_clean(tab)
+    with server.bearer("doc") as api:
+        listed = api.get(f"/api/v1/patients/{patient}/interventions")
+    assert _found(listed.json(), _is_the_probiotic(today, stop=today)), listed.text
 
-def _is_the_probiotic(today: dt.date) -> Callable[[dict[str, Any]], bool]:
+
+def _is_the_probiotic(start: dt.date,
+                      stop: dt.date | None = None) -> Callable[[dict[str, Any]], bool]:
     def match(d: dict[str, Any]) -> bool:
         return (d.get("type") == "probiotic" and d.get("product") == PROBIOTIC["product"]
                 and float(d.get("dose") or 0) == 10.0
                 and d.get("dose_unit") == PROBIOTIC["dose_unit"]
-                and str(d.get("start", "")).startswith(today.isoformat())
-                and d.get("stop") is None)
+                and str(d.get("start", "")).startswith(start.isoformat())
+                and (d.get("stop") is None if stop is None
+                     else str(d.get("stop")).startswith(stop.isoformat())))
     return match
 
 
