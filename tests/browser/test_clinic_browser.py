@@ -437,6 +437,8 @@ def test_clinician_opens_the_timeline_starts_and_stops_an_intervention(
     expect(section).to_contain_text(PROBIOTIC["product"])
     page.wait_for_load_state("load")
     expect(section.get_by_role("button", name="Stop")).to_have_count(1)
+    periods = chart.locator("rect.period title").all_text_contents()  # shaded on the timeline
+    assert any(PROBIOTIC["product"] in p and str(today) in p for p in periods), periods
     tab.shot("intervention-listed")
     assert_clean(tab)
 
