@@ -1,0 +1,122 @@
+"""The RBAC matrix: every API endpoint the app serves x every role, on both databases.
+
+``MATRIX`` states, independently of the code, who may call each endpoint. The test walks the
+app's own route table, so an endpoint added without a row here fails the suite, and for each
+endpoint and role sends a request (with an empty or minimal body: the role check comes before
+body validation) and checks the answer's class:
+
+- anonymous: 401 everywhere but the public endpoints;
+- a role not admitted: 403;
+- an admitted role: anything but 401/403 (200, 201, 204, 404 or 422 for the minimal body);
+- ``own``: patients are admitted on their own patient id and get 403 on another's
+  (and on an id that does not exist, so ids cannot be probed); clinicians on any.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from clinic_fixtures import Cast
+from fastapi.routing import APIRoute
+
+PUBLIC = "public"
+ANY = "authenticated"
+OWN = "own"  # patient on own record + clinician
+STAFF_ROLES = ("clinician", "researcher", "admin")
+
+#: (METHOD, path) -> who is admitted: PUBLIC, ANY, OWN, or a tuple of roles.
+MATRIX: dict[tuple[str, str], Any] = {
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANY,
+    ("GET", "/api/v1/auth/me"): ANY,
+    ("PUT", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/diary"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
+}
+
+#: valid bodies for endpoints whose patient check comes after body validation (so that a
+#: refused patient sees 403, not 422)
+BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/api/v1/patients/{patient_id}/diary/{day}"): {"pain": 1},
+}
+
+ROLES = {"pat_a": "patient", "doc": "clinician", "res": "researcher", "adm": "admin"}
+_PARAM = re.compile(r"\{([a-z_]+)\}")
+#: values of path parameters other than patient_id (ids that need not exist)
+_VALUES = {"day": "2026-11-30", "token": "no-such-token", "user_id": "1", "job_id": "1",
+           "intervention_id": "1", "sample_id": "1", "analysis_id": "1", "iid": "1",
+           "sid": "1", "id": "1"}
+
+
+def _api_routes(app: Any) -> list[tuple[str, str]]:
+    """Every API operation of every router the app mounts (gutaxis.app.routers)."""
+    from gutaxis.app.routers import all_routers
+
+    return sorted({(method, route.path) for router in all_routers() for route in router.routes
+                   if isinstance(route, APIRoute) and route.path.startswith("/api/v1/")
+                   for method in route.methods if method != "HEAD"})
+
+
+def _url(path: str, patient_id: int) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return str(patient_id) if name == "patient_id" else _VALUES.get(name, "1")
+
+    return _PARAM.sub(value, path)
+
+
+def test_every_api_endpoint_has_a_row_in_the_matrix(cast: Cast) -> None:
+    served = set(_api_routes(cast.clinic.app))
+    assert served - set(MATRIX) == set(), "endpoints without an RBAC expectation"
+    assert set(MATRIX) - served == set(), "matrix rows for endpoints the app does not serve"
+
+
+def _call(client: Any, method: str, path: str, url: str) -> int:
+    kwargs: dict[str, Any] = {}
+    if method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = BODIES.get((method, path), {})
+    return int(client.request(method, url, **kwargs).status_code)
+
+
+def test_rbac_matrix(cast: Cast) -> None:
+    """Every endpoint x every role (and anonymous): admitted or refused as the matrix says."""
+    app = cast.clinic.app
+    wrong: list[str] = []
+    anonymous = cast.clinic.client()
+    for method, path in _api_routes(app):
+        rule = MATRIX[(method, path)]
+        own_url = _url(path, cast.patient_a)
+        other_url = _url(path, cast.patient_b)
+        if rule is not PUBLIC:
+            status = _call(anonymous, method, path, own_url)
+            if status != 401:
+                wrong.append(f"anonymous {method} {path}: {status}, expected 401")
+        for user, role in ROLES.items():
+            if path in ("/api/v1/auth/logout",):
+                continue  # would end the session the rest of the walk needs
+            client = cast.clients[user]
+            status = _call(client, method, path, own_url)
+            admitted = (rule in (PUBLIC, ANY) or (rule == OWN and role in ("patient",
+                                                                             "clinician"))
+                        or (isinstance(rule, tuple) and role in rule))
+            if admitted and status in (401, 403):
+                wrong.append(f"{role} {method} {path}: {status}, expected admitted")
+            if not admitted and status != 403:
+                wrong.append(f"{role} {method} {path}: {status}, expected 403")
+            if rule == OWN and role == "patient":
+                status = _call(client, method, path, other_url)
+                if status != 403:
+                    wrong.append(f"patient A on patient B {method} {path}: {status}")
+                status = _call(client, method, path, _url(path, 987654))
+                if status != 403:
+                    wrong.append(f"patient A on a missing patient {method} {path}: {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_staff_roles_exist_in_the_cast(cast: Cast, role: str) -> None:
+    assert role in ROLES.values()
