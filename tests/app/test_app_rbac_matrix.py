@@ -75,17 +75,28 @@ def test_every_api_endpoint_has_a_row_in_the_matrix(cast: Cast) -> None:
     assert set(MATRIX) - served == set(), "matrix rows for endpoints the app does not serve"
 
 
+#: identifying data of the cast's patients (clinic_fixtures.cast), never shown to researchers
+IDENTIFYING = (b"Ada Alpha", b"Ben Beta", b"ada@example.org", b"1980-01-02", b"1975-05-06")
+_researcher_leaks: list[str] = []
+
+
 def _call(client: Any, method: str, path: str, url: str) -> int:
     kwargs: dict[str, Any] = {}
     if method in ("POST", "PUT", "PATCH"):
         kwargs["json"] = BODIES.get((method, path), {})
-    return int(client.request(method, url, **kwargs).status_code)
+    response = client.request(method, url, **kwargs)
+    if client.headers.get("X-Test-Role") == "researcher":
+        _researcher_leaks.extend(f"{method} {path} shows {word.decode()!r}"
+                                 for word in IDENTIFYING if word in response.content)
+    return int(response.status_code)
 
 
 def test_rbac_matrix(cast: Cast) -> None:
     """Every endpoint x every role (and anonymous): admitted or refused as the matrix says."""
     app = cast.clinic.app
     wrong: list[str] = []
+    _researcher_leaks.clear()
+    cast.clients["res"].headers["X-Test-Role"] = "researcher"
     anonymous = cast.clinic.client()
     for method, path in _api_routes(app):
         rule = MATRIX[(method, path)]
@@ -115,6 +126,7 @@ def test_rbac_matrix(cast: Cast) -> None:
                 if status != 403:
                     wrong.append(f"patient A on a missing patient {method} {path}: {status}")
     assert not wrong, "\n".join(wrong)
+    assert not _researcher_leaks, "\n".join(_researcher_leaks)
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
