@@ -1,11 +1,13 @@
-"""The RBAC matrix: every API endpoint the app serves x every role, on both databases.
+"""The RBAC matrix: every endpoint the app serves (API and pages) x every role, on both
+databases.
 
 ``MATRIX`` states, independently of the code, who may call each endpoint. The test walks the
 app's own route table, so an endpoint added without a row here fails the suite, and for each
 endpoint and role sends a request (with an empty or minimal body: the role check comes before
 body validation) and checks the answer's class:
 
-- anonymous: 401 everywhere but the public endpoints;
+- anonymous: 401 from the API and a redirect to the login page from pages, everywhere but
+  the public endpoints;
 - a role not admitted: 403;
 - an admitted role: anything but 401/403 (200, 201, 204, 404 or 422 for the minimal body);
 - ``own``: patients are admitted on their own patient id and get 403 on another's
@@ -36,6 +38,11 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
     ("GET", "/api/v1/patients/{patient_id}/diary"): OWN,
     ("GET", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
+    # pages
+    ("GET", "/"): PUBLIC,  # sends each role to its home, anonymous to /login
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): ANY,
 }
 
 #: valid bodies for endpoints whose patient check comes after body validation (so that a
@@ -53,12 +60,12 @@ _VALUES = {"day": "2026-11-30", "token": "no-such-token", "user_id": "1", "job_i
 
 
 def _api_routes(app: Any) -> list[tuple[str, str]]:
-    """Every API operation of every router the app mounts (gutaxis.app.routers)."""
+    """Every operation (API and page) of every router the app mounts (gutaxis.app.routers)."""
     from gutaxis.app.routers import all_routers
 
     return sorted({(method, route.path) for router in all_routers() for route in router.routes
-                   if isinstance(route, APIRoute) and route.path.startswith("/api/v1/")
-                   for method in route.methods if method != "HEAD"})
+                   if isinstance(route, APIRoute) for method in route.methods
+                   if method != "HEAD"})
 
 
 def _url(path: str, patient_id: int) -> str:
@@ -81,7 +88,7 @@ _researcher_leaks: list[str] = []
 
 
 def _call(client: Any, method: str, path: str, url: str) -> int:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"follow_redirects": False}
     if method in ("POST", "PUT", "PATCH"):
         kwargs["json"] = BODIES.get((method, path), {})
     response = client.request(method, url, **kwargs)
@@ -104,10 +111,11 @@ def test_rbac_matrix(cast: Cast) -> None:
         other_url = _url(path, cast.patient_b)
         if rule is not PUBLIC:
             status = _call(anonymous, method, path, own_url)
-            if status != 401:
-                wrong.append(f"anonymous {method} {path}: {status}, expected 401")
+            expected = 401 if path.startswith("/api/") else 303  # pages: to the login page
+            if status != expected:
+                wrong.append(f"anonymous {method} {path}: {status}, expected {expected}")
         for user, role in ROLES.items():
-            if path in ("/api/v1/auth/logout",):
+            if path in ("/api/v1/auth/logout", "/logout"):
                 continue  # would end the session the rest of the walk needs
             client = cast.clients[user]
             status = _call(client, method, path, own_url)
