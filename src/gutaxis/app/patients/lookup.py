@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 from gutaxis.app.db.models import Patient
 from gutaxis.app.deps import Actor, check_patient_access
 
+#: The largest id the tables hold (32-bit integer keys on both databases).
+MAX_ID = 2**31 - 1
+
 
 def reachable_patient(session: Session, actor: Actor, patient_id: int, resource: str, *,
                       write: bool = False) -> Patient:
     """The patient ``patient_id`` if ``actor`` may reach it (403 if not, 404 if absent)."""
     check_patient_access(actor, patient_id, resource, write=write)
+    if not 0 < patient_id <= MAX_ID:  # beyond the database's integer: no such patient
+        raise HTTPException(status_code=404, detail=f"no patient {patient_id}")
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise HTTPException(status_code=404, detail=f"no patient {patient_id}")
