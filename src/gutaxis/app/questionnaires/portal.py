@@ -1,0 +1,38 @@
+"""What every page of the patient portal shares: the patient behind the account, the
+reminders banner, rendering a template."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from gutaxis.app.db.models import Patient
+from gutaxis.app.deps import Actor, Denied
+from gutaxis.app.patients.lookup import reachable_patient
+from gutaxis.app.questionnaires import service as questionnaires
+from gutaxis.app.questionnaires.schemas import ReminderOut
+from gutaxis.app.state import AppState
+
+
+def own_patient(session: Session, actor: Actor, resource: str) -> Patient:
+    """The patient record of a patient's account (Denied when the account has none)."""
+    if actor.patient_id is None:
+        raise Denied(actor, resource=resource, why="no patient record is linked to this account")
+    return reachable_patient(session, actor, actor.patient_id, resource)
+
+
+def reminders(session: Session, patient: Patient) -> list[ReminderOut]:
+    """The patient's due and overdue questionnaires, as the banner and ``/api/v1/me`` show
+    them."""
+    return [ReminderOut.of(due, questionnaires.instrument_for(due.instrument).name)
+            for due in questionnaires.reminders(session, patient)]
+
+
+def render(request: Request, state: AppState, actor: Actor, template: str,
+           context: Mapping[str, object], status: int = 200) -> Response:
+    """A portal page (``template`` extends base.html and includes the reminders banner)."""
+    return state.templates.TemplateResponse(request, template, {"actor": actor, **context},
+                                            status_code=status)
