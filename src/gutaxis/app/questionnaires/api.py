@@ -135,9 +135,10 @@ def read_due(patient_id: int, actor: Actor = Depends(_care),
     """The questionnaires due or overdue today (in the patient's timezone)."""
     with state.db.write() as session:
         patient = reachable_patient(session, actor, patient_id, _RESOURCE)
-        due = service.reminders(session, patient)
+        today = service.patient_today(patient)
+        due = service.reminders(session, patient, today)
         audit.record(session, actor, "read", "questionnaire_schedules", patient_id=patient_id)
-    return [ReminderOut.of(d, service.instrument_for(d.instrument).name) for d in due]
+    return [ReminderOut.of(d, service.instrument_for(d.instrument).name, today) for d in due]
 
 
 @router.get("/patients/{patient_id}/questionnaires", response_model=list[ResponseOut],

@@ -27,8 +27,9 @@ def own_patient(session: Session, actor: Actor, resource: str) -> Patient:
 def reminders(session: Session, patient: Patient) -> list[ReminderOut]:
     """The patient's due and overdue questionnaires, as the banner and ``/api/v1/me`` show
     them."""
-    return [ReminderOut.of(due, questionnaires.instrument_for(due.instrument).name)
-            for due in questionnaires.reminders(session, patient)]
+    today = questionnaires.patient_today(patient)
+    return [ReminderOut.of(due, questionnaires.instrument_for(due.instrument).name, today)
+            for due in questionnaires.reminders(session, patient, today)]
 
 
 def render(request: Request, state: AppState, actor: Actor, template: str,

@@ -40,12 +40,20 @@ class ReminderOut(BaseModel):
     is_overdue: bool
     days_overdue: int
     answer_url: str
+    label: str = Field(description="In words: 'due today', 'due since 3 Dec', "
+                       "'overdue by 4 days'")
 
     @classmethod
-    def of(cls, due: Due, name: str) -> ReminderOut:
+    def of(cls, due: Due, name: str, today: dt.date) -> ReminderOut:
+        if due.is_overdue:
+            label = f"overdue by {due.days_overdue} day{'s' if due.days_overdue != 1 else ''}"
+        elif due.due_on >= today:
+            label = "due today"
+        else:
+            label = f"due since {due.due_on.day} {due.due_on:%b}"
         return cls(instrument=due.instrument, name=name, due_on=due.due_on, is_due=due.is_due,
                    is_overdue=due.is_overdue, days_overdue=due.days_overdue,
-                   answer_url=f"/me/questionnaires/{due.instrument}")
+                   answer_url=f"/me/questionnaires/{due.instrument}", label=label)
 
 
 class ScheduleOut(BaseModel):
