@@ -103,7 +103,8 @@ def test_invalid_diary_names_the_field_keeps_the_answers_and_stores_nothing(
              ({**FORM, "sleep_hours": "30"}, "sleep_hours"),
              ({**FORM, "pain_sites": ["elbow"]}, "pain_sites"),
              ({k: v for k, v in FORM.items() if k != "pain"}, "pain"),
-             ({**FORM, "day": future}, "day"), ({**FORM, "day": "yesterday"}, "day")]
+             ({**FORM, "day": future}, "day"), ({**FORM, "day": "yesterday"}, "day"),
+             ({**FORM, "day": "0001-01-01"}, "day")]
     for fields, field in cases:
         response = _post(cast, "pat_a", fields)
         assert response.status_code == 422, field
@@ -115,6 +116,8 @@ def test_invalid_diary_names_the_field_keeps_the_answers_and_stores_nothing(
         "stress": "15", "fibre_servings": "2.5"}
     assert cast.clients["pat_a"].get(
         f"/api/v1/patients/{cast.patient_a}/diary").json() == []
+    for day in ("0001-01-01", future, "2026-02-30"):
+        assert cast.clients["pat_a"].get(f"/me/diary?day={day}").status_code == 422, day
 
 
 def test_diary_page_needs_the_csrf_token(cast: Cast) -> None:

@@ -110,7 +110,11 @@ def test_invalid_answers_name_the_item_and_store_nothing(cast: Cast) -> None:
                         ({"instrument": "nope", "answers": {}}, "instrument"),
                         ({"instrument": "nrs", "answers": {"pain": 11}}, "pain"),
                         ({"instrument": "nrs", "answers": {"pain": 3},
-                          "time": "2026-11-20T09:30:00"}, "time")):
+                          "time": "2026-11-20T09:30:00"}, "time"),
+                        ({"instrument": "nrs", "answers": {"pain": 3},
+                          "time": "0001-01-01T00:00:00+01:00"}, "time"),
+                        ({"instrument": "nrs", "answers": {"pain": 3},
+                          "time": "2999-01-01T00:00:00Z"}, "time")):
         response = client.post(url, json=body)
         assert response.status_code == 422 and response.json()["field"] == field, body
     assert _stored(cast) == []

@@ -94,13 +94,27 @@ def submitted_values(form: Mapping[str, str], sites: Sequence[str]) -> dict[str,
     return values
 
 
+#: The earliest diary day the portal shows or takes.
+EARLIEST = dt.date(1900, 1, 1)
+
+
 def parse_day(text: str | None) -> dt.date:
-    """The ``day`` field (ISO date)."""
+    """The ``day`` field (ISO date, not before :data:`EARLIEST`)."""
     try:
-        return dt.date.fromisoformat((text or "").strip())
+        day = dt.date.fromisoformat((text or "").strip())
     except ValueError:
         raise InputError("not a date", field="day", found=text,
                          expected="a date as YYYY-MM-DD") from None
+    return check_day(day)
+
+
+def check_day(day: dt.date, today: dt.date | None = None) -> dt.date:
+    """``day`` if it is a day a diary can have (from :data:`EARLIEST`; when ``today`` is
+    given, not after it)."""
+    if day < EARLIEST or (today is not None and day > today):
+        raise InputError("no diary for that day", field="day", found=str(day),
+                         expected=f"a day from {EARLIEST} to {today or 'today'}")
+    return day
 
 
 def diary_day(form: Mapping[str, str], sites: Sequence[str]) -> DiaryDay:

@@ -43,7 +43,7 @@ def diary_page(request: Request, day: dt.date | None = Query(None),
     with state.db.write() as session:
         patient = own_patient(session, actor, "diary")
         today = patient_today(patient)
-        chosen = day or today
+        chosen = diary_form.check_day(day or today, today + dt.timedelta(days=1))
         entry = service.one_day(session, patient.id, chosen)
         due = reminders(session, patient)
         audit.record(session, actor, "read", "diary", patient_id=patient.id,

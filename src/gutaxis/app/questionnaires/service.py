@@ -25,6 +25,8 @@ from gutaxis.instruments.registry import get_instrument
 
 #: The longest interval a schedule may have (a year).
 MAX_EVERY_DAYS = 366
+#: The earliest time an answer may carry.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,19 @@ def check_time(time: dt.datetime | None, *, field: str = "time") -> dt.datetime:
     if time.tzinfo is None or time.utcoffset() is None:
         raise InputError("the time has no timezone", field=field, found=time.isoformat(),
                          expected="an ISO 8601 time with timezone, e.g. 2026-12-01T09:30Z")
-    if time > now + dt.timedelta(minutes=5):
+    expected = f"a time from {EARLIEST.date()} to now"
+    try:
+        moment = time.astimezone(dt.UTC)
+    except OverflowError:
+        raise InputError("the time is out of range", field=field, found=time.isoformat(),
+                         expected=expected) from None
+    if moment > now + dt.timedelta(minutes=5):
         raise InputError("a questionnaire cannot be answered in the future", field=field,
                          found=time.isoformat(), expected="now or earlier")
-    return time.astimezone(dt.UTC)
+    if moment < EARLIEST:
+        raise InputError("the time is out of range", field=field, found=time.isoformat(),
+                         expected=expected)
+    return moment
 
 
 def responses(session: Session, patient_id: int, *, instrument: str | None = None,
