@@ -32,8 +32,14 @@ def reminders(session: Session, patient: Patient) -> list[ReminderOut]:
             for due in questionnaires.reminders(session, patient, today)]
 
 
+def score_text(value: float) -> str:
+    """A score as a person reads it: at most two decimals (``16/3`` -> ``5.33``)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def render(request: Request, state: AppState, actor: Actor, template: str,
            context: Mapping[str, object], status: int = 200) -> Response:
     """A portal page (``template`` extends base.html and includes the reminders banner)."""
-    return state.templates.TemplateResponse(request, template, {"actor": actor, **context},
-                                            status_code=status)
+    return state.templates.TemplateResponse(
+        request, template, {"actor": actor, "score_text": score_text, **context},
+        status_code=status)
