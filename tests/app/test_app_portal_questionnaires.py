@@ -5,15 +5,18 @@ computed by hand, schedules with due and overdue reminders, each patient's own r
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from fractions import Fraction
 
 import pandas as pd
 import pytest
-from clinic_fixtures import Cast
+from clinic_fixtures import Cast, Clinic
 from portal_html import parse
 from sqlalchemy import select
 
 from gutaxis.app.db.models import QuestionnaireResponse
+from gutaxis.app.questionnaires.forms import fields_of, range_text
+from gutaxis.instruments.base import Choice, Item
 from gutaxis.instruments.record import record_from_answers, score_record
 from gutaxis.instruments.registry import get_instrument, list_instruments
 
@@ -143,11 +146,39 @@ def test_forms_follow_the_registry_and_say_when_wording_is_licensed(cast: Cast) 
     diet = {c.attrs.get("name"): c.attrs for c in parse(
         client.get("/me/questionnaires/gut-diet").text).form("questionnaire-form")}
     assert (diet["fibre_g_per_day"]["min"], diet["fibre_g_per_day"]["max"]) == ("0", "200")
+    # answers of every kind are stored as the record's canonical text
+    psqi_answers = {"q1_bedtime": "23:30", "q3_rise_time": "7:05", "q4_sleep_hours": "6.50",
+                    "q5j_other_reason": "noise", "q6_sleep_quality": "2"}
+    assert _form_post(cast, "pat_a", "psqi", psqi_answers).status_code == 303
+    assert _form_post(cast, "pat_a", "acr-fm@2016", {"neck": "true", "chest": "false",
+                                                     "fatigue": "2"}).status_code == 303
+    psqi_row, acr_row = _stored(cast)
+    assert psqi_row.answers == {"q1_bedtime": "23:30", "q3_rise_time": "07:05",
+                                "q4_sleep_hours": "6.5", "q5j_other_reason": "noise",
+                                "q6_sleep_quality": "2"}
+    assert acr_row.answers == {"neck": "true", "chest": "false", "fatigue": "2"}
     instruments = client.get("/api/v1/instruments").json()
     assert [i["key"] for i in instruments] == [i.key for i in list_instruments()]
     for shown in instruments:
         if not shown["wording_may_ship"]:
             assert all(item["text"] is None for item in shown["items"]), shown["key"]
+
+
+def test_a_choice_item_is_drawn_as_its_labelled_choices(sqlite_clinic: Clinic) -> None:
+    choice = Item("diet_type", "usual diet", "choice", choices=(
+        Choice("omni", "Omnivore"), Choice("veg", "Vegetarian")), text="Your usual diet")
+    instrument = replace(get_instrument("nrs"), items=(choice,))
+    (field,) = fields_of(instrument, {"diet_type": "veg"})
+    assert (field.widget, field.options, field.worded) == (
+        "choice", (("omni", "Omnivore"), ("veg", "Vegetarian")), True)
+    template = sqlite_clinic.state.templates.get_template("portal_questionnaire.html")
+    html = template.render(actor=None, reminders=[], instrument=instrument,
+                           fields=[field], range_text=range_text, error=None,
+                           error_field=None, worded=True, unworded=False)
+    radios = [(c.attrs["name"], c.attrs["value"], "checked" in c.attrs)
+              for c in parse(html).form("questionnaire-form") if c.attrs.get("type") == "radio"]
+    assert radios == [("diet_type", "omni", False), ("diet_type", "veg", True)]
+    assert "Omnivore" in html and "Your usual diet" in html
 
 
 def test_schedules_give_due_and_overdue_reminders(cast: Cast) -> None:
@@ -184,6 +215,10 @@ def test_schedules_give_due_and_overdue_reminders(cast: Cast) -> None:
     assert schedules["pss-10@1988"]["due_on"] == str(TODAY + dt.timedelta(days=9))
     assert schedules["odi@2.1a"]["is_due"] is False
     assert doc.patch(f"{url}/999", json={"active": False}).status_code == 404
+    # scheduling an instrument again replaces its schedule (and re-activates it)
+    again = doc.post(url, json={"instrument": "nrs@11", "every_days": 3,
+                                "first_due": TODAY.isoformat()}).json()
+    assert (again["id"], again["every_days"], again["active"]) == (nrs["id"], 3, True)
     page = parse(pat.get("/me/questionnaires").text)
     assert any("Oswestry" in li for li in page.find(_tag="li"))
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import Patient, QuestionnaireResponse, QuestionnaireSchedule
@@ -135,17 +137,17 @@ def set_schedule(session: Session, patient_id: int, *, instrument: str, every_da
     if not 1 <= every_days <= MAX_EVERY_DAYS:
         raise InputError("the interval is out of range", field="every_days", found=every_days,
                          expected=f"a whole number of days from 1 to {MAX_EVERY_DAYS}")
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(QuestionnaireSchedule).values(
+        patient_id=patient_id, instrument=key, every_days=every_days, first_due=first_due,
+        active=True, created_by=created_by)
+    session.execute(statement.on_conflict_do_update(  # one statement: two saves never race
+        index_elements=["patient_id", "instrument"],
+        set_={"every_days": every_days, "first_due": first_due, "active": True}))
     row = session.scalar(select(QuestionnaireSchedule).where(
         QuestionnaireSchedule.patient_id == patient_id,
-        QuestionnaireSchedule.instrument == key))
-    if row is None:
-        row = QuestionnaireSchedule(patient_id=patient_id, instrument=key,
-                                    every_days=every_days, first_due=first_due, active=True,
-                                    created_by=created_by)
-        session.add(row)
-    else:
-        row.every_days, row.first_due, row.active = every_days, first_due, True
-    session.flush()
+        QuestionnaireSchedule.instrument == key).execution_options(populate_existing=True))
+    assert row is not None
     return row
 
 
