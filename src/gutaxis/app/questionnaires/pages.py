@@ -3,7 +3,7 @@ the registry), and the result of an answer (scored by the engine)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -44,7 +44,7 @@ def questionnaires_page(request: Request, actor: Actor = Depends(_patient),
 def result_page(request: Request, response_id: int, actor: Actor = Depends(_patient),
                 state: AppState = Depends(get_state)) -> Response:
     """One answered questionnaire: the scores and bands the engine gave, what was missing.
-    Another patient's result is refused (403), as is an id that does not exist."""
+    Another patient's result is refused (403); an id that does not exist is 404."""
     with state.db.write() as session:
         patient = own_patient(session, actor, _RESOURCE)
         row = session.get(QuestionnaireResponse, response_id)
@@ -53,8 +53,10 @@ def result_page(request: Request, response_id: int, actor: Actor = Depends(_pati
             audit.record(session, actor, "read", _RESOURCE, patient_id=patient.id,
                          detail=f"response {response_id}")
             due = reminders(session, patient)
-    if row is None or not mine:
-        raise Denied(actor, resource=_RESOURCE, patient_id=row.patient_id if row else None,
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"no questionnaire answer {response_id}")
+    if not mine:
+        raise Denied(actor, resource=_RESOURCE, patient_id=row.patient_id,
                      why="not one of your questionnaires")
     instrument = service.instrument_for(row.instrument)
     rescored = service.score_answers(instrument, row.answers).score  # its notes
