@@ -160,10 +160,19 @@ def last_answered(session: Session, patient_id: int, zone: str) -> dict[str, dt.
     return {key: local_date(when, zone) for key, when in rows if when is not None}
 
 
-def local_date(moment: dt.datetime, zone: str) -> dt.date:
-    """The calendar date of ``moment`` in the timezone ``zone`` (naive = UTC)."""
+def local_date(moment: dt.datetime | str, zone: str) -> dt.date:
+    """The calendar date of ``moment`` in the timezone ``zone`` (naive = UTC; ISO text, as
+    an aggregate over a time column may come back from SQLite, is read first).
+
+    >>> local_date(dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC), "Europe/Berlin")
+    datetime.date(2026, 12, 2)
+    >>> local_date("2026-12-01 23:30:00.000000", "America/New_York")
+    datetime.date(2026, 12, 1)
+    """
     from zoneinfo import ZoneInfo
 
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone(ZoneInfo(zone)).date()
 
