@@ -9,6 +9,11 @@ def all_routers() -> list[APIRouter]:
     from gutaxis.app.auth import api as auth_api
     from gutaxis.app.auth import pages as auth_pages
     from gutaxis.app.diary import api as diary_api
+    from gutaxis.app.diary import pages as diary_pages
+    from gutaxis.app.portal import api as portal_api
+    from gutaxis.app.portal import pages as portal_pages
+    from gutaxis.app.questionnaires import api as questionnaires_api
+    from gutaxis.app.questionnaires import pages as questionnaires_pages
     from gutaxis.app.system import api as system_api
 
     return [
@@ -16,4 +21,9 @@ def all_routers() -> list[APIRouter]:
         auth_api.router,
         auth_pages.router,
         diary_api.router,
+        diary_pages.router,
+        questionnaires_api.router,
+        questionnaires_pages.router,
+        portal_api.router,
+        portal_pages.router,
     ]
