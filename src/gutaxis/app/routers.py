@@ -9,6 +9,10 @@ def all_routers() -> list[APIRouter]:
     from gutaxis.app.auth import api as auth_api
     from gutaxis.app.auth import pages as auth_pages
     from gutaxis.app.diary import api as diary_api
+    from gutaxis.app.fhir import api as fhir_api
+    from gutaxis.app.jobs import api as jobs_api
+    from gutaxis.app.jobs import pages as jobs_pages
+    from gutaxis.app.research import api as research_api
     from gutaxis.app.system import api as system_api
 
     return [
@@ -16,4 +20,8 @@ def all_routers() -> list[APIRouter]:
         auth_api.router,
         auth_pages.router,
         diary_api.router,
+        fhir_api.router,
+        research_api.router,
+        jobs_api.router,
+        jobs_pages.router,
     ]
