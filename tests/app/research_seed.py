@@ -37,6 +37,7 @@ class Seeded:
     samples: dict[int, list[int]] = field(default_factory=dict)  # patient -> sample ids
     pain: dict[int, int] = field(default_factory=dict)  # sample id -> diary pain
     fibre: dict[int, float] = field(default_factory=dict)  # sample id -> fibre servings
+    crp: dict[int, float] = field(default_factory=dict)  # sample id -> CRP 2 days before
 
     def forbidden(self) -> list[bytes]:
         """Identifying strings of the seeded patients, as they would appear in bytes."""
@@ -89,6 +90,7 @@ def seed_cohort(clinic: Clinic, *, n_subjects: int = 12, visits: int = 2,
             fibre = round(float(row["fibre"]), 1)
             seeded.samples.setdefault(pid, []).append(sample.id)
             seeded.pain[sample.id], seeded.fibre[sample.id] = pain, fibre
+            seeded.crp[sample.id] = float(row["crp"])
             for back in range(DIARY_DAYS):
                 session.add(DiaryEntry(
                     patient_id=pid, day=at.date() - dt.timedelta(days=back), pain=pain,

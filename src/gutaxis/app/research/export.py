@@ -97,13 +97,11 @@ def export_zip(record: ClinicRecord, session: Session) -> IO[bytes]:
     kind = "none"
     if record.profile is not None:
         kind = record.profile.kind
-        frame = record.profile.to_dataframe()
-        long: pd.Series = frame.stack()
-        long = long[(long != 0).to_numpy()]
+        cells = record.profile.values.tocoo()
         tables["profile.tsv"] = pd.DataFrame({
-            "sample_id": long.index.get_level_values(0).astype(str),
-            "feature_id": long.index.get_level_values(1).astype(str),
-            "value": long.to_numpy()})
+            "sample_id": record.profile.sample_ids[cells.row].astype(str),
+            "feature_id": record.profile.feature_ids[cells.col].astype(str),
+            "value": cells.data}).sort_values(["sample_id", "feature_id"], kind="stable")
         taxonomy = record.profile.taxonomy
         if taxonomy is not None:
             tables["taxonomy.tsv"] = taxonomy.reset_index().rename(

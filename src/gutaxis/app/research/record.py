@@ -6,7 +6,7 @@ and microbiome samples and gives a :class:`ClinicRecord`:
 
 * ``measurements``: a :class:`gutaxis.data.Measurements` whose subjects are the
   pseudonyms. Each diary day becomes two administrations at noon of that day in the
-  patient's timezone: ``nrs@11`` (item ``pain``) and, when recorded, ``bristol@1997``
+  patient's timezone (before any shift): ``nrs@11`` (item ``pain``) and, when recorded, ``bristol@1997``
   (item ``stool_type``). Questionnaires are scored again from their answers by the
   engine (:func:`gutaxis.instruments.record.score_record`), labs are converted from the
   reported value and unit by the engine, ids are ``diary-<id>-nrs``, ``q<id>``,
@@ -161,7 +161,7 @@ def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
     entries = session.scalars(select(DiaryEntry).where(DiaryEntry.patient_id.in_(ids))
                               .order_by(DiaryEntry.id))
     for e in entries:
-        at = _diary_time(shift_date(e.day, shift[e.patient_id]), zones[e.patient_id])
+        at = shift_time(_diary_time(e.day, zones[e.patient_id]), shift[e.patient_id])
         subject = subjects[e.patient_id]
         admins.append((f"diary-{e.id}-nrs", subject, at.isoformat(), "nrs@11"))
         answers.append((f"diary-{e.id}-nrs", "pain", int(e.pain)))
