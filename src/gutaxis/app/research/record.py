@@ -6,11 +6,12 @@ and microbiome samples and gives a :class:`ClinicRecord`:
 
 * ``measurements``: a :class:`gutaxis.data.Measurements` whose subjects are the
   pseudonyms. Each diary day becomes two administrations at noon of that day in the
-  patient's timezone (before any shift): ``nrs@11`` (item ``pain``) and, when recorded, ``bristol@1997``
-  (item ``stool_type``). Questionnaires are scored again from their answers by the
-  engine (:func:`gutaxis.instruments.record.score_record`), labs are converted from the
-  reported value and unit by the engine, ids are ``diary-<id>-nrs``, ``q<id>``,
-  ``L<id>``, ``I<id>`` and ``S<id>`` (database ids, no labels a lab may have chosen).
+  patient's timezone (before any shift): ``nrs@11`` (item ``pain``) and, when
+  recorded, ``bristol@1997`` (item ``stool_type``). Questionnaires are scored again
+  from their answers by the engine (:func:`gutaxis.instruments.record.score_record`);
+  labs are converted from the reported value and unit by the engine; ids are
+  ``diary-<id>-nrs``, ``q<id>``, ``L<id>``, ``I<id>`` and ``S<id>`` (database ids, not
+  labels a lab may have chosen).
 * ``diary``: one row per diary day (tidy; the free-text notes are never included).
 * ``profile``: the samples x features :class:`gutaxis.data.ProfileTable` (counts, or
   relative abundances when any sample holds relative values) with its taxonomy.
