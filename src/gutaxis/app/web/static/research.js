@@ -1,6 +1,6 @@
 // Research page: follow the progress of queued and running analyses.
 // Polls GET /api/v1/analyses/{id} every 2 s for each <progress class="job-progress">;
-// updates the bar and message, and reloads the page when a job finishes or fails
+// updates the bar, status and message, and reloads the page when a job finishes or fails
 // (so that its report link appears).
 (function () {
   "use strict";
@@ -22,6 +22,8 @@
           bar.textContent = Math.round(job.progress * 100) + "%";
           var message = document.querySelector(".job-message[data-job='" + id + "']");
           if (message) { message.textContent = job.message || ""; }
+          var status = document.querySelector(".job-status[data-job='" + id + "']");
+          if (status) { status.textContent = job.status; }
           if (job.status === "done" || job.status === "failed") { finished = true; }
         })
         .catch(function () { /* try again next round */ })
