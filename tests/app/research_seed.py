@@ -104,6 +104,11 @@ def seed_cohort(clinic: Clinic, *, n_subjects: int = 12, visits: int = 2,
             session.add(LabResult(patient_id=pid, time=at - dt.timedelta(days=2),
                                   analyte="crp", value=float(row["crp"]), unit="mg/L",
                                   reported_value=float(row["crp"]), reported_unit="mg/L"))
+            if visit == 1 and pid == patients[0]:  # free text that names the patient
+                session.add(QuestionnaireResponse(
+                    patient_id=pid, instrument="bpi-sf@2009", time=at, scores={},
+                    answers={"q3_worst_pain": pain, "q7_treatments":
+                             f"physiotherapy, ask {IDENTITIES[0]['name']}"}))
             if visit == 2 and patients.index(pid) % 2 == 0:
                 session.add(Intervention(patient_id=pid, type="probiotic",
                                          product="L. rhamnosus GG", dose=10.0,

@@ -108,3 +108,15 @@ def test_deidentified_times_move_by_the_patients_offset_and_keep_every_interval(
     columns = ["pain_mean_14d", "nrs_pain", "crp", "intervention_active"]
     pd.testing.assert_frame_equal(plain.sample_metadata[columns],
                                   shifted.sample_metadata[columns])
+
+
+def test_free_text_answers_stay_in_the_identified_record_only(
+        sqlite_clinic: Clinic, seeded: Seeded) -> None:
+    def treatments(record: ClinicRecord) -> list[str]:
+        answers = record.measurements.responses
+        return answers[answers["item"] == "q7_treatments"]["answer"].tolist()
+
+    assert treatments(_load(sqlite_clinic)) == ["physiotherapy, ask Zelda Quixote00"]
+    shifted = _load(sqlite_clinic, secret="k")
+    assert treatments(shifted) == []
+    assert "q3_worst_pain" in set(shifted.measurements.responses["item"])

@@ -23,7 +23,8 @@ and microbiome samples and gives a :class:`ClinicRecord`:
   ``intervention_active`` (1 inside any intervention period, else 0).
 
 With ``secret`` given, the record is de-identified (:mod:`gutaxis.app.research.deid`):
-every time and day of a patient is shifted by the patient's secret offset.
+every time and day of a patient is shifted by the patient's secret offset, and answers
+to free-text questionnaire items (e.g. BPI's treatments) are left out.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from gutaxis.app.db.models import (
 )
 from gutaxis.app.diary.schemas import GI_SYMPTOMS
 from gutaxis.app.research.deid import date_offset_days, shift_date, shift_time
+from gutaxis.errors import GutaxisError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,7 +116,8 @@ def load_record(session: Session, patient_ids: Sequence[int] | None = None, *,
     zones = {p.id: ZoneInfo(p.timezone or "UTC") for p in patients}
     ids = list(subjects)
     diary = _diary_rows(session, ids, subjects, shift)
-    administrations, responses = _administrations(session, ids, subjects, shift, zones)
+    administrations, responses = _administrations(session, ids, subjects, shift, zones,
+                                                  free_text=secret is None)
     measurements = _measurements(session, ids, subjects, shift, administrations, responses)
     profile = _profile(session, ids)
     metadata = _sample_metadata(measurements, diary, zones_by_subject={
@@ -155,8 +158,25 @@ def _diary_time(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
-                     shift: dict[int, int], zones: dict[int, ZoneInfo]
+                     shift: dict[int, int], zones: dict[int, ZoneInfo], *, free_text: bool
                      ) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, Any]]]:
+    """Administrations and answers; without ``free_text``, answers to free-text items
+    (which may name people or places) are left out."""
+    from gutaxis.instruments.registry import get_instrument
+
+    text_items: dict[str, set[str]] = {}
+
+    def kept(instrument: str, item: str) -> bool:
+        if free_text:
+            return True
+        if instrument not in text_items:
+            try:
+                text_items[instrument] = {i.id for i in get_instrument(instrument).items
+                                          if i.kind == "text"}
+            except GutaxisError:  # unknown here: the record refuses it with its message
+                text_items[instrument] = set()
+        return item not in text_items[instrument]
+
     admins: list[tuple[str, str, str, str]] = []
     answers: list[tuple[str, str, Any]] = []
     entries = session.scalars(select(DiaryEntry).where(DiaryEntry.patient_id.in_(ids))
@@ -177,7 +197,7 @@ def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
         at = shift_time(r.time, shift[r.patient_id])
         admins.append((key, subjects[r.patient_id], at.isoformat(), r.instrument))
         answers.extend((key, item, value) for item, value in (r.answers or {}).items()
-                       if value is not None)
+                       if value is not None and kept(r.instrument, item))
     return admins, answers
 
 
