@@ -21,9 +21,9 @@ from gutaxis.app.db.models import (
 
 #: Identifying values seeded; none may appear in a de-identified response.
 IDENTITIES: tuple[dict[str, Any], ...] = tuple(
-    {"name": f"Zelda Quixote{i:02d}", "date_of_birth": dt.date(1961 + i, 3, 17),
+    {"name": f"Zelda Quixote{i:02d}", "date_of_birth": dt.date(1940 + i, 3, 17),
      "email": f"zelda{i:02d}@example.org", "phone": f"+44 7700 9000{i:02d}",
-     "medical_record_number": f"MRN-77{i:04d}"} for i in range(20))
+     "medical_record_number": f"MRN-77{i:04d}"} for i in range(60))
 FIRST_VISIT = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
 VISIT_GAP = dt.timedelta(days=35)
 DIARY_DAYS = 14

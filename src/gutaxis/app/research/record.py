@@ -115,9 +115,10 @@ def load_record(session: Session, patient_ids: Sequence[int] | None = None, *,
     shift = {p.id: offsets.get(p.pseudonym, 0) for p in patients}
     zones = {p.id: ZoneInfo(p.timezone or "UTC") for p in patients}
     ids = list(subjects)
-    diary = _diary_rows(session, ids, subjects, shift)
-    administrations, responses = _administrations(session, ids, subjects, shift, zones,
-                                                  free_text=secret is None)
+    entries = _rows(session, DiaryEntry, ids)
+    diary = _diary_rows(entries, subjects, shift)
+    administrations, responses = _administrations(session, entries, ids, subjects, shift,
+                                                  zones, free_text=secret is None)
     measurements = _measurements(session, ids, subjects, shift, administrations, responses)
     profile = _profile(session, ids)
     metadata = _sample_metadata(measurements, diary, zones_by_subject={
@@ -127,14 +128,20 @@ def load_record(session: Session, patient_ids: Sequence[int] | None = None, *,
 
 
 # ----------------------------------------------------------------------- tables
-def _diary_rows(session: Session, ids: list[int], subjects: dict[int, str],
+def _rows(session: Session, model: Any, ids: list[int]) -> list[Any]:
+    """The rows of ``model``'s table for these patients, by id (plain rows, not ORM
+    objects: ten times faster to load; same attribute names)."""
+    table = model.__table__
+    return list(session.execute(select(*table.c).where(table.c.patient_id.in_(ids))
+                                .order_by(table.c.id)))
+
+
+def _diary_rows(entries: list[Any], subjects: dict[int, str],
                 shift: dict[int, int]) -> pd.DataFrame:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
-    entries = session.scalars(select(DiaryEntry).where(DiaryEntry.patient_id.in_(ids))
-                              .order_by(DiaryEntry.patient_id, DiaryEntry.day))
-    for e in entries:
+    for e in sorted(entries, key=lambda e: (e.patient_id, e.day)):
         gi = e.gi_symptoms or {}
         rows.append({
             "subject": subjects[e.patient_id], "day": shift_date(e.day, shift[e.patient_id]),
@@ -157,7 +164,8 @@ def _diary_time(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
+def _administrations(session: Session, entries: list[Any], ids: list[int],
+                     subjects: dict[int, str],
                      shift: dict[int, int], zones: dict[int, ZoneInfo], *, free_text: bool
                      ) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, Any]]]:
     """Administrations and answers; without ``free_text``, answers to free-text items
@@ -179,8 +187,6 @@ def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
 
     admins: list[tuple[str, str, str, str]] = []
     answers: list[tuple[str, str, Any]] = []
-    entries = session.scalars(select(DiaryEntry).where(DiaryEntry.patient_id.in_(ids))
-                              .order_by(DiaryEntry.id))
     for e in entries:
         at = shift_time(_diary_time(e.day, zones[e.patient_id]), shift[e.patient_id])
         subject = subjects[e.patient_id]
@@ -189,10 +195,7 @@ def _administrations(session: Session, ids: list[int], subjects: dict[int, str],
         if e.bristol is not None:
             admins.append((f"diary-{e.id}-bristol", subject, at.isoformat(), "bristol@1997"))
             answers.append((f"diary-{e.id}-bristol", "stool_type", int(e.bristol)))
-    responses = session.scalars(select(QuestionnaireResponse)
-                                .where(QuestionnaireResponse.patient_id.in_(ids))
-                                .order_by(QuestionnaireResponse.id))
-    for r in responses:
+    for r in _rows(session, QuestionnaireResponse, ids):
         key = f"q{r.id}"
         at = shift_time(r.time, shift[r.patient_id])
         admins.append((key, subjects[r.patient_id], at.isoformat(), r.instrument))
@@ -321,16 +324,13 @@ def _sample_metadata(m: Measurements, diary: pd.DataFrame, *,
                             strict=True)]
     window = dt.timedelta(days=DIARY_WINDOW_DAYS - 1)
     by_subject = {s: g for s, g in diary.groupby("subject")} if len(diary) else {}
-    means: dict[str, list[float]] = {f"{c}_mean_14d": [] for c in DIARY_VALUES}
-    for subject, day in zip(meta["subject"], days, strict=True):
+    means = np.full((len(meta), len(DIARY_VALUES)), np.nan)
+    for i, (subject, day) in enumerate(zip(meta["subject"], days, strict=True)):
         rows = by_subject.get(subject)
         if rows is not None:
-            rows = rows[(rows["day"] >= day - window) & (rows["day"] <= day)]
-        for column in DIARY_VALUES:
-            values = rows[column].dropna() if rows is not None else pd.Series(dtype=float)
-            means[f"{column}_mean_14d"].append(float(values.mean()) if len(values)
-                                               else np.nan)
-    meta = meta.assign(**means)
+            inside = (rows["day"] >= day - window) & (rows["day"] <= day)
+            means[i] = rows.loc[inside, list(DIARY_VALUES)].mean(skipna=True).to_numpy()
+    meta = meta.assign(**{f"{c}_mean_14d": means[:, j] for j, c in enumerate(DIARY_VALUES)})
     links = _SampleLinks(sample_ids=index.to_numpy(), metadata=meta)
     for variable in m.variables():
         is_lab = variable in set(m.labs["analyte"].astype(str))
