@@ -188,3 +188,11 @@ def test_the_research_form_queues_an_analysis_and_needs_the_csrf_token(cast: Cas
     wrong = res.post("/research/analyses", data={**form, "permutations": "many",
                                                  "csrf_token": token})
     assert wrong.status_code == 422 and "permutations" in wrong.text
+
+
+def test_ids_beyond_a_database_integer_are_refused_as_input(cast: Cast) -> None:
+    huge = 2**63
+    for url in (f"/api/v1/analyses/{huge}", f"/api/v1/analyses/{huge}/report",
+                f"/api/v1/patients/{huge}/fhir"):
+        response = cast.clients["doc"].get(url)
+        assert response.status_code == 422, (url, response.text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -20,13 +20,15 @@ from gutaxis.app.state import AppState
 router = APIRouter(tags=["fhir"])
 _care = require_roles("patient", "clinician")
 _research = require_roles("researcher", "clinician")
+#: A patient id a database integer holds (larger: 422, not a database error).
+PatientId = Path(ge=1, le=2**31 - 1, description="The patient's id")
 FHIR_JSON = "application/fhir+json"
 _BUNDLE = {"description": "A FHIR R4 collection Bundle", "content": {FHIR_JSON: {}}}
 
 
 @router.get("/api/v1/patients/{patient_id}/fhir", response_class=JSONResponse,
             responses={200: _BUNDLE, 403: {}, 404: {}})
-def patient_fhir(patient_id: int, actor: Actor = Depends(_care),
+def patient_fhir(patient_id: int = PatientId, actor: Actor = Depends(_care),
                  state: AppState = Depends(get_state)) -> JSONResponse:
     """The patient's record as a validated FHIR R4 ``collection`` Bundle: a Patient with
     name, birthDate, telecom and record number; QuestionnaireResponses and score

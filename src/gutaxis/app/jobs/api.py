@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -20,6 +20,9 @@ from gutaxis.app.state import AppState
 
 router = APIRouter(prefix="/api/v1/analyses", tags=["analyses"])
 _research = require_roles("researcher", "clinician")
+#: Largest id a database integer column holds (a larger one is a 422, not a 500).
+MAX_ID = 2**31 - 1
+AnalysisId = Path(ge=1, le=MAX_ID, description="The analysis (job) id")
 
 
 class AnalysisRequest(BaseModel):
@@ -94,7 +97,7 @@ def list_analyses(actor: Actor = Depends(_research),
 
 
 @router.get("/{analysis_id}", response_model=AnalysisOut, responses={403: {}, 404: {}})
-def get_analysis(analysis_id: int, actor: Actor = Depends(_research),
+def get_analysis(analysis_id: int = AnalysisId, actor: Actor = Depends(_research),
                  state: AppState = Depends(get_state)) -> AnalysisOut:
     """One analysis: status, progress (0-1) and message, result summary when done."""
     with state.db.read() as session:
@@ -106,7 +109,7 @@ def get_analysis(analysis_id: int, actor: Actor = Depends(_research),
 
 @router.get("/{analysis_id}/report", response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}}}, 403: {}, 404: {}})
-def analysis_report(analysis_id: int, actor: Actor = Depends(_research),
+def analysis_report(analysis_id: int = AnalysisId, actor: Actor = Depends(_research),
                     state: AppState = Depends(get_state)) -> HTMLResponse:
     """The finished analysis's report (self-contained HTML)."""
     with state.db.write() as session:
