@@ -38,6 +38,33 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
     ("GET", "/api/v1/patients/{patient_id}/diary"): OWN,
     ("GET", "/api/v1/patients/{patient_id}/diary/{day}"): OWN,
+    # questionnaires and the portal (part portal)
+    ("GET", "/api/v1/instruments"): ANY,
+    ("GET", "/api/v1/me"): ("patient",),
+    ("GET", "/api/v1/patients/{patient_id}/questionnaires"): OWN,
+    ("POST", "/api/v1/patients/{patient_id}/questionnaires"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/questionnaires/due"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/questionnaires/schedules"): OWN,
+    ("POST", "/api/v1/patients/{patient_id}/questionnaires/schedules"): ("clinician",),
+    ("PATCH", "/api/v1/patients/{patient_id}/questionnaires/schedules/{schedule_id}"):
+        ("clinician",),
+    ("GET", "/me/diary"): ("patient",),
+    ("POST", "/me/diary"): ("patient",),
+    ("GET", "/me/questionnaires"): ("patient",),
+    ("GET", "/me/questionnaires/results/{response_id}"): ("patient",),
+    ("GET", "/me/questionnaires/{instrument}"): ("patient",),
+    ("POST", "/me/questionnaires/{instrument}"): ("patient",),
+    ("GET", "/me/trends"): ("patient",),
+    # exports, FHIR, analyses (part research)
+    ("GET", "/api/v1/patients/{patient_id}/fhir"): OWN,
+    ("GET", "/api/v1/cohort/fhir"): ("clinician", "researcher"),
+    ("GET", "/api/v1/cohort/export.zip"): ("clinician", "researcher"),
+    ("GET", "/api/v1/analyses"): ("clinician", "researcher"),
+    ("POST", "/api/v1/analyses"): ("clinician", "researcher"),
+    ("GET", "/api/v1/analyses/{analysis_id}"): ("clinician", "researcher"),
+    ("GET", "/api/v1/analyses/{analysis_id}/report"): ("clinician", "researcher"),
+    ("GET", "/research"): ("clinician", "researcher"),
+    ("POST", "/research/analyses"): ("clinician", "researcher"),
     # pages
     ("GET", "/"): PUBLIC,  # sends each role to its home, anonymous to /login
     ("GET", "/login"): PUBLIC,
@@ -49,6 +76,8 @@ MATRIX: dict[tuple[str, str], Any] = {
 #: refused patient sees 403, not 422)
 BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/patients/{patient_id}/diary/{day}"): {"pain": 1},
+    ("POST", "/api/v1/patients/{patient_id}/questionnaires"): {"instrument": "nrs",
+                                                               "answers": {"pain": 1}},
 }
 
 ROLES = {"pat_a": "patient", "doc": "clinician", "res": "researcher", "adm": "admin"}

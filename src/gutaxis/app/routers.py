@@ -10,10 +10,14 @@ def all_routers() -> list[APIRouter]:
     from gutaxis.app.auth import pages as auth_pages
     from gutaxis.app.diary import api as diary_api
     from gutaxis.app.diary import pages as diary_pages
+    from gutaxis.app.fhir import api as fhir_api
+    from gutaxis.app.jobs import api as jobs_api
+    from gutaxis.app.jobs import pages as jobs_pages
     from gutaxis.app.portal import api as portal_api
     from gutaxis.app.portal import pages as portal_pages
     from gutaxis.app.questionnaires import api as questionnaires_api
     from gutaxis.app.questionnaires import pages as questionnaires_pages
+    from gutaxis.app.research import api as research_api
     from gutaxis.app.system import api as system_api
 
     return [
@@ -26,4 +30,8 @@ def all_routers() -> list[APIRouter]:
         questionnaires_pages.router,
         portal_api.router,
         portal_pages.router,
+        fhir_api.router,
+        research_api.router,
+        jobs_api.router,
+        jobs_pages.router,
     ]
