@@ -9,6 +9,10 @@ def all_routers() -> list[APIRouter]:
     from gutaxis.app.auth import api as auth_api
     from gutaxis.app.auth import pages as auth_pages
     from gutaxis.app.diary import api as diary_api
+    from gutaxis.app.labs import api as labs_api
+    from gutaxis.app.labs import pages as labs_pages
+    from gutaxis.app.samples import api as samples_api
+    from gutaxis.app.samples import pages as samples_pages
     from gutaxis.app.system import api as system_api
 
     return [
@@ -16,4 +20,8 @@ def all_routers() -> list[APIRouter]:
         auth_api.router,
         auth_pages.router,
         diary_api.router,
+        samples_api.router,
+        samples_pages.router,
+        labs_api.router,
+        labs_pages.router,
     ]
