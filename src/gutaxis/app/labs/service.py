@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import LabResult, Upload
+from gutaxis.app.samples.reading import plain_error
 from gutaxis.errors import InputError
 
 if TYPE_CHECKING:
@@ -48,7 +49,10 @@ def results_from_csv(filename: str, content: bytes, *, timezone: str) -> LabFile
                          expected="a UTF-8 CSV file") from None
     header = text.split("\n", 1)[0]
     sep = "\t" if "\t" in header and "," not in header else ","
-    results = parse_lab_csv(io.StringIO(text), source=filename, timezone=timezone, sep=sep)
+    try:
+        results = parse_lab_csv(io.StringIO(text), source=filename, timezone=timezone, sep=sep)
+    except InputError as exc:
+        raise plain_error(exc) from None
     subjects = results["subject"].astype(str)
     named = subjects[subjects != ""]
     if named.nunique() > 1:

@@ -78,12 +78,22 @@ def _private_files(table: NamedBytes, taxonomy: NamedBytes | None
         yield table_path, taxonomy_path
 
 
-def without_folder(exc: InputError, folder: str) -> InputError:
-    """``exc`` with ``folder`` taken out of its source, message and found value."""
+def without_folder(exc: InputError, folder: str | None) -> InputError:
+    """``exc`` with ``folder`` taken out of its source, message and found value, and its
+    row as a plain ``int``/``str`` (readers may give a NumPy integer, which JSON cannot
+    hold)."""
 
     def strip(value: object) -> object:
-        return value.replace(folder, "") if isinstance(value, str) else value
+        return value.replace(folder, "") if folder and isinstance(value, str) else value
 
+    row = exc.row
+    if row is not None and not isinstance(row, int | str):
+        row = row.item() if hasattr(row, "item") else str(row)
     return type(exc)(str(strip(exc.message)), source=strip(exc.source),  # type: ignore[arg-type]
-                     row=exc.row, column=exc.column, field=exc.field, found=strip(exc.found),
+                     row=row, column=exc.column, field=exc.field, found=strip(exc.found),
                      expected=strip(exc.expected))  # type: ignore[arg-type]
+
+
+def plain_error(exc: InputError) -> InputError:
+    """``exc`` with a row the API can put in JSON (see :func:`without_folder`)."""
+    return without_folder(exc, None)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import MicrobiomeSample, Upload
-from gutaxis.app.samples.reading import NamedBytes, read_upload
+from gutaxis.app.samples.reading import NamedBytes, plain_error, read_upload
 from gutaxis.errors import InputError, preview
 
 if TYPE_CHECKING:
@@ -55,6 +55,16 @@ def prepare_upload(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
                    collected_at: str | None, sample_times: NamedBytes | None,
                    timezone: str) -> PreparedUpload:
     """Read, validate and compute everything an upload stores (raises InputError)."""
+    try:
+        return _prepare(table_file, taxonomy_file=taxonomy_file, collected_at=collected_at,
+                        sample_times=sample_times, timezone=timezone)
+    except InputError as exc:
+        raise plain_error(exc) from None
+
+
+def _prepare(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
+             collected_at: str | None, sample_times: NamedBytes | None,
+             timezone: str) -> PreparedUpload:
     from gutaxis.app.samples.metrics import sample_metrics
     from gutaxis.app.samples.panel import build_panel
     from gutaxis.app.samples.references import reference_for
@@ -132,8 +142,12 @@ def sample_collection_times(sample_ids: list[str], *, collected_at: str | None,
                              "dates one", field="collected_at",
                              found=preview(sample_ids), expected="a sample_times file "
                              "(sample_id, collected_at) for a table of several samples")
-        when = parse_times([collected_at], source=None, column="collected_at",
-                           timezone=timezone)
+        try:
+            when = parse_times([collected_at], source=None, column="collected_at",
+                               timezone=timezone)
+        except InputError as exc:
+            raise InputError(exc.message, field="collected_at", found=exc.found,
+                             expected=exc.expected) from None
         return {sample_ids[0]: when.iloc[0].to_pydatetime()}
     assert sample_times is not None
     frame = _sample_times_frame(sample_times)
