@@ -13,8 +13,8 @@ from clinic_fixtures import Clinic
 from scipy import stats
 
 from gutaxis.app.samples.panel import build_panel
-from gutaxis.data.cohort import Cohort
 from gutaxis.app.samples.references import percentile_from_grid, reference_for, references
+from gutaxis.data.cohort import Cohort
 from gutaxis.gut.alpha import observed_features, shannon
 from gutaxis.gut.summaries import butyrate_producer_share, md_index, proteobacteria_share
 from gutaxis.io import read_cohort

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +17,9 @@ from gutaxis.app.state import AppState
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/labs", tags=["labs"])
 _clinician = require_roles("clinician")
 _care = require_roles("patient", "clinician")
-_ERRORS = {403: {"description": "not allowed"}, 404: {"description": "no such patient"},
-           422: {"description": "a field, row or column is not accepted (names where)"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not allowed"}, 404: {"description": "no such patient"},
+    422: {"description": "a field, row or column is not accepted (names where)"}}
 
 
 class LabIn(BaseModel):

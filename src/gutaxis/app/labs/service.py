@@ -93,11 +93,12 @@ def store_results(session: Session, patient_id: int, results: pd.DataFrame, *,
         session.add(row)
         session.flush()
         upload_id = row.id
-    rows = [LabResult(patient_id=patient_id, time=r.time.to_pydatetime(), analyte=r.analyte,
-                      value=float(r.value), unit=r.unit,
-                      reported_value=float(r.reported_value), reported_unit=r.reported_unit,
-                      upload_id=upload_id)
-            for r in results.itertuples(index=False)]
+    rows = [LabResult(patient_id=patient_id, time=time.to_pydatetime(), analyte=str(analyte),
+                      value=float(value), unit=str(unit), reported_value=float(reported),
+                      reported_unit=str(reported_unit), upload_id=upload_id)
+            for time, analyte, value, unit, reported, reported_unit in zip(
+                results["time"], results["analyte"], results["value"], results["unit"],
+                results["reported_value"], results["reported_unit"], strict=True)]
     session.add_all(rows)
     session.flush()
     return rows

@@ -3,6 +3,8 @@ a sample's gut-health panel."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 from gutaxis.app.audit import service as audit
@@ -17,8 +19,9 @@ from gutaxis.app.state import AppState
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/samples", tags=["samples"])
 _clinician = require_roles("clinician")
 _care = require_roles("patient", "clinician")
-_ERRORS = {403: {"description": "not allowed"}, 404: {"description": "no such patient"},
-           422: {"description": "the file or a field is not accepted (names where)"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not allowed"}, 404: {"description": "no such patient"},
+    422: {"description": "the file or a field is not accepted (names where)"}}
 
 
 def sample_out(row: MicrobiomeSample) -> SampleOut:

@@ -24,7 +24,7 @@ def interpretation(percentile: float | None) -> str:
     return "within the middle 80% of the reference"
 
 
-def build_panel(values: dict[str, float], *, rarefied: bool, depth: int, nan_notes: str,
+def build_panel(values: dict[str, float], *, rarefied: bool, depth: float, nan_notes: str,
                 value_kind: str, reference: Reference, has_taxonomy: bool) -> dict[str, Any]:
     """The panel of one sample from its metric ``values`` (see
     :func:`gutaxis.app.samples.metrics.sample_metrics`).

@@ -128,7 +128,6 @@ def sample_collection_times(sample_ids: list[str], *, collected_at: str | None,
     """When each sample was collected: ``collected_at`` for a one-sample table, or the
     ``sample_times`` TSV (columns ``sample_id``, ``collected_at``) for any table. Times
     without a UTC offset are read in the patient's ``timezone``."""
-    import pandas as pd
 
     from gutaxis.data.timestamps import parse_times
 
