@@ -98,6 +98,25 @@ def test_each_table_format_is_stored_with_its_profile(cast: Cast, tmp_path: Path
         assert stored(cast) == (number, number)
 
 
+def test_relative_species_profiles_are_compared_with_hmp2(cast: Cast) -> None:
+    table = (b"sample_id\tFaecalibacterium prausnitzii\tEscherichia coli\tBacteroides "
+             b"vulgatus\nstool_2\t0.5\t0.2\t0.3\n")
+    response = post(cast, {"file": ("species.tsv", table)})
+    assert response.status_code == 201, response.text
+    sample = response.json()["samples"][0]
+    assert sample["value_kind"] == "relative"
+    panel = sample["panel"]
+    assert panel["reference"]["name"].startswith("HMP2")
+    assert any("No taxonomy" in note for note in panel["notes"])
+    assert any("from 27 people" in note for note in panel["notes"])
+    rows = {m["name"]: m for m in panel["metrics"]}
+    assert rows["enterobacteriaceae_share"]["value"] == pytest.approx(0.2)
+    assert rows["butyrate_producer_share"]["value"] == pytest.approx(0.5)
+    # -(0.5 log2 0.5 + 0.2 log2 0.2 + 0.3 log2 0.3)
+    assert rows["shannon"]["value"] == pytest.approx(1.4854752972273344)
+    assert rows["observed_features"]["note"] == "not rarefied"
+
+
 def test_the_packaged_example_with_sample_times_stores_every_sample(cast: Cast) -> None:
     table = (EXAMPLES / "example-table.tsv").read_bytes()
     ids = table.split(b"\n", 1)[0].decode().split("\t")[1:]

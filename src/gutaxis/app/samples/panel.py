@@ -63,8 +63,8 @@ def build_panel(values: dict[str, float], *, rarefied: bool, depth: float, nan_n
                         "interpretation": interpretation(percentile), "note": note})
     notes.append(f"Shannon diversity in bits (log base {SHANNON_BASE:g}).")
     if reference.n < SMALL_REFERENCE:
-        notes.append(f"The reference has only {reference.n} samples: a percentile is precise "
-                     f"to about {100 / reference.n:.0f} points.")
+        notes.append(f"The reference has only {reference.n} samples: percentiles move in steps "
+                     f"of about {100 / reference.n:.0f} points and the extremes are uncertain.")
     if reference.subjects < reference.n:
         notes.append(f"The reference's {reference.n} samples come from {reference.subjects} "
                      "people (several samples each).")
