@@ -234,6 +234,9 @@ def test_who_may_upload_and_read_samples(cast: Cast) -> None:
     assert cast.clients["doc"].get(f"/api/v1/patients/{b}/samples/{sid}/panel"
                                    ).status_code == 404
     assert cast.clients["doc"].get(f"/api/v1/patients/{b}/samples").json() == []
+    # an id no row can have is refused before the database sees it
+    assert cast.clients["doc"].get(f"/api/v1/patients/{a}/samples/{2**63}/panel"
+                                   ).status_code == 422
     with cast.clinic.state.db.read() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.resource == "samples")
                                  ).all()

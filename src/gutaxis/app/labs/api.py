@@ -12,6 +12,7 @@ from gutaxis.app.audit import service as audit
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.labs import service
 from gutaxis.app.patients.lookup import reachable_patient
+from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/labs", tags=["labs"])
@@ -81,7 +82,7 @@ def save_results(state: AppState, actor: Actor, patient_id: int, results: object
 
 
 @router.post("", response_model=LabOut, status_code=201, responses=_ERRORS)
-def post_result(patient_id: int, body: LabIn, actor: Actor = Depends(_clinician),
+def post_result(patient_id: RowId, body: LabIn, actor: Actor = Depends(_clinician),
                 state: AppState = Depends(get_state)) -> LabOut:
     """Enter one lab result (converted to the analyte's canonical unit)."""
     timezone = _timezone(state, actor, patient_id)
@@ -92,7 +93,7 @@ def post_result(patient_id: int, body: LabIn, actor: Actor = Depends(_clinician)
 
 @router.post("/upload", response_model=LabUploadOut, status_code=201,
              responses={**_ERRORS, 413: {"description": "file too large"}})
-def upload_results(patient_id: int,
+def upload_results(patient_id: RowId,
                    file: UploadFile = File(..., description="CSV: time, analyte, value, unit "
                                            "(optional subject)"),
                    actor: Actor = Depends(_clinician), state: AppState = Depends(get_state)
@@ -117,7 +118,7 @@ def read_limited(file: UploadFile, limit: int) -> bytes:
 
 
 @router.get("", response_model=list[LabOut], responses=_ERRORS)
-def list_results(patient_id: int, actor: Actor = Depends(_care),
+def list_results(patient_id: RowId, actor: Actor = Depends(_care),
                  state: AppState = Depends(get_state)) -> list[LabOut]:
     """The patient's lab results, oldest first."""
     with state.db.write() as session:

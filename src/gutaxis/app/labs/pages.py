@@ -14,6 +14,7 @@ from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.labs import service
 from gutaxis.app.labs.api import read_limited, save_results
 from gutaxis.app.patients.lookup import reachable_patient
+from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
 from gutaxis.data.labs import ANALYTES
 from gutaxis.errors import InputError
@@ -59,14 +60,14 @@ def _timezone(state: AppState, actor: Actor, patient_id: int) -> str:
 
 
 @router.get("/clinic/patients/{patient_id}/labs", response_class=HTMLResponse)
-def labs_page(request: Request, patient_id: int, added: int | None = None,
+def labs_page(request: Request, patient_id: RowId, added: int | None = None,
               actor: Actor = Depends(_clinician), state: AppState = Depends(get_state)
               ) -> Response:
     return render(request, state, actor, patient_id, editable=True, added=added)
 
 
 @router.post("/clinic/patients/{patient_id}/labs", response_class=HTMLResponse)
-def labs_enter(request: Request, patient_id: int, time: str = Form(""),
+def labs_enter(request: Request, patient_id: RowId, time: str = Form(""),
                analyte: str = Form(""), value: str = Form(""), unit: str = Form(""),
                actor: Actor = Depends(_clinician), state: AppState = Depends(get_state)
                ) -> Response:
@@ -83,7 +84,7 @@ def labs_enter(request: Request, patient_id: int, time: str = Form(""),
 
 
 @router.post("/clinic/patients/{patient_id}/labs/upload", response_class=HTMLResponse)
-def labs_upload(request: Request, patient_id: int, file: UploadFile = File(...),
+def labs_upload(request: Request, patient_id: RowId, file: UploadFile = File(...),
                 actor: Actor = Depends(_clinician), state: AppState = Depends(get_state)
                 ) -> Response:
     """The CSV form's target: every row validated first, nothing stored on an error."""

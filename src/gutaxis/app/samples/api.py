@@ -13,7 +13,7 @@ from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples import service
 from gutaxis.app.samples.reading import NamedBytes
-from gutaxis.app.samples.schemas import Panel, SampleOut, UploadOut
+from gutaxis.app.samples.schemas import Panel, RowId, SampleOut, UploadOut
 from gutaxis.app.state import AppState
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/samples", tags=["samples"])
@@ -70,7 +70,7 @@ def upload_samples(state: AppState, actor: Actor, patient_id: int, table: NamedB
 
 @router.post("", response_model=UploadOut, status_code=201,
              responses={**_ERRORS, 413: {"description": "file too large"}})
-def post_samples(patient_id: int,
+def post_samples(patient_id: RowId,
                  file: UploadFile = File(..., description="Microbiome table: BIOM (JSON or "
                                          "HDF5), QIIME 2 .qza, TSV/CSV or MetaPhlAn"),
                  taxonomy: UploadFile | None = File(None, description="Taxonomy (TSV or .qza)"),
@@ -90,7 +90,7 @@ def post_samples(patient_id: int,
 
 
 @router.get("", response_model=list[SampleOut], responses=_ERRORS)
-def list_samples(patient_id: int, actor: Actor = Depends(_care),
+def list_samples(patient_id: RowId, actor: Actor = Depends(_care),
                  state: AppState = Depends(get_state)) -> list[SampleOut]:
     """The patient's samples with their panels, oldest first."""
     with state.db.write() as session:
@@ -101,7 +101,7 @@ def list_samples(patient_id: int, actor: Actor = Depends(_care),
 
 
 @router.get("/{sample_id}/panel", response_model=Panel, responses=_ERRORS)
-def read_panel(patient_id: int, sample_id: int, actor: Actor = Depends(_care),
+def read_panel(patient_id: RowId, sample_id: RowId, actor: Actor = Depends(_care),
                state: AppState = Depends(get_state)) -> Panel:
     """The gut-health panel of one sample."""
     with state.db.write() as session:

@@ -15,6 +15,7 @@ from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples import service
 from gutaxis.app.samples.api import sample_out, upload_samples, uploaded
 from gutaxis.app.samples.reading import NamedBytes
+from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
 from gutaxis.errors import InputError
 
@@ -50,14 +51,14 @@ def render(request: Request, state: AppState, actor: Actor, patient_id: int, *,
 
 
 @router.get("/clinic/patients/{patient_id}/samples", response_class=HTMLResponse)
-def samples_page(request: Request, patient_id: int, added: int | None = None,
+def samples_page(request: Request, patient_id: RowId, added: int | None = None,
                  actor: Actor = Depends(_clinician), state: AppState = Depends(get_state)
                  ) -> Response:
     return render(request, state, actor, patient_id, editable=True, added=added)
 
 
 @router.post("/clinic/patients/{patient_id}/samples", response_class=HTMLResponse)
-def samples_upload(request: Request, patient_id: int, file: UploadFile = File(...),
+def samples_upload(request: Request, patient_id: RowId, file: UploadFile = File(...),
                    taxonomy: UploadFile | None = File(None),
                    collected_at: str | None = Form(None),
                    sample_times: UploadFile | None = File(None),

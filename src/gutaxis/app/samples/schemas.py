@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict
+
+#: A database id in a URL: a positive 32-bit integer (PostgreSQL's ``integer``), so an
+#: id no row can have is a 422, never an overflow inside the database driver.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class PanelReference(BaseModel):
