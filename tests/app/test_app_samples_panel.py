@@ -8,12 +8,18 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from clinic_fixtures import Clinic
 from scipy import stats
 
 from gutaxis.app.samples.panel import build_panel
-from gutaxis.app.samples.references import percentile_from_grid, reference_for, references
+from gutaxis.app.samples.references import (
+    percentile_from_grid,
+    reference_for,
+    reference_profiles,
+    references,
+)
 from gutaxis.data.cohort import Cohort
 from gutaxis.gut.alpha import observed_features, shannon
 from gutaxis.gut.summaries import butyrate_producer_share, md_index, proteobacteria_share
@@ -97,6 +103,10 @@ def test_the_hmp2_reference_is_the_non_ibd_samples(hmp2_dir: Path) -> None:
     values = shannon(nonibd, base=2).to_numpy()
     np.testing.assert_allclose(ref.grids["shannon"]["quantiles"], np.quantile(values, LEVELS),
                                rtol=1e-12)
+    shipped = reference_profiles("hmp2_nonibd")
+    assert shipped is not None
+    pd.testing.assert_frame_equal(shipped.to_dataframe(), nonibd.to_dataframe()[
+        list(shipped.feature_ids)], check_names=False)
 
 
 def test_panel_closed_form_and_notes() -> None:
@@ -145,3 +155,59 @@ def test_one_real_sample_through_the_api_matches_the_engine(
     thin = table.subset_samples(["fbm_p01"]).rarefy(7000, seed=0)
     assert panel["observed_features"]["value"] == observed_features(thin)["fbm_p01"]
     assert panel["observed_features"]["value"] < observed_features(table)["fbm_p01"]
+
+
+@pytest.fixture(scope="module")
+def hmp2(hmp2_dir: Path) -> Cohort:
+    """The HMP2 species profiles with their metadata (read once for this module)."""
+    return read_cohort(hmp2_dir / "HMP2_taxonomy.tsv.gz", hmp2_dir / "HMP2_metadata.tsv",
+                       orientation="samples-rows")
+
+
+@pytest.mark.realdata
+def test_the_dysbiosis_grid_is_the_engines_score_of_the_non_ibd_samples(hmp2: Cohort) -> None:
+    from gutaxis.gut.summaries import dysbiosis_score
+
+    keep = (hmp2.metadata["diagnosis"] == "nonIBD").to_numpy()
+    nonibd = hmp2.table.subset_samples(keep)
+    own = dysbiosis_score(nonibd, np.ones(nonibd.n_samples, dtype=bool),
+                          subjects=hmp2.metadata["subject"].to_numpy()[keep]).to_numpy()
+    grid = reference_for("relative").grids["dysbiosis_score"]
+    np.testing.assert_allclose(grid["quantiles"], np.quantile(own, LEVELS), rtol=1e-12)
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore::gutaxis.gut.summaries.SummaryWarning")
+def test_uploaded_hmp2_samples_get_the_engines_dysbiosis_score_and_flag(
+        sqlite_clinic: Clinic, hmp2: Cohort, tmp_path: Path) -> None:
+    from gutaxis.gut.summaries import gut_summary
+
+    meta = hmp2.metadata
+    reference = (meta["diagnosis"] == "nonIBD").to_numpy()
+    summary = gut_summary(hmp2.table, reference=reference, subjects=meta["subject"].to_numpy())
+    # patients' samples: the five most and five least dysbiotic CD samples
+    cd = summary[(meta["diagnosis"] == "CD").to_numpy()].sort_values("dysbiosis_score")
+    chosen = [*cd.index[:5], *cd.index[-5:]]
+    write_tsv(hmp2.table.subset_samples(chosen), tmp_path / "cd.tsv")
+    times = "sample_id\tcollected_at\n" + "".join(
+        f"{s}\t2016-0{i % 9 + 1}-01T09:00:00Z\n" for i, s in enumerate(chosen))
+    pid = sqlite_clinic.add_patient("Crohn Example")
+    sqlite_clinic.add_user("doc", "clinician")
+    response = sqlite_clinic.login("doc").post(
+        f"/api/v1/patients/{pid}/samples",
+        files={"file": ("cd.tsv", (tmp_path / "cd.tsv").read_bytes()),
+               "sample_times": ("times.tsv", times.encode())})
+    assert response.status_code == 201, response.text
+    flagged = 0
+    for sample in response.json()["samples"]:
+        assert sample["value_kind"] == "relative"
+        rows = {m["name"]: m for m in sample["panel"]["metrics"]}
+        expected = summary.loc[sample["sample_label"]]
+        assert rows["dysbiosis_score"]["value"] == pytest.approx(
+            expected["dysbiosis_score"], rel=1e-9)
+        assert rows["md_index"]["value"] == pytest.approx(expected["md_index"], rel=1e-9)
+        # above the grid's 90th level <=> the engine's dysbiotic flag (90th percentile of
+        # the reference's own scores)
+        assert (rows["dysbiosis_score"]["percentile"] > 90) == bool(expected["dysbiotic"])
+        flagged += bool(expected["dysbiotic"])
+    assert 0 < flagged < len(chosen)

@@ -47,6 +47,11 @@ METRICS: tuple[Metric, ...] = (
            "Taxa from new-onset paediatric Crohn's disease (Gevers et al. 2014)."),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+#: The HMP2 dysbiosis score: only for tables compared with a reference that ships its
+#: profiles (the HMP2 non-IBD species profiles).
+DYSBIOSIS = Metric("dysbiosis_score", "HMP2 dysbiosis score", "Bray-Curtis",
+                   "Median Bray-Curtis distance to the non-IBD HMP2 samples; above their "
+                   "90th percentile counts as dysbiotic (Lloyd-Price et al. 2019).")
 
 
 def sample_metrics(table: ProfileTable, *, depth: int | None) -> pd.DataFrame:
@@ -89,3 +94,33 @@ def sample_metrics(table: ProfileTable, *, depth: int | None) -> pd.DataFrame:
     frame.insert(1, "observed_features", richness)
     frame["rarefied"] = rarefied
     return frame[[*METRIC_NAMES, "rarefied", "notes"]]
+
+
+def dysbiosis_against(table: ProfileTable, reference: ProfileTable) -> pd.Series:
+    """The HMP2 dysbiosis score of every sample of ``table``: the median Bray-Curtis
+    distance to all ``reference`` samples (:func:`gutaxis.gut.summaries.dysbiosis_score`
+    on the two tables joined over the union of their features).
+
+    Parameters
+    ----------
+    table
+        Relative abundances (or counts, turned into proportions).
+    reference
+        The reference samples' relative abundances (e.g. HMP2 non-IBD).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from gutaxis.data.profile import ProfileTable as Table
+    from gutaxis.gut.summaries import dysbiosis_score
+
+    own = table.relative() if table.kind == "counts" else table
+    joined = pd.concat([own.to_dataframe(), reference.to_dataframe()], axis=0).fillna(0.0)
+    joined.index = pd.Index([f"upload:{s}" for s in own.sample_ids]
+                            + [f"reference:{s}" for s in reference.sample_ids])
+    combined = Table.from_dataframe(joined, kind="relative")
+    mask = np.zeros(combined.n_samples, dtype=bool)
+    mask[own.n_samples:] = True
+    scores = dysbiosis_score(combined, mask).to_numpy()[: own.n_samples]
+    return pd.Series(scores, index=pd.Index(own.sample_ids, name="sample_id"),
+                     name="dysbiosis_score")

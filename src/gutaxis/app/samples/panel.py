@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gutaxis.app.samples.metrics import METRICS, SHANNON_BASE
+from gutaxis.app.samples.metrics import DYSBIOSIS, METRICS, SHANNON_BASE
 from gutaxis.app.samples.references import SMALL_REFERENCE, Reference
 from gutaxis.version import package_version
 
@@ -25,7 +25,8 @@ def interpretation(percentile: float | None) -> str:
 
 
 def build_panel(values: dict[str, float], *, rarefied: bool, depth: float, nan_notes: str,
-                value_kind: str, reference: Reference, has_taxonomy: bool) -> dict[str, Any]:
+                value_kind: str, reference: Reference, has_taxonomy: bool,
+                reference_overlap: float | None = None) -> dict[str, Any]:
     """The panel of one sample from its metric ``values`` (see
     :func:`gutaxis.app.samples.metrics.sample_metrics`).
 
@@ -42,12 +43,16 @@ def build_panel(values: dict[str, float], *, rarefied: bool, depth: float, nan_n
     value_kind, reference, has_taxonomy
         The table's value kind, the reference chosen for it, whether the upload named
         taxa (a taxonomy file or lineages in the table).
+    reference_overlap
+        For a reference that ships its profiles: the share of the sample's abundance in
+        features the reference also has (the dysbiosis score compares those).
     """
     notes: list[str] = []
     missing = {part.split(":", 1)[0]: part.split(":", 1)[1].strip()
                for part in nan_notes.split("; ") if ":" in part}
     metrics: list[dict[str, Any]] = []
-    for metric in METRICS:
+    shown = (*METRICS, DYSBIOSIS) if "dysbiosis_score" in values else METRICS
+    for metric in shown:
         raw = float(values.get(metric.name, math.nan))
         defined = math.isfinite(raw)
         percentile = reference.percentile(metric.name, raw) if defined else None
@@ -81,6 +86,12 @@ def build_panel(values: dict[str, float], *, rarefied: bool, depth: float, nan_n
     else:
         notes.append("Compared with shotgun MetaPhlAn 2 species profiles; other profilers "
                      "or 16S tables shift richness and shares.")
+    if "dysbiosis_score" not in values:
+        notes.append("The HMP2 dysbiosis score is defined on shotgun species profiles; it is "
+                     "not computed against this reference.")
+    elif reference_overlap is not None and reference_overlap < 0.5:
+        notes.append(f"Only {100 * reference_overlap:.0f}% of the sample's abundance is in "
+                     "taxa the reference names alike: its dysbiosis score is inflated.")
     if not has_taxonomy:
         notes.append("No taxonomy was given: taxa were read from the feature names.")
     notes.append("Percentiles describe where the sample lies among the reference's people; "

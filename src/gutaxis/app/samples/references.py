@@ -15,7 +15,10 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gutaxis.data.profile import ProfileTable
 
 #: A reference smaller than this gets a note in the panel (percentiles move in big steps).
 SMALL_REFERENCE = 100
@@ -35,6 +38,7 @@ class Reference:
     value_kind: str
     rarefied_depth: int | None
     grids: dict[str, dict[str, Any]]
+    profiles_file: str | None = None
 
     def percentile(self, metric: str, value: float) -> float | None:
         """The percentile of ``value`` in this reference (``None`` if undefined)."""
@@ -69,8 +73,21 @@ def references() -> dict[str, Reference]:
                            subjects=int(ref["subjects"]), source=ref["source"],
                            method=ref["method"], licence=ref["licence"],
                            value_kind=ref["value_kind"], rarefied_depth=ref["rarefied_depth"],
-                           grids=ref["metrics"])
+                           grids=ref["metrics"], profiles_file=ref.get("profiles_file"))
             for key, ref in document["references"].items()}
+
+
+@cache
+def reference_profiles(key: str) -> ProfileTable | None:
+    """The shipped profiles of reference ``key`` (``None`` when it ships none)."""
+    from gutaxis.io import read_table
+
+    name = references()[key].profiles_file
+    if name is None:
+        return None
+    path = resources.files("gutaxis.app.samples") / "reference" / name
+    with resources.as_file(path) as file:
+        return read_table(file, orientation="samples-columns", kind="relative")
 
 
 def reference_for(value_kind: str) -> Reference:

@@ -65,9 +65,11 @@ def prepare_upload(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
 def _prepare(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
              collected_at: str | None, sample_times: NamedBytes | None,
              timezone: str) -> PreparedUpload:
-    from gutaxis.app.samples.metrics import sample_metrics
+    import numpy as np
+
+    from gutaxis.app.samples.metrics import dysbiosis_against, sample_metrics
     from gutaxis.app.samples.panel import build_panel
-    from gutaxis.app.samples.references import reference_for
+    from gutaxis.app.samples.references import reference_for, reference_profiles
 
     table = read_upload(table_file, taxonomy_file)
     if table.kind not in ("counts", "relative"):
@@ -79,6 +81,13 @@ def _prepare(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
     reference = reference_for(table.kind)
     metrics = sample_metrics(table, depth=reference.rarefied_depth)
     totals = table.sample_totals()
+    overlap = None
+    profiles = reference_profiles(reference.key)
+    if profiles is not None:
+        metrics["dysbiosis_score"] = dysbiosis_against(table, profiles).to_numpy()
+        shared = np.isin(table.feature_ids, profiles.feature_ids).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            overlap = (table.values @ shared) / totals
     lineages = _lineages(table)
     has_taxonomy = table.taxonomy is not None
     prepared = PreparedUpload(
@@ -98,7 +107,8 @@ def _prepare(table_file: NamedBytes, *, taxonomy_file: NamedBytes | None,
                              if name not in ("rarefied", "notes")},
                             rarefied=bool(row["rarefied"]), depth=float(totals[i]),
                             nan_notes=str(row["notes"]), value_kind=table.kind,
-                            reference=reference, has_taxonomy=has_taxonomy)
+                            reference=reference, has_taxonomy=has_taxonomy,
+                            reference_overlap=None if overlap is None else float(overlap[i]))
         prepared.samples.append(PreparedSample(
             label=str(label), collected_at=times[str(label)],
             profile=dict(zip(features, map(float, values.data[lo:hi]), strict=True)),

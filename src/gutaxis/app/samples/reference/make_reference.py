@@ -10,7 +10,10 @@ Run from the repository root (the data folder defaults to ``../shared/data``)::
   Read counts; observed richness rarefied to :data:`RAREFY_DEPTH` reads.
 - ``hmp2_nonibd``: the non-IBD samples of HMP2 / IBDMDB (MetaPhlAn 2 species relative
   abundances as shipped with MaAsLin 2, MIT; Lloyd-Price et al. 2019). Several samples per
-  subject.
+  subject. Their profiles are shipped too (``hmp2_nonibd_profiles.tsv.gz``): an uploaded
+  profile's HMP2 dysbiosis score is its median Bray-Curtis distance to them, and the grid
+  of ``dysbiosis_score`` holds the reference samples' own scores (each against the samples
+  of the other subjects, as Lloyd-Price et al. computed them).
 
 Each metric gets 101 quantiles (0, 1, ..., 100 %) by ``numpy.quantile`` (linear
 interpolation, Hyndman & Fan type 7) over the reference samples where it is defined.
@@ -56,8 +59,9 @@ def fibromyalgia_controls(data: Path) -> Any:
     return cohort.table.subset_samples(groups == "ctl")
 
 
-def hmp2_nonibd(data: Path) -> tuple[Any, int]:
-    """The non-IBD HMP2 samples (relative abundances) and how many subjects they come from."""
+def hmp2_nonibd(data: Path) -> tuple[Any, int, list[str]]:
+    """The non-IBD HMP2 samples (relative abundances), how many subjects they come from
+    and the subject of each sample."""
     import pandas as pd
 
     from gutaxis.io import read_cohort
@@ -67,20 +71,45 @@ def hmp2_nonibd(data: Path) -> tuple[Any, int]:
                          orientation="samples-rows")
     meta = cohort.metadata
     keep = (pd.Series(meta["diagnosis"]).astype(str) == "nonIBD").to_numpy()
-    subjects = int(pd.Series(meta["subject"])[keep].nunique())
-    return cohort.table.subset_samples(keep), subjects
+    subject_of = pd.Series(meta["subject"])[keep].astype(str).tolist()
+    return cohort.table.subset_samples(keep), len(set(subject_of)), subject_of
 
 
-def build(data: Path) -> dict[str, Any]:
-    """The whole ``references.json`` document."""
+#: The HMP2 non-IBD profiles shipped for the dysbiosis score of uploaded samples.
+HMP2_PROFILES = "hmp2_nonibd_profiles.tsv.gz"
+
+
+def write_profiles(table: Any, path: Path) -> None:
+    """``table`` as gzipped TSV, byte for byte the same on every run (no gzip time stamp)."""
+    import gzip
+    import tempfile
+
+    from gutaxis.io import write_tsv
+
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "profiles.tsv"
+        write_tsv(table, plain)
+        path.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=9, mtime=0))
+
+
+def build(data: Path, out_folder: Path) -> dict[str, Any]:
+    """The whole ``references.json`` document (and the HMP2 profiles, written into
+    ``out_folder``)."""
+    import numpy as np
+
     from gutaxis.app.samples.metrics import METRIC_NAMES, SHANNON_BASE, sample_metrics
+    from gutaxis.gut.summaries import dysbiosis_score
 
     def metrics_of(table: Any, depth: int | None) -> dict[str, Any]:
         frame = sample_metrics(table, depth=depth)
         return {name: grid(frame[name].to_numpy()) for name in METRIC_NAMES}
 
     controls = fibromyalgia_controls(data)
-    nonibd, subjects = hmp2_nonibd(data)
+    nonibd, subjects, subject_of = hmp2_nonibd(data)
+    write_profiles(nonibd, out_folder / HMP2_PROFILES)
+    # each reference sample scored against the reference samples of the other subjects
+    own_scores = dysbiosis_score(nonibd, np.ones(nonibd.n_samples, dtype=bool),
+                                 subjects=subject_of)
     return {
         "_about": "Quantile grids (101 levels, numpy.quantile linear) of the gut-health "
                   "panel's metrics in public reference cohorts; built by make_reference.py.",
@@ -109,7 +138,9 @@ def build(data: Path) -> dict[str, Any]:
                 "value_kind": "relative",
                 "rarefied_depth": None,
                 "subjects": subjects,
-                "metrics": metrics_of(nonibd, None),
+                "profiles_file": HMP2_PROFILES,
+                "metrics": {**metrics_of(nonibd, None),
+                            "dysbiosis_score": grid(own_scores.to_numpy())},
             },
         },
     }
@@ -120,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    document = build(args.data)
+    document = build(args.data, args.out.parent)
     args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     for key, ref in document["references"].items():
         print(f"{key}: n={ref['n']} ({ref['subjects']} subjects) -> {args.out}",
