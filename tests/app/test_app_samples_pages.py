@@ -46,6 +46,18 @@ def test_the_clinician_uploads_a_sample_in_the_page_and_sees_its_panel(cast: Cas
         assert session.scalar(select(func.count()).select_from(MicrobiomeSample)) == 1
 
 
+def test_a_species_profile_panel_shows_the_hmp2_reference_and_dysbiosis(cast: Cast) -> None:
+    doc, pid = cast.clients["doc"], cast.patient_b
+    species = (b"sample_id\tFaecalibacterium prausnitzii\tEscherichia coli\n"
+               b"stool_9\t0.6\t0.4\n")
+    assert doc.post(f"/api/v1/patients/{pid}/samples", files={"file": ("sp.tsv", species)},
+                    data={"collected_at": "2024-05-01T10:00:00Z"}).status_code == 201
+    page = doc.get(f"/clinic/patients/{pid}/samples").text
+    assert "HMP2 / IBDMDB, non-IBD participants" in page and "n = 426" in page
+    assert "HMP2 dysbiosis score" in page and "from 27 people" in page
+    assert "Ben Beta" in page and "Ada Alpha" not in page
+
+
 def test_the_clinician_enters_a_lab_result_in_the_page(cast: Cast) -> None:
     doc, pid = cast.clients["doc"], cast.patient_a
     page = doc.get(f"/clinic/patients/{pid}/labs")

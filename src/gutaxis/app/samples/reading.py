@@ -59,6 +59,9 @@ def read_upload(table: NamedBytes, taxonomy: NamedBytes | None = None) -> Profil
             raise InputError(  # the sentence of gutaxis.cli.common.handle_errors
                 f"an input file could not be read ({type(exc).__name__}: {exc}); "
                 "expected UTF-8 text and complete gzip files") from None
+        except OSError as exc:  # e.g. an HDF5 library refusal; the CLI's words again
+            name = str(exc.filename or "file system").replace(folder, "")
+            raise InputError(f"{name}: {exc.strerror or exc}".replace(folder, "")) from None
     return cohort.table
 
 
