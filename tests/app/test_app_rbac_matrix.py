@@ -65,6 +65,20 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/analyses/{analysis_id}/report"): ("clinician", "researcher"),
     ("GET", "/research"): ("clinician", "researcher"),
     ("POST", "/research/analyses"): ("clinician", "researcher"),
+    # microbiome samples and labs (part samples)
+    ("POST", "/api/v1/patients/{patient_id}/samples"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}/samples"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/samples/{sample_id}/panel"): OWN,
+    ("POST", "/api/v1/patients/{patient_id}/labs"): ("clinician",),
+    ("POST", "/api/v1/patients/{patient_id}/labs/upload"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}/labs"): OWN,
+    ("GET", "/clinic/patients/{patient_id}/samples"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/samples"): ("clinician",),
+    ("GET", "/clinic/patients/{patient_id}/labs"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/labs"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/labs/upload"): ("clinician",),
+    ("GET", "/me/samples"): ("patient",),
+    ("GET", "/me/labs"): ("patient",),
     # pages
     ("GET", "/"): PUBLIC,  # sends each role to its home, anonymous to /login
     ("GET", "/login"): PUBLIC,

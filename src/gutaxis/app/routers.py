@@ -13,11 +13,15 @@ def all_routers() -> list[APIRouter]:
     from gutaxis.app.fhir import api as fhir_api
     from gutaxis.app.jobs import api as jobs_api
     from gutaxis.app.jobs import pages as jobs_pages
+    from gutaxis.app.labs import api as labs_api
+    from gutaxis.app.labs import pages as labs_pages
     from gutaxis.app.portal import api as portal_api
     from gutaxis.app.portal import pages as portal_pages
     from gutaxis.app.questionnaires import api as questionnaires_api
     from gutaxis.app.questionnaires import pages as questionnaires_pages
     from gutaxis.app.research import api as research_api
+    from gutaxis.app.samples import api as samples_api
+    from gutaxis.app.samples import pages as samples_pages
     from gutaxis.app.system import api as system_api
 
     return [
@@ -34,4 +38,8 @@ def all_routers() -> list[APIRouter]:
         research_api.router,
         jobs_api.router,
         jobs_pages.router,
+        samples_api.router,
+        samples_pages.router,
+        labs_api.router,
+        labs_pages.router,
     ]
