@@ -8,7 +8,11 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from gutaxis.app.auth import api as auth_api
     from gutaxis.app.auth import pages as auth_pages
+    from gutaxis.app.clinic import api as clinic_api
+    from gutaxis.app.clinic import pages as clinic_pages
     from gutaxis.app.diary import api as diary_api
+    from gutaxis.app.interventions import api as interventions_api
+    from gutaxis.app.patients import api as patients_api
     from gutaxis.app.system import api as system_api
 
     return [
@@ -16,4 +20,8 @@ def all_routers() -> list[APIRouter]:
         auth_api.router,
         auth_pages.router,
         diary_api.router,
+        patients_api.router,
+        interventions_api.router,
+        clinic_api.router,
+        clinic_pages.router,
     ]

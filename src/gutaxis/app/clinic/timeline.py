@@ -1,0 +1,162 @@
+"""A patient's timeline: diary pain and GI total, questionnaire scores, intervention
+periods, labs and microbiome samples between two days, in five indexed queries; and its
+charts (server-side SVG)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gutaxis.app.clinic.schemas import (
+    DiaryPoint,
+    LabPoint,
+    PeriodOut,
+    SamplePoint,
+    ScorePoint,
+    TimelineOut,
+)
+from gutaxis.app.db.models import (
+    DiaryEntry,
+    Intervention,
+    LabResult,
+    MicrobiomeSample,
+    Patient,
+    QuestionnaireResponse,
+)
+from gutaxis.app.interventions.evaluation import gi_total
+from gutaxis.app.web.charts import Chart, Line, Marker, Period, svg_chart
+from gutaxis.errors import InputError
+
+#: The default window: the last 90 days.
+DEFAULT_DAYS = 90
+#: The longest window one request may ask for (about 5 years).
+MAX_DAYS = 2000
+TITLE = "Pain and scores over time"
+
+
+def window(since: dt.date | None, until: dt.date | None,
+           today: dt.date) -> tuple[dt.date, dt.date]:
+    """``(since, until)``: the last :data:`DEFAULT_DAYS` days by default; refused when
+    backwards or longer than :data:`MAX_DAYS`."""
+    end = until or today
+    start = since or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InputError("the window ends before it starts", field="since",
+                         found=f"since {start}, until {end}", expected="since on or before until")
+    if (end - start).days >= MAX_DAYS:
+        raise InputError("the window is too long", field="since", found=f"{start} to {end}",
+                         expected=f"at most {MAX_DAYS} days")
+    return start, end
+
+
+def _bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    low = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    return low, dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def timeline(session: Session, patient: Patient, since: dt.date,
+             until: dt.date) -> TimelineOut:
+    """The patient's timeline from ``since`` to ``until`` (days inclusive, times in UTC)."""
+    low, high = _bounds(since, until)
+    pid = patient.id
+    diary = [DiaryPoint(day=d, pain=p, gi_total=gi_total(g)) for d, p, g in session.execute(
+        select(DiaryEntry.day, DiaryEntry.pain, DiaryEntry.gi_symptoms)
+        .where(DiaryEntry.patient_id == pid, DiaryEntry.day >= since, DiaryEntry.day <= until)
+        .order_by(DiaryEntry.day))]
+    scores = []
+    for time, instrument, values in session.execute(
+            select(QuestionnaireResponse.time, QuestionnaireResponse.instrument,
+                   QuestionnaireResponse.scores)
+            .where(QuestionnaireResponse.patient_id == pid, QuestionnaireResponse.time >= low,
+                   QuestionnaireResponse.time < high).order_by(QuestionnaireResponse.time)):
+        for name, score in (values or {}).items():
+            value, band = _score(score)
+            scores.append(ScorePoint(time=time, instrument=instrument, score=str(name),
+                                     value=value, band=band))
+    periods = [PeriodOut(id=i, type=t, product=p, start=a, stop=b) for i, t, p, a, b in
+               session.execute(select(Intervention.id, Intervention.type, Intervention.product,
+                                      Intervention.start, Intervention.stop)
+                               .where(Intervention.patient_id == pid,
+                                      Intervention.start <= until,
+                                      (Intervention.stop.is_(None))
+                                      | (Intervention.stop >= since))
+                               .order_by(Intervention.start))]
+    labs = [LabPoint(time=t, analyte=a, value=v, unit=u) for t, a, v, u in session.execute(
+        select(LabResult.time, LabResult.analyte, LabResult.value, LabResult.unit)
+        .where(LabResult.patient_id == pid, LabResult.time >= low, LabResult.time < high)
+        .order_by(LabResult.time))]
+    samples = [SamplePoint(id=i, label=s, collected_at=t) for i, s, t in session.execute(
+        select(MicrobiomeSample.id, MicrobiomeSample.sample_label,
+               MicrobiomeSample.collected_at)
+        .where(MicrobiomeSample.patient_id == pid, MicrobiomeSample.collected_at >= low,
+               MicrobiomeSample.collected_at < high).order_by(MicrobiomeSample.collected_at))]
+    return TimelineOut(patient_id=pid, pseudonym=patient.pseudonym, since=since, until=until,
+                       diary=diary, scores=scores, interventions=periods, labs=labs,
+                       samples=samples)
+
+
+def _score(score: Any) -> tuple[float | None, str | None]:
+    """A stored score: ``{"value": .., "band": ..}`` or a bare number."""
+    if isinstance(score, dict):
+        value, band = score.get("value"), score.get("band")
+    else:
+        value, band = score, None
+    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+    return number, str(band) if band is not None else None
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return moment.date()
+
+
+def periods_of(data: TimelineOut) -> list[Period]:
+    return [Period(label=f"{p.type.replace('_', ' ')}: {p.product}", start=p.start, stop=p.stop)
+            for p in data.interventions]
+
+
+def main_chart(data: TimelineOut) -> Markup:
+    """Pain by day, intervention periods shaded, questionnaires, labs and samples marked."""
+    markers = [Marker(label=f"{s.instrument} {s.score} {s.value:g}"
+                      + (f" ({s.band})" if s.band else ""), day=_day(s.time),
+                      kind="questionnaire") for s in data.scores if s.value is not None]
+    markers += [Marker(label=f"{lab.analyte} {lab.value:g} {lab.unit}", day=_day(lab.time),
+                       kind="lab") for lab in data.labs]
+    markers += [Marker(label=f"microbiome sample {s.label}", day=_day(s.collected_at),
+                       kind="sample") for s in data.samples]
+    pain = Line("Pain (0-10)", [d.day for d in data.diary], [d.pain for d in data.diary])
+    return svg_chart(Chart(lines=[pain], title=TITLE, y_label="pain NRS", y_min=0, y_max=10,
+                           periods=periods_of(data), markers=markers, start=data.since,
+                           end=data.until))
+
+
+def gi_chart(data: TimelineOut) -> Markup | None:
+    """The GI symptom total by day (``None`` when no day has GI ratings)."""
+    if not any(d.gi_total is not None for d in data.diary):
+        return None
+    line = Line("GI symptom total", [d.day for d in data.diary], [d.gi_total for d in data.diary],
+                color="#c05a2b")
+    return svg_chart(Chart(lines=[line], title="GI symptom total over time",
+                           y_label="sum of GI ratings", y_min=0, periods=periods_of(data),
+                           start=data.since, end=data.until))
+
+
+def score_charts(data: TimelineOut) -> list[tuple[str, Markup]]:
+    """One chart per questionnaire: each of its scores by day."""
+    by: dict[str, dict[str, list[tuple[dt.date, float]]]] = defaultdict(lambda: defaultdict(list))
+    for s in data.scores:
+        if s.value is not None:
+            by[s.instrument][s.score].append((_day(s.time), s.value))
+    charts = []
+    for instrument in sorted(by):
+        lines = [Line(name, [d for d, _ in points], [v for _, v in points])
+                 for name, points in list(by[instrument].items())[:4]]
+        charts.append((instrument, svg_chart(Chart(
+            lines=lines, title=f"{instrument} scores over time", y_min=0,
+            periods=periods_of(data), start=data.since, end=data.until))))
+    return charts
