@@ -84,7 +84,7 @@ def latest_panels(session: Session, patient_id: int) -> list[PanelView]:
         select(MicrobiomeSample.id, MicrobiomeSample.sample_label,
                MicrobiomeSample.collected_at, MicrobiomeSample.panel)
         .where(MicrobiomeSample.patient_id == patient_id)
-        .order_by(MicrobiomeSample.collected_at.desc()).limit(SAMPLES_SHOWN)).tuples().all()
+        .order_by(MicrobiomeSample.collected_at.desc()).limit(SAMPLES_SHOWN)).all()
     return [panel_view(i, s, t, p) for i, s, t, p in rows]
 
 

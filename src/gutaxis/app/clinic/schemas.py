@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from gutaxis.app.patients.schemas import UtcDateTime
+
 
 class DiaryPoint(BaseModel):
     day: dt.date
@@ -14,7 +16,7 @@ class DiaryPoint(BaseModel):
 
 
 class ScorePoint(BaseModel):
-    time: dt.datetime
+    time: UtcDateTime
     instrument: str
     score: str
     value: float | None
@@ -30,7 +32,7 @@ class PeriodOut(BaseModel):
 
 
 class LabPoint(BaseModel):
-    time: dt.datetime
+    time: UtcDateTime
     analyte: str
     value: float
     unit: str
@@ -39,7 +41,7 @@ class LabPoint(BaseModel):
 class SamplePoint(BaseModel):
     id: int
     label: str
-    collected_at: dt.datetime
+    collected_at: UtcDateTime
 
 
 class TimelineOut(BaseModel):

@@ -111,11 +111,11 @@ def evaluate(session: Session, intervention: Intervention, today: dt.date, *,
     rows = session.execute(
         select(DiaryEntry.day, DiaryEntry.pain, DiaryEntry.gi_symptoms)
         .where(DiaryEntry.patient_id == intervention.patient_id, DiaryEntry.day >= earliest,
-               DiaryEntry.day <= last_day).order_by(DiaryEntry.day)).tuples().all()
+               DiaryEntry.day <= last_day).order_by(DiaryEntry.day)).all()
     others = session.execute(
         select(Intervention.type, Intervention.product, Intervention.start, Intervention.stop)
         .where(Intervention.patient_id == intervention.patient_id,
-               Intervention.id != intervention.id)).tuples().all()
+               Intervention.id != intervention.id)).all()
     return evaluate_rows(intervention.id, intervention.start, intervention.stop, last_day,
                          list(rows), list(others), washout=washout)
 

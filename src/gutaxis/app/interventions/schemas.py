@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gutaxis.app.patients.schemas import UtcDateTime
 from gutaxis.data.interventions import INTERVENTION_TYPES
 
 
@@ -48,7 +49,7 @@ class InterventionOut(BaseModel):
     start: dt.date
     stop: dt.date | None
     notes: str | None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class EffectOut(BaseModel):

@@ -68,11 +68,11 @@ def patient_list(session: Session) -> list[tuple[Patient, PatientIdentity, dt.da
 
     from gutaxis.app.db.models import DiaryEntry
 
-    last = dict(session.execute(select(DiaryEntry.patient_id, func.max(DiaryEntry.day))
-                                .group_by(DiaryEntry.patient_id)).tuples().all())
+    last = {pid: day for pid, day in session.execute(
+        select(DiaryEntry.patient_id, func.max(DiaryEntry.day)).group_by(DiaryEntry.patient_id))}
     rows = session.execute(select(Patient, PatientIdentity)
                            .join(PatientIdentity, PatientIdentity.patient_id == Patient.id)
-                           .order_by(PatientIdentity.full_name, Patient.id)).tuples().all()
+                           .order_by(PatientIdentity.full_name, Patient.id)).all()
     return [(p, i, _as_date(last.get(p.id))) for p, i in rows]
 
 
