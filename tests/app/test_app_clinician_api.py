@@ -99,7 +99,7 @@ def test_interventions_start_stop_and_who_reads_them(cast: Cast) -> None:
                                     "start": str(ago(3))}).json()
     iid = probiotic["id"]
     for bad, field in [({"type": "surgery"}, "type"), ({"stop": str(ago(20))}, "stop"),
-                       ({"dose": 5}, "dose_unit")]:
+                       ({"dose": 5}, "dose_unit"), ({"start": "0202-05-01"}, "start")]:
         body = {"type": "diet", "product": "low FODMAP", "start": str(ago(5)), **bad}
         refused = doc.post(url, json=body)
         assert refused.status_code == 422 and refused.json()["field"] == field, bad
@@ -164,6 +164,10 @@ def test_the_timeline_holds_every_kind_of_event_in_its_window(cast: Cast) -> Non
     backwards = doc.get(f"/api/v1/patients/{a}/timeline",
                         params={"since": str(TODAY), "until": str(ago(1))})
     assert backwards.status_code == 422 and backwards.json()["field"] == "since"
+    for params, field in [({"until": "0001-01-01"}, "until"), ({"until": "9999-12-31"}, "until"),
+                          ({"since": "0001-01-01"}, "since")]:
+        extreme = doc.get(f"/api/v1/patients/{a}/timeline", params=params)
+        assert extreme.status_code == 422 and extreme.json()["field"] == field, params
     assert cast.clients["pat_a"].get(f"/api/v1/patients/{a}/timeline").status_code == 200
     assert cast.clients["pat_b"].get(f"/api/v1/patients/{a}/timeline").status_code == 403
     assert cast.clients["res"].get(f"/api/v1/patients/{a}/timeline").status_code == 403

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from gutaxis.app.audit import service as audit
 from gutaxis.app.clinic import views
@@ -16,7 +16,7 @@ from gutaxis.app.clinic.api import report_context
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.interventions import api as interventions_api
 from gutaxis.app.interventions import service as interventions
-from gutaxis.app.interventions.schemas import InterventionIn
+from gutaxis.app.interventions.schemas import EARLIEST, LATEST, InterventionIn
 from gutaxis.app.patients import api as patients_api
 from gutaxis.app.patients.flags import RULES
 from gutaxis.app.patients.lookup import reachable_patient
@@ -128,7 +128,7 @@ def stop_intervention(patient_id: int, intervention_id: int, stop: str = Form(""
 
 
 class _StopForm(BaseModel):
-    stop: dt.date
+    stop: dt.date = Field(ge=EARLIEST, le=LATEST)
 
 
 @router.get("/{patient_id}/interventions/{intervention_id}/evaluation",

@@ -34,6 +34,10 @@ from gutaxis.errors import InputError
 
 #: The default window: the last 90 days.
 DEFAULT_DAYS = 90
+#: The earliest day a window may start.
+EARLIEST = dt.date(1900, 1, 1)
+#: How far after today a window may end.
+AHEAD_DAYS = 366
 #: The longest window one request may ask for (about 5 years).
 MAX_DAYS = 2000
 TITLE = "Pain and scores over time"
@@ -42,8 +46,16 @@ TITLE = "Pain and scores over time"
 def window(since: dt.date | None, until: dt.date | None,
            today: dt.date) -> tuple[dt.date, dt.date]:
     """``(since, until)``: the last :data:`DEFAULT_DAYS` days by default; refused when
-    backwards or longer than :data:`MAX_DAYS`."""
+    backwards, longer than :data:`MAX_DAYS` or ending more than :data:`AHEAD_DAYS` after
+    today."""
     end = until or today
+    if end > today + dt.timedelta(days=AHEAD_DAYS):
+        raise InputError("the window ends too far in the future", field="until",
+                         found=str(end), expected=f"at most {AHEAD_DAYS} days after today")
+    if end < EARLIEST or (since is not None and since < EARLIEST):
+        raise InputError("the window starts too early",
+                         field="until" if end < EARLIEST else "since",
+                         found=f"{since} to {end}", expected=f"days from {EARLIEST}")
     start = since or end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise InputError("the window ends before it starts", field="since",

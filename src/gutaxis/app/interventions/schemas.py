@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gutaxis.app.patients.schemas import UtcDateTime
 from gutaxis.data.interventions import INTERVENTION_TYPES
 
+#: The dates an intervention may start or stop on (a typo such as year 0202 is refused).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
 
 class InterventionIn(BaseModel):
     """A new intervention. ``type`` is one of the engine's types (any spelling its
@@ -22,8 +25,8 @@ class InterventionIn(BaseModel):
                          "the diet, the programme or the drug")
     dose: float | None = Field(None, gt=0, le=1e15)
     dose_unit: str | None = Field(None, max_length=32, description="e.g. CFU/day, mg, min/week")
-    start: dt.date
-    stop: dt.date | None = None
+    start: dt.date = Field(ge=EARLIEST, le=LATEST)
+    stop: dt.date | None = Field(None, ge=EARLIEST, le=LATEST)
     notes: str | None = Field(None, max_length=2000)
 
 
@@ -32,7 +35,7 @@ class InterventionStop(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    stop: dt.date | None
+    stop: dt.date | None = Field(ge=EARLIEST, le=LATEST)
 
 
 class InterventionOut(BaseModel):
@@ -56,9 +59,9 @@ class EffectOut(BaseModel):
     """The engine's level change of an outcome (intervention minus before; negative is a
     fall), its 95% interval and the probability of a clinically important improvement."""
 
-    level_change: float
-    ci_low: float
-    ci_high: float
+    level_change: float | None
+    ci_low: float | None
+    ci_high: float | None
     pval: float | None
     prob_mcid_points: float | None = Field(description="P(improvement >= mcid_points)")
     prob_mcid_percent: float | None = Field(
@@ -66,7 +69,7 @@ class EffectOut(BaseModel):
         "mean is 0")
     mcid_points: float
     mcid_percent: float
-    control_mean: float
+    control_mean: float | None
     phi: float | None
     method: str
     n_points: int
