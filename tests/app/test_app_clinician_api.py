@@ -63,7 +63,9 @@ def test_patients_reach_only_their_own_record(cast: Cast) -> None:
     assert cast.clients["pat_a"].get(f"/api/v1/patients/{b}").status_code == 403
     for role in ("res", "adm"):
         assert cast.clients[role].get(f"/api/v1/patients/{a}").status_code == 403
-    assert cast.clients["doc"].get("/api/v1/patients/999999").status_code == 404
+    for missing in (999999, 2**31, 10**20, 0, -1):  # beyond a 32-bit id: no such row
+        assert cast.clients["doc"].get(f"/api/v1/patients/{missing}").status_code == 404
+    assert cast.clients["pat_a"].get(f"/api/v1/patients/{10**20}").status_code == 403
     assert cast.clients["pat_a"].post("/api/v1/patients",
                                       json={"full_name": "Z"}).status_code == 403
 
@@ -107,7 +109,8 @@ def test_interventions_start_stop_and_who_reads_them(cast: Cast) -> None:
     assert backwards.status_code == 422 and backwards.json()["field"] == "stop"
     stopped = doc.patch(f"{url}/{iid}", json={"stop": str(TODAY)})
     assert stopped.status_code == 200 and stopped.json()["stop"] == str(TODAY)
-    assert doc.patch(f"{url}/999999", json={"stop": str(TODAY)}).status_code == 404
+    for missing in (999999, 10**20):
+        assert doc.patch(f"{url}/{missing}", json={"stop": str(TODAY)}).status_code == 404
     other = f"/api/v1/patients/{cast.patient_b}/interventions/{iid}"
     assert doc.patch(other, json={"stop": str(TODAY)}).status_code == 404
     listed = cast.clients["pat_a"].get(url)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import Intervention
 from gutaxis.app.interventions.schemas import InterventionIn
+from gutaxis.app.patients.lookup import MAX_ID
 from gutaxis.data.interventions import canonical_intervention_type
 from gutaxis.errors import InputError
 
@@ -44,7 +45,7 @@ def start(session: Session, patient_id: int, body: InterventionIn,
 
 def one(session: Session, patient_id: int, intervention_id: int) -> Intervention:
     """The patient's intervention (404 when it is not theirs or absent)."""
-    row = session.get(Intervention, intervention_id)
+    row = session.get(Intervention, intervention_id) if 0 < intervention_id <= MAX_ID else None
     if row is None or row.patient_id != patient_id:
         raise HTTPException(status_code=404, detail=f"no intervention {intervention_id} of "
                             f"patient {patient_id}")
