@@ -35,7 +35,7 @@ def read_timeline(patient_id: int,
                                                 "days before until)"),
                   until: dt.date | None = Query(None, description="Last day (default: today)"),
                   actor: Actor = Depends(_care),
-                  state: AppState = Depends(get_state)) -> TimelineOut:
+                  state: AppState = Depends(get_state)) -> Response:
     """Diary pain and GI total by day, questionnaire scores, intervention periods, labs and
     microbiome samples of the window (default the last 90 days)."""
     with state.db.write() as session:
@@ -43,7 +43,8 @@ def read_timeline(patient_id: int,
         start, end = tl.window(since, until, patient_today(patient.timezone))
         data = tl.timeline(session, patient, start, end)
         audit.record(session, actor, "read", "timeline", patient_id=patient_id)
-    return data
+    # serialised here, once (the model was validated when it was built)
+    return Response(data.model_dump_json(), media_type="application/json")
 
 
 def report_context(state: AppState, actor: Actor, patient_id: int,
