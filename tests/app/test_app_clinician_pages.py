@@ -100,7 +100,17 @@ def test_the_patient_page_has_the_contracted_parts(cast: Cast) -> None:
     assert "no reference for this method" in html and "Computed with gutaxis 1.2" in html
     assert "GI symptom total over time" in html
     assert "<td>crp</td><td>2 mg/L</td><td>20 mg/dL</td>" in html
+    assert "has an account" in html and "Invitation link</button>" not in html
     assert cast.clients["pat_a"].get(f"/clinic/patients/{a}").status_code == 403
+
+
+def test_an_invitation_from_the_patient_page(cast: Cast) -> None:
+    pid = cast.clinic.add_patient("Eve Epsilon")
+    doc = cast.clients["doc"]
+    assert "Invitation link</button>" in doc.get(f"/clinic/patients/{pid}").text
+    made = doc.post(f"/clinic/patients/{pid}/invitation", data=form(cast))
+    assert made.status_code == 201
+    assert re.search(r'value="https://testserver/invite/[^"]+"', made.text)
 
 
 def test_start_and_stop_an_intervention_from_the_page(cast: Cast) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from gutaxis.app.state import WEB, AppState
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: Seconds the printing may take.
 PDF_TIMEOUT = 90.0
+#: Chromium processes printing at once (each takes a few hundred MB); others wait.
+_PRINTERS = threading.BoundedSemaphore(2)
 
 
 def report_html(state: AppState, context: dict[str, Any]) -> str:
@@ -50,7 +53,9 @@ def html_to_pdf(html: str, *, timeout: float = PDF_TIMEOUT) -> bytes:
                    f"--user-data-dir={Path(folder) / 'profile'}",
                    f"--print-to-pdf={target}", source.as_uri()]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+            with _PRINTERS:
+                done = subprocess.run(command, capture_output=True, timeout=timeout,
+                                      check=False)
         except subprocess.TimeoutExpired:
             raise HTTPException(status_code=503, detail=f"PDF printing took longer than "
                                 f"{timeout:g} s; try the HTML report") from None

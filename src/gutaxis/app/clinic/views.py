@@ -15,7 +15,7 @@ from gutaxis.app.db.models import Intervention, Patient
 from gutaxis.app.interventions import service as interventions
 from gutaxis.app.interventions.evaluation import Evaluation, evaluate
 from gutaxis.app.patients.flags import patient_today
-from gutaxis.app.patients.service import identity
+from gutaxis.app.patients.service import has_account, identity
 from gutaxis.app.web.charts import Chart, Line, Period, svg_chart
 from gutaxis.data.interventions import INTERVENTION_TYPES
 
@@ -29,6 +29,7 @@ def patient_page(session: Session, patient: Patient, since: dt.date | None = Non
     rows = interventions.of_patient(session, patient.id)
     return {
         "patient": patient, "who": identity(session, patient.id), "today": today,
+        "has_account": has_account(session, patient.id),
         "since": start, "until": end, "timeline": data,
         "main_chart": tl.main_chart(data), "gi_chart": tl.gi_chart(data),
         "score_charts": tl.score_charts(data),
