@@ -40,9 +40,9 @@ def patient_page(session: Session, patient: Patient, since: dt.date | None = Non
 
 def evaluation_chart(result: Evaluation, row: Intervention) -> Markup | None:
     """Observed pain by day, the engine's fitted segments, the intervention shaded."""
-    pain = next((o for o in result.outcomes if o.outcome == "pain"), None)
     if not result.days:
         return None
+    pain = next((o for o in result.outcomes if o.outcome == "pain"), None)
     lines = [Line("Pain (diary)", result.days, result.values["pain"])]
     if pain is not None and pain.fitted:
         days = list(result.days)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -75,7 +75,6 @@ class Evaluation:
     design: str
     washout: float
     rule: str = RULE
-    others: tuple[str, ...] = field(default_factory=tuple)
 
 
 def gi_total(ratings: dict[str, Any] | None) -> float | None:
@@ -173,7 +172,7 @@ def evaluate_rows(intervention_id: int, start: dt.date, stop: dt.date | None,
     return Evaluation(intervention_id=intervention_id, start=start, stop=stop,
                       first_day=first_day, last_day=last_day, days=tuple(frame["date"]),
                       values=values, outcomes=tuple(results), caveats=caveats, design=design,
-                      washout=washout, others=tuple(_other_words(o) for o in overlapping))
+                      washout=washout)
 
 
 def _other_words(other: tuple[str, str, dt.date, dt.date | None]) -> str:
