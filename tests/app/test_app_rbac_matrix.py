@@ -79,6 +79,28 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "/clinic/patients/{patient_id}/labs/upload"): ("clinician",),
     ("GET", "/me/samples"): ("patient",),
     ("GET", "/me/labs"): ("patient",),
+    # patients, timeline, interventions, evaluation, report (part clinician)
+    ("GET", "/api/v1/patients"): ("clinician",),
+    ("POST", "/api/v1/patients"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}"): OWN,
+    ("POST", "/api/v1/patients/{patient_id}/invitations"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}/interventions"): OWN,
+    ("POST", "/api/v1/patients/{patient_id}/interventions"): ("clinician",),
+    ("PATCH", "/api/v1/patients/{patient_id}/interventions/{intervention_id}"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}/interventions/{intervention_id}/evaluation"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/timeline"): OWN,
+    ("GET", "/api/v1/patients/{patient_id}/report.html"): ("clinician",),
+    ("GET", "/api/v1/patients/{patient_id}/report.pdf"): ("clinician",),
+    ("GET", "/clinic/patients"): ("clinician",),
+    ("GET", "/clinic/patients/new"): ("clinician",),
+    ("POST", "/clinic/patients/new"): ("clinician",),
+    ("GET", "/clinic/patients/{patient_id}"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/invitation"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/interventions"): ("clinician",),
+    ("POST", "/clinic/patients/{patient_id}/interventions/{intervention_id}/stop"): ("clinician",),
+    ("GET", "/clinic/patients/{patient_id}/interventions/{intervention_id}/evaluation"):
+        ("clinician",),
+    ("GET", "/clinic/patients/{patient_id}/report"): ("clinician",),
     # pages
     ("GET", "/"): PUBLIC,  # sends each role to its home, anonymous to /login
     ("GET", "/login"): PUBLIC,
