@@ -42,10 +42,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 HOME = {"patient": "/me/diary", "clinician": "/clinic/patients", "researcher": "/research",
         "admin": "/admin"}
-#: Chromium asks every site for /favicon.ico; the pages name no icon yet, so that request is
-#: answered 404 and logged as a console error that no page of the app caused. It is the only
-#: console error let through (see the report of the browser part).
-FAVICON = "/favicon.ico"
 #: Reports every Content-Security-Policy violation of a page to its console (Chromium logs
 #: most of them there itself; this catches the rest, e.g. report-only ones).
 CSP_WATCH = """document.addEventListener('securitypolicyviolation', e => console.error(
@@ -140,8 +136,6 @@ class Tab:
         if found and ((where, int(found.group(1))) in self.expected
                       or where in self.unchecked):
             return  # the error status of a document the test asked for (a 403 page)
-        if where == FAVICON and found and found.group(1) == "404":
-            return
         self.problems.append(f"console error on {self.page.url}: {message.text} ({where})")
 
     def _response(self, response: Any) -> None:
