@@ -16,6 +16,8 @@ from gutaxis.app.security.tokens import new_token, token_hash
 from gutaxis.app.state import AppState
 from gutaxis.errors import InputError
 
+STAFF_ROLES: tuple[str, ...] = ("clinician", "researcher", "admin")
+
 
 class LoginRefused(Exception):
     """Wrong credentials (the message never says which part was wrong)."""
@@ -105,6 +107,14 @@ def _failures(session: Session, who: ColumnElement[bool], since: dt.datetime) ->
 def log_out(state: AppState, session_hash: str) -> None:
     with state.db.write() as session:
         session.execute(delete(AuthSession).where(AuthSession.token_hash == session_hash))
+
+
+def end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """End every session (and bearer token) of the user but ``keep``; returns how many."""
+    query = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AuthSession.token_hash != keep)
+    return int(getattr(session.execute(query), "rowcount", 0) or 0)
 
 
 def create_user(session: Session, state: AppState, *, username: str, password: str, role: str,
