@@ -10,6 +10,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from clinic_fixtures import BACKENDS, PASSWORD, Cast, Clinic, make_clinic
 from fastapi.testclient import TestClient
@@ -18,10 +19,18 @@ from sqlalchemy import select
 from gutaxis.app import create_app
 from gutaxis.app.admin import pages as admin_pages
 from gutaxis.app.auth import account_pages
+from gutaxis.app.auth.invitations import create_invitation
 from gutaxis.app.db.models import AuditEvent, User
 from gutaxis.app.deps import SESSION_COOKIE
 
 NEW = "another long passphrase"
+
+
+def _id(clinic: Clinic, username: str) -> int:
+    with clinic.state.db.read() as session:
+        found = session.scalar(select(User.id).where(User.username == username))
+    assert found is not None
+    return int(found)
 
 
 def _hashes(clinic: Clinic) -> dict[str, str]:
@@ -92,12 +101,8 @@ def test_session_and_form_cookies_carry_their_flags(clinic: Clinic) -> None:
     for flag in ("httponly", "secure", "samesite=lax", "path=/", f"max-age={max_age}"):
         assert flag in session_cookie
     patient = clinic.add_patient("Ada Alpha")
-    from gutaxis.app.auth.invitations import create_invitation
-
     with clinic.state.db.write() as session:
-        doc = session.scalar(select(User.id).where(User.username == "doc"))
-        assert doc is not None
-        invite = create_invitation(session, clinic.state, patient, doc)
+        invite = create_invitation(session, clinic.state, patient, _id(clinic, "doc"))
     page = clinic.client().get(f"/invite/{invite}")
     invite_csrf = _cookie(page.headers.multi_items(), "gutaxis_invite_csrf")
     for flag in ("httponly", "secure", "samesite=strict", "path=/invite"):
@@ -225,3 +230,40 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(cast: Cast) -> None:
         users = {u.username: u for u in session.scalars(select(User))}
     assert "forged" not in users and users["doc"].is_active
     assert users["adm"].totp_secret is None
+
+
+def test_hostile_input_is_refused_as_4xx_never_a_server_error(cast: Cast) -> None:
+    clinic, adm = cast.clinic, cast.clients["adm"]
+    anonymous = clinic.client()
+    nul = "doc\x00"
+    assert anonymous.post("/api/v1/auth/login", json={"username": nul, "password": PASSWORD}
+                          ).status_code == 422
+    form = anonymous.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    page = anonymous.post("/login", data={"username": nul, "password": PASSWORD,
+                                          "csrf_token": token.group(1)})
+    assert page.status_code == 401  # refused like any wrong login, and recorded
+    with clinic.state.db.read() as session:
+        assert "doc\ufffd" in session.scalars(select(AuditEvent.username)).all()
+    for params in ({"user": nul}, {"action": "\x00"}, {"patient_id": 2**40},
+                   {"offset": 2**40}):
+        assert adm.get("/api/v1/audit", params=params).status_code == 422, params
+    assert adm.get("/admin/audit", params={"user": nul}).status_code == 422
+    assert adm.get("/admin/audit", params={"patient_id": str(2**40)}).status_code == 422
+    assert adm.patch(f"/api/v1/users/{2**40}", json={"is_active": False}).status_code == 422
+    assert adm.post("/api/v1/users", json={"username": nul, "role": "admin"}
+                    ).status_code == 422
+    patient = clinic.add_patient("Cy Gamma")
+    with clinic.state.db.write() as session:
+        invite = create_invitation(session, clinic.state, patient, _id(clinic, "doc"))
+    assert anonymous.post(f"/api/v1/invitations/{invite}/accept", json={
+        "username": nul, "password": NEW}).status_code == 422
+    setup = cast.clients["doc"].post("/api/v1/auth/totp/setup").json()
+    assert cast.clients["doc"].post("/api/v1/auth/totp/enable", json={
+        "code": "\u0661\u0662\u0663\u0664\u0665\u0666"}).status_code == 422  # Arabic digits
+    cast.clients["doc"].post("/api/v1/auth/totp/enable", json={
+        "code": pyotp.TOTP(setup["secret"]).now()})
+    assert anonymous.post("/api/v1/auth/login", json={
+        "username": "doc", "password": PASSWORD,
+        "totp": "\u0661\u0662\u0663\u0664\u0665\u0666"}).status_code == 401

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 
 def all_routers() -> list[APIRouter]:
     from gutaxis.app.admin import api as admin_api
+    from gutaxis.app.admin import audit_api
     from gutaxis.app.admin import pages as admin_pages
-    from gutaxis.app.audit import api as audit_api
     from gutaxis.app.auth import account_api as auth_account_api
     from gutaxis.app.auth import account_pages as auth_account_pages
     from gutaxis.app.auth import api as auth_api

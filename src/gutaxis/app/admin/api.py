@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from gutaxis.app.admin import service
 from gutaxis.app.audit import service as audit
+from gutaxis.app.auth.fields import DB_INT_MAX, PRINTABLE
 from gutaxis.app.db.models import User
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.state import AppState
@@ -45,7 +46,7 @@ class UserMade(UserOut):
 
 class NewStaff(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=150)
+    username: str = Field(min_length=1, max_length=150, pattern=PRINTABLE)
     role: StaffRole
     password: str | None = Field(None, max_length=256, description="Omit to generate a "
                                  "temporary password")
@@ -66,7 +67,8 @@ def made(user: User, password: str | None) -> UserMade:
 
 
 @router.get("", response_model=list[UserOut], responses=_ERRORS)
-def list_users(role: str | None = Query(None, max_length=16, description="Only this role"),
+def list_users(role: str | None = Query(None, max_length=16, pattern=PRINTABLE,
+                                        description="Only this role"),
                actor: Actor = Depends(_admin), state: AppState = Depends(get_state)
                ) -> list[UserOut]:
     """Every account, by username."""
@@ -87,8 +89,8 @@ def create_staff(body: NewStaff, actor: Actor = Depends(_admin),
 
 @router.patch("/{user_id}", response_model=UserMade,
               responses={**_ERRORS, 404: {"description": "No such account"}})
-def change_user(user_id: int, body: UserChange, actor: Actor = Depends(_admin),
-                state: AppState = Depends(get_state)) -> UserMade:
+def change_user(body: UserChange, user_id: int = Path(ge=1, le=DB_INT_MAX),
+                actor: Actor = Depends(_admin), state: AppState = Depends(get_state)) -> UserMade:
     """Deactivate or reactivate an account, change a staff role, or reset its password."""
     change = service.AccountChange(is_active=body.is_active, role=body.role,
                                    reset_password=body.reset_password)

@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gutaxis.app.admin import service
 from gutaxis.app.audit import service as audit
 from gutaxis.app.audit.service import AuditFilters
+from gutaxis.app.auth.fields import DB_INT_MAX, has_control, printable
 from gutaxis.app.db.models import User
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.state import AppState
@@ -42,7 +43,8 @@ def accounts(request: Request, actor: Actor = Depends(_admin),
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
-def create_account(request: Request, username: str = Form(...), role: str = Form(...),
+def create_account(request: Request, username: str = Form(..., max_length=150),
+                   role: str = Form(..., max_length=16),
                    actor: Actor = Depends(_admin),
                    state: AppState = Depends(get_state)) -> Response:
     """Create a staff account with a temporary password, shown on the page once."""
@@ -61,8 +63,9 @@ def create_account(request: Request, username: str = Form(...), role: str = Form
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
-def change_account(request: Request, user_id: int, action: str = Form(...),
-                   role: str | None = Form(None), actor: Actor = Depends(_admin),
+def change_account(request: Request, user_id: int = Path(ge=1, le=DB_INT_MAX),
+                   action: str = Form(..., max_length=16),
+                   role: str | None = Form(None, max_length=16), actor: Actor = Depends(_admin),
                    state: AppState = Depends(get_state)) -> Response:
     """Deactivate, reactivate, reset the password of, or change the role of an account."""
     change = _change(action, role)
@@ -113,8 +116,13 @@ def _time(name: str, text: str | None) -> dt.datetime | None:
 
 def page_filters(query: dict[str, str]) -> AuditFilters:
     """The audit filters of the page's form (empty fields are no filter)."""
+    for name in ("user", "action", "resource"):
+        if has_control(query.get(name) or ""):
+            raise InputError("a filter cannot hold control characters", field=name,
+                             found=printable(query.get(name) or ""), expected="plain text")
     patient = (query.get("patient_id") or "").strip()
-    if patient and not patient.isdigit():
+    if patient and not (patient.isascii() and patient.isdigit()
+                        and int(patient) <= DB_INT_MAX):
         raise InputError("a patient id is a whole number", field="patient_id", found=patient,
                          expected="e.g. 12")
     outcome = (query.get("outcome") or "").strip()
@@ -146,7 +154,8 @@ def audit_trail(request: Request, actor: Actor = Depends(_admin),
     form = {k: request.query_params.get(k, "") for k in
             ("user", "patient_id", "action", "resource", "outcome", "since", "until")}
     offset_text = request.query_params.get("offset", "0")
-    offset = int(offset_text) if offset_text.isdigit() else 0
+    offset = int(offset_text) if offset_text.isascii() and offset_text.isdigit() else 0
+    offset = min(offset, DB_INT_MAX)
     error, events, filters = None, [], AuditFilters()
     try:
         filters = page_filters(form)

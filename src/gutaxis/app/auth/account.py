@@ -16,6 +16,7 @@ import pyotp
 from sqlalchemy import func, select
 
 from gutaxis.app.audit import service as audit
+from gutaxis.app.auth.fields import is_code
 from gutaxis.app.auth.service import STAFF_ROLES, TooManyAttempts, end_sessions
 from gutaxis.app.db.models import LoginAttempt, User
 from gutaxis.app.deps import Actor
@@ -86,7 +87,7 @@ def _staff_only(actor: Actor) -> None:
 
 def _code_ok(secret: str | None, code: str) -> bool:
     code = code.strip().replace(" ", "")
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret or "").verify(
+    return bool(secret) and is_code(code) and pyotp.TOTP(secret or "").verify(
         code, valid_window=1)
 
 

@@ -11,6 +11,7 @@ from gutaxis.app.audit import service as audit
 from gutaxis.app.auth import invitations, service
 from gutaxis.app.auth.api import LoggedIn
 from gutaxis.app.auth.cookies import set_session_cookie
+from gutaxis.app.auth.fields import PRINTABLE
 from gutaxis.app.deps import client_address, get_state
 from gutaxis.app.state import AppState
 
@@ -27,7 +28,7 @@ class InvitationStatus(BaseModel):
 
 class Acceptance(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=150)
+    username: str = Field(min_length=1, max_length=150, pattern=PRINTABLE)
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -44,8 +45,7 @@ def status(token: str, state: AppState = Depends(get_state)) -> InvitationStatus
 
 
 @router.post("/{token}/accept", response_model=LoggedIn, status_code=201, responses={
-    422: {"description": "Link used, expired or unknown; username taken; password too short"},
-    429: {"description": "Too many failed logins from this address"}})
+    422: {"description": "Link used, expired or unknown; username taken; password too short"}})
 def accept(token: str, body: Acceptance, request: Request, response: Response,
            state: AppState = Depends(get_state)) -> LoggedIn:
     """Create the patient's account (the link then stops working) and log them in:
@@ -60,11 +60,11 @@ def accept(token: str, body: Acceptance, request: Request, response: Response,
 
 def accept_and_log_in(state: AppState, token: str, username: str, password: str,
                       address: str | None) -> service.OpenedSession:
-    """Spend the invitation on a new patient account (audited), then open its session."""
+    """Spend the invitation on a new patient account and open its first session, in one
+    transaction (audited: the account's creation and the login)."""
     with state.db.write() as session:
         user = invitations.accept_invitation(session, state, token, username=username,
                                              password=password)
         audit.record(session, None, "create", "account", patient_id=user.patient_id,
                      detail="invitation accepted", address=address, username=user.username)
-        name = user.username
-    return service.log_in(state, name, password, address=address, kind="cookie")
+        return service.open_session(session, state, user, kind="cookie", address=address)

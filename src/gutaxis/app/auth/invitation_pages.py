@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gutaxis.app.auth import invitations, service
+from gutaxis.app.auth import invitations
 from gutaxis.app.auth.cookies import set_session_cookie
 from gutaxis.app.auth.invitation_api import accept_and_log_in
 from gutaxis.app.deps import client_address, get_state
@@ -44,9 +44,10 @@ def invite_page(request: Request, token: str,
 
 
 @router.post("/invite/{token}", response_class=HTMLResponse)
-def invite_submit(request: Request, token: str, username: str = Form(...),
-                  password: str = Form(...), password_again: str = Form(...),
-                  csrf_token: str = Form(...),
+def invite_submit(request: Request, token: str, username: str = Form(..., max_length=150),
+                  password: str = Form(..., max_length=256),
+                  password_again: str = Form(..., max_length=256),
+                  csrf_token: str = Form(..., max_length=128),
                   state: AppState = Depends(get_state)) -> Response:
     cookie = request.cookies.get(INVITE_CSRF_COOKIE, "")
     if not cookie or not same(cookie, csrf_token):
@@ -57,7 +58,7 @@ def invite_submit(request: Request, token: str, username: str = Form(...),
                      error="The two passwords differ; type the same one twice.")
     try:
         opened = accept_and_log_in(state, token, username, password, client_address(request))
-    except (InputError, service.TooManyAttempts, service.LoginRefused) as exc:
+    except InputError as exc:
         return _form(request, state, token, username=username, status=422,
                      error=str(exc)[:1].upper() + str(exc)[1:])
     response = RedirectResponse(PATIENT_HOME, status_code=303)

@@ -50,8 +50,10 @@ def _login_form(request: Request, state: AppState, *, error: str | None = None,
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(request: Request, username: str = Form(...), password: str = Form(...),
-                 csrf_token: str = Form(...), totp: str | None = Form(None),
+def login_submit(request: Request, username: str = Form(..., max_length=150),
+                 password: str = Form(..., max_length=256),
+                 csrf_token: str = Form(..., max_length=128),
+                 totp: str | None = Form(None, max_length=12),
                  state: AppState = Depends(get_state)) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not same(cookie, csrf_token):

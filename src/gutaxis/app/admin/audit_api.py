@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gutaxis.app.audit import service
 from gutaxis.app.audit.service import AuditFilters
+from gutaxis.app.auth.fields import DB_INT_MAX, PRINTABLE
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.state import AppState
 
@@ -37,10 +38,13 @@ class AuditEventOut(BaseModel):
 
 
 def audit_filters(
-        user: str | None = Query(None, max_length=150, description="Username"),
-        patient_id: int | None = Query(None, description="Patient id"),
-        action: str | None = Query(None, max_length=16, description="read, write, login, ..."),
-        resource: str | None = Query(None, max_length=64, description="diary, user, ..."),
+        user: str | None = Query(None, max_length=150, pattern=PRINTABLE,
+                                 description="Username"),
+        patient_id: int | None = Query(None, ge=0, le=DB_INT_MAX, description="Patient id"),
+        action: str | None = Query(None, max_length=16, pattern=PRINTABLE,
+                                   description="read, write, login, ..."),
+        resource: str | None = Query(None, max_length=64, pattern=PRINTABLE,
+                                     description="diary, user, ..."),
         outcome: str | None = Query(None, pattern="^(allowed|denied)$"),
         since: dt.datetime | None = Query(None, description="From this time (ISO 8601; "
                                           "without an offset, UTC)"),
@@ -54,7 +58,8 @@ def audit_filters(
 
 @router.get("", response_model=list[AuditEventOut], responses=_ERRORS)
 def search(filters: AuditFilters = Depends(audit_filters),
-           limit: int = Query(200, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0),
+           limit: int = Query(200, ge=1, le=MAX_LIMIT),
+           offset: int = Query(0, ge=0, le=DB_INT_MAX),
            actor: Actor = Depends(_admin), state: AppState = Depends(get_state)
            ) -> list[AuditEventOut]:
     """Events matching every filter given, newest first, ``limit`` from ``offset``."""
