@@ -63,15 +63,20 @@ def login_submit(request: Request, username: str = Form(..., max_length=150),
         opened = service.log_in(state, username, password, totp=totp,
                                 address=client_address(request), kind="cookie")
     except service.TooManyAttempts as exc:
-        return _login_form(request, state, error=str(exc).capitalize() + ".",
+        return _login_form(request, state, error=_sentence(str(exc)),
                            username=username, status=429)
     except service.LoginRefused as exc:
-        return _login_form(request, state, error=str(exc).capitalize() + ".",
+        return _login_form(request, state, error=_sentence(str(exc)),
                            username=username, needs_totp=exc.needs_totp, status=401)
     response = RedirectResponse(HOME[opened.user.role], status_code=303)
     set_session_cookie(response, state, opened.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: first letter up, the rest as written (``TOTP`` stays)."""
+    return text[:1].upper() + text[1:] + "."
 
 
 @router.post("/logout")
