@@ -125,13 +125,16 @@ def test_role_changes_stay_among_staff(cast: Cast) -> None:
     assert client.patch("/api/v1/users/99999", json={"is_active": False}).status_code == 404
 
 
-def test_an_admin_cannot_deactivate_or_demote_themself(cast: Cast) -> None:
+def test_an_admin_cannot_deactivate_demote_or_reset_themself(cast: Cast) -> None:
     cast.clinic.add_user("adm2", "admin")  # not the last admin: the self rule alone refuses
     client, adm = cast.clients["adm"], _user_id(cast, "adm")
     itself = client.patch(f"/api/v1/users/{adm}", json={"is_active": False})
     assert itself.status_code == 422 and "themself" in itself.json()["detail"]
     demote = client.patch(f"/api/v1/users/{adm}", json={"role": "clinician"})
     assert demote.status_code == 422 and "own role" in demote.json()["detail"]
+    reset = client.patch(f"/api/v1/users/{adm}", json={"reset_password": True})
+    assert reset.status_code == 422 and reset.json()["field"] == "reset_password"
+    assert client.get("/api/v1/auth/me").status_code == 200
     other = cast.clinic.login("adm2")
     assert other.patch(f"/api/v1/users/{adm}", json={"role": "clinician"}).status_code == 200
 

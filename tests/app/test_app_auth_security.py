@@ -247,9 +247,12 @@ def test_hostile_input_is_refused_as_4xx_never_a_server_error(cast: Cast) -> Non
     with clinic.state.db.read() as session:
         assert "doc\ufffd" in session.scalars(select(AuditEvent.username)).all()
     for params in ({"user": nul}, {"action": "\x00"}, {"patient_id": 2**40},
-                   {"offset": 2**40}):
+                   {"offset": 2**40}, {"since": "0001-01-01T00:00:00+05:00"},
+                   {"until": "9999-12-31T23:59:59-05:00"}):
         assert adm.get("/api/v1/audit", params=params).status_code == 422, params
     assert adm.get("/admin/audit", params={"user": nul}).status_code == 422
+    assert adm.get("/admin/audit", params={"since": "0001-01-01T00:00+01:00"}
+                   ).status_code == 422
     assert adm.get("/admin/audit", params={"patient_id": str(2**40)}).status_code == 422
     assert adm.patch(f"/api/v1/users/{2**40}", json={"is_active": False}).status_code == 422
     assert adm.post("/api/v1/users", json={"username": nul, "role": "admin"}

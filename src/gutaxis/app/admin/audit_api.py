@@ -52,8 +52,9 @@ def audit_filters(
 ) -> AuditFilters:
     """The search filters of a request's query string."""
     return AuditFilters(user=user or None, patient_id=patient_id, action=action or None,
-                        resource=resource or None, outcome=outcome or None, since=since,
-                        until=until)
+                        resource=resource or None, outcome=outcome or None,
+                        since=service.utc_time(since, "since"),
+                        until=service.utc_time(until, "until"))
 
 
 @router.get("", response_model=list[AuditEventOut], responses=_ERRORS)

@@ -111,7 +111,7 @@ def _time(name: str, text: str | None) -> dt.datetime | None:
     except ValueError:
         raise InputError("not a date or time", field=name, found=text,
                          expected="YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return audit.utc_time(value, name)
 
 
 def page_filters(query: dict[str, str]) -> AuditFilters:

@@ -3,7 +3,8 @@
 Staff accounts (clinician, researcher, admin) are made by an admin; patient accounts only
 come from invitations. An admin may deactivate or reactivate any account, move a staff
 account to another staff role and reset a password (a temporary one, shown once). An admin
-never deactivates or demotes themself, and the clinic always keeps one active admin.
+never deactivates, demotes or resets themself (their own password changes in /account,
+with the current one), and the clinic always keeps one active admin.
 Deactivating an account or resetting its password ends every session of that account.
 """
 
@@ -67,6 +68,10 @@ def check_change(session: Session, admin_id: int, user: User, change: AccountCha
         if user.id == admin_id:
             raise InputError("an admin cannot change their own role", field="role",
                              found=change.role, expected="another admin to do it")
+    if change.reset_password and user.id == admin_id:
+        raise InputError("an admin changes their own password on their account page",
+                         field="reset_password", found=True,
+                         expected="/account (the current password is asked for)")
     losing_admin = user.role == "admin" and user.is_active and (
         change.is_active is False or (change.role not in (None, "admin")))
     if change.is_active is False and user.id == admin_id:

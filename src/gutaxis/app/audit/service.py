@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import AuditEvent
 from gutaxis.app.deps import Actor
+from gutaxis.errors import InputError
 
 CSV_COLUMNS: tuple[str, ...] = ("id", "at", "user_id", "username", "role", "action",
                                 "resource", "patient_id", "outcome", "address", "detail")
@@ -55,6 +56,17 @@ class AuditFilters:
         given = {k: v for k, v in asdict(self).items() if v not in (None, "")}
         return " ".join(f"{k}={v.isoformat() if isinstance(v, dt.datetime) else v}"
                         for k, v in given.items()) or "all"
+
+
+def utc_time(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """``value`` in UTC for a filter (naive: taken as UTC); a time that leaves the
+    calendar when moved to UTC (year 1 or 9999 with an offset) is an :class:`InputError`."""
+    try:
+        return _utc(value)
+    except OverflowError:
+        raise InputError("the time is out of range once moved to UTC", field=field,
+                         found=value.isoformat() if value else None,
+                         expected="a time between the years 1 and 9999 in UTC") from None
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
