@@ -112,12 +112,6 @@ def totp_setup(state: AppState, actor: Actor) -> str:
     return secret
 
 
-def pending_secret(state: AppState, actor: Actor) -> str | None:
-    """The secret set up but not yet enabled (``None`` when none is pending)."""
-    user = _user(state, actor)
-    return user.totp_secret if user.totp_secret and not user.totp_enabled else None
-
-
 def totp_enable(state: AppState, actor: Actor, code: str) -> None:
     """Turn TOTP on once ``code`` matches the secret set up."""
     _staff_only(actor)
