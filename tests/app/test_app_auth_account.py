@@ -146,6 +146,9 @@ def test_account_page_sets_up_totp_and_changes_the_password_with_its_forms(
 
 
 def test_patients_see_the_password_form_but_no_totp(cast: Cast) -> None:
-    page = cast.clients["pat_a"].get("/account")
+    client = cast.clients["pat_a"]
+    page = client.get("/account")
     assert page.status_code == 200 and 'id="password-form"' in page.text
     assert "Two-factor" not in page.text
+    refused = client.post("/account/totp/setup")
+    assert refused.status_code == 403 and "<h1>Access denied</h1>" in refused.text

@@ -8,11 +8,12 @@ from fastapi.responses import HTMLResponse, Response
 from gutaxis.app.auth import account
 from gutaxis.app.auth.service import STAFF_ROLES, TooManyAttempts
 from gutaxis.app.db.models import User
-from gutaxis.app.deps import Actor, current_actor, get_state
+from gutaxis.app.deps import Actor, current_actor, get_state, require_roles
 from gutaxis.app.state import AppState
 from gutaxis.errors import InputError
 
 router = APIRouter(include_in_schema=False)
+_staff = require_roles(*STAFF_ROLES)  # two-factor codes are for staff accounts
 
 
 def _page(request: Request, state: AppState, actor: Actor, *, message: str | None = None,
@@ -60,7 +61,7 @@ def password_form(request: Request, current_password: str = Form(...),
 
 
 @router.post("/account/totp/setup", response_class=HTMLResponse)
-def totp_setup_form(request: Request, actor: Actor = Depends(current_actor),
+def totp_setup_form(request: Request, actor: Actor = Depends(_staff),
                     state: AppState = Depends(get_state)) -> Response:
     try:
         account.totp_setup(state, actor)
@@ -72,7 +73,7 @@ def totp_setup_form(request: Request, actor: Actor = Depends(current_actor),
 
 @router.post("/account/totp/enable", response_class=HTMLResponse)
 def totp_enable_form(request: Request, code: str = Form(...),
-                     actor: Actor = Depends(current_actor),
+                     actor: Actor = Depends(_staff),
                      state: AppState = Depends(get_state)) -> Response:
     try:
         account.totp_enable(state, actor, code)
@@ -84,7 +85,7 @@ def totp_enable_form(request: Request, code: str = Form(...),
 
 @router.post("/account/totp/disable", response_class=HTMLResponse)
 def totp_disable_form(request: Request, password: str = Form(...), code: str = Form(...),
-                      actor: Actor = Depends(current_actor),
+                      actor: Actor = Depends(_staff),
                       state: AppState = Depends(get_state)) -> Response:
     try:
         account.totp_disable(state, actor, password=password, code=code)
