@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.clinic import timeline as tl
 from gutaxis.app.clinic import views
@@ -15,7 +16,6 @@ from gutaxis.app.clinic.report import html_to_pdf, report_html
 from gutaxis.app.clinic.schemas import TimelineOut
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.patients.flags import patient_today
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.state import AppState
 
 _Responses = dict[int | str, dict[str, Any]]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.clinic import views
 from gutaxis.app.clinic.api import report_context
@@ -19,7 +20,6 @@ from gutaxis.app.interventions import service as interventions
 from gutaxis.app.interventions.schemas import EARLIEST, LATEST, InterventionIn
 from gutaxis.app.patients import api as patients_api
 from gutaxis.app.patients.flags import RULES
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.patients.schemas import PatientIn
 from gutaxis.app.patients.views import patient_rows
 from gutaxis.app.state import AppState

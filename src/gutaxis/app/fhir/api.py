@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.db.models import PatientIdentity
 from gutaxis.app.deps import Actor, get_state, require_roles
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.patients.service import identity
 from gutaxis.app.state import AppState
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.interventions import service
@@ -21,7 +22,6 @@ from gutaxis.app.interventions.schemas import (
     OutcomeEvaluationOut,
 )
 from gutaxis.app.patients.flags import patient_today
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.state import AppState
 from gutaxis.errors import InputError
 

@@ -9,9 +9,9 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gutaxis.app.access import MAX_ID
 from gutaxis.app.db.models import Intervention
 from gutaxis.app.interventions.schemas import InterventionIn
-from gutaxis.app.patients.lookup import MAX_ID
 from gutaxis.data.interventions import canonical_intervention_type
 from gutaxis.errors import InputError
 

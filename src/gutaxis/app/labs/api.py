@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.labs import service
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
 

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.db.models import PatientIdentity
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.labs import service
 from gutaxis.app.labs.api import read_limited, save_results
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
 from gutaxis.data.labs import ANALYTES

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.patients import service
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.patients.schemas import InvitationOut, PatientIn, PatientOut, PatientRow
 from gutaxis.app.patients.views import patient_out, patient_rows
 from gutaxis.app.state import AppState

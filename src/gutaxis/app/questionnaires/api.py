@@ -6,10 +6,10 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.db.models import QuestionnaireSchedule
 from gutaxis.app.deps import Actor, current_actor, get_state, require_roles
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.questionnaires import service
 from gutaxis.app.questionnaires.schedule import due_status
 from gutaxis.app.questionnaires.schemas import (

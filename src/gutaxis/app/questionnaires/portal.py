@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.db.models import Patient
 from gutaxis.app.deps import Actor, Denied
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.questionnaires import service as questionnaires
 from gutaxis.app.questionnaires.schemas import ReminderOut
 from gutaxis.app.state import AppState

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.db.models import MicrobiomeSample
 from gutaxis.app.deps import Actor, get_state, require_roles
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples import service
 from gutaxis.app.samples.reading import NamedBytes
 from gutaxis.app.samples.schemas import Panel, RowId, SampleOut, UploadOut

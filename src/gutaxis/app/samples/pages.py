@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.db.models import PatientIdentity
 from gutaxis.app.deps import Actor, get_state, require_roles
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.samples import service
 from gutaxis.app.samples.api import sample_out, upload_samples, uploaded
 from gutaxis.app.samples.reading import NamedBytes

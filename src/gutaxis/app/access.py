@@ -1,4 +1,4 @@
-"""Find a patient the actor may reach (access is checked before existence, so a refused
+"""Reach a patient the actor may reach (access is checked before existence, so a refused
 caller cannot learn which patient ids exist)."""
 
 from __future__ import annotations
