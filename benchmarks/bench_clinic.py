@@ -362,7 +362,8 @@ def run_configuration(backend: str, workers: int, args: argparse.Namespace) -> l
 def print_table(phases: list[Phase], rate: float) -> None:
     header = (f"{'configuration: request':44} {'sent':>6} {'ok':>6} {'err':>4} "
               f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'req/s':>6} "
-              f"{'gen CPU':>7} {'srv CPU':>7} {'load':>5}  p95<{TARGET_P95_MS:.0f}ms")
+              f"{'gen CPU':>7} {'srv CPU':>7} {'srv ms/req':>10} {'load':>5}  "
+              f"p95<{TARGET_P95_MS:.0f}ms")
     print(header)
     print("-" * len(header))
     for p in phases:
@@ -372,14 +373,17 @@ def print_table(phases: list[Phase], rate: float) -> None:
         print(f"{p.name:44} {p.sent:>6} {ok:>6} {sum(p.errors.values()):>4} "
               f"{p.percentile(50):>7.1f} {p.percentile(95):>7.1f} {p.percentile(99):>7.1f} "
               f"{max(p.latencies_ms, default=float('nan')):>7.1f} {p.throughput:>6.1f} "
-              f"{100 * p.client_cpu:>6.0f}% {100 * p.server_cpu:>6.0f}% {p.load:>5.1f}  "
+              f"{100 * p.client_cpu:>6.0f}% {100 * p.server_cpu:>6.0f}% "
+              f"{1000 * p.server_cpu * p.wall_s / max(ok, 1):>10.1f} {p.load:>5.1f}  "
               f"{'yes' if meets else 'NO'}")
         if p.errors:
             print(f"{'':44} errors: " + ", ".join(f"{k} x{v}" for k, v in p.errors.items()))
     print(f"\ntarget (issue 13): p95 < {TARGET_P95_MS:.0f} ms at {rate:.0f} requests/s "
           "with zero errors; 'yes' also needs >= 95% of the target rate served.")
     print("latency: from each request's scheduled time (open loop); CPU in % of one core "
-          "(gen: this load generator; srv: the server's processes).")
+          "(gen: this load generator; srv: the server's processes);\nsrv ms/req: server CPU "
+          "time per answered request (what the load of other jobs on the machine changes "
+          "least); load: 1-minute load average at the end of the phase.")
 
 
 def main(argv: list[str] | None = None) -> None:
