@@ -347,10 +347,12 @@ def run_configuration(backend: str, workers: int, args: argparse.Namespace) -> l
                 read_name = "timeline read" if reads == TIMELINE else "diary read"
                 common = {"rate": args.rate, "timeout": args.timeout, "server_pids": pids}
                 if args.soak:
-                    return [asyncio.run(open_loop(
-                        base, users, mixed_request(read_request(reads)),
-                        name=f"{label}: soak, writes + {read_name}s", duration=args.soak,
-                        **common))]
+                    soaked = (write_request if args.soak_load == "write"
+                              else mixed_request(read_request(reads)))
+                    what = "writes" if args.soak_load == "write" else f"writes + {read_name}s"
+                    return [asyncio.run(open_loop(base, users, soaked,
+                                                  name=f"{label}: soak, {what}",
+                                                  duration=args.soak, **common))]
                 asyncio.run(open_loop(base, users, mixed_request(read_request(reads)),
                                       name="warm-up", duration=args.warmup, **common))
                 return [asyncio.run(open_loop(base, users, request, name=f"{label}: {what}",
@@ -404,6 +406,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
                         help="instead of the phases: one soak of writes and reads alternating "
                         "at --rate for SECONDS (at most 3600)")
+    parser.add_argument("--soak-load", choices=["mixed", "write"], default="mixed",
+                        help="the soak's requests: writes and reads alternating, or writes")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 120 or not 0 <= args.soak <= 3600 or args.rate <= 0:
         parser.error("--duration must be in (0, 120], --soak in [0, 3600], --rate > 0")
