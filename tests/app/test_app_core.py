@@ -201,3 +201,26 @@ def test_pages_carry_security_headers(clinic: Clinic) -> None:
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["cache-control"] == "no-store"
+
+
+def test_a_patient_id_beyond_the_database_integer_is_a_404_not_a_500(cast: Cast) -> None:
+    response = cast.clients["doc"].get(f"/api/v1/patients/{2**63}/diary")
+    assert response.status_code == 404
+
+
+def test_an_input_error_with_a_numpy_row_is_a_422(sqlite_clinic: Clinic) -> None:
+    import numpy as np
+    from fastapi import APIRouter
+
+    from gutaxis.errors import InputError
+
+    router = APIRouter()
+
+    @router.get("/api/v1/test-numpy-row")
+    def bad() -> None:
+        raise InputError("bad value", source="x.tsv", row=np.int64(7), column="pain")
+
+    sqlite_clinic.app.include_router(router)
+    response = sqlite_clinic.client().get("/api/v1/test-numpy-row")
+    assert response.status_code == 422
+    assert response.json()["row"] == 7 and "x.tsv, row 7" in response.json()["detail"]

@@ -20,7 +20,7 @@ from gutaxis.cli.main import app
 runner = CliRunner()
 COMMANDS = ["metrics", "instruments", "score", "associate", "import-redcap",
             "import-responses", "export-fhir", "import-fhir", "trial", "evidence", "nof1", "meta",
-            "mediate", "permanova", "classify", "analyze", "demo", "serve", "db", "users"]
+            "mediate", "permanova", "classify", "analyze", "demo", "serve", "worker", "db", "users"]
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "rich")
 #: Help artefacts: typer's ``<bool>``/``<path>`` type labels, ``{TABLE}`` usage names.
 ARTEFACTS = re.compile(r"<[a-z][a-z _|\[\]-]*>|\{[A-Za-z_]+\}|\[default: None\]|\[\[")

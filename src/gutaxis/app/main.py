@@ -85,7 +85,8 @@ def _is_api(request: Request) -> bool:
 def _add_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> Response:
-        body = {"detail": str(exc), "field": exc.field or exc.column, "row": exc.row,
+        row = getattr(exc.row, "item", lambda: exc.row)()  # numpy ints from the readers
+        body = {"detail": str(exc), "field": exc.field or exc.column, "row": row,
                 "source": exc.source}
         if _is_api(request):
             return JSONResponse(body, status_code=422)

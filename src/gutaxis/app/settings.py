@@ -50,6 +50,12 @@ class Settings(BaseSettings):
             return f"sqlite:///{(self.data_dir / 'gutaxis.db').resolve()}"
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             return "postgresql+psycopg://" + url.split("://", 1)[1]
+        if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+            from gutaxis.errors import InputError
+
+            raise InputError("unsupported database", field="database_url",
+                             found=url.split("://", 1)[0] + "://...",
+                             expected="sqlite:///PATH or postgresql://USER@HOST/DB")
         return url
 
     def resolved_secret_key(self) -> str:

@@ -1,4 +1,5 @@
-"""The clinic web app at the command line: ``serve``, ``db upgrade``, ``users create-admin``.
+"""The clinic web app at the command line: ``serve``, ``worker``, ``db upgrade``,
+``users create-admin``.
 
 ``gutaxis serve`` starts the app on an embedded SQLite database in ./gutaxis-clinic
 (migrated on start; the first run asks for the admin account when run in a terminal);
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -54,10 +57,19 @@ Examples:
 """
 
 
-def _settings(database_url: str | None, data_dir: Path) -> object:
-    from gutaxis.app.settings import Settings
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """A database that cannot be reached or opened is one line and exit code 2 (the URL
+    shown without its password), not an internal error."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
-    return Settings(database_url=database_url, data_dir=data_dir)
+    try:
+        yield
+    except (OperationalError, ArgumentError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot open the database {shown}: {reason}") from None
 
 
 @handle_errors
@@ -86,12 +98,13 @@ def serve_command(
     settings = Settings(database_url=database_url, data_dir=data_dir,
                         cookie_secure=not insecure_cookies)
     url = settings.resolved_database_url()
-    upgrade(url)
-    state = AppState.from_settings(settings)  # makes the secret key on first run
-    try:
-        admin = has_admin(state)
-    finally:
-        state.db.dispose()
+    with database_errors(url):
+        upgrade(url)
+        state = AppState.from_settings(settings)  # makes the secret key on first run
+        try:
+            admin = has_admin(state)
+        finally:
+            state.db.dispose()
     if not admin:
         if sys.stdin.isatty():
             _prompt_admin(settings)
@@ -133,7 +146,9 @@ def db_upgrade_command(database_url: DatabaseUrl = None,
     from gutaxis.app.settings import Settings
 
     settings = Settings(database_url=database_url, data_dir=data_dir)
-    upgrade(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    with database_errors(url):
+        upgrade(url)
     err_console().print(f"database at revision {head_revision()}")
 
 
@@ -165,14 +180,66 @@ def create_admin_command(
     else:
         raise fail("no password: give --password-stdin and pipe it, or run in a terminal")
     settings = Settings(database_url=database_url, data_dir=data_dir)
-    upgrade(settings.resolved_database_url())
-    create_admin(settings, username, password)
+    url = settings.resolved_database_url()
+    with database_errors(url):
+        upgrade(url)
+        create_admin(settings, username, password)
     err_console().print(f"admin account {username!r} created")
 
 
+WORKER_HELP = """Run the clinic's background analyses.
+
+Takes queued analyses (queued in the web app's Research page or POST
+/api/v1/analyses) from the database, runs gutaxis analyze on the de-identified
+cohort and stores each report. Jobs of a worker that stopped heartbeating are
+queued again (3 attempts at most). Run one or more next to gutaxis serve.
+
+\b
+Examples:
+  gutaxis worker
+  gutaxis worker --once
+  gutaxis worker --database-url postgresql://127.0.0.1/gutaxis --poll 5
+"""
+
+
+@handle_errors
+def worker_command(
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = Path("gutaxis-clinic"),
+    once: Annotated[bool, typer.Option(
+        "--once", help="Run the queued jobs, then exit (for cron or tests).")] = False,
+    poll: Annotated[float, typer.Option(
+        "--poll", min=0.1, metavar="SECONDS",
+        help="Seconds between looks at an empty queue.")] = 2.0,
+) -> None:
+    from gutaxis.app.db.engine import Database
+    from gutaxis.app.db.migrate import upgrade
+    from gutaxis.app.jobs.worker import run_worker
+    from gutaxis.app.settings import Settings
+
+    settings = Settings(database_url=database_url, data_dir=data_dir)
+    url = settings.resolved_database_url()
+    with database_errors(url):
+        upgrade(url)
+        db = Database(url, pool_size=2)
+        secret = settings.resolved_secret_key()
+        say = err_console().print
+        say(f"gutaxis worker on {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}"
+            + (" (--once)" if once else f", polling every {poll:g} s; Ctrl-C stops"))
+        try:
+            ran = run_worker(db, secret, once=once, poll=poll, say=say)
+        except KeyboardInterrupt:
+            ran = None
+        finally:
+            db.dispose()
+    if ran is not None:
+        say(f"{ran} job(s) run")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``db`` and ``users`` to the gutaxis app."""
+    """Add ``serve``, ``worker``, ``db`` and ``users`` to the gutaxis app."""
     app.command("serve", cls=PlainHelpCommand, help=SERVE_HELP)(serve_command)
+    app.command("worker", cls=PlainHelpCommand, help=WORKER_HELP)(worker_command)
     db = typer.Typer(name="db", help=DB_HELP, no_args_is_help=True,
                      context_settings={"max_content_width": 80})
     db.command("upgrade", cls=PlainHelpCommand)(db_upgrade_command)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from gutaxis.app.auth import service
 from gutaxis.app.auth.cookies import set_session_cookie
+from gutaxis.app.auth.fields import PRINTABLE
 from gutaxis.app.deps import SESSION_COOKIE, Actor, client_address, current_actor, get_state
 from gutaxis.app.state import AppState
 
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class Credentials(BaseModel):
-    username: str = Field(min_length=1, max_length=150)
+    username: str = Field(min_length=1, max_length=150, pattern=PRINTABLE)
     password: str = Field(min_length=1, max_length=256)
     totp: str | None = Field(None, max_length=12, description="TOTP code, when enabled")
 

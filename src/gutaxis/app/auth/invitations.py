@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gutaxis.app.auth.service import create_user
@@ -47,12 +47,21 @@ def open_invitation(session: Session, token: str) -> Invitation | None:
 
 def accept_invitation(session: Session, state: AppState, token: str, *, username: str,
                       password: str) -> User:
-    """Create the patient's account from the invitation and spend it."""
+    """Create the patient's account from the invitation and spend it (the spending is a
+    conditional UPDATE, so two requests racing for one link cannot both succeed)."""
     invitation = open_invitation(session, token)
     if invitation is None:
         raise InputError("this invitation link is not valid (used, expired or unknown)",
                          field="token", expected="a link from your clinic, used once")
-    user = create_user(session, state, username=username, password=password, role="patient",
+    if session.scalar(select(User.id).where(User.patient_id == invitation.patient_id)):
+        raise InputError("this patient already has an account (from another invitation)",
+                         field="token", expected="log in with that account")
+    spent = session.execute(
+        update(Invitation).where(Invitation.token_hash == invitation.token_hash,
+                                 Invitation.used_at.is_(None))
+        .values(used_at=dt.datetime.now(dt.UTC)))
+    if getattr(spent, "rowcount", 0) != 1:  # accepted by a concurrent request first
+        raise InputError("this invitation link has just been used", field="token",
+                         expected="a link from your clinic, used once")
+    return create_user(session, state, username=username, password=password, role="patient",
                        patient_id=invitation.patient_id)
-    invitation.used_at = dt.datetime.now(dt.UTC)
-    return user

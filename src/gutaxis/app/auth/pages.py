@@ -50,8 +50,10 @@ def _login_form(request: Request, state: AppState, *, error: str | None = None,
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(request: Request, username: str = Form(...), password: str = Form(...),
-                 csrf_token: str = Form(...), totp: str | None = Form(None),
+def login_submit(request: Request, username: str = Form(..., max_length=150),
+                 password: str = Form(..., max_length=256),
+                 csrf_token: str = Form(..., max_length=128),
+                 totp: str | None = Form(None, max_length=12),
                  state: AppState = Depends(get_state)) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not same(cookie, csrf_token):
@@ -61,15 +63,20 @@ def login_submit(request: Request, username: str = Form(...), password: str = Fo
         opened = service.log_in(state, username, password, totp=totp,
                                 address=client_address(request), kind="cookie")
     except service.TooManyAttempts as exc:
-        return _login_form(request, state, error=str(exc).capitalize() + ".",
+        return _login_form(request, state, error=_sentence(str(exc)),
                            username=username, status=429)
     except service.LoginRefused as exc:
-        return _login_form(request, state, error=str(exc).capitalize() + ".",
+        return _login_form(request, state, error=_sentence(str(exc)),
                            username=username, needs_totp=exc.needs_totp, status=401)
     response = RedirectResponse(HOME[opened.user.role], status_code=303)
     set_session_cookie(response, state, opened.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: first letter up, the rest as written (``TOTP`` stays)."""
+    return text[:1].upper() + text[1:] + "."
 
 
 @router.post("/logout")

@@ -10,11 +10,14 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from gutaxis.app.audit import service as audit
+from gutaxis.app.auth.fields import has_control, is_code, printable
 from gutaxis.app.db.models import ROLES, AuthSession, LoginAttempt, User
 from gutaxis.app.security.passwords import password_problem
 from gutaxis.app.security.tokens import new_token, token_hash
 from gutaxis.app.state import AppState
 from gutaxis.errors import InputError
+
+STAFF_ROLES: tuple[str, ...] = ("clinician", "researcher", "admin")
 
 
 class LoginRefused(Exception):
@@ -51,12 +54,13 @@ def log_in(state: AppState, username: str, password: str, *, totp: str | None = 
     settings = state.settings
     now = dt.datetime.now(dt.UTC)
     window = dt.timedelta(minutes=settings.login_window_minutes)
-    username = username.strip()
+    username = printable(username.strip())[:150]  # recorded as sent, never a NUL
     with state.db.read() as session:
         failures_user = _failures(session, LoginAttempt.username == username, now - window)
         failures_addr = _failures(session, LoginAttempt.address == (address or ""),
                                   now - window)
-        user = session.scalar(select(User).where(User.username == username))
+        user = (None if "\ufffd" in username
+                else session.scalar(select(User).where(User.username == username)))
     if (failures_user >= settings.login_attempts
             or failures_addr >= 4 * settings.login_attempts):
         with state.db.write() as session:
@@ -67,8 +71,8 @@ def log_in(state: AppState, username: str, password: str, *, totp: str | None = 
     ok = ok and user is not None and user.is_active
     needs_totp = bool(ok and user is not None and user.totp_enabled)
     if needs_totp and user is not None:
-        ok = bool(totp) and pyotp.TOTP(user.totp_secret or "").verify(
-            (totp or "").strip(), valid_window=1)
+        code = (totp or "").strip().replace(" ", "")
+        ok = is_code(code) and pyotp.TOTP(user.totp_secret or "").verify(code, valid_window=1)
     if not ok or user is None:
         with state.db.write() as session:  # committed before the refusal is raised
             session.add(LoginAttempt(username=username, address=address or "", at=now,
@@ -79,21 +83,30 @@ def log_in(state: AppState, username: str, password: str, *, totp: str | None = 
         raise LoginRefused("a TOTP code is needed" if needs_totp and not totp else
                            "wrong username or password", needs_totp=needs_totp)
     with state.db.write() as session:
-        session.add(LoginAttempt(username=username, address=address or "", at=now,
-                                 succeeded=True))
-        token, csrf = new_token(), new_token()
-        expires = now + dt.timedelta(hours=settings.session_hours)
-        session.add(AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf,
-                                kind=kind, created_at=now, expires_at=expires,
-                                last_seen_at=now))
         db_user = session.get(User, user.id)
         assert db_user is not None
-        db_user.last_login_at = now
         if state.passwords.needs_rehash(db_user.password_hash):
             db_user.password_hash = state.passwords.hash(password)
-        session.execute(delete(AuthSession).where(AuthSession.expires_at < now))
-        audit.record(session, None, "login", "session", detail=kind, address=address,
-                     username=username)
+        opened = open_session(session, state, db_user, kind=kind, address=address)
+    return opened
+
+
+def open_session(session: Session, state: AppState, user: User, *, kind: str,
+                 address: str | None) -> OpenedSession:
+    """A new session of ``user`` whose credentials were just checked (a login, or a patient
+    who has just chosen their password): recorded as a successful login and audited."""
+    now = dt.datetime.now(dt.UTC)
+    session.add(LoginAttempt(username=user.username, address=address or "", at=now,
+                             succeeded=True))
+    token, csrf = new_token(), new_token()
+    expires = now + dt.timedelta(hours=state.settings.session_hours)
+    session.add(AuthSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf,
+                            kind=kind, created_at=now, expires_at=expires, last_seen_at=now))
+    user.last_login_at = now
+    session.execute(delete(AuthSession).where(AuthSession.expires_at < now))
+    audit.record(session, None, "login", "session", detail=kind, address=address,
+                 username=user.username)
+    session.flush()
     return OpenedSession(token=token, csrf_token=csrf, expires_at=expires, user=user)
 
 
@@ -107,6 +120,14 @@ def log_out(state: AppState, session_hash: str) -> None:
         session.execute(delete(AuthSession).where(AuthSession.token_hash == session_hash))
 
 
+def end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """End every session (and bearer token) of the user but ``keep``; returns how many."""
+    query = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AuthSession.token_hash != keep)
+    return int(getattr(session.execute(query), "rowcount", 0) or 0)
+
+
 def create_user(session: Session, state: AppState, *, username: str, password: str, role: str,
                 patient_id: int | None = None) -> User:
     """A new account; the username must be free and the password long enough."""
@@ -117,6 +138,9 @@ def create_user(session: Session, state: AppState, *, username: str, password: s
     if not username or len(username) > 150:
         raise InputError("a username is needed", field="username", found=username,
                          expected="1 to 150 characters")
+    if has_control(username) or "\ufffd" in username:
+        raise InputError("a username cannot hold control characters", field="username",
+                         found=printable(username), expected="letters, digits, ., _, -")
     problem = password_problem(password, username=username)
     if problem:
         raise InputError(problem, field="password", expected="a longer password")

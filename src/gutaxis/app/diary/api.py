@@ -6,11 +6,11 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from gutaxis.app.access import reachable_patient
 from gutaxis.app.audit import service as audit
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.diary import service
 from gutaxis.app.diary.schemas import DiaryDay, DiaryEntryOut
-from gutaxis.app.patients.lookup import reachable_patient
 from gutaxis.app.state import AppState
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/diary", tags=["diary"])

@@ -53,3 +53,29 @@ def _check_timezone(name: str) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError("unknown timezone", field="timezone", found=name,
                          expected="an IANA timezone such as Europe/Berlin") from None
+
+
+def has_account(session: Session, patient_id: int) -> bool:
+    """Whether the patient has a login already (then no invitation is needed)."""
+    from gutaxis.app.db.models import User
+
+    return session.scalar(select(User.id).where(User.patient_id == patient_id)) is not None
+
+
+def patient_list(session: Session) -> list[tuple[Patient, PatientIdentity, dt.date | None]]:
+    """Every patient with their identity and last diary day, by name (two queries)."""
+    from sqlalchemy import func
+
+    from gutaxis.app.db.models import DiaryEntry
+
+    last = {pid: day for pid, day in session.execute(
+        select(DiaryEntry.patient_id, func.max(DiaryEntry.day)).group_by(DiaryEntry.patient_id))}
+    rows = session.execute(select(Patient, PatientIdentity)
+                           .join(PatientIdentity, PatientIdentity.patient_id == Patient.id)
+                           .order_by(PatientIdentity.full_name, Patient.id)).all()
+    return [(p, i, _as_date(last.get(p.id))) for p, i in rows]
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    # an aggregate over a date column comes back as text on SQLite
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,1 @@
+"""FHIR R4 export: one patient's identified Bundle and the de-identified cohort Bundle."""

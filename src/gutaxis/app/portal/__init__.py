@@ -1,0 +1,1 @@
+"""The patient portal: the patient's own diary, questionnaires, trends and reminders."""
