@@ -1,13 +1,14 @@
 """schemathesis against the app's own OpenAPI (``/api/v1/openapi.json``), on SQLite and on
-PostgreSQL: every operation the app serves, called as a clinician and as a patient (bearer
-tokens), with data that fits the schema and data that does not. No answer may be a 5xx, and
-every answer must match the schema (documented status code, content type and body).
+PostgreSQL: every operation the app serves, called as a clinician, a patient, a researcher
+and an admin (bearer tokens), with data that fits the schema and data that does not. No
+answer may be a 5xx, and every answer must match the schema (documented status code, content
+type and body).
 
 The operations are read from the schema when the test runs, so endpoints added later are
 tested too. Examples per operation are bounded (``EXAMPLES`` each for fitting and unfitting
 data, per role); under ``CI=true`` the repository's hypothesis ``ci`` profile draws the same
 examples on every run. Path parameters named ``patient_id`` are the caller's own patient
-(or patient A for the clinician) in half of the fitting examples, so the handlers behind the
+(patient A for the staff) in half of the fitting examples, so the handlers behind the
 access check are reached, not only the 403/404 answers. A failure lists every operation that
 failed with its check, the request and the answer, after all operations have run.
 """
@@ -35,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gutaxis.app.auth.service import log_in
 
-EXAMPLES = 10
+EXAMPLES = 8
 #: Seconds of calls per operation and role; past them the remaining examples are drawn but
 #: not sent (an operation that renders a PDF must not eat the suite's time).
 OPERATION_SECONDS = 4.0
@@ -62,13 +63,16 @@ class Caller:
 def schema_clinic(request: pytest.FixtureRequest,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     """One app per database for the whole module (a clinic per operation would cost more
-    than the calls): patients A and B, a clinician and patient A's account."""
+    than the calls): patients A and B, patient A's account and one account per staff role."""
     made = make_clinic(request.param, tmp_path_factory.mktemp("schema"), request)
     a = made.add_patient("Ada Alpha")
     made.add_patient("Ben Beta")
     made.add_user("doc", "clinician")
     made.add_user("pat_a", "patient", patient_id=a)
-    made.users["doc"]["patient_id"] = a  # the patient the clinician's examples look at
+    made.add_user("res", "researcher")
+    made.add_user("adm", "admin")
+    for staff in ("doc", "res", "adm"):
+        made.users[staff]["patient_id"] = a  # the patient the clinician's examples look at
     yield made
     made.state.db.dispose()
 
@@ -107,7 +111,7 @@ def run_operation(operation: Any, caller: Caller) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("username", ["doc", "pat_a"])
+@pytest.mark.parametrize("username", ["doc", "pat_a", "res", "adm"])
 def test_every_operation_answers_within_its_schema_and_never_5xx(
         schema_clinic: Clinic, username: str) -> None:
     clinic = schema_clinic
