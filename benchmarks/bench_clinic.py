@@ -27,8 +27,10 @@ How it measures:
   of ``gutaxis serve``'s process tree, from /proc), each over the phase's wall time, in
   per cent of one core; the machine's load average is printed with each row, since the
   generator and the server share its cores with whatever else runs.
-- Bounded: every phase stops after ``rate x duration`` requests and at most
-  ``duration + timeout + 5`` seconds; the soak after ``--soak`` seconds.
+- Bounded: every phase sends at most ``rate x duration`` requests, stops sending at
+  ``duration + timeout`` seconds (the requests left are errors: "not sent in time") and
+  waits at most ``timeout + 5`` seconds more for answers; the soak likewise with ``--soak``.
+  SIGTERM stops the run cleanly (server stopped, benchmark database dropped).
 """
 
 from __future__ import annotations
@@ -287,11 +289,15 @@ async def open_loop(base: str, users: list[User], request: Request, *, name: str
         tasks = []
         cpu0, server0 = os.times(), cpu_seconds(server_pids)
         start = time.perf_counter() + 0.05
+        give_up = start + duration + timeout
         for i in range(total):
             scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            elif time.perf_counter() > give_up:  # the generator cannot keep the schedule
+                phase.errors["not sent in time"] = total - i
+                break
             tasks.append(asyncio.create_task(one(i, scheduled)))
             phase.sent += 1
         pending = (await asyncio.wait(tasks, timeout=timeout + 5))[1] if tasks else set()
@@ -388,6 +394,10 @@ def print_table(phases: list[Phase], rate: float) -> None:
           "least); load: 1-minute load average at the end of the phase.")
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -413,6 +423,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--duration must be in (0, 120], --soak in [0, 3600], --rate > 0")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     workers = [int(w) for w in args.workers.split(",")]
+    signal.signal(signal.SIGTERM, _stop)
     try:
         import uvloop
 
