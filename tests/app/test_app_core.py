@@ -224,3 +224,11 @@ def test_an_input_error_with_a_numpy_row_is_a_422(sqlite_clinic: Clinic) -> None
     response = sqlite_clinic.client().get("/api/v1/test-numpy-row")
     assert response.status_code == 422
     assert response.json()["row"] == 7 and "x.tsv, row 7" in response.json()["detail"]
+
+
+def test_a_refused_page_of_a_patient_names_that_patient_in_the_audit_trail(cast: Cast) -> None:
+    b = cast.patient_b
+    page = cast.clients["pat_a"].get(f"/clinic/patients/{b}")
+    assert page.status_code == 403 and "Access denied" in page.text
+    denied = _events(cast.clinic, outcome="denied", username="pat_a")
+    assert [e.patient_id for e in denied] == [b]

@@ -136,11 +136,19 @@ def require_roles(*roles: str) -> Callable[..., object]:
 
     async def dependency(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
         if actor.role not in roles:
-            raise Denied(actor, resource=request.url.path)
+            raise Denied(actor, resource=request.url.path,
+                         patient_id=_patient_in_path(request))
         return actor
 
     dependency.__name__ = f"require_{'_or_'.join(roles)}"
     return dependency
+
+
+def _patient_in_path(request: Request) -> int | None:
+    """The patient id of the URL, for the audit trail of a refusal (None if absent or
+    beyond the table's integer)."""
+    text = str(request.path_params.get("patient_id", ""))
+    return int(text) if text.isdigit() and 0 < int(text) <= 2**31 - 1 else None
 
 
 def check_patient_access(actor: Actor, patient_id: int, resource: str, *,

@@ -78,12 +78,16 @@ def svg_chart(chart: Chart) -> Markup:
              f"<title>{escape(chart.title)}</title>"]
     for i, period in enumerate(chart.periods):
         x0 = x(max(period.start, start))
-        x1 = x(min(period.stop or end, end))
-        parts.append(f'<rect class="period" x="{x0:.1f}" y="{_T}" width="{max(x1 - x0, 1):.1f}" '
-                     f'height="{_H - _T - _B}" fill="{PALETTE[(i + 3) % len(PALETTE)]}" '
+        # an intervention that started on the chart's last day still shows as a band
+        x1 = max(x(min(period.stop or end, end)), x0 + 6)
+        color = PALETTE[(i + 3) % len(PALETTE)]
+        parts.append(f'<rect class="period" x="{x0:.1f}" y="{_T}" width="{x1 - x0:.1f}" '
+                     f'height="{_H - _T - _B}" fill="{color}" '
                      f'fill-opacity="0.12"><title>{escape(period.label)}: {period.start}'
                      f' to {period.stop or "ongoing"}</title></rect>')
-        parts.append(f'<text x="{x0 + 3:.1f}" y="{_T + 12}" font-size="11" fill="#444">'
+        near_right = x0 > _W - _R - 160  # label inside the plot, to the left of the band
+        parts.append(f'<text x="{(x1 - 3 if near_right else x0 + 3):.1f}" y="{_T + 12 + 13 * i}" '
+                     f'font-size="11" fill="#444" text-anchor="{"end" if near_right else "start"}">'
                      f"{escape(period.label[:40])}</text>")
     for tick in _ticks(lo, hi):
         parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
@@ -91,8 +95,9 @@ def svg_chart(chart: Chart) -> Markup:
         parts.append(f'<text x="{_L - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
                      f'text-anchor="end" fill="#5b6475">{tick:g}</text>')
     for day in _day_ticks(start, end):
+        anchor = "end" if x(day) > _W - _R - 20 else "middle"  # the last date stays whole
         parts.append(f'<text x="{x(day):.1f}" y="{_H - _B + 16}" font-size="11" '
-                     f'text-anchor="middle" fill="#5b6475">{day:%d %b}</text>')
+                     f'text-anchor="{anchor}" fill="#5b6475">{day:%d %b}</text>')
     for i, line in enumerate(chart.lines):
         color = line.color or PALETTE[i % len(PALETTE)]
         for segment in _segments(line):
@@ -108,14 +113,15 @@ def svg_chart(chart: Chart) -> Markup:
         parts.append(f'<path class="marker {marker.kind}" d="M{mx:.1f},{_H - _B - 2} l-5,-9 h10 z"'
                      f' fill="{shape}"><title>{escape(marker.label)} ({marker.day})</title></path>')
     legend_x = _L
+    if chart.y_label:  # the axis name first, then the lines' legend, on the top row
+        parts.append(f'<text x="4" y="12" font-size="11" fill="#5b6475">'
+                     f"{escape(chart.y_label)}</text>")
+        legend_x = max(_L, 12 + 6 * len(chart.y_label))
     for i, line in enumerate(chart.lines):
         color = line.color or PALETTE[i % len(PALETTE)]
         parts.append(f'<rect x="{legend_x}" y="6" width="12" height="4" fill="{color}"/>'
                      f'<text x="{legend_x + 16}" y="12" font-size="11">{escape(line.label)}</text>')
         legend_x += 24 + 7 * len(line.label)
-    if chart.y_label:
-        parts.append(f'<text x="4" y="{_T - 8}" font-size="11" fill="#5b6475">'
-                     f"{escape(chart.y_label)}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -140,6 +146,10 @@ def _ticks(lo: float, hi: float) -> list[float]:
 
 
 def _day_ticks(start: dt.date, end: dt.date) -> list[dt.date]:
+    """About seven dates from ``start``, and ``end`` itself unless one falls close to it."""
     span = (end - start).days
     step = max(1, span // 6)
-    return [start + dt.timedelta(days=d) for d in range(0, span + 1, step)]
+    days = [start + dt.timedelta(days=d) for d in range(0, span + 1, step)]
+    if (end - days[-1]).days * 2 > step:
+        days.append(end)
+    return days
