@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gutaxis.app import routers
 from gutaxis.app.audit import service as audit
@@ -37,19 +41,41 @@ def build_app(settings: Settings) -> FastAPI:
     for router in routers.all_routers():
         app.include_router(router)
     _add_handlers(app)
+    _document_rejections(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP answer that does not set them itself
+    (and ``Cache-Control: no-store`` outside /static/). A plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` costs a task group and memory streams per request."""
+
+    _HEADERS = ((b"content-security-policy", _CSP.encode()),
+                (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"same-origin"))
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = not scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                added = [*self._HEADERS, (b"cache-control", b"no-store")] if no_store \
+                    else list(self._HEADERS)
+                headers += [(name, value) for name, value in added if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _is_api(request: Request) -> bool:
@@ -66,6 +92,15 @@ def _add_handlers(app: FastAPI) -> None:
             return JSONResponse(body, status_code=422)
         return _page(request, "error.html", {"title": "Not accepted", "message": str(exc)},
                      422)
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> Response:
+        # a value the database refuses (an id beyond its integer range, a string longer
+        # than its column) that validation let through: the input's fault, not a 500
+        message = "a value is out of range for the database: " + type(exc.orig).__name__
+        if _is_api(request):
+            return JSONResponse({"detail": message, "field": None}, status_code=422)
+        return _page(request, "error.html", {"title": "Not accepted", "message": message}, 422)
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
@@ -115,6 +150,52 @@ def _add_handlers(app: FastAPI) -> None:
                 {"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
                 status_code=422)
         return _page(request, "error.html", {"title": "Not accepted", "message": message}, 422)
+
+
+#: The body of a 422 answer as the handlers below write it (FastAPI's default schema,
+#: ``detail`` as a list of validation errors, is not what this app sends).
+REJECTED_INPUT_SCHEMA: dict[str, object] = {
+    "title": "Rejected input",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What was wrong: field, found, expected"},
+        "field": {"type": ["string", "null"], "description": "The field (or column) at fault"},
+        "row": {"type": ["integer", "null"], "description": "The row of an uploaded table"},
+        "source": {"type": ["string", "null"], "description": "The file or part read"},
+        "errors": {"type": "array", "description": "Every validation error of the request",
+                   "items": {"type": "object", "properties": {
+                       "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                       "msg": {"type": ["string", "null"]}}}},
+    },
+}
+
+
+_UNPARSABLE = {"description": "The body could not be parsed (not JSON, not a form)",
+               "content": {"application/json": {"schema": {
+                   "type": "object", "required": ["detail"],
+                   "properties": {"detail": {"type": "string"}}}}}}
+
+
+def _document_rejections(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the app answers to bad input: the 422 body
+    (``HTTPValidationError``) the handlers below send, and the 400 that FastAPI sends for a
+    body it cannot parse, on every operation that takes a body."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["HTTPValidationError"] = REJECTED_INPUT_SCHEMA
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation.setdefault("responses", {}).setdefault("400", _UNPARSABLE)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _page(request: Request, template: str, context: dict[str, object], status: int) -> Response:

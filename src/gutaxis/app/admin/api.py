@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -14,6 +13,7 @@ from gutaxis.app.auth.fields import DB_INT_MAX, PRINTABLE
 from gutaxis.app.db.models import User
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/users", tags=["admin"])
 _admin = require_roles("admin")
@@ -34,8 +34,8 @@ class UserOut(BaseModel):
     patient_id: int | None
     is_active: bool
     totp_enabled: bool
-    created_at: dt.datetime
-    last_login_at: dt.datetime | None
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
 
 
 class UserMade(UserOut):

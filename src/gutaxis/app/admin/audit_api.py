@@ -13,6 +13,7 @@ from gutaxis.app.audit.service import AuditFilters
 from gutaxis.app.auth.fields import DB_INT_MAX, PRINTABLE
 from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 _admin = require_roles("admin")
@@ -25,7 +26,7 @@ MAX_LIMIT = 1000
 class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    at: dt.datetime
+    at: UtcDatetime
     user_id: int | None
     username: str | None
     role: str | None

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gutaxis.app.timestamps import UtcDatetime
+
 #: Body sites a patient can mark (the 19 regions of the ACR 2010/2016 Widespread Pain
 #: Index, plus the abdomen for gut pain).
 PAIN_SITES: tuple[str, ...] = (
@@ -69,4 +71,4 @@ class DiaryEntryOut(DiaryDay):
 
     day: dt.date
     patient_id: int
-    updated_at: dt.datetime
+    updated_at: UtcDatetime

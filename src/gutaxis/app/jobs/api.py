@@ -3,7 +3,6 @@ progress, read its report (researchers and clinicians). ``gutaxis worker`` runs 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -17,6 +16,7 @@ from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.jobs import queue
 from gutaxis.app.jobs.analysis import KIND, check_params
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/analyses", tags=["analyses"])
 _research = require_roles("researcher", "clinician")
@@ -50,9 +50,9 @@ class AnalysisOut(BaseModel):
     progress: float
     message: str | None
     params: dict[str, Any]
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     attempts: int
     result: dict[str, Any]
     report_url: str | None
