@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import signal
 import socket
@@ -50,7 +51,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -236,31 +236,120 @@ class Phase:
         return len(self.latencies_ms) / self.wall_s if self.wall_s else 0.0
 
 
-Request = Callable[[httpx.AsyncClient, User, int], Any]
+#: Reuse a kept-alive connection only if idle less than this (uvicorn closes it after 5 s).
+KEEP_ALIVE_S = 4.0
 
 
-def write_request(client: httpx.AsyncClient, user: User, i: int) -> Any:
+class Pool:
+    """Keep-alive HTTP/1.1 connections to the server, opened as needed (at most ``size``).
+
+    A request costs the generator a few tens of microseconds here, where httpx's
+    AsyncClient cost ~5 ms of CPU and grew with a backlog: on 2 cores the generator,
+    not the server, set the latency (its CPU at 90-95% while the server used 40%).
+    """
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port, self.size = host, port, size
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.last_used: dict[int, float] = {}  # id(writer) -> when it was given back
+        self.opened = 0
+        self.freed = asyncio.Condition()
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with self.freed:
+            while not self.idle and self.opened >= self.size:
+                await self.freed.wait()
+            while self.idle:
+                reader, writer = self.idle.pop()
+                # uvicorn closes a connection idle for 5 s: do not reuse one near that age
+                if time.perf_counter() - self.last_used.pop(id(writer), 0.0) < KEEP_ALIVE_S:
+                    return reader, writer
+                writer.close()
+                self.opened -= 1
+            self.opened += 1
+        try:
+            return await asyncio.open_connection(self.host, self.port)
+        except BaseException:
+            self.opened -= 1
+            raise
+
+    async def _give(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None
+                    ) -> None:
+        async with self.freed:
+            if connection is None:
+                self.opened -= 1
+            else:
+                self.idle.append(connection)
+                self.last_used[id(connection[1])] = time.perf_counter()
+            self.freed.notify()
+
+    async def send(self, method: str, path: str, token: str, body: bytes | None) -> int:
+        """Send one request and read the whole answer; its status code."""
+        connection = await self._take()
+        reader, writer = connection
+        try:
+            head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                    f"Authorization: Bearer {token}\r\n")
+            if body is not None:
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"\r\n" + (body or b""))
+            status = int((await reader.readline()).split(b" ", 2)[1])
+            length, chunked, closing = 0, False, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+                elif name == b"connection" and b"close" in value.lower():
+                    closing = True
+            if chunked:
+                while (size := int((await reader.readline()).split(b";")[0], 16)) > 0:
+                    await reader.readexactly(size + 2)
+                await reader.readline()
+            else:
+                await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            await self._give(None)
+            raise
+        if closing:
+            writer.close()
+            await self._give(None)
+        else:
+            await self._give(connection)
+        return status
+
+    async def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+#: what one request of a phase sends: method, path, bearer token, JSON body (or None)
+Request = Callable[[User, int], tuple[str, str, str, bytes | None]]
+
+
+def write_request(user: User, i: int) -> tuple[str, str, str, bytes | None]:
     user.next_offset += 1
     day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=user.next_offset)).isoformat()
-    return client.put(f"/api/v1/patients/{user.patient_id}/diary/{day}",
-                      headers={"Authorization": f"Bearer {user.token}"},
-                      json={"pain": i % 11, "pain_sites": ["abdomen", "lower_back"],
-                            "bristol": 1 + i % 7, "gi_symptoms": {"bloating": i % 10},
-                            "fibre_servings": 2.5, "probiotic_taken": True,
-                            "exercise_minutes": 30, "stress": 4, "sleep_hours": 7.5,
-                            "notes": "benchmark"})
+    body = {"pain": i % 11, "pain_sites": ["abdomen", "lower_back"], "bristol": 1 + i % 7,
+            "gi_symptoms": {"bloating": i % 10}, "fibre_servings": 2.5,
+            "probiotic_taken": True, "exercise_minutes": 30, "stress": 4, "sleep_hours": 7.5,
+            "notes": "benchmark"}
+    return ("PUT", f"/api/v1/patients/{user.patient_id}/diary/{day}", user.token,
+            json.dumps(body).encode())
 
 
 def read_request(path: str) -> Request:
-    def request(client: httpx.AsyncClient, user: User, i: int) -> Any:
-        return client.get(path.format(patient_id=user.patient_id),
-                          headers={"Authorization": f"Bearer {user.token}"})
+    def request(user: User, i: int) -> tuple[str, str, str, bytes | None]:
+        return "GET", path.format(patient_id=user.patient_id), user.token, None
     return request
 
 
 def mixed_request(read: Request) -> Request:
-    def request(client: httpx.AsyncClient, user: User, i: int) -> Any:
-        return write_request(client, user, i) if i % 2 == 0 else read(client, user, i)
+    def request(user: User, i: int) -> tuple[str, str, str, bytes | None]:
+        return write_request(user, i) if i % 2 == 0 else read(user, i)
     return request
 
 
@@ -270,45 +359,48 @@ async def open_loop(base: str, users: list[User], request: Request, *, name: str
     that scheduled time to the end of the answer."""
     phase = Phase(name)
     total = int(rate * duration)
-    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
-        async def one(i: int, scheduled: float) -> None:
-            try:
-                response = await request(client, users[i % len(users)], i)
-            except httpx.TimeoutException:
-                phase.error("timeout")
-                return
-            except httpx.TransportError as exc:
-                phase.error(type(exc).__name__)
-                return
-            if response.status_code != 200:
-                phase.error(f"HTTP {response.status_code}")
-                return
-            phase.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+    host, port = base.removeprefix("http://").split(":")
+    pool = Pool(host, int(port), len(users))
 
-        tasks = []
-        cpu0, server0 = os.times(), cpu_seconds(server_pids)
-        start = time.perf_counter() + 0.05
-        give_up = start + duration + timeout
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif time.perf_counter() > give_up:  # the generator cannot keep the schedule
-                phase.errors["not sent in time"] = total - i
-                break
-            tasks.append(asyncio.create_task(one(i, scheduled)))
-            phase.sent += 1
-        pending = (await asyncio.wait(tasks, timeout=timeout + 5))[1] if tasks else set()
-        for task in pending:
-            task.cancel()
-            phase.error("unfinished")
-        phase.wall_s = time.perf_counter() - start
-        cpu1 = os.times()
-        phase.client_cpu = ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / phase.wall_s
-        phase.server_cpu = (cpu_seconds(server_pids) - server0) / phase.wall_s
-        phase.load = os.getloadavg()[0]
+    async def one(i: int, scheduled: float) -> None:
+        try:
+            status = await asyncio.wait_for(pool.send(*request(users[i % len(users)], i)),
+                                            timeout)
+        except TimeoutError:
+            phase.error("timeout")
+            return
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            phase.error(type(exc).__name__)
+            return
+        if status != 200:
+            phase.error(f"HTTP {status}")
+            return
+        phase.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+
+    tasks = []
+    cpu0, server0 = os.times(), cpu_seconds(server_pids)
+    start = time.perf_counter() + 0.05
+    give_up = start + duration + timeout
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif time.perf_counter() > give_up:  # the generator cannot keep the schedule
+            phase.errors["not sent in time"] = total - i
+            break
+        tasks.append(asyncio.create_task(one(i, scheduled)))
+        phase.sent += 1
+    pending = (await asyncio.wait(tasks, timeout=timeout + 5))[1] if tasks else set()
+    for task in pending:
+        task.cancel()
+        phase.error("unfinished")
+    phase.wall_s = time.perf_counter() - start
+    cpu1 = os.times()
+    phase.client_cpu = ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / phase.wall_s
+    phase.server_cpu = (cpu_seconds(server_pids) - server0) / phase.wall_s
+    phase.load = os.getloadavg()[0]
+    await pool.close()
     return phase
 
 

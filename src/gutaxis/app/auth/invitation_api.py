@@ -14,6 +14,7 @@ from gutaxis.app.auth.cookies import set_session_cookie
 from gutaxis.app.auth.fields import PRINTABLE
 from gutaxis.app.deps import client_address, get_state
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import as_utc
 
 router = APIRouter(prefix="/api/v1/invitations", tags=["auth"])
 
@@ -38,8 +39,7 @@ def status(token: str, state: AppState = Depends(get_state)) -> InvitationStatus
     with state.db.read() as session:
         opened = invitations.open_invitation(session, token)
         expires = opened.expires_at if opened is not None else None
-    if expires is not None and expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.UTC)
+    expires = as_utc(expires) if expires is not None else None
     return InvitationStatus(valid=opened is not None, clinic_name=state.settings.clinic_name,
                             expires_at=expires)
 

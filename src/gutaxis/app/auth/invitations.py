@@ -16,6 +16,7 @@ from gutaxis.app.auth.service import create_user
 from gutaxis.app.db.models import Invitation, User
 from gutaxis.app.security.tokens import new_token, token_hash
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import as_utc
 from gutaxis.errors import InputError
 
 
@@ -39,10 +40,7 @@ def open_invitation(session: Session, token: str) -> Invitation | None:
     invitation = session.get(Invitation, token_hash(token))
     if invitation is None or invitation.used_at is not None:
         return None
-    expires = invitation.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.UTC)
-    return invitation if expires > dt.datetime.now(dt.UTC) else None
+    return invitation if as_utc(invitation.expires_at) > dt.datetime.now(dt.UTC) else None
 
 
 def accept_invitation(session: Session, state: AppState, token: str, *, username: str,

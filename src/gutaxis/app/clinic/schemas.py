@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from gutaxis.app.patients.schemas import UtcDateTime
+from gutaxis.app.timestamps import UtcDatetime
 
 
 class DiaryPoint(BaseModel):
@@ -16,7 +16,7 @@ class DiaryPoint(BaseModel):
 
 
 class ScorePoint(BaseModel):
-    time: UtcDateTime
+    time: UtcDatetime
     instrument: str
     score: str
     value: float | None
@@ -32,7 +32,7 @@ class PeriodOut(BaseModel):
 
 
 class LabPoint(BaseModel):
-    time: UtcDateTime
+    time: UtcDatetime
     analyte: str
     value: float
     unit: str
@@ -41,7 +41,7 @@ class LabPoint(BaseModel):
 class SamplePoint(BaseModel):
     id: int
     label: str
-    collected_at: UtcDateTime
+    collected_at: UtcDatetime
 
 
 class TimelineOut(BaseModel):

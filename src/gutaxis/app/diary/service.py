@@ -35,11 +35,8 @@ def save_day(session: Session, patient_id: int, day: dt.date, entry: DiaryDay) -
     statement = statement.on_conflict_do_update(
         index_elements=["patient_id", "day"],
         set_={k: v for k, v in values.items() if k not in ("patient_id", "day")})
-    session.execute(statement)
-    stored = session.scalar(select(DiaryEntry).where(DiaryEntry.patient_id == patient_id,
-                                                     DiaryEntry.day == day)
-                            .execution_options(populate_existing=True))
-    assert stored is not None
+    stored = session.scalars(statement.returning(DiaryEntry),
+                             execution_options={"populate_existing": True}).one()
     return stored
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gutaxis.app.patients.schemas import UtcDateTime
+from gutaxis.app.timestamps import UtcDatetime
 from gutaxis.data.interventions import INTERVENTION_TYPES
 
 #: The dates an intervention may start or stop on (a typo such as year 0202 is refused).
@@ -52,7 +52,7 @@ class InterventionOut(BaseModel):
     start: dt.date
     stop: dt.date | None
     notes: str | None
-    created_at: UtcDateTime
+    created_at: UtcDatetime
 
 
 class EffectOut(BaseModel):

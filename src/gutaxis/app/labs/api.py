@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
@@ -14,6 +13,7 @@ from gutaxis.app.deps import Actor, get_state, require_roles
 from gutaxis.app.labs import service
 from gutaxis.app.samples.schemas import RowId
 from gutaxis.app.state import AppState
+from gutaxis.app.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/patients/{patient_id}/labs", tags=["labs"])
 _clinician = require_roles("clinician")
@@ -44,7 +44,7 @@ class LabOut(BaseModel):
 
     id: int
     patient_id: int
-    time: dt.datetime
+    time: UtcDatetime
     analyte: str
     value: float
     unit: str

@@ -4,18 +4,10 @@ list row with its flags (clinicians), and invitation links."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; they were stored as UTC
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-#: A stored time, always given with its UTC offset (whatever the database).
-UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
+from gutaxis.app.timestamps import UtcDatetime
 
 
 class PatientIn(BaseModel):
@@ -46,7 +38,7 @@ class PatientOut(BaseModel):
     id: int
     pseudonym: str
     timezone: str
-    created_at: UtcDateTime
+    created_at: UtcDatetime
     full_name: str
     date_of_birth: dt.date | None
     email: str | None

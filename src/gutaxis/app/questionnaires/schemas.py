@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gutaxis.app.questionnaires.schedule import Due
+from gutaxis.app.timestamps import UtcDatetime
 
 
 class ScheduleIn(BaseModel):
@@ -91,7 +92,7 @@ class ResponseOut(BaseModel):
     id: int
     patient_id: int
     instrument: str
-    time: dt.datetime
+    time: UtcDatetime
     answers: dict[str, Any]
     scores: dict[str, Any] = Field(description="score -> {value, band, band_set, exact, "
                                    "scoring_version, missing_rule_applied}")

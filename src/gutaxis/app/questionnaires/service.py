@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import Patient, QuestionnaireResponse, QuestionnaireSchedule
 from gutaxis.app.questionnaires.schedule import Due, due_status
+from gutaxis.app.timestamps import as_utc
 from gutaxis.errors import InputError
 from gutaxis.instruments.base import Instrument, RawAnswer, Score
 from gutaxis.instruments.registry import get_instrument
@@ -173,8 +174,7 @@ def local_date(moment: dt.datetime | str, zone: str) -> dt.date:
 
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(zone)).date()
+    return as_utc(moment).astimezone(ZoneInfo(zone)).date()
 
 
 def patient_today(patient: Patient) -> dt.date:

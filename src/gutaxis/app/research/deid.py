@@ -14,6 +14,8 @@ import datetime as dt
 import hashlib
 import hmac
 
+from gutaxis.app.timestamps import as_utc
+
 #: Largest shift of a patient's dates, in days (either direction).
 MAX_SHIFT_DAYS = 180
 #: How the shift is described in exports (README, FHIR meta.tag).
@@ -31,8 +33,7 @@ def date_offset_days(secret: str, pseudonym: str) -> int:
 
 def shift_time(value: dt.datetime, days: int) -> dt.datetime:
     """``value`` (UTC; naive values from SQLite are taken as UTC) moved by ``days``."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC) + dt.timedelta(days=days)
+    return as_utc(value).astimezone(dt.UTC) + dt.timedelta(days=days)
 
 
 def shift_date(value: dt.date, days: int) -> dt.date:

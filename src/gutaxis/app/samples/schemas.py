@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict
+
+from gutaxis.app.timestamps import UtcDatetime
 
 #: A database id in a URL: a positive 32-bit integer (PostgreSQL's ``integer``), so an
 #: id no row can have is a 422, never an overflow inside the database driver.
@@ -51,7 +52,7 @@ class SampleOut(BaseModel):
     id: int
     patient_id: int
     sample_label: str
-    collected_at: dt.datetime
+    collected_at: UtcDatetime
     upload_id: int
     value_kind: str
     n_features: int
