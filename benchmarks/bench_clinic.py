@@ -215,6 +215,7 @@ class Phase:
 
     name: str
     latencies_ms: list[float] = field(default_factory=list)
+    sent_at_s: list[float] = field(default_factory=list)  # scheduled time, from the start
     errors: dict[str, int] = field(default_factory=dict)
     sent: int = 0
     wall_s: float = 0.0
@@ -376,8 +377,11 @@ async def open_loop(base: str, users: list[User], request: Request, *, name: str
             phase.error(f"HTTP {status}")
             return
         phase.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        phase.sent_at_s.append(scheduled - start)
 
-    tasks = []
+    # unfinished requests only: a soak's 120,000 finished tasks kept in a list made the
+    # generator's garbage collections long enough to show as server latency
+    tasks: set[asyncio.Task[None]] = set()
     cpu0, server0 = os.times(), cpu_seconds(server_pids)
     start = time.perf_counter() + 0.05
     give_up = start + duration + timeout
@@ -389,9 +393,11 @@ async def open_loop(base: str, users: list[User], request: Request, *, name: str
         elif time.perf_counter() > give_up:  # the generator cannot keep the schedule
             phase.errors["not sent in time"] = total - i
             break
-        tasks.append(asyncio.create_task(one(i, scheduled)))
+        task = asyncio.create_task(one(i, scheduled))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
         phase.sent += 1
-    pending = (await asyncio.wait(tasks, timeout=timeout + 5))[1] if tasks else set()
+    pending = (await asyncio.wait(set(tasks), timeout=timeout + 5))[1] if tasks else set()
     for task in pending:
         task.cancel()
         phase.error("unfinished")
@@ -478,12 +484,27 @@ def print_table(phases: list[Phase], rate: float) -> None:
               f"{'yes' if meets else 'NO'}")
         if p.errors:
             print(f"{'':44} errors: " + ", ".join(f"{k} x{v}" for k, v in p.errors.items()))
+        if p.wall_s > 120:  # a soak: how latency moved, minute by minute
+            print_minutes(p)
     print(f"\ntarget (issue 13): p95 < {TARGET_P95_MS:.0f} ms at {rate:.0f} requests/s "
           "with zero errors; 'yes' also needs >= 95% of the target rate served.")
     print("latency: from each request's scheduled time (open loop); CPU in % of one core "
           "(gen: this load generator; srv: the server's processes);\nsrv ms/req: server CPU "
           "time per answered request (what the load of other jobs on the machine changes "
           "least); load: 1-minute load average at the end of the phase.")
+
+
+def print_minutes(phase: Phase) -> None:
+    """p50 / p95 / max of the requests sent in each minute of a long phase."""
+    minutes: dict[int, list[float]] = {}
+    for at, latency in zip(phase.sent_at_s, phase.latencies_ms, strict=True):
+        minutes.setdefault(int(at // 60), []).append(latency)
+    print(f"{'':44} minute: p50 / p95 / max ms")
+    for minute, values in sorted(minutes.items()):
+        values.sort()
+        p95 = values[min(len(values) - 1, round(0.95 * len(values)) - 1)]
+        print(f"{'':44} {minute + 1:>6}: {values[len(values) // 2]:.1f} / {p95:.1f} / "
+              f"{values[-1]:.1f}  ({len(values)} requests)")
 
 
 def _stop(signum: int, _frame: object) -> None:
