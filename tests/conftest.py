@@ -27,6 +27,10 @@ from hypothesis import settings
 from gutaxis.data import Cohort, Measurements, ProfileTable
 from gutaxis.instruments.record import record_from_answers, score_record
 
+#: the clinic app's fixtures (clinic, sqlite_clinic, cast, postgres_url), for tests/app and
+#: tests/browser; tests/app is on the path (pyproject's pythonpath), so tests import its helpers
+pytest_plugins = ["clinic_fixtures"]
+
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")

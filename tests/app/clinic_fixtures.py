@@ -1,4 +1,4 @@
-"""Fixtures of the clinic app tests (conftest.py imports them): the app on SQLite and on
+"""Fixtures of the clinic app tests (a plugin of tests/conftest.py): the app on SQLite and on
 PostgreSQL, users of every role, logged-in clients.
 
 Every API test that takes ``clinic`` runs on both databases. PostgreSQL is the local server
