@@ -28,7 +28,9 @@ def _draws(tmp_path: Path, run: int, ci: str | None) -> list[str]:
     test.parent.mkdir()
     test.write_text(f"OUT = {str(out)!r}\n" + DRAW)
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "HYPOTHESIS_PROFILE")}
-    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    # tests/conftest.py loads the clinic fixtures from tests/app (pyproject's pythonpath)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(TESTS / "app"),
+                                         env.get("PYTHONPATH", "")])
     if ci is not None:
         env["CI"] = ci
     result = subprocess.run(
