@@ -24,6 +24,28 @@ from gutaxis.errors import DataKindError, InputError, preview
 ValueKind = Literal["counts", "relative", "clr", "transformed"]
 VALUE_KINDS: tuple[str, ...] = get_args(ValueKind)
 
+#: What the features of a table are: taxa (ASVs, OTUs, species, genera) or functions
+#: (UniRef gene families, KEGG orthologs, EC numbers, MetaCyc pathways, gut modules).
+FeatureType = Literal["taxon", "gene_family", "ko", "ec", "pathway", "module", "function"]
+FEATURE_TYPES: tuple[str, ...] = get_args(FeatureType)
+
+#: Units a functional table may carry, as the tools name them, and the value kind each
+#: implies. ``RPK`` (HUMAnN reads per kilobase) and PICRUSt2's ``predicted`` gene
+#: copies are unnormalised abundances but not read counts; ``CPM`` and ``relab`` are
+#: compositions (CPM keeps its 1e6 scale); ``coverage`` is a fraction of a pathway or
+#: module detected, not an abundance.
+UNIT_KINDS: dict[str, ValueKind] = {
+    "counts": "counts",
+    "RPK": "counts",
+    "predicted": "counts",
+    "CPM": "relative",
+    "relab": "relative",
+    "coverage": "transformed",
+}
+
+#: Columns of :attr:`ProfileTable.strata` for a stratified functional table.
+STRATA_COLUMNS: tuple[str, str] = ("function", "taxon")
+
 #: Taxonomic ranks in order, as the readers name them.
 RANKS: tuple[str, ...] = ("kingdom", "phylum", "class", "order", "family", "genus", "species")
 
@@ -49,6 +71,18 @@ class ProfileTable:
         a missing assignment is ``NaN``.
     tree
         Optional rooted phylogeny whose tips include every feature id.
+    feature_type
+        What the features are (:data:`FEATURE_TYPES`): ``taxon`` (default) or a kind of
+        function (``gene_family``, ``ko``, ``ec``, ``pathway``, ``module``, ``function``).
+    unit
+        The unit the values were reported in (:data:`UNIT_KINDS`: ``counts``, ``RPK``,
+        ``predicted``, ``CPM``, ``relab``, ``coverage``), or ``None`` when not stated.
+        It must agree with ``kind``.
+    strata
+        For a stratified functional table (one feature per function x taxon, as HUMAnN's
+        ``K00001|g__Bacteroides.s__Bacteroides_ovatus`` rows): a DataFrame indexed by
+        feature id with columns ``function`` and ``taxon``. ``None`` for community
+        (unstratified) tables.
     """
 
     values: sp.csr_array
@@ -57,6 +91,9 @@ class ProfileTable:
     kind: ValueKind = "counts"
     taxonomy: pd.DataFrame | None = None
     tree: PhyloTree | None = None
+    feature_type: FeatureType = "taxon"
+    unit: str | None = None
+    strata: pd.DataFrame | None = None
     _feature_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +129,11 @@ class ProfileTable:
         taxonomy = self.taxonomy
         if taxonomy is not None:
             taxonomy = taxonomy.reindex(pd.Index(feature_ids, name="feature_id"))
+        self._check_function_fields()
+        strata = self.strata
+        if strata is not None:
+            strata = _aligned_strata(strata, feature_ids)
+        object.__setattr__(self, "strata", strata)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "sample_ids", sample_ids)
         object.__setattr__(self, "feature_ids", feature_ids)
@@ -100,7 +142,83 @@ class ProfileTable:
         if self.tree is not None:
             self.tree.require_tips(feature_ids)
 
+    def _check_function_fields(self) -> None:
+        if self.feature_type not in FEATURE_TYPES:
+            raise InputError("unknown feature type", field="feature_type",
+                             found=self.feature_type, expected=f"one of {FEATURE_TYPES}")
+        if self.unit is not None:
+            if self.unit not in UNIT_KINDS:
+                raise InputError("unknown abundance unit", field="unit", found=self.unit,
+                                 expected=f"one of {tuple(UNIT_KINDS)}")
+            if UNIT_KINDS[self.unit] != self.kind:
+                raise InputError(
+                    f"a table of {self.unit} values cannot hold {self.kind} values",
+                    field="kind", found=self.kind, expected=UNIT_KINDS[self.unit])
+        if self.strata is not None and self.feature_type == "taxon":
+            raise InputError("only functional tables are stratified by taxon",
+                             field="strata", found="strata on a taxon table",
+                             expected="feature_type of a function (ko, gene_family, ...)")
+
     # ------------------------------------------------------------------ basics
+    @property
+    def is_functional(self) -> bool:
+        """Whether the features are functions (gene families, KOs, pathways, modules)."""
+        return self.feature_type != "taxon"
+
+    @property
+    def is_stratified(self) -> bool:
+        """Whether each feature is one function in one taxon (see :attr:`strata`)."""
+        return self.strata is not None
+
+    def require_unstratified(self, *, action: str) -> None:
+        """Raise :class:`DataKindError` if the table is stratified by taxon.
+
+        Parameters
+        ----------
+        action
+            What needs community totals, for the message (e.g. ``"module inference"``).
+        """
+        if self.strata is not None:
+            raise DataKindError(
+                f"{action} needs an unstratified (community) table",
+                found=f"a stratified table ({self.n_features} function|taxon rows)",
+                expected="the unstratified table (HUMAnN's rows without '|', PICRUSt2's "
+                         "*_unstrat.tsv), or ProfileTable.unstratified()")
+
+    def require_stratified(self, *, action: str) -> None:
+        """Raise :class:`DataKindError` unless the table is stratified by taxon.
+
+        Parameters
+        ----------
+        action
+            What needs function x taxon rows, for the message.
+        """
+        if self.strata is None:
+            raise DataKindError(
+                f"{action} needs a stratified (function x taxon) table",
+                found="an unstratified table",
+                expected="HUMAnN's stratified rows (function|taxon) or PICRUSt2's "
+                         "pred_metagenome_contrib.tsv")
+
+    def unstratified(self) -> ProfileTable:
+        """Community totals: the stratified rows summed over taxa, one feature per function.
+
+        For gene families, KOs and EC numbers, and for PICRUSt2's contributions, the sum
+        over taxa is the community total. HUMAnN pathway abundances are not additive
+        (a pathway can be complete in the community and in no single taxon): read
+        HUMAnN's own unstratified rows instead of summing.
+        """
+        if self.strata is None:
+            return self
+        codes, functions = pd.factorize(self.strata["function"].to_numpy(), sort=False)
+        onehot = sp.csr_array(
+            (np.ones(self.n_features), (np.arange(self.n_features), codes)),
+            shape=(self.n_features, len(functions)),
+        )
+        return replace(self, values=sp.csr_array(self.values @ onehot),
+                       feature_ids=np.asarray(functions, dtype=str), taxonomy=None,
+                       tree=None, strata=None)
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_samples, n_features)``."""
@@ -197,6 +315,10 @@ class ProfileTable:
             What needs counts, for the message (e.g. ``"Chao1"``).
         """
         self.require_kind("counts", action=action)
+        if self.unit not in (None, "counts"):
+            raise DataKindError(f"{action} needs whole-number read counts",
+                                found=f"a table of {self.unit} values",
+                                expected="integer read counts")
         data = self.values.data
         fractional = data != np.round(data)
         if fractional.any():
@@ -238,6 +360,7 @@ class ProfileTable:
             values=self.values[:, cols],
             feature_ids=self.feature_ids[cols],
             taxonomy=None if self.taxonomy is None else self.taxonomy.iloc[cols],
+            strata=None if self.strata is None else self.strata.iloc[cols],
         )
 
     def drop_empty_samples(self) -> ProfileTable:
@@ -320,7 +443,9 @@ class ProfileTable:
     def relative(self) -> ProfileTable:
         """Total-sum scaling: each sample divided by its total (empty samples stay zero)."""
         self.require_kind("counts", "relative", action="relative abundance")
-        return replace(self, values=transforms.total_sum_scale(self.values), kind="relative")
+        unit = None if self.unit is None else "relab"
+        return replace(self, values=transforms.total_sum_scale(self.values), kind="relative",
+                       unit=unit)
 
     def clr(
         self,
@@ -355,7 +480,7 @@ class ProfileTable:
         else:
             raise InputError("unknown CLR zero handling", field="method", found=method,
                              expected="'pseudocount' or 'multiplicative'")
-        return replace(self, values=sp.csr_array(centred), kind="clr")
+        return replace(self, values=sp.csr_array(centred), kind="clr", unit=None)
 
     def rarefy(self, depth: int, *, seed: int, drop_shallow: bool = True) -> ProfileTable:
         """Subsample every sample to ``depth`` reads without replacement.
@@ -429,6 +554,20 @@ class ProfileTable:
         new_tax.index = pd.Index(np.asarray(uniques, dtype=str), name="feature_id")
         return ProfileTable(summed, self.sample_ids, np.asarray(uniques, dtype=str),
                             kind=self.kind, taxonomy=new_tax)
+
+
+def _aligned_strata(strata: pd.DataFrame, feature_ids: np.ndarray) -> pd.DataFrame:
+    missing_cols = [c for c in STRATA_COLUMNS if c not in strata.columns]
+    if missing_cols:
+        raise InputError("strata lack columns", field="strata", found=missing_cols,
+                         expected=f"columns {STRATA_COLUMNS}")
+    aligned = strata[list(STRATA_COLUMNS)].reindex(pd.Index(feature_ids, name="feature_id"))
+    if aligned.isna().any(axis=None):
+        where = aligned.isna().any(axis=1).to_numpy()
+        raise InputError("stratified features without a function or taxon", field="strata",
+                         found=preview(feature_ids[where]),
+                         expected="a function and a taxon for every feature")
+    return aligned.astype(str)
 
 
 def _lineage_labels(lineage: pd.DataFrame) -> np.ndarray:
