@@ -31,8 +31,9 @@ def config(**design: Any) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def binary() -> Any:
-    return run_analysis(config(outcome="group", outcome_type="binary", positive=["chronic_pain"],
-                               exposure="age", mediators=["crp_mg_l"], covariates=[]))
+    cfg = config(outcome="group", outcome_type="binary", positive=["chronic_pain"],
+                 exposure="age", mediators=["crp_mg_l"], covariates=[])
+    return run_analysis(merge_config(cfg, {"mechanism": {"markers": ["crp_mg_l"]}}))
 
 
 def test_every_step_runs_on_a_binary_outcome(binary: Any) -> None:

@@ -20,7 +20,7 @@ __all__ = ["DEFAULTS", "config_toml", "merge_config", "read_config"]
 
 #: Sections and keys of the configuration with their defaults ("" = not given).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "input": {"table": "", "taxonomy": "", "tree": "", "metadata": ""},
+    "input": {"table": "", "taxonomy": "", "tree": "", "metadata": "", "function_table": ""},
     "design": {
         "outcome": "", "outcome_type": "continuous", "levels": [], "positive": [],
         "covariates": [], "subject": "", "exposure": "", "treated": "", "mediators": [],
@@ -42,6 +42,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "with_covariates": False,
     },
     "mediation": {"boot": 500, "method": "boot", "level": 0.95},
+    "mechanism": {"module_sets": ["gbm", "gmm"], "coverage": 0.66, "markers": []},
     "report": {"top": 15},
 }
 

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.analyze.config import config_toml
+from gutaxis.analyze.models import association_scan, outcome_scan
 from gutaxis.errors import GutaxisError, InputError
 
 if TYPE_CHECKING:
+    from gutaxis.analyze.mechanism import MechanismResults
     from gutaxis.data.cohort import Cohort
     from gutaxis.gut.pipeline import MetricsResults
     from gutaxis.stats.association_results import AssociationResults
@@ -36,7 +38,7 @@ __all__ = ["STEPS", "AnalysisResults", "run_analysis"]
 
 #: The steps, in order, as the progress display and the report name them.
 STEPS: tuple[str, ...] = ("checks", "diversity", "alpha", "community", "association",
-                          "classify", "mediation")
+                          "mechanism", "classify", "mediation")
 
 Progress = Callable[[str, int, int], None]
 
@@ -58,8 +60,10 @@ class AnalysisResults:
     checks, dropped, table1
         Data-quality findings (``check, value, comment``), the samples left out
         (``sample_id, reason``) and the cohort table by outcome group.
-    metrics, alpha, community, association, classifier, mediation
+    metrics, alpha, community, association, mechanism, classifier, mediation
         Each step's results, ``None`` when the step was skipped.
+    feature_type
+        What the main table's features are (``taxon``, ``ko``, ``pathway``, ...).
     skipped
         Step name -> why it was skipped.
     notes
@@ -80,6 +84,8 @@ class AnalysisResults:
     association: AssociationResults | None = None
     classifier: ClassifierResults | None = None
     mediation: MediationResults | None = None
+    mechanism: MechanismResults | None = None
+    feature_type: str = "taxon"
     skipped: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +156,8 @@ class AnalysisResults:
             (out / "classify").mkdir(exist_ok=True)
             self.classifier.to_dir(out / "classify")
             write_classify_plots(self.classifier, out / "classify" / "figures")
+        if self.mechanism is not None:
+            self.mechanism.to_dir(out / "mechanism")
         if self.mediation is not None:
             from gutaxis.report.mediation_plots import plot_mediation_paths
             from gutaxis.stats.mediation.results import write_mediation
@@ -200,6 +208,7 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
     report("reading", 0, len(STEPS))
     notes: list[str] = []
     cohort, dropped = _read(cfg, notes)
+    cohort.table.require_unstratified(action="gutaxis analyze")
     report("checks", 1, len(STEPS))
     cohort, variable, checks, more = _prepare(cohort, cfg)
     dropped = pd.concat([dropped, more], ignore_index=True)
@@ -224,6 +233,10 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         notes.extend(f"{name}: {w.message}" for w in caught
                      if issubclass(w.category, UserWarning))
 
+    if cohort.table.is_functional and cfg["association"]["rank"]:
+        notes.append(f"association: the table's features are functions "
+                     f"({cohort.table.feature_type}): scanned one by one, not aggregated to "
+                     f"{cfg['association']['rank']}")
     step("diversity", 2, lambda: _diversity(cohort, cfg))
     metrics = found.get("diversity")
     step("alpha", 3, lambda: _alpha(cohort, metrics, cfg, variable),
@@ -233,12 +246,16 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
     # the scan and the classifier share the aggregated table; made inside their steps, so
     # that a table that cannot be aggregated skips them with the reason
     ranked = functools.cache(lambda: _ranked(cohort, cfg))
-    step("association", 5, lambda: _association(ranked(), cfg, variable))
+    step("association", 5, lambda: association_scan(ranked(), cfg, variable))
+    from gutaxis.analyze.mechanism import mechanism_skip_reason, run_mechanism
+
+    step("mechanism", 6, lambda: run_mechanism(cohort, cfg, variable),
+         reason=mechanism_skip_reason(cohort, cfg))
     binary = design["outcome_type"] == "binary"
-    step("classify", 6, lambda: _classify(ranked(), cfg, variable),
+    step("classify", 7, lambda: _classify(ranked(), cfg, variable),
          reason=(small if binary else
                  f"the outcome is {design['outcome_type']}; the classifier needs a binary one"))
-    step("mediation", 7, lambda: _mediation(cohort, cfg, variable),
+    step("mediation", 8, lambda: _mediation(cohort, cfg, variable),
          reason=None if design["exposure"] else "no exposure named (--exposure)")
     report("done", len(STEPS), len(STEPS))
     provenance = {
@@ -251,6 +268,7 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         dropped=dropped, table1=table1, metrics=metrics, alpha=found.get("alpha"),
         community=found.get("community"), association=found.get("association"),
         classifier=found.get("classify"), mediation=found.get("mediation"),
+        mechanism=found.get("mechanism"), feature_type=cohort.table.feature_type,
         skipped=skipped, notes=tuple(dict.fromkeys(notes)), provenance=provenance)
 
 
@@ -304,7 +322,7 @@ def _prepare(cohort: Cohort, cfg: dict[str, dict[str, Any]]
             missing = meta[column].isna() if column != outcome else coded.isna()
             reasons[missing & (reasons == "")] = f"missing {column}"
     totals = pd.Series(np.asarray(cohort.table.sample_totals()), index=meta.index)
-    counts = cohort.table.kind == "counts"
+    counts = cohort.table.kind == "counts" and cohort.table.unit in (None, "counts")  # reads
     if counts:
         shallow = totals < limits["min_depth"]
         reasons[shallow & (reasons == "")] = f"fewer than {limits['min_depth']} reads"
@@ -450,12 +468,6 @@ def _count_pct(mask: pd.Series, n: int) -> str:
     return f"{k} ({100 * k / n:.0f}%)" if n else "0"
 
 
-def _references(meta: pd.DataFrame, columns: list[str]) -> dict[str, str]:
-    """The first sorted level of every categorical column, as its reference."""
-    return {c: sorted(meta[c].dropna().astype(str).unique())[0] for c in columns
-            if not pd.api.types.is_numeric_dtype(meta[c])}
-
-
 def _diversity(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> MetricsResults:
     from gutaxis.gut.pipeline import run_metrics
 
@@ -469,23 +481,12 @@ def _diversity(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> MetricsResults
                        seed=cfg["design"]["seed"])
 
 
-def _fixed(cfg: dict[str, dict[str, Any]], variable: str) -> list[str]:
-    return [variable, *cfg["design"]["covariates"]]
-
-
 def _alpha(cohort: Cohort, metrics: MetricsResults | None, cfg: dict[str, dict[str, Any]],
            variable: str) -> AssociationResults:
-    from gutaxis.stats.associate import associate_outcomes
-
     assert metrics is not None
-    fixed = _fixed(cfg, variable)
-    subject = cfg["design"]["subject"]
     alpha = metrics.alpha.loc[:, [c for c in metrics.alpha.columns
                                   if pd.api.types.is_numeric_dtype(metrics.alpha[c])]]
-    return associate_outcomes(cohort, alpha, fixed=fixed, random=[subject] if subject else [],
-                              reference=_references(cohort.metadata, fixed),
-                              correction=cfg["association"]["correction"],
-                              max_significance=cfg["association"]["max_significance"])
+    return outcome_scan(cohort, alpha, cfg, variable)
 
 
 def _community(metrics: MetricsResults | None, meta: pd.DataFrame,
@@ -511,20 +512,6 @@ def _ranked(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> Cohort:
     return cohort
 
 
-def _association(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
-                 ) -> AssociationResults:
-    from gutaxis.stats.associate import associate
-
-    a = cfg["association"]
-    fixed = _fixed(cfg, variable)
-    subject = cfg["design"]["subject"]
-    return associate(cohort, fixed=fixed, random=[subject] if subject else [],
-                     reference=_references(cohort.metadata, fixed),
-                     normalization=a["normalization"], transform=a["transform"],
-                     min_prevalence=a["min_prevalence"], correction=a["correction"],
-                     max_significance=a["max_significance"], seed=cfg["design"]["seed"])
-
-
 def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
               ) -> ClassifierResults:
     from gutaxis.stats.classify import classify
@@ -541,12 +528,12 @@ def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
 def _mediation(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
                ) -> MediationResults:
     from gutaxis.stats.mediation import mediate
-    from gutaxis.stats.mediation.pipeline import metadata_with_alpha
+    from gutaxis.stats.mediation.pipeline import metadata_with_table_columns
 
     design, m = cfg["design"], cfg["mediation"]
     mediators = design["mediators"] or ["shannon"]
     covariates = [c for c in design["covariates"] if c not in (design["exposure"], *mediators)]
-    meta = metadata_with_alpha(cohort, columns=mediators)
+    meta, _ = metadata_with_table_columns(cohort, columns=mediators)
     binary = design["outcome_type"] == "binary"
     return mediate(meta, exposure=design["exposure"], mediators=mediators, outcome=variable,
                    covariates=covariates, treated=design["treated"] or None,

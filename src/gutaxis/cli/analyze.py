@@ -44,6 +44,10 @@ def analyze_command(
         "--tree", metavar="F", help="Rooted tree (Newick or .qza): Faith PD, UniFrac.")] = None,
     metadata: Annotated[Path | None, typer.Option(
         "--metadata", metavar="F", help="Sample metadata (TSV/CSV, QIIME 2 metadata).")] = None,
+    function_table: Annotated[Path | None, typer.Option(
+        "--function-table", metavar="F", help="Functional table of the same samples (HUMAnN "
+        "or PICRUSt2 KEGG orthologs, pathways, or gutaxis modules output): the mechanism "
+        "step scans its gut-brain and gut-metabolic modules.")] = None,
     outcome: Annotated[str | None, typer.Option(
         "--outcome", metavar="COLUMN", help="Metadata column of the outcome (e.g. pain).")
     ] = None,
@@ -78,13 +82,15 @@ def analyze_command(
 ) -> None:
     """Whole analysis of a cohort, with one HTML report.
 
-    Data checks, diversity, composition, taxa, classifier and mediation.
+    Data checks, diversity, composition, taxa, mechanism, classifier and mediation.
 
     Writes into OUT: report.html (one self-contained page: findings first, methods,
     cohort table, figures, tables, limitations, provenance), config.toml (rerun with
     --config OUT/config.toml for the same results), cohort/ (checks.tsv, dropped.tsv,
     table1.tsv), diversity/ (as gutaxis metrics, plus alpha_association/),
-    community/permanova.tsv, association/all_results.tsv, classify/ (binary outcome) and
+    community/permanova.tsv, association/all_results.tsv, mechanism/ (with a functional
+    table or barrier markers such as crp, zonulin, lbp in the metadata: the module scan
+    and gut function -> marker -> outcome mediation), classify/ (binary outcome) and
     mediation/ (with --exposure), steps.tsv and analysis.json. A step the data do not
     allow is skipped with the reason in the report; the rest runs.
 
@@ -96,6 +102,8 @@ def analyze_command(
       gutaxis analyze table.biom --metadata meta.tsv --outcome pain \\
           --covariates age --subject subject --exposure fibre \\
           --mediators crp --out pain
+      gutaxis analyze table.biom --function-table humann_ko_unstratified.tsv \\
+          --metadata meta.tsv --outcome pain --covariates age --out mech
       gutaxis analyze --config fm/config.toml --out fm-again
     """
     from gutaxis.analyze.config import DEFAULTS, merge_config, read_config
@@ -104,7 +112,7 @@ def analyze_command(
     base = read_config(config) if config is not None else merge_config(DEFAULTS, {})
     given: dict[str, dict[str, Any]] = {
         "input": {"table": _path(table), "taxonomy": _path(taxonomy), "tree": _path(tree),
-                  "metadata": _path(metadata)},
+                  "metadata": _path(metadata), "function_table": _path(function_table)},
         "design": {"outcome": outcome, "outcome_type": outcome_type, "seed": seed,
                    "covariates": _names(covariates, "--covariates"),
                    "subject": subject, "exposure": exposure,
@@ -125,10 +133,10 @@ def run_and_write(config: dict[str, dict[str, Any]], out: Path, *, force: bool,
     """
     import shutil
 
-    from gutaxis.analyze import run_analysis
+    from gutaxis.analyze import STEPS, run_analysis
 
     with progress() as bar:
-        task = bar.add_task("analysis", total=7)
+        task = bar.add_task("analysis", total=len(STEPS))
         results = run_analysis(config, progress=lambda step, done, total: bar.update(
             task, description=step, completed=done, total=total))
     print_notes(list(results.notes))

@@ -71,7 +71,8 @@ def parse_levels(values: list[str] | None) -> dict[str, list[str]]:
 
 def associate_command(
     table: Annotated[Path, typer.Argument(
-        metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn).",
+        metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn; functional "
+        "tables: HUMAnN, PICRUSt2, gutaxis modules output).",
         show_default=False)],
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", help="Sample metadata (TSV/CSV, QIIME 2 metadata).",
@@ -195,6 +196,10 @@ def associate_command(
     has MaAsLin 3's joint p/q-values (pval_joint, qval_joint) and flags. The second
     example runs MaAsLin 3's defaults, the third MaAsLin 2's.
 
+    Functional tables (KEGG orthologs, pathways, modules) are scanned as taxa are, one
+    function per row of the results (no --rank); a coverage table needs
+    --normalization NONE; a table stratified by taxon is refused.
+
     \b
     Examples:
       gutaxis associate table.tsv --metadata metadata.tsv --fixed diagnosis,age \\
@@ -235,7 +240,10 @@ def associate_command(
         kept = cohort.table.drop_empty_samples()
         note_dropped(list(cohort.table.sample_ids), list(kept.sample_ids), "all values zero")
         cohort = cohort.with_table(kept)
-    if rank is not None:
+    if rank is not None and cohort.table.is_functional:
+        print_notes([f"--rank {rank} left out: the table's features are functions "
+                     f"({cohort.table.feature_type}), not taxa"])
+    elif rank is not None:
         cohort = cohort.with_table(cohort.table.aggregate(rank))
     n_fits = int(features_to_test(cohort.table.values, min_prevalence=min_prevalence,
                                   min_abundance=max(min_abundance, 0.0),

@@ -32,6 +32,7 @@ from gutaxis.errors import InputError
 
 if TYPE_CHECKING:  # the engine is imported when the command runs
     from gutaxis.data.distance import DistanceMatrix
+    from gutaxis.data.profile import ProfileTable
 
 By = Literal["terms", "margin"]
 CentreName = Literal["centroid", "median"]
@@ -42,7 +43,8 @@ def permanova_command(
     distance: Annotated[Path, typer.Argument(
         metavar="DISTANCE.tsv", show_default=False,
         help="Square distance matrix TSV (as gutaxis metrics writes in beta/), or with "
-        "--metric a microbiome table (BIOM, .qza, TSV/CSV).")],
+        "--metric a microbiome table (BIOM, .qza, TSV/CSV; functional tables: HUMAnN, "
+        "PICRUSt2, gutaxis modules' abundance).")],
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", show_default=False,
         help="Sample metadata (TSV/CSV, QIIME 2 metadata); a row for every sample.")],
@@ -157,7 +159,23 @@ def _read_distances(path: Path, metadata: Path, *, metric: str | None, tree: Pat
         warnings.simplefilter("always", UserWarning)
         cohort = read_cohort(path, metadata, tree=tree, strict=False)
     print_notes([str(w.message) for w in caught])
+    refuse_unfit_table(cohort.table, metric)
     return beta_diversity(cohort.table, metric)
+
+
+def refuse_unfit_table(table: ProfileTable, metric: str) -> None:
+    """Refuse a functional table a distance cannot take: one stratified by taxon (the
+    community's functions are wanted, not function x taxon rows) or of coverage values
+    (fractions of a pathway detected, not abundances)."""
+    from gutaxis.errors import DataKindError
+
+    table.require_unstratified(action=f"{metric} between samples")
+    if table.unit == "coverage":
+        raise DataKindError(f"{metric} needs abundances, not coverage",
+                            found="a coverage table (fraction of each pathway or module "
+                                  "detected)",
+                            expected="the abundance table (HUMAnN pathabundance, gutaxis "
+                                     "modules' abundance)")
 
 
 def register(app: typer.Typer) -> None:

@@ -122,7 +122,9 @@ def mediate_command(
         "--mediators", metavar="M1[,M2]",
         help="Mediator columns, in parallel (or a chain with --serial). An alpha "
         "diversity name (shannon, observed_features, simpson, ...) that is not a metadata "
-        "column is computed from --table (Shannon in nats).")] = None,
+        "column is computed from --table (Shannon in nats); a feature id of --table (a "
+        "taxon, K00001, a pathway, MGB005 of a module table) enters as its log2 relative "
+        "abundance; a module id (MGB005, MF0001) with a KO --table as its module's.")] = None,
     serial: Annotated[bool, typer.Option(
         "--serial", help="The mediators form a chain M1 -> M2 -> ... (in the order given).")
     ] = False,
@@ -225,6 +227,12 @@ def mediate_command(
         raise InputError("--mediators (or --taxa-as-mediators) is needed",
                          field="--mediators", expected="one or more mediator columns")
     meta, cohort = _read(metadata, table, taxonomy)
+    if cohort is not None:
+        cohort.table.require_unstratified(action="mediation")
+        if rank is not None and cohort.table.is_functional:
+            print_notes([f"--rank {rank} left out: the table's features are functions "
+                         f"({cohort.table.feature_type}), not taxa"])
+            rank = None
     settings = Analysis(exposure, outcome, covs, treated, codes, boot, level, seed)
     with progress() as bar:
         task = bar.add_task("bootstrap" if method == "boot" else "simulation", total=boot)
@@ -251,12 +259,13 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
             progress: Callable[[int, int], None]) -> None:
     from gutaxis.report.mediation_plots import plot_mediation_paths
     from gutaxis.stats.mediation import mediate, mediation_sensitivity
-    from gutaxis.stats.mediation.pipeline import metadata_with_alpha, missing_columns
+    from gutaxis.stats.mediation.pipeline import metadata_with_table_columns, missing_columns
     from gutaxis.stats.mediation.results import write_mediation
 
-    missing_columns(meta, mediators, source=source, has_table=cohort is not None)
     if cohort is not None:
-        meta = metadata_with_alpha(cohort, columns=mediators)
+        meta, made = metadata_with_table_columns(cohort, columns=mediators)
+        print_notes([f"mediator {note}" for note in made])
+    missing_columns(meta, mediators, source=source, has_table=cohort is not None)
     a = settings
     sens = None
     if sensitivity:

@@ -21,7 +21,15 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from gutaxis.report.association_words import NOT_SIGNIFICANT, STRONG_EVIDENCE_Q, short_name
+from gutaxis.report.association_words import (
+    NOT_SIGNIFICANT,
+    STRONG_EVIDENCE_Q,
+    estimate_text,
+    evidence_words,
+    p_text,
+    short_name,
+)
+from gutaxis.report.mechanism_report import mechanism_section
 from gutaxis.stats.results import wald_interval
 
 __all__ = ["analysis_html", "evidence_words", "taxon_name", "write_analysis_report"]
@@ -45,25 +53,6 @@ CITATIONS: dict[str, str] = {
     "gloor": "Gloor GB, Macklaim JM, Pawlowsky-Glahn V, Egozcue JJ (2017). Microbiome datasets "
              "are compositional: and this is not optional. Front Microbiol 8:2224.",
 }
-
-
-def evidence_words(p: float) -> str:
-    """How strong the evidence of a p- (or q-) value is, in words.
-
-    Parameters
-    ----------
-    p
-        The p-value (``NaN``: not tested).
-    """
-    if not math.isfinite(p):
-        return "not tested"
-    if p < 0.001:
-        return "strong evidence"
-    if p < 0.01:
-        return "moderate evidence"
-    if p < 0.05:
-        return "weak evidence"
-    return "no clear evidence"
 
 
 def taxon_name(feature: str) -> str:
@@ -110,16 +99,8 @@ def write_analysis_report(results: Any, path: str | Path) -> Path:
     return out
 
 
-def _fmt(x: float, digits: int = 2) -> str:
-    if not math.isfinite(x):
-        return "NA"
-    return f"{x:.{digits}f}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
-
-
-def _p(p: float) -> str:
-    if not math.isfinite(p):
-        return "NA"
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+_fmt = estimate_text
+_p = p_text
 
 
 def _design_words(results: Any) -> dict[str, str]:
@@ -197,12 +178,16 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         q = results.association.spec.max_significance
         hits = rows[rows["qval"] <= q]
         rank = results.config["association"]["rank"] or "feature"
+        functional = getattr(results, "feature_type", "taxon") != "taxon"
+        what = "functions" if functional else f"{rank}-level taxa"
+        if functional:
+            rank = "function"
         if len(hits):
             named = "; ".join(
                 f"{taxon_name(r['feature'])} \u00d7{2 ** r['coef']:.2g} "
                 f"(95% CI \u00d7{2 ** r['ci_low']:.2g} to \u00d7{2 ** r['ci_high']:.2g}, "
                 f"q {_p(r['qval'])})" for _, r in hits.head(3).iterrows())
-            text = (f"{len(hits)} of {len(rows)} {rank}-level taxa differed {words['contrast']} "
+            text = (f"{len(hits)} of {len(rows)} {what} differed {words['contrast']} "
                     f"at a false discovery rate of {q:g}: {named} (\u00d7 is the ratio of "
                     "relative abundance; below 1 means lower).")
             strength = evidence_words(float(hits["qval"].min()))
@@ -215,7 +200,13 @@ def _findings(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
                         f" (smallest q: {_fmt(float(best['qval']))}, "
                         f"{taxon_name(best['feature'])})." if best is not None else "."))
             strength = "no clear evidence"
-        found.append({"title": "Individual taxa", "text": text, "strength": strength})
+        found.append({"title": "Individual functions" if functional else "Individual taxa",
+                      "text": text, "strength": strength})
+    from gutaxis.report.mechanism_report import mechanism_finding
+
+    mechanism = mechanism_finding(results)
+    if mechanism is not None:
+        found.append(mechanism)
     if results.classifier is not None:
         perf = results.classifier.performance.set_index("metric").loc["auroc"]
         p = float(perf["pval"])
@@ -288,12 +279,14 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
         if len(rows):
             labels = [f"{taxon_name(f)}  (q {_p(q).removeprefix('= ')})"
                       for f, q in zip(rows["feature"], rows["qval"], strict=True)]
-            figures.append({"id": "fig-taxa", "title": "Taxa most associated with the outcome",
+            figures.append({"id": "fig-taxa", "title": f"{_things(results).capitalize()} most "
+                            "associated with the outcome",
                             "png": _png(forest_figure(rows, xlabel="log2 fold change of "
                                                       "relative abundance (95% CI)",
                                                       labels=labels)),
                             "caption": f"Log2 fold change {words['contrast']}. "
-                                       "The taxa with the smallest p-values; grey ones do not "
+                                       f"The {_things(results)} with the smallest p-values; "
+                                       "grey ones do not "
                                        "pass the false-discovery threshold; bars are 95% "
                                        "confidence intervals, adjusted for "
                                        f"{words['adjusted']}."})
@@ -308,6 +301,11 @@ def _figures(results: Any, words: dict[str, str]) -> list[dict[str, str]]:
                         "caption": "Path coefficients on the arrows; the mediated (ACME), "
                                    "direct (ADE) and total effects below, with intervals."})
     return figures
+
+
+def _things(results: Any) -> str:
+    """What the main table's features are, in the plural: ``taxa`` or ``functions``."""
+    return "taxa" if getattr(results, "feature_type", "taxon") == "taxon" else "functions"
 
 
 def _methods(results: Any, words: dict[str, str]) -> list[str]:
@@ -339,6 +337,9 @@ def _methods(results: Any, words: dict[str, str]) -> list[str]:
         lines.append(f"The ordinal outcome {d['outcome']} was entered as a score "
                      f"({', '.join(f'{lv} = {i}' for i, lv in enumerate(d['levels']))}), i.e. "
                      "a linear trend across its levels.")
+    mechanism = getattr(results, "mechanism", None)
+    if mechanism is not None:
+        lines.append(_mechanism_method(results, mechanism))
     k = c["classify"]
     if results.classifier is not None:
         lines.append(f"A {k['model']} logistic classifier was evaluated by nested "
@@ -355,6 +356,26 @@ def _methods(results: Any, words: dict[str, str]) -> list[str]:
     lines.append(f"Random seed {d['seed']}. Relative abundances are compositional "
                  "[Gloor 2017].")
     return lines
+
+
+def _mechanism_method(results: Any, mechanism: Any) -> str:
+    c = results.config
+    m = c["mechanism"]
+    scans = "; ".join(f"{s.title} ({s.values})" for s in mechanism.scans)
+    text = (f"Mechanism: {scans} were tested against {results.outcome_variable} with the "
+            "model of the per-feature scan (same covariates, random effects and false "
+            "discovery rate)")
+    if any(s.profile is not None for s in mechanism.scans):
+        text += (f"; module abundance and coverage were computed from the KEGG orthologs as "
+                 f"Omixer-RPM does (a module counts at coverage \u2265 {m['coverage']:g})")
+    if mechanism.paths:
+        med = c["mediation"]
+        text += (f". For the {len({p.feature for p in mechanism.paths})} functions with the "
+                 f"smallest q, causal mediation [Imai 2010] through each marker "
+                 f"({', '.join(mechanism.markers)}) gave the mediated (ACME) and direct "
+                 f"effects, {med['boot']} {med['method']} replicates, {med['level']:.0%} "
+                 "percentile intervals")
+    return text + "."
 
 
 def _limitations(results: Any) -> list[str]:
@@ -399,7 +420,8 @@ def _tables(results: Any) -> list[dict[str, Any]]:
     if results.association is not None:
         rows = _outcome_rows(results.association, v).head(results.config["report"]["top"])
         rows = rows.assign(feature=[taxon_name(f) for f in rows["feature"]])
-        tables.append({"title": "Top taxa (all results: association/all_results.tsv)",
+        tables.append({"title": f"Top {_things(results)} (all results: "
+                                "association/all_results.tsv)",
                        **_frame_rows(rows[["feature", "coef", "ci_low", "ci_high", "pval",
                                            "qval", "n_nonzero"]])})
     if results.classifier is not None:
@@ -434,6 +456,7 @@ def _context(results: Any) -> dict[str, Any]:
         "limitations": _limitations(results), "skipped": results.skipped,
         "notes": list(results.notes), "provenance": results.provenance,
         "config_text": _config_text(results.config),
+        "mechanism": mechanism_section(results),
     }
 
 

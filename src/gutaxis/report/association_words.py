@@ -7,6 +7,8 @@ the HTML report, the web app and a notebook say the same thing.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gutaxis.stats.association_results import AssociationSpec
@@ -213,3 +215,51 @@ def short_name(feature: str) -> str:
             vague in parts[last].lower() for vague in _VAGUE_NAMES):
         last -= 1
     return parts[last] if last == len(parts) - 1 else ";".join(parts[last:])
+
+
+def evidence_words(p: float) -> str:
+    """How strong the evidence of a p- (or q-) value is, in words.
+
+    Parameters
+    ----------
+    p
+        The p-value (``NaN``: not tested).
+    """
+    if not math.isfinite(p):
+        return "not tested"
+    if p < 0.001:
+        return "strong evidence"
+    if p < 0.01:
+        return "moderate evidence"
+    if p < 0.05:
+        return "weak evidence"
+    return "no clear evidence"
+
+
+def estimate_text(x: float, digits: int = 2) -> str:
+    """An estimate as a report prints it: ``digits`` decimals, two significant digits when
+    smaller than 0.01, ``NA`` when not finite.
+
+    Parameters
+    ----------
+    x
+        The number.
+    digits
+        Decimals of numbers >= 0.01.
+    """
+    if not math.isfinite(x):
+        return "NA"
+    return f"{x:.{digits}f}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
+
+
+def p_text(p: float) -> str:
+    """A p- or q-value as a report prints it after "p": ``< 0.001``, ``= 0.012``, ``= 0.34``.
+
+    Parameters
+    ----------
+    p
+        The p- or q-value.
+    """
+    if not math.isfinite(p):
+        return "NA"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"

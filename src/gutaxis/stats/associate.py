@@ -20,7 +20,8 @@ import pandas as pd
 
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
-from gutaxis.errors import GutaxisError, InputError
+from gutaxis.data.profile import ProfileTable
+from gutaxis.errors import DataKindError, GutaxisError, InputError
 from gutaxis.stats.aliased import kept_columns, refit_aliased
 from gutaxis.stats.association_results import (
     AssociationResults,
@@ -59,7 +60,7 @@ from gutaxis.stats.special_terms import (
 )
 
 __all__ = ["associate", "associate_outcomes", "features_to_test", "filter_features",
-           "input_hash", "transform_table"]
+           "input_hash", "scannable_table", "transform_table"]
 
 #: ``progress(k)`` is called as features are fitted, with the number just finished.
 ProgressCallback = Callable[[int], None]
@@ -243,7 +244,7 @@ def associate(
         raise InputError("filter thresholds must be >= 0", field="min_abundance/min_variance",
                          found=(min_abundance, min_variance))
     table = cohort.table
-    table.require_kind("counts", "relative", action="an association scan of a table")
+    scannable_table(table, normalization=norm)
     design = build_design(cohort.metadata, fixed=fixed, random=random, reference=reference,
                           standardize=standardize, source=cohort.source, group=group,
                           ordered=ordered, levels=levels, strata=strata)
@@ -317,6 +318,35 @@ def associate(
                           against_zero=against_zero, max_significance=max_significance)
     return _results(cohort, design, table_out, features, modelled, options=options,
                     n_features_input=cohort.table.n_features, hash_extra=unscaled)
+
+
+def scannable_table(table: ProfileTable, *, normalization: str) -> None:
+    """Refuse a table the scan cannot model as it is asked to.
+
+    Abundances (counts, RPK, predicted copies; relative abundances, CPM) take any
+    normalisation. A coverage table (the fraction of a pathway or module detected,
+    HUMAnN's pathcoverage, ``gutaxis modules``' coverage) is not an abundance: it is
+    scanned as it is (``normalization="NONE"``), never closed by TSS or CLR. A table
+    stratified by taxon (``function|taxon`` rows) is refused: the scan tests community
+    functions (:meth:`ProfileTable.unstratified`).
+
+    Parameters
+    ----------
+    table
+        The table to scan.
+    normalization
+        The scan's normalisation (canonical name).
+    """
+    table.require_unstratified(action="an association scan")
+    if table.unit == "coverage" or (table.kind == "transformed" and table.is_functional):
+        if normalization != "NONE":
+            raise DataKindError(
+                "a coverage table is scanned as it is, without TSS or CLR",
+                field="normalization", found=f"{normalization} on {table.unit or 'coverage'} "
+                "values (fractions of a pathway or module detected)",
+                expected="normalization NONE (and transform NONE or AST)")
+        return
+    table.require_kind("counts", "relative", action="an association scan of a table")
 
 
 def associate_outcomes(
