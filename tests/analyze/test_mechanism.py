@@ -62,14 +62,16 @@ def log2_relative(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def metadata(samples: pd.Index) -> pd.DataFrame:
-    x = log2_relative(omixer_modules())[PLANTED].reindex(samples)
+    """The metadata of ``samples`` (drawn in sorted sample order, whatever the order asked)."""
+    x = log2_relative(omixer_modules())[PLANTED].sort_index()
     x = x - x.mean()
     rng = np.random.default_rng(SEED)
     crp = A_PATH * x + rng.normal(0.0, 1.0, len(x))
     pain = B_PATH * crp + C_PATH * x + rng.normal(0.0, 1.0, len(x))
-    series = ["C_M" if re.fullmatch(r"C\d+_M", s) else "H" for s in samples]
-    return pd.DataFrame({"series": series, "crp": crp.to_numpy(), "pain": pain.to_numpy()},
-                        index=pd.Index(samples, name="sample_id"))
+    series = ["C_M" if re.fullmatch(r"C\d+_M", s) else "H" for s in x.index]
+    meta = pd.DataFrame({"series": series, "crp": crp, "pain": pain},
+                        index=pd.Index(x.index, name="sample_id"))
+    return meta.loc[samples]
 
 
 def config(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -70,6 +70,8 @@ class FunctionScan:
         The module profile the scan was made from (``None`` unless computed here).
     values
         How the scanned values were made, in words.
+    caveats
+        What a reader must know of these functions (each inferred guild's caveat).
     """
 
     key: str
@@ -79,6 +81,7 @@ class FunctionScan:
     names: dict[str, str] = field(default_factory=dict)
     profile: Any | None = None
     values: str = ""
+    caveats: tuple[str, ...] = ()
 
     def outcome_rows(self, variable: str) -> pd.DataFrame:
         """The abundance-model rows of ``variable``, smallest p first, with ``name``."""
@@ -370,17 +373,17 @@ def module_names(ids: object) -> dict[str, str]:
 
 
 def _guild_scan(cohort: Cohort, cfg: Config, variable: str) -> FunctionScan:
-    from gutaxis.gut.guilds import metabolic_guilds
+    from gutaxis.gut.guilds import GUILD_SUFFIX, metabolic_guilds
 
     found = metabolic_guilds(cohort.table)
-    shares = found if isinstance(found, pd.DataFrame) else found.shares
-    shares = shares.loc[:, [c for c in shares.columns
-                            if pd.api.types.is_numeric_dtype(shares[c])]]
+    shares = found.shares.loc[:, found.shares.notna().any()]  # a guild nobody can be placed in
     results = outcome_scan(cohort, shares, cfg, variable)
-    names = {str(c): str(c).removesuffix("_inferred").replace("_", " ") + " (inferred)"
-             for c in shares.columns}
-    return FunctionScan("guilds", "Metabolic guilds inferred from taxonomy", INFERRED,
-                        results, names=names, values="share of the community, as given")
+    titles = found.guilds["title"]
+    names = {f"{guild}{GUILD_SUFFIX}": f"{title} (inferred)" for guild, title in titles.items()}
+    return FunctionScan("guilds", f"Metabolic guilds {found.label}", INFERRED, results,
+                        names=names, values=f"share of the community (lists v{found.version})",
+                        caveats=tuple(f"{found.guilds.loc[g, 'title']}: {c}" for g, c in
+                                      found.guilds["caveat"].items() if c))
 
 
 def _mediations(cohort: Cohort, scans: list[FunctionScan], markers: list[str], cfg: Config,
@@ -444,6 +447,7 @@ def _caveats(scans: list[FunctionScan], markers: list[str], cfg: Config) -> list
         lines.append("No functional profile was given: the guilds are inferred from "
                      "taxonomy (which taxa are known to make butyrate, GABA, ...), not "
                      "measured; a taxon's strain may lack the genes.")
+    lines += [c for s in scans for c in s.caveats]
     if any(s.profile is not None for s in scans):
         lines.append(f"A module counts in a sample when at least "
                      f"{cfg['mechanism']['coverage']:.0%} of its steps are found (its "
@@ -462,9 +466,8 @@ def _marker_caveats(markers: list[str]) -> list[str]:
     lines = []
     for marker in markers:
         analyte = ANALYTES.get(marker)
-        caveats = getattr(analyte, "caveats", None) if analyte is not None else None
-        if isinstance(caveats, str) and caveats:
-            lines.append(f"{analyte.name if analyte else marker}: {caveats}")
-        elif caveats:
-            lines += [f"{analyte.name if analyte else marker}: {c}" for c in caveats]
+        if analyte is None:
+            continue
+        lines += [f"{analyte.name}: {c.text} ({c.source})."
+                  for c in getattr(analyte, "caveats", ())]
     return lines
