@@ -107,3 +107,51 @@ def hmp2_pain_diary(hmp2_dir: Path, reference_dir: Path) -> DiaryJoin:
 # --doctest-modules would also import every conftest.py as a module named "conftest";
 # two of them in one run clash (tests/io and tests/fuzz). Their docstrings hold no examples.
 collect_ignore_glob = ["*/conftest.py"]
+
+
+# The functional tests (tests/analyze/test_mechanism.py, tests/cli/test_functional_tables_cli.py):
+# 109 real HUMAnN2 KO profiles (tests/reference/omixer, see make_reference.sh there).
+class KoStudy(NamedTuple):
+    """The real KO table with metadata built from real information and a planted effect.
+
+    ``series`` is the sample-name series of the published table (``C<n>_M`` names vs the
+    ``H...`` names), stated as nothing more. ``crp`` and ``pain`` are simulated (seeded):
+    ``crp = a x + e1``, ``pain = b crp + c x + e2`` with ``x`` the planted module's log2
+    relative abundance (centred; TSS over the modules Omixer-RPM reports, zeros replaced by
+    half the module's smallest positive value, as MaAsLin 2's LOG), ``e ~ N(0, 1)``.
+    The effect mediated by CRP per doubling of the module is ``a * b``.
+    """
+
+    ko_path: Path
+    metadata: pd.DataFrame
+    modules: pd.DataFrame  # Omixer-RPM's GBM abundances (cut-off 0.66), samples x modules
+    coverage: pd.DataFrame  # Omixer-RPM's GBM coverage, samples x modules
+    log2_modules: pd.DataFrame  # log2 relative abundance as above, computed with pandas
+    planted: str
+    a: float
+    b: float
+    c: float
+
+
+def _omixer(name: str) -> pd.DataFrame:
+    path = REFERENCE / "omixer" / f"gbm-1.0_c0.66_{name}.tsv.gz"
+    return pd.read_csv(path, sep="\t", index_col=0).T.sort_index()
+
+
+@pytest.fixture(scope="session")
+def ko_study() -> KoStudy:
+    import re
+
+    modules = _omixer("abundance")
+    rel = modules.div(modules.sum(axis=1), axis=0)
+    log2 = np.log2(rel.where(rel > 0, rel.where(rel > 0).min(axis=0) / 2, axis=1))
+    planted, a, b, c = "MGB047", 1.5, 1.0, 0.5  # acetate degradation, present everywhere
+    x = log2[planted] - log2[planted].mean()
+    rng = np.random.default_rng(20261205)
+    crp = a * x + rng.normal(0.0, 1.0, len(x))
+    pain = b * crp + c * x + rng.normal(0.0, 1.0, len(x))
+    series = ["C_M" if re.fullmatch(r"C\d+_M", s) else "H" for s in x.index]
+    meta = pd.DataFrame({"series": series, "crp": crp, "pain": pain},
+                        index=pd.Index(x.index, name="sample_id"))
+    return KoStudy(REFERENCE / "omixer" / "indian_ko_modules.tsv.gz", meta, modules,
+                   _omixer("coverage"), log2, planted, a, b, c)

@@ -1,19 +1,12 @@
 """The mechanism step on a real functional table: the HUMAnN2 KEGG-ortholog profiles of 109
-Indian stool metagenomes (tests/reference/omixer, see make_reference.sh there), with
-the gut-brain modules computed from them or taken from Omixer-RPM's own output.
-
-The metadata are built here from real information only: ``series`` is the sample-name
-series of the published table (names ``C<n>_M`` vs the ``H...`` names), stated as
-nothing more than that. ``pain`` and ``crp`` are simulated (seeded) with a planted
-effect of one module: ``crp = A x + e1``, ``pain = B crp + C x + e2`` where ``x`` is the
-module's log2 relative abundance (TSS over the modules Omixer-RPM reports, zeros replaced
-by half the smallest positive value), so the effect mediated by CRP per doubling of
-the module is ``A_PATH * B_PATH``.
+Indian stool metagenomes (tests/reference/omixer, see make_reference.sh there), with the
+gut-brain modules computed from them (KO route) or taken from Omixer-RPM's own output
+(module-table route). The metadata (``ko_study`` in tests/conftest.py) hold the real
+sample-name series and a simulated pain and CRP with a planted module effect.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -34,45 +27,6 @@ from gutaxis.data.cohort import Cohort
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import DataKindError, InputError
 
-REFERENCE = Path(__file__).parents[1] / "reference" / "omixer"
-PLANTED = "MGB047"  # acetate degradation, a gut-brain module present in every sample
-A_PATH, B_PATH, C_PATH = 1.5, 1.0, 0.5  # crp per doubling; pain per crp; direct
-SEED = 20261205
-
-
-def ko_table() -> ProfileTable:
-    """The real KO table (RPK), without HUMAnN's UNMAPPED and UNGROUPED rows."""
-    frame = pd.read_csv(REFERENCE / "indian_ko_modules.tsv.gz", sep="\t", index_col=0)
-    frame = frame.drop(index=["UNMAPPED", "UNGROUPED"]).T
-    return ProfileTable(sp.csr_array(frame.to_numpy()), frame.index, frame.columns,
-                        feature_type="ko", unit="RPK")
-
-
-def omixer_modules(name: str = "gbm-1.0") -> pd.DataFrame:
-    """Omixer-RPM's module abundances (cut-off 0.66), samples x modules."""
-    return pd.read_csv(REFERENCE / f"{name}_c0.66_abundance.tsv.gz", sep="\t", index_col=0).T
-
-
-def log2_relative(frame: pd.DataFrame) -> pd.DataFrame:
-    """TSS, then log2 with each column's zeros replaced by half its smallest positive
-    value (MaAsLin 2's LOG), computed here with pandas, not with gutaxis."""
-    rel = frame.div(frame.sum(axis=1), axis=0)
-    floor = rel.where(rel > 0).min(axis=0) / 2
-    return np.log2(rel.where(rel > 0, floor, axis=1))
-
-
-def metadata(samples: pd.Index) -> pd.DataFrame:
-    """The metadata of ``samples`` (drawn in sorted sample order, whatever the order asked)."""
-    x = log2_relative(omixer_modules())[PLANTED].sort_index()
-    x = x - x.mean()
-    rng = np.random.default_rng(SEED)
-    crp = A_PATH * x + rng.normal(0.0, 1.0, len(x))
-    pain = B_PATH * crp + C_PATH * x + rng.normal(0.0, 1.0, len(x))
-    series = ["C_M" if re.fullmatch(r"C\d+_M", s) else "H" for s in x.index]
-    meta = pd.DataFrame({"series": series, "crp": crp, "pain": pain},
-                        index=pd.Index(x.index, name="sample_id"))
-    return meta.loc[samples]
-
 
 def config(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
     base = {"input": {"table": "x", "metadata": "meta.tsv"},
@@ -85,19 +39,22 @@ def config(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def module_cohort() -> Cohort:
+def module_cohort(ko_study: Any) -> Cohort:
     """Omixer-RPM's own GBM table as a module table (a ``gutaxis modules`` output)."""
-    frame = omixer_modules()
+    frame = ko_study.modules
     table = ProfileTable(sp.csr_array(frame.to_numpy()), frame.index, frame.columns,
                          feature_type="module", unit="RPK")
-    return Cohort(table, metadata(frame.index))
+    return Cohort(table, ko_study.metadata.loc[frame.index])
 
 
 @pytest.fixture(scope="module")
-def ko_cohort() -> Cohort:
+def ko_cohort(ko_study: Any) -> Cohort:
     pytest.importorskip("gutaxis.gut.modules")
-    table = ko_table()
-    return Cohort(table, metadata(pd.Index(table.sample_ids)))
+    frame = pd.read_csv(ko_study.ko_path, sep="\t", index_col=0)
+    frame = frame.drop(index=["UNMAPPED", "UNGROUPED"]).T  # HUMAnN's unassigned reads
+    table = ProfileTable(sp.csr_array(frame.to_numpy()), frame.index, frame.columns,
+                         feature_type="ko", unit="RPK")
+    return Cohort(table, ko_study.metadata.loc[frame.index])
 
 
 @pytest.fixture(scope="module", params=["ko", "module"])
@@ -106,38 +63,38 @@ def found(request: pytest.FixtureRequest) -> Any:
     return run_mechanism(cohort, config(), "pain")
 
 
-def test_module_scan_coefficients_equal_statsmodels_ols(found: Any) -> None:
+def test_module_scan_coefficients_equal_statsmodels_ols(found: Any, ko_study: Any) -> None:
     import statsmodels.formula.api as smf
 
     (scan,) = found.scans
     assert scan.evidence == MEASURED
     rows = scan.outcome_rows("pain").set_index("feature")
-    reference = omixer_modules()
-    values = log2_relative(reference.loc[:, (reference > 0).any()])  # the modules tested
-    meta = metadata(reference.index)
-    for module in (PLANTED, "MGB015", rows.index[-1]):
-        data = meta.assign(y=values[module].reindex(meta.index))
+    assert set(rows.index) == set(ko_study.modules.columns)  # the modules present somewhere
+    for module in (ko_study.planted, "MGB015", rows.index[-1]):
+        data = ko_study.metadata.assign(y=ko_study.log2_modules[module])
         fit = smf.ols("y ~ pain + C(series, Treatment('C_M'))", data=data).fit()
         assert rows.loc[module, "coef"] == pytest.approx(fit.params["pain"], abs=1e-8)
         assert rows.loc[module, "stderr"] == pytest.approx(fit.bse["pain"], abs=1e-8)
 
 
-def test_planted_module_is_found_and_its_mediation_through_crp_recovered(found: Any) -> None:
+def test_planted_module_is_found_and_its_mediation_through_crp_recovered(
+        found: Any, ko_study: Any) -> None:
     (scan,) = found.scans
-    rows = scan.outcome_rows("pain")
-    assert rows.iloc[0]["feature"] == PLANTED and rows.iloc[0]["qval"] < 1e-6
-    (path,) = [p for p in found.paths if p.feature == PLANTED]
+    rows = scan.outcome_rows("pain").sort_values("qval", kind="stable")
+    assert rows.iloc[0]["feature"] == ko_study.planted and rows.iloc[0]["qval"] < 1e-6
+    (path,) = [p for p in found.paths if p.feature == ko_study.planted]
     assert path.marker == "crp" and path.contrast == "a doubling of relative abundance"
-    acme = path.mediation.effects.set_index("effect").loc["acme"]
-    assert acme["ci_low"] < A_PATH * B_PATH < acme["ci_high"]  # covers the planted effect
-    assert acme["estimate"] == pytest.approx(A_PATH * B_PATH, abs=0.35)
-    ade = path.mediation.effects.set_index("effect").loc["ade"]
-    assert ade["ci_low"] < C_PATH < ade["ci_high"]
+    effects = path.mediation.effects.set_index("effect")
+    acme, ade = effects.loc["acme"], effects.loc["ade"]
+    planted = ko_study.a * ko_study.b
+    assert acme["ci_low"] < planted < acme["ci_high"]  # the 95% interval covers it
+    assert acme["estimate"] == pytest.approx(planted, abs=0.35)
+    assert ade["ci_low"] < ko_study.c < ade["ci_high"]
 
 
-def test_modules_are_named_from_their_definitions(found: Any) -> None:
+def test_modules_are_named_from_their_definitions(found: Any, ko_study: Any) -> None:
     (scan,) = found.scans
-    assert scan.names[PLANTED] != PLANTED and scan.names[PLANTED]
+    assert scan.names[ko_study.planted] == "Acetate degradation"
     frame = found.to_frame()
     assert list(frame.columns[:4]) == ["scan", "evidence", "feature", "name"]
     assert set(frame["feature"]) <= set(scan.results.table["feature"])
@@ -191,5 +148,6 @@ def test_inferred_guilds_stand_in_for_modules_and_say_so() -> None:
                  mechanism={"markers": ["crp_mg_l"]}, mediation={"boot": 50})
     found = run_mechanism(cohort, cfg, "pain_nrs")
     assert found.inferred and [s.evidence for s in found.scans] == [INFERRED]
-    assert all("inferred" in name for name in found.scans[0].names.values())
+    assert all(name.endswith("(inferred)") for name in found.scans[0].names.values())
     assert any("inferred from taxonomy" in c for c in found.caveats)
+    assert len(found.paths) == 3  # the three smallest q, through the one marker

@@ -25,6 +25,7 @@ import pandas as pd
 
 from gutaxis.analyze.models import association_scan, outcome_scan
 from gutaxis.errors import InputError
+from gutaxis.report.function_names import MODULE_ID, module_names
 
 if TYPE_CHECKING:
     from gutaxis.data.cohort import Cohort
@@ -45,7 +46,6 @@ MEASURED = "measured"
 PREDICTED = "predicted from 16S (PICRUSt2)"
 INFERRED = "inferred from taxonomy"
 _KO = re.compile(r"K\d{5}")
-_MODULE = re.compile(r"MGB\d{3}|MF\d{4}")
 
 Config = Mapping[str, Mapping[str, Any]]
 
@@ -247,7 +247,7 @@ def function_table(cohort: Cohort, cfg: Config) -> ProfileTable | None:
     if not table.is_functional:
         ids = pd.Series(table.feature_ids, dtype=str)
         feature_type: FeatureType = ("ko" if ids.str.fullmatch(_KO.pattern).all() else
-                        "module" if ids.str.fullmatch(_MODULE.pattern).all() else "function")
+                        "module" if ids.str.fullmatch(MODULE_ID.pattern).all() else "function")
         table = replace(table, feature_type=feature_type, taxonomy=None, tree=None)
     return table
 
@@ -354,22 +354,6 @@ def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str]
 def _scan_words(results: AssociationResults) -> str:
     spec = results.spec
     return f"{spec.normalization} normalisation, {spec.transform} transform"
-
-
-def module_names(ids: object) -> dict[str, str]:
-    """Names of the gut-brain and gut-metabolic module ids among ``ids`` (from the module
-    definitions shipped with gutaxis); other ids are left out."""
-    wanted = {str(i) for i in np.asarray(ids, dtype=str) if _MODULE.fullmatch(str(i))}
-    if not wanted:
-        return {}
-    from gutaxis.gut.modules import module_set, module_sets
-
-    names: dict[str, str] = {}
-    for info in module_sets():
-        for module in module_set(info.name).modules:
-            if module.module_id in wanted:
-                names[module.module_id] = module.name
-    return names
 
 
 def _guild_scan(cohort: Cohort, cfg: Config, variable: str) -> FunctionScan:

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from gutaxis.report.function_names import MODULE_ID, function_label
 from gutaxis.stats.association_results import AssociationSpec
 
 #: q-values below this are labelled stronger evidence; from it up to the scan's
@@ -203,10 +204,11 @@ def short_name(feature: str) -> str:
     """A readable label for a feature id: the deepest assigned rank of a lineage id
     (``"...;f__Lachnospiraceae;g__Roseburia"`` -> ``"g__Roseburia"``; an unassigned genus
     -> ``"f__Lachnospiraceae;g__"``; a vague name keeps its parent:
-    ``"f__Muribaculaceae;g__uncultured"``), or the id itself."""
+    ``"f__Muribaculaceae;g__uncultured"``), a gut module's name (``"Tryptophan synthesis
+    (MGB005)"``), or the id itself."""
     parts = str(feature).split(";")
     if len(parts) == 1:
-        return str(feature)
+        return function_label(str(feature)) if MODULE_ID.fullmatch(str(feature)) else str(feature)
     assigned = [i for i, part in enumerate(parts) if not part.endswith("__") and part]
     if not assigned:
         return str(feature)

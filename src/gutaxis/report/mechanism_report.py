@@ -23,34 +23,12 @@ from gutaxis.report.association_words import (
     evidence_words,
     p_text,
 )
+from gutaxis.report.function_names import function_label
 from gutaxis.stats.results import wald_interval
 
-__all__ = ["function_label", "mechanism_finding", "mechanism_section"]
+__all__ = ["mechanism_finding", "mechanism_section"]
 
 SECTION_TITLE = "Mechanism: what the gut makes and lets through"
-
-
-def function_label(feature: str, names: dict[str, str]) -> str:
-    """``"GABA synthesis I (MGB005)"`` for a named module, else the id as it is.
-
-    Parameters
-    ----------
-    feature
-        The function's id (``MGB005``, ``K00001``, a pathway).
-    names
-        Id -> name (from the module definitions).
-
-    Examples
-    --------
-    >>> function_label("MGB005", {"MGB005": "GABA synthesis I"})
-    'GABA synthesis I (MGB005)'
-    >>> function_label("K00001", {})
-    'K00001'
-    """
-    name = names.get(feature)
-    if not name or name == feature:
-        return str(feature)
-    return f"{name} ({feature})"
 
 
 def _rows(scan: Any, variable: str, top: int) -> pd.DataFrame:
