@@ -59,7 +59,7 @@ class FunctionScan:
     key
         ``gbm``, ``gmm``, ``modules``, ``functions`` or ``guilds``: the folder name.
     title
-        What was scanned, for people (``Gut-brain modules (gbm 1.0)``).
+        What was scanned, for people (``Gut-brain modules (GBMs), version 1.0``).
     evidence
         :data:`MEASURED`, :data:`PREDICTED` or :data:`INFERRED`.
     results
@@ -72,6 +72,8 @@ class FunctionScan:
         How the scanned values were made, in words.
     caveats
         What a reader must know of these functions (each inferred guild's caveat).
+    about
+        What the set is, in a sentence (from the module set's title).
     """
 
     key: str
@@ -82,6 +84,7 @@ class FunctionScan:
     profile: Any | None = None
     values: str = ""
     caveats: tuple[str, ...] = ()
+    about: str = ""
 
     def outcome_rows(self, variable: str) -> pd.DataFrame:
         """The abundance-model rows of ``variable``, smallest p first, with ``name``."""
@@ -345,9 +348,10 @@ def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str]
             notes.append(f"{name}: not scanned ({exc})")
             continue
         names = {str(k): str(v) for k, v in profile.modules["name"].items()}
-        scans.append(FunctionScan(name, f"{known[name].title} ({name} {known[name].version})",
-                                  evidence, results, names=names, profile=profile,
-                                  values=_scan_words(results)))
+        title, _, about = known[name].title.partition(": ")
+        scans.append(FunctionScan(name, f"{title}, version {known[name].version}", evidence,
+                                  results, names=names, profile=profile,
+                                  values=_scan_words(results), about=about))
     return scans
 
 
@@ -366,8 +370,9 @@ def _guild_scan(cohort: Cohort, cfg: Config, variable: str) -> FunctionScan:
     names = {f"{guild}{GUILD_SUFFIX}": f"{title} (inferred)" for guild, title in titles.items()}
     return FunctionScan("guilds", f"Metabolic guilds {found.label}", INFERRED, results,
                         names=names, values=f"share of the community (lists v{found.version})",
-                        caveats=tuple(f"{found.guilds.loc[g, 'title']}: {c}" for g, c in
-                                      found.guilds["caveat"].items() if c))
+                        caveats=tuple(f"{title}: {caveat}" for title, caveat in
+                                      zip(titles, found.guilds["caveat"], strict=True)
+                                      if caveat))
 
 
 def _mediations(cohort: Cohort, scans: list[FunctionScan], markers: list[str], cfg: Config,

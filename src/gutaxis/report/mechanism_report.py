@@ -29,6 +29,8 @@ from gutaxis.stats.results import wald_interval
 __all__ = ["mechanism_finding", "mechanism_section"]
 
 SECTION_TITLE = "Mechanism: what the gut makes and lets through"
+#: Longest label of a forest plot line (longer names are cut, the id kept).
+LABEL_CHARS = 60
 
 
 def _rows(scan: Any, variable: str, top: int) -> pd.DataFrame:
@@ -49,14 +51,28 @@ _num = estimate_text
 
 
 def _q(x: float) -> str:
-    return p_text(x).removeprefix("= ")
+    return p_text(x).removeprefix("= ").replace("< ", "<\u00a0")
 
 
 def _effect_words(scan: Any) -> str:
     spec = scan.results.spec
+    outcome = spec.fixed[0] if spec.fixed else "the outcome"
     if spec.transform == "LOG":
-        return "log2 fold change of relative abundance per unit of the outcome (95% CI)"
-    return f"change in the scanned value ({scan.values}) per unit of the outcome (95% CI)"
+        return f"log2 fold change per unit of {outcome} (95% CI)"
+    return f"change per unit of {outcome} (95% CI)"
+
+
+def _caption(scan: Any) -> str:
+    spec = scan.results.spec
+    words = _effect_words(scan)
+    text = (f"{words[0].upper()}{words[1:]}, adjusted as in the per-feature scan; grey "
+            "ones do not pass the false-discovery threshold.")
+    if spec.median_comparison_abundance:
+        text += (" Each coefficient is tested against the median coefficient of all "
+                 "functions scanned (MaAsLin 3's median comparison, for compositional "
+                 "data): a function can differ from the others while its interval "
+                 "includes 0.")
+    return text
 
 
 def _scan_block(scan: Any, variable: str, top: int, figures: bool) -> dict[str, Any]:
@@ -70,12 +86,16 @@ def _scan_block(scan: Any, variable: str, top: int, figures: bool) -> dict[str, 
               _q(r["pval"]), _q(r["qval"]), r["evidence"]] for _, r in rows.iterrows()]
     png = ""
     if figures and len(rows):
+        labels = [label if len(label) <= LABEL_CHARS else
+                  f"{label[:LABEL_CHARS - 12].rstrip()}\u2026 ({feature})"
+                  for label, feature in zip(rows["label"], rows["feature"], strict=True)]
         png = base64.b64encode(_png(forest_figure(
-            rows, xlabel=_effect_words(scan), labels=list(rows["label"])))).decode("ascii")
+            rows, xlabel=_effect_words(scan), labels=labels))).decode("ascii")
     return {"key": scan.key, "title": scan.title, "evidence": scan.evidence,
-            "values": scan.values, "n_tested": len(all_rows), "n_hits": n_hits,
+            "how": scan.values, "short": scan.title, "about": scan.about,
+            "n_tested": len(all_rows), "n_hits": n_hits,
             "threshold": f"{threshold:g}", "rows": table, "png": png,
-            "effect": _effect_words(scan)}
+            "effect": _effect_words(scan), "caption": _caption(scan)}
 
 
 def _path_rows(mechanism: Any) -> list[dict[str, str]]:
@@ -118,12 +138,15 @@ def mechanism_section(results: Any, *, figures: bool = True) -> dict[str, Any] |
     top = results.config["report"]["top"]
     scans = [_scan_block(s, mechanism.variable, top, figures) for s in mechanism.scans]
     inferred = mechanism.inferred
+    evidence = sorted({s["evidence"] for s in scans})
     lead = ("No functional profile was given: the gut's metabolic guilds were inferred from "
             "its taxonomy and stand in for measured function. Read them as hints."
             if inferred else
-            "The gut's functions (" + "; ".join(f"{s['title']}, {s['evidence']}"
-                                               for s in scans) + ") were tested against "
-            f"{mechanism.variable} with the model of the per-taxon scan.")
+            f"The gut's functions ({' and '.join(evidence)}), grouped as "
+            + " and ".join(s["short"] for s in scans) + f", were tested against "
+            f"{mechanism.variable} with the model of the per-feature scan (same covariates "
+            "and random effects); then the functions with the smallest q were followed "
+            "through the barrier and inflammation markers.")
     return {"title": SECTION_TITLE, "lead": lead, "inferred": inferred, "scans": scans,
             "markers": list(mechanism.markers), "paths": _path_rows(mechanism),
             "caveats": list(mechanism.caveats), "notes": list(mechanism.notes)}
@@ -142,10 +165,12 @@ def mechanism_finding(results: Any) -> dict[str, str] | None:
         return None
     frames = [_rows(s, mechanism.variable, 10**6) for s in mechanism.scans]
     rows = pd.concat(frames, ignore_index=True).sort_values("qval", kind="stable")
-    kind = "inferred guilds" if mechanism.inferred else "gut functions"
+    modules = any(s.profile is not None or s.key == "modules" for s in mechanism.scans)
+    kind = ("inferred guilds" if mechanism.inferred else "gut modules" if modules
+            else "gut functions")
     hits = rows[rows["evidence"] != NOT_SIGNIFICANT]
     if len(hits):
-        named = "; ".join(f"{r['label']} (log2 FC {_num(r['coef'])}, 95% CI "
+        named = "; ".join(f"{r['label']}: log2 FC {_num(r['coef'])} (95% CI "
                           f"{_num(r['ci_low'])} to {_num(r['ci_high'])}, q {_q(r['qval'])})"
                           for _, r in hits.head(3).iterrows())
         text = f"{len(hits)} of {len(rows)} {kind} were associated with the outcome: {named}."
@@ -160,8 +185,9 @@ def mechanism_finding(results: Any) -> dict[str, str] | None:
             p.mediation.effects.set_index("effect").loc["acme", "pval"]))
         e = best.mediation.effects.set_index("effect").loc["acme"]
         label = function_label(best.feature, {best.feature: best.name})
-        text += (f" Through {best.marker}: {label} mediated effect {_num(e['estimate'])} "
-                 f"(95% CI {_num(e['ci_low'])} to "
+        text += (f" Strongest path through a marker: {label} \u2192 {best.marker} \u2192 "
+                 f"{mechanism.variable}, mediated effect {_num(e['estimate'])} per "
+                 f"{best.contrast.removeprefix('a ')} (95% CI {_num(e['ci_low'])} to "
                  f"{_num(e['ci_high'])}; {evidence_words(float(e['pval']))}).")
     if mechanism.inferred:
         text += " Inferred from taxonomy, not measured."
