@@ -44,7 +44,7 @@ def browser() -> Any:
         chromium.close()
 
 
-@pytest.fixture(scope="module", params=["example", "demo", "fibromyalgia"])
+@pytest.fixture(scope="module", params=["example", "demo", "fibromyalgia", "functional"])
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of the packaged example cohort (binary outcome: all five figures), of
     ``gutaxis demo`` and of ``gutaxis analyze`` on the fibromyalgia cohort (severity band)."""
@@ -69,6 +69,15 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
     if request.param == "demo":
         args = ["demo", "--out", str(out), "--seed", "1"]
+    elif request.param == "functional":  # real KO profiles, simulated pain and CRP
+        pytest.importorskip("gutaxis.gut.modules")
+        study = request.getfixturevalue("ko_study")
+        study.metadata.to_csv(out.parent / "meta.tsv", sep="\t")
+        (out.parent / "fast.toml").write_text("[community]\npermutations = 99\n[mediation]\n"
+                                              "boot = 100\n", encoding="utf-8")
+        args = ["analyze", str(study.ko_path), "--metadata", str(out.parent / "meta.tsv"),
+                "--outcome", "pain", "--covariates", "series", "--config",
+                str(out.parent / "fast.toml"), "--out", str(out)]
     else:
         d = request.getfixturevalue("fibromyalgia_dir")
         args = ["analyze", str(d / "feature-table.tsv.gz"), "--taxonomy",
@@ -112,4 +121,26 @@ def test_report_renders_offline_with_findings_first(browser: Any, report: Path,
     first = page.locator("#findings .finding").first.bounding_box()
     assert first is not None and first["y"] + first["height"] < VIEWPORT["height"]
     assert "95% CI" in findings.inner_text()
+    page.close()
+
+
+def test_mechanism_section_reads_with_module_names(browser: Any, report: Path,
+                                                   tmp_path: Path) -> None:
+    if "functional" not in report.parent.parent.name:
+        pytest.skip("the mechanism section is drawn for a functional table")
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    section = page.locator("#mechanism")
+    section.scroll_into_view_if_needed()
+    section.screenshot(path=str(tmp_path / "mechanism.png"))
+    text = section.inner_text()
+    assert "what the gut makes and lets through" in text
+    assert "Acetate degradation (MGB047)" in text and "\u2192 crp \u2192 pain" in text
+    assert "version 1.0" in text and "Read with care" in text
+    figures = section.locator("figure img")
+    assert figures.count() == 2  # one forest plot per module set
+    for k in range(figures.count()):
+        assert figures.nth(k).evaluate("e => e.complete && e.naturalWidth > 100"), k
+    assert section.locator("table.mechanism-paths tr").count() == 4  # header + 3 paths
     page.close()
