@@ -38,8 +38,9 @@ __all__ = ["BARRIER_MARKERS", "FunctionScan", "MechanismPath", "MechanismResults
 
 #: Barrier and inflammation markers (lab analyte ids) used as mediators when the metadata
 #: has them and ``[mechanism] markers`` names none.
-BARRIER_MARKERS: tuple[str, ...] = ("zonulin", "lps", "lbp", "scd14", "ifabp", "lm_ratio",
-                                    "calprotectin", "crp", "hs_crp", "il6", "tnf_alpha")
+BARRIER_MARKERS: tuple[str, ...] = ("zonulin", "lps", "lps_mass", "lbp", "scd14", "ifabp",
+                                    "lm_ratio", "calprotectin", "crp", "hs_crp", "il6",
+                                    "tnf_alpha")
 #: How many of the scanned functions (smallest q first) enter the mediation.
 MEDIATED_FUNCTIONS = 3
 MEASURED = "measured"
