@@ -369,8 +369,9 @@ def _guild_scan(cohort: Cohort, cfg: Config, variable: str) -> FunctionScan:
     results = outcome_scan(cohort, shares, cfg, variable)
     titles = found.guilds["title"]
     names = {f"{guild}{GUILD_SUFFIX}": f"{title} (inferred)" for guild, title in titles.items()}
-    return FunctionScan("guilds", f"Metabolic guilds {found.label}", INFERRED, results,
-                        names=names, values=f"share of the community (lists v{found.version})",
+    return FunctionScan("guilds", f"Metabolic guilds, lists v{found.version}", INFERRED,
+                        results, names=names, values="share of the community",
+                        about=f"Guild shares {found.label}",
                         caveats=tuple(f"{title}: {caveat}" for title, caveat in
                                       zip(titles, found.guilds["caveat"], strict=True)
                                       if caveat))

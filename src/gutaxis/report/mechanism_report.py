@@ -42,12 +42,28 @@ def _rows(scan: Any, variable: str, top: int) -> pd.DataFrame:
     q = rows["qval"].to_numpy(dtype=float)
     threshold = scan.results.spec.max_significance
     return rows.assign(ci_low=low, ci_high=high, label=[
-        function_label(f, scan.names) for f in rows["feature"]], evidence=np.select(
+        _label(scan.key, f, scan.names) for f in rows["feature"]], evidence=np.select(
         [q < STRONG_EVIDENCE_Q, q <= threshold], ["stronger", "weak — hypothesis only"],
         NOT_SIGNIFICANT))
 
 
 _num = estimate_text
+
+
+def _short_label(label: str, feature: str, *, keep_id: bool) -> str:
+    """``label`` cut to :data:`LABEL_CHARS` characters, keeping the id at its end."""
+    if len(label) <= LABEL_CHARS:
+        return label
+    if not keep_id:
+        return label[:LABEL_CHARS - 1].rstrip() + "\u2026"
+    return f"{label[:LABEL_CHARS - len(feature) - 4].rstrip()}\u2026 ({feature})"
+
+
+def _label(scan_key: str, feature: str, names: dict[str, str]) -> str:
+    """A module's name and id; an inferred guild's name alone (its id is its column)."""
+    if scan_key == "guilds":
+        return names.get(feature, feature)
+    return function_label(feature, names)
 
 
 def _q(x: float) -> str:
@@ -86,13 +102,13 @@ def _scan_block(scan: Any, variable: str, top: int, figures: bool) -> dict[str, 
               _q(r["pval"]), _q(r["qval"]), r["evidence"]] for _, r in rows.iterrows()]
     png = ""
     if figures and len(rows):
-        labels = [label if len(label) <= LABEL_CHARS else
-                  f"{label[:LABEL_CHARS - 12].rstrip()}\u2026 ({feature})"
+        labels = [_short_label(label, feature, keep_id=scan.key != "guilds")
                   for label, feature in zip(rows["label"], rows["feature"], strict=True)]
         png = base64.b64encode(_png(forest_figure(
             rows, xlabel=_effect_words(scan), labels=labels))).decode("ascii")
     return {"key": scan.key, "title": scan.title, "evidence": scan.evidence,
-            "how": scan.values, "short": scan.title, "about": scan.about,
+            "how": scan.values, "short": scan.title,
+            "about": scan.about[:1].upper() + scan.about[1:],
             "n_tested": len(all_rows), "n_hits": n_hits,
             "threshold": f"{threshold:g}", "rows": table, "png": png,
             "effect": _effect_words(scan), "caption": _caption(scan)}
@@ -103,11 +119,10 @@ def _path_rows(mechanism: Any) -> list[dict[str, str]]:
     for p in mechanism.paths:
         e = p.mediation.effects.set_index("effect")
         acme, ade, total = e.loc["acme"], e.loc["ade"], e.loc["total"]
-        names = {p.feature: p.name}
         prop = float(e.loc["prop_mediated", "estimate"]) if "prop_mediated" in e.index else \
             float("nan")
         out.append({
-            "path": f"{function_label(p.feature, names)} \u2192 {p.marker} \u2192 "
+            "path": f"{_label(p.scan, p.feature, {p.feature: p.name})} \u2192 {p.marker} \u2192 "
                     f"{mechanism.variable}",
             "contrast": p.contrast,
             "acme": f"{_num(acme['estimate'])} ({_num(acme['ci_low'])} to "
@@ -184,7 +199,7 @@ def mechanism_finding(results: Any) -> dict[str, str] | None:
         best = min(mechanism.paths, key=lambda p: float(
             p.mediation.effects.set_index("effect").loc["acme", "pval"]))
         e = best.mediation.effects.set_index("effect").loc["acme"]
-        label = function_label(best.feature, {best.feature: best.name})
+        label = _label(best.scan, best.feature, {best.feature: best.name})
         text += (f" Strongest path through a marker: {label} \u2192 {best.marker} \u2192 "
                  f"{mechanism.variable}, mediated effect {_num(e['estimate'])} per "
                  f"{best.contrast.removeprefix('a ')} (95% CI {_num(e['ci_low'])} to "
