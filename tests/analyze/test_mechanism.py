@@ -151,3 +151,28 @@ def test_inferred_guilds_stand_in_for_modules_and_say_so() -> None:
     assert all(name.endswith("(inferred)") for name in found.scans[0].names.values())
     assert any("inferred from taxonomy" in c for c in found.caveats)
     assert len(found.paths) == 3  # the three smallest q, through the one marker
+
+
+def test_a_function_table_beside_a_taxon_table(ko_study: Any, tmp_path: Path) -> None:
+    """``input.function_table``: a plain TSV of KO rows (ids tell what they are) for all but
+    nine of the samples of a (simulated, stated) taxon table."""
+    pytest.importorskip("gutaxis.gut.modules")
+    from gutaxis.analyze import run_analysis
+
+    ko = pd.read_csv(ko_study.ko_path, sep="\t", index_col=0).drop(index=["UNMAPPED",
+                                                                          "UNGROUPED"])
+    ko.iloc[:, 9:].rename_axis("feature_id").to_csv(tmp_path / "ko.tsv", sep="\t")
+    rng = np.random.default_rng(3)
+    taxa = pd.DataFrame(rng.poisson(50, (20, len(ko.columns))), columns=ko.columns,
+                        index=pd.Index([f"ASV{i}" for i in range(20)], name="feature_id"))
+    taxa.to_csv(tmp_path / "taxa.tsv", sep="\t")
+    ko_study.metadata.to_csv(tmp_path / "meta.tsv", sep="\t")
+    cfg = config(input={"table": str(tmp_path / "taxa.tsv"), "metadata": str(tmp_path / "meta.tsv"),
+                        "function_table": str(tmp_path / "ko.tsv")},
+                 checks={"min_depth": 1}, community={"permutations": 9}, mediation={"boot": 50})
+    result = run_analysis(cfg)
+    assert "mechanism" not in result.skipped and result.feature_type == "taxon"
+    mechanism = result.mechanism
+    assert [s.key for s in mechanism.scans] == ["gbm"]
+    assert mechanism.scans[0].results.spec.n_samples_input == len(ko.columns) - 9
+    assert "9 analysed sample(s) have no functional profile" in " ".join(mechanism.notes)

@@ -240,13 +240,21 @@ def function_table(cohort: Cohort, cfg: Config) -> ProfileTable | None:
     A table given as the function table whose reader saw plain ids is taken as
     functional: KEGG orthologs when every id is ``K00000``-like, modules when every id is
     a gut-brain (``MGB005``) or gut-metabolic (``MF0001``) module, functions otherwise.
+    A plain table of unnormalised abundances that are not whole numbers (RPK, module
+    abundances as ``gutaxis modules`` writes them), whose kind a reader cannot tell, is
+    read as counts (the kind of RPK).
     """
     path = cfg["input"]["function_table"]
     if not path:
         return cohort.table if cohort.table.is_functional else None
     from gutaxis.io import read_table
 
-    table = read_table(path)
+    try:
+        table = read_table(path)
+    except InputError as exc:
+        if "cannot tell what the values are" not in exc.message:
+            raise
+        table = read_table(path, kind="counts")
     table.require_unstratified(action="the mechanism step")
     if not table.is_functional:
         ids = pd.Series(table.feature_ids, dtype=str)
@@ -315,8 +323,8 @@ def _aligned(cohort: Cohort, table: ProfileTable, notes: list[str]) -> Cohort:
     if not keep.all():
         notes.append(f"{int((~keep).sum())} analysed sample(s) have no functional profile "
                      "and are left out of this step")
-    kept = cohort.subset_samples(keep)
-    return replace(kept, table=table.subset_samples(list(map(str, kept.sample_ids))))
+    kept = np.asarray(cohort.sample_ids, dtype=str)[keep]
+    return cohort.with_table(table.subset_samples(kept))
 
 
 def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str]
