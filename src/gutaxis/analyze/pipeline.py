@@ -347,7 +347,8 @@ def _prepare(cohort: Cohort, cfg: dict[str, dict[str, Any]]
         ("features", kept.table.n_features, "in the table"),
         ("features in >= 10% of samples", int((prevalence >= 0.1).sum()), "prevalence"),
         ("median depth", float(np.median(totals[keep])) if counts else np.nan,
-         "reads per sample" if counts else "relative abundances: depth not checked"),
+         "reads per sample" if counts else
+         f"{cohort.table.unit or cohort.table.kind} values, not reads: depth not checked"),
         ("minimum depth", float(totals[keep].min()) if counts else np.nan, ""),
         *[(f"missing {c}", int(meta[c].isna().sum()), "samples without a value")
           for c in needed],
@@ -423,10 +424,12 @@ def _small_groups(meta: pd.DataFrame, cfg: dict[str, dict[str, Any]]) -> str | N
 def _table1(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str) -> pd.DataFrame:
     """Cohort table: a column per outcome group (or overall), a row per characteristic."""
     design = cfg["design"]
-    meta = cohort.metadata.assign(reads=np.asarray(cohort.table.sample_totals()))
+    unit = cohort.table.unit
+    total = "reads" if unit in (None, "counts") else f"total {unit}"
+    meta = cohort.metadata.assign(**{total: np.asarray(cohort.table.sample_totals())})
     if design["outcome_type"] == "continuous":
         groups = {"all": meta}
-        rows_for = [design["outcome"], *design["covariates"], "reads"]
+        rows_for = [design["outcome"], *design["covariates"], total]
     else:
         labels = meta[design["outcome"]].astype(str)
         if design["outcome_type"] == "binary":
@@ -435,7 +438,7 @@ def _table1(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str) -> pd
             key=lambda s: s.map({lv: i for i, lv in enumerate(
                 design["levels"] + ["negative", "positive"])})))}
         groups["all"] = meta
-        rows_for = [*design["covariates"], "reads"]
+        rows_for = [*design["covariates"], total]
     rows: list[dict[str, Any]] = [{"characteristic": "n", **{g: str(len(f))
                                                               for g, f in groups.items()}}]
     for column in rows_for:

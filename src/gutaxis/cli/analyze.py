@@ -67,8 +67,9 @@ def analyze_command(
         "--exposure", metavar="COLUMN", help="Exposure of the mediation step (runs it).")
     ] = None,
     mediators: Annotated[str | None, typer.Option(
-        "--mediators", metavar="CRP,...", help="Mediators (metadata columns or alpha "
-        "metrics such as shannon; default shannon).")] = None,
+        "--mediators", metavar="CRP,...", help="Mediators (metadata columns, alpha "
+        "metrics such as shannon, or features of the table such as K01895 or a module id "
+        "MGB047 of a KO table; default shannon).")] = None,
     rank: Annotated[str | None, typer.Option(
         "--rank", metavar="genus", help="Rank of the per-taxon scan and the classifier "
         "(default genus when a taxonomy is given).", show_default=False)] = None,

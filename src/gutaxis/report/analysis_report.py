@@ -308,6 +308,13 @@ def _things(results: Any) -> str:
     return "taxa" if getattr(results, "feature_type", "taxon") == "taxon" else "functions"
 
 
+def _scan_unit(results: Any) -> str:
+    """What the per-feature scan tests one of: ``genus``, ``feature`` or ``function``."""
+    if getattr(results, "feature_type", "taxon") != "taxon":
+        return "function"
+    return str(results.config["association"]["rank"] or "feature")
+
+
 def _methods(results: Any, words: dict[str, str]) -> list[str]:
     c = results.config
     d = c["design"]
@@ -325,7 +332,7 @@ def _methods(results: Any, words: dict[str, str]) -> list[str]:
         f"{c['community']['by']} sums of squares, terms: "
         f"{' + '.join([*d['covariates'], results.outcome_variable])}"
         + (f", permutations within {d['subject']}" if d["subject"] else "") + ").",
-        f"Each {c['association']['rank'] or 'feature'} present in more than "
+        f"Each {_scan_unit(results)} present in more than "
         f"{c['association']['min_prevalence']:.0%} of samples was tested with a MaAsLin-style "
         f"linear model [Mallick 2021] ({c['association']['normalization']} normalisation, "
         f"{c['association']['transform']} transform, coefficients in log2 units, tested "
