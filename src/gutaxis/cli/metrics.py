@@ -131,6 +131,9 @@ def metrics_command(
     beta/METRIC.tsv (distance matrices), pcoa/METRIC.tsv (the 10 leading principal
     coordinates), pcoa/METRIC_axes.tsv (their eigenvalues and proportions explained),
     gut_summary.tsv and metrics.json (settings, version, input hashes, citations).
+    gut_summary.tsv also holds metabolic-guild shares (butyrate, propionate,
+    tryptophan/indole, GABA, LPS-bearing, mucin-degrading taxa) in columns ending
+    _inferred: inferred from taxonomy, not measured function.
     Numbers keep full float64 precision. A summary goes to standard error.
 
     \b
