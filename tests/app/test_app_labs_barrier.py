@@ -47,3 +47,18 @@ def test_the_api_takes_lab_spellings_and_refuses_endotoxin_units_for_lbp(cast: C
     assert bad.status_code == 422
     assert bad.json()["detail"].startswith(
         "field 'unit': Lipopolysaccharide-binding protein: LBP is a protein measured by mass")
+
+
+def test_the_patient_overview_and_report_list_the_caveats_under_latest_labs(
+        cast: Cast) -> None:
+    doc, pid = cast.clients["doc"], cast.patient_a
+    url = f"/api/v1/patients/{pid}/labs"
+    for analyte, value, unit in (("crp", 4.0, "mg/L"), ("zonulin", 41.0, "ng/mL")):
+        assert doc.post(url, json={"time": "2024-03-01T08:00:00Z", "analyte": analyte,
+                                   "value": value, "unit": unit}).status_code == 201
+    overview = html.unescape(doc.get(f"/clinic/patients/{pid}").text)
+    labs = overview[overview.index('id="labs"'):]
+    assert "<li>zonulin: The widely used commercial 'zonulin' ELISA" in labs
+    assert "<li>crp:" not in labs  # CRP carries no caveat
+    report = html.unescape(doc.get(f"/api/v1/patients/{pid}/report.html").text)
+    assert "<li>zonulin: Commercial 'zonulin' ELISAs detect proteins other than" in report
