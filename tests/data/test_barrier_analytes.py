@@ -16,7 +16,15 @@ import pytest
 import scipy.sparse as sp
 
 from gutaxis.data.cohort import Cohort
-from gutaxis.data.labs import ANALYTES, BY_LOINC, analyte_notes, get_analyte, normalise_labs
+from gutaxis.data.labs import (
+    ANALYTES,
+    BARRIER_MARKERS,
+    BY_LOINC,
+    INFLAMMATION_MARKERS,
+    analyte_notes,
+    get_analyte,
+    normalise_labs,
+)
 from gutaxis.data.measurements import Measurements
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.units import convert
@@ -53,6 +61,8 @@ def test_every_barrier_marker_is_known_with_its_unit_and_specimen() -> None:
     for analyte_id, (unit, specimen) in BARRIER.items():
         analyte = ANALYTES[analyte_id]
         assert (analyte.unit, analyte.specimen) == (unit, specimen), analyte_id
+    assert set(BARRIER_MARKERS) | set(INFLAMMATION_MARKERS) == set(ANALYTES)
+    assert not set(BARRIER_MARKERS) & set(INFLAMMATION_MARKERS)
 
 
 @pytest.mark.parametrize(("spelling", "analyte_id"), [

@@ -216,8 +216,8 @@ _MAYO_IL6 = "Mayo Clinic Laboratories test catalog, IL6DX"
 _PEARSON = "Pearson et al. 2003, Circulation 107:499"
 _CAMILLERI = "Camilleri 2019, Gut 68:1516"
 _LPS_KINDS = ("Endotoxin activity (EU/mL, Limulus amebocyte lysate assay) and LPS mass "
-              "(ELISA, mass spectrometry) are not interconvertible: activity per mass "
-              "depends on the LPS structure and the bacterial species")
+              "(ELISA, mass spectrometry) are not interconvertible: LPS molecules differ in "
+              "structure and in how they react in each assay")
 
 #: The analytes gutaxis knows, by id. CRP in mg/L (the unit DAS28-CRP needs; SDAI
 #: takes mg/dL: convert with :func:`gutaxis.data.units.convert`).
@@ -293,8 +293,9 @@ ANALYTES: dict[str, Analyte] = {a.id: a for a in (
             Caveat("Commercial 'zonulin' ELISAs detect proteins other than zonulin "
                    "(complement C3 among them); results are not a measure of zonulin",
                    "Ajamian et al. 2019, PLoS One 14:e0210728"),
-            Caveat("Serum 'zonulin' from a commercial kit did not correlate with the "
-                   "lactulose/mannitol ratio", "Power et al. 2021, Front Physiol 12:645303"),
+            Caveat("Serum 'zonulin' measured by a commercial kit did not correlate with "
+                   "physiological measures of gut permeability",
+                   "Power et al. 2021, Front Physiol 12:645303"),
             Caveat("Zonulin is pre-haptoglobin 2: people of haptoglobin genotype 1-1 do "
                    "not make it", "Tripathi et al. 2009, PNAS 106:16799"),
         ),
@@ -307,16 +308,16 @@ ANALYTES: dict[str, Analyte] = {a.id: a for a in (
                    "blood collection tubes can contain endotoxin: LAL results in blood may "
                    "reflect the sample's capacity to sequester endotoxin more than its "
                    "endotoxin content", "Gnauck et al. 2015, J Immunol Methods 416:146"),
-            Caveat("The LAL assay's response depends on the lipid A structure, so "
-                   "detection depends on the bacterial species",
+            Caveat("Whether the LAL assay detects endotoxaemia in Gram-negative "
+                   "bacteraemia depends on the bacterial species",
                    "Hurley 2009, J Clin Microbiol 47:3826"),
-            Caveat(_LPS_KINDS, "Munford 2016, J Leukoc Biol; Hurley 2009"),
+            Caveat(_LPS_KINDS, "Munford 2016, J Leukoc Biol"),
         ),
         other_kinds=(("mass concentration", "LPS measured by mass (ELISA, mass "
                       "spectrometry) is analyte lps_mass. " + _LPS_KINDS),)),
     Analyte(
         "lps_mass", "Lipopolysaccharide (LPS), mass", None, "pg/mL", "serum/plasma",
-        caveats=(Caveat(_LPS_KINDS, "Munford 2016, J Leukoc Biol; Hurley 2009"),),
+        caveats=(Caveat(_LPS_KINDS, "Munford 2016, J Leukoc Biol"),),
         other_kinds=(("endotoxin activity", "endotoxin activity in EU/mL (LAL assay) is "
                       "analyte lps. " + _LPS_KINDS),)),
     Analyte(
@@ -361,6 +362,13 @@ ANALYTES: dict[str, Analyte] = {a.id: a for a in (
                    "description"),
         )),
 )}
+
+#: Markers of the gut barrier and of bacterial products in the blood (ids of ANALYTES).
+BARRIER_MARKERS: tuple[str, ...] = ("zonulin", "lps", "lps_mass", "lbp", "scd14", "ifabp",
+                                    "lm_ratio")
+#: Markers of inflammation, systemic and in the gut (ids of ANALYTES).
+INFLAMMATION_MARKERS: tuple[str, ...] = ("crp", "hs_crp", "esr", "il6", "tnf_alpha",
+                                         "calprotectin")
 
 #: Spellings labs use, lower case, after :func:`alias_key`.
 ALIASES: dict[str, str] = {

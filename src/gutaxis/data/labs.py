@@ -29,6 +29,8 @@ import pandas as pd
 from gutaxis.data.analytes import (
     ALIASES,
     ANALYTES,
+    BARRIER_MARKERS,
+    INFLAMMATION_MARKERS,
     Analyte,
     Caveat,
     ReferenceInterval,
@@ -37,8 +39,8 @@ from gutaxis.data.analytes import (
 from gutaxis.data.units import convert, parse_unit
 from gutaxis.errors import InputError
 
-__all__ = ["ANALYTES", "BY_LOINC", "Analyte", "Caveat", "ReferenceInterval", "analyte_notes",
-           "get_analyte", "normalise_labs"]
+__all__ = ["ANALYTES", "BARRIER_MARKERS", "BY_LOINC", "INFLAMMATION_MARKERS", "Analyte",
+           "Caveat", "ReferenceInterval", "analyte_notes", "get_analyte", "normalise_labs"]
 
 #: LOINC code -> analyte id, for reading FHIR.
 BY_LOINC: dict[str, str] = {a.loinc: a.id for a in ANALYTES.values() if a.loinc}
