@@ -14,7 +14,7 @@ import pytest
 
 from gutaxis.errors import DataKindError, InputError
 from gutaxis.gut.alpha import chao1
-from gutaxis.io import detect_table_format, read_humann, read_table
+from gutaxis.io import detect_table_format, read_cohort, read_humann, read_table
 
 DATA = Path(__file__).parent / "data" / "humann"
 #: HUMAnN's rows for unassigned abundance, named here independently of the reader.
@@ -207,6 +207,17 @@ def test_read_table_recognises_every_humann_fixture() -> None:
         table = read_table(DATA / name, stratified=stratified)
         assert (table.feature_type, table.unit) == (feature_type, unit)
         assert table.is_stratified == stratified
+
+
+def test_read_cohort_matches_sample_ids_without_humanns_suffixes(tmp_path: Path) -> None:
+    meta = tmp_path / "metadata.tsv"
+    meta.write_text("sample_id\tgroup\nsample2\tb\nsample1\ta\n", encoding="utf-8")
+    path = DATA / "multi_sample_genefamilies.tsv"
+    cohort = read_cohort(path, meta)
+    assert list(cohort.table.sample_ids) == ["sample1", "sample2"]
+    assert list(cohort.metadata["group"]) == ["a", "b"]
+    strata = read_cohort(path, meta, stratified=True).table
+    assert strata.is_stratified and strata.n_features == 25
 
 
 def test_read_table_refuses_a_kind_the_unit_contradicts() -> None:

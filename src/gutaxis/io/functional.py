@@ -84,12 +84,15 @@ def parse_rows(path: Path, *, header_line: int, header: list[str], text_columns:
         with open_text(path) as fh:
             reader = pd.read_csv(
                 fh, sep="\t", header=None, names=header, skiprows=header_line,
-                usecols=[*text_columns, *value_columns],
                 dtype=dict.fromkeys(text_columns, str), na_filter=False,
                 skip_blank_lines=True, chunksize=block_rows, engine="c")
             for chunk in reader:
                 if chunk.empty:
                     continue
+                if not isinstance(chunk.index, pd.RangeIndex):  # extra cells: pandas
+                    raise InputError(  # would take the first ones as an index
+                        "a row has more cells than the header", source=source,
+                        row=header_line + 1 + done, expected=f"{len(header)} cells")
                 texts.append(chunk[text_columns].apply(lambda c: c.str.strip()))
                 blocks.append(_block_values(chunk, path, header_line + 1 + done,
                                             text_columns[0], value_columns))
@@ -120,7 +123,8 @@ def _block_values(chunk: pd.DataFrame, path: Path, first_line: int, id_column: s
             empty = pd.isna(cell) or str(cell).strip() == ""
             _raise_cell(path, first_line + row, chunk[id_column].iloc[row],
                         value_columns[position], cell,
-                        "empty cell" if empty else "non-numeric value", "a number")
+                        "empty cell (or a row shorter than the header)" if empty
+                        else "non-numeric value", "a number")
     values = frame.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         row, col = (int(v) for v in np.argwhere(~np.isfinite(values))[0])

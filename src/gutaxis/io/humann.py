@@ -147,10 +147,10 @@ def read_humann(path: PathLike, *, stratified: bool = False,
     ...     "K00001|g__Bacteroides.s__Bacteroides_ovatus\\t1.0\\t2.0\\n"
     ...     "K00001|unclassified\\t2.0\\t0.0\\n")
     >>> table = read_humann(folder / "ko.tsv")
-    >>> table.feature_type, table.unit, table.kind, list(table.sample_ids)
+    >>> table.feature_type, table.unit, table.kind, table.sample_ids.tolist()
     ('ko', 'RPK', 'counts', ['s1', 's2'])
     >>> strata = read_humann(folder / "ko.tsv", stratified=True).strata
-    >>> list(strata["taxon"])
+    >>> strata["taxon"].tolist()
     ['g__Bacteroides.s__Bacteroides_ovatus', 'unclassified']
     """
     p = existing_file(path)

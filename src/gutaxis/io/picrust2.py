@@ -114,7 +114,7 @@ def read_picrust2(path: PathLike, *, stratified: bool = False,
     >>> _ = (folder / "pred_metagenome_unstrat.tsv").write_text(
     ...     "function\\tdescription\\ts1\\ts2\\nK00001\\talcohol dehydrogenase\\t3.5\\t0\\n")
     >>> table = read_picrust2(folder / "pred_metagenome_unstrat.tsv")
-    >>> table.feature_type, table.unit, table.kind, list(table.sample_ids)
+    >>> table.feature_type, table.unit, table.kind, table.sample_ids.tolist()
     ('ko', 'predicted', 'counts', ['s1', 's2'])
     """
     p = existing_file(path)
