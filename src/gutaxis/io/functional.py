@@ -30,6 +30,10 @@ ID_PATTERNS: dict[FeatureType, re.Pattern[str]] = {
     "gene_family": re.compile(r"^UniRef(?:50|90|100)_\S+$"),
 }
 
+#: Variable-width strings, for numpy's vectorised string functions (``np.strings``).
+STRINGS = np.dtypes.StringDType()
+#: At most this many ids (evenly spaced) decide what the function ids are.
+TYPE_SAMPLE = 2_000
 #: Cells per parsed block; bounds the dense intermediate of one block (~160 MB).
 BLOCK_CELLS = 20_000_000
 
@@ -93,7 +97,7 @@ def parse_rows(path: Path, *, header_line: int, header: list[str], text_columns:
                     raise InputError(  # would take the first ones as an index
                         "a row has more cells than the header", source=source,
                         row=header_line + 1 + done, expected=f"{len(header)} cells")
-                texts.append(chunk[text_columns].apply(lambda c: c.str.strip()))
+                texts.append(chunk[text_columns])
                 blocks.append(_block_values(chunk, path, header_line + 1 + done,
                                             text_columns[0], value_columns))
                 done += len(chunk)
@@ -106,7 +110,10 @@ def parse_rows(path: Path, *, header_line: int, header: list[str], text_columns:
     if not done:
         raise InputError("table has a header but no rows", source=source,
                          expected="at least one data line")
-    return FunctionRows(pd.concat(texts, ignore_index=True),
+    text = pd.concat(texts, ignore_index=True)
+    stripped = {c: np.strings.strip(text[c].to_numpy(dtype=object).astype(STRINGS)).astype(
+        object) for c in text.columns}
+    return FunctionRows(pd.DataFrame(stripped, dtype=object),
                         sp.csr_array(sp.vstack(blocks, format="csr")))
 
 
@@ -137,7 +144,18 @@ def _block_values(chunk: pd.DataFrame, path: Path, first_line: int, id_column: s
         row, col = cell
         _raise_cell(path, first_line + row, chunk[id_column].iloc[row], value_columns[col],
                     values[row, col], "negative value", "a value >= 0")
-    return sp.csr_array(values)
+    return dense_to_csr(values)
+
+
+def dense_to_csr(values: np.ndarray) -> sp.csr_array:
+    """The nonzero cells of a dense 2-D array as CSR, from one flat scan (scipy's own
+    conversion goes through a COO copy: about 2x slower on a 5,526 x 109 table here)."""
+    n_rows, n_cols = values.shape
+    flat = np.flatnonzero(values)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat // max(n_cols, 1), minlength=n_rows), out=indptr[1:])
+    return sp.csr_array((values.ravel()[flat], flat % max(n_cols, 1), indptr),
+                        shape=(n_rows, n_cols))
 
 
 def _raise_cell(path: Path, line: int, row_id: object, column: str, found: object,
@@ -162,8 +180,8 @@ def require_unique(keys: pd.Series | pd.DataFrame, *, source: str, header_line: 
 def infer_feature_type(functions: np.ndarray, *, pathway: bool,
                        gene_family: bool = False) -> FeatureType:
     """What the function ids are: ``pathway`` when the header says so, else the id type
-    (:data:`ID_PATTERNS`) most ids match, else ``gene_family`` for a HUMAnN gene-family
-    header, else ``function``.
+    (:data:`ID_PATTERNS`) most ids match (of at most :data:`TYPE_SAMPLE` evenly spaced
+    ones), else ``gene_family`` for a HUMAnN gene-family header, else ``function``.
 
     Examples
     --------
@@ -175,7 +193,10 @@ def infer_feature_type(functions: np.ndarray, *, pathway: bool,
     """
     if pathway:
         return "pathway"
-    ids = pd.Series(np.asarray(functions, dtype=str))
+    functions = np.asarray(functions, dtype=object)
+    if len(functions) > TYPE_SAMPLE:
+        functions = functions[np.linspace(0, len(functions) - 1, TYPE_SAMPLE).astype(int)]
+    ids = pd.Series(functions, dtype=object)
     best: FeatureType = "gene_family" if gene_family else "function"
     best_share = 0.5
     for feature_type, pattern in ID_PATTERNS.items():

@@ -22,6 +22,7 @@ from gutaxis.errors import InputError, preview
 from gutaxis.io._files import PathLike, existing_file
 from gutaxis.io.functional import (
     SPECIAL_ROWS,
+    STRINGS,
     check_unit,
     functional_table,
     header_of,
@@ -159,10 +160,10 @@ def read_humann(path: PathLike, *, stratified: bool = False,
     header_line, header = header_of(p)
     rows = parse_rows(p, header_line=header_line, header=header, text_columns=[header[0]],
                       value_columns=header[1:])
-    ids = rows.text[header[0]]
-    functions, taxa, layered = _split_ids(ids, source, header_line)
-    require_unique(layered, source=source, header_line=header_line, what="function")
-    in_strata = taxa.notna().to_numpy()
+    functions, taxa, in_strata, layered = _split_ids(
+        rows.text[header[0]].to_numpy(dtype=object), source, header_line)
+    require_unique(pd.Series(layered), source=source, header_line=header_line,
+                   what="function")
     column_unit, sample_ids = _column_units(header[1:], source, header_line)
     found_unit = column_unit or _header_unit(header[0]) or unit
     if found_unit is None:
@@ -170,7 +171,7 @@ def read_humann(path: PathLike, *, stratified: bool = False,
     elif unit is not None and unit != found_unit:
         raise InputError("the file states another unit", source=source, field="unit",
                          found=unit, expected=f"{found_unit}, as the file says")
-    special = functions.isin(SPECIAL_ROWS).to_numpy()
+    special = pd.Index(functions).isin(SPECIAL_ROWS)
     n_strata = int((in_strata & ~special).sum())
     n_community = int((~in_strata & ~special).sum())
     if stratified and n_strata == 0:
@@ -180,36 +181,43 @@ def read_humann(path: PathLike, *, stratified: bool = False,
     keep = ~special & (in_strata if stratified else ~in_strata)
     first = header[0].lstrip("#").strip().lower()
     feature_type = infer_feature_type(
-        functions[keep].to_numpy(), pathway=first.startswith("pathway")
-        or found_unit == "coverage", gene_family=first.startswith("gene family"))
+        functions[keep], pathway=first.startswith("pathway") or found_unit == "coverage",
+        gene_family=first.startswith("gene family"))
     values = sp.csr_array(rows.values[np.flatnonzero(keep)].T)
-    return functional_table(values, sample_ids, functions[keep].to_numpy(),
-                            taxa[keep].to_numpy() if stratified else None,
+    return functional_table(values, sample_ids, functions[keep],
+                            taxa[keep] if stratified else None,
                             feature_type=feature_type, unit=found_unit)
 
 
-def _split_ids(ids: pd.Series, source: str,
-               header_line: int) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Function (names cut off), taxon (``NaN`` on community rows) and ``function|taxon``."""
-    depth = ids.str.count(re.escape(STRATUM_SEPARATOR)).to_numpy()
+def _split_ids(ids: np.ndarray, source: str,
+               header_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Function (names cut off), taxon (``""`` on community rows), whether the row is
+    stratified, and ``function`` or ``function|taxon``; numpy string ufuncs throughout."""
+    text = ids.astype(STRINGS)
+    bar, colon = np.asarray(STRATUM_SEPARATOR, dtype=STRINGS), np.asarray(NAME_SEPARATOR,
+                                                                          dtype=STRINGS)
+    depth = np.strings.count(text, bar)
     if (depth > 1).any():
         row = int(np.flatnonzero(depth > 1)[0])
         raise InputError(
             "rows with two '|' (function|taxon|gene, as humann_merge_abundance_tables "
             "writes) are not a HUMAnN table gutaxis reads", source=source,
-            row=header_line + 1 + row, found=ids.iloc[row][:80],
+            row=header_line + 1 + row, found=str(ids[row])[:80],
             expected="function or function|taxon rows (the gene-family or pathway table)")
-    parts = ids.str.partition(STRATUM_SEPARATOR)
-    functions = parts[0].str.partition(NAME_SEPARATOR)[0].str.strip()
-    taxa = parts[2].str.strip().where(depth == 1)
-    empty = (functions == "").to_numpy() | (taxa == "").to_numpy()
+    function_part, _, taxa = np.strings.partition(text, bar)
+    functions = np.strings.strip(np.strings.partition(function_part, colon)[0])
+    taxa = np.strings.strip(taxa)
+    in_strata = depth == 1
+    empty = (functions == "") | (in_strata & (taxa == ""))
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise InputError("empty function or taxon id", source=source,
-                         row=header_line + 1 + row, found=repr(ids.iloc[row]),
+                         row=header_line + 1 + row, found=repr(str(ids[row])),
                          expected="function or function|taxon")
-    layered = functions.where(depth == 0, functions + STRATUM_SEPARATOR + taxa)
-    return functions, taxa, layered
+    layered = np.where(in_strata, np.strings.add(np.strings.add(functions, bar), taxa),
+                       functions)
+    return (functions.astype(object), taxa.astype(object), in_strata,
+            layered.astype(object))
 
 
 def _column_units(columns: list[str], source: str,
