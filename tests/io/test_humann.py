@@ -314,3 +314,19 @@ def test_unknown_ids_are_kept(tmp_path: Path) -> None:
     assert table.feature_type == "gene_family"  # no id type is a majority: the header's
     mostly_ko = write(tmp_path, "ko2.tsv", "#\ts1\nK00001\t1\nK00002\t2\nCOG0001\t3\n")
     assert read_humann(mostly_ko).feature_type == "ko"
+
+
+def test_the_real_humann2_ko_table_of_the_module_reference() -> None:
+    """The 109-sample HUMAnN2 KO table behind the Omixer-RPM reference (saved by the
+    PICRUSt2 authors under a 'function' header, with HUMAnN's UNMAPPED and UNGROUPED rows)
+    reads as HUMAnN's: KEGG orthologs in RPK, the two unassigned rows left out."""
+    path = Path(__file__).parents[1] / "reference" / "omixer" / "indian_ko_modules.tsv.gz"
+    assert detect_table_format(path) == "humann"
+    table = read_table(path)
+    assert (table.feature_type, table.unit, table.kind) == ("ko", "RPK", "counts")
+    header, rows = file_rows(path)
+    kept = [r for r in rows if r[0] not in UNASSIGNED]
+    assert table.sample_ids.tolist() == header[1:] and len(header) == 110
+    assert table.feature_ids.tolist() == [r[0] for r in kept]
+    expected = np.array([[float(v) for v in r[1:]] for r in kept])
+    np.testing.assert_allclose(table.dense().T, expected, rtol=PARSE_RTOL, atol=0)
