@@ -330,3 +330,10 @@ def test_the_real_humann2_ko_table_of_the_module_reference() -> None:
     assert table.feature_ids.tolist() == [r[0] for r in kept]
     expected = np.array([[float(v) for v in r[1:]] for r in kept])
     np.testing.assert_allclose(table.dense().T, expected, rtol=PARSE_RTOL, atol=0)
+
+
+def test_a_lineage_table_under_a_hash_header_is_not_taken_for_humann(tmp_path: Path) -> None:
+    path = write(tmp_path, "taxa.tsv", "#taxon\tS1\tS2\nk__Bacteria|p__Firmicutes\t3\t4\n")
+    assert detect_table_format(path) == "delimited"
+    gene_families = write(tmp_path, "gf.tsv", "#\tS1\nA\t3\nA|g__Roseburia\t3\n")
+    assert detect_table_format(gene_families) == "humann"

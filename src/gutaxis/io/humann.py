@@ -57,6 +57,8 @@ HEADER_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (
 #: six significant digits (``humann_renorm_table`` writes ``%.6g``).
 TOTAL_TOLERANCE = 1e-4
 
+#: A taxonomic lineage (``k__Bacteria|p__Firmicutes``), which is no function|taxon id.
+LINEAGE = re.compile(r"^[kdpcofgst]__")
 NAME_SEPARATOR = ": "  # humann_rename_table: "K00001: alcohol dehydrogenase"
 STRATUM_SEPARATOR = "|"
 
@@ -83,7 +85,8 @@ def is_humann(lines: list[str]) -> bool:
         return True
     hashed = header[0].startswith("#") and first not in ("otu id", "otuid", "feature id",
                                                          "sampleid", "sample id")
-    return hashed and any(STRATUM_SEPARATOR in i for i in ids)
+    return hashed and any(i.count(STRATUM_SEPARATOR) == 1 and not LINEAGE.match(i)
+                          for i in ids)
 
 
 def read_humann(path: PathLike, *, stratified: bool = False,
