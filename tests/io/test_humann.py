@@ -337,3 +337,19 @@ def test_a_lineage_table_under_a_hash_header_is_not_taken_for_humann(tmp_path: P
     assert detect_table_format(path) == "delimited"
     gene_families = write(tmp_path, "gf.tsv", "#\tS1\nA\t3\nA|g__Roseburia\t3\n")
     assert detect_table_format(gene_families) == "humann"
+
+
+def test_a_table_of_unassigned_rows_only(tmp_path: Path) -> None:
+    """As demo_pathabundance_with_names.tsv of HUMAnN's tests: nothing but UNMAPPED and
+    UNINTEGRATED."""
+    path = write(tmp_path, "pathabundance.tsv",
+                 "# Pathway\tHUMAnN_test_Abundance\nUNMAPPED\t0.0\nUNINTEGRATED\t0.0\n")
+    with pytest.raises(InputError, match="no function rows besides the unassigned ones; "
+                                         "found '2 rows named"):
+        read_humann(path)
+
+
+def test_a_column_named_twice(tmp_path: Path) -> None:
+    path = write(tmp_path, "gf.tsv", "# Gene Family\ts1\ts1\nUniRef90_A\t1\t2\n")
+    with pytest.raises(InputError, match="column name repeated in the header; found 's1'"):
+        read_humann(path)

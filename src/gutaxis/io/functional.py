@@ -62,7 +62,7 @@ def header_of(path: Path) -> tuple[int, list[str]]:
             raise InputError("header has a single column", source=str(path), row=number,
                              found=line[:80], expected="tab-separated columns: a function "
                              "id column, then one column per sample")
-        repeated = sorted({c for c in cells[1:] if cells[1:].count(c) > 1})
+        repeated = sorted({c for c in cells if cells.count(c) > 1})
         if repeated:
             raise InputError("column name repeated in the header", source=str(path),
                              row=number, found=preview(repeated),
@@ -231,6 +231,13 @@ def stratified_only(source: str, n_rows: int | None, reader: str) -> DataKindErr
         "humann_split_stratified_table writes them; PICRUSt2's *_unstrat.tsv); in Python, "
         f"{reader}(path, stratified=True).unstratified() sums gene families, KOs and ECs "
         "over taxa")
+
+
+def only_unassigned(source: str, n_rows: int) -> InputError:
+    """The error for a table whose rows are all HUMAnN's unassigned ones."""
+    return InputError("no function rows besides the unassigned ones", source=source,
+                      found=f"{n_rows} rows named {', '.join(sorted(SPECIAL_ROWS))}",
+                      expected="at least one function row")
 
 
 def unstratified_only(source: str, n_rows: int) -> DataKindError:

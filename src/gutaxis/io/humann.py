@@ -27,6 +27,7 @@ from gutaxis.io.functional import (
     functional_table,
     header_of,
     infer_feature_type,
+    only_unassigned,
     parse_rows,
     require_unique,
     stratified_only,
@@ -177,6 +178,8 @@ def read_humann(path: PathLike, *, stratified: bool = False,
     special = pd.Index(functions).isin(SPECIAL_ROWS)
     n_strata = int((in_strata & ~special).sum())
     n_community = int((~in_strata & ~special).sum())
+    if n_strata + n_community == 0:
+        raise only_unassigned(source, int(special.sum()))
     if stratified and n_strata == 0:
         raise unstratified_only(source, n_community)
     if not stratified and n_community == 0 and n_strata:

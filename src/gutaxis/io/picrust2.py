@@ -28,6 +28,7 @@ from gutaxis.io.functional import (
     functional_table,
     header_of,
     infer_feature_type,
+    only_unassigned,
     parse_rows,
     require_unique,
     stratified_only,
@@ -142,6 +143,8 @@ def read_picrust2(path: PathLike, *, stratified: bool = False,
                       value_columns=samples)
     require_unique(rows.text, source=source, header_line=header_line, what="function")
     keep = ~rows.text[header[0]].isin(SPECIAL_ROWS).to_numpy()
+    if not keep.any():
+        raise only_unassigned(source, len(keep))
     if stratified != (taxon_column is not None):
         n_rows = int(keep.sum())
         raise (stratified_only(source, n_rows, "read_picrust2") if taxon_column
@@ -169,6 +172,8 @@ def _read_contrib(path: Path, header_line: int, header: list[str], columns: tupl
     require_unique(keys, source=str(path), header_line=header_line,
                    what="sample x function x taxon")
     keep = ~keys[function].isin(SPECIAL_ROWS).to_numpy()
+    if not keep.any():
+        raise only_unassigned(str(path), len(keep))
     keys = keys[keep]
     sample_codes, sample_ids = pd.factorize(keys[sample], sort=False)
     pairs = keys[[function, taxon]]
