@@ -83,7 +83,8 @@ def metrics_command(
     out: OutFolder,
     table: Annotated[Path | None, typer.Argument(
         metavar="TABLE", show_default=False,
-        help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV or MetaPhlAn merged profile.")
+        help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV, MetaPhlAn merged profile, "
+        "HUMAnN or PICRUSt2 output (community rows).")
     ] = None,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", metavar="FILE", help="Taxonomy (TSV or .qza).")] = None,
