@@ -244,8 +244,14 @@ def run_metrics(
         step(f"PCoA: {metric}", 2 + 2 * k, total)
         ordinations[metric] = _ordination(distances[metric], metric)
     step("gut summaries", total - 1, total)
-    summary, guilds_version = _with_inferred_guilds(
-        gut_summary(table, reference=mask, subjects=subjects), table)
+    if table.is_functional:
+        # taxon shares, ratios and the dysbiosis score describe taxa, not functions
+        summary, guilds_version = _functional_note(table), None
+        notes.append(f"gut summaries are taxon measures: none for a table of "
+                     f"{table.feature_type} features (gutaxis modules profiles KO tables)")
+    else:
+        summary, guilds_version = _with_inferred_guilds(
+            gut_summary(table, reference=mask, subjects=subjects), table)
     step("done", total, total)
     parameters: dict[str, object] = {
         "rank": rank, "rarefy": rarefy, "seed": seed if rarefy is not None else None,
@@ -256,6 +262,12 @@ def run_metrics(
     return MetricsResults(table=table, settings=settings, alpha=alpha, distances=distances,
                           ordinations=ordinations, gut_summary=summary,
                           parameters=parameters, notes=tuple(notes))
+
+
+def _functional_note(table: ProfileTable) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"notes": f"no taxon summaries: the table holds {table.feature_type} features"},
+        index=pd.Index(table.sample_ids, name="sample_id"))
 
 
 def _with_inferred_guilds(summary: pd.DataFrame, table: ProfileTable
