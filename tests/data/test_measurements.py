@@ -86,9 +86,9 @@ def test_answers_are_canonical_and_unanswered_items_dropped() -> None:
      r"row 2, field 'unit': Erythrocyte sedimentation rate \(Westergren\): cannot convert "
      r"mg/L"),
     ({"labs": pd.DataFrame({"subject": ["p"], "time": ["2024-03-01T08:00Z"],
-                            "analyte": ["zonulin"], "reported_value": [1],
+                            "analyte": ["histamine"], "reported_value": [1],
                             "reported_unit": ["ng/mL"]})},
-     r"field 'analyte': unknown lab analyte; found 'zonulin'"),
+     r"field 'analyte': unknown lab analyte; found 'histamine'"),
     ({"labs": pd.DataFrame({"subject": ["p"], "time": ["2024-03-01T08:00Z"],
                             "analyte": ["crp"], "reported_value": ["high"],
                             "reported_unit": ["mg/L"]})},

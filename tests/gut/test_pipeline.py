@@ -4,6 +4,7 @@ closed forms, SciPy and scikit-bio rather than against itself."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -131,3 +132,18 @@ def test_progress_reports_each_step_then_done(example: Cohort) -> None:
     assert [s[0] for s in steps] == ["alpha diversity", "beta: braycurtis",
                                      "PCoA: braycurtis", "gut summaries", "done"]
     assert [s[1] for s in steps] == [0, 1, 2, 3, 4] and {s[2] for s in steps} == {4}
+
+
+def test_a_functional_table_gets_diversity_but_no_taxon_summaries() -> None:
+    values = np.array([[30.5, 10.0, 0.0], [12.0, 0.0, 4.25], [8.0, 8.0, 8.0]])
+    frame = pd.DataFrame(values, index=["a", "b", "c"], columns=["K00001", "K00002", "K00003"])
+    table = replace(ProfileTable.from_dataframe(frame, kind="counts"),
+                    feature_type="ko", unit="RPK")
+    results = run_metrics(Cohort(table, pd.DataFrame(index=frame.index)),
+                          metrics=["braycurtis", "observed_features"])
+    assert list(results.gut_summary.columns) == ["notes"]
+    assert set(results.gut_summary["notes"]) == {
+        "no taxon summaries: the table holds ko features"}
+    assert any("gut summaries are taxon measures" in n for n in results.notes)
+    # Bray-Curtis of a and b: 1 - 2 * min-sum / total = 1 - 2 * 12 / 56.75
+    assert results.distances["braycurtis"].data[0, 1] == pytest.approx(1 - 24 / 56.75)

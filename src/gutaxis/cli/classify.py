@@ -29,8 +29,8 @@ from gutaxis.cli.common import (
 
 def classify_command(
     table: Annotated[Path, typer.Argument(
-        metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn): counts or "
-        "relative abundances.", show_default=False)],
+        metavar="TABLE", help="Feature table (BIOM, .qza, TSV/CSV, MetaPhlAn, HUMAnN, "
+        "PICRUSt2): counts or relative abundances.", show_default=False)],
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", help="Sample metadata (TSV/CSV, QIIME 2 metadata).",
         show_default=False)],

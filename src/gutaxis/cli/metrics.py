@@ -83,7 +83,8 @@ def metrics_command(
     out: OutFolder,
     table: Annotated[Path | None, typer.Argument(
         metavar="TABLE", show_default=False,
-        help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV or MetaPhlAn merged profile.")
+        help="Microbiome table: BIOM, QIIME 2 .qza, TSV/CSV, MetaPhlAn merged profile, "
+        "HUMAnN or PICRUSt2 output (community rows).")
     ] = None,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", metavar="FILE", help="Taxonomy (TSV or .qza).")] = None,
@@ -131,6 +132,9 @@ def metrics_command(
     beta/METRIC.tsv (distance matrices), pcoa/METRIC.tsv (the 10 leading principal
     coordinates), pcoa/METRIC_axes.tsv (their eigenvalues and proportions explained),
     gut_summary.tsv and metrics.json (settings, version, input hashes, citations).
+    gut_summary.tsv also holds metabolic-guild shares (butyrate, propionate,
+    tryptophan/indole, GABA, LPS-bearing, mucin-degrading taxa) in columns ending
+    _inferred: inferred from taxonomy, not measured function.
     Numbers keep full float64 precision. A summary goes to standard error.
 
     \b

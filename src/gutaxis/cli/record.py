@@ -53,6 +53,11 @@ def _summary(record: Measurements, out: Path) -> None:
         f"{out}: {len(record.subjects)} subjects, {len(record.administrations)} "
         f"administrations, {len(record.scores)} scores, {len(record.labs)} labs, "
         f"{len(record.interventions)} interventions, {len(record.samples)} samples")
+    if len(record.labs):
+        from gutaxis.data.labs import analyte_notes
+
+        for line in analyte_notes(sorted(set(record.labs["analyte"].astype(str)))):
+            err_console().print(f"note {line}", markup=False, highlight=False)
 
 
 @handle_errors

@@ -2,73 +2,45 @@
 
 Every lab result is stored twice over: as the lab reported it (value and UCUM unit) and
 in the analyte's canonical unit, converted exactly (:mod:`gutaxis.data.units`). A unit
-of the wrong kind (``mm/h`` for CRP) or one gutaxis does not know is refused, naming
-the row. Molar units (``nmol/L``) are refused for these analytes: gutaxis holds no
-sourced molar mass for them, and for CRP, which circulates as a pentamer of identical
-protomers, a molar concentration is ambiguous (pentamers or protomers?).
+of the wrong kind (``mm/h`` for CRP, ``EU/mL`` for LPS-binding protein) or one gutaxis
+does not know is refused, naming the row. Molar units (``nmol/L``) are refused for these
+analytes: gutaxis holds no sourced molar mass for them, and for CRP, which circulates as
+a pentamer of identical protomers, a molar concentration is ambiguous (pentamers or
+protomers?).
+
+The analytes themselves, their caveats, reference intervals and the source of each LOINC
+code are in :mod:`gutaxis.data.analytes`.
 
 References
 ----------
 .. [1] LOINC codes as listed in docs/research/instruments.md, section "Lab codes"
    (CRP 1988-5, hs-CRP 30522-7, ESR Westergren 4537-7, IL-6 26881-3,
-   faecal calprotectin 38445-3); confirm on loinc.org before clinical use.
+   faecal calprotectin 38445-3); TNF-alpha 3074-2 from the Mayo Clinic Laboratories test
+   catalog (TNFA); confirm on loinc.org before clinical use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from gutaxis.data.units import UNITS, Unit, convert, parse_unit
+from gutaxis.data.analytes import (
+    ALIASES,
+    ANALYTES,
+    BARRIER_MARKERS,
+    INFLAMMATION_MARKERS,
+    Analyte,
+    Caveat,
+    ReferenceInterval,
+    alias_key,
+)
+from gutaxis.data.units import convert, parse_unit
 from gutaxis.errors import InputError
 
-
-@dataclass(frozen=True)
-class Analyte:
-    """A lab analyte.
-
-    Parameters
-    ----------
-    id
-        gutaxis id (``crp``).
-    name
-        Human name.
-    loinc
-        LOINC code of the result, or ``None`` when none is known.
-    unit
-        Canonical UCUM unit: results are converted to it.
-    specimen
-        What is measured (``serum/plasma``, ``blood``, ``stool``).
-    """
-
-    id: str
-    name: str
-    loinc: str | None
-    unit: str
-    specimen: str
-
-    @property
-    def canonical(self) -> Unit:
-        return UNITS[self.unit]
-
-
-#: The analytes gutaxis knows, by id. CRP in mg/L (the unit DAS28-CRP needs; SDAI
-#: takes mg/dL: convert with :func:`gutaxis.data.units.convert`).
-ANALYTES: dict[str, Analyte] = {a.id: a for a in (
-    Analyte("crp", "C-reactive protein", "1988-5", "mg/L", "serum/plasma"),
-    Analyte("hs_crp", "C-reactive protein, high sensitivity", "30522-7", "mg/L", "serum/plasma"),
-    Analyte("esr", "Erythrocyte sedimentation rate (Westergren)", "4537-7", "mm/h", "blood"),
-    Analyte("il6", "Interleukin 6", "26881-3", "pg/mL", "serum/plasma"),
-    Analyte("calprotectin", "Calprotectin, faecal", "38445-3", "ug/g", "stool"),
-)}
-
-_ALIASES: dict[str, str] = {
-    "c-reactive protein": "crp", "hs-crp": "hs_crp", "hscrp": "hs_crp", "hs crp": "hs_crp",
-    "il-6": "il6", "il_6": "il6", "interleukin 6": "il6", "fecal calprotectin": "calprotectin",
-    "faecal calprotectin": "calprotectin", "fcp": "calprotectin",
-}
+__all__ = ["ANALYTES", "BARRIER_MARKERS", "BY_LOINC", "INFLAMMATION_MARKERS", "Analyte",
+           "Caveat", "ReferenceInterval", "analyte_notes", "get_analyte", "normalise_labs"]
 
 #: LOINC code -> analyte id, for reading FHIR.
 BY_LOINC: dict[str, str] = {a.loinc: a.id for a in ANALYTES.values() if a.loinc}
@@ -82,9 +54,11 @@ def get_analyte(name: str, *, source: str | None = None, row: int | str | None =
     --------
     >>> get_analyte("hs-CRP").loinc
     '30522-7'
+    >>> get_analyte("TNF-α").id, get_analyte("L:M").id, get_analyte("FABP2").id
+    ('tnf_alpha', 'lm_ratio', 'ifabp')
     """
-    key = str(name).strip().lower()
-    key = _ALIASES.get(key, key)
+    key = alias_key(name)
+    key = ALIASES.get(key, key)
     if key in ANALYTES:
         return ANALYTES[key]
     raise InputError("unknown lab analyte", source=source, row=row, field=field, found=name,
@@ -135,8 +109,9 @@ def normalise_labs(analytes: pd.Series, values: pd.Series, units: pd.Series, *,
         try:
             canonical_value[index] = convert(reported_arr[index], unit, analyte.canonical)
         except InputError as exc:
-            raise InputError(f"{analyte.name}: {exc.message}", source=source, row=row,
-                             field="unit", found=unit_text,
+            why = analyte.other_kind(unit.quantity)
+            raise InputError(f"{analyte.name}: {why or exc.message}", source=source,
+                             row=row, field="unit", found=unit_text,
                              expected=f"a unit convertible to {analyte.unit}") from None
         unit_codes[index] = unit.code
     return pd.DataFrame({
@@ -146,3 +121,20 @@ def normalise_labs(analytes: pd.Series, values: pd.Series, units: pd.Series, *,
         "reported_value": reported_arr,
         "reported_unit": pd.Series(unit_codes, dtype=object),
     })
+
+
+def analyte_notes(analyte_ids: Iterable[str]) -> list[str]:
+    """Lines a reader must see for the analytes given (caveats, then intervals), each
+    prefixed with the analyte id; analytes without notes give none.
+
+    Examples
+    --------
+    >>> analyte_notes(["crp", "zonulin"])[0][:60]
+    "zonulin: The widely used commercial 'zonulin' ELISA does not"
+    """
+    lines = []
+    for analyte_id in dict.fromkeys(analyte_ids):
+        analyte = ANALYTES.get(str(analyte_id))
+        if analyte is not None:
+            lines += [f"{analyte.id}: {note}" for note in analyte.notes()]
+    return lines

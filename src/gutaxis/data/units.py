@@ -27,7 +27,7 @@ import numpy.typing as npt
 from gutaxis.errors import InputError
 
 Quantity = Literal["mass concentration", "mass fraction", "substance concentration",
-                   "sedimentation rate", "number", "score"]
+                   "sedimentation rate", "endotoxin activity", "number", "score"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Unit:
     quantity
         The kind of quantity it measures.
     factor
-        Its size in the base unit of that kind: g/L, g/g, mol/L, mm/h or 1.
+        Its size in the base unit of that kind: g/L, g/g, mol/L, mm/h, {EU}/mL or 1.
     """
 
     code: str
@@ -56,7 +56,12 @@ def _units(quantity: Quantity, table: dict[str, Fraction]) -> dict[str, Unit]:
 _MILLI, _MICRO, _NANO, _PICO = Fraction(1, 10**3), Fraction(1, 10**6), Fraction(1, 10**9), \
     Fraction(1, 10**12)
 
-#: Every unit gutaxis knows, by UCUM code. Base units: g/L, g/g, mol/L, mm/h, 1.
+#: Every unit gutaxis knows, by UCUM code. Base units: g/L, g/g, mol/L, mm/h, {EU}/mL, 1.
+#: Endotoxin units (EU, defined against a reference endotoxin in the Limulus amebocyte
+#: lysate assay) are written with a UCUM annotation, ``{EU}/mL``: UCUM's ``[EU]`` is the
+#: Ehrlich unit of urobilinogen, another thing. An EU measures biological activity, not
+#: mass, so it converts to no mass unit. ``{ratio}`` is a dimensionless ratio (UCUM
+#: annotations are unity), e.g. the urinary lactulose/mannitol recovery ratio.
 UNITS: dict[str, Unit] = {
     **_units("mass concentration", {
         "g/L": Fraction(1), "g/dL": Fraction(10), "mg/mL": Fraction(1),
@@ -72,8 +77,9 @@ UNITS: dict[str, Unit] = {
         "pmol/L": _PICO,
     }),
     **_units("sedimentation rate", {"mm/h": Fraction(1)}),
+    **_units("endotoxin activity", {"{EU}/mL": Fraction(1), "{EU}/L": _MILLI}),
     **_units("score", {"{score}": Fraction(1)}),
-    **_units("number", {"1": Fraction(1), "%": Fraction(1, 100)}),
+    **_units("number", {"1": Fraction(1), "%": Fraction(1, 100), "{ratio}": Fraction(1)}),
 }
 
 #: Spellings people write that mean a UCUM code (matched after lower-casing): every
@@ -82,6 +88,7 @@ _ALIASES: dict[str, str] = {
     **{code.lower(): code for code in UNITS},
     "mm/hr": "mm/h", "mm/hour": "mm/h", "mm/1h": "mm/h", "mm/[hr]": "mm/h",
     "score": "{score}",
+    "eu/ml": "{EU}/mL", "eu/l": "{EU}/L", "ratio": "{ratio}",
 }
 
 

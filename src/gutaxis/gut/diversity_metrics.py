@@ -146,9 +146,10 @@ def _check_names(table: ProfileTable, chosen: list[str]) -> None:
                          found=", ".join(treeless),
                          expected="a tree (--tree; it is dropped by --rank) or other metrics")
     counts_only = [m for m in chosen if m in _NEEDS_COUNTS]
-    if counts_only and table.kind != "counts":
-        raise InputError(f"these metrics need read counts; the table holds {table.kind} "
-                         "values", field="--metrics", found=", ".join(counts_only),
+    if counts_only and not _holds_read_counts(table):
+        raise InputError(f"these metrics need read counts; the table holds "
+                         f"{table.unit or table.kind} values", field="--metrics",
+                         found=", ".join(counts_only),
                          expected="a table of counts, or other metrics")
 
 
@@ -158,16 +159,21 @@ def alpha_table(table: ProfileTable, settings: DiversitySettings) -> pd.DataFram
     A ``chao1`` column of a table that does not hold counts is left empty (NaN), with a
     warning (:func:`choose_metrics` refuses chao1 by name on such a table).
     """
-    empty_chao1 = "chao1" in settings.alpha_metrics and table.kind != "counts"
+    empty_chao1 = "chao1" in settings.alpha_metrics and not _holds_read_counts(table)
     names = [m for m in settings.alpha_metrics if not (empty_chao1 and m == "chao1")]
     frame = alpha_diversity(table, metrics=[ALPHA_NAMES[m] for m in names],
                             shannon_base=settings.shannon_base)
     frame.columns = pd.Index(names)
     if empty_chao1:
-        warnings.warn(f"chao1 needs read counts; the table holds {table.kind} values, so "
-                      "its chao1 column is empty", UserWarning, stacklevel=2)
+        warnings.warn(f"chao1 needs read counts; the table holds {table.unit or table.kind} "
+                      "values, so its chao1 column is empty", UserWarning, stacklevel=2)
         frame["chao1"] = np.nan
     return frame[list(settings.alpha_metrics)]
+
+
+def _holds_read_counts(table: ProfileTable) -> bool:
+    """Counts that are reads: not HUMAnN's RPK nor PICRUSt2's predicted copies."""
+    return table.kind == "counts" and table.unit in (None, "counts")
 
 
 def metric_citations(settings: DiversitySettings) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from gutaxis.gut.diversity_metrics import (
     choose_metrics,
     metric_citations,
 )
+from gutaxis.gut.guilds import GUILD_LABEL, metabolic_guilds
 from gutaxis.gut.ordination import Ordination, pcoa
 from gutaxis.gut.summaries import gut_summary
 from gutaxis.version import package_version
@@ -62,7 +63,10 @@ class MetricsResults:
     distances, ordinations
         Per beta metric: the distance matrix and its PCoA (leading :data:`PCOA_AXES`).
     gut_summary
-        The gut-health summaries of :func:`gutaxis.gut.gut_summary`.
+        The gut-health summaries of :func:`gutaxis.gut.gut_summary`, then (taxon tables
+        only) the metabolic-guild shares of :func:`gutaxis.gut.guilds.metabolic_guilds`
+        in columns ending ``_inferred`` (inferred from taxonomy, not measured function),
+        then ``notes``.
     parameters
         The pipeline's own parameters (rank, rarefy, seed, reference, subject, ...).
     notes
@@ -240,15 +244,48 @@ def run_metrics(
         step(f"PCoA: {metric}", 2 + 2 * k, total)
         ordinations[metric] = _ordination(distances[metric], metric)
     step("gut summaries", total - 1, total)
-    summary = gut_summary(table, reference=mask, subjects=subjects)
+    if table.is_functional:
+        # taxon shares, ratios and the dysbiosis score describe taxa, not functions
+        summary, guilds_version = _functional_note(table), None
+        notes.append(f"gut summaries are taxon measures: none for a table of "
+                     f"{table.feature_type} features (gutaxis modules profiles KO tables)")
+    else:
+        summary, guilds_version = _with_inferred_guilds(
+            gut_summary(table, reference=mask, subjects=subjects), table)
     step("done", total, total)
     parameters: dict[str, object] = {
         "rank": rank, "rarefy": rarefy, "seed": seed if rarefy is not None else None,
         "reference": None if reference is None else "=".join(reference),
         "subject": subject_column, "aitchison_pseudocount": AITCHISON_PSEUDOCOUNT}
+    if guilds_version is not None:
+        parameters["metabolic_guilds"] = f"lists v{guilds_version}, {GUILD_LABEL}"
     return MetricsResults(table=table, settings=settings, alpha=alpha, distances=distances,
                           ordinations=ordinations, gut_summary=summary,
                           parameters=parameters, notes=tuple(notes))
+
+
+def _functional_note(table: ProfileTable) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"notes": f"no taxon summaries: the table holds {table.feature_type} features"},
+        index=pd.Index(table.sample_ids, name="sample_id"))
+
+
+def _with_inferred_guilds(summary: pd.DataFrame, table: ProfileTable
+                          ) -> tuple[pd.DataFrame, str | None]:
+    """The gut summaries with the metabolic-guild shares (``*_inferred``) before ``notes``.
+
+    Functional tables get none (their function is measured: see
+    :mod:`gutaxis.gut.modules`); returns the guild lists' version, or ``None``.
+    """
+    if table.is_functional:
+        return summary, None
+    guilds = metabolic_guilds(table)
+    ours = summary["notes"].to_numpy(dtype=object)
+    theirs = guilds.notes.to_numpy(dtype=object)
+    notes = np.where(ours == "", theirs, np.where(theirs == "", ours, ours + "; " + theirs))
+    frame = pd.concat([summary.drop(columns="notes"), guilds.shares], axis=1)
+    frame["notes"] = notes.astype(str)
+    return frame, guilds.version
 
 
 def _check_parameters(*, shannon_base: float, generalized_alpha: float) -> None:

@@ -12,8 +12,11 @@ types, ranges, choices; wording only where its licence allows), and, per subject
   SNOMED CT 443172007), always also a gutaxis code ``{instrument}.{score}``, the value as
   a UCUM quantity (integers stay integers: NRS ``6``, not ``6.0``), the band as
   ``interpretation`` text, and ``derivedFrom`` its QuestionnaireResponse;
-* an ``Observation`` per lab result: category ``laboratory``, LOINC code, the value
-  *as the lab reported it* (UCUM unit), so nothing is lost; readers convert;
+* an ``Observation`` per lab result: category ``laboratory``, LOINC code where one is
+  known (always also a gutaxis code), the value *as the lab reported it* (UCUM unit), so
+  nothing is lost (readers convert), and the analyte's assay caveats and sourced
+  intervals as ``note`` (zonulin ELISAs that do not measure zonulin, hs-CRP risk
+  categories, ...);
 * a ``MedicationStatement`` per probiotic or medication and a ``Procedure`` per diet,
   exercise or stress-management intervention, with the period and dose;
 * a ``Specimen`` (stool, SNOMED CT 119339001) per microbiome sample.
@@ -414,11 +417,13 @@ def _score_observations(m: Measurements, patients: dict[str, str],
 
 def _lab_observations(m: Measurements, patients: dict[str, str],
                       base: str) -> Iterator[Json]:
+    notes = {a: [{"text": line} for line in ANALYTES[a].notes()]
+             for a in set(m.labs["analyte"])}
     for row in _with_text_times(m.labs, "time").to_dict("records"):
         analyte = ANALYTES[row["analyte"]]
         codings = [_coding(LOINC, analyte.loinc)] if analyte.loinc else []
         codings.append(_coding(f"{base}/CodeSystem/analyte", analyte.id, analyte.name))
-        yield _entry(_urn("Observation", "lab/" + row["lab_id"]), {
+        resource: Json = {
             "resourceType": "Observation",
             "identifier": [_identifier(base, "lab", row["lab_id"])],
             "status": "final",
@@ -427,7 +432,10 @@ def _lab_observations(m: Measurements, patients: dict[str, str],
             "subject": {"reference": patients[row["subject"]]},
             "effectiveDateTime": row["time_text"],
             "valueQuantity": _quantity(row["reported_value"], row["reported_unit"]),
-        })
+        }
+        if notes[analyte.id]:
+            resource["note"] = notes[analyte.id]
+        yield _entry(_urn("Observation", "lab/" + row["lab_id"]), resource)
 
 
 def _interventions(m: Measurements, patients: dict[str, str], base: str) -> Iterator[Json]:

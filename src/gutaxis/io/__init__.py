@@ -20,10 +20,12 @@ The synthetic example cohort shipped in the package, read as a study's files are
 from gutaxis.io.biom import read_biom, write_biom
 from gutaxis.io.cohort import read_cohort
 from gutaxis.io.delimited import read_delimited, write_tsv
+from gutaxis.io.humann import read_humann
 from gutaxis.io.lineages import parse_lineages
 from gutaxis.io.metadata import read_metadata
 from gutaxis.io.metaphlan import read_metaphlan
 from gutaxis.io.newick import parse_newick, read_newick
+from gutaxis.io.picrust2 import read_picrust2
 from gutaxis.io.qiime2 import artifact_info, read_qza, read_qza_table, read_qza_tree
 from gutaxis.io.table import TABLE_FORMATS, detect_table_format, read_table, read_tree
 from gutaxis.io.taxonomy import read_taxonomy, write_taxonomy
@@ -37,9 +39,11 @@ __all__ = [
     "read_biom",
     "read_cohort",
     "read_delimited",
+    "read_humann",
     "read_metadata",
     "read_metaphlan",
     "read_newick",
+    "read_picrust2",
     "read_qza",
     "read_qza_table",
     "read_qza_tree",

@@ -30,6 +30,7 @@ def read_cohort(
     kind: ValueKind | None = None,
     record: Measurements | None = None,
     strict: bool = True,
+    stratified: bool = False,
 ) -> Cohort:
     """Read a table, its sample metadata and optionally taxonomy, tree and the
     longitudinal record into a Cohort.
@@ -66,6 +67,9 @@ def read_cohort(
         Refuse table samples without a metadata row (default). With ``strict=False``
         they are left out, as MaAsLin does, and a :class:`UserWarning` says how many and
         which (the first few).
+    stratified
+        For HUMAnN and PICRUSt2 tables: the function x taxon rows instead of the
+        community rows (:func:`gutaxis.io.read_table`).
 
     Raises
     ------
@@ -76,12 +80,13 @@ def read_cohort(
         sample linked to another subject than ``subject_column`` says.
     """
     if metadata is None:
-        profile = read_table(table, orientation=orientation, kind=kind)
+        profile = read_table(table, orientation=orientation, kind=kind,
+                             stratified=stratified)
         meta = pd.DataFrame(index=pd.Index(profile.sample_ids, name="sample_id"))
     else:
         meta = read_metadata(metadata)
         profile = read_table(table, orientation=orientation, sample_ids=list(meta.index),
-                             kind=kind)
+                             kind=kind, stratified=stratified)
         profile, _, note = match_metadata(profile, meta, table=str(table),
                                           metadata=str(metadata), strict=strict)
         if note:

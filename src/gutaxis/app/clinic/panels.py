@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gutaxis.app.db.models import LabResult, MicrobiomeSample
+from gutaxis.data.labs import ANALYTES
 
 #: How many samples and lab rows the patient page reads at most.
 SAMPLES_SHOWN = 6
@@ -95,6 +96,7 @@ class LabView:
     unit: str
     time: dt.datetime
     reported: str
+    notes: tuple[str, ...] = ()  # assay caveats and sourced intervals, for the reader
 
 
 def latest_labs(session: Session, patient_id: int) -> list[LabView]:
@@ -106,5 +108,7 @@ def latest_labs(session: Session, patient_id: int) -> list[LabView]:
             .where(LabResult.patient_id == patient_id)
             .order_by(LabResult.time.desc()).limit(LAB_ROWS_READ)):
         if analyte not in seen:
-            seen[analyte] = LabView(analyte, value, unit, time, f"{rv:g} {ru}")
+            known = ANALYTES.get(analyte)
+            seen[analyte] = LabView(analyte, value, unit, time, f"{rv:g} {ru}",
+                                    tuple(known.notes()) if known else ())
     return [seen[k] for k in sorted(seen)]

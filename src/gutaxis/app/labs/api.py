@@ -30,8 +30,9 @@ class LabIn(BaseModel):
 
     time: str = Field(description="ISO 8601; without a UTC offset it is read in the "
                       "patient's timezone", examples=["2024-03-01T08:30:00+01:00"])
-    analyte: str = Field(description="crp, hs_crp, esr, il6, calprotectin (or a common "
-                         "spelling)", examples=["crp"])
+    analyte: str = Field(description="An analyte id (crp, hs_crp, esr, il6, tnf_alpha, "
+                         "calprotectin, zonulin, lps, lps_mass, lbp, scd14, ifabp, "
+                         "lm_ratio) or a common spelling", examples=["crp"])
     value: float = Field(allow_inf_nan=False)
     unit: str = Field(description="UCUM unit convertible to the analyte's unit",
                       examples=["mg/L"])

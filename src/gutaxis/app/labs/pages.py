@@ -35,7 +35,9 @@ def labs_context(state: AppState, actor: Actor, patient_id: int) -> dict[str, An
                      detail="labs page")
         results = [{"time": r.time, "analyte": r.analyte,
                     "analyte_name": ANALYTES[r.analyte].name if r.analyte in ANALYTES
-                    else r.analyte, "value": r.value, "unit": r.unit,
+                    else r.analyte,
+                    "notes": ANALYTES[r.analyte].notes() if r.analyte in ANALYTES else [],
+                    "value": r.value, "unit": r.unit,
                     "reported_value": r.reported_value, "reported_unit": r.reported_unit,
                     "from_file": r.upload_id is not None} for r in reversed(rows)]
         return {"patient_id": patient_id, "pseudonym": patient.pseudonym,
