@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.analyze.models import association_scan, outcome_scan
+from gutaxis.data.labs import ANALYTES, BARRIER_MARKERS, INFLAMMATION_MARKERS
 from gutaxis.errors import InputError
 from gutaxis.report.function_names import MODULE_ID, module_names
 
@@ -33,14 +34,12 @@ if TYPE_CHECKING:
     from gutaxis.stats.association_results import AssociationResults
     from gutaxis.stats.mediation.results import MediationResults
 
-__all__ = ["BARRIER_MARKERS", "FunctionScan", "MechanismPath", "MechanismResults",
+__all__ = ["MARKERS", "FunctionScan", "MechanismPath", "MechanismResults",
            "function_table", "markers_in", "mechanism_skip_reason", "run_mechanism"]
 
-#: Barrier and inflammation markers (lab analyte ids) used as mediators when the metadata
-#: has them and ``[mechanism] markers`` names none.
-BARRIER_MARKERS: tuple[str, ...] = ("zonulin", "lps", "lps_mass", "lbp", "scd14", "ifabp",
-                                    "lm_ratio", "calprotectin", "crp", "hs_crp", "il6",
-                                    "tnf_alpha")
+#: Barrier and inflammation markers (lab analyte ids, :mod:`gutaxis.data.labs`) used as
+#: mediators when the metadata has them and ``[mechanism] markers`` names none.
+MARKERS: tuple[str, ...] = (*BARRIER_MARKERS, *INFLAMMATION_MARKERS)
 #: How many of the scanned functions (smallest q first) enter the mediation.
 MEDIATED_FUNCTIONS = 3
 MEASURED = "measured"
@@ -221,7 +220,7 @@ def _tsv(frame: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------------- inputs
 def markers_in(meta: pd.DataFrame, cfg: Config) -> list[str]:
     """The marker columns to use: ``[mechanism] markers`` (each must be a metadata column),
-    else the :data:`BARRIER_MARKERS` that are numeric metadata columns with values."""
+    else the :data:`MARKERS` that are numeric metadata columns with values."""
     named = list(cfg["mechanism"]["markers"])
     if named:
         missing = [m for m in named if m not in meta.columns]
@@ -229,7 +228,7 @@ def markers_in(meta: pd.DataFrame, cfg: Config) -> list[str]:
             raise InputError("mechanism marker not in the metadata", field="mechanism.markers",
                              found=", ".join(missing), expected=", ".join(map(str, meta.columns)))
         return named
-    return [m for m in BARRIER_MARKERS if m in meta.columns
+    return [m for m in MARKERS if m in meta.columns
             and pd.api.types.is_numeric_dtype(meta[m]) and meta[m].notna().sum() > 2]
 
 
@@ -272,7 +271,7 @@ def mechanism_skip_reason(cohort: Cohort, cfg: Config) -> str | None:
         return None
     if not markers:
         return ("no functional table (--function-table, or a HUMAnN/PICRUSt2 table) and no "
-                "barrier or inflammation marker (" + ", ".join(BARRIER_MARKERS)
+                "barrier or inflammation marker (" + ", ".join(MARKERS)
                 + ") in the metadata")
     if cohort.table.taxonomy is None:
         return (f"markers found ({', '.join(markers)}) but no functional table, and no "
@@ -460,13 +459,5 @@ def _caveats(scans: list[FunctionScan], markers: list[str], cfg: Config) -> list
 
 
 def _marker_caveats(markers: list[str]) -> list[str]:
-    from gutaxis.data.labs import ANALYTES
-
-    lines = []
-    for marker in markers:
-        analyte = ANALYTES.get(marker)
-        if analyte is None:
-            continue
-        lines += [f"{analyte.name}: {c.text} ({c.source})."
-                  for c in getattr(analyte, "caveats", ())]
-    return lines
+    return [f"{ANALYTES[m].name}: {c.line()}" for m in markers if m in ANALYTES
+            for c in ANALYTES[m].caveats]
