@@ -258,8 +258,7 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
     step("mediation", 8, lambda: _mediation(cohort, cfg, variable),
          reason=None if design["exposure"] else "no exposure named (--exposure)")
     report("done", len(STEPS), len(STEPS))
-    if cohort.table.is_functional:  # the taxon summaries' NaN notes, said once and plainly
-        notes = [n for n in notes if not n.startswith("diversity: gut_summary")]
+    if cohort.table.is_functional:
         notes.append("diversity: the taxon summaries (phylum shares, ratios, guilds) do not "
                      "apply to a functional table and are left empty")
     provenance = {
