@@ -176,3 +176,11 @@ def test_a_function_table_beside_a_taxon_table(ko_study: Any, tmp_path: Path) ->
     assert [s.key for s in mechanism.scans] == ["gbm"]
     assert mechanism.scans[0].results.spec.n_samples_input == len(ko.columns) - 9
     assert "9 analysed sample(s) have no functional profile" in " ".join(mechanism.notes)
+
+
+def test_a_marker_that_cannot_mediate_is_said_and_the_rest_runs(module_cohort: Cohort) -> None:
+    cohort = Cohort(module_cohort.table, module_cohort.metadata.assign(il6=2.0))  # constant
+    found = run_mechanism(cohort, config(mechanism={"markers": ["crp", "il6"]},
+                                         mediation={"boot": 50}), "pain")
+    assert {p.marker for p in found.paths} == {"crp"}
+    assert any("-> il6 not run" in n for n in found.notes)

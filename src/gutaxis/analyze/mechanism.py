@@ -25,7 +25,7 @@ import pandas as pd
 
 from gutaxis.analyze.models import association_scan, outcome_scan
 from gutaxis.data.labs import ANALYTES, BARRIER_MARKERS, INFLAMMATION_MARKERS
-from gutaxis.errors import InputError
+from gutaxis.errors import GutaxisError, InputError
 from gutaxis.report.function_names import MODULE_ID, module_names
 
 if TYPE_CHECKING:
@@ -407,12 +407,17 @@ def _mediations(cohort: Cohort, scans: list[FunctionScan], markers: list[str], c
         meta = cohort.metadata.assign(**{column: exposure.reindex(cohort.metadata.index)})
         for marker in markers:
             covariates = [c for c in design["covariates"] if c != marker]
-            result = mediate(meta, exposure=column, mediators=[marker], outcome=variable,
-                             covariates=covariates, treated_value=treated_value,
-                             outcome_type="binary" if design["outcome_type"] == "binary"
-                             else "continuous", mediator_type="continuous",
-                             method=med["method"], n_draws=med["boot"], level=med["level"],
-                             seed=design["seed"], source=cfg["input"]["metadata"])
+            try:
+                result = mediate(meta, exposure=column, mediators=[marker], outcome=variable,
+                                 covariates=covariates, treated_value=treated_value,
+                                 outcome_type="binary" if design["outcome_type"] == "binary"
+                                 else "continuous", mediator_type="continuous",
+                                 method=med["method"], n_draws=med["boot"],
+                                 level=med["level"], seed=design["seed"],
+                                 source=cfg["input"]["metadata"])
+            except GutaxisError as exc:  # one pair that cannot be fitted: said, not fatal
+                notes.append(f"mediation {row['feature']} -> {marker} not run: {exc}")
+                continue
             paths.append(MechanismPath(scan.key, str(row["feature"]), str(row["name"]),
                                        marker, contrast, result))
     return paths
