@@ -365,6 +365,22 @@ def _methods(results: Any, words: dict[str, str]) -> list[str]:
     return lines
 
 
+#: The module inference the mechanism step follows (cited when modules were computed).
+OMIXER_CITATION = ("Darzi Y, Falony G, Vieira-Silva S, Raes J (2016). Towards biome-specific "
+                   "analysis of meta-omics data. ISME J 10:1025-1028. "
+                   "doi:10.1038/ismej.2015.188")
+
+
+def _mechanism_citations(results: Any) -> list[str]:
+    """The module sets' papers and Omixer-RPM's, when the mechanism step computed modules."""
+    mechanism = getattr(results, "mechanism", None)
+    profiles = [s.profile for s in mechanism.scans if s.profile is not None] if mechanism \
+        else []
+    if not profiles:
+        return []
+    return [*dict.fromkeys(p.info.citation for p in profiles), OMIXER_CITATION]
+
+
 def _mechanism_method(results: Any, mechanism: Any) -> str:
     c = results.config
     m = c["mechanism"]
@@ -374,7 +390,8 @@ def _mechanism_method(results: Any, mechanism: Any) -> str:
             "discovery rate)")
     if any(s.profile is not None for s in mechanism.scans):
         text += (f"; module abundance and coverage were computed from the KEGG orthologs as "
-                 f"Omixer-RPM does (a module counts at coverage \u2265 {m['coverage']:g})")
+                 f"Omixer-RPM does [Darzi 2016] (a module counts at coverage \u2265 "
+                 f"{m['coverage']:g})")
     if mechanism.paths:
         med = c["mediation"]
         text += (f". For the {len({p.feature for p in mechanism.paths})} functions with the "
@@ -459,7 +476,8 @@ def _context(results: Any) -> dict[str, Any]:
         "dropped_reasons": results.dropped["reason"].value_counts().to_dict(),
         "table1": _frame_rows(results.table1), "checks": _frame_rows(results.checks),
         "figures": _figures(results, words), "methods": _methods(results, words),
-        "citations": list(CITATIONS.values()), "tables": _tables(results),
+        "citations": [*CITATIONS.values(), *_mechanism_citations(results)],
+        "tables": _tables(results),
         "limitations": _limitations(results), "skipped": results.skipped,
         "notes": list(results.notes), "provenance": results.provenance,
         "config_text": _config_text(results.config),
