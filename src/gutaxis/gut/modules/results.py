@@ -1,0 +1,159 @@
+"""ModuleProfile: module abundance and coverage per sample, with what they came from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gutaxis.data.profile import ProfileTable
+from gutaxis.gut.modules.definitions import ModuleSetInfo
+
+__all__ = ["OUTPUT_FILES", "TIDY_COLUMNS", "ModuleProfile"]
+
+#: Columns of :meth:`ModuleProfile.to_frame` (and of ``modules.tsv``).
+TIDY_COLUMNS = ("sample_id", "module_id", "module_name", "abundance", "coverage", "present")
+#: The files :meth:`ModuleProfile.to_dir` writes.
+OUTPUT_FILES = ("module-abundance.tsv", "module-coverage.tsv", "modules.tsv",
+                "module-definitions.tsv", "summary.json")
+#: Unknown ids listed in the summary (all are counted).
+_SHOWN_UNKNOWN = 10
+
+
+@dataclass(frozen=True)
+class ModuleProfile:
+    """Module abundance and coverage in every sample (see
+    :func:`gutaxis.gut.modules.module_profile`).
+
+    Parameters
+    ----------
+    abundance
+        Samples x modules, feature type ``module``, the kind and unit of the KO table;
+        0 where the module's coverage is below :attr:`cutoff`.
+    coverage
+        Samples x modules: fraction of each module's steps observed (unit ``coverage``).
+    modules
+        One row per module (index ``module_id``): ``name``, ``n_steps``, ``ko_steps``
+        (steps a KO table can observe), ``n_alternatives``, ``n_samples_present``.
+    unknown_ids
+        Feature ids of the input that are not KEGG orthologs (``UNMAPPED``, ...).
+    info
+        The module set: name, version, source, licence, citation.
+    cutoff
+        Coverage cutoff: present means coverage ``>=`` cutoff.
+    n_ko_features, n_ko_used
+        KO ids in the input, and how many of them some module step names.
+    """
+
+    abundance: ProfileTable
+    coverage: ProfileTable
+    modules: pd.DataFrame
+    unknown_ids: tuple[str, ...]
+    info: ModuleSetInfo
+    cutoff: float
+    n_ko_features: int
+    n_ko_used: int
+
+    @property
+    def set_name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def present(self) -> pd.DataFrame:
+        """Samples x modules, ``True`` where coverage >= the cutoff."""
+        return pd.DataFrame(self.coverage.dense() >= self.cutoff,
+                            index=pd.Index(self.coverage.sample_ids, name="sample_id"),
+                            columns=pd.Index(self.coverage.feature_ids, name="module_id"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: one row per sample and module, columns :data:`TIDY_COLUMNS`."""
+        n_samples, n_modules = self.coverage.shape
+        cover = self.coverage.dense().ravel()
+        names = self.modules["name"].reindex(self.coverage.feature_ids).to_numpy()
+        return pd.DataFrame({
+            "sample_id": np.repeat(self.coverage.sample_ids, n_modules),
+            "module_id": np.tile(self.coverage.feature_ids, n_samples),
+            "module_name": np.tile(names, n_samples),
+            "abundance": self.abundance.dense().ravel(),
+            "coverage": cover,
+            "present": cover >= self.cutoff,
+        }, columns=list(TIDY_COLUMNS))
+
+    def to_dict(self) -> dict[str, object]:
+        """What ``summary.json`` holds: the set, its source and licence, the cutoff and
+        what was found."""
+        present = self.present.to_numpy()
+        return {
+            "set": self.info.name,
+            "version": self.info.version,
+            "title": self.info.title,
+            "source": self.info.source,
+            "licence": self.info.licence,
+            "citation": self.info.citation,
+            "method": "Omixer-RPM best path (median estimator; Darzi et al. 2016, "
+                      "doi:10.1038/ismej.2015.188)",
+            "cutoff": self.cutoff,
+            "n_samples": int(self.coverage.n_samples),
+            "n_modules": int(self.coverage.n_features),
+            "n_modules_present": int(present.any(axis=0).sum()),
+            "median_modules_present_per_sample": float(np.median(present.sum(axis=1)))
+            if present.size else 0.0,
+            "unit": self.abundance.unit,
+            "kind": self.abundance.kind,
+            "n_ko_features": self.n_ko_features,
+            "n_ko_used": self.n_ko_used,
+            "n_unknown_ids": len(self.unknown_ids),
+            "unknown_ids_first": list(self.unknown_ids[:_SHOWN_UNKNOWN]),
+        }
+
+    def summary(self) -> str:
+        """A few lines for people: set, cutoff, what was present, what was left out."""
+        d = self.to_dict()
+        lines = [
+            f"{self.info.title}, version {self.info.version} ({d['n_modules']} modules), "
+            f"coverage cutoff {self.cutoff:g}",
+            f"{d['n_samples']} samples; {d['n_modules_present']} modules present in at least "
+            f"one sample, median {d['median_modules_present_per_sample']:g} per sample",
+            f"{self.n_ko_features} KO ids in the table, {self.n_ko_used} named by a module",
+        ]
+        if self.unknown_ids:
+            shown = ", ".join(self.unknown_ids[:3]) + (" ..." if len(self.unknown_ids) > 3
+                                                       else "")
+            lines.append(f"{len(self.unknown_ids)} feature ids are not KEGG orthologs and "
+                         f"were left out ({shown})")
+        lines.append(f"licence: {self.info.licence}")
+        return "\n".join(lines)
+
+    def to_dir(self, folder: Path, *, inputs: Mapping[str, object] | None = None) -> None:
+        """Write :data:`OUTPUT_FILES` into ``folder`` (which must exist).
+
+        ``module-abundance.tsv`` and ``module-coverage.tsv`` have one line per module
+        (first header cell ``feature_id``), as every gutaxis command reads a TABLE.
+
+        Parameters
+        ----------
+        folder
+            The output folder.
+        inputs
+            Extra entries for ``summary.json`` (e.g. the input file and its SHA-256).
+        """
+        from gutaxis.io import write_tsv
+        from gutaxis.version import package_version
+
+        write_tsv(self.abundance, folder / "module-abundance.tsv")
+        write_tsv(self.coverage, folder / "module-coverage.tsv")
+        self.to_frame().to_csv(folder / "modules.tsv", sep="\t", index=False)
+        self.modules.drop(columns="n_samples_present").to_csv(
+            folder / "module-definitions.tsv", sep="\t")
+        summary = {**self.to_dict(), "gutaxis_version": package_version(),
+                   **(dict(inputs) if inputs else {})}
+        (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n",
+                                             encoding="utf-8")
