@@ -143,6 +143,27 @@ class ModuleSet:
         return pd.DataFrame(rows).set_index("module_id")
 
     @classmethod
+    def from_omixer(cls, text: str, *, name: str, version: str = "custom",
+                    source: str = "definitions") -> ModuleSet:
+        """A custom set from text in Omixer-RPM's format (see
+        :func:`parse_omixer_definitions`), e.g. KEGG modules written that way.
+
+        Parameters
+        ----------
+        text
+            The definitions.
+        name, version
+            What to call the set in results.
+        source
+            Where the text came from (a file name), for results and error messages.
+        """
+        modules = tuple(parse_omixer_definitions(text, source=source))
+        info = ModuleSetInfo(name, version, f"custom module set {name}", source,
+                             "as stated by the source", "as stated by the source",
+                             len(modules))
+        return cls(info, modules)
+
+    @classmethod
     def from_json(cls, data: dict[str, Any], *, source: str) -> ModuleSet:
         """A set from the parsed contents of a ``<name>-<version>.json`` file.
 
@@ -219,6 +240,9 @@ def parse_omixer_definitions(text: str, *, source: str = "definitions") -> list[
             steps.append(tuple(tuple(o.strip() for o in alt) for alt in alternatives))
     if header is not None:
         modules.append(_definition(header, steps, source))
+    if not modules:
+        raise InputError("no module definitions", source=source, found="an empty file",
+                         expected="ID<TAB>name lines, each followed by its steps and ///")
     ids = pd.Index([m.module_id for m in modules])
     if ids.has_duplicates:
         raise InputError("module id defined twice", source=source,

@@ -97,9 +97,12 @@ def module_profile(
     ----------
     table
         Unstratified KEGG-ortholog abundances (HUMAnN KO, PICRUSt2 KO, or any table whose
-        features are ``K00001``-style ids): counts, RPK, CPM or relative abundances.
-        Other features (``UNMAPPED``, ``UNGROUPED``, non-KO ids) are left out and
-        reported in :attr:`ModuleProfile.unknown_ids`.
+        features are ``K00001``-style ids, also HUMAnN's renamed ``K00001: name``):
+        counts, RPK, CPM or relative abundances. As in Omixer-RPM, ids are matched as
+        strings, so other ids a set names (COG or eggNOG ids of the GBMs) count too;
+        features that are neither KOs nor named by the set (``UNMAPPED``,
+        ``UNGROUPED``, ...) are left out and reported in
+        :attr:`ModuleProfile.unknown_ids`.
     set
         ``"gbm"`` (gut-brain modules), ``"gmm"`` (gut metabolic modules), or a
         :class:`~gutaxis.gut.modules.definitions.ModuleSet`.
@@ -161,15 +164,17 @@ def module_profile(
     table.require_unstratified(action="module inference")
     ko_of_feature = _ko_ids(table)
     compiled = _compile(definitions)
-    usable = compiled.orthologs.get_indexer(pd.Index(ko_of_feature.fillna("")))
+    keys = ko_of_feature.fillna(pd.Series(table.feature_ids, dtype=object))
+    usable = compiled.orthologs.get_indexer(pd.Index(keys))
     columns = np.flatnonzero(usable >= 0)
     to_alternatives = sp.csr_array(
         sp.coo_array((np.ones(len(columns)), (columns, usable[columns])),
                      shape=(table.n_features, len(compiled.orthologs)))) @ compiled.weights
     abundance, cover = _score(table.values, sp.csr_array(to_alternatives), compiled,
                               cutoff=float(coverage), progress=progress)
+    unknown = ko_of_feature.isna().to_numpy() & (usable < 0)
     return _results(table, definitions, abundance, cover, float(coverage),
-                    unknown=table.feature_ids[ko_of_feature.isna().to_numpy()],
+                    unknown=table.feature_ids[unknown],
                     n_ko=int(ko_of_feature.notna().sum()),
                     n_used=len(np.unique(usable[columns])))
 

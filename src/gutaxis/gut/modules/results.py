@@ -40,7 +40,8 @@ class ModuleProfile:
         One row per module (index ``module_id``): ``name``, ``n_steps``, ``ko_steps``
         (steps a KO table can observe), ``n_alternatives``, ``n_samples_present``.
     unknown_ids
-        Feature ids of the input that are not KEGG orthologs (``UNMAPPED``, ...).
+        Feature ids of the input that are neither KEGG orthologs nor named by the set
+        (``UNMAPPED``, ``UNGROUPED``, ...): left out.
     info
         The module set: name, version, source, licence, citation.
     cutoff
@@ -127,8 +128,8 @@ class ModuleProfile:
         if self.unknown_ids:
             shown = ", ".join(self.unknown_ids[:3]) + (" ..." if len(self.unknown_ids) > 3
                                                        else "")
-            lines.append(f"{len(self.unknown_ids)} feature ids are not KEGG orthologs and "
-                         f"were left out ({shown})")
+            lines.append(f"{len(self.unknown_ids)} feature ids are neither KEGG orthologs nor "
+                         f"named by a module and were left out ({shown})")
         lines.append(f"licence: {self.info.licence}")
         return "\n".join(lines)
 
