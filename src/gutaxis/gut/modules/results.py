@@ -133,7 +133,7 @@ class ModuleProfile:
         lines.append(f"licence: {self.info.licence}")
         return "\n".join(lines)
 
-    def to_dir(self, folder: Path, *, inputs: Mapping[str, object] | None = None) -> None:
+    def to_dir(self, folder: Path, *, inputs: Mapping[str, Path | None] | None = None) -> None:
         """Write :data:`OUTPUT_FILES` into ``folder`` (which must exist).
 
         ``module-abundance.tsv`` and ``module-coverage.tsv`` have one line per module
@@ -144,8 +144,10 @@ class ModuleProfile:
         folder
             The output folder.
         inputs
-            Extra entries for ``summary.json`` (e.g. the input file and its SHA-256).
+            Files read, by role (``table``, ``definitions``): recorded in
+            ``summary.json`` with their SHA-256.
         """
+        from gutaxis.gut.pipeline import file_sha256
         from gutaxis.io import write_tsv
         from gutaxis.version import package_version
 
@@ -154,7 +156,8 @@ class ModuleProfile:
         self.to_frame().to_csv(folder / "modules.tsv", sep="\t", index=False)
         self.modules.drop(columns="n_samples_present").to_csv(
             folder / "module-definitions.tsv", sep="\t")
-        summary = {**self.to_dict(), "gutaxis_version": package_version(),
-                   **(dict(inputs) if inputs else {})}
+        files = {role: {"path": str(path), "sha256": file_sha256(path)}
+                 for role, path in (inputs or {}).items() if path is not None}
+        summary = {**self.to_dict(), "gutaxis_version": package_version(), "inputs": files}
         (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n",
                                              encoding="utf-8")
