@@ -8,8 +8,10 @@ Usage (from the repository root, with a clone or bare mirror of omixer-rpmR)::
 The definitions are read from the git objects of COMMIT (default HEAD) so the commit
 recorded in each file is the one read. Each ``*.txt`` is parsed with gutaxis' reader of
 Omixer-RPM's format (:func:`gutaxis.gut.modules.definitions.parse_omixer_definitions`);
-the module names are checked against the ``*.names`` file beside it. Ids and names
-are copied unchanged (including the sources' own spellings, e.g. "pectine").
+the module names are checked against the ``*.names`` file beside it, and the parsed
+modules, written back in Omixer-RPM's format, must give the original text (line by line,
+trailing white space aside). Ids and names are copied unchanged (including the sources'
+own spellings, e.g. "pectine").
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gutaxis.gut.modules.definitions import parse_omixer_definitions
+from gutaxis.gut.modules.definitions import ModuleSet, ModuleSetInfo, parse_omixer_definitions
 
 REPOSITORY = "https://github.com/omixer/omixer-rpmR"
 OUT = Path(__file__).resolve().parents[1] / "src/gutaxis/data/reference/modules"
@@ -86,6 +88,11 @@ def main(git_dir: str, commit: str = "HEAD") -> None:
         listed = {m.module_id: m.name for m in modules}
         if names != listed:
             raise SystemExit(f"{txt}: module names differ from the .names file")
+        original = "".join(line.strip() + "\n" for line in
+                           git_text(git_dir, sha, txt).splitlines()).removesuffix("///\n")
+        written = ModuleSet(ModuleSetInfo(name, "", "", "", "", "", 0), tuple(modules))
+        if written.to_omixer().removesuffix("///\n") != original:
+            raise SystemExit(f"{txt}: the definitions do not write back to the same text")
         data = {
             "format": "gutaxis module set 1",
             "name": name,

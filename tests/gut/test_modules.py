@@ -303,3 +303,10 @@ def test_clr_values_are_refused() -> None:
     table = ProfileTable.from_dataframe(ko_frame()).clr()
     with pytest.raises(DataKindError, match="module inference needs counts or relative"):
         module_profile(table)
+
+
+def test_shipped_sets_write_back_to_omixer_rpm_format_unchanged() -> None:
+    for name in ("gbm", "gmm"):
+        shipped = module_set(name)
+        again = ModuleSet.from_omixer(shipped.to_omixer(), name=name)
+        assert again.modules == shipped.modules

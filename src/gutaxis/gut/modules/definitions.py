@@ -142,6 +142,22 @@ class ModuleSet:
                 for m in self.modules]
         return pd.DataFrame(rows).set_index("module_id")
 
+    def to_omixer(self) -> str:
+        """The definitions in Omixer-RPM's text format (what :meth:`from_omixer` reads).
+
+        Examples
+        --------
+        >>> print(module_set("gmm").to_omixer().replace("\\t", " | ")[:100])
+        MF0001 | arabinoxylan degradation
+        K01209 | K15921 | K01181 | K01198 | K15531 | K18205
+        ///
+        MF0002...
+        """
+        blocks = [f"{m.module_id}\t{m.name}\n"
+                  + "".join("\t".join(",".join(alt) for alt in step) + "\n" for step in m.steps)
+                  + "///\n" for m in self.modules]
+        return "".join(blocks)
+
     @classmethod
     def from_omixer(cls, text: str, *, name: str, version: str = "custom",
                     source: str = "definitions") -> ModuleSet:
