@@ -207,7 +207,8 @@ def _score(values: sp.csr_array, to_alternatives: sp.csr_array, compiled: _Compi
     cover = np.zeros((n_samples, n_modules))
     pad = compiled.padded
     for lo in range(0, n_samples, chunk):  # chunks bound memory; each is a few numpy calls
-        alternatives = (values[lo:lo + chunk] @ to_alternatives).toarray()
+        rows = values if chunk >= n_samples else values[lo:lo + chunk]  # no needless copy
+        alternatives = (rows @ to_alternatives).toarray()
         steps = np.maximum.reduceat(alternatives, compiled.step_starts, axis=1)
         observed = steps > 0
         covered = np.add.reduceat(observed, compiled.module_starts, axis=1)
