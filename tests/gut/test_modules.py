@@ -30,11 +30,11 @@ from gutaxis.gut.modules import (
     ModuleDefinition,
     ModuleSet,
     ModuleSetInfo,
-    inference,
     module_profile,
     module_set,
     module_sets,
     parse_omixer_definitions,
+    scoring,
 )
 from gutaxis.io import read_delimited
 
@@ -91,7 +91,7 @@ def test_matches_omixer_rpm_on_109_humann2_ko_profiles(indian_ko: ProfileTable, 
 
 def test_small_chunks_give_omixer_rpm_values_too(indian_ko: ProfileTable,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inference, "_CHUNK_BYTES", 1)  # one sample per chunk
+    monkeypatch.setattr(scoring, "CHUNK_BYTES", 1)  # one sample per chunk
     done: list[int] = []
     result = module_profile(indian_ko, set="gmm", coverage=0.66, progress=done.append)
     assert done == [1] * indian_ko.n_samples
@@ -287,16 +287,54 @@ def test_a_pathway_table_is_refused_even_with_ko_like_ids() -> None:
         module_profile(table)
 
 
-def test_a_stratified_table_is_refused() -> None:
-    table = ProfileTable(sp.csr_array(np.array([[1.0, 2.0]])), ["A"],
-                         ["K00001|g__Bacteroides", "K00001|unclassified"], feature_type="ko",
-                         strata=pd.DataFrame({"function": ["K00001", "K00001"],
-                                              "taxon": ["g__Bacteroides", "unclassified"]},
-                                             index=["K00001|g__Bacteroides",
-                                                    "K00001|unclassified"]))
-    with pytest.raises(DataKindError, match="needs an unstratified"):
-        module_profile(table)
-    assert module_profile(table.unstratified()).abundance.n_samples == 1
+def stratified_table(path: Path) -> ProfileTable:
+    """Omixer-RPM's taxon-annotated table (taxon, KO, samples) as a stratified table."""
+    frame = pd.read_csv(path, sep="\t")
+    ids = frame["KO"] + "|" + frame["Taxon"]
+    strata = pd.DataFrame({"function": frame["KO"].to_numpy(),
+                           "taxon": frame["Taxon"].to_numpy()}, index=ids)
+    values = frame.drop(columns=["Taxon", "KO"])
+    return ProfileTable(sp.csr_array(values.to_numpy().T), values.columns.to_numpy(),
+                        ids.to_numpy(), feature_type="ko", strata=strata)
+
+
+@pytest.mark.parametrize("cutoff", [0.66, 0.5])
+def test_per_taxon_modules_match_omixer_rpm(synthetic_set: ModuleSet, cutoff: float) -> None:
+    table = stratified_table(SYNTHETIC / "taxon_ko_table.tsv")
+    result = module_profile(table, set=synthetic_set, coverage=cutoff)
+    read = lambda what: pd.read_csv(  # noqa: E731
+        SYNTHETIC / f"taxon_c{cutoff}_{what}.tsv", sep="\t").assign(
+        feature=lambda f: f["Module"] + "|" + f["Taxon"]).set_index("feature").drop(
+        columns=["Taxon", "Module"])
+    abundance, coverage = read("abundance"), read("coverage")
+    assert sorted(result.abundance.feature_ids) == sorted(abundance.index)
+    assert len(abundance) > 100
+    mine = result.abundance.to_dataframe().T.loc[abundance.index, abundance.columns]
+    np.testing.assert_allclose(mine.to_numpy(), abundance.to_numpy(), rtol=ABUNDANCE_RTOL,
+                               atol=0)
+    cover = result.coverage.to_dataframe().T.loc[abundance.index, abundance.columns]
+    present = cover.to_numpy() >= cutoff
+    np.testing.assert_array_equal(present, coverage.to_numpy() > 0)
+    np.testing.assert_allclose(cover.to_numpy()[present], coverage.to_numpy()[present],
+                               rtol=COVERAGE_RTOL, atol=0)
+    assert result.abundance.is_stratified
+    assert result.abundance.strata.loc["R008|taxon_0"].tolist() == ["R008", "taxon_0"]
+    tidy = result.to_frame()
+    assert tidy.columns.tolist()[:4] == ["sample_id", "module_id", "taxon", "module_name"]
+    assert (tidy["coverage"] > 0).all()
+
+
+def test_per_taxon_modules_of_one_taxon_are_its_community_modules(
+        synthetic_set: ModuleSet) -> None:
+    table = stratified_table(SYNTHETIC / "taxon_ko_table.tsv")
+    one = table.subset_features(table.strata["taxon"].to_numpy() == "taxon_3")
+    per_taxon = module_profile(one, set=synthetic_set, coverage=0.5)
+    community = module_profile(one.unstratified(), set=synthetic_set, coverage=0.5)
+    kept = per_taxon.abundance.strata["function"].to_numpy()
+    assert sorted(kept) == sorted(community.modules.index[community.present.any(axis=0)])
+    assert len(kept) > 10
+    np.testing.assert_allclose(per_taxon.abundance.dense(),
+                               community.abundance.subset_features(kept).dense(), rtol=1e-15)
 
 
 def test_clr_values_are_refused() -> None:

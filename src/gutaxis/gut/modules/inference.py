@@ -27,60 +27,23 @@ steps array the medians, in chunks of samples to bound memory.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from gutaxis.data.profile import ProfileTable
-from gutaxis.errors import DataKindError, InputError, preview
+from gutaxis.errors import InputError
 from gutaxis.gut.modules.definitions import ModuleSet, module_set
 from gutaxis.gut.modules.results import ModuleProfile
+from gutaxis.gut.modules.scoring import compile_set, match_orthologs, score_chunks
+from gutaxis.gut.modules.stratified import per_taxon_profile
 
 __all__ = ["DEFAULT_COVERAGE", "module_profile"]
 
 #: Coverage cutoff of Valles-Colomer et al. (2019) and Vieira-Silva et al. (2016).
 DEFAULT_COVERAGE = 0.66
-#: Feature ids read as KEGG orthologs: ``K00001``, or HUMAnN's renamed ``K00001: name``.
-_KO_ID = r"^(K\d{5})(?:$|:)"
-#: Bytes of the dense per-chunk arrays (alternatives, padded steps).
-_CHUNK_BYTES = 64 * 2**20
-#: Feature types a KO table may carry (``taxon`` is the default of a plain TSV).
-_KO_TYPES = ("ko", "function", "taxon")
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """A module set as arrays: alternatives x orthologs weights and step/module layout."""
-
-    orthologs: pd.Index  # every ortholog id the set names
-    weights: sp.csr_array  # orthologs x alternatives, 1/size per member
-    step_starts: np.ndarray  # first alternative of each step (alternatives by step)
-    module_starts: np.ndarray  # first step of each module
-    n_steps: np.ndarray  # steps per module
-    padded: np.ndarray  # modules x max_steps: global step index, -1 past the end
-
-
-@cache
-def _compile(modules: ModuleSet) -> _Compiled:
-    alternatives = [alt for m in modules.modules for step in m.steps for alt in step]
-    step_sizes = [len(step) for m in modules.modules for step in m.steps]
-    n_steps = np.array([m.n_steps for m in modules.modules], dtype=np.intp)
-    orthologs = pd.Index(sorted({o for alt in alternatives for o in alt}))
-    rows = np.concatenate([orthologs.get_indexer(pd.Index(alt)) for alt in alternatives])
-    cols = np.repeat(np.arange(len(alternatives)), [len(alt) for alt in alternatives])
-    share = np.repeat([1.0 / len(alt) for alt in alternatives], [len(a) for a in alternatives])
-    weights = sp.csr_array(sp.coo_array((share, (rows, cols)),
-                                        shape=(len(orthologs), len(alternatives))))
-    module_starts = np.concatenate([[0], np.cumsum(n_steps)[:-1]])
-    offsets = np.arange(n_steps.max())
-    padded = np.where(offsets < n_steps[:, None], module_starts[:, None] + offsets, -1)
-    return _Compiled(orthologs, weights, np.concatenate([[0], np.cumsum(step_sizes)[:-1]]),
-                     module_starts, n_steps, padded)
 
 
 def module_profile(
@@ -96,13 +59,16 @@ def module_profile(
     Parameters
     ----------
     table
-        Unstratified KEGG-ortholog abundances (HUMAnN KO, PICRUSt2 KO, or any table whose
+        KEGG-ortholog abundances (HUMAnN KO, PICRUSt2 KO, or any table whose
         features are ``K00001``-style ids, also HUMAnN's renamed ``K00001: name``):
         counts, RPK, CPM or relative abundances. As in Omixer-RPM, ids are matched as
         strings, so other ids a set names (COG or eggNOG ids of the GBMs) count too;
         features that are neither KOs nor named by the set (``UNMAPPED``,
         ``UNGROUPED``, ...) are left out and reported in
-        :attr:`ModuleProfile.unknown_ids`.
+        :attr:`ModuleProfile.unknown_ids`. A stratified table (function x taxon, see
+        :attr:`ProfileTable.strata`) gives modules per taxon, as Omixer-RPM's ``-a 2``:
+        features ``MODULE|taxon`` with strata, kept where the module reaches the
+        cutoff in that taxon in some sample.
     set
         ``"gbm"`` (gut-brain modules), ``"gmm"`` (gut metabolic modules), or a
         :class:`~gutaxis.gut.modules.definitions.ModuleSet`.
@@ -124,7 +90,7 @@ def module_profile(
     ------
     InputError
         Unknown set or version, a cutoff outside ``[0, 1]``, a table that is not of KEGG
-        orthologs, a stratified table, values that are not abundances.
+        orthologs, values that are not abundances.
 
     Notes
     -----
@@ -161,81 +127,26 @@ def module_profile(
     if isinstance(coverage, bool) or not 0.0 <= float(coverage) <= 1.0:
         raise InputError("coverage cutoff must be a fraction", field="coverage",
                          found=coverage, expected="a number from 0 to 1, e.g. 0.66")
-    table.require_unstratified(action="module inference")
-    ko_of_feature = _ko_ids(table)
-    compiled = _compile(definitions)
-    keys = ko_of_feature.fillna(pd.Series(table.feature_ids, dtype=object))
-    usable = compiled.orthologs.get_indexer(pd.Index(keys))
-    columns = np.flatnonzero(usable >= 0)
-    to_alternatives = sp.csr_array(
-        sp.coo_array((np.ones(len(columns)), (columns, usable[columns])),
-                     shape=(table.n_features, len(compiled.orthologs)))) @ compiled.weights
-    abundance, cover = _score(table.values, sp.csr_array(to_alternatives), compiled,
-                              cutoff=float(coverage), progress=progress)
-    unknown = ko_of_feature.isna().to_numpy() & (usable < 0)
-    return _results(table, definitions, abundance, cover, float(coverage),
-                    unknown=table.feature_ids[unknown],
-                    n_ko=int(ko_of_feature.notna().sum()),
-                    n_used=len(np.unique(usable[columns])))
-
-
-def _ko_ids(table: ProfileTable) -> pd.Series:
-    """The KEGG ortholog of each feature (NaN for others), after checking the table."""
     table.require_kind("counts", "relative", action="module inference")
-    ids = pd.Series(table.feature_ids, dtype=object)
-    ko = ids.str.extract(_KO_ID, expand=False)
-    if table.feature_type not in _KO_TYPES or not ko.notna().any():
-        what = (f"a {table.feature_type} table" if table.feature_type != "taxon"
-                else "no KEGG ortholog ids")
-        raise DataKindError(
-            "module inference needs a table of KEGG orthologs (KOs)",
-            found=f"{what} (features {preview(table.feature_ids, 3)})",
-            expected="KO ids such as K00001 (HUMAnN regrouped to KO, PICRUSt2's KO "
-                     "pred_metagenome_unstrat.tsv)")
-    return ko
-
-
-def _score(values: sp.csr_array, to_alternatives: sp.csr_array, compiled: _Compiled, *,
-           cutoff: float, progress: Callable[[int], None] | None
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Samples x modules abundance (0 below ``cutoff``) and coverage, chunk by chunk."""
-    n_samples = values.shape[0]
-    n_modules, max_steps = compiled.padded.shape
-    per_sample = 8 * (to_alternatives.shape[1] + 2 * n_modules * max_steps)
-    chunk = max(1, _CHUNK_BYTES // per_sample)
-    abundance = np.zeros((n_samples, n_modules))
-    cover = np.zeros((n_samples, n_modules))
-    pad = compiled.padded
-    for lo in range(0, n_samples, chunk):  # chunks bound memory; each is a few numpy calls
-        rows = values if chunk >= n_samples else values[lo:lo + chunk]  # no needless copy
-        alternatives = (rows @ to_alternatives).toarray()
-        steps = np.maximum.reduceat(alternatives, compiled.step_starts, axis=1)
-        observed = steps > 0
-        covered = np.add.reduceat(observed, compiled.module_starts, axis=1)
-        cover[lo:lo + chunk] = covered / compiled.n_steps
-        laid = steps[:, np.maximum(pad, 0)]
-        laid[:, pad < 0] = np.nan
-        laid[laid <= 0] = np.nan
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no step observed
-            median = np.nanmedian(laid, axis=2)
-        keep = cover[lo:lo + chunk] >= cutoff
-        abundance[lo:lo + chunk] = np.where(keep & (covered > 0), median, 0.0)
-        if progress is not None:
-            progress(min(chunk, n_samples - lo))
-    return abundance, cover
-
-
-def _results(table: ProfileTable, definitions: ModuleSet, abundance: np.ndarray,
-             cover: np.ndarray, cutoff: float, *, unknown: np.ndarray, n_ko: int,
-             n_used: int) -> ModuleProfile:
+    if table.is_stratified:
+        return per_taxon_profile(table, definitions, cutoff=float(coverage),
+                                 progress=progress)
+    compiled = compile_set(definitions)
+    match = match_orthologs(table.feature_ids, table.feature_type, compiled)
+    abundance = np.zeros((table.n_samples, len(definitions.modules)))
+    cover = np.zeros_like(abundance)
+    for rows, chunk_abundance, chunk_cover in score_chunks(
+            table.values, match.to_alternatives, compiled, cutoff=float(coverage),
+            progress=progress):
+        abundance[rows], cover[rows] = chunk_abundance, chunk_cover
     ids = np.array([m.module_id for m in definitions.modules], dtype=str)
-    abundance_table = replace(table, values=sp.csr_array(abundance), feature_ids=ids,
-                              taxonomy=None, tree=None, strata=None, feature_type="module")
-    coverage_table = ProfileTable(sp.csr_array(cover), table.sample_ids, ids,
-                                  kind="transformed", feature_type="module", unit="coverage")
     modules = definitions.to_frame()
-    modules["n_samples_present"] = (cover >= cutoff).sum(axis=0)
-    return ModuleProfile(abundance=abundance_table, coverage=coverage_table, modules=modules,
-                         unknown_ids=tuple(map(str, unknown)), info=definitions.info,
-                         cutoff=cutoff, n_ko_features=n_ko, n_ko_used=n_used)
+    modules["n_samples_present"] = (cover >= coverage).sum(axis=0)
+    return ModuleProfile(
+        abundance=replace(table, values=sp.csr_array(abundance), feature_ids=ids,
+                          taxonomy=None, tree=None, strata=None, feature_type="module"),
+        coverage=ProfileTable(sp.csr_array(cover), table.sample_ids, ids, kind="transformed",
+                              feature_type="module", unit="coverage"),
+        modules=modules, unknown_ids=tuple(map(str, table.feature_ids[match.unknown])),
+        info=definitions.info, cutoff=float(coverage), n_ko_features=match.n_ko,
+        n_ko_used=match.n_used)

@@ -75,18 +75,25 @@ class ModuleProfile:
                             columns=pd.Index(self.coverage.feature_ids, name="module_id"))
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy: one row per sample and module, columns :data:`TIDY_COLUMNS`."""
-        n_samples, n_modules = self.coverage.shape
-        cover = self.coverage.dense().ravel()
-        names = self.modules["name"].reindex(self.coverage.feature_ids).to_numpy()
-        return pd.DataFrame({
-            "sample_id": np.repeat(self.coverage.sample_ids, n_modules),
-            "module_id": np.tile(self.coverage.feature_ids, n_samples),
-            "module_name": np.tile(names, n_samples),
+        """Tidy: one row per sample and module, columns :data:`TIDY_COLUMNS`; per-taxon
+        results (from a stratified table) have a ``taxon`` column after ``module_id``
+        and one row per sample, module and taxon where the coverage is > 0."""
+        strata = self.coverage.strata
+        module_ids = self.coverage.feature_ids if strata is None else \
+            strata["function"].to_numpy()
+        frame = pd.DataFrame({
+            "sample_id": np.repeat(self.coverage.sample_ids, self.coverage.n_features),
+            "module_id": np.tile(module_ids, self.coverage.n_samples),
+            "module_name": np.tile(self.modules["name"].reindex(module_ids).to_numpy(),
+                                   self.coverage.n_samples),
             "abundance": self.abundance.dense().ravel(),
-            "coverage": cover,
-            "present": cover >= self.cutoff,
-        }, columns=list(TIDY_COLUMNS))
+            "coverage": self.coverage.dense().ravel(),
+        })
+        frame["present"] = frame["coverage"] >= self.cutoff
+        if strata is None:
+            return frame.loc[:, list(TIDY_COLUMNS)]
+        frame.insert(2, "taxon", np.tile(strata["taxon"].to_numpy(), self.coverage.n_samples))
+        return frame[frame["coverage"] > 0].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, object]:
         """What ``summary.json`` holds: the set, its source and licence, the cutoff and

@@ -16,7 +16,10 @@ It writes (seeded, so the inputs are the same on every run):
 - ``ko_table.tsv``: 25 samples x 63 ids (+ the README's 9 KOs), about half zeros, values
   with decimals;
 - ``c<cutoff>_{abundance,coverage}.tsv``: the jar's matrices (``-e 2``) at cutoffs 0.66,
-  0.5 and 0.25, default options otherwise.
+  0.5 and 0.25, default options otherwise;
+- ``taxon_ko_table.tsv``: 6 taxa x 30 ids x 12 samples, taxon-annotated (``-a 2``), and
+  ``taxon_c<cutoff>_{abundance,coverage}.tsv``: the jar's per-taxon matrices at 0.66 and
+  0.5.
 
 Everything here is generated (no third-party data) except module X005 and its
 profile, the worked example of Omixer-RPM's README (github.com/raeslab/omixer-rpm); licence
@@ -91,8 +94,31 @@ def write_inputs(rng: np.random.Generator) -> None:
     (HERE / "ko_table.tsv").write_text("\n".join(rows) + "\n")
 
 
+def write_stratified(rng: np.random.Generator) -> None:
+    """``taxon_ko_table.tsv``: 6 taxa x 30 of the ids each, 12 samples, Omixer-RPM's
+    taxon-annotated layout (taxon, ortholog, values); about 40 % zeros."""
+    ids = [*(f"K{i:05d}" for i in range(1, 61)), "COG0001", "COG0002", "COG0003"]
+    samples = [f"S{j:02d}" for j in range(12)]
+    rows = ["Taxon\tKO\t" + "\t".join(samples)]
+    for t in range(6):
+        for ko in sorted(rng.choice(ids, size=30, replace=False)):
+            values = np.round(rng.lognormal(2, 1.2, size=len(samples)), 3)
+            values[rng.random(len(samples)) < 0.4] = 0.0
+            rows.append(f"taxon_{t}\t{ko}\t" + "\t".join(repr(float(v)) for v in values))
+    (HERE / "taxon_ko_table.tsv").write_text("\n".join(rows) + "\n")
+
+
 def main(jar: str) -> None:
     write_inputs(np.random.default_rng(20261205))
+    write_stratified(np.random.default_rng(20261206))
+    for cutoff in ("0.66", "0.5"):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["java", "-jar", jar, "-i", str(HERE / "taxon_ko_table.tsv"),
+                            "-a", "2", "-d", str(HERE / "definitions.txt"), "-c", cutoff,
+                            "-e", "2", "-o", tmp], check=True, capture_output=True)
+            shutil.copy(Path(tmp) / "modules.tsv", HERE / f"taxon_c{cutoff}_abundance.tsv")
+            shutil.copy(Path(tmp) / "modules-coverage.tsv",
+                        HERE / f"taxon_c{cutoff}_coverage.tsv")
     for cutoff in ("0.66", "0.5", "0.25"):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(["java", "-jar", jar, "-i", str(HERE / "ko_table.tsv"), "-d",
