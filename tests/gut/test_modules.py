@@ -335,6 +335,10 @@ def test_per_taxon_modules_of_one_taxon_are_its_community_modules(
     assert len(kept) > 10
     np.testing.assert_allclose(per_taxon.abundance.dense(),
                                community.abundance.subset_features(kept).dense(), rtol=1e-15)
+    coverage = per_taxon.coverage.dense()
+    assert ((coverage > 0) & (coverage < 0.5)).any()  # true coverage below the cutoff kept
+    np.testing.assert_allclose(coverage, community.coverage.subset_features(kept).dense(),
+                               rtol=1e-15)
 
 
 def test_clr_values_are_refused() -> None:
