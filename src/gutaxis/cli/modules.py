@@ -74,14 +74,20 @@ def modules_command(
     median of the observed steps' values along the best path, as Omixer-RPM computes
     them (Darzi et al. 2016), the method of the GBM and GMM papers.
 
-    Writes into OUT: module-abundance.tsv and module-coverage.tsv (one line per module,
-    as every gutaxis command reads a TABLE: `gutaxis associate
-    OUT/module-abundance.tsv --kind counts ...`), modules.tsv (tidy: sample_id,
-    module_id, module_name, abundance, coverage, present), module-definitions.tsv
-    (module_id, name, n_steps, ko_steps, n_alternatives) and summary.json (set,
-    version, source, licence, cutoff, counts, ids left out). Feature ids that are not
-    KEGG orthologs (UNMAPPED, UNGROUPED) are left out and counted. The module sets are
-    for academic research; see their licence in summary.json before commercial use.
+    Writes into OUT:
+
+    \b
+      module-abundance.tsv   one line per module, one column per sample
+      module-coverage.tsv    the same for coverage
+      modules.tsv            tidy: sample_id, module_id, module_name,
+                             abundance, coverage, present
+      module-definitions.tsv module_id, name, n_steps, ko_steps, ...
+      summary.json           set, version, source, licence, cutoff, counts
+
+    Every gutaxis command reads the first two as a TABLE (gutaxis associate
+    OUT/module-abundance.tsv --kind counts ...). Feature ids that are not KEGG
+    orthologs (UNMAPPED, UNGROUPED) are left out and counted. The module sets are
+    for academic research; read their licence in summary.json before commercial use.
 
     \b
     Examples:
