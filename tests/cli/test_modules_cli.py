@@ -145,3 +145,32 @@ def test_help_shows_examples() -> None:
     result = invoke("modules", "--help")
     assert result.exit_code == 0
     assert "gutaxis modules humann_ko_unstratified.tsv --set gbm --out gbm" in result.output
+
+
+def test_the_progress_bar_appears_only_after_a_second(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    from gutaxis.cli import modules
+
+    class Bar:
+        def __init__(self) -> None:
+            self.tasks: list[tuple[str, int]] = []
+            self.done: list[int] = []
+
+        def add_task(self, description: str, *, total: int) -> int:
+            self.tasks.append((description, total))
+            return 0
+
+        def update(self, task: int, *, completed: int) -> None:
+            self.done.append(completed)
+
+    quick, slow = Bar(), Bar()
+    monkeypatch.setattr(modules, "_SLOW", float("inf"))  # never slow enough: no bar
+    advance = modules._late_bar(quick, 10)  # type: ignore[arg-type]
+    advance(4)
+    advance(6)
+    assert quick.tasks == [] and quick.done == []
+    monkeypatch.setattr(modules, "_SLOW", -1.0)  # always slow enough: the bar at once
+    advance = modules._late_bar(slow, 10)  # type: ignore[arg-type]
+    advance(4)
+    advance(6)
+    assert slow.tasks == [("scoring modules", 10)] and slow.done == [4, 10]

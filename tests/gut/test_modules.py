@@ -352,3 +352,13 @@ def test_shipped_sets_write_back_to_omixer_rpm_format_unchanged() -> None:
         shipped = module_set(name)
         again = ModuleSet.from_omixer(shipped.to_omixer(), name=name)
         assert again.modules == shipped.modules
+
+
+def test_an_all_zero_sample_has_no_module_and_an_empty_table_no_rows() -> None:
+    frame = pd.DataFrame({"K00001": [0.0, 2.0], "K00002": [0.0, 3.0]}, index=["zero", "S"])
+    result = module_profile(ProfileTable.from_dataframe(frame), set=one_module_set(
+        "K00001", "K00002"), coverage=0.5)
+    np.testing.assert_array_equal(result.coverage.dense(), [[0.0], [1.0]])
+    np.testing.assert_array_equal(result.abundance.dense(), [[0.0], [2.5]])
+    empty = ProfileTable.from_dataframe(frame.iloc[:0])
+    assert module_profile(empty, set="gmm").abundance.shape == (0, 103)
