@@ -215,7 +215,8 @@ def test_results_keep_the_unit_and_report_unknown_ids(indian_ko: ProfileTable) -
     assert (result.set_name, result.version, result.cutoff) == ("gbm", "1.0", 0.66)
     assert result.n_ko_features == 425
     summary = result.summary()
-    assert "2 feature ids are neither KEGG orthologs" in summary and "VIB" in summary
+    assert "left out 2 feature ids that are neither a KEGG ortholog nor named by a module: " \
+        "UNMAPPED, UNGROUPED" in summary and "VIB" in summary
     frame = result.to_frame()
     assert tuple(frame.columns) == TIDY_COLUMNS and len(frame) == 109 * 56
     row = frame[(frame["sample_id"] == "HAK") & (frame["module_id"] == "MGB005")].iloc[0]

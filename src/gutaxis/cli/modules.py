@@ -117,10 +117,7 @@ def modules_command(
                                                  progress=_late_bar(bar, ko_table.n_samples)),
                           table=table)
     if results.unknown_ids:
-        print_notes([f"{len(results.unknown_ids)} feature ids of {table} are neither KEGG "
-                     f"orthologs nor named by a module and were left out: "
-                     f"{', '.join(results.unknown_ids[:5])}"
-                     + (" ..." if len(results.unknown_ids) > 5 else "")])
+        print_notes([f"{table}: {results.unknown_note()}"])
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp, inputs={"table": table, "definitions": definitions})
     err_console().print(f"Wrote {out}:\n{results.summary()}", markup=False)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.data.profile import ProfileTable
+from gutaxis.errors import preview
 from gutaxis.gut.modules.definitions import ModuleSetInfo
 
 __all__ = ["OUTPUT_FILES", "TIDY_COLUMNS", "ModuleProfile"]
@@ -133,12 +134,18 @@ class ModuleProfile:
             f"{self.n_ko_features} KO ids in the table, {self.n_ko_used} named by a module",
         ]
         if self.unknown_ids:
-            shown = ", ".join(self.unknown_ids[:3]) + (" ..." if len(self.unknown_ids) > 3
-                                                       else "")
-            lines.append(f"{len(self.unknown_ids)} feature ids are neither KEGG orthologs nor "
-                         f"named by a module and were left out ({shown})")
+            lines.append(self.unknown_note())
         lines.append(f"licence: {self.info.licence}")
         return "\n".join(lines)
+
+    def unknown_note(self) -> str:
+        """``left out N feature id(s) that ...: a, b, ...``; empty when none was left out."""
+        n = len(self.unknown_ids)
+        if not n:
+            return ""
+        ids, are = ("id", "is") if n == 1 else ("ids", "are")
+        return (f"left out {n} feature {ids} that {are} neither a KEGG ortholog nor named by "
+                f"a module: {preview(self.unknown_ids)}")
 
     def to_dir(self, folder: Path, *, inputs: Mapping[str, Path | None] | None = None) -> None:
         """Write :data:`OUTPUT_FILES` into ``folder`` (which must exist).
