@@ -284,7 +284,7 @@ def test_a_taxon_table_is_refused() -> None:
 
 def test_a_pathway_table_is_refused_even_with_ko_like_ids() -> None:
     table = replace(ProfileTable.from_dataframe(ko_frame()), feature_type="pathway")
-    with pytest.raises(DataKindError, match="a pathway table"):
+    with pytest.raises(DataKindError, match="features of type 'pathway'"):
         module_profile(table)
 
 

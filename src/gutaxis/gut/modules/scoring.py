@@ -77,11 +77,11 @@ def match_orthologs(functions: np.ndarray, feature_type: str, compiled: Compiled
     """
     ko = pd.Series(functions, dtype=object).str.extract(KO_ID, expand=False)
     if feature_type not in KO_TABLE_TYPES or not ko.notna().any():
-        what = (f"a {feature_type} table" if feature_type != "taxon"
+        what = (f"features of type {feature_type!r}" if feature_type != "taxon"
                 else "no KEGG ortholog ids")
         raise DataKindError(
             "module inference needs a table of KEGG orthologs (KOs)",
-            found=f"{what} (features {preview(functions, 3)})",
+            found=f"{what} ({preview(functions, 3)})",
             expected="KO ids such as K00001 (HUMAnN regrouped to KO, PICRUSt2's KO "
                      "pred_metagenome_unstrat.tsv)")
     keys = ko.fillna(pd.Series(functions, dtype=object))
