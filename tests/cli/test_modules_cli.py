@@ -188,3 +188,29 @@ def test_the_progress_bar_appears_only_after_a_second(monkeypatch: pytest.Monkey
     advance(4)
     advance(6)
     assert slow.tasks == [("scoring modules", 10)] and slow.done == [4, 10]
+
+
+def test_per_taxon_reads_humann_stratified_rows_and_matches_omixer_rpm(tmp_path: Path) -> None:
+    # Omixer-RPM's taxon-annotated input (-a 2), rewritten as a HUMAnN stratified table
+    frame = pd.read_csv(SYNTHETIC / "taxon_ko_table.tsv", sep="\t")
+    samples = [c for c in frame.columns if c not in ("Taxon", "KO")]
+    humann = frame[samples].rename(columns=lambda s: f"{s}_Abundance-RPKs")
+    humann.insert(0, "# Gene Family", frame["KO"] + "|" + frame["Taxon"])
+    table = tmp_path / "ko_stratified.tsv"
+    humann.to_csv(table, sep="\t", index=False)
+    out = tmp_path / "per-taxon"
+    result = invoke("modules", str(table), "--per-taxon", "--definitions",
+                    str(SYNTHETIC / "definitions.txt"), "--coverage", "0.66", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    expected = pd.read_csv(SYNTHETIC / "taxon_c0.66_abundance.tsv", sep="\t")
+    expected.index = expected["Module"] + "|" + expected["Taxon"]
+    expected = expected.drop(columns=["Module", "Taxon"])
+    tidy = pd.read_csv(out / "modules.tsv", sep="\t")
+    mine = tidy.assign(feature=tidy["module_id"] + "|" + tidy["taxon"]).pivot(
+        index="feature", columns="sample_id", values="abundance")
+    assert sorted(mine.index) == sorted(expected.index)
+    np.testing.assert_allclose(mine.loc[expected.index, samples].fillna(0).to_numpy(),
+                               expected[samples].to_numpy(), rtol=1e-9, atol=0)
+    # without --per-taxon the stratified-only file is refused in one line
+    refused = invoke("modules", str(table), "--out", str(tmp_path / "community"))
+    assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1

@@ -64,6 +64,11 @@ def modules_command(
         help="Table orientation, when the side holding the K00001-style ids does not "
         "tell it.")] = None,
     kind: Kind = None,
+    per_taxon: Annotated[bool, typer.Option(
+        "--per-taxon",
+        help="Read the stratified rows (HUMAnN's K00001|g__Genus.s__species, PICRUSt2's "
+        "contributions) and infer modules per taxon, as Omixer-RPM's -a 2: features "
+        "MODULE|taxon.")] = False,
     force: Force = False,
 ) -> None:
     """Gut-brain and gut metabolic modules from a KO table.
@@ -97,6 +102,7 @@ def modules_command(
       gutaxis modules humann2_ko_rpk.tsv --kind counts --set gmm --version 1.07 \\
           --out gmm-1.07
       gutaxis modules ko.tsv --definitions kegg_modules.txt --out kegg
+      gutaxis modules humann_ko_stratified.tsv --per-taxon --set gbm --out gbm-taxa
     """
     from gutaxis.gut.modules import ModuleSet, module_profile
     from gutaxis.gut.modules import module_set as shipped_set
@@ -111,7 +117,8 @@ def modules_command(
     else:
         chosen = _placed(lambda: shipped_set(module_set, version))
     check_output(out, folder=True, force=force)
-    ko_table = read_table(table, orientation=orientation or ko_orientation(table), kind=kind)
+    ko_table = read_table(table, orientation=orientation or ko_orientation(table), kind=kind,
+                          stratified=per_taxon)
     with progress() as bar:
         results = _placed(lambda: module_profile(ko_table, set=chosen, coverage=coverage,
                                                  progress=_late_bar(bar, ko_table.n_samples)),
