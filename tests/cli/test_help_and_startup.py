@@ -18,7 +18,7 @@ from gutaxis import choices
 from gutaxis.cli.main import app
 
 runner = CliRunner()
-COMMANDS = ["metrics", "instruments", "score", "associate", "import-redcap",
+COMMANDS = ["metrics", "modules", "instruments", "score", "associate", "import-redcap",
             "import-responses", "export-fhir", "import-fhir", "trial", "evidence", "nof1", "meta",
             "mediate", "permanova", "classify", "analyze", "demo", "serve", "worker", "db", "users"]
 HEAVY = ("numpy", "pandas", "scipy", "numba", "matplotlib", "rich")

@@ -65,12 +65,14 @@ def _register() -> None:
         mediate,
         meta,
         metrics,
+        modules,
         nof1,
         record,
         trial,
     )
 
     metrics.register(app)
+    modules.register(app)
     instruments.register(app)
     associate.register(app)
     record.register(app)

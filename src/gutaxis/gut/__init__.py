@@ -30,6 +30,8 @@ from gutaxis.gut.beta import (
     braycurtis,
     jaccard,
 )
+from gutaxis.gut.guilds import GuildProfile, metabolic_guilds
+from gutaxis.gut.modules import ModuleProfile, module_profile
 from gutaxis.gut.ordination import NegativeEigenvalueWarning, Ordination, pcoa
 from gutaxis.gut.phylogenetic import faith_pd, unifrac
 from gutaxis.gut.pipeline import MetricsResults, run_metrics
@@ -53,7 +55,9 @@ __all__ = [
     "ALPHA_METRICS",
     "BETA_METRICS",
     "PHYLOGENETIC_METRICS",
+    "GuildProfile",
     "MetricsResults",
+    "ModuleProfile",
     "NegativeEigenvalueWarning",
     "NoSingletonsWarning",
     "Ordination",
@@ -75,6 +79,8 @@ __all__ = [
     "inverse_simpson",
     "jaccard",
     "md_index",
+    "metabolic_guilds",
+    "module_profile",
     "observed_features",
     "pcoa",
     "pielou_evenness",

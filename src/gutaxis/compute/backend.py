@@ -1,0 +1,230 @@
+"""The two execution back-ends behind one small interface: ``map`` a function over blocks.
+
+:class:`LocalBackend` runs the blocks one after the other in this process.
+:class:`DaskBackend` sends them to a Dask cluster (``dask.distributed``): the scheduler at
+``scheduler`` when given, else a :class:`distributed.LocalCluster` of worker processes
+that it starts and stops itself. Tasks are retried on another worker when one dies
+(``retries``); a task that still fails raises :class:`ComputeError` naming the step.
+Dask is imported only when a Dask back-end is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+
+from gutaxis.errors import GutaxisError, InputError
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+
+__all__ = ["BACKENDS", "Backend", "BackendName", "ComputeError", "DaskBackend",
+           "LocalBackend", "get_backend"]
+
+BackendName = Literal["local", "dask"]
+BACKENDS: tuple[str, ...] = get_args(BackendName)
+
+#: Keywords of :meth:`distributed.Client.map` itself: a step's own keywords must differ.
+_MAP_OPTIONS = frozenset({"key", "workers", "retries", "resources", "priority", "pure",
+                          "allow_other_workers", "fifo_timeout", "actor", "actors",
+                          "batch_size"})
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ComputeError(GutaxisError):
+    """A block of work failed on the cluster after its retries (or the cluster went away)."""
+
+
+class LocalBackend:
+    """Run every block in this process, in order."""
+
+    name: BackendName = "local"
+
+    def map(self, func: Callable[..., R], blocks: Iterable[T], *args: Any,
+            step: str = "work", **kwargs: Any) -> list[R]:
+        """``[func(block, *args, **kwargs) for block in blocks]``.
+
+        Parameters
+        ----------
+        func
+            Applied to each block, with ``args`` and ``kwargs`` after it.
+        blocks
+            The independent pieces of work (e.g. ``range`` objects of rows).
+        step
+            What is being computed, for error messages.
+        """
+        return [func(block, *args, **kwargs) for block in blocks]
+
+    def share(self, value: T) -> T:
+        """A handle to pass large shared inputs to :meth:`map` (here: the value)."""
+        return value
+
+    @property
+    def n_workers(self) -> int:
+        return 1
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "LocalBackend()"
+
+
+class DaskBackend:
+    """Run blocks as tasks on a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running scheduler (``tcp://host:8786``). ``None`` starts a
+        :class:`distributed.LocalCluster` on this machine (stopped by :meth:`close`).
+    n_workers
+        Worker processes of the local cluster (default: the CPU count, at most 8).
+    threads_per_worker
+        Threads per local worker (default 1: the kernels use NumPy's own threads).
+    memory_limit
+        Memory limit per local worker (Dask's syntax, e.g. ``"4GiB"``; default ``"auto"``).
+    retries
+        How often a task is tried again on another worker after its worker died.
+    """
+
+    name: BackendName = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
+                 threads_per_worker: int = 1, memory_limit: str = "auto",
+                 retries: int = 2) -> None:
+        self.scheduler = scheduler
+        self._n_workers = n_workers or min(os.cpu_count() or 1, 8)
+        self.threads_per_worker = threads_per_worker
+        self.memory_limit = memory_limit
+        self.retries = retries
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+
+    @property
+    def client(self) -> Client:
+        """The :class:`distributed.Client`, connected (and the local cluster started) on
+        first use."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Client:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self._cluster = LocalCluster(
+                n_workers=self._n_workers, threads_per_worker=self.threads_per_worker,
+                processes=True, memory_limit=self.memory_limit, dashboard_address=None)
+            return Client(self._cluster)
+        try:
+            return Client(self.scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError("cannot reach the Dask scheduler", field="--scheduler",
+                             found=self.scheduler,
+                             expected=f"a running scheduler, e.g. tcp://host:8786 ({exc})"
+                             ) from None
+
+    @property
+    def n_workers(self) -> int:
+        """Workers the cluster has now."""
+        return len(self.client.scheduler_info()["workers"])
+
+    def share(self, value: T) -> Any:
+        """Send ``value`` to the workers once; pass the handle to :meth:`map`."""
+        return self.client.scatter(value, broadcast=True)
+
+    def map(self, func: Callable[..., R], blocks: Iterable[T], *args: Any,
+            step: str = "work", **kwargs: Any) -> list[R]:
+        """``func(block, *args, **kwargs)`` for every block, on the cluster, in order.
+
+        Parameters
+        ----------
+        func
+            A module-level function (it is pickled to the workers).
+        blocks
+            The independent pieces of work.
+        *args, **kwargs
+            Passed to every call; large arrays should go through :meth:`share`.
+        step
+            What is being computed, for error messages.
+
+        Raises
+        ------
+        ComputeError
+            A task failed on every try, or the cluster went away.
+        """
+        items: Sequence[T] = list(blocks)
+        if not items:
+            return []
+        repeated = [[arg] * len(items) for arg in args]  # futures in them are resolved
+        clash = _MAP_OPTIONS.intersection(kwargs)
+        if clash:  # client.map would take them as its own options
+            raise TypeError(f"keyword(s) {sorted(clash)} are Client.map options: rename them")
+        futures = self.client.map(func, items, *repeated, **kwargs, retries=self.retries,
+                                  pure=False)
+        try:
+            return list(self.client.gather(futures))
+        except GutaxisError:
+            raise
+        except Exception as exc:  # a task raised, or its workers kept dying
+            raise ComputeError(
+                f"{step} failed on the Dask cluster: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        """Disconnect, and stop the local cluster if this back-end started it."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> DaskBackend:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self.scheduler or f"LocalCluster({self._n_workers} workers)"
+        return f"DaskBackend({where})"
+
+
+Backend = LocalBackend | DaskBackend
+
+
+def get_backend(name: str = "local", *, scheduler: str | None = None,
+                n_workers: int | None = None) -> Backend:
+    """The back-end named ``name`` (``local`` or ``dask``).
+
+    Parameters
+    ----------
+    name
+        ``"local"`` (this process) or ``"dask"``.
+    scheduler
+        For ``dask``: a scheduler address; ``None`` starts a local cluster.
+    n_workers
+        For ``dask`` without a scheduler: worker processes of the local cluster.
+    """
+    if name == "local":
+        if scheduler is not None:
+            raise InputError("a scheduler address needs the Dask back-end", field="--scheduler",
+                             found=scheduler, expected="--backend dask")
+        return LocalBackend()
+    if name == "dask":
+        return DaskBackend(scheduler, n_workers=n_workers)
+    raise InputError("unknown compute back-end", field="--backend", found=name,
+                     expected=f"one of {', '.join(BACKENDS)}")
