@@ -153,3 +153,45 @@ def test_analyze_a_ko_table_adds_the_mechanism_section(files: dict[str, Path],
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(pd.read_csv(out / "mechanism" / "functions.tsv", sep="\t"),
                                   pd.read_csv(again / "mechanism" / "functions.tsv", sep="\t"))
+
+
+@pytest.fixture(scope="module")
+def module_files(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+                 ) -> Path:
+    """``gutaxis modules`` run on the real KO table: module-abundance.tsv and
+    module-coverage.tsv as a user would get them."""
+    out = tmp_path_factory.mktemp("modules") / "gbm"
+    result = runner.invoke(app, ["modules", str(files["ko"]), "--set", "gbm", "--out",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_gutaxis_modules_output_is_a_table_for_associate(files: dict[str, Path],
+                                                         module_files: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "modules-scan"
+    result = associate(module_files / "module-abundance.tsv", files["meta"], out,
+                       "--kind", "counts")
+    assert result.exit_code == 0, result.output
+    assert "Acetate degradation (MGB047)" in (out / "report.html").read_text(encoding="utf-8")
+    out = tmp_path / "coverage-scan"
+    result = associate(module_files / "module-coverage.tsv", files["meta"], out)
+    assert "note: the table's features are gut modules in a plain table read as relative " \
+           "abundances" in " ".join(result.output.split())
+
+
+def test_analyze_with_the_module_table_beside_and_not_its_coverage(
+        files: dict[str, Path], module_files: Path, tmp_path: Path) -> None:
+    from gutaxis.analyze import DEFAULTS, merge_config, run_analysis
+
+    base = {"input": {"table": str(files["ko"]), "metadata": str(files["meta"])},
+            "design": {"outcome": "pain", "covariates": ["series"]},
+            "community": {"permutations": 9}, "mediation": {"boot": 50}}
+    ran = run_analysis(merge_config(DEFAULTS, {**base, "input": {
+        **base["input"], "function_table": str(module_files / "module-abundance.tsv")}}))
+    assert [s.key for s in ran.mechanism.scans] == ["modules"]
+    assert ran.mechanism.scans[0].names["MGB047"] == "Acetate degradation"
+    refused = run_analysis(merge_config(DEFAULTS, {**base, "input": {
+        **base["input"], "function_table": str(module_files / "module-coverage.tsv")}}))
+    assert "module-abundance.tsv" in refused.skipped["mechanism"]

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from gutaxis.stats.mediation.results import MediationResults
 
 __all__ = ["MARKERS", "FunctionScan", "MechanismPath", "MechanismResults",
-           "function_table", "markers_in", "mechanism_skip_reason", "run_mechanism"]
+           "function_table", "markers_in", "mechanism_skip_reason", "plain_module_table_note",
+           "run_mechanism"]
 
 #: Barrier and inflammation markers (lab analyte ids, :mod:`gutaxis.data.labs`) used as
 #: mediators when the metadata has them and ``[mechanism] markers`` names none.
@@ -255,12 +256,37 @@ def function_table(cohort: Cohort, cfg: Config) -> ProfileTable | None:
             raise
         table = read_table(path, kind="counts")
     table.require_unstratified(action="the mechanism step")
+    note = plain_module_table_note(table)
+    if note is not None:
+        raise InputError("a function table of modules read as relative abundances",
+                         source=str(path), found=note.split("; ", 1)[1],
+                         expected="a KO table, or gutaxis modules' module-abundance.tsv")
     if not table.is_functional:
         ids = pd.Series(table.feature_ids, dtype=str)
         feature_type: FeatureType = ("ko" if ids.str.fullmatch(_KO.pattern).all() else
                         "module" if ids.str.fullmatch(MODULE_ID.pattern).all() else "function")
         table = replace(table, feature_type=feature_type, taxonomy=None, tree=None)
     return table
+
+
+def plain_module_table_note(table: ProfileTable) -> str | None:
+    """A warning when a plain table of gut module ids was read as relative abundances:
+    ``gutaxis modules``' ``module-coverage.tsv`` reads so (coverage fractions look like
+    percentages), and coverage is not an abundance. ``None`` otherwise.
+
+    Parameters
+    ----------
+    table
+        A table as a reader returned it.
+    """
+    if table.feature_type != "taxon" or table.kind != "relative" or not table.n_features:
+        return None
+    if not pd.Series(table.feature_ids, dtype=str).str.fullmatch(MODULE_ID.pattern).all():
+        return None
+    return ("the table's features are gut modules in a plain table read as relative "
+            "abundances; if it holds coverage (gutaxis modules' module-coverage.tsv), "
+            "those are fractions of a module detected, not abundances: use "
+            "module-abundance.tsv (--kind counts)")
 
 
 def mechanism_skip_reason(cohort: Cohort, cfg: Config) -> str | None:

@@ -232,6 +232,9 @@ def associate_command(
         cohort = read_cohort(table, metadata, taxonomy=taxonomy,
                              orientation=orientation, kind=kind, strict=strict)
     print_notes([str(w.message) for w in caught])
+    from gutaxis.analyze.mechanism import plain_module_table_note
+
+    print_notes([plain_module_table_note(cohort.table) or ""])
     unscaled = None
     if unscaled_abundance is not None:
         unscaled = read_metadata(unscaled_abundance)

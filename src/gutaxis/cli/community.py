@@ -159,6 +159,9 @@ def _read_distances(path: Path, metadata: Path, *, metric: str | None, tree: Pat
         warnings.simplefilter("always", UserWarning)
         cohort = read_cohort(path, metadata, tree=tree, strict=False)
     print_notes([str(w.message) for w in caught])
+    from gutaxis.analyze.mechanism import plain_module_table_note
+
+    print_notes([plain_module_table_note(cohort.table) or ""])
     refuse_unfit_table(cohort.table, metric)
     return beta_diversity(cohort.table, metric)
 
