@@ -62,8 +62,9 @@ class AnalysisResults:
         (``sample_id, reason``) and the cohort table by outcome group.
     metrics, alpha, community, association, mechanism, classifier, mediation
         Each step's results, ``None`` when the step was skipped.
-    feature_type
-        What the main table's features are (``taxon``, ``ko``, ``pathway``, ...).
+    feature_type, unit
+        What the main table's features are (``taxon``, ``ko``, ``pathway``, ...) and the
+        unit of its values (``None`` when not stated; ``RPK``, ``CPM``, ...).
     skipped
         Step name -> why it was skipped.
     notes
@@ -86,6 +87,7 @@ class AnalysisResults:
     mediation: MediationResults | None = None
     mechanism: MechanismResults | None = None
     feature_type: str = "taxon"
+    unit: str | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -272,6 +274,7 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         community=found.get("community"), association=found.get("association"),
         classifier=found.get("classify"), mediation=found.get("mediation"),
         mechanism=found.get("mechanism"), feature_type=cohort.table.feature_type,
+        unit=cohort.table.unit,
         skipped=skipped, notes=tuple(dict.fromkeys(notes)), provenance=provenance)
 
 

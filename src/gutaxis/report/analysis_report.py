@@ -315,13 +315,24 @@ def _scan_unit(results: Any) -> str:
     return str(results.config["association"]["rank"] or "feature")
 
 
+def _samples_left_out(results: Any) -> str:
+    """Which samples were left out, and why, in a sentence (no depth rule on values that
+    are not reads, such as RPK)."""
+    n = len(results.dropped)
+    unit = getattr(results, "unit", None)
+    if unit in (None, "counts"):
+        return (f"Samples with a missing outcome or covariate, and samples with fewer than "
+                f"{results.config['checks']['min_depth']} reads, were left out ({n} in all). ")
+    return (f"Samples with a missing outcome or covariate were left out ({n} in all; depth "
+            f"is not checked on {unit} values). ")
+
+
 def _methods(results: Any, words: dict[str, str]) -> list[str]:
     c = results.config
     d = c["design"]
     lines = [
-        f"Samples with a missing outcome or covariate, and samples with fewer than "
-        f"{c['checks']['min_depth']} reads, were left out ({len(results.dropped)} in all). "
-        f"Group comparisons need at least {c['checks']['min_group_size']} samples per group.",
+        _samples_left_out(results) + f"Group comparisons need at least "
+        f"{c['checks']['min_group_size']} samples per group.",
         f"Alpha diversity ({', '.join(c['diversity']['metrics'])}; with a tree also "
         f"{', '.join(c['diversity']['tree_metrics'])}) was computed per sample "
         f"(Shannon in log base {c['diversity']['shannon_base']:g}) and each metric was regressed "
