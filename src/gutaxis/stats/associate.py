@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gutaxis.compute import Backend
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.errors import GutaxisError, InputError
@@ -41,6 +42,7 @@ from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, unscaled_table
 from gutaxis.stats.normalize import transform as transform_values
+from gutaxis.stats.scan_chunks import concat_blocks, feature_chunks
 from gutaxis.stats.scan_values import (
     features_to_test,
     filter_features,
@@ -94,6 +96,8 @@ def associate(
     levels: Mapping[str, Sequence[str]] | None = None,
     strata: str | None = None,
     unscaled: pd.DataFrame | None = None,
+    backend: Backend | None = None,
+    feature_chunk: int | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -275,11 +279,13 @@ def associate(
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
-    abundance = _fit_abundance(y, design, mask=present if prevalence_model else None,
-                               present=present, progress=progress, lmm_optimizer=lmm_optimizer)
+    chunks = _Chunks(backend, feature_chunk, design)
+    abundance = chunks.abundance(y, mask=present if prevalence_model else None,
+                                 present=present, progress=progress,
+                                 lmm_optimizer=lmm_optimizer)
     blocks = [abundance]
     if prevalence_model:
-        blocks.append(_fit_prevalence(present, design))
+        blocks.append(chunks.prevalence(present))
     against_zero = None
     if prevalence_model and warn_prevalence:
         if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
@@ -288,8 +294,8 @@ def associate(
             tss = normalize_all(table.values, "TSS", None if factors is None else
                                  relative_factors(cohort.table))  # scaled: relative over the input
             tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
-            against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
-                                          progress=None, lmm_optimizer=lmm_optimizer)
+            against_zero = chunks.abundance(tss_log, mask=present, present=present,
+                                            progress=None, lmm_optimizer=lmm_optimizer)
     median = (median_comparison_abundance, median_comparison_prevalence)
     thresholds = (median_comparison_abundance_threshold, median_comparison_prevalence_threshold)
     compared = [
@@ -428,6 +434,53 @@ def input_hash(cohort: Cohort, columns: Sequence[str], *, extra: pd.DataFrame | 
 def _abundance_label(design: Design, nonzero_only: bool) -> str:
     kind = "LMM (REML, Satterthwaite df)" if design.group_names else "LM (OLS)"
     return kind + (" on each feature's nonzero samples" if nonzero_only else "")
+
+
+class _Chunks:
+    """Fits the models here in one pass (no back-end) or by feature chunks on a back-end."""
+
+    def __init__(self, backend: Backend | None, size: int | None, design: Design) -> None:
+        self.backend, self.size, self.design = backend, size, design
+        self._shared: Any = None
+
+    def _run(self, backend: Backend, func: Callable[..., ModelBlock],
+             columns: Sequence[np.ndarray | None], step: str, **kwargs: Any) -> ModelBlock:
+        if self._shared is None:  # the design goes to the workers once
+            self._shared = backend.share(self.design)
+        m = next(c for c in columns if c is not None).shape[1]
+        parts = [tuple(None if c is None else c[:, part] for c in columns)
+                 for part in feature_chunks(m, backend, self.size)]
+        return concat_blocks(backend.map(func, parts, self._shared, step=step, **kwargs))
+
+    def abundance(self, y: np.ndarray, *, mask: np.ndarray | None, present: np.ndarray,
+                  progress: ProgressCallback | None, lmm_optimizer: str) -> ModelBlock:
+        if self.backend is None:
+            return _fit_abundance(y, self.design, mask=mask, present=present,
+                                  progress=progress, lmm_optimizer=lmm_optimizer)
+        block = self._run(self.backend, _abundance_chunk, (y, mask, present), "association scan "
+                          "(abundance models)", lmm_optimizer=lmm_optimizer)
+        if progress is not None:
+            progress(y.shape[1])
+        return block
+
+    def prevalence(self, present: np.ndarray) -> ModelBlock:
+        if self.backend is None:
+            return _fit_prevalence(present, self.design)
+        return self._run(self.backend, _prevalence_chunk, (present,),
+                         "association scan (prevalence models)")
+
+
+def _abundance_chunk(columns: tuple[np.ndarray, np.ndarray | None, np.ndarray],
+                     design: Design, *, lmm_optimizer: str) -> ModelBlock:
+    """The abundance models of one feature chunk (a task of :class:`_Chunks`)."""
+    y, mask, present = columns
+    return _fit_abundance(y, design, mask=mask, present=present, progress=None,
+                          lmm_optimizer=lmm_optimizer)
+
+
+def _prevalence_chunk(columns: tuple[np.ndarray], design: Design) -> ModelBlock:
+    """The prevalence models of one feature chunk (a task of :class:`_Chunks`)."""
+    return _fit_prevalence(columns[0], design)
 
 
 def _fit_abundance(
