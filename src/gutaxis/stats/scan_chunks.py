@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from gutaxis.compute import Backend
+from gutaxis.compute.batches import worker_count
 from gutaxis.errors import InputError
 from gutaxis.stats.association_table import ModelBlock
 from gutaxis.stats.results import FitResults
@@ -50,7 +51,7 @@ def feature_chunks(m: int, backend: Backend, size: int | None = None) -> list[sl
         raise InputError("a feature chunk holds at least one feature", field="feature_chunk",
                          found=size, expected="a positive number of features")
     if size is None:
-        size = max(1, min(FEATURE_CHUNK, math.ceil(m / (2 * backend.n_workers))))
+        size = max(1, min(FEATURE_CHUNK, math.ceil(m / (2 * worker_count(backend)))))
     step = int(size)
     return [slice(start, min(start + step, m)) for start in range(0, m, step)]
 

@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.linalg as sla
 
 from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
 from gutaxis.stats.community.alignment import (
@@ -258,16 +259,17 @@ def _permuted_f(perms: np.ndarray, gower: np.ndarray, model: _Model, *, batch: i
 
 def _permuted_f_on(backend: Backend, perms: np.ndarray, gower: np.ndarray, model: _Model, *,
                    batch: int) -> np.ndarray:
-    """:func:`_permuted_f` by tasks of whole batches (two or more tasks per worker)."""
-    total = perms.shape[0]
-    if total == 0:
+    """:func:`_permuted_f` by tasks of whole batches on ``backend``."""
+    if perms.shape[0] == 0:
         return np.empty((0, model.df.size))
-    batches = -(-total // batch)
-    per_task = batch * max(1, -(-batches // (2 * backend.n_workers)))
-    blocks = [perms[start:start + per_task] for start in range(0, total, per_task)]
-    parts = backend.map(_permuted_f, blocks, backend.share(gower), model, batch=batch,
-                        step="PERMANOVA permutations")
+    parts = map_row_batches(backend, _batch_f, perms, backend.share(gower), model,
+                            batch=batch, step="PERMANOVA permutations")
     return np.vstack(parts)
+
+
+def _batch_f(perms: np.ndarray, gower: np.ndarray, model: _Model) -> np.ndarray:
+    """One batch of permuted pseudo-F (a task of :func:`_permuted_f_on`)."""
+    return model.f(gower, perms).reshape(perms.shape[0], model.df.size)
 
 
 def _tested_terms(terms: tuple[ModelTerm, ...], by: SumsOfSquares) -> list[ModelTerm]:
