@@ -31,13 +31,6 @@ NUMBERS = ["coef", "stderr", "df", "pval", "qval", "pval_joint", "qval_joint"]
 
 
 @pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=2)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture(scope="module")
 def fibromyalgia(fibromyalgia_dir: Path):
     return fibromyalgia_genus(fibromyalgia_dir)
 

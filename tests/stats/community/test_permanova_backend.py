@@ -10,19 +10,12 @@ import numpy as np
 import pytest
 import vegan_fixtures as vf
 
-from gutaxis.compute import DaskBackend, LocalBackend
+from gutaxis.compute import LocalBackend
 from gutaxis.stats.community import permanova
 
 #: the module (the package's ``permanova`` attribute is the function)
 PERMANOVA_MODULE = importlib.import_module("gutaxis.stats.community.permanova")
 FIBRO = "group + covariate_age + covariate_imc + covariate_sii"
-
-
-@pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=2)
-    yield backend
-    backend.close()
 
 
 @pytest.fixture

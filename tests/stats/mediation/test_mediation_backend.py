@@ -11,15 +11,7 @@ import pandas as pd
 import pytest
 from assoc_data import fibromyalgia_genus
 
-from gutaxis.compute import DaskBackend
 from gutaxis.stats.mediation import mediate, mediate_taxa
-
-
-@pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=2)
-    yield backend
-    backend.close()
 
 
 @pytest.fixture(scope="module")
