@@ -172,8 +172,8 @@ def report(row: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000])
-    parser.add_argument("--permanova-sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 30_000])
+    parser.add_argument("--permanova-sizes", type=int, nargs="*", default=[10_000])
     parser.add_argument("--permutations", type=int, default=33)
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "gutaxis-bench-scale")
