@@ -192,6 +192,19 @@ def associate(
         The filters apply to the scaled values with the prevalence model (MaAsLin 3's
         order), else to the input values. ``warn_prevalence`` refits relative abundances
         (TSS, LOG), as MaAsLin 3 does.
+    backend
+        Where the models are fitted (:mod:`gutaxis.compute`): ``None`` (default) fits every
+        feature here in one pass; a back-end fits chunks of features as separate tasks (on
+        a Dask cluster: on its workers, the design sent once), put back in feature order
+        before the median comparison and the one multiple-testing correction over all
+        features. The LM table is the same bit for bit; the LMM and logistic engines
+        iterate a chunk of features together, so their numbers agree to 1e-9 relative
+        (``tests/stats/test_associate_backend.py``). Chunked runs agree with each other
+        bit for bit, local or on Dask.
+    feature_chunk
+        Features per chunk with a ``backend`` (default
+        :data:`gutaxis.stats.scan_chunks.FEATURE_CHUNK`, or fewer so that every worker gets
+        two chunks).
 
     Returns
     -------
