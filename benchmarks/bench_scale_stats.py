@@ -215,9 +215,13 @@ def extrapolate(rows: list[dict]) -> None:
                   f"n={n2} ({t2:.1f} s); n=100,000: {t2:.1f} x (100000/{n2})^{k:.2f} = "
                   f"{t2 * (100_000 / n2) ** k:.0f} s")
         if lm:
-            n2, _ = lm[-1]
+            last = max((r for r in ok if r["step"] == "lm" and r["backend"] == backend),
+                       key=lambda r: r["n"])
+            peak = last["client_peak_mib"] / 1024
             print(f"  LM scan {backend}: the dense n x m values at n=100,000, m={N_TAXA}: "
-                  f"8 x 1e5 x {N_TAXA} = {8e5 * N_TAXA / 2**30:.1f} GiB per copy")
+                  f"8 x 1e5 x {N_TAXA} = {8e5 * N_TAXA / 2**30:.1f} GiB per copy; caller "
+                  f"peak {peak:.1f} GiB x 100000/{last['n']} = "
+                  f"{peak * 100_000 / last['n']:.1f} GiB")
         perm = [r for r in ok if r["step"] == "permanova" and r["backend"] == backend]
         for r in perm:
             per = r["per_permutation"]
