@@ -45,8 +45,8 @@ def map_row_batches(backend: Backend, func: Callable[..., R], rows: np.ndarray, 
     Examples
     --------
     >>> from gutaxis.compute import LocalBackend
-    >>> map_row_batches(LocalBackend(), np.sum, np.ones((5, 2)), batch=2, step="sums")
-    [4.0, 4.0, 2.0]
+    >>> map_row_batches(LocalBackend(), len, np.ones((5, 2)), batch=2, step="rows")
+    [2, 2, 1]
     """
     if int(batch) < 1:
         raise InputError("a batch holds at least one row", field="batch", found=batch,

@@ -178,8 +178,7 @@ def permanova(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from gutaxis.compute import Backend
-from gutaxis.data.distance import DistanceMatrix
+    >>> from gutaxis.data.distance import DistanceMatrix
     >>> x = np.array([0.0, 0.1, 0.2, 1.0, 1.1, 1.3])
     >>> dm = DistanceMatrix(list("abcdef"), np.abs(x[:, None] - x[None, :]))
     >>> meta = pd.DataFrame({"group": list("xxxyyy")}, index=list("abcdef"))
