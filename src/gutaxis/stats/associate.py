@@ -42,7 +42,8 @@ from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, unscaled_table
 from gutaxis.stats.normalize import transform as transform_values
-from gutaxis.stats.scan_chunks import concat_blocks, feature_chunks
+from gutaxis.stats.scan_chunks import ChunkedFits
+from gutaxis.stats.scan_prevalence import fit_prevalence
 from gutaxis.stats.scan_values import (
     features_to_test,
     filter_features,
@@ -54,7 +55,6 @@ from gutaxis.stats.special_terms import (
     GroupTests,
     blank_ordered,
     lmm_group_tests,
-    logistic_group_tests,
     ols_group_tests,
     present_columns,
     with_all_columns,
@@ -192,19 +192,11 @@ def associate(
         The filters apply to the scaled values with the prevalence model (MaAsLin 3's
         order), else to the input values. ``warn_prevalence`` refits relative abundances
         (TSS, LOG), as MaAsLin 3 does.
-    backend
-        Where the models are fitted (:mod:`gutaxis.compute`): ``None`` (default) fits every
-        feature here in one pass; a back-end fits chunks of features as separate tasks (on
-        a Dask cluster: on its workers, the design sent once), put back in feature order
-        before the median comparison and the one multiple-testing correction over all
-        features. The LM table is the same bit for bit; the LMM and logistic engines
-        iterate a chunk of features together, so their numbers agree to 1e-9 relative
-        (``tests/stats/test_associate_backend.py``). Chunked runs agree with each other
-        bit for bit, local or on Dask.
-    feature_chunk
-        Features per chunk with a ``backend`` (default
-        :data:`gutaxis.stats.scan_chunks.FEATURE_CHUNK`, or fewer so that every worker gets
-        two chunks).
+    backend, feature_chunk
+        ``None`` (default): every feature fitted here in one pass. A back-end
+        (:mod:`gutaxis.compute`): chunks of ``feature_chunk`` features fitted as tasks, then
+        one median comparison and one correction over all (:mod:`gutaxis.stats.scan_chunks`:
+        LM bit for bit, LMM and logistic models to 1e-9).
 
     Returns
     -------
@@ -292,7 +284,8 @@ def associate(
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
-    chunks = _Chunks(backend, feature_chunk, design)
+    chunks = ChunkedFits(backend, feature_chunk, design, abundance=_fit_abundance,
+                         prevalence=fit_prevalence)
     abundance = chunks.abundance(y, mask=present if prevalence_model else None,
                                  present=present, progress=progress,
                                  lmm_optimizer=lmm_optimizer)
@@ -449,53 +442,6 @@ def _abundance_label(design: Design, nonzero_only: bool) -> str:
     return kind + (" on each feature's nonzero samples" if nonzero_only else "")
 
 
-class _Chunks:
-    """Fits the models here in one pass (no back-end) or by feature chunks on a back-end."""
-
-    def __init__(self, backend: Backend | None, size: int | None, design: Design) -> None:
-        self.backend, self.size, self.design = backend, size, design
-        self._shared: Any = None
-
-    def _run(self, backend: Backend, func: Callable[..., ModelBlock],
-             columns: Sequence[np.ndarray | None], step: str, **kwargs: Any) -> ModelBlock:
-        if self._shared is None:  # the design goes to the workers once
-            self._shared = backend.share(self.design)
-        m = next(c for c in columns if c is not None).shape[1]
-        parts = [tuple(None if c is None else c[:, part] for c in columns)
-                 for part in feature_chunks(m, backend, self.size)]
-        return concat_blocks(backend.map(func, parts, self._shared, step=step, **kwargs))
-
-    def abundance(self, y: np.ndarray, *, mask: np.ndarray | None, present: np.ndarray,
-                  progress: ProgressCallback | None, lmm_optimizer: str) -> ModelBlock:
-        if self.backend is None:
-            return _fit_abundance(y, self.design, mask=mask, present=present,
-                                  progress=progress, lmm_optimizer=lmm_optimizer)
-        block = self._run(self.backend, _abundance_chunk, (y, mask, present), "association scan "
-                          "(abundance models)", lmm_optimizer=lmm_optimizer)
-        if progress is not None:
-            progress(y.shape[1])
-        return block
-
-    def prevalence(self, present: np.ndarray) -> ModelBlock:
-        if self.backend is None:
-            return _fit_prevalence(present, self.design)
-        return self._run(self.backend, _prevalence_chunk, (present,),
-                         "association scan (prevalence models)")
-
-
-def _abundance_chunk(columns: tuple[np.ndarray, np.ndarray | None, np.ndarray],
-                     design: Design, *, lmm_optimizer: str) -> ModelBlock:
-    """The abundance models of one feature chunk (a task of :class:`_Chunks`)."""
-    y, mask, present = columns
-    return _fit_abundance(y, design, mask=mask, present=present, progress=None,
-                          lmm_optimizer=lmm_optimizer)
-
-
-def _prevalence_chunk(columns: tuple[np.ndarray], design: Design) -> ModelBlock:
-    """The prevalence models of one feature chunk (a task of :class:`_Chunks`)."""
-    return _fit_prevalence(columns[0], design)
-
-
 def _fit_abundance(
     y: np.ndarray,
     design: Design,
@@ -587,66 +533,6 @@ def _fit_row_set(
                                  "(estimates kept)")
         elif note:
             est.messages[col] = f"{note} (estimates kept)"
-
-
-def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
-    from gutaxis.stats.models.conditional_logistic import (
-        ConditionalLogisticFit,
-        fit_conditional_logistic,
-    )
-    from gutaxis.stats.models.logistic import LogisticFit, fit_logistic
-    from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
-
-    n, m = present.shape
-    est = Estimates(m, design.p - 1)
-    label = "logistic GLMM (Laplace)" if design.group_names else "logistic GLM (ML)"
-    if design.strata is not None:
-        label = STRATA_PREVALENCE_LABEL
-    est.n[:] = n
-    count = present.sum(axis=0)
-    est.n_nonzero[:] = count
-    est.messages[count == n] = f"present in all {n} samples used: prevalence model undefined"
-    est.messages[count == 0] = f"absent from all {n} samples used: prevalence model undefined"
-    cols = np.flatnonzero((count > 0) & (count < n))
-    if not len(cols):
-        return est.block("prevalence", label, design, statistic_name="z")
-    y01 = present[:, cols].astype(np.float64)
-    fit: LogisticFit | ConditionalLogisticFit
-    try:
-        if design.strata is not None:  # MaAsLin 3's strata(s): clogit, Breslow, augmented
-            fit = fit_conditional_logistic(y01, design.matrix[:, 1:], design.groups[0],
-                                           method="breslow", augment=True)
-        elif design.group_names:
-            fit = fit_logistic_mixed(y01, design.matrix,
-                                     [np.asarray(g) for g in design.groups], augment=True)
-        else:
-            fit = fit_logistic(y01, design.matrix, augment=True)
-    except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        est.messages[cols] = f"logistic model failed: {exc}"
-        return est.block("prevalence", label, design, statistic_name="z")
-    res = fit.results(terms=design_terms(design))
-    good = res.converged  # augmented: separated features keep their (finite) estimates
-    est.store(cols, res, good)
-    est.separated[cols] = res.separated
-    est.separated_terms[cols] = res.separated_by_term()[:, 1:]
-    for k in np.flatnonzero(res.separated):  # the separated rows' text names the terms
-        est.separation[cols[k]] = res.messages[k]
-    if design.group_effects:  # special_terms hook: likelihood-ratio tests
-        est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
-        deviance = getattr(fit, "deviance", None)
-        full = None if deviance is None else np.where(good, deviance, np.nan)
-        est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
-                                                         full_deviance=full))
-    if design.strata is not None:  # terms constant within strata: NaN, said in the text
-        est.messages[cols[good]] = np.asarray(res.messages, dtype=object)[good]
-    for k in np.flatnonzero(~good):  # messages for the degenerate few
-        note = fit.messages[k]
-        est.messages[cols[k]] = "logistic model did not converge" + (f" ({note})" if note else "")
-    return est.block("prevalence", label, design, statistic_name="z")
-
-
-#: The prevalence model of a design with strata (MaAsLin 3's, with its default augmentation).
-STRATA_PREVALENCE_LABEL = "conditional logistic (Breslow, augmented)"
 
 
 def _subset_problem(design: Design, rows: np.ndarray, keep: np.ndarray) -> str:
