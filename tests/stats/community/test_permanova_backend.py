@@ -1,17 +1,19 @@
-"""PERMANOVA's permutations on a Dask LocalCluster (two worker processes) give the local
-run's answers bit for bit: the same F, the same permuted F and the same p-values, on
-vegan's own permutations (so also vegan 2.6-4's adonis2 p-values) and on seeded ones."""
+"""PERMANOVA's (and PERMDISP's) permutations on a Dask LocalCluster (two worker
+processes) give the local run's answers bit for bit: the same F, the same permuted F and
+the same p-values, on vegan's own permutations (so also vegan 2.6-4's adonis2 p-values)
+and on seeded ones."""
 
 from __future__ import annotations
 
 import importlib
 
 import numpy as np
+import pandas as pd
 import pytest
 import vegan_fixtures as vf
 
 from gutaxis.compute import LocalBackend
-from gutaxis.stats.community import permanova
+from gutaxis.stats.community import permanova, permdisp
 
 #: the module (the package's ``permanova`` attribute is the function)
 PERMANOVA_MODULE = importlib.import_module("gutaxis.stats.community.permanova")
@@ -58,3 +60,13 @@ def test_no_permutations_is_no_task(dask_backend) -> None:
     res = permanova(vf.distances("fibromyalgia_braycurtis"), vf.metadata("fibromyalgia"),
                     formula="group", permutations=0, backend=dask_backend)
     assert res.f_permuted.shape == (0, 1)
+
+
+def test_permdisp_on_dask_equals_local(dask_backend) -> None:
+    """Vegan's permutations (one batch at n = 101): F and p equal bit for bit."""
+    args = (vf.distances("fibromyalgia_braycurtis"), vf.metadata("fibromyalgia"))
+    kwargs = {"column": "group", "permutations": vf.permutations("fibromyalgia")}
+    local = permdisp(*args, **kwargs)
+    remote = permdisp(*args, **kwargs, backend=dask_backend)
+    pd.testing.assert_frame_equal(remote.table, local.table, check_exact=True)
+    assert remote.permutations == local.permutations == 999
