@@ -298,8 +298,8 @@ def test_scan_fits_are_fit_results_with_r_names_and_wald_intervals(cohort):
     """The scan's model blocks are FitResults: R's coefficient names, statsmodels' intervals."""
     import statsmodels.api as sm
 
-    from gutaxis.stats.associate import _fit_prevalence
     from gutaxis.stats.design import build_design
+    from gutaxis.stats.scan_prevalence import fit_prevalence as _fit_prevalence
 
     design = build_design(cohort.metadata, fixed=["fm", *COVARIATES], reference={"fm": "control"})
     present = cohort.table.dense()[design.rows] > 0

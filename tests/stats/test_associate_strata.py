@@ -19,8 +19,9 @@ from maaslin3_fixture import joined, read_all_results
 from gutaxis.data.cohort import Cohort
 from gutaxis.errors import InputError
 from gutaxis.io import read_cohort
-from gutaxis.stats.associate import STRATA_PREVALENCE_LABEL, associate
+from gutaxis.stats.associate import associate
 from gutaxis.stats.design import build_design
+from gutaxis.stats.scan_prevalence import STRATA_PREVALENCE_LABEL
 
 FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "maaslin3" / "hmp2_strata.tsv.gz"
 TOL = 1e-6

@@ -102,7 +102,7 @@ def modules_command(
       gutaxis modules humann2_ko_rpk.tsv --kind counts --set gmm --version 1.07 \\
           --out gmm-1.07
       gutaxis modules ko.tsv --definitions kegg_modules.txt --out kegg
-      gutaxis modules humann_ko_stratified.tsv --per-taxon --set gbm --out gbm-taxa
+      gutaxis modules ko_stratified.tsv --per-taxon --set gbm --out gbm-taxa
     """
     from gutaxis.gut.modules import ModuleSet, module_profile
     from gutaxis.gut.modules import module_set as shipped_set

@@ -142,8 +142,14 @@ class DaskBackend:
         return len(self.client.scheduler_info()["workers"])
 
     def share(self, value: T) -> Any:
-        """Send ``value`` to the workers once; pass the handle to :meth:`map`."""
-        return self.client.scatter(value, broadcast=True)
+        """Send ``value`` to the workers once; pass the handle to :meth:`map`.
+
+        Every call gets its own key (``hash=False``): with Dask's content-hashed key, the
+        same value shared again just after an earlier handle was dropped can be released
+        by that handle's late release, and the tasks that need it are cancelled
+        ("already forgotten"; seen with two scans of one design in a row).
+        """
+        return self.client.scatter(value, broadcast=True, hash=False)
 
     def map(self, func: Callable[..., R], blocks: Iterable[T], *args: Any,
             step: str = "work", **kwargs: Any) -> list[R]:

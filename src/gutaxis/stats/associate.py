@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gutaxis.compute import Backend
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.data.profile import ProfileTable
@@ -42,6 +43,8 @@ from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, unscaled_table
 from gutaxis.stats.normalize import transform as transform_values
+from gutaxis.stats.scan_chunks import ChunkedFits
+from gutaxis.stats.scan_prevalence import fit_prevalence
 from gutaxis.stats.scan_values import (
     features_to_test,
     filter_features,
@@ -53,7 +56,6 @@ from gutaxis.stats.special_terms import (
     GroupTests,
     blank_ordered,
     lmm_group_tests,
-    logistic_group_tests,
     ols_group_tests,
     present_columns,
     with_all_columns,
@@ -95,6 +97,8 @@ def associate(
     levels: Mapping[str, Sequence[str]] | None = None,
     strata: str | None = None,
     unscaled: pd.DataFrame | None = None,
+    backend: Backend | None = None,
+    feature_chunk: int | None = None,
 ) -> AssociationResults:
     """Test every feature of a cohort's table for association with metadata.
 
@@ -189,6 +193,11 @@ def associate(
         The filters apply to the scaled values with the prevalence model (MaAsLin 3's
         order), else to the input values. ``warn_prevalence`` refits relative abundances
         (TSS, LOG), as MaAsLin 3 does.
+    backend, feature_chunk
+        ``None`` (default): every feature fitted here in one pass. A back-end
+        (:mod:`gutaxis.compute`): chunks of ``feature_chunk`` features fitted as tasks, then
+        one median comparison and one correction over all (:mod:`gutaxis.stats.scan_chunks`:
+        LM bit for bit, LMM and logistic models to 1e-9).
 
     Returns
     -------
@@ -276,11 +285,14 @@ def associate(
     features = table.feature_ids[keep]
     y = values[design.rows]
     present = raw[design.rows] > 0
-    abundance = _fit_abundance(y, design, mask=present if prevalence_model else None,
-                               present=present, progress=progress, lmm_optimizer=lmm_optimizer)
+    chunks = ChunkedFits(backend, feature_chunk, design, abundance=_fit_abundance,
+                         prevalence=fit_prevalence)
+    abundance = chunks.abundance(y, mask=present if prevalence_model else None,
+                                 present=present, progress=progress,
+                                 lmm_optimizer=lmm_optimizer)
     blocks = [abundance]
     if prevalence_model:
-        blocks.append(_fit_prevalence(present, design))
+        blocks.append(chunks.prevalence(present))
     against_zero = None
     if prevalence_model and warn_prevalence:
         if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
@@ -289,8 +301,8 @@ def associate(
             tss = normalize_all(table.values, "TSS", None if factors is None else
                                  relative_factors(cohort.table))  # scaled: relative over the input
             tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
-            against_zero = _fit_abundance(tss_log, design, mask=present, present=present,
-                                          progress=None, lmm_optimizer=lmm_optimizer)
+            against_zero = chunks.abundance(tss_log, mask=present, present=present,
+                                            progress=None, lmm_optimizer=lmm_optimizer)
     median = (median_comparison_abundance, median_comparison_prevalence)
     thresholds = (median_comparison_abundance_threshold, median_comparison_prevalence_threshold)
     compared = [
@@ -551,66 +563,6 @@ def _fit_row_set(
                                  "(estimates kept)")
         elif note:
             est.messages[col] = f"{note} (estimates kept)"
-
-
-def _fit_prevalence(present: np.ndarray, design: Design) -> ModelBlock:
-    from gutaxis.stats.models.conditional_logistic import (
-        ConditionalLogisticFit,
-        fit_conditional_logistic,
-    )
-    from gutaxis.stats.models.logistic import LogisticFit, fit_logistic
-    from gutaxis.stats.models.logistic_mixed import fit_logistic_mixed
-
-    n, m = present.shape
-    est = Estimates(m, design.p - 1)
-    label = "logistic GLMM (Laplace)" if design.group_names else "logistic GLM (ML)"
-    if design.strata is not None:
-        label = STRATA_PREVALENCE_LABEL
-    est.n[:] = n
-    count = present.sum(axis=0)
-    est.n_nonzero[:] = count
-    est.messages[count == n] = f"present in all {n} samples used: prevalence model undefined"
-    est.messages[count == 0] = f"absent from all {n} samples used: prevalence model undefined"
-    cols = np.flatnonzero((count > 0) & (count < n))
-    if not len(cols):
-        return est.block("prevalence", label, design, statistic_name="z")
-    y01 = present[:, cols].astype(np.float64)
-    fit: LogisticFit | ConditionalLogisticFit
-    try:
-        if design.strata is not None:  # MaAsLin 3's strata(s): clogit, Breslow, augmented
-            fit = fit_conditional_logistic(y01, design.matrix[:, 1:], design.groups[0],
-                                           method="breslow", augment=True)
-        elif design.group_names:
-            fit = fit_logistic_mixed(y01, design.matrix,
-                                     [np.asarray(g) for g in design.groups], augment=True)
-        else:
-            fit = fit_logistic(y01, design.matrix, augment=True)
-    except (GutaxisError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        est.messages[cols] = f"logistic model failed: {exc}"
-        return est.block("prevalence", label, design, statistic_name="z")
-    res = fit.results(terms=design_terms(design))
-    good = res.converged  # augmented: separated features keep their (finite) estimates
-    est.store(cols, res, good)
-    est.separated[cols] = res.separated
-    est.separated_terms[cols] = res.separated_by_term()[:, 1:]
-    for k in np.flatnonzero(res.separated):  # the separated rows' text names the terms
-        est.separation[cols[k]] = res.messages[k]
-    if design.group_effects:  # special_terms hook: likelihood-ratio tests
-        est.group_tests = GroupTests.empty(m, design.group_effects, "chi2")
-        deviance = getattr(fit, "deviance", None)
-        full = None if deviance is None else np.where(good, deviance, np.nan)
-        est.group_tests.store(cols, logistic_group_tests(present[:, cols], design,
-                                                         full_deviance=full))
-    if design.strata is not None:  # terms constant within strata: NaN, said in the text
-        est.messages[cols[good]] = np.asarray(res.messages, dtype=object)[good]
-    for k in np.flatnonzero(~good):  # messages for the degenerate few
-        note = fit.messages[k]
-        est.messages[cols[k]] = "logistic model did not converge" + (f" ({note})" if note else "")
-    return est.block("prevalence", label, design, statistic_name="z")
-
-
-#: The prevalence model of a design with strata (MaAsLin 3's, with its default augmentation).
-STRATA_PREVALENCE_LABEL = "conditional logistic (Breslow, augmented)"
 
 
 def _subset_problem(design: Design, rows: np.ndarray, keep: np.ndarray) -> str:

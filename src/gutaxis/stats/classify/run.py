@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from gutaxis.choices import ClassifierModel
+from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.data import Cohort
 from gutaxis.errors import InputError
 from gutaxis.stats.classify.metrics import (
@@ -53,6 +55,7 @@ def classify(
     top_k: int = 20,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    backend: Backend | None = None,
 ) -> ClassifierResults:
     """Cross-validated prediction of a binary outcome from the gut profile.
 
@@ -102,7 +105,14 @@ def classify(
         Processes for the permutations and trees of the random forest (at most 2 is
         polite on a shared machine).
     progress
-        Called as ``progress(stage, done, total)``.
+        Called as ``progress(stage, done, total)`` (with a ``backend``, the permutations
+        once, at the end).
+    backend
+        Where the permutations run (:mod:`gutaxis.compute`): ``None`` (default) here
+        (``n_jobs`` processes); a back-end runs groups of permutations as tasks, each
+        task one process (the inputs sent once). The permuted outcomes are drawn here
+        first: the null AUROCs and the p-value are those of a local run with the same
+        ``seed``. The repeats of the real outcome always run here.
 
     Returns
     -------
@@ -150,8 +160,15 @@ def classify(
     if permutations:
         shuffled = permuted_outcomes(data.y, data.subjects, permutations=permutations,
                                      seed=seed)
-        null = _null_aurocs(data, replace(plan, repeats=test_repeats), shuffled, n_jobs=n_jobs,
-                            advance=step("permutations", permutations))
+        test_plan = replace(plan, repeats=test_repeats)
+        if backend is None:
+            null = _null_aurocs(data, test_plan, shuffled, n_jobs=n_jobs,
+                                advance=step("permutations", permutations))
+        else:
+            null = np.array(map_row_batches(
+                backend, _null_of_rows, shuffled, backend.share(data),
+                replace(test_plan, n_jobs=1), batch=1, step="classifier permutations"))
+            step("permutations", permutations)(permutations)
     notes = list(data.notes)
     if run.convergence_warnings:
         notes.append(f"{run.convergence_warnings} fit(s) stopped at the iteration limit")
@@ -191,6 +208,11 @@ def _one_null(data: ClassifierInputs, plan: object, y: np.ndarray) -> float:
     assert isinstance(plan, CrossValidationPlan)
     run = nested_cv(data.X, y, data.subjects, plan, importance=False)
     return float(np.mean(auroc(y, run.probability)))
+
+
+def _null_of_rows(rows: np.ndarray, data: ClassifierInputs, plan: object) -> float:
+    """The null AUROC of one permuted outcome (``rows`` holds it; a back-end task)."""
+    return _one_null(data, plan, rows[0])
 
 
 def _null_aurocs(data: ClassifierInputs, plan: object, shuffled: np.ndarray, *,

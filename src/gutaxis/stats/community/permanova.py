@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import scipy.linalg as sla
 
+from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
 from gutaxis.stats.community.alignment import (
@@ -102,6 +104,7 @@ def permanova(
     blocks: str | None = None,
     source: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
 ) -> PermanovaResults:
     """PERMANOVA of a distance matrix on metadata terms, as vegan's ``adonis2``.
 
@@ -134,7 +137,15 @@ def permanova(
     source
         Names the metadata in errors.
     progress
-        Called with (permutations done, total) after each batch.
+        Called with (permutations done, total) after each batch (with a ``backend``: once,
+        at the end).
+    backend
+        Where the permutations are run (:mod:`gutaxis.compute`): ``None`` (default) here;
+        a back-end runs batches of permutation rows as separate tasks (on a Dask cluster:
+        on its workers, the centred distance matrix sent once). The permutations are drawn
+        here, before the batches, and every task splits its rows at the same batch
+        boundaries as a local run: F, the permuted F and the p-values are those of the
+        local run, bit for bit (``tests/stats/community/test_permanova_backend.py``).
 
     Returns
     -------
@@ -204,11 +215,14 @@ def permanova(
     identity = np.arange(n)[None, :]
     ss_obs, f_obs, res_obs = _statistics(_set_traces(gower, basis, identity) @ membership, total,
                                 df, df_res, by)
-    f_perm = permuted_statistics(
-        perms, lambda rows: _statistics(_set_traces(gower, basis, rows) @ membership, total,
-                                        df, df_res, by)[1],
-        width=len(tested), batch=max(1, BATCH_ELEMENTS // max(1, n * basis.shape[1])),
-        progress=progress)
+    batch = max(1, BATCH_ELEMENTS // max(1, n * basis.shape[1]))
+    statistic = _Model(basis, membership, total, df, df_res, by)
+    if backend is None:
+        f_perm = _permuted_f(perms, gower, statistic, batch=batch, progress=progress)
+    else:
+        f_perm = _permuted_f_on(backend, perms, gower, statistic, batch=batch)
+        if progress is not None:
+            progress(perms.shape[0], perms.shape[0])
     table = _table([t.label for t in tested], df, ss_obs[0], f_obs[0],
                    permutation_pvalues(f_obs[0], f_perm), residual=float(res_obs[0]),
                    total=total, df_res=df_res, n=n)
@@ -217,6 +231,44 @@ def permanova(
         seed=None if isinstance(permutations, np.ndarray) else seed, strata=strata,
         blocks=blocks, metric=dm.metric, f_permuted=f_perm,
         notes=dropped_note(dropped, frame_columns + restrict))
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What a permuted pseudo-F needs besides the Gower matrix and the permutations."""
+
+    basis: np.ndarray
+    membership: np.ndarray
+    total: float
+    df: np.ndarray
+    df_res: int
+    by: SumsOfSquares
+
+    def f(self, gower: np.ndarray, perms: np.ndarray) -> np.ndarray:
+        traces = _set_traces(gower, self.basis, perms) @ self.membership
+        return _statistics(traces, self.total, self.df, self.df_res, self.by)[1]
+
+
+def _permuted_f(perms: np.ndarray, gower: np.ndarray, model: _Model, *, batch: int,
+                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """``(rows of perms, tested terms)`` permuted pseudo-F, ``batch`` rows at a time."""
+    return permuted_statistics(perms, lambda rows: model.f(gower, rows),
+                               width=model.df.size, batch=batch, progress=progress)
+
+
+def _permuted_f_on(backend: Backend, perms: np.ndarray, gower: np.ndarray, model: _Model, *,
+                   batch: int) -> np.ndarray:
+    """:func:`_permuted_f` by tasks of whole batches on ``backend``."""
+    if perms.shape[0] == 0:
+        return np.empty((0, model.df.size))
+    parts = map_row_batches(backend, _batch_f, perms, backend.share(gower), model,
+                            batch=batch, step="PERMANOVA permutations")
+    return np.vstack(parts)
+
+
+def _batch_f(perms: np.ndarray, gower: np.ndarray, model: _Model) -> np.ndarray:
+    """One batch of permuted pseudo-F (a task of :func:`_permuted_f_on`)."""
+    return model.f(gower, perms).reshape(perms.shape[0], model.df.size)
 
 
 def _tested_terms(terms: tuple[ModelTerm, ...], by: SumsOfSquares) -> list[ModelTerm]:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.errors import InputError
 from gutaxis.stats.community.alignment import (
@@ -89,6 +91,7 @@ def permdisp(
     seed: int = 0,
     source: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
 ) -> PermdispResults:
     """Test whether groups differ in dispersion (PERMDISP), as vegan's ``betadisper``.
 
@@ -112,7 +115,13 @@ def permdisp(
     source
         Names the metadata in errors.
     progress
-        Called with (permutations done, total) after each batch.
+        Called with (permutations done, total) after each batch (with a ``backend``: once,
+        at the end).
+    backend
+        Where the permutations run (:mod:`gutaxis.compute`), as for
+        :func:`~gutaxis.stats.community.permanova.permanova`: batches of the permutations
+        drawn here, the same F and p-value as a local run. Each permutation costs O(n)
+        here; the principal coordinates (O(n^3)) always run in the caller.
 
     Returns
     -------
@@ -161,9 +170,17 @@ def permdisp(
     df_between, df_within = len(levels) - 1, dm.n - len(levels)
     residuals = z - (z @ indicator / sizes)[codes]
     perms = permutations_for(permutations, dm.n, seed=seed)
-    f_perm = permuted_statistics(
-        perms, lambda rows: _one_way_f(residuals[rows], indicator, sizes)[0], width=1,
-        batch=max(1, 4_000_000 // dm.n), progress=progress)
+    batch = max(1, 4_000_000 // dm.n)
+    if backend is None:
+        f_perm = permuted_statistics(
+            perms, lambda rows: _permuted_f(rows, residuals, indicator, sizes), width=1,
+            batch=batch, progress=progress)
+    else:
+        f_perm = np.vstack([np.empty((0, 1)), *map_row_batches(
+            backend, _permuted_f, perms, residuals, indicator, sizes, batch=batch,
+            step="PERMDISP permutations")])
+        if progress is not None:
+            progress(perms.shape[0], perms.shape[0])
     pval = permutation_pvalues(f_obs, f_perm)[0]
     table = pd.DataFrame({
         "term": [column, "Residual"], "df": [df_between, df_within],
@@ -180,6 +197,12 @@ def permdisp(
         column=column, centre=centre, n=dm.n, permutations=perms.shape[0],
         seed=None if isinstance(permutations, np.ndarray) else seed,
         notes=dropped_note(dropped, [column]))
+
+
+def _permuted_f(perms: np.ndarray, residuals: np.ndarray, indicator: np.ndarray,
+                sizes: np.ndarray) -> np.ndarray:
+    """``(rows of perms, 1)``: F of the permuted ANOVA residuals."""
+    return _one_way_f(residuals[perms], indicator, sizes)[0].reshape(-1, 1)
 
 
 def _principal_coordinates(gower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.errors import InputError
 from gutaxis.stats.mediation._fit import (
     logistic_covariance,
@@ -149,8 +151,8 @@ def _path_table(point: Coefficients, data: MediationData, exposure: str, outcome
 
 
 def _replicates(data: MediationData, point: Coefficients, *, serial: bool, method: Method,
-                n_draws: int, rng: np.random.Generator, progress: Progress | None
-                ) -> dict[str, np.ndarray]:
+                n_draws: int, rng: np.random.Generator, progress: Progress | None,
+                backend: Backend | None = None) -> dict[str, np.ndarray]:
     if method == "quasi-bayes":
         coef = quasi_bayes_coefficients(point, data, serial=serial, n_draws=n_draws, rng=rng)
         out = all_effects(coef, data, serial=serial)
@@ -159,12 +161,23 @@ def _replicates(data: MediationData, point: Coefficients, *, serial: bool, metho
         return out
     weights = bootstrap_weights(data.n, n_draws, rng)
     parts: list[dict[str, np.ndarray]] = []
-    for start in range(0, n_draws, BATCH):
-        batch = fit_coefficients(weights[start:start + BATCH], data, serial=serial)
-        parts.append(all_effects(batch, data, serial=serial))
+    if backend is None:
+        for start in range(0, n_draws, BATCH):
+            parts.append(bootstrap_effects(weights[start:start + BATCH], data, serial=serial))
+            if progress is not None:
+                progress(min(start + BATCH, n_draws), n_draws)
+    else:
+        parts = map_row_batches(backend, bootstrap_effects, weights, backend.share(data),
+                                serial=serial, batch=BATCH, step="mediation bootstrap")
         if progress is not None:
-            progress(min(start + BATCH, n_draws), n_draws)
+            progress(n_draws, n_draws)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def bootstrap_effects(weights: np.ndarray, data: MediationData, *, serial: bool
+                      ) -> dict[str, np.ndarray]:
+    """The effects of the bootstrap replicates ``weights`` (``(R, n)`` row counts)."""
+    return all_effects(fit_coefficients(weights, data, serial=serial), data, serial=serial)
 
 
 def mediate(metadata: pd.DataFrame, *, exposure: str, mediators: Sequence[str], outcome: str,
@@ -174,7 +187,8 @@ def mediate(metadata: pd.DataFrame, *, exposure: str, mediators: Sequence[str], 
             outcome_type: VariableType = "auto", mediator_type: VariableType = "auto",
             method: Method = "boot", ci: CiMethod = "percentile", n_draws: int = 2000,
             level: float = 0.95, seed: int | None = None, source: str | None = None,
-            progress: Progress | None = None) -> MediationResults:
+            progress: Progress | None = None, backend: Backend | None = None
+            ) -> MediationResults:
     """Average causal mediation effects of an exposure on an outcome through mediators.
 
     Parameters
@@ -218,7 +232,14 @@ def mediate(metadata: pd.DataFrame, *, exposure: str, mediators: Sequence[str], 
     source
         The metadata file, named in errors.
     progress
-        Called with ``(done, total)`` after each batch of replicates.
+        Called with ``(done, total)`` after each batch of replicates (with a ``backend``:
+        once, at the end).
+    backend
+        Where the bootstrap refits run (:mod:`gutaxis.compute`): ``None`` (default) here;
+        a back-end runs whole batches of replicates as tasks (the data sent once). The
+        replicates are drawn here first, and the tasks cut them at the same batches:
+        the estimates and intervals are those of a local run with the same ``seed``.
+        The quasi-Bayesian draws are cheap and always run here.
 
     Returns
     -------
@@ -285,7 +306,7 @@ def mediate(metadata: pd.DataFrame, *, exposure: str, mediators: Sequence[str], 
     estimates = all_effects(point, data, serial=serial)
     rng = np.random.default_rng(seed)
     reps = _replicates(data, point, serial=serial, method=method, n_draws=n_draws, rng=rng,
-                       progress=progress)
+                       progress=progress, backend=backend)
     names = list(estimates)
     est = np.array([estimates[k][0] for k in names])
     matrix = np.column_stack([reps[k] for k in names])

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gutaxis.compute import Backend
+from gutaxis.compute.batches import map_row_batches
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.profile import ProfileTable
 from gutaxis.data.transforms import DEFAULT_CLR_PSEUDOCOUNT
@@ -108,18 +110,31 @@ def _path_tests(paths: dict[str, np.ndarray], n: int, p: int) -> dict[str, np.nd
 
 
 def _bootstrap(data: MediationData, X: np.ndarray, M: np.ndarray, *, n_draws: int,
-               rng: np.random.Generator, progress: Progress | None
-               ) -> dict[str, np.ndarray]:
+               rng: np.random.Generator, progress: Progress | None,
+               backend: Backend | None = None) -> dict[str, np.ndarray]:
     weights = bootstrap_weights(data.n, n_draws, rng)
     batch = max(1, CELLS_PER_BATCH // (data.n * M.shape[1]))
     parts: list[dict[str, np.ndarray]] = []
     dt = data.treated - data.control
-    for start in range(0, n_draws, batch):
-        paths = _path_estimates(weights[start:start + batch], X, M, data.outcome)
-        parts.append(_effects(paths, dt))
+    if backend is None:
+        for start in range(0, n_draws, batch):
+            parts.append(_replicate_effects(weights[start:start + batch], X, M,
+                                            data.outcome, dt))
+            if progress is not None:
+                progress(min(start + batch, n_draws), n_draws)
+    else:
+        parts = map_row_batches(backend, _replicate_effects, weights, X, backend.share(M),
+                                data.outcome, dt, batch=batch,
+                                step="taxon mediation bootstrap")
         if progress is not None:
-            progress(min(start + batch, n_draws), n_draws)
+            progress(n_draws, n_draws)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _replicate_effects(weights: np.ndarray, X: np.ndarray, M: np.ndarray, y: np.ndarray,
+                       dt: float) -> dict[str, np.ndarray]:
+    """Every taxon's effects under the bootstrap replicates ``weights`` (``(R, n)``)."""
+    return _effects(_path_estimates(weights, X, M, y), dt)
 
 
 def mediate_taxa(cohort: Cohort, *, exposure: str, outcome: str,
@@ -127,7 +142,8 @@ def mediate_taxa(cohort: Cohort, *, exposure: str, outcome: str,
                  min_prevalence: float = 0.1, transform: TaxaTransform = "clr",
                  treated: str | None = None, outcome_codes: Mapping[str, float] | None = None,
                  n_draws: int = 2000, level: float = 0.95, fdr: float = 0.1,
-                 seed: int | None = None, progress: Progress | None = None
+                 seed: int | None = None, progress: Progress | None = None,
+                 backend: Backend | None = None
                  ) -> TaxaMediationResults:
     """Mediation through each taxon of the cohort's table, with FDR over the taxa.
 
@@ -155,7 +171,13 @@ def mediate_taxa(cohort: Cohort, *, exposure: str, outcome: str,
     seed
         Seed of the bootstrap.
     progress
-        Called with ``(done, total)`` after each bootstrap batch.
+        Called with ``(done, total)`` after each bootstrap batch (with a ``backend``:
+        once, at the end).
+    backend
+        Where the bootstrap runs (:mod:`gutaxis.compute`): ``None`` (default) here; a
+        back-end runs whole batches of replicates as tasks (the taxa values sent once),
+        drawn here first and cut at the same batches: the same intervals as a local run
+        with the same ``seed``.
 
     Returns
     -------
@@ -200,7 +222,8 @@ def mediate_taxa(cohort: Cohort, *, exposure: str, outcome: str,
     tests = _path_tests(point, data.n, X.shape[1])
     tests["qval"] = adjust_pvalues(tests["p_joint"], method="BH")
     rng = np.random.default_rng(seed)
-    reps = (_bootstrap(data, X, M, n_draws=n_draws, rng=rng, progress=progress)
+    reps = (_bootstrap(data, X, M, n_draws=n_draws, rng=rng, progress=progress,
+                       backend=backend)
             if n_draws > 0 else None)
     frames = []
     for name, est in estimates.items():
