@@ -177,8 +177,13 @@ def test_gutaxis_modules_output_is_a_table_for_associate(files: dict[str, Path],
     assert "Acetate degradation (MGB047)" in (out / "report.html").read_text(encoding="utf-8")
     out = tmp_path / "coverage-scan"
     result = associate(module_files / "module-coverage.tsv", files["meta"], out)
-    assert "note: the table's features are gut modules in a plain table read as relative " \
-           "abundances" in " ".join(result.output.split())
+    # the file says it holds coverage (its '# gutaxis:' line): no TSS on it
+    assert result.exit_code == 2
+    assert "a coverage table is scanned as it is, without TSS or CLR" in " ".join(
+        result.output.split())
+    result = associate(module_files / "module-coverage.tsv", files["meta"], out,
+                       "--normalization", "NONE", "--transform", "NONE")
+    assert result.exit_code == 0, result.output
 
 
 def test_analyze_with_the_module_table_beside_and_not_its_coverage(

@@ -40,7 +40,7 @@ def test_writes_omixer_rpm_values_in_every_file(gmm_out: Path) -> None:
     assert sorted(p.name for p in gmm_out.iterdir() if not p.name.startswith(".")) == \
         sorted(OUTPUT_FILES)
     reference = pd.read_csv(OMIXER / "gmm-1.07_c0.66_abundance.tsv.gz", sep="\t", index_col=0)
-    abundance = pd.read_csv(gmm_out / "module-abundance.tsv", sep="\t", index_col=0)
+    abundance = pd.read_csv(gmm_out / "module-abundance.tsv", sep="\t", index_col=0, comment="#")
     assert abundance.index.name == "feature_id" and len(abundance) == 103
     expected = reference.reindex(index=abundance.index, columns=abundance.columns).fillna(0)
     np.testing.assert_allclose(abundance.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=0)
@@ -64,9 +64,12 @@ def test_writes_omixer_rpm_values_in_every_file(gmm_out: Path) -> None:
 
 
 def test_module_tables_read_back_as_tables(gmm_out: Path) -> None:
-    abundance = read_table(gmm_out / "module-abundance.tsv", kind="counts")
-    coverage = read_table(gmm_out / "module-coverage.tsv", kind="transformed")
+    abundance = read_table(gmm_out / "module-abundance.tsv")  # its '# gutaxis:' line says
+    coverage = read_table(gmm_out / "module-coverage.tsv")  # what the values are
     assert abundance.shape == coverage.shape == (109, 103)
+    assert (abundance.feature_type, abundance.unit, abundance.kind) == ("module", "RPK", "counts")
+    assert (coverage.feature_type, coverage.unit, coverage.kind) == (
+        "module", "coverage", "transformed")
     tidy = pd.read_csv(gmm_out / "modules.tsv", sep="\t")
     first = tidy[tidy["sample_id"] == abundance.sample_ids[0]].set_index("module_id")
     np.testing.assert_array_equal(abundance.dense()[0], first.loc[abundance.feature_ids,
@@ -77,7 +80,8 @@ def test_module_tables_read_back_as_tables(gmm_out: Path) -> None:
 
 @pytest.mark.slow
 def test_associate_scans_the_module_table(gmm_out: Path, tmp_path: Path) -> None:
-    samples = pd.read_csv(gmm_out / "module-abundance.tsv", sep="\t", nrows=0).columns[1:]
+    samples = pd.read_csv(gmm_out / "module-abundance.tsv", sep="\t", comment="#",
+                          nrows=0).columns[1:]
     metadata = tmp_path / "meta.tsv"
     rng = np.random.default_rng(1)
     pd.DataFrame({"sample_id": samples, "score": rng.normal(size=len(samples))}).to_csv(
@@ -97,7 +101,7 @@ def test_custom_definitions_match_omixer_rpm(tmp_path: Path) -> None:
                     str(SYNTHETIC / "definitions.txt"), "--coverage", "0.5", "--kind", "counts",
                     "--out", str(out))
     assert result.exit_code == 0, result.output
-    mine = pd.read_csv(out / "module-abundance.tsv", sep="\t", index_col=0)
+    mine = pd.read_csv(out / "module-abundance.tsv", sep="\t", index_col=0, comment="#")
     reference = pd.read_csv(SYNTHETIC / "c0.5_abundance.tsv", sep="\t", index_col=0)
     expected = reference.reindex(index=mine.index, columns=mine.columns).fillna(0)
     np.testing.assert_allclose(mine.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=0)

@@ -7,6 +7,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -257,3 +258,28 @@ def test_windows_line_endings_and_byte_order_mark(tmp_path: Path) -> None:
     table = read_delimited(path)
     assert list(table.sample_ids) == ["S1", "S2"]
     assert table.dense().tolist() == [[1.0, 0.0], [2.0, 5.0]]
+
+
+def test_a_functional_table_reads_back_what_its_values_are(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    ids = ["MGB001|g__Bacteroides", "MGB001|unclassified", "MGB005|g__Bacteroides"]
+    strata = pd.DataFrame({"function": ["MGB001", "MGB001", "MGB005"],
+                           "taxon": ["g__Bacteroides", "unclassified", "g__Bacteroides"]},
+                          index=ids)
+    table = ProfileTable(sp.csr_array(np.array([[1.5, 0.0, 2.25], [0.0, 3.0, 0.5]])),
+                         ["s1", "s2"], ids, kind="relative", feature_type="module",
+                         unit="CPM", strata=strata)
+    path = tmp_path / "modules.tsv"
+    write_tsv(table, path)
+    assert path.read_text().splitlines()[0] == (
+        "# gutaxis: feature_type=module unit=CPM kind=relative stratified=1")
+    back = read_delimited(path)
+    assert (back.feature_type, back.unit, back.kind) == ("module", "CPM", "relative")
+    pd.testing.assert_frame_equal(back.strata, table.strata, check_names=False)
+    np.testing.assert_array_equal(back.dense(), table.dense())
+    with pytest.raises(InputError, match="the table says its values are relative"):
+        read_delimited(path, kind="counts")
+    plain = replace(table, kind="counts", unit=None, feature_type="taxon", strata=None)
+    write_tsv(plain, path)
+    assert path.read_text().startswith("feature_id\t")  # taxon tables stay as they were

@@ -256,6 +256,11 @@ def function_table(cohort: Cohort, cfg: Config) -> ProfileTable | None:
             raise
         table = read_table(path, kind="counts")
     table.require_unstratified(action="the mechanism step")
+    if table.feature_type == "module" and table.unit == "coverage":
+        raise InputError("a function table of module coverage", source=str(path),
+                         found="coverage (the fraction of each module's steps found), "
+                               "not an abundance",
+                         expected="gutaxis modules' module-abundance.tsv, or a KO table")
     note = plain_module_table_note(table)
     if note is not None:
         raise InputError("a function table of modules read as relative abundances",

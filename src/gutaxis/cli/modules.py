@@ -90,7 +90,9 @@ def modules_command(
       summary.json           set, version, source, licence, cutoff, counts
 
     Every gutaxis command reads the first two as a TABLE (gutaxis associate
-    OUT/module-abundance.tsv --kind counts ...). Feature ids that are not KEGG
+    OUT/module-abundance.tsv ...): their first line, '# gutaxis: feature_type=module
+    unit=RPK kind=counts', says what the values are (pandas: comment='#'; R:
+    read.table reads it as a comment). Feature ids that are not KEGG
     orthologs (UNMAPPED, UNGROUPED) are left out and counted. The module sets are
     for academic research; read their licence in summary.json before commercial use.
 

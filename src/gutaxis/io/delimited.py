@@ -34,6 +34,11 @@ from gutaxis.io._values import first_negative_cell, infer_kind
 
 ORIENTATIONS: tuple[str, ...] = get_args(Orientation)
 
+#: The comment line that :func:`write_tsv` puts first for a functional table, so that
+#: :func:`read_delimited` reads back what the values are:
+#: ``# gutaxis: feature_type=module unit=coverage kind=transformed stratified=1``.
+GUTAXIS_COMMENT = "# gutaxis:"
+
 #: First-header-cell spellings that say the rows are features (lower-cased).
 FEATURE_HEADERS = frozenset(
     {"feature_id", "feature id", "featureid", "feature-id", "#otu id", "#otuid", "otu id",
@@ -100,6 +105,8 @@ def read_delimited(
     """
     p = existing_file(path)
     layout = _find_layout(p)
+    described = _described(p, layout)
+    kind = _described_kind(described, kind, source=str(p))
     row_ids, values = _read_matrix(p, layout, allow_negative=kind in ("clr", "transformed"))
     col_ids = np.asarray(layout.header[1:], dtype=object)
     side = _decide_orientation(p, layout, row_ids, col_ids, orientation, sample_ids)
@@ -107,10 +114,48 @@ def read_delimited(
         samples, features, matrix = col_ids, row_ids, sp.csr_array(values.T)
     else:
         samples, features, matrix = row_ids, col_ids, values
-    found_kind, scale = infer_kind(matrix, kind=kind, source=str(p))
+    if "kind" in described and kind is not None:  # as the file says: no rescaling
+        found_kind, scale = kind, 1.0
+    else:
+        found_kind, scale = infer_kind(matrix, kind=kind, source=str(p))
     if scale != 1.0:
         matrix = matrix * scale
-    return ProfileTable(matrix, samples, features, kind=found_kind)
+    if not described:
+        return ProfileTable(matrix, samples, features, kind=found_kind)
+    strata = None
+    if described.get("stratified") == "1":
+        parts = pd.Series(features, dtype=object).str.split("|", n=1, expand=True)
+        if parts.shape[1] < 2 or parts[1].isna().any():
+            raise InputError("a stratified table has a feature without '|taxon'",
+                             source=str(p), expected="ids such as MGB001|g__Bacteroides")
+        strata = pd.DataFrame({"function": parts[0].to_numpy(), "taxon": parts[1].to_numpy()},
+                              index=pd.Index(features, dtype=object))
+    return ProfileTable(matrix, samples, features, kind=found_kind,
+                        feature_type=described.get("feature_type", "taxon"),  # type: ignore[arg-type]
+                        unit=described.get("unit"), strata=strata)
+
+
+def _described(path: Path, layout: _Layout) -> dict[str, str]:
+    """The ``key=value`` fields of a leading ``# gutaxis:`` comment line (else empty)."""
+    for line in first_lines(path, layout.header_line - 1):
+        if line.startswith(GUTAXIS_COMMENT):
+            fields = dict(item.partition("=")[::2]
+                          for item in line[len(GUTAXIS_COMMENT):].split())
+            return {k: v for k, v in fields.items()
+                    if k in ("feature_type", "unit", "kind", "stratified") and v}
+    return {}
+
+
+def _described_kind(described: dict[str, str], kind: ValueKind | None, *, source: str
+                    ) -> ValueKind | None:
+    said = described.get("kind")
+    if said is None:
+        return kind
+    if kind is not None and kind != said:
+        raise InputError(f"the table says its values are {said}", source=source,
+                         field="kind", found=kind,
+                         expected=f"{said} (the file's '# gutaxis:' line), or no kind")
+    return said  # type: ignore[return-value]
 
 
 def write_tsv(
@@ -125,7 +170,9 @@ def write_tsv(
     is ``feature_id`` followed by the sample ids, as in the shared fibromyalgia table;
     ``"samples-rows"`` writes ``sample_id`` then the feature ids. Counts that are whole
     numbers are written as integers, other values with the shortest representation that
-    reads back to the same float64, so a round trip is lossless.
+    reads back to the same float64, so a round trip is lossless. A functional table
+    (or one with a unit) starts with a ``# gutaxis: feature_type=ko unit=RPK kind=counts``
+    comment line, from which :func:`read_delimited` restores what the values are.
 
     Parameters
     ----------
@@ -152,9 +199,17 @@ def write_tsv(
         tmp, compress=target.suffix == ".gz"
     ) as fh:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        if table.is_functional or table.unit is not None:
+            fh.write(_description(table) + "\n")
         writer.writerow([first, *map(str, col_ids)])
         for lo in range(0, by_row.shape[0], step):
             fh.write(_format_rows(by_row[lo : lo + step], labels[lo : lo + step], as_int))
+
+
+def _description(table: ProfileTable) -> str:
+    fields = {"feature_type": table.feature_type, "unit": table.unit, "kind": table.kind,
+              "stratified": "1" if table.is_stratified else None}
+    return " ".join([GUTAXIS_COMMENT, *(f"{k}={v}" for k, v in fields.items() if v)])
 
 
 def _format_rows(block: sp.csr_array, labels: np.ndarray, as_int: bool) -> str:
