@@ -33,8 +33,8 @@ def _gower_product(stored: StoredDistances, x: np.ndarray, backend: Backend | No
     return product
 
 
-def pcoa_stored(stored: StoredDistances, *, n_components: int = 10, oversample: int = 10,
-                n_iter: int = 7, seed: int = 0, backend: Backend | None = None) -> Ordination:
+def pcoa_stored(stored: StoredDistances, *, n_components: int = 10, oversample: int = 20,
+                n_iter: int = 10, seed: int = 0, backend: Backend | None = None) -> Ordination:
     """Principal coordinates of a stored distance matrix, by randomised subspace iteration.
 
     Parameters
