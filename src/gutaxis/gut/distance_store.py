@@ -303,8 +303,9 @@ def distance_matrix_to_store(
     backend
         Where the bands run (default: this process).
     band
-        Rows per band (and per chunk); default: 64 MiB per band
-        (:func:`~gutaxis.compute.blocks.band_rows_for`), e.g. 272 rows at 30,000 samples.
+        Rows per band (and per chunk); default: at most 64 MiB per band and at least 4
+        bands per worker (:func:`~gutaxis.compute.blocks.band_rows_for`), e.g. 272 rows
+        at 30,000 samples.
     tree
         For the UniFrac metrics: the tree (default ``table.tree``).
     pseudocount
@@ -343,12 +344,13 @@ def distance_matrix_to_store(
                          field="path", found=str(target),
                          expected="a path that does not exist yet")
     n = table.n_samples
-    rows_per_band = band_rows_for(n) if band is None else int(band)
+    runner = backend or LocalBackend()
+    rows_per_band = (band_rows_for(n, n_workers=runner.n_workers) if band is None
+                     else int(band))
     bands = blocks_of(n, rows_per_band)
     job = _prepare(table, metric, tree=tree, pseudocount=pseudocount, alpha=generalized_alpha)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:12]}")
-    runner = backend or LocalBackend()
     try:
         zarr.create_array(
             str(partial), shape=(n, n), chunks=(max(1, min(rows_per_band, n)), max(n, 1)),
