@@ -223,9 +223,15 @@ class StoredDistances:
         x = self._operand(x)
         runner = backend or LocalBackend()
         handle = runner.share(x)
-        parts = runner.map(_band_rproduct, self.bands(), str(self.path), handle, squared,
-                           step=f"{self.metric} transposed matrix-vector product")
-        return np.sum(parts, axis=0)
+        bands = self.bands()
+        total = np.zeros((self.n, *x.shape[1:]))
+        group = 4 * runner.n_workers  # each band's share is n x k: add them up as they come
+        for first in range(0, len(bands), group):
+            for part in runner.map(_band_rproduct, bands[first:first + group],
+                                   str(self.path), handle, squared,
+                                   step=f"{self.metric} transposed matrix-vector product"):
+                total += part
+        return total
 
     def _operand(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
