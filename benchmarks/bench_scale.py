@@ -9,8 +9,8 @@ with consecutive seeds so no n x 5,000 dense array exceeds one block. UniFrac ru
 real tree of those ASVs (sheared). Tables are cached as sparse ``.npz`` in ``--cache``.
 
 Every (size, step) runs in a fresh subprocess with its own LocalCluster, which reports
-wall time and each worker's peak resident memory (``ru_maxrss``, which includes the
-worker's ~0.1-0.2 GB start-up) and the client's. The time-vs-n exponent is the slope of
+wall time and each worker's peak resident memory (``VmHWM``, which includes the
+worker's ~0.2 GB start-up) and the client's. The time-vs-n exponent is the slope of
 log time on log n over the sizes run; sizes not run are extrapolated from it, with the
 arithmetic printed.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -99,10 +98,17 @@ def simulated_table(n: int, cache: Path) -> ProfileTable:
                         kind="counts", tree=tree)
 
 
+def peak_rss_gb() -> float:
+    """This process's peak resident memory (``VmHWM``: unlike ``ru_maxrss``, not inherited
+    from the parent process across fork and exec), in GB."""
+    with open("/proc/self/status") as fh:
+        line = next(row for row in fh if row.startswith("VmHWM:"))
+    return round(int(line.split()[1]) / 2**20, 2)
+
+
 def worker_peaks(client: Client) -> list[float]:
     """Peak resident memory (GB) of every worker process so far."""
-    peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    return sorted(round(kb / 2**20, 2) for kb in peaks.values())
+    return sorted(client.run(peak_rss_gb).values())
 
 
 def run_one(n: int, step: str, cache: Path, store_dir: Path, workers: int) -> dict:
@@ -140,8 +146,7 @@ def run_one(n: int, step: str, cache: Path, store_dir: Path, workers: int) -> di
         result["store_gb"] = round(sum(p.stat().st_size for p in (work / "d.zarr").rglob("*")
                                        if p.is_file()) / 1e9, 2)
     shutil.rmtree(work, ignore_errors=True)
-    result["client_peak_gb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    result["client_peak_gb"] = peak_rss_gb()
     return result
 
 
@@ -166,8 +171,7 @@ def run_skbio(n: int, cache: Path) -> list[dict]:
         call()
         rows.append({"n": table.n_samples, "tool": "scikit-bio", "step": name,
                      "seconds": round(time.perf_counter() - tic, 2)})
-    rows.append({"tool": "scikit-bio", "process_peak_gb": round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)})
+    rows.append({"tool": "scikit-bio", "process_peak_gb": peak_rss_gb()})
     return rows
 
 
