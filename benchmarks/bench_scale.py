@@ -175,9 +175,14 @@ def run_skbio(n: int, cache: Path) -> list[dict]:
     return rows
 
 
-def exponent(rows: list[dict], step: str) -> tuple[float, float, float] | None:
-    """Slope b and intercept a of log t = a + b log n over the sizes run for ``step``."""
-    points = [(r["n"], r["seconds"]) for r in rows if r["step"] == step and "seconds" in r]
+def exponent(rows: list[dict], step: str, *, last: int | None = None
+             ) -> tuple[float, float, float] | None:
+    """Slope b and intercept a of log t = a + b log n over the sizes run for ``step`` (the
+    ``last`` largest only, when given: start-up costs flatten the curve at small n)."""
+    points = sorted((r["n"], r["seconds"]) for r in rows
+                    if r.get("step") == step and "seconds" in r)
+    if last is not None:
+        points = points[-last:]
     if len(points) < 2:
         return None
     logs = np.log(np.asarray(points, dtype=float))
@@ -195,12 +200,19 @@ def main() -> None:
                         help="where the stores are written (default: under --cache)")
     parser.add_argument("--extrapolate", default="30000,100000")
     parser.add_argument("--skbio", type=int, default=None, help="run scikit-bio at this size")
+    parser.add_argument("--fit", type=Path, nargs="+", default=None,
+                        help="only fit and extrapolate the JSON rows in these logs")
     parser.add_argument("--one", nargs=2, metavar=("N", "STEP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     store_dir = args.store_dir or args.cache / "stores"
     if args.one:
         print(json.dumps(run_one(int(args.one[0]), args.one[1], args.cache, store_dir,
                                  args.workers)))
+        return
+    if args.fit:
+        rows = [json.loads(line) for log in args.fit for line in log.read_text().splitlines()
+                if line.startswith("{")]
+        report_fits(rows, args.steps.split(","), args.extrapolate)
         return
     if args.skbio:
         for row in run_skbio(args.skbio, args.cache):
@@ -222,19 +234,27 @@ def main() -> None:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(json.dumps(row), flush=True)
-    for step in args.steps.split(","):
-        fit = exponent(rows, step)
-        if fit is None:
+    report_fits(rows, args.steps.split(","), args.extrapolate)
+    with open("/proc/loadavg") as fh:
+        print(f"load average after: {fh.read().split()[:3]}")
+
+
+def report_fits(rows: list[dict], steps: list[str], extrapolate: str) -> None:
+    """Print the fitted exponents (all sizes; the two largest) and the extrapolations from
+    the two largest sizes."""
+    for step in steps:
+        fit_all = exponent(rows, step)
+        fit = exponent(rows, step, last=2)
+        if fit is None or fit_all is None:
             continue
         slope, intercept, largest = fit
-        print(f"{step}: time ~ n^{slope:.2f} (log t = {intercept:.2f} + {slope:.2f} log n)")
-        for target in [int(s) for s in args.extrapolate.split(",") if s]:
+        print(f"{step}: time ~ n^{fit_all[0]:.2f} over all sizes; n^{slope:.2f} over the two "
+              f"largest (log t = {intercept:.2f} + {slope:.2f} log n)")
+        for target in [int(s) for s in extrapolate.split(",") if s]:
             if target > largest:
                 seconds = float(np.exp(intercept + slope * np.log(target)))
                 print(f"  n={target}: exp({intercept:.2f} + {slope:.2f} * ln {target}) "
                       f"= {seconds:,.0f} s ({seconds / 3600:.2f} h)")
-    with open("/proc/loadavg") as fh:
-        print(f"load average after: {fh.read().split()[:3]}")
 
 
 if __name__ == "__main__":
