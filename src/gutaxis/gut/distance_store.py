@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def _write_band(rows: range, job: _BandJob, store: str) -> int:
     import zarr
 
     band = _band(job, rows)
-    array = zarr.open_array(store, mode="r+")
+    array = zarr.open_array(store, mode="r+")  # fails if the job was abandoned meanwhile
     array[rows.start:rows.stop, :] = band
     return rows.start
 
@@ -373,10 +374,26 @@ def distance_matrix_to_store(
                              expected="a path nobody else writes to")
         os.rename(partial, target)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        _remove_partial(partial)
         raise
     return StoredDistances(path=target, ids=np.asarray(table.sample_ids, dtype=object),
                            metric=metric, band_rows=rows_per_band)
+
+
+#: After a failure, tasks that were already running may still write their band (a worker
+#: opens the store only once its band is computed, so this is one write at most per worker):
+#: the partial folder is removed again if it reappears within this many seconds.
+_STRAGGLER_SECONDS = 3.0
+
+
+def _remove_partial(partial: Path) -> None:
+    """Remove the partial store, and again if a straggling task recreates it."""
+    shutil.rmtree(partial, ignore_errors=True)
+    deadline = time.monotonic() + _STRAGGLER_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if partial.exists():
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def _prepare(table: ProfileTable, metric: str, *, tree: PhyloTree | None,
