@@ -13,7 +13,8 @@ about ``4 x band x n x 8`` bytes at the peak (the band and the kernel's temporar
 
 The store is written to a hidden sibling folder and renamed to ``path`` only when every
 band is in, so ``path`` is either absent or complete; an existing ``path`` is never
-overwritten.
+overwritten. A failed job removes its sibling folder; a caller killed outright (SIGKILL)
+leaves it behind (``.NAME.partial-*``), never a half-written ``path``.
 
 Layout (Zarr v3 directory): one ``n x n`` float64 array, chunks ``(band, n)``, attributes
 ``ids``, ``metric``, ``band_rows``, ``gutaxis_version``, ``format``.
