@@ -6,7 +6,12 @@ The low-level band and kernel functions for chunked computation
 (:func:`gutaxis.gut.beta.braycurtis_between`, :func:`gutaxis.gut.beta.sum_of_minima`,
 :func:`gutaxis.gut.phylogenetic.unifrac_rows`,
 :func:`gutaxis.gut.unifrac_variants.unifrac_variant_rows`) return bare arrays and are
-imported from their modules.
+imported from their modules, as are :func:`gutaxis.gut.beta.jaccard_rows`,
+:func:`gutaxis.gut.beta.aitchison_rows` and :func:`gutaxis.gut.phylogenetic.unifrac_band`.
+For cohorts too large for one process: :mod:`gutaxis.gut.distance_store` (a distance matrix
+by row bands on a compute back-end, into a Zarr store), :mod:`gutaxis.gut.pcoa_stored`
+(randomised PCoA from the store) and :mod:`gutaxis.gut.alpha_blocks` (alpha diversity by
+sample blocks).
 
 :func:`run_metrics` runs them all (the metrics pipeline behind ``gutaxis metrics``).
 """

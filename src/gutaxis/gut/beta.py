@@ -37,10 +37,12 @@ __all__ = [
     "PHYLOGENETIC_METRICS",
     "BetaMetric",
     "aitchison",
+    "aitchison_rows",
     "beta_diversity",
     "braycurtis",
     "braycurtis_between",
     "jaccard",
+    "jaccard_rows",
     "sum_of_minima",
 ]
 
@@ -270,18 +272,42 @@ def jaccard(table: ProfileTable) -> DistanceMatrix:
     .. [1] Jaccard, P. (1912). The distribution of the flora in the alpine zone.
        New Phytologist 11, 37-50.
     """
+    distances = jaccard_rows(table, slice(None))
+    np.fill_diagonal(distances, 0.0)
+    return DistanceMatrix(table.sample_ids, distances, metric="jaccard")
+
+
+def jaccard_rows(table: ProfileTable, rows: slice | np.ndarray) -> np.ndarray:
+    """Low-level: a band of the Jaccard matrix, the distances from the samples ``rows`` to
+    all, as a bare ``len(rows) x n_samples`` array (what :func:`jaccard` computes, for
+    building a large matrix in pieces; the diagonal entries are 0 up to rounding).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> t = ProfileTable(sp.csr_array([[1.0, 3.0], [2.0, 0.0]]), ["a", "b"], ["x", "y"])
+    >>> jaccard_rows(t, slice(1, 2)).tolist()
+    [[0.5, 0.0]]
+    """
     table.require_kind("counts", "relative", action="Jaccard")
     _refuse_empty_samples(table, "Jaccard")
+    positions = _row_positions(table, rows)
     values = table.values
     present = sp.csr_array(
         (np.ones(values.nnz), values.indices, values.indptr), shape=values.shape
     )
-    shared = (present @ present.T).toarray()
+    shared = (present[positions] @ present.T).toarray()
     richness = np.diff(values.indptr).astype(np.float64)
-    union = richness[:, None] + richness[None, :] - shared
-    distances = (union - shared) / union
-    np.fill_diagonal(distances, 0.0)
-    return DistanceMatrix(table.sample_ids, distances, metric="jaccard")
+    union = richness[positions, None] + richness[None, :] - shared
+    return (union - shared) / union
+
+
+def _row_positions(table: ProfileTable, rows: slice | np.ndarray) -> np.ndarray:
+    positions = np.arange(table.n_samples, dtype=np.int64)[rows]
+    if positions.ndim != 1:
+        raise InputError("rows must be one-dimensional sample positions", field="rows",
+                         found=positions.shape, expected="a slice or a 1-D integer array")
+    return positions
 
 
 QIIME2_AITCHISON_PSEUDOCOUNT = 1.0
@@ -331,20 +357,45 @@ def aitchison(
     if not pseudocount > 0:
         raise InputError("Aitchison pseudocount must be > 0", field="pseudocount",
                          found=pseudocount, expected="a positive number (QIIME 2 uses 1)")
+    distances = aitchison_rows(table, slice(None), pseudocount=pseudocount)
+    np.fill_diagonal(distances, 0.0)
+    return DistanceMatrix(table.sample_ids, distances, metric="aitchison")
+
+
+def aitchison_rows(table: ProfileTable, rows: slice | np.ndarray, *,
+                   pseudocount: float = QIIME2_AITCHISON_PSEUDOCOUNT) -> np.ndarray:
+    """Low-level: a band of the Aitchison matrix, the distances from the samples ``rows``
+    to all, as a bare ``len(rows) x n_samples`` array (what :func:`aitchison` computes,
+    for building a large matrix in pieces; the diagonal entries are 0 up to rounding).
+    Memory: the table's nonzeros plus a few ``len(rows) x n_samples`` arrays.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> t = ProfileTable(sp.csr_array([[1.0, 3.0], [3.0, 1.0]]), ["a", "b"], ["x", "y"])
+    >>> aitchison_rows(t, slice(0, 1)).round(4).tolist()
+    [[0.0, 0.9803]]
+    """
+    table.require_kind("counts", "relative", action="Aitchison distance")
+    if not pseudocount > 0:
+        raise InputError("Aitchison pseudocount must be > 0", field="pseudocount",
+                         found=pseudocount, expected="a positive number (QIIME 2 uses 1)")
+    positions = _row_positions(table, rows)
     values = table.values
     logs = log_pseudocounted(values, pseudocount=pseudocount)
     n_features = values.shape[1]
     means = np.asarray(logs.sum(axis=1)).ravel() / max(n_features, 1)
-    gram = (logs @ logs.T).toarray()
-    norms = np.diagonal(gram).copy()
-    squared = norms[:, None] + norms[None, :] - 2.0 * gram
-    squared -= n_features * (means[:, None] - means[None, :]) ** 2
+    norms = np.asarray(logs.multiply(logs).sum(axis=1)).ravel()
+    gram = (logs[positions] @ logs.T).toarray()
+    pair_norms = norms[positions, None] + norms[None, :]
+    squared = pair_norms - 2.0 * gram
+    squared -= n_features * (means[positions, None] - means[None, :]) ** 2
     np.clip(squared, 0.0, None, out=squared)
     distances = np.sqrt(squared)
-    _refine_close_pairs(distances, squared < _REFINE_BELOW * (norms[:, None] + norms[None, :]),
-                        logs, means)
-    np.fill_diagonal(distances, 0.0)
-    return DistanceMatrix(table.sample_ids, distances, metric="aitchison")
+    close = squared < _REFINE_BELOW * pair_norms
+    close[np.arange(positions.size), positions] = False  # a sample with itself
+    _refine_close_pairs(distances, close, positions, logs, means)
+    return distances
 
 
 #: Pairs whose squared Aitchison distance is below this fraction of their squared norms
@@ -353,21 +404,23 @@ _REFINE_BELOW = 1e-4
 _REFINE_CHUNK = 256
 
 
-def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, logs: sp.csr_array,
-                        means: np.ndarray) -> None:
-    """Recompute ``distances[i, j]`` in place for the ``close`` pairs from the CLR rows.
+def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, positions: np.ndarray,
+                        logs: sp.csr_array, means: np.ndarray) -> None:
+    """Recompute ``distances[r, j]`` in place for the ``close`` pairs (sample
+    ``positions[r]`` and sample ``j``) from the CLR rows.
 
     The difference of two CLR rows is formed before squaring, so near-identical
-    samples get distances accurate to rounding rather than to ``sqrt(eps) * norm``.
+    samples get distances accurate to rounding rather than to ``sqrt(eps) * norm``
+    (and the pair gives the same value in either order: the difference only changes sign).
     """
-    rows_i, rows_j = np.nonzero(np.triu(close, k=1))
+    local, rows_j = np.nonzero(close)
+    rows_i = positions[local]
     for start in range(0, rows_i.size, _REFINE_CHUNK):  # chunks of pairs, dense per chunk
+        r = local[start:start + _REFINE_CHUNK]
         i = rows_i[start:start + _REFINE_CHUNK]
         j = rows_j[start:start + _REFINE_CHUNK]
         diff = logs[i].toarray() - logs[j].toarray() - (means[i] - means[j])[:, None]
-        exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        distances[i, j] = exact
-        distances[j, i] = exact
+        distances[r, j] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
 #: QIIME 2's names of the UniFrac variants -> the distances (on the table's own tree;

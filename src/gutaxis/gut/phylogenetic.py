@@ -29,7 +29,8 @@ from gutaxis.errors import InputError
 from gutaxis.gut._labelled import per_sample
 from gutaxis.gut._parallel import KERNEL_LOCK
 
-__all__ = ["clade_totals", "faith_pd", "unifrac", "unifrac_rows"]
+__all__ = ["UnifracBandInputs", "clade_totals", "faith_pd", "unifrac", "unifrac_band",
+           "unifrac_band_inputs", "unifrac_rows"]
 
 #: kernel modes
 _UNWEIGHTED, _WEIGHTED, _WEIGHTED_NORMALIZED = 0, 1, 2
@@ -213,11 +214,32 @@ def unifrac_rows(
         ``len(rows) x n_samples``; entry ``[r, j]`` is the distance between sample
         ``rows[r]`` and sample ``j``.
     """
-    positions = np.arange(table.n_samples, dtype=np.int64)[rows]
+    inputs = unifrac_band_inputs(table, weighted=weighted, normalized=normalized, tree=tree)
+    return unifrac_band(inputs, np.arange(table.n_samples, dtype=np.int64)[rows])
+
+
+#: The prepared arrays of :func:`unifrac_band_inputs` (opaque to callers).
+UnifracBandInputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
+
+
+def unifrac_band_inputs(table: ProfileTable, *, weighted: bool, normalized: bool = True,
+                        tree: PhyloTree | None = None) -> UnifracBandInputs:
+    """Low-level: validate once and prepare what :func:`unifrac_band` needs (the sparse
+    clade totals of every sample: the table's nonzeros times the tree depth, no dense
+    array), so a matrix computed in many bands prepares them once (and a cluster sends
+    them to each worker once)."""
+    return _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
+
+
+def unifrac_band(inputs: UnifracBandInputs, rows: np.ndarray) -> np.ndarray:
+    """Low-level: the band of :func:`unifrac_rows` from prepared ``inputs``.
+
+    ``rows`` are integer sample positions (1-D); the result is ``len(rows) x n_samples``.
+    """
+    positions = np.asarray(rows, dtype=np.int64)
     if positions.ndim != 1:
         raise InputError("rows must be one-dimensional sample positions", field="rows",
                          found=positions.shape, expected="a slice or a 1-D integer array")
-    inputs = _kernel_inputs(table, tree, weighted=weighted, normalized=normalized)
     with KERNEL_LOCK:
         return _unifrac_band_kernel(*inputs, positions)
 
