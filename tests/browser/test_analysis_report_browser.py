@@ -124,10 +124,9 @@ def test_report_renders_offline_with_findings_first(browser: Any, report: Path,
     page.close()
 
 
+@pytest.mark.parametrize("report", ["functional"], indirect=True)
 def test_mechanism_section_reads_with_module_names(browser: Any, report: Path,
                                                    tmp_path: Path) -> None:
-    if "functional" not in report.parent.parent.name:
-        pytest.skip("the mechanism section is drawn for a functional table")
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(report.as_uri())
     page.wait_for_load_state("load")
