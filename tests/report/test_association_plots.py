@@ -45,3 +45,19 @@ def test_overview_and_top_figures_for_numeric_and_categorical_terms(tmp_path):
     assert any(name.endswith("_age.png") for name in names[1:])
     assert all("/" not in name for name in names)
     assert all(p.stat().st_size > 5_000 for p in written)
+
+
+def test_forest_draws_the_median_null_dashed_only_when_it_is_not_zero() -> None:
+    from gutaxis.report.association_plots import forest_figure
+
+    rows = pd.DataFrame({"coef": [0.4, 0.01], "ci_low": [0.3, -0.02], "ci_high": [0.5, 0.03],
+                         "evidence": ["stronger", "stronger"], "feature": ["MGB047", "MGB006"],
+                         "metadata": ["pain", "pain"], "value": ["pain", "pain"]})
+
+    def dashed(fig) -> list[float]:  # type: ignore[no-untyped-def]
+        return [line.get_xdata()[0] for line in fig.axes[0].lines
+                if line.get_linestyle() == "--"]
+
+    assert dashed(forest_figure(rows, xlabel="x", labels=["a", "b"], null=-0.12)) == [-0.12]
+    assert dashed(forest_figure(rows, xlabel="x", labels=["a", "b"])) == []
+    assert dashed(forest_figure(rows, xlabel="x", labels=["a", "b"], null=0.0)) == []

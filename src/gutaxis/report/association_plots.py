@@ -114,11 +114,13 @@ def _spread_out(x: np.ndarray, y: np.ndarray, all_x: np.ndarray, all_y: np.ndarr
     return kept
 
 
-def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None = None) -> Figure:
+def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None = None,
+                  null: float | None = None) -> Figure:
     """Forest plot: one line per row of ``rows`` (top first), its ``coef`` as a dot and its
     ``ci_low``..``ci_high`` as a bar; dots coloured by ``evidence`` (``"stronger"`` dark,
     :data:`NOT_SIGNIFICANT` grey, anything else the weak colour).
-    ``labels`` name the lines (default: feature and term)."""
+    ``labels`` name the lines (default: feature and term). ``null``, when the test was not
+    against 0 (MaAsLin 3's median comparison), is drawn as a dashed line."""
     n = len(rows)
     fig = Figure(figsize=(7.5, 1.2 + 0.28 * max(n, 1)), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -136,6 +138,9 @@ def forest_figure(rows: pd.DataFrame, *, xlabel: str, labels: list[str] | None =
             ax.errorbar(coef[mask], pos[mask], xerr=spans[:, mask], fmt="o", ms=4,
                         color=colour, ecolor=colour, elinewidth=1.2, capsize=2, label=label)
     ax.axvline(0.0, color="black", lw=0.6)
+    if null is not None and np.isfinite(null) and null != 0.0:
+        ax.axvline(null, color=SIGNIFICANT_COLOUR, lw=0.9, ls="--",
+                   label=f"median of all features ({null:.2g}): the test's null")
     if labels is None:
         labels = [f"{short_name(r['feature'])}  |  {_term(r)}" for _, r in rows.iterrows()]
     ax.set_yticks(pos, labels, fontsize=8)

@@ -105,13 +105,25 @@ def _scan_block(scan: Any, variable: str, top: int, figures: bool) -> dict[str, 
         labels = [_short_label(label, feature, keep_id=scan.key != "guilds")
                   for label, feature in zip(rows["label"], rows["feature"], strict=True)]
         png = base64.b64encode(_png(forest_figure(
-            rows, xlabel=_effect_words(scan), labels=labels))).decode("ascii")
+            rows, xlabel=_effect_words(scan), labels=labels,
+            null=_median_null(scan, all_rows)))).decode("ascii")
     return {"key": scan.key, "title": scan.title, "evidence": scan.evidence,
             "how": scan.values, "short": scan.title,
             "about": scan.about[:1].upper() + scan.about[1:],
             "n_tested": len(all_rows), "n_hits": n_hits,
             "threshold": f"{threshold:g}", "rows": table, "png": png,
             "effect": _effect_words(scan), "caption": _caption(scan)}
+
+
+def _median_null(scan: Any, all_rows: pd.DataFrame) -> float | None:
+    """The coefficient the abundance test compared with: the median over all features
+    (MaAsLin 3's median comparison, coefficients not shifted), else ``None`` (zero)."""
+    spec = scan.results.spec
+    if not getattr(spec, "median_comparison_abundance", False) or getattr(
+            spec, "subtract_median", False):
+        return None
+    coefs = pd.to_numeric(all_rows["coef"], errors="coerce").dropna()
+    return float(coefs.median()) if len(coefs) else None
 
 
 def _path_rows(mechanism: Any) -> list[dict[str, str]]:
