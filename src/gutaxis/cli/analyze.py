@@ -115,7 +115,7 @@ def analyze_command(
       gutaxis analyze table.biom --function-table humann_ko_unstratified.tsv \\
           --metadata meta.tsv --outcome pain --covariates age --out mech
       gutaxis analyze --config fm/config.toml --out fm-again
-      gutaxis analyze table.biom --metadata meta.tsv --outcome pain \
+      gutaxis analyze table.biom --metadata meta.tsv --outcome pain \\
           --scheduler tcp://10.0.0.5:8786 --out pain-cluster
     """
     from gutaxis.analyze.config import DEFAULTS, merge_config, read_config
