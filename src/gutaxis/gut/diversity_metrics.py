@@ -13,15 +13,18 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gutaxis.compute.backend import Backend
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError
 from gutaxis.gut.alpha import alpha_diversity
 from gutaxis.gut.beta import BETA_METRICS, PHYLOGENETIC_METRICS
+
+if TYPE_CHECKING:
+    from gutaxis.compute.backend import Backend
 
 __all__ = [
     "ALPHA_NAMES",
