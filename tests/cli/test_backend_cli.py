@@ -252,3 +252,33 @@ def test_a_failed_band_leaves_nothing_in_the_output_folder(tmp_path: Path,
             client.run(_mend_band_writes)
     one_line_error(result, out, "failed on the Dask cluster", "disk full (test)")
     assert list(tmp_path.iterdir()) == []  # no staging folder, no partial store
+
+
+def test_above_the_dense_limit_metrics_writes_the_store_and_its_pcoa_only(
+        tmp_path: Path, local_metrics: Path, scheduler: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the limit lowered below the example's 40 samples: no square TSV, the PCoA is
+    the randomised one from the store. Reference: the exact PCoA of the local run
+    (eigenvalues to 1e-8 relative, coordinates to 1e-6 of their scale, up to each
+    axis's sign); with 30 directions on 40 samples the subspace iteration is near exact."""
+    import gutaxis.gut.pipeline
+
+    monkeypatch.setattr(gutaxis.gut.pipeline, "DENSE_LIMIT", 10)
+    out = tmp_path / "dask"
+    result = runner.invoke(app, ["metrics", "--example", "--metrics",
+                                 "shannon_entropy,braycurtis", "--scheduler", scheduler,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "beta").iterdir()) == ["braycurtis.zarr"]
+    axes = pd.read_csv(out / "pcoa" / "braycurtis_axes.tsv", sep="\t", index_col=0)
+    exact = pd.read_csv(local_metrics / "pcoa" / "braycurtis_axes.tsv", sep="\t",
+                        index_col=0)
+    np.testing.assert_allclose(axes["eigenvalue"], exact["eigenvalue"], rtol=1e-8)
+    coords = pd.read_csv(out / "pcoa" / "braycurtis.tsv", sep="\t", index_col=0)
+    reference = pd.read_csv(local_metrics / "pcoa" / "braycurtis.tsv", sep="\t",
+                            index_col=0)
+    assert list(coords.index) == list(reference.index)
+    signs = np.sign((coords.to_numpy() * reference.to_numpy()).sum(axis=0))
+    scale = np.abs(reference.to_numpy()).max()
+    np.testing.assert_allclose(coords.to_numpy() * signs, reference.to_numpy(), rtol=0,
+                               atol=1e-6 * scale)
