@@ -44,6 +44,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "mediation": {"boot": 500, "method": "boot", "level": 0.95},
     "mechanism": {"module_sets": ["gbm", "gmm"], "coverage": 0.66, "markers": []},
     "report": {"top": 15},
+    "compute": {"backend": "local", "scheduler": "", "workers": 0},
 }
 
 

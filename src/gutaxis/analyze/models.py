@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
+    from gutaxis.compute import Backend
     from gutaxis.data.cohort import Cohort
     from gutaxis.stats.association_results import AssociationResults
 
@@ -53,8 +54,8 @@ def references(meta: pd.DataFrame, columns: list[str]) -> dict[str, str]:
 
 
 def association_scan(cohort: Cohort, cfg: Config, variable: str, *,
-                     normalization: str | None = None, transform: str | None = None
-                     ) -> AssociationResults:
+                     normalization: str | None = None, transform: str | None = None,
+                     backend: Backend | None = None) -> AssociationResults:
     """Every feature of the cohort's table against the outcome, adjusted for the
     covariates (a random intercept per subject), with ``[association]``'s options.
 
@@ -68,6 +69,8 @@ def association_scan(cohort: Cohort, cfg: Config, variable: str, *,
         The outcome as the models use it.
     normalization, transform
         In place of the configured ones (a coverage table is scanned without TSS).
+    backend
+        Where the features' models run (:mod:`gutaxis.compute`; default: this process).
     """
     from gutaxis.stats.associate import associate
 
@@ -78,7 +81,8 @@ def association_scan(cohort: Cohort, cfg: Config, variable: str, *,
                      normalization=normalization or a["normalization"],
                      transform=transform or a["transform"],
                      min_prevalence=a["min_prevalence"], correction=a["correction"],
-                     max_significance=a["max_significance"], seed=cfg["design"]["seed"])
+                     max_significance=a["max_significance"], seed=cfg["design"]["seed"],
+                     backend=backend)
 
 
 def outcome_scan(cohort: Cohort, outcomes: pd.DataFrame, cfg: Config, variable: str

@@ -27,6 +27,7 @@ from gutaxis.errors import GutaxisError, InputError
 
 if TYPE_CHECKING:
     from gutaxis.analyze.mechanism import MechanismResults
+    from gutaxis.compute import Backend
     from gutaxis.data.cohort import Cohort
     from gutaxis.gut.pipeline import MetricsResults
     from gutaxis.stats.association_results import AssociationResults
@@ -182,7 +183,8 @@ def _tsv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
-                 progress: Progress | None = None) -> AnalysisResults:
+                 progress: Progress | None = None,
+                 backend: Backend | None = None) -> AnalysisResults:
     """Run the whole analysis that ``config`` describes.
 
     Parameters
@@ -193,6 +195,12 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         ``input.metadata`` and ``design.outcome`` are needed.
     progress
         Called as ``progress(step, done, total)`` while steps run.
+    backend
+        Where the heavy steps run (:mod:`gutaxis.compute`): alpha and beta diversity,
+        the permutations of PERMANOVA and PERMDISP, the association scan, the
+        classifier's permutations and the mediation bootstrap. ``None`` (default): this
+        process. The caller opens and closes it (``gutaxis analyze`` does, from the
+        ``[compute]`` section); the mechanism step runs here.
     """
     from gutaxis.gut.pipeline import file_sha256
     from gutaxis.version import package_version
@@ -239,25 +247,26 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         notes.append(f"association: the table's features are functions "
                      f"({cohort.table.feature_type}): scanned one by one, not aggregated to "
                      f"{cfg['association']['rank']}")
-    step("diversity", 2, lambda: _diversity(cohort, cfg))
+    step("diversity", 2, lambda: _diversity(cohort, cfg, backend))
     metrics = found.get("diversity")
     step("alpha", 3, lambda: _alpha(cohort, metrics, cfg, variable),
          reason=None if metrics is not None else "diversity did not run")
-    step("community", 4, lambda: _community(metrics, meta, cfg, variable),
+    step("community", 4, lambda: _community(metrics, meta, cfg, variable, backend),
          reason=small or (None if metrics is not None else "diversity did not run"))
     # the scan and the classifier share the aggregated table; made inside their steps, so
     # that a table that cannot be aggregated skips them with the reason
     ranked = functools.cache(lambda: _ranked(cohort, cfg))
-    step("association", 5, lambda: association_scan(ranked(), cfg, variable))
+    step("association", 5, lambda: association_scan(ranked(), cfg, variable,
+                                                    backend=backend))
     from gutaxis.analyze.mechanism import mechanism_skip_reason, run_mechanism
 
     step("mechanism", 6, lambda: run_mechanism(cohort, cfg, variable),
          reason=mechanism_skip_reason(cohort, cfg))
     binary = design["outcome_type"] == "binary"
-    step("classify", 7, lambda: _classify(ranked(), cfg, variable),
+    step("classify", 7, lambda: _classify(ranked(), cfg, variable, backend),
          reason=(small if binary else
                  f"the outcome is {design['outcome_type']}; the classifier needs a binary one"))
-    step("mediation", 8, lambda: _mediation(cohort, cfg, variable),
+    step("mediation", 8, lambda: _mediation(cohort, cfg, variable, backend),
          reason=None if design["exposure"] else "no exposure named (--exposure)")
     report("done", len(STEPS), len(STEPS))
     if cohort.table.is_functional:
@@ -477,7 +486,8 @@ def _count_pct(mask: pd.Series, n: int) -> str:
     return f"{k} ({100 * k / n:.0f}%)" if n else "0"
 
 
-def _diversity(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> MetricsResults:
+def _diversity(cohort: Cohort, cfg: dict[str, dict[str, Any]],
+               backend: Backend | None = None) -> MetricsResults:
     from gutaxis.gut.pipeline import run_metrics
 
     div = cfg["diversity"]
@@ -487,7 +497,7 @@ def _diversity(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> MetricsResults
     if cfg["community"]["metric"] not in metrics:
         metrics.append(cfg["community"]["metric"])
     return run_metrics(cohort, metrics=metrics, shannon_base=div["shannon_base"],
-                       seed=cfg["design"]["seed"])
+                       seed=cfg["design"]["seed"], backend=backend)
 
 
 def _alpha(cohort: Cohort, metrics: MetricsResults | None, cfg: dict[str, dict[str, Any]],
@@ -499,7 +509,8 @@ def _alpha(cohort: Cohort, metrics: MetricsResults | None, cfg: dict[str, dict[s
 
 
 def _community(metrics: MetricsResults | None, meta: pd.DataFrame,
-               cfg: dict[str, dict[str, Any]], variable: str) -> CommunityResults:
+               cfg: dict[str, dict[str, Any]], variable: str,
+               backend: Backend | None = None) -> CommunityResults:
     from gutaxis.stats.community.pipeline import run_community_tests
 
     assert metrics is not None
@@ -511,7 +522,7 @@ def _community(metrics: MetricsResults | None, meta: pd.DataFrame,
         distances, meta, formula=formula, by=com["by"], permutations=com["permutations"],
         seed=design["seed"], strata=design["subject"] or None,
         permdisp_column=design["outcome"] if categorical else None,
-        source=cfg["input"]["metadata"])
+        source=cfg["input"]["metadata"], backend=backend)
 
 
 def _ranked(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> Cohort:
@@ -521,8 +532,8 @@ def _ranked(cohort: Cohort, cfg: dict[str, dict[str, Any]]) -> Cohort:
     return cohort
 
 
-def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
-              ) -> ClassifierResults:
+def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str,
+              backend: Backend | None = None) -> ClassifierResults:
     from gutaxis.stats.classify import classify
 
     c = cfg["classify"]
@@ -531,11 +542,11 @@ def _classify(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
                     model=c["model"], folds=c["folds"], repeats=c["repeats"],
                     seed=cfg["design"]["seed"], permutations=c["permutations"],
                     permutation_repeats=c["permutation_repeats"], transform=c["transform"],
-                    min_prevalence=c["min_prevalence"])
+                    min_prevalence=c["min_prevalence"], backend=backend)
 
 
-def _mediation(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
-               ) -> MediationResults:
+def _mediation(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str,
+               backend: Backend | None = None) -> MediationResults:
     from gutaxis.stats.mediation import mediate
     from gutaxis.stats.mediation.pipeline import metadata_with_table_columns
 
@@ -548,4 +559,4 @@ def _mediation(cohort: Cohort, cfg: dict[str, dict[str, Any]], variable: str
                    covariates=covariates, treated=design["treated"] or None,
                    outcome_type="binary" if binary else "continuous", method=m["method"],
                    n_draws=m["boot"], level=m["level"], seed=design["seed"],
-                   source=cfg["input"]["metadata"])
+                   source=cfg["input"]["metadata"], backend=backend)

@@ -16,9 +16,13 @@ import typer
 
 from gutaxis.cli.associate import parse_columns
 from gutaxis.cli.common import (
+    Backend,
     Force,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -80,6 +84,9 @@ def analyze_command(
         "--seed", metavar="N", help="Seed of every random step (default 0).",
         show_default=False)] = None,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
 ) -> None:
     """Whole analysis of a cohort, with one HTML report.
 
@@ -94,6 +101,8 @@ def analyze_command(
     and gut function -> marker -> outcome mediation), classify/ (binary outcome) and
     mediation/ (with --exposure), steps.tsv and analysis.json. A step the data do not
     allow is skipped with the reason in the report; the rest runs.
+    --backend, --scheduler and --workers (or the config's [compute] section) run
+    the heavy steps on a Dask cluster; the results are the same.
 
     \b
     Examples:
@@ -106,6 +115,8 @@ def analyze_command(
       gutaxis analyze table.biom --function-table humann_ko_unstratified.tsv \\
           --metadata meta.tsv --outcome pain --covariates age --out mech
       gutaxis analyze --config fm/config.toml --out fm-again
+      gutaxis analyze table.biom --metadata meta.tsv --outcome pain \\
+          --scheduler tcp://10.0.0.5:8786 --out pain-cluster
     """
     from gutaxis.analyze.config import DEFAULTS, merge_config, read_config
 
@@ -119,6 +130,8 @@ def analyze_command(
                    "subject": subject, "exposure": exposure,
                    "mediators": _names(mediators, "--mediators")},
         "association": {"rank": rank},
+        "compute": {"backend": backend or ("dask" if scheduler else None),
+                    "scheduler": scheduler, "workers": workers or None},
     }
     if config is None and taxonomy is None and rank is None:
         given["association"]["rank"] = ""
@@ -136,10 +149,13 @@ def run_and_write(config: dict[str, dict[str, Any]], out: Path, *, force: bool,
 
     from gutaxis.analyze import STEPS, run_analysis
 
-    with progress() as bar:
+    compute = config["compute"]
+    with backend_from_options(compute["backend"], compute["scheduler"],
+                              compute["workers"]) as engine, progress() as bar:
         task = bar.add_task("analysis", total=len(STEPS))
-        results = run_analysis(config, progress=lambda step, done, total: bar.update(
-            task, description=step, completed=done, total=total))
+        results = run_analysis(config, backend=engine, progress=lambda step, done, total:
+                               bar.update(task, description=step, completed=done,
+                                          total=total))
     print_notes(list(results.notes))
     with output_folder(out, force=force) as tmp:
         inputs = None

@@ -10,12 +10,16 @@ import typer
 
 from gutaxis.choices import Correction, LmmOptimizer, Normalization, Orientation, Transform
 from gutaxis.cli.common import (
+    Backend,
     DropEmptySamples,
     Force,
     Kind,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
     Strict,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -179,6 +183,9 @@ def associate_command(
     top: Annotated[int, typer.Option(
         "--top", metavar="N", help="Per-feature figures for this many top associations.")] = 10,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
     kind: Kind = None,
     drop_empty_samples: DropEmptySamples = False,
     strict: Strict = False,
@@ -253,7 +260,7 @@ def associate_command(
                                   min_variance=max(min_variance, 0.0),
                                   prevalence_model=prevalence_model,
                                   normalization=normalization).sum())
-    with progress() as bar:
+    with backend_from_options(backend, scheduler, workers) as engine, progress() as bar:
         task = bar.add_task("fitting features", total=n_fits)
         results = associate(
             cohort, fixed=fixed_columns, random=random_columns,
@@ -268,7 +275,8 @@ def associate_command(
             median_comparison_prevalence_threshold=median_comparison_prevalence_threshold,
             subtract_median=subtract_median, warn_prevalence=warn_prevalence, seed=seed,
             group=group_columns, ordered=ordered_columns, levels=level_orders,
-            strata=strata, unscaled=unscaled, progress=lambda k: bar.advance(task, k))
+            strata=strata, unscaled=unscaled, progress=lambda k: bar.advance(task, k),
+            backend=engine)
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)
         from gutaxis.report.association_report import write_association_report

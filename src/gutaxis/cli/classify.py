@@ -12,11 +12,15 @@ import typer
 from gutaxis.choices import ClassifierModel, Orientation
 from gutaxis.cli.associate import parse_columns
 from gutaxis.cli.common import (
+    Backend,
     Force,
     Kind,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
     Strict,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -88,6 +92,9 @@ def classify_command(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write figures/ "
         "(ROC, calibration, importance; PNG and SVG).")] = True,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
     kind: Kind = None,
     strict: Strict = False,
 ) -> None:
@@ -130,7 +137,7 @@ def classify_command(
     print_notes([str(w.message) for w in caught])
     if rank is not None:
         cohort = cohort.with_table(cohort.table.aggregate(rank))
-    with progress() as bar:
+    with backend_from_options(backend, scheduler, workers) as engine, progress() as bar:
         tasks: dict[str, object] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
@@ -142,7 +149,7 @@ def classify_command(
             cohort, outcome, positive=positive, covariates=covariate_columns, model=model,
             folds=folds, repeats=repeats, seed=seed, permutations=permutations,
             permutation_repeats=permutation_repeats, transform=transform,  # type: ignore[arg-type]
-            min_prevalence=min_prevalence, n_jobs=jobs, progress=advance)
+            min_prevalence=min_prevalence, n_jobs=jobs, progress=advance, backend=engine)
     print_notes(list(results.notes))
     with output_folder(out, force=force) as tmp:
         results.to_dir(tmp)

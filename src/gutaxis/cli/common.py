@@ -8,7 +8,8 @@ import inspect
 import sys
 import typing
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
@@ -24,13 +25,19 @@ if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
     from rich.console import Console
     from rich.progress import Progress
 
+    from gutaxis.compute import Backend as ComputeBackend
+
 __all__ = [
     "FORCE_HELP",
+    "Backend",
     "DropEmptySamples",
     "Force",
     "Kind",
     "PlainHelpCommand",
+    "Scheduler",
     "Strict",
+    "Workers",
+    "backend_from_options",
     "check_output",
     "choice_metavar",
     "err_console",
@@ -93,6 +100,60 @@ DropEmptySamples = Annotated[bool, typer.Option(
 Strict = Annotated[bool, typer.Option(
     "--strict", help="Refuse table samples that have no metadata row; without it they are "
     "left out (named on standard error) and the samples in both are analysed.")]
+
+#: The compute back-end options of the heavy commands (see :func:`backend_from_options`).
+Backend = Annotated[str | None, typer.Option(
+    "--backend", metavar="[local|dask]", show_default=False,
+    help="Where the heavy steps run: local (this process; the default) or dask (a Dask "
+    "cluster: a LocalCluster of --workers processes, or the one at --scheduler).")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS", show_default=False,
+    help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
+    "--backend dask).")]
+Workers = Annotated[int, typer.Option(
+    "--workers", metavar="N", min=0,
+    help="Worker processes of the Dask LocalCluster (0: the CPU count, at most 8).")]
+
+
+@contextmanager
+def backend_from_options(backend: str | None, scheduler: str | None, workers: int = 0
+                         ) -> Iterator[ComputeBackend | None]:
+    """The back-end the options ask for, closed (its cluster stopped) on leaving.
+
+    Parameters
+    ----------
+    backend
+        ``local``, ``dask`` or ``None`` (not given: ``dask`` with a scheduler, else
+        ``local``). ``--scheduler`` with ``--backend local`` is the
+        :class:`~gutaxis.errors.InputError` of :func:`gutaxis.compute.get_backend`.
+    scheduler
+        A Dask scheduler's address; ``None`` or ``""``: a LocalCluster for ``dask``.
+    workers
+        Worker processes of the LocalCluster (0: Dask back-end's default).
+
+    Yields ``None`` for ``local`` (the engines' one-process path, unchanged), else the
+    :class:`~gutaxis.compute.DaskBackend`, already connected to a given scheduler (an
+    unreachable one fails here, before any work).
+
+    Examples
+    --------
+    >>> with backend_from_options("local", None) as engine_backend:
+    ...     print(engine_backend)
+    None
+    """
+    from gutaxis.compute import DaskBackend, get_backend
+
+    scheduler = scheduler or None
+    name = backend or ("dask" if scheduler is not None else "local")
+    chosen = get_backend(name, scheduler=scheduler, n_workers=workers or None)
+    if not isinstance(chosen, DaskBackend):
+        yield None
+        return
+    with chosen:
+        if scheduler is not None:
+            chosen.client  # noqa: B018 (connect now: an unreachable scheduler fails first)
+        yield chosen
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

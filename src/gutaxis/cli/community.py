@@ -17,9 +17,13 @@ import typer
 
 from gutaxis.choices import BetaMetric, Correction
 from gutaxis.cli.common import (
+    Backend,
     Force,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -94,6 +98,9 @@ def permanova_command(
         "--plot/--no-plot", help="Draw pcoa.png, coloured by the first term's column.")
     ] = True,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
 ) -> None:
     """PERMANOVA (as adonis2), PERMDISP and pairwise tests.
 
@@ -121,13 +128,15 @@ def permanova_command(
     terms = parse_formula(formula, field="--formula")
     meta = read_metadata(metadata)
     distances = _read_distances(distance, metadata, metric=metric, tree=tree)
-    with progress() as bar, warnings.catch_warnings(record=True) as caught:
+    with backend_from_options(backend, scheduler, workers) as engine, progress() as bar, \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         task = bar.add_task("PERMANOVA", total=None)
         results = run_community_tests(
             distances, meta, formula=formula, by=by, permutations=permutations, seed=seed,
             strata=strata, blocks=blocks, permdisp_column=permdisp, centre=centre,
             pairwise_column=pairwise, correction=correction, source=str(metadata),
+            backend=engine,
             progress=lambda step, done, total: bar.update(task, description=step,
                                                           completed=done, total=total))
     print_notes(list(results.notes))

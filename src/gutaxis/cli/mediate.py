@@ -19,9 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from gutaxis.cli.common import (
+    Backend,
     Force,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -35,6 +39,7 @@ from gutaxis.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gutaxis.compute import Backend as ComputeBackend
     from gutaxis.data.cohort import Cohort
 
 MethodName = Literal["boot", "quasi-bayes"]
@@ -181,6 +186,9 @@ def mediate_command(
         "error correlation rho (R medsens; one continuous mediator and outcome).")] = False,
     seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed.")] = 0,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
 ) -> None:
     """Mediation: ACME, ADE, total effect, proportion mediated.
 
@@ -234,7 +242,7 @@ def mediate_command(
                          f"({cohort.table.feature_type}), not taxa"])
             rank = None
     settings = Analysis(exposure, outcome, covs, treated, codes, boot, level, seed)
-    with progress() as bar:
+    with backend_from_options(backend, scheduler, workers) as engine, progress() as bar:
         task = bar.add_task("bootstrap" if method == "boot" else "simulation", total=boot)
 
         def advance(done: int, total: int) -> None:
@@ -244,19 +252,20 @@ def mediate_command(
             assert cohort is not None
             _taxa(cohort, out, force=force, settings=settings, rank=rank,
                   min_prevalence=min_prevalence, transform=transform, fdr=fdr,
-                  progress=advance)
+                  progress=advance, backend=engine)
             return
         _single(meta, cohort, out, force=force, settings=settings, mediators=names,
                 serial=serial, outcome_type=outcome_type, mediator_type=mediator_type,
                 method=method, ci=ci, sensitivity=sensitivity, source=str(metadata),
-                progress=advance)
+                progress=advance, backend=engine)
 
 
 def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool,
             settings: Analysis, mediators: list[str], serial: bool,
             outcome_type: VariableKind, mediator_type: VariableKind, method: MethodName,
             ci: CiName, sensitivity: bool, source: str,
-            progress: Callable[[int, int], None]) -> None:
+            progress: Callable[[int, int], None],
+            backend: ComputeBackend | None = None) -> None:
     from gutaxis.report.mediation_plots import plot_mediation_paths
     from gutaxis.stats.mediation import mediate, mediation_sensitivity
     from gutaxis.stats.mediation.pipeline import metadata_with_table_columns, missing_columns
@@ -280,7 +289,8 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
                       covariates=a.covariates, serial=serial, treated=a.treated,
                       outcome_codes=a.outcome_codes, outcome_type=outcome_type,
                       mediator_type=mediator_type, method=method, ci=ci, n_draws=a.boot,
-                      level=a.level, seed=a.seed, source=source, progress=progress)
+                      level=a.level, seed=a.seed, source=source, progress=progress,
+                      backend=backend)
     print_notes(list(results.notes))
     record = {**dataclasses.asdict(settings), "mediators": mediators, "serial": serial,
               "method": method, "ci": ci, "n": results.n, "treated": results.treated,
@@ -299,7 +309,8 @@ def _single(meta: pd.DataFrame, cohort: Cohort | None, out: Path, *, force: bool
 
 def _taxa(cohort: Cohort, out: Path, *, force: bool, settings: Analysis,
           rank: str | None, min_prevalence: float, transform: TaxaTransformName, fdr: float,
-          progress: Callable[[int, int], None]) -> None:
+          progress: Callable[[int, int], None],
+          backend: ComputeBackend | None = None) -> None:
     from gutaxis.report.mediation_plots import plot_mediating_taxa
     from gutaxis.stats.mediation import mediate_taxa
 
@@ -308,7 +319,7 @@ def _taxa(cohort: Cohort, out: Path, *, force: bool, settings: Analysis,
         cohort, exposure=a.exposure, outcome=a.outcome, covariates=a.covariates, rank=rank,
         min_prevalence=min_prevalence, transform=transform, treated=a.treated,
         outcome_codes=a.outcome_codes, n_draws=a.boot, level=a.level, fdr=fdr, seed=a.seed,
-        progress=progress)
+        progress=progress, backend=backend)
     print_notes(list(results.notes))
     record = {**dataclasses.asdict(settings), "taxa_as_mediators": True, "rank": rank,
               "min_prevalence": min_prevalence, "transform": results.transform, "fdr": fdr,

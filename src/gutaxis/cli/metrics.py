@@ -17,12 +17,16 @@ import typer
 
 from gutaxis.choices import AlphaMetricName, BetaMetric, Orientation
 from gutaxis.cli.common import (
+    Backend,
     DropEmptySamples,
     Force,
     Kind,
     OutFolder,
     PlainHelpCommand,
+    Scheduler,
     Strict,
+    Workers,
+    backend_from_options,
     check_output,
     choice_metavar,
     err_console,
@@ -122,6 +126,9 @@ def metrics_command(
     example: Annotated[bool, typer.Option(
         "--example", help="Use the synthetic example cohort shipped with gutaxis.")] = False,
     force: Force = False,
+    backend: Backend = None,
+    scheduler: Scheduler = None,
+    workers: Workers = 0,
     kind: Kind = None,
     drop_empty_samples: DropEmptySamples = False,
     strict: Strict = False,
@@ -136,6 +143,10 @@ def metrics_command(
     tryptophan/indole, GABA, LPS-bearing, mucin-degrading taxa) in columns ending
     _inferred: inferred from taxonomy, not measured function.
     Numbers keep full float64 precision. A summary goes to standard error.
+    With --backend dask: alpha by blocks of samples and each distance matrix by row
+    bands on the cluster, also written as a Zarr store beta/METRIC.zarr (the workers
+    write it: OUT must be on a filesystem they share); above 20,000 samples the square
+    beta/METRIC.tsv is not written and the PCoA is randomised, from the store.
 
     \b
     Examples:
@@ -143,6 +154,7 @@ def metrics_command(
       gutaxis metrics table.qza --tree rooted-tree.qza --taxonomy taxonomy.qza \\
           --metadata metadata.tsv --reference group=control --out metrics
       gutaxis metrics table.biom --metrics shannon_entropy,braycurtis --out div
+      gutaxis metrics table.biom --backend dask --workers 4 --out div-big
     """
     from gutaxis.gut.pipeline import run_metrics
     from gutaxis.io import read_cohort
@@ -166,7 +178,10 @@ def metrics_command(
         cohort = read_cohort(table, metadata, taxonomy=taxonomy, tree=tree,
                              orientation=orientation, kind=kind, strict=strict)
     print_notes([str(w.message) for w in caught])
-    with progress() as bar, warnings.catch_warnings(record=True) as caught:
+    inputs = {"table": table, "taxonomy": taxonomy, "tree": tree, "metadata": metadata}
+    with backend_from_options(backend, scheduler, workers) as engine, \
+            output_folder(out, force=force) as tmp, progress() as bar, \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         task = bar.add_task("metrics", total=None)
         results = run_metrics(
@@ -175,11 +190,10 @@ def metrics_command(
             drop_empty_samples=drop_empty_samples, rarefy=rarefy, seed=seed,
             reference=parse_reference(reference), subject_column=subject_column,
             progress=lambda step, done, total: bar.update(task, description=step,
-                                                          completed=done, total=total))
-    print_notes(list(results.notes))
-    inputs = {"table": table, "taxonomy": taxonomy, "tree": tree, "metadata": metadata}
-    with output_folder(out, force=force) as tmp:
+                                                          completed=done, total=total),
+            backend=engine, store_dir=None if engine is None else tmp / "beta")
         results.to_dir(tmp, inputs=inputs)
+    print_notes(list(results.notes))
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console().print(f"warning: {message}", markup=False)
     err_console().print(f"Wrote {out}: {results.summary()}", markup=False)

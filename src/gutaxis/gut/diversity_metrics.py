@@ -13,6 +13,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError
 from gutaxis.gut.alpha import alpha_diversity
 from gutaxis.gut.beta import BETA_METRICS, PHYLOGENETIC_METRICS
+
+if TYPE_CHECKING:
+    from gutaxis.compute.backend import Backend
 
 __all__ = [
     "ALPHA_NAMES",
@@ -153,16 +157,26 @@ def _check_names(table: ProfileTable, chosen: list[str]) -> None:
                          expected="a table of counts, or other metrics")
 
 
-def alpha_table(table: ProfileTable, settings: DiversitySettings) -> pd.DataFrame:
+def alpha_table(table: ProfileTable, settings: DiversitySettings, *,
+                backend: Backend | None = None) -> pd.DataFrame:
     """Alpha diversity of every sample, one column per metric under its QIIME 2 name.
+
+    With a ``backend`` (:mod:`gutaxis.compute`) the samples are computed by blocks on it
+    (:func:`~gutaxis.gut.alpha_blocks.alpha_diversity_blocks`: the same frame, bit for bit).
 
     A ``chao1`` column of a table that does not hold counts is left empty (NaN), with a
     warning (:func:`choose_metrics` refuses chao1 by name on such a table).
     """
     empty_chao1 = "chao1" in settings.alpha_metrics and not _holds_read_counts(table)
     names = [m for m in settings.alpha_metrics if not (empty_chao1 and m == "chao1")]
-    frame = alpha_diversity(table, metrics=[ALPHA_NAMES[m] for m in names],
-                            shannon_base=settings.shannon_base)
+    chosen = [ALPHA_NAMES[m] for m in names]
+    if backend is None:
+        frame = alpha_diversity(table, metrics=chosen, shannon_base=settings.shannon_base)
+    else:
+        from gutaxis.gut.alpha_blocks import alpha_diversity_blocks
+
+        frame = alpha_diversity_blocks(table, metrics=chosen,
+                                       shannon_base=settings.shannon_base, backend=backend)
     frame.columns = pd.Index(names)
     if empty_chao1:
         warnings.warn(f"chao1 needs read counts; the table holds {table.unit or table.kind} "

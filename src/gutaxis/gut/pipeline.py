@@ -12,20 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gutaxis.compute import Backend
 from gutaxis.data.cohort import Cohort
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.data.fingerprint import cohort_hash
 from gutaxis.data.profile import ProfileTable
 from gutaxis.errors import InputError, preview
 from gutaxis.gut.beta import beta_diversity
+from gutaxis.gut.distance_store import DENSE_LIMIT, StoredDistances, distance_matrix_to_store
 from gutaxis.gut.diversity_metrics import (
     DiversitySettings,
     alpha_table,
@@ -34,6 +38,7 @@ from gutaxis.gut.diversity_metrics import (
 )
 from gutaxis.gut.guilds import GUILD_LABEL, metabolic_guilds
 from gutaxis.gut.ordination import Ordination, pcoa
+from gutaxis.gut.pcoa_stored import pcoa_stored
 from gutaxis.gut.summaries import gut_summary
 from gutaxis.version import package_version
 
@@ -62,6 +67,8 @@ class MetricsResults:
         One row per sample, one column per alpha metric (QIIME 2 names).
     distances, ordinations
         Per beta metric: the distance matrix and its PCoA (leading :data:`PCOA_AXES`).
+        Above :data:`~gutaxis.gut.distance_store.DENSE_LIMIT` samples on a compute
+        back-end, a metric has its PCoA (from the store) but no matrix in memory.
     gut_summary
         The gut-health summaries of :func:`gutaxis.gut.gut_summary`, then (taxon tables
         only) the metabolic-guild shares of :func:`gutaxis.gut.guilds.metabolic_guilds`
@@ -82,6 +89,8 @@ class MetricsResults:
     gut_summary: pd.DataFrame
     parameters: dict[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: Distance stores written (Zarr folders, relative to the output folder), if any.
+    stores: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One paragraph: what was written and on how much data."""
@@ -142,23 +151,24 @@ class MetricsResults:
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "alpha.tsv"]
         write_frame_tsv(self.alpha, written[0], index_label="sample_id")
-        if self.distances:
+        if self.ordinations:
             (out / "beta").mkdir(exist_ok=True)
             (out / "pcoa").mkdir(exist_ok=True)
-        for metric, dm in self.distances.items():
-            ordination = self.ordinations[metric]
+        for metric, ordination in self.ordinations.items():
             axes = pd.DataFrame({"eigenvalue": ordination.eigenvalues,
                                  "proportion_explained": ordination.proportion_explained})
-            files = [out / "beta" / f"{metric}.tsv", out / "pcoa" / f"{metric}.tsv",
-                     out / "pcoa" / f"{metric}_axes.tsv"]
-            write_distance_matrix(dm, files[0])
-            write_frame_tsv(ordination.coordinates, files[1], index_label="sample_id")
-            write_frame_tsv(axes, files[2], index_label="axis")
+            files = [out / "pcoa" / f"{metric}.tsv", out / "pcoa" / f"{metric}_axes.tsv"]
+            if metric in self.distances:  # above the dense limit: the store only
+                files.insert(0, out / "beta" / f"{metric}.tsv")
+                write_distance_matrix(self.distances[metric], files[0])
+            write_frame_tsv(ordination.coordinates, files[-2], index_label="sample_id")
+            write_frame_tsv(axes, files[-1], index_label="axis")
             written += files
         written.append(out / "gut_summary.tsv")
         write_frame_tsv(self.gut_summary, written[-1], index_label="sample_id")
-        record = self.provenance(inputs=inputs,
-                                 outputs=[p.relative_to(out).as_posix() for p in written])
+        record = self.provenance(
+            inputs=inputs,
+            outputs=[*(p.relative_to(out).as_posix() for p in written), *self.stores])
         (out / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
         return [*written, out / "metrics.json"]
 
@@ -176,6 +186,8 @@ def run_metrics(
     reference: tuple[str, str] | None = None,
     subject_column: str | None = None,
     progress: MetricsProgress | None = None,
+    backend: Backend | None = None,
+    store_dir: str | Path | None = None,
 ) -> MetricsResults:
     """Alpha and beta diversity, PCoA and gut-health summaries of every sample.
 
@@ -206,6 +218,18 @@ def run_metrics(
         dysbiosis score); default: the cohort's subject column.
     progress
         Called as ``progress(step, done, total)`` before each step and once at the end.
+    backend
+        A compute back-end (:mod:`gutaxis.compute`): alpha diversity runs by blocks of
+        samples on it and each distance matrix by row bands, written to a Zarr store
+        ``store_dir/METRIC.zarr``; the matrix is then read back (same values: Jaccard,
+        Aitchison, UniFrac bit for bit, Bray-Curtis to ~1e-16) for the PCoA, or, above
+        :data:`~gutaxis.gut.distance_store.DENSE_LIMIT` samples, not read: the PCoA is
+        :func:`~gutaxis.gut.pcoa_stored.pcoa_stored` and ``distances`` lacks the metric.
+        ``None`` (default): everything in this process, in memory.
+    store_dir
+        Folder of the distance stores (with a ``backend``; created if needed); ``None``:
+        a temporary folder, removed before returning (then the matrices must fit in
+        memory). Workers write there: it must be on a filesystem they share.
 
     Returns
     -------
@@ -235,14 +259,32 @@ def run_metrics(
     step = progress or (lambda name, done, total: None)
     total = 2 + 2 * len(beta_names)
     step("alpha diversity", 0, total)
-    alpha = alpha_table(table, settings)
+    alpha = alpha_table(table, settings, backend=backend)
     distances: dict[str, DistanceMatrix] = {}
     ordinations: dict[str, Ordination] = {}
-    for k, metric in enumerate(beta_names):
-        step(f"beta: {metric}", 1 + 2 * k, total)
-        distances[metric] = beta_diversity(table, metric, generalized_alpha=generalized_alpha)
-        step(f"PCoA: {metric}", 2 + 2 * k, total)
-        ordinations[metric] = _ordination(distances[metric], metric)
+    stores: list[str] = []
+    kept = store_dir is not None  # a temporary folder's stores are not outputs
+    with ExitStack() as stack:
+        if backend is not None and store_dir is None:
+            store_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gutaxis-"))
+        for k, metric in enumerate(beta_names):
+            step(f"beta: {metric}", 1 + 2 * k, total)
+            if backend is None or store_dir is None:
+                distances[metric] = beta_diversity(table, metric,
+                                                   generalized_alpha=generalized_alpha)
+                step(f"PCoA: {metric}", 2 + 2 * k, total)
+                ordinations[metric] = _ordination(distances[metric], metric)
+                continue
+            stored = _stored_distances(table, metric, Path(store_dir), backend=backend,
+                                       generalized_alpha=generalized_alpha)
+            stores += [f"{Path(store_dir).name}/{metric}.zarr"] if kept else []
+            step(f"PCoA: {metric}", 2 + 2 * k, total)
+            if stored.n <= DENSE_LIMIT:
+                distances[metric] = stored.to_distance_matrix()
+                ordinations[metric] = _ordination(distances[metric], metric)
+            else:
+                ordinations[metric] = pcoa_stored(stored, n_components=PCOA_AXES,
+                                                  backend=backend)
     step("gut summaries", total - 1, total)
     if table.is_functional:
         # taxon shares, ratios and the dysbiosis score describe taxa, not functions
@@ -261,7 +303,7 @@ def run_metrics(
         parameters["metabolic_guilds"] = f"lists v{guilds_version}, {GUILD_LABEL}"
     return MetricsResults(table=table, settings=settings, alpha=alpha, distances=distances,
                           ordinations=ordinations, gut_summary=summary,
-                          parameters=parameters, notes=tuple(notes))
+                          parameters=parameters, notes=tuple(notes), stores=tuple(stores))
 
 
 def _functional_note(table: ProfileTable) -> pd.DataFrame:
@@ -362,6 +404,15 @@ def _columns_text(metadata: pd.DataFrame) -> str:
     if not len(metadata.columns):
         return "sample metadata with that column (none was given)"
     return f"one of {', '.join(map(str, metadata.columns))}"
+
+
+def _stored_distances(table: ProfileTable, metric: str, folder: Path, *, backend: Backend,
+                      generalized_alpha: float) -> StoredDistances:
+    """``metric`` by row bands on ``backend``, written to ``folder/METRIC.zarr``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return distance_matrix_to_store(table, metric, folder / f"{metric}.zarr", backend=backend,
+                                    pseudocount=AITCHISON_PSEUDOCOUNT,
+                                    generalized_alpha=generalized_alpha)
 
 
 def _ordination(dm: DistanceMatrix, metric: str) -> Ordination:

@@ -11,6 +11,7 @@ from typing import cast
 
 import pandas as pd
 
+from gutaxis.compute import Backend
 from gutaxis.data.distance import DistanceMatrix
 from gutaxis.io.matrix import float_text
 from gutaxis.stats.community.pairwise import PairwiseResults, pairwise_permanova
@@ -107,6 +108,7 @@ def run_community_tests(
     correction: str = "BH",
     source: str | None = None,
     progress: Progress | None = None,
+    backend: Backend | None = None,
 ) -> CommunityResults:
     """PERMANOVA of ``formula``, then PERMDISP and pairwise PERMANOVA when columns are named.
 
@@ -131,6 +133,9 @@ def run_community_tests(
         Names the metadata in errors.
     progress
         Called as ``progress(step, done, total)``.
+    backend
+        Where the permutations of PERMANOVA and PERMDISP run (:mod:`gutaxis.compute`;
+        default: this process); same answers, bit for bit. Pairwise PERMANOVA runs here.
 
     Returns
     -------
@@ -141,10 +146,11 @@ def run_community_tests(
 
     main = permanova(distances, metadata, formula=formula, by=by, permutations=permutations,
                      seed=seed, strata=strata, blocks=blocks, source=source,
-                     progress=step("PERMANOVA"))
+                     progress=step("PERMANOVA"), backend=backend)
     disp = None if permdisp_column is None else permdisp(
         distances, metadata, column=permdisp_column, centre=centre,
-        permutations=permutations, seed=seed, source=source, progress=step("PERMDISP"))
+        permutations=permutations, seed=seed, source=source, progress=step("PERMDISP"),
+        backend=backend)
     pairs = None if pairwise_column is None else pairwise_permanova(
         distances, metadata, column=pairwise_column, permutations=permutations, seed=seed,
         strata=strata, correction=correction, source=source, progress=step("pairs"))
