@@ -16,6 +16,7 @@ tests check every metric to 1e-9 on real data.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -88,7 +89,7 @@ def observed_features(table: ProfileTable) -> pd.Series:
     return per_sample(table, _richness(table), "observed_features")
 
 
-def shannon(table: ProfileTable, *, base: float = np.e) -> pd.Series:
+def shannon(table: ProfileTable, *, base: float = math.e) -> pd.Series:
     """Shannon entropy, by default with the natural logarithm.
 
     Parameters
@@ -221,7 +222,7 @@ def pielou_evenness(table: ProfileTable) -> pd.Series:
     .. [1] Pielou, E. C. (1966). The measurement of diversity in different types of
        biological collections. Journal of Theoretical Biology 13, 131-144.
     """
-    entropy = _entropy(table, np.e)
+    entropy = _entropy(table, math.e)
     richness = _richness(table)
     with np.errstate(divide="ignore", invalid="ignore"):
         evenness = entropy / np.log(richness)
@@ -296,7 +297,7 @@ ALPHA_METRICS: dict[str, Callable[[ProfileTable], pd.Series]] = {
 
 
 def alpha_diversity(table: ProfileTable, *, metrics: Sequence[str] | None = None,
-                    shannon_base: float = np.e) -> pd.DataFrame:
+                    shannon_base: float = math.e) -> pd.DataFrame:
     """Alpha diversity of every sample.
 
     Parameters

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from gutaxis.data.cohort import Cohort
@@ -29,7 +29,7 @@ def metadata_with_alpha(cohort: Cohort, *, columns: Sequence[str]) -> pd.DataFra
     meta = cohort.metadata.copy()
     wanted = [c for c in columns if c not in meta.columns and c in ALPHA_METRICS]
     if wanted:
-        alpha = alpha_diversity(cohort.table, metrics=wanted, shannon_base=np.e)
+        alpha = alpha_diversity(cohort.table, metrics=wanted, shannon_base=math.e)
         for name in wanted:
             meta[name] = alpha[name].reindex(meta.index).to_numpy()
     return meta
