@@ -129,3 +129,22 @@ def test_negative_values_are_refused_naming_the_sample(tmp_path) -> None:
     with pytest.raises(InputError, match="negative") as info:
         open_biom_blocks(path, block=2)
     assert "s3" in str(info.value)
+
+
+def test_braycurtis_store_from_a_reader_equals_the_store_of_the_table(tmp_path) -> None:
+    """Bands whose columns are read block by block (blocks of 4 samples, bands of 2 rows,
+    on two worker processes): the same values as the store of the whole table, bit for
+    bit (each pair's sum of minima is the same arithmetic in either)."""
+    from gutaxis.gut.distance_store import distance_matrix_to_store
+
+    reader = open_biom_blocks(CRAWFORD, block=4)
+    expected = distance_matrix_to_store(read_biom(CRAWFORD), "braycurtis",
+                                        tmp_path / "whole.zarr", band=2)
+    with DaskBackend(n_workers=2, retries=1) as backend:
+        found = distance_matrix_to_store(reader, "braycurtis", tmp_path / "read.zarr",
+                                         band=2, backend=backend)
+    np.testing.assert_array_equal(found.ids, expected.ids)
+    np.testing.assert_array_equal(found.to_distance_matrix().data,
+                                  expected.to_distance_matrix().data)
+    with pytest.raises(InputError, match="Bray-Curtis"):
+        distance_matrix_to_store(reader, "jaccard", tmp_path / "j.zarr")
