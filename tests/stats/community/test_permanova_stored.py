@@ -103,3 +103,38 @@ def test_vegans_permutations_on_the_store(stored) -> None:
     kwargs = {"formula": "group", "permutations": vf.permutations("fibromyalgia")}
     _same(permanova(stored, meta, **kwargs),
           permanova(stored.to_distance_matrix(), meta, **kwargs))
+
+
+def test_no_square_matrix_is_held(tmp_path, monkeypatch) -> None:
+    """1,500 simulated samples (an 18 MB square matrix), bands of 100 rows, batches of 20
+    permutations: the traced peak of the stored PERMANOVA in this process (6.1 MB: a band
+    read and squared, zarr's buffers, the permutations, one batch) stays under half the
+    square matrix, while the in-memory PERMANOVA's exceeds it (so the
+    measurement can tell them apart); the results agree as above."""
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    n, m = 1_500, 200
+    types = rng.dirichlet(np.full(m, 0.05), size=4)
+    counts = rng.poisson(rng.dirichlet(np.full(4, 0.3), size=n) @ types * 2_000.0) + 1.0
+    ids = [f"s{i}" for i in range(n)]
+    table = ProfileTable(sp.csr_array(counts), ids, [f"f{j}" for j in range(m)])
+    meta = pd.DataFrame({"group": rng.choice(["a", "b"], n), "x": rng.normal(size=n)},
+                        index=ids)
+    stored = distance_matrix_to_store(table, "braycurtis", tmp_path / "bc.zarr", band=100)
+    monkeypatch.setattr(PERMANOVA_MODULE, "BATCH_ELEMENTS", n * 2 * 20)
+    kwargs = {"formula": "group + x", "permutations": 99, "seed": 2}
+    square = n * n * 8
+    tracemalloc.start()
+    try:
+        found = permanova(stored, meta, **kwargs)
+        _, stored_peak = tracemalloc.get_traced_memory()
+        dm = stored.to_distance_matrix()
+        tracemalloc.reset_peak()
+        expected = permanova(dm, meta, **kwargs)
+        _, memory_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert stored_peak < square / 2, (stored_peak, square)
+    assert memory_peak > square
+    np.testing.assert_allclose(found.f_permuted, expected.f_permuted, rtol=1e-10, atol=0)

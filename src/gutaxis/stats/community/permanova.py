@@ -181,8 +181,8 @@ def permanova(
     F to 3e-15 relative on the fibromyalgia cohort (tested at 1e-12) and 2e-12 at
     n = 3,000 for a term with R² = 1e-4; p-values equal unless a permuted F lies within
     that of the observed one minus vegan's tolerance.
-    Memory per task: one band of the store, the permutations and one batch of permuted
-    basis (``BATCH_ELEMENTS`` float64); nothing ``n x n``.
+    Memory per task: one band of the store, the permutations (int32) and one batch of
+    permuted basis (``BATCH_ELEMENTS`` float64); nothing ``n x n``.
 
     References
     ----------

@@ -61,7 +61,7 @@ class _TraceJob:
     stored: StoredDistances
     basis: np.ndarray  # n_used x k, centred orthonormal columns
     used: np.ndarray | None  # positions of the samples used in the store; None: all
-    perms: np.ndarray  # (permutations, n_used) sample positions among the used samples
+    perms: np.ndarray  # (permutations, n_used) positions among the used samples (int32)
     batch: int
 
     def padded(self, columns: np.ndarray) -> np.ndarray:
@@ -119,14 +119,15 @@ def stored_traces(stored: StoredDistances, basis: np.ndarray, perms: np.ndarray,
     Notes
     -----
     Memory of a task: one band (``band_rows x n`` float64) and its square in place, the
-    permutations (``permutations x n_used`` int64, sent to each worker once), one batch
+    permutations (``permutations x n_used`` int32, sent to each worker once), one batch
     of permuted basis (``n x batch x k`` float64, at most the in-memory PERMANOVA's batch)
     and its product with the band. The caller holds the permutations and the
     ``permutations x k`` sums. No process holds ``n x n`` values.
     """
     positions = None if used is None or bool(np.all(used)) else np.flatnonzero(used)
+    small = np.int32 if stored.n < np.iinfo(np.int32).max else np.int64  # half the bytes
     job = _TraceJob(stored, np.asarray(basis, dtype=np.float64), positions,
-                    np.asarray(perms, dtype=np.int64), max(1, int(batch)))
+                    np.asarray(perms, dtype=small), max(1, int(batch)))
     runner = backend or LocalBackend()
     handle = runner.share(job)
     bands = stored.bands()
