@@ -17,7 +17,7 @@ the file by blocks (whole numbers anywhere, largest sample total); each block is
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ __all__ = ["SAMPLE_BLOCK", "BiomBlocks", "iter_biom_blocks", "open_biom_blocks"]
 SAMPLE_BLOCK = 2_000
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class BiomBlocks:
     """A BIOM 2.1 HDF5 table to be read by blocks of samples.
 
@@ -87,7 +87,19 @@ class BiomBlocks:
         return _ranges(self.n_samples, self.block)
 
     def read(self, rows: range) -> ProfileTable:
-        """Samples ``rows`` (a contiguous range) as a table with every feature."""
+        """Samples ``rows`` as a table with every feature (three slices of the file).
+
+        Parameters
+        ----------
+        rows
+            A contiguous range of sample positions, e.g. one of :meth:`blocks`.
+
+        Raises
+        ------
+        InputError
+            ``rows`` is not a range within the table, or the block holds NaN, infinite
+            or negative values.
+        """
         if rows.step != 1 or rows.start < 0 or rows.stop > self.n_samples:
             raise InputError("a block is a contiguous range of sample positions",
                              source=str(self.path), field="rows", found=rows,
@@ -160,7 +172,8 @@ def open_biom_blocks(path: PathLike, *, block: int = SAMPLE_BLOCK,
         raise InputError("BIOM table is empty", source=str(p),
                          found=f"{feature_ids.size} observations x {sample_ids.size} samples",
                          expected="at least one observation and one sample")
-    reader = BiomBlocks(p, sample_ids, feature_ids, "counts", 1.0, int(block), taxonomy)
+    reader = BiomBlocks(path=p, sample_ids=sample_ids, feature_ids=feature_ids, kind="counts",
+                        scale=1.0, block=int(block), taxonomy=taxonomy)
     chosen = kind or mark
     if chosen in ("counts", "clr", "transformed"):
         found, scale = kind_from_totals(whole=True, top=0.0, kind=chosen, source=str(p))
@@ -171,15 +184,24 @@ def open_biom_blocks(path: PathLike, *, block: int = SAMPLE_BLOCK,
             whole = whole and bool(np.all(values.data == np.round(values.data)))
             top = max(top, float(np.asarray(values.sum(axis=1)).max()))
         found, scale = kind_from_totals(whole=whole, top=top, kind=chosen, source=str(p))
-    return BiomBlocks(p, sample_ids, feature_ids, found, scale, int(block), taxonomy)
+    return replace(reader, kind=found, scale=scale)
 
 
 def iter_biom_blocks(path: PathLike, *, block: int = SAMPLE_BLOCK,
                      kind: ValueKind | None = None) -> Iterator[ProfileTable]:
     """The table of a BIOM 2.x HDF5 file as consecutive blocks of ``block`` samples (every
-    feature in each), one block in memory at a time; see :func:`open_biom_blocks`.
+    feature in each), one block in memory at a time.
 
-    Stacked, the blocks are :func:`~gutaxis.io.biom.read_biom`'s table.
+    Parameters
+    ----------
+    path, block, kind
+        As for :func:`open_biom_blocks`.
+
+    Yields
+    ------
+    ProfileTable
+        The next block; stacked, the blocks are :func:`~gutaxis.io.biom.read_biom`'s
+        table.
     """
     yield from open_biom_blocks(path, block=block, kind=kind)
 
