@@ -148,3 +148,11 @@ def test_braycurtis_store_from_a_reader_equals_the_store_of_the_table(tmp_path) 
                                   expected.to_distance_matrix().data)
     with pytest.raises(InputError, match="Bray-Curtis"):
         distance_matrix_to_store(reader, "jaccard", tmp_path / "j.zarr")
+
+
+def test_gutaxis_written_biom_with_empty_ranks_reads_back_by_blocks(tmp_path) -> None:
+    """write_biom's taxonomy (empty ranks as bare prefixes) and kind mark, by blocks."""
+    path = tmp_path / "crawford.biom"
+    write_biom(read_biom(CRAWFORD), path)
+    assert read_biom(path).taxonomy["species"].isna().any()
+    _stacked_equals_read_biom(path, block=4)
