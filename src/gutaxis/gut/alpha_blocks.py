@@ -20,6 +20,7 @@ from gutaxis.compute.backend import Backend, LocalBackend
 from gutaxis.compute.blocks import blocks_of
 from gutaxis.data.profile import ProfileTable
 from gutaxis.gut.alpha import alpha_diversity
+from gutaxis.io.biom_blocks import BiomBlocks
 
 __all__ = ["SAMPLE_BLOCK", "alpha_diversity_blocks"]
 
@@ -36,7 +37,14 @@ def _alpha_block(block: ProfileTable, metrics: list[str], shannon_base: float
     return frame, [(w.category, str(w.message)) for w in caught]
 
 
-def alpha_diversity_blocks(table: ProfileTable, *, metrics: Sequence[str] | None = None,
+def _alpha_read_block(rows: range, reader: BiomBlocks, metrics: list[str],
+                      shannon_base: float) -> tuple[pd.DataFrame, list[tuple[type[Warning], str]]]:
+    """Task: read one block of samples from the file, then as :func:`_alpha_block`."""
+    return _alpha_block(reader.read(rows), metrics, shannon_base)
+
+
+def alpha_diversity_blocks(table: ProfileTable | BiomBlocks, *,
+                           metrics: Sequence[str] | None = None,
                            shannon_base: float = math.e, backend: Backend | None = None,
                            block: int = SAMPLE_BLOCK) -> pd.DataFrame:
     """:func:`~gutaxis.gut.alpha.alpha_diversity`, run by blocks of ``block`` samples.
@@ -47,10 +55,14 @@ def alpha_diversity_blocks(table: ProfileTable, *, metrics: Sequence[str] | None
         As for :func:`~gutaxis.gut.alpha.alpha_diversity` (checked here first, on the
         first sample, so bad input fails before any task runs). Warnings raised in the
         blocks (e.g. no singletons for ``chao1`` in a block) are issued here, once each.
+        ``table`` may be a reader of a BIOM file
+        (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`): each task then reads its own
+        block of samples from the file (workers must see it), and no process holds the
+        whole table.
     backend
         Where the blocks run (default: this process).
     block
-        Samples per task.
+        Samples per task (a reader's own blocks are used instead).
 
     Returns
     -------
@@ -66,16 +78,26 @@ def alpha_diversity_blocks(table: ProfileTable, *, metrics: Sequence[str] | None
     ...     "observed_features"].tolist()
     [2.0, 1.0, 2.0]
     """
-    first = table.subset_samples(np.arange(min(1, table.n_samples)))
+    reader = table if isinstance(table, BiomBlocks) else None
+    if reader is not None:
+        first = reader.read(range(0, min(1, reader.n_samples)))
+    else:
+        assert isinstance(table, ProfileTable)
+        first = table.subset_samples(np.arange(min(1, table.n_samples)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         names = list(alpha_diversity(first, metrics=metrics, shannon_base=shannon_base).columns)
     runner = backend or LocalBackend()
-    pieces = [table.subset_samples(np.arange(rows.start, rows.stop))
-              for rows in blocks_of(table.n_samples, block)]
-    results = runner.map(_alpha_block, pieces, names, shannon_base, step="alpha diversity")
-    if not results:
-        return alpha_diversity(table, metrics=names, shannon_base=shannon_base)
+    if reader is not None:
+        results = runner.map(_alpha_read_block, reader.blocks(), runner.share(reader), names,
+                             shannon_base, step="alpha diversity")
+    else:
+        assert isinstance(table, ProfileTable)
+        pieces = [table.subset_samples(np.arange(rows.start, rows.stop))
+                  for rows in blocks_of(table.n_samples, block)]
+        results = runner.map(_alpha_block, pieces, names, shannon_base, step="alpha diversity")
+        if not results:
+            return alpha_diversity(table, metrics=names, shannon_base=shannon_base)
     seen: set[tuple[type[Warning], str]] = set()
     for category, message in (w for _, caught in results for w in caught):
         if (category, message) not in seen:  # once each, pointing at the caller's line

@@ -48,6 +48,7 @@ from gutaxis.gut.beta import (
 )
 from gutaxis.gut.phylogenetic import unifrac_band, unifrac_band_inputs
 from gutaxis.gut.unifrac_variants import unifrac_variant_rows
+from gutaxis.io.biom_blocks import BiomBlocks
 from gutaxis.version import package_version
 
 __all__ = ["DENSE_LIMIT", "STORED_METRICS", "StoredDistances", "distance_matrix_to_store",
@@ -81,13 +82,18 @@ class _BandJob:
     pseudocount: float = QIIME2_AITCHISON_PSEUDOCOUNT
     alpha: float = 0.5
     tree: PhyloTree | None = None
+    reader: BiomBlocks | None = None
 
 
 def _band(job: _BandJob, rows: range) -> np.ndarray:
     """The distances from samples ``rows`` to all, by the metric's own band kernel."""
     positions = np.arange(rows.start, rows.stop, dtype=np.int64)
     table = job.table
-    if job.metric in _UNIFRAC:
+    if job.reader is not None:  # Bray-Curtis, the other samples read block by block
+        mine = job.reader.read(rows)
+        band = np.hstack([braycurtis_between(mine, job.reader.read(block))
+                          for block in job.reader.blocks()])
+    elif job.metric in _UNIFRAC:
         band = unifrac_band(job.unifrac_inputs, positions)
     else:
         assert table is not None
@@ -286,7 +292,7 @@ def open_distance_store(path: str | os.PathLike[str]) -> StoredDistances:
 
 
 def distance_matrix_to_store(
-    table: ProfileTable,
+    table: ProfileTable | BiomBlocks,
     metric: str,
     path: str | os.PathLike[str],
     *,
@@ -301,7 +307,12 @@ def distance_matrix_to_store(
     Parameters
     ----------
     table
-        The samples (see each metric in :mod:`gutaxis.gut.beta` for the kinds accepted).
+        The samples (see each metric in :mod:`gutaxis.gut.beta` for the kinds accepted);
+        for ``braycurtis``, also a reader of a BIOM file
+        (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`): each band task then reads its
+        own samples and every other sample block by block from the file, so no process
+        holds the table (a worker: one band, its samples and one block of the reader),
+        at the price of one read of the file per band.
     metric
         One of :data:`STORED_METRICS` (QIIME 2's names, as :func:`beta_diversity
         <gutaxis.gut.beta.beta_diversity>`).
@@ -352,6 +363,10 @@ def distance_matrix_to_store(
                          field="path", found=str(target),
                          expected="a path that does not exist yet")
     n = table.n_samples
+    if isinstance(table, BiomBlocks) and metric != "braycurtis":
+        raise InputError("from a BIOM reader only Bray-Curtis is computed by blocks",
+                         field="metric", found=metric,
+                         expected="braycurtis, or read the table whole (read_biom) first")
     runner = backend or LocalBackend()
     rows_per_band = (band_rows_for(n, n_workers=runner.n_workers) if band is None
                      else int(band))
@@ -397,9 +412,14 @@ def _remove_partial(partial: Path) -> None:
             shutil.rmtree(partial, ignore_errors=True)
 
 
-def _prepare(table: ProfileTable, metric: str, *, tree: PhyloTree | None,
+def _prepare(table: ProfileTable | BiomBlocks, metric: str, *, tree: PhyloTree | None,
              pseudocount: float, alpha: float) -> _BandJob:
     """Validate the table for the metric here (one cheap band) and build the band job."""
+    if isinstance(table, BiomBlocks):
+        job = _BandJob(metric, None, reader=table)
+        if table.n_samples:  # every block read once (checks values, kind and no empties)
+            _band(job, range(0, 1))
+        return job
     if metric in _UNIFRAC:
         weighted, normalized = _UNIFRAC[metric]
         inputs = unifrac_band_inputs(table, weighted=weighted, normalized=normalized,

@@ -18,6 +18,7 @@ The synthetic example cohort shipped in the package, read as a study's files are
 """
 
 from gutaxis.io.biom import read_biom, write_biom
+from gutaxis.io.biom_blocks import BiomBlocks, iter_biom_blocks, open_biom_blocks
 from gutaxis.io.cohort import read_cohort
 from gutaxis.io.delimited import read_delimited, write_tsv
 from gutaxis.io.humann import read_humann
@@ -32,8 +33,11 @@ from gutaxis.io.taxonomy import read_taxonomy, write_taxonomy
 
 __all__ = [
     "TABLE_FORMATS",
+    "BiomBlocks",
     "artifact_info",
     "detect_table_format",
+    "iter_biom_blocks",
+    "open_biom_blocks",
     "parse_lineages",
     "parse_newick",
     "read_biom",

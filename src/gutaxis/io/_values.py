@@ -54,15 +54,25 @@ def infer_kind(
     >>> infer_kind(sp.csr_array([[25.5, 74.5], [40.0, 0.0]]), kind=None, source=None)
     ('relative', 0.01)
     """
+    if kind in ("counts", "clr", "transformed"):
+        return kind_from_totals(whole=False, top=0.0, kind=kind, source=source)
+    data = values.data
+    whole = data.size == 0 or bool(np.all(data == np.round(data)))
+    top = float(np.asarray(values.sum(axis=1)).max()) if values.shape[0] else 0.0
+    return kind_from_totals(whole=whole, top=top, kind=kind, source=source)
+
+
+def kind_from_totals(*, whole: bool, top: float, kind: ValueKind | None, source: str | None
+                     ) -> tuple[ValueKind, float]:
+    """:func:`infer_kind` from what it looks at: whether every value is a whole number
+    (``whole``) and the largest sample total (``top``), for tables read in pieces."""
     if kind is not None and kind not in VALUE_KINDS:
         raise InputError("unknown value kind", source=source, found=kind,
                          expected=f"one of {', '.join(VALUE_KINDS)}")
     if kind in ("counts", "clr", "transformed"):
         return kind, 1.0
-    data = values.data
-    if kind is None and (data.size == 0 or bool(np.all(data == np.round(data)))):
+    if kind is None and whole:
         return "counts", 1.0
-    top = float(np.asarray(values.sum(axis=1)).max()) if values.shape[0] else 0.0
     if top <= 1.0 + SUM_TOLERANCE:
         return "relative", 1.0
     if top <= 100.0 * (1.0 + SUM_TOLERANCE):

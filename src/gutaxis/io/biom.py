@@ -94,6 +94,17 @@ def profile_from_biom(
                          found=f"{feature_ids.size} observations x {sample_ids.size} samples",
                          expected="at least one observation and one sample")
     values = sp.csr_array(sp.csr_array(table.matrix_data).T, dtype=np.float64)
+    check_values(values, sample_ids, feature_ids, kind=kind, source=source)
+    found_kind, scale = infer_kind(values, kind=kind, source=source)
+    if scale != 1.0:
+        values = values * scale
+    taxonomy = _taxonomy(table, feature_ids)
+    return ProfileTable(values, sample_ids, feature_ids, kind=found_kind, taxonomy=taxonomy)
+
+
+def check_values(values: sp.csr_array, sample_ids: np.ndarray, feature_ids: np.ndarray, *,
+                 kind: ValueKind | None, source: str | None) -> None:
+    """Refuse NaN or infinite values, and negative ones unless ``kind`` allows them."""
     if not np.all(np.isfinite(values.data)):
         row, col = first_cell(values, ~np.isfinite(values.data))
         raise InputError("BIOM table holds NaN or infinite values", source=source,
@@ -106,11 +117,6 @@ def profile_from_biom(
                              row=f"sample {str(sample_ids[cell[0]])!r}",
                              column=str(feature_ids[cell[1]]),
                              found=float(values[cell[0], cell[1]]), expected="a value >= 0")
-    found_kind, scale = infer_kind(values, kind=kind, source=source)
-    if scale != 1.0:
-        values = values * scale
-    taxonomy = _taxonomy(table, feature_ids)
-    return ProfileTable(values, sample_ids, feature_ids, kind=found_kind, taxonomy=taxonomy)
 
 
 def write_biom(table: ProfileTable, path: PathLike, *, format: BiomFormat = "hdf5") -> None:

@@ -35,6 +35,21 @@ def aligned_samples(distances: DistanceMatrix, metadata: pd.DataFrame, columns: 
     metadata rows of other samples are ignored. Samples with a missing value in a used
     column are left out and returned (third item), in the matrix's order.
     """
+    rows, _, dropped = aligned_rows(distances.ids, metadata, columns, source=source,
+                                    field=field)
+    return (distances if not dropped else distances.subset(rows.index.to_numpy()), rows,
+            dropped)
+
+
+def aligned_rows(ids: Sequence[str] | np.ndarray, metadata: pd.DataFrame,
+                 columns: Sequence[str], *, source: str | None = None,
+                 field: str = "formula") -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    """The metadata rows of the samples ``ids`` complete in ``columns`` (in ``ids``'
+    order), the mask of those samples among ``ids``, and the ids left out.
+
+    For distances that are not in memory (a stored matrix): the caller selects the rows
+    and columns of the complete samples itself. Checks as :func:`aligned_samples`.
+    """
     missing_columns = [c for c in dict.fromkeys(columns) if c not in metadata.columns]
     if missing_columns:
         raise InputError(f"{', '.join(missing_columns)}: not a metadata column", source=source,
@@ -42,21 +57,20 @@ def aligned_samples(distances: DistanceMatrix, metadata: pd.DataFrame, columns: 
                          expected=f"one of {preview(map(str, metadata.columns), 12)}")
     index = metadata.index.astype(str)
     known = set(index)  # once: a set per sample made this O(n^2), 20 s at n = 10,000
-    absent = [i for i in distances.ids if i not in known]
+    absent = [i for i in ids if i not in known]
     if absent:
         raise InputError(f"{len(absent)} sample(s) of the distance matrix have no metadata "
                          "row", source=source, found=preview(absent),
                          expected="a metadata row for every sample of the matrix")
-    rows = metadata.set_axis(index).loc[list(distances.ids), list(dict.fromkeys(columns))]
+    rows = metadata.set_axis(index).loc[list(ids), list(dict.fromkeys(columns))]
     complete = rows.notna().all(axis=1).to_numpy()
     dropped = tuple(str(i) for i in rows.index[~complete])
-    kept = rows.index[complete]
-    if len(kept) < 3:
+    if int(complete.sum()) < 3:
         raise InputError("fewer than three samples have every value the test uses",
-                         source=source, field=field, found=f"{len(kept)} complete samples",
+                         source=source, field=field,
+                         found=f"{int(complete.sum())} complete samples",
                          expected="three or more")
-    return (distances if not dropped else distances.subset(kept.to_numpy()), rows[complete],
-            dropped)
+    return rows[complete], complete, dropped
 
 
 def gower_centred(distances: DistanceMatrix) -> np.ndarray:
