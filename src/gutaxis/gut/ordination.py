@@ -137,20 +137,44 @@ def pcoa(distances: DistanceMatrix, *, n_components: int | None = None) -> Ordin
             NegativeEigenvalueWarning,
             stacklevel=2,
         )
+    if k == n:
+        total = float(np.clip(eigvals, 0.0, None).sum())
+    return ordination_from_eigenpairs(eigvals, eigvecs, distances.ids, total=total,
+                                      metric=distances.metric)
+
+
+def ordination_from_eigenpairs(eigvals: np.ndarray, eigvecs: np.ndarray, ids: np.ndarray, *,
+                               total: float, metric: str | None,
+                               method: str = "PCoA") -> Ordination:
+    """The :class:`Ordination` of the leading eigenpairs of a Gower matrix, largest first:
+    negative eigenvalues and their axes set to zero, coordinates
+    :math:`U \\Lambda^{1/2}` with each axis' largest coordinate positive, proportions of
+    ``total`` (the sum of the non-negative eigenvalues, or the trace).
+
+    Parameters
+    ----------
+    eigvals, eigvecs
+        Eigenvalues (descending) and their eigenvectors as columns.
+    ids
+        The samples, in the rows' order.
+    total, metric, method
+        The proportions' denominator, and what the ordination records.
+    """
+    eigvals, eigvecs = eigvals.copy(), eigvecs.copy()
+    k = len(eigvals)
     negative = eigvals < 0
     eigvals[negative] = 0.0
     eigvecs[:, negative] = 0.0
-    if k == n:
-        total = float(eigvals.sum())
     coordinates = eigvecs * np.sqrt(eigvals)
     flip = np.sign(coordinates[np.abs(coordinates).argmax(axis=0), np.arange(k)])
     coordinates *= np.where(flip == 0, 1.0, flip)
     axes = pd.Index([f"PC{i + 1}" for i in range(k)], name="axis")
     return Ordination(
-        coordinates=pd.DataFrame(coordinates, index=pd.Index(distances.ids, name="sample_id"),
+        coordinates=pd.DataFrame(coordinates, index=pd.Index(ids, name="sample_id"),
                                  columns=axes),
         eigenvalues=pd.Series(eigvals, index=axes, name="eigenvalue"),
         proportion_explained=pd.Series(eigvals / total if total > 0 else np.zeros(k),
                                        index=axes, name="proportion_explained"),
-        metric=distances.metric,
+        method=method,
+        metric=metric,
     )

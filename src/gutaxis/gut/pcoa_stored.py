@@ -12,13 +12,12 @@ band (:meth:`StoredDistances.matvec`, on a compute back-end), and the centring i
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.linalg
 
 from gutaxis.compute.backend import Backend
 from gutaxis.errors import InputError
 from gutaxis.gut.distance_store import StoredDistances
-from gutaxis.gut.ordination import Ordination
+from gutaxis.gut.ordination import Ordination, ordination_from_eigenpairs
 
 __all__ = ["pcoa_stored"]
 
@@ -116,19 +115,5 @@ def pcoa_stored(stored: StoredDistances, *, n_components: int = 10, oversample: 
     order = np.argsort(eigvals)[::-1][:k]
     eigvals, eigvecs = eigvals[order], basis @ small[:, order]
     eigvals = np.where(np.isclose(eigvals, 0.0), 0.0, eigvals)
-    negative = eigvals < 0
-    eigvals[negative] = 0.0
-    eigvecs[:, negative] = 0.0
-    coordinates = eigvecs * np.sqrt(eigvals)
-    flip = np.sign(coordinates[np.abs(coordinates).argmax(axis=0), np.arange(k)])
-    coordinates *= np.where(flip == 0, 1.0, flip)
-    axes = pd.Index([f"PC{i + 1}" for i in range(k)], name="axis")
-    return Ordination(
-        coordinates=pd.DataFrame(coordinates, index=pd.Index(stored.ids, name="sample_id"),
-                                 columns=axes),
-        eigenvalues=pd.Series(eigvals, index=axes, name="eigenvalue"),
-        proportion_explained=pd.Series(eigvals / trace if trace > 0 else np.zeros(k),
-                                       index=axes, name="proportion_explained"),
-        method="PCoA (randomised)",
-        metric=stored.metric,
-    )
+    return ordination_from_eigenpairs(eigvals, eigvecs, stored.ids, total=trace,
+                                      metric=stored.metric, method="PCoA (randomised)")
