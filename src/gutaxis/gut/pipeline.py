@@ -79,6 +79,9 @@ class MetricsResults:
     notes
         What was done to the input that a person should know (samples left out, a tree
         dropped), in words.
+    stores
+        On a compute back-end: the Zarr stores of the distance matrices written (folders
+        relative to the output folder, ``beta/<metric>.zarr``); empty when run locally.
     """
 
     table: ProfileTable
