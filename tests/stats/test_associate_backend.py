@@ -57,7 +57,8 @@ def test_lmm_scan_on_dask_equals_local(hmp2_cohort, dask_backend) -> None:
     chunked = associate(hmp2_cohort, **kwargs, backend=LocalBackend(), feature_chunk=9)
     remote = associate(hmp2_cohort, **kwargs, backend=dask_backend, feature_chunk=9)
     pd.testing.assert_frame_equal(remote.table, chunked.table, check_exact=True)
-    _same_rows(remote.table, local.table, rtol=1e-9)
+    # the LMM's Satterthwaite df come from an optimiser: 2e-9 seen with Haswell kernels
+    _same_rows(remote.table, local.table, rtol=1e-7)
 
 
 def test_prevalence_scan_on_dask_equals_local(hmp2_cohort, dask_backend) -> None:
