@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from gutaxis.compute import Backend
 from gutaxis.data.cohort import Cohort
@@ -42,13 +43,14 @@ from gutaxis.stats.design import Design, build_design
 from gutaxis.stats.models.linear import fit_ols, row_sets
 from gutaxis.stats.multitest import correction_name
 from gutaxis.stats.normalize import check_options, unscaled_table
-from gutaxis.stats.normalize import transform as transform_values
 from gutaxis.stats.scan_chunks import ChunkedFits
 from gutaxis.stats.scan_prevalence import fit_prevalence
 from gutaxis.stats.scan_values import (
+    ModelledValues,
+    SampleScaling,
+    ScanValues,
     features_to_test,
     filter_features,
-    normalize_all,
     relative_factors,
     transform_table,
 )
@@ -276,33 +278,30 @@ def associate(
                   f"abundance > {min_abundance}, variance > {min_variance}",
             expected="lower thresholds")
     kept = np.flatnonzero(keep)
-    raw = table.values[:, kept].toarray()
-    if prevalence_model:  # MaAsLin 3: normalised over all features, then filtered
-        values = transform_values(normalize_all(table.values, norm, factors)[:, kept],
-                                  method=trans)
-    else:
-        values = transform_table(raw, normalization=norm, transform=trans, factors=factors)
+    raw = sp.csc_array(table.values)[:, kept]
+    rows = np.flatnonzero(design.rows) if design.rows.dtype == bool else design.rows
+    # MaAsLin 3 normalises over all features, then filters; MaAsLin 2 the kept ones
+    scaling = SampleScaling.fit(table.values if prevalence_model else raw, norm, factors)
+    values = ScanValues(raw, scaling, trans, rows)
     features = table.feature_ids[keep]
-    y = values[design.rows]
-    present = raw[design.rows] > 0
     chunks = ChunkedFits(backend, feature_chunk, design, abundance=_fit_abundance,
                          prevalence=fit_prevalence)
-    abundance = chunks.abundance(y, mask=present if prevalence_model else None,
-                                 present=present, progress=progress,
+    abundance = chunks.abundance(values, nonzero_only=prevalence_model, progress=progress,
                                  lmm_optimizer=lmm_optimizer)
     blocks = [abundance]
     if prevalence_model:
-        blocks.append(chunks.prevalence(present))
+        blocks.append(chunks.prevalence(values))
     against_zero = None
     if prevalence_model and warn_prevalence:
         if norm == "TSS" and trans == "LOG" and factors is None:  # the same model, before
             against_zero = abundance                                 # the median comparison
-        else:
-            tss = normalize_all(table.values, "TSS", None if factors is None else
-                                 relative_factors(cohort.table))  # scaled: relative over the input
-            tss_log = transform_values(tss[:, kept], method="LOG")[design.rows]
-            against_zero = chunks.abundance(tss_log, mask=present, present=present,
-                                            progress=None, lmm_optimizer=lmm_optimizer)
+        else:  # relative abundances (scaled: relative over the input, spike-in included)
+            relative = None if factors is None else relative_factors(cohort.table)
+            tss_log = ScanValues(raw, SampleScaling.fit(table.values, "TSS", relative), "LOG",
+                                 rows)
+            against_zero = chunks.abundance(tss_log, nonzero_only=True, progress=None,
+                                            lmm_optimizer=lmm_optimizer)
+    present = values.present()
     median = (median_comparison_abundance, median_comparison_prevalence)
     thresholds = (median_comparison_abundance_threshold, median_comparison_prevalence_threshold)
     compared = [
@@ -325,7 +324,8 @@ def associate(
                "warn_prevalence": bool(warn_prevalence and prevalence_model), "seed": int(seed),
                "strata": strata,
                "unscaled_abundance": None if unscaled is None else str(unscaled.columns[0])}
-    modelled = np.where(present, y, np.nan) if prevalence_model else y
+    modelled = ModelledValues(design.sample_ids, features, values,
+                              nonzero_only=prevalence_model)
     table_out = assemble(blocks, features, design, corr, compared=compared,
                           against_zero=against_zero, max_significance=max_significance)
     return _results(cohort, design, table_out, features, modelled, options=options,
@@ -424,7 +424,9 @@ def associate_outcomes(
                "median_comparison_abundance": False, "warn_prevalence": False}
     table_out = assemble([block], features, design, corr, compared=[None],
                           against_zero=None, max_significance=max_significance)
-    return _results(cohort, design, table_out, features, y, options=options,
+    modelled = ModelledValues(design.sample_ids, features,
+                              pd.DataFrame(y, index=design.sample_ids, columns=features))
+    return _results(cohort, design, table_out, features, modelled, options=options,
                     n_features_input=len(features), hash_extra=frame)
 
 
@@ -433,7 +435,7 @@ def _results(
     design: Design,
     table: pd.DataFrame,
     features: np.ndarray,
-    y: np.ndarray,
+    values: ModelledValues,
     *,
     options: dict[str, Any],
     n_features_input: int,
@@ -456,8 +458,7 @@ def _results(
         **options)
     return AssociationResults(
         table=table, spec=spec,
-        values=pd.DataFrame(y, index=pd.Index(design.sample_ids, name="sample_id"),
-                            columns=pd.Index(features, name="feature")),
+        values=values,
         covariates=cohort.metadata.loc[design.rows, fixed])
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gutaxis.stats.scan_values import ModelledValues
 from gutaxis.version import package_version
 
 #: Boolean status of each row's fit (the ``error`` text says the same for people):
@@ -178,15 +179,17 @@ class AssociationResults:
         Model, parameters and provenance.
     values
         The normalised, transformed abundances that were modelled (samples used x
-        features tested), for plots; with the prevalence model, ``NaN`` where a feature is
-        absent (its abundance model did not use that sample).
+        features tested), for plots: ``values[feature]`` is a Series, built on request
+        from the sparse table (``values.to_frame()`` builds them all, densely); with the
+        prevalence model, ``NaN`` where a feature is absent (its abundance model did not
+        use that sample).
     covariates
         The fixed-effect metadata of the samples used, as given (not standardised).
     """
 
     table: pd.DataFrame
     spec: AssociationSpec
-    values: pd.DataFrame = field(repr=False)
+    values: ModelledValues = field(repr=False)
     covariates: pd.DataFrame = field(repr=False)
 
     def significant(self, q: float | None = None) -> pd.DataFrame:

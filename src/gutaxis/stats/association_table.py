@@ -70,8 +70,8 @@ def _column_scales(design: Design, mask: np.ndarray | None) -> np.ndarray:
     samples each feature's fit used (all samples when ``mask`` is None); ``NaN`` for 0/1
     columns."""
     x = design.matrix[:, 1:]
-    used = np.ones((design.n, 1)) if mask is None else mask.astype(np.float64)
-    count = used.sum(axis=0)[:, None]
+    used = np.ones((design.n, 1)) if mask is None else mask.astype(np.float64)  # or sparse
+    count = np.asarray(used.sum(axis=0)).ravel()[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (used.T @ x) / count
         spread = np.sqrt(np.maximum((used.T @ x**2) - count * mean**2, 0.0) / (count - 1))

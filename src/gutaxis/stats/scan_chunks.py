@@ -28,11 +28,13 @@ from gutaxis.errors import InputError
 from gutaxis.stats.association_table import ModelBlock
 from gutaxis.stats.design import Design
 from gutaxis.stats.results import FitResults
+from gutaxis.stats.scan_values import ScanValues
 from gutaxis.stats.special_terms import GroupTests
 
 __all__ = ["FEATURE_CHUNK", "ChunkedFits", "concat_blocks", "feature_chunks"]
 
-#: Features per chunk at most, by default: 500 columns of 30,000 samples are 120 MB.
+#: Features per chunk at most, by default: 500 columns of 30,000 samples are 120 MB dense
+#: on the worker that builds them (the task itself carries only their nonzeros).
 FEATURE_CHUNK = 500
 
 
@@ -61,50 +63,51 @@ class ChunkedFits:
         self.fit_abundance, self.fit_prevalence = abundance, prevalence
         self._shared: Any = None
 
-    def abundance(self, y: np.ndarray, *, mask: np.ndarray | None, present: np.ndarray,
+    def abundance(self, values: ScanValues, *, nonzero_only: bool,
                   progress: Callable[[int], None] | None, lmm_optimizer: str) -> ModelBlock:
-        """The abundance model of every column of ``y``."""
+        """The abundance model of every feature of ``values`` (on each feature's nonzero
+        samples only with ``nonzero_only``)."""
         if self.backend is None:
-            return self.fit_abundance(y, self.design, mask=mask, present=present,
-                                      progress=progress, lmm_optimizer=lmm_optimizer)
-        block = self._run(self.backend, _abundance_task, (y, mask, present),
+            return _abundance_task(values, self.fit_abundance, self.design,
+                                   nonzero_only=nonzero_only, lmm_optimizer=lmm_optimizer,
+                                   progress=progress)
+        block = self._run(self.backend, _abundance_task, values,
                           "association scan (abundance models)", self.fit_abundance,
-                          lmm_optimizer=lmm_optimizer)
+                          nonzero_only=nonzero_only, lmm_optimizer=lmm_optimizer)
         if progress is not None:
-            progress(y.shape[1])
+            progress(values.n_features)
         return block
 
-    def prevalence(self, present: np.ndarray) -> ModelBlock:
-        """The prevalence model of every column of ``present``."""
+    def prevalence(self, values: ScanValues) -> ModelBlock:
+        """The prevalence model of every feature of ``values``."""
         if self.backend is None:
-            return self.fit_prevalence(present, self.design)
-        return self._run(self.backend, _prevalence_task, (present,),
+            return _prevalence_task(values, self.fit_prevalence, self.design)
+        return self._run(self.backend, _prevalence_task, values,
                          "association scan (prevalence models)", self.fit_prevalence)
 
-    def _run(self, backend: Backend, task: Callable[..., ModelBlock],
-             columns: Sequence[np.ndarray | None], step: str, fit: Callable[..., ModelBlock],
-             **kwargs: Any) -> ModelBlock:
+    def _run(self, backend: Backend, task: Callable[..., ModelBlock], values: ScanValues,
+             step: str, fit: Callable[..., ModelBlock], **kwargs: Any) -> ModelBlock:
         if self._shared is None:
             self._shared = backend.share(self.design)
-        m = next(c for c in columns if c is not None).shape[1]
-        parts = [tuple(None if c is None else c[:, part] for c in columns)
-                 for part in feature_chunks(m, backend, self.size)]
+        parts = [values.part(part)
+                 for part in feature_chunks(values.n_features, backend, self.size)]
         return concat_blocks(backend.map(task, parts, fit, self._shared, step=step, **kwargs))
 
 
-def _abundance_task(columns: tuple[np.ndarray, np.ndarray | None, np.ndarray],
-                    fit: Callable[..., ModelBlock], design: Design, *,
-                    lmm_optimizer: str) -> ModelBlock:
-    """One chunk's abundance models (a task of :class:`ChunkedFits`)."""
-    y, mask, present = columns
-    return fit(y, design, mask=mask, present=present, progress=None,
-               lmm_optimizer=lmm_optimizer)
+def _abundance_task(values: ScanValues, fit: Callable[..., ModelBlock], design: Design, *,
+                    nonzero_only: bool, lmm_optimizer: str,
+                    progress: Callable[[int], None] | None = None) -> ModelBlock:
+    """One chunk's abundance models (a task of :class:`ChunkedFits`): its values are built
+    here, from the chunk's sparse columns."""
+    y, present = values.columns()
+    return fit(y, design, mask=present if nonzero_only else None, present=present,
+               progress=progress, lmm_optimizer=lmm_optimizer)
 
 
-def _prevalence_task(columns: tuple[np.ndarray], fit: Callable[..., ModelBlock],
+def _prevalence_task(values: ScanValues, fit: Callable[..., ModelBlock],
                      design: Design) -> ModelBlock:
     """One chunk's prevalence models (a task of :class:`ChunkedFits`)."""
-    return fit(columns[0], design)
+    return fit(values.present().toarray(), design)
 
 
 def feature_chunks(m: int, backend: Backend, size: int | None = None) -> list[slice]:
