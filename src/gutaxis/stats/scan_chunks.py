@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gutaxis.compute import Backend
+from gutaxis.compute import Backend, LocalBackend
 from gutaxis.compute.batches import worker_count
 from gutaxis.errors import InputError
 from gutaxis.stats.association_table import ModelBlock
@@ -36,6 +36,13 @@ __all__ = ["FEATURE_CHUNK", "ChunkedFits", "concat_blocks", "feature_chunks"]
 #: Features per chunk at most, by default: 500 columns of 30,000 samples are 120 MB dense
 #: on the worker that builds them (the task itself carries only their nonzeros).
 FEATURE_CHUNK = 500
+
+#: Dense bytes of a chunk's values at most, by default (fewer features for large n).
+FEATURE_CHUNK_BYTES = 256 * 2**20
+
+#: Without a back-end the scan is one pass while its dense values (8 n m bytes) fit this;
+#: above it, it runs by feature chunks in this process, so that memory stays bounded.
+ONE_PASS_BYTES = 2**30
 
 
 class ChunkedFits:
@@ -67,31 +74,49 @@ class ChunkedFits:
                   progress: Callable[[int], None] | None, lmm_optimizer: str) -> ModelBlock:
         """The abundance model of every feature of ``values`` (on each feature's nonzero
         samples only with ``nonzero_only``)."""
-        if self.backend is None:
+        backend = self._where(values)
+        if backend is None:
             return _abundance_task(values, self.fit_abundance, self.design,
                                    nonzero_only=nonzero_only, lmm_optimizer=lmm_optimizer,
                                    progress=progress)
-        block = self._run(self.backend, _abundance_task, values,
-                          "association scan (abundance models)", self.fit_abundance,
-                          nonzero_only=nonzero_only, lmm_optimizer=lmm_optimizer)
-        if progress is not None:
-            progress(values.n_features)
-        return block
+        return self._run(backend, _abundance_task, values,
+                         "association scan (abundance models)", self.fit_abundance,
+                         progress, nonzero_only=nonzero_only, lmm_optimizer=lmm_optimizer)
 
     def prevalence(self, values: ScanValues) -> ModelBlock:
         """The prevalence model of every feature of ``values``."""
-        if self.backend is None:
+        backend = self._where(values)
+        if backend is None:
             return _prevalence_task(values, self.fit_prevalence, self.design)
-        return self._run(self.backend, _prevalence_task, values,
-                         "association scan (prevalence models)", self.fit_prevalence)
+        return self._run(backend, _prevalence_task, values,
+                         "association scan (prevalence models)", self.fit_prevalence, None)
+
+    def _where(self, values: ScanValues) -> Backend | None:
+        """The back-end, or without one: ``None`` (one pass) when the dense values fit
+        :data:`ONE_PASS_BYTES`, else chunks in this process."""
+        if self.backend is not None:
+            return self.backend
+        dense = 8 * values.raw.shape[0] * values.n_features
+        return LocalBackend() if dense > ONE_PASS_BYTES else None
 
     def _run(self, backend: Backend, task: Callable[..., ModelBlock], values: ScanValues,
-             step: str, fit: Callable[..., ModelBlock], **kwargs: Any) -> ModelBlock:
+             step: str, fit: Callable[..., ModelBlock], progress: Callable[[int], None] | None,
+             **kwargs: Any) -> ModelBlock:
+        parts = [values.part(part) for part in
+                 feature_chunks(values.n_features, backend, self.size, n_samples=len(values.rows))]
+        if isinstance(backend, LocalBackend):  # in this process: progress chunk by chunk
+            done = []
+            for part in parts:
+                done.append(task(part, fit, self.design, **kwargs))
+                if progress is not None:
+                    progress(part.n_features)
+            return concat_blocks(done)
         if self._shared is None:
             self._shared = backend.share(self.design)
-        parts = [values.part(part)
-                 for part in feature_chunks(values.n_features, backend, self.size)]
-        return concat_blocks(backend.map(task, parts, fit, self._shared, step=step, **kwargs))
+        block = concat_blocks(backend.map(task, parts, fit, self._shared, step=step, **kwargs))
+        if progress is not None:
+            progress(values.n_features)
+        return block
 
 
 def _abundance_task(values: ScanValues, fit: Callable[..., ModelBlock], design: Design, *,
@@ -110,7 +135,8 @@ def _prevalence_task(values: ScanValues, fit: Callable[..., ModelBlock],
     return fit(values.present().toarray(), design)
 
 
-def feature_chunks(m: int, backend: Backend, size: int | None = None) -> list[slice]:
+def feature_chunks(m: int, backend: Backend, size: int | None = None, *,
+                   n_samples: int = 0) -> list[slice]:
     """Consecutive column slices covering ``range(m)``.
 
     Parameters
@@ -121,7 +147,10 @@ def feature_chunks(m: int, backend: Backend, size: int | None = None) -> list[sl
         Where the chunks run: by default there are at least two chunks per worker.
     size
         Features per chunk (default: :data:`FEATURE_CHUNK`, or fewer to give every worker
-        two chunks).
+        two chunks, or to keep a chunk's dense values of ``n_samples`` within
+        :data:`FEATURE_CHUNK_BYTES`).
+    n_samples
+        Samples modelled (0: not known).
 
     Examples
     --------
@@ -133,7 +162,8 @@ def feature_chunks(m: int, backend: Backend, size: int | None = None) -> list[sl
         raise InputError("a feature chunk holds at least one feature", field="feature_chunk",
                          found=size, expected="a positive number of features")
     if size is None:
-        size = max(1, min(FEATURE_CHUNK, math.ceil(m / (2 * worker_count(backend)))))
+        size = max(1, min(FEATURE_CHUNK, math.ceil(m / (2 * worker_count(backend))),
+                          FEATURE_CHUNK_BYTES // (8 * max(n_samples, 1))))
     step = int(size)
     return [slice(start, min(start + step, m)) for start in range(0, m, step)]
 
