@@ -30,7 +30,7 @@ def cohort_hash(cohort: Cohort, columns: Sequence[str] = (), *,
     digest = hashlib.sha256()
     values = cohort.table.values
     for arr in (values.data, values.indices, values.indptr):
-        digest.update(np.ascontiguousarray(arr).tobytes())
+        digest.update(np.ascontiguousarray(arr).data)  # its buffer: no copy
     digest.update("\t".join(cohort.table.sample_ids).encode())
     digest.update("\t".join(cohort.table.feature_ids).encode())
     cols = [c for c in dict.fromkeys(columns) if c in cohort.metadata.columns]

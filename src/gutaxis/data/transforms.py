@@ -125,13 +125,22 @@ def multiplicative_replacement(
 
 
 def feature_variance(values: sp.csr_array | sp.csc_array) -> np.ndarray:
-    """Sample variance (ddof=1) of each column of a sparse matrix, without densifying."""
-    n = values.shape[0]
+    """Sample variance (ddof=1) of each column of a sparse matrix, without densifying
+    (and without copying it: sums over its stored values, column by column)."""
+    n, m = values.shape
     if n < 2:
-        return np.zeros(values.shape[1])
-    mean = np.asarray(values.sum(axis=0)).ravel() / n
-    sq = np.asarray(values.multiply(values).sum(axis=0)).ravel() / n
+        return np.zeros(m)
+    column, data = column_of_each_value(values), values.data
+    mean = np.bincount(column, weights=data, minlength=m) / n
+    sq = np.bincount(column, weights=data * data, minlength=m) / n
     return np.maximum(sq - mean**2, 0.0) * n / (n - 1)
+
+
+def column_of_each_value(values: sp.csr_array | sp.csc_array) -> np.ndarray:
+    """The column of each stored value of a CSR (its indices) or CSC matrix."""
+    if values.format == "csc":
+        return np.repeat(np.arange(values.shape[1]), np.diff(values.indptr))
+    return values.indices
 
 
 def prevalence_mask(
@@ -152,8 +161,15 @@ def prevalence_mask(
     With ``min_variance``, features whose sample variance (ddof=1) is not strictly greater
     are dropped too.
     """
-    mat = sp.csc_array(values)
-    count = np.asarray((mat > min_abundance).sum(axis=0)).ravel()
+    mat = values if isinstance(values, sp.csr_array | sp.csc_array) else sp.csr_array(values)
+    if not mat.has_canonical_format:  # duplicate entries would be counted twice
+        mat = mat.copy()
+        mat.sum_duplicates()
+    if min_abundance >= 0:  # implicit zeros are never above it: count the stored values
+        count = np.bincount(column_of_each_value(mat)[mat.data > min_abundance],
+                            minlength=mat.shape[1])
+    else:
+        count = np.asarray((sp.csc_array(mat) > min_abundance).sum(axis=0)).ravel()
     threshold = min_prevalence * mat.shape[0]
     if strict:
         keep = count > threshold

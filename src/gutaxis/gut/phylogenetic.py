@@ -435,11 +435,12 @@ def _block_against_row(j: int, indptr: np.ndarray, indices: np.ndarray, weights:
 @njit(cache=True, inline="always")
 def _distance(mode: int, i: int, j: int, acc: float, own: np.ndarray,
               spread: np.ndarray) -> float:
-    """Finish pair ``(i, j)`` from row ``i``'s pass sum ``acc`` (see the kernel)."""
+    """Finish pair ``(i, j)`` from row ``i``'s pass sum ``acc`` (see the kernel); the sums
+    cancel, so a rounding error below 0 (-4e-16 seen) is returned as 0."""
     if mode == _UNWEIGHTED:
         union = own[i] + own[j] - acc
-        return (union - acc) / union if union != 0.0 else 0.0
-    value = own[i] + acc
+        return max((union - acc) / union, 0.0) if union != 0.0 else 0.0
+    value = max(own[i] + acc, 0.0)
     if mode == _WEIGHTED_NORMALIZED:
         scale = spread[i] + spread[j]
         return value / scale if scale != 0.0 else 0.0

@@ -67,16 +67,17 @@ class SampleScaling:
             return cls("FACTORS", np.asarray(factors, dtype=np.float64))
         if normalization == "NONE":
             return cls("NONE")
-        csr = sp.csr_array(values, dtype=np.float64)
-        if csr.nnz and csr.data.min() < 0:
+        mat = values if isinstance(values, sp.csr_array | sp.csc_array) else sp.csr_array(values)
+        data = np.asarray(mat.data, dtype=np.float64)
+        if data.size and data.min() < 0:
             raise InputError(f"{normalization} normalization needs non-negative abundances",
-                             found=f"minimum {csr.data.min()}", expected="counts or proportions")
+                             found=f"minimum {data.min()}", expected="counts or proportions")
+        n, m = mat.shape
+        row = mat.indices if mat.format == "csc" else np.repeat(np.arange(n), np.diff(mat.indptr))
         if normalization == "TSS":
-            return cls("TSS", np.asarray(csr.sum(axis=1), dtype=np.float64).ravel())
-        logged = sp.csr_array((np.log1p(csr.data / MAASLIN2_CLR_PSEUDOCOUNT), csr.indices,
-                               csr.indptr), shape=csr.shape)
-        width = max(csr.shape[1], 1)  # log(0 + 1) = 0: the zeros add nothing to the sum
-        return cls("CLR", np.asarray(logged.sum(axis=1), dtype=np.float64).ravel() / width)
+            return cls("TSS", np.bincount(row, weights=data, minlength=n))
+        logged = np.log1p(data / MAASLIN2_CLR_PSEUDOCOUNT)  # log(0 + 1) = 0: zeros add nothing
+        return cls("CLR", np.bincount(row, weights=logged, minlength=n) / max(m, 1))
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """The normalised values of dense columns ``raw`` (all samples, any features)."""
