@@ -38,13 +38,6 @@ EXACT = {"jaccard", "aitchison"}
 
 
 @pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=1)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture(scope="module")
 def cohort(fibromyalgia_dir: Path) -> ProfileTable:
     frame = pd.read_csv(fibromyalgia_dir / "feature-table.tsv.gz", sep="\t", index_col=0)
     tree = read_newick(fibromyalgia_dir / "tree.nwk")
