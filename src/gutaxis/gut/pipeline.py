@@ -280,7 +280,7 @@ def run_metrics(
     step = progress or (lambda name, done, total: None)
     total = 2 + 2 * len(beta_names)
     step("alpha diversity", 0, total)
-    source = _block_source(table, reader, backend)
+    source = _block_source(table, reader if table is cohort.table else None, backend)
     alpha = alpha_table(table, settings, backend=backend,
                         source=source if isinstance(source, BiomBlocks) else None)
     distances: dict[str, DistanceMatrix] = {}
@@ -332,8 +332,9 @@ def run_metrics(
 def _block_source(table: ProfileTable, reader: BiomBlocks | None, backend: Backend | None
                   ) -> ProfileTable | BiomBlocks:
     """``reader``, carrying the table's taxonomy and tree, when its blocks are ``table``'s
-    rows (same samples, features and kind, a plain taxon table) and a back-end runs the
-    blocks; else ``table``."""
+    rows (the table as read: not aggregated, rarefied or subset, which the caller checks;
+    same samples, features and kind, a plain taxon table) and a back-end runs the blocks;
+    else ``table``."""
     if reader is None or backend is None:
         return table
     same = (np.array_equal(reader.sample_ids, table.sample_ids)
@@ -347,7 +348,7 @@ def _compute_record(backend: Backend | None, *, read_by_blocks: bool) -> dict[st
     """``metrics.json``'s ``compute``: where the heavy steps ran."""
     if backend is None or backend.name == "local":
         return {"backend": "local", "scheduler": None, "workers": None,
-                "read_by_blocks": False}
+                "read_by_blocks": read_by_blocks}
     return {"backend": backend.name, "scheduler": getattr(backend, "scheduler", None),
             "workers": backend.n_workers, "read_by_blocks": read_by_blocks}
 
