@@ -129,10 +129,11 @@ def gut_summary_blocks(
     reader = table if isinstance(table, BiomBlocks) else None
     ids = np.asarray(table.sample_ids)
     runner = backend or LocalBackend()
+    handle = None if reader is None else runner.share(reader)  # sent to each worker once
     mask = None if reference is None else _reference_mask(table, reference, ids)
     shared = None
     if mask is not None:
-        shared = runner.share(_gather_reference(table, mask, subjects, runner))
+        shared = runner.share(_gather_reference(table, mask, subjects, runner, handle))
         block = max(1, min(block, BAND_BYTES // (8 * int(mask.sum()))))
     items: list[tuple[range, ProfileTable | None]]
     if reader is not None:
@@ -142,7 +143,7 @@ def gut_summary_blocks(
         assert isinstance(table, ProfileTable)
         items = [(rows, table.subset_samples(np.arange(rows.start, rows.stop)))
                  for rows in blocks_of(table.n_samples, block)]
-    results = runner.map(_summary_block, items, reader, shared, guilds, step="gut summaries")
+    results = runner.map(_summary_block, items, handle, shared, guilds, step="gut summaries")
     frame = finish_summary(pd.concat([r[0] for r in results]), mask)
     if not guilds:
         return frame
@@ -167,9 +168,10 @@ def _reference_mask(table: ProfileTable | BiomBlocks, reference: np.ndarray | Se
 
 def _gather_reference(table: ProfileTable | BiomBlocks, mask: np.ndarray,
                       subjects: np.ndarray | Sequence[object] | None,
-                      runner: Backend) -> _Reference:
+                      runner: Backend, handle: object) -> _Reference:
     """The reference samples' proportions (gathered block by block from a reader) and the
-    subject codes of the cohort (each sample its own subject without ``subjects``)."""
+    subject codes of the cohort (each sample its own subject without ``subjects``);
+    ``handle``: the reader as shared with the workers."""
     n = int(mask.size)
     if subjects is None:
         owner = np.arange(n)
@@ -180,7 +182,7 @@ def _gather_reference(table: ProfileTable | BiomBlocks, mask: np.ndarray,
                              found=raw.shape, expected=f"({n},)")
         owner = pd.factorize(raw)[0]
     if isinstance(table, BiomBlocks):
-        pieces = runner.map(_reference_rows, table.blocks(), table, mask,
+        pieces = runner.map(_reference_rows, table.blocks(), handle, mask,
                             step="gut summaries (reference samples)")
         values = sp.csr_array(sp.vstack([p.values for p in pieces], format="csr"))
         first = pieces[0]
