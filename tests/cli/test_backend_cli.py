@@ -282,3 +282,42 @@ def test_above_the_dense_limit_metrics_writes_the_store_and_its_pcoa_only(
     scale = np.abs(reference.to_numpy()).max()
     np.testing.assert_allclose(coords.to_numpy() * signs, reference.to_numpy(), rtol=0,
                                atol=1e-9 * scale)
+
+
+@pytest.mark.realdata
+def test_metrics_of_a_biom_file_on_the_cluster_reads_it_by_blocks(
+        tmp_path: Path, scheduler: str, fibromyalgia_dir: Path) -> None:
+    """The fibromyalgia cohort as BIOM HDF5 (with taxonomy) and its tree, every default
+    metric, gut summaries with a reference: the workers read the file by blocks, and the
+    files are the local run's (alpha, gut summaries, Jaccard, Aitchison: same text;
+    Bray-Curtis and UniFrac from the store to 1e-12, PCoA to 1e-10); metrics.json says
+    where the steps ran."""
+    import json
+
+    from gutaxis.io import read_cohort
+    from gutaxis.io.biom import write_biom
+
+    cohort = read_cohort(fibromyalgia_dir / "feature-table.tsv.gz", None,
+                         taxonomy=fibromyalgia_dir / "taxonomy.tsv.gz")
+    table = tmp_path / "cohort.biom"
+    write_biom(cohort.table, table)
+    args = ["metrics", str(table), "--tree", str(fibromyalgia_dir / "tree.nwk"),
+            "--metadata", str(fibromyalgia_dir / "metadata.tsv"), "--reference", "group=ctl"]
+    local, dask = run_both(tmp_path, args, scheduler)
+    assert_same_tsvs(local, dask, close=("unifrac", "braycurtis"))
+    summary = read_tsv(local / "gut_summary.tsv")
+    assert {"dysbiosis_score", "dysbiotic", "butyrate_inferred"} <= set(summary.columns)
+    assert json.loads((local / "metrics.json").read_text())["compute"] == {
+        "backend": "local", "scheduler": None, "workers": None, "read_by_blocks": False}
+    assert json.loads((dask / "metrics.json").read_text())["compute"] == {
+        "backend": "dask", "scheduler": scheduler, "workers": 2, "read_by_blocks": True}
+
+
+def test_workers_help_says_what_0_means_and_a_negative_count_is_refused(tmp_path) -> None:
+    result = runner.invoke(app, ["metrics", "--help"], terminal_width=200)
+    text = " ".join(result.output.split())
+    workers = text[text.index("--workers N"):text.index("--kind")]
+    assert "Default: the CPU count, at most 8 (0 also means that)." in workers
+    assert "x>=0" not in workers and "[default" not in workers
+    result = runner.invoke(app, ["associate", "--workers", "-1", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "worker count" in result.output

@@ -38,13 +38,6 @@ EXACT = {"jaccard", "aitchison"}
 
 
 @pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=1)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture(scope="module")
 def cohort(fibromyalgia_dir: Path) -> ProfileTable:
     frame = pd.read_csv(fibromyalgia_dir / "feature-table.tsv.gz", sep="\t", index_col=0)
     tree = read_newick(fibromyalgia_dir / "tree.nwk")
@@ -195,3 +188,52 @@ def test_alpha_by_blocks_on_the_cluster_equals_alpha(cohort: ProfileTable,
     assert "faith_pd" in expected.columns
     found = alpha_diversity_blocks(cohort, backend=dask_backend, block=17)
     pd.testing.assert_frame_equal(found, expected, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def cohort_reader(cohort: ProfileTable, tmp_path_factory: pytest.TempPathFactory):
+    """The cohort as a BIOM 2.1 HDF5 file, opened for reading in blocks of 30 samples
+    (4 blocks, the last one short)."""
+    from gutaxis.io.biom import write_biom
+    from gutaxis.io.biom_blocks import open_biom_blocks
+
+    path = tmp_path_factory.mktemp("biom") / "cohort.biom"
+    write_biom(cohort, path)
+    return open_biom_blocks(path, block=30)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("metric", STORED_METRICS)
+def test_store_from_a_biom_reader_equals_the_in_memory_metric(
+        metric: str, cohort: ProfileTable, cohort_reader, dask_backend: DaskBackend,
+        tmp_path: Path) -> None:
+    """Every metric from the block reader on the cluster (bands of 16 rows against blocks
+    of 30 samples): Jaccard and Aitchison bit for bit (each entry is its two rows'
+    arithmetic), the others to 1e-12 absolute, as from the table."""
+    stored = distance_matrix_to_store(cohort_reader, metric, tmp_path / "d.zarr",
+                                      backend=dask_backend, band=16, tree=cohort.tree)
+    expected = beta_diversity(cohort, metric).data
+    raw = stored.band(range(0, cohort.n_samples))
+    if metric in EXACT:
+        np.testing.assert_array_equal(raw, expected)
+    else:
+        np.testing.assert_allclose(raw, expected, rtol=0, atol=1e-12)
+    assert list(stored.ids) == list(cohort.sample_ids)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("metric", ["jaccard", "aitchison", "weighted_normalized_unifrac"])
+def test_store_from_a_biom_reader_in_this_process(
+        metric: str, cohort: ProfileTable, cohort_reader, tmp_path: Path) -> None:
+    stored = distance_matrix_to_store(cohort_reader, metric, tmp_path / "d.zarr",
+                                      backend=LocalBackend(), band=40, tree=cohort.tree)
+    expected = beta_diversity(cohort, metric).data
+    raw = stored.band(range(0, cohort.n_samples))
+    np.testing.assert_allclose(raw, expected, rtol=0, atol=0 if metric in EXACT else 1e-12)
+
+
+def test_unifrac_from_a_reader_without_a_tree_is_refused(cohort_reader, tmp_path: Path
+                                                         ) -> None:
+    with pytest.raises(InputError, match="tree"):
+        distance_matrix_to_store(cohort_reader, "unweighted_unifrac", tmp_path / "u.zarr")
+    assert not (tmp_path / "u.zarr").exists()

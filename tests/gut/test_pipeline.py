@@ -147,3 +147,31 @@ def test_a_functional_table_gets_diversity_but_no_taxon_summaries() -> None:
     assert any("gut summaries are taxon measures" in n for n in results.notes)
     # Bray-Curtis of a and b: 1 - 2 * min-sum / total = 1 - 2 * 12 / 56.75
     assert results.distances["braycurtis"].data[0, 1] == pytest.approx(1 - 24 / 56.75)
+
+
+def test_a_reader_of_the_same_table_feeds_the_blocks_and_changes_no_result(
+        example: Cohort, tmp_path: Path) -> None:
+    """run_metrics on a back-end with a BIOM reader of the cohort's own table: the tasks
+    read the file (alpha, gut summaries, distance bands) and every result equals the
+    in-memory run's (alpha, summaries, Jaccard, Aitchison exactly; the rest to 1e-12);
+    a reader whose samples differ from the analysed table's (rarefied) is not used."""
+    from gutaxis.compute import LocalBackend
+    from gutaxis.io.biom import write_biom
+    from gutaxis.io.biom_blocks import open_biom_blocks
+
+    write_biom(example.table, tmp_path / "t.biom")
+    reader = open_biom_blocks(tmp_path / "t.biom", block=7)
+    reference = ("group", "control")
+    expected = run_metrics(example, reference=reference)
+    found = run_metrics(example, reference=reference, backend=LocalBackend(), reader=reader)
+    assert found.compute["read_by_blocks"] is True and expected.compute["backend"] == "local"
+    pd.testing.assert_frame_equal(found.alpha, expected.alpha, check_exact=True)
+    pd.testing.assert_frame_equal(found.gut_summary, expected.gut_summary, check_exact=True)
+    assert list(found.distances) == list(expected.distances)
+    for metric, dm in expected.distances.items():
+        exact = metric in ("jaccard", "aitchison")
+        np.testing.assert_allclose(found.distances[metric].data, dm.data, rtol=0,
+                                   atol=0 if exact else 1e-12, err_msg=metric)
+    rarefied = run_metrics(example, metrics=["observed_features"], rarefy=100,
+                           backend=LocalBackend(), reader=reader)
+    assert rarefied.compute["read_by_blocks"] is False

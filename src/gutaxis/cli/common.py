@@ -110,9 +110,20 @@ Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", metavar="ADDRESS", show_default=False,
     help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
     "--backend dask).")]
+
+
+def _worker_count(value: int) -> int:
+    """``--workers`` is a count: 0 or more (checked here, not by a range type, so that the
+    help does not print a bare ``[default: 0; x>=0]``)."""
+    if value < 0:
+        raise typer.BadParameter(f"{value} is not a worker count (0 or more)")
+    return value
+
+
 Workers = Annotated[int, typer.Option(
-    "--workers", metavar="N", min=0,
-    help="Worker processes of the Dask LocalCluster (0: the CPU count, at most 8).")]
+    "--workers", metavar="N", show_default=False, callback=_worker_count,
+    help="Worker processes of the Dask LocalCluster that --backend dask starts when no "
+    "--scheduler is given. Default: the CPU count, at most 8 (0 also means that).")]
 
 
 @contextmanager

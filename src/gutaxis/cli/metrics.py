@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
@@ -36,6 +36,10 @@ from gutaxis.cli.common import (
     progress,
 )
 from gutaxis.errors import InputError
+
+if TYPE_CHECKING:
+    from gutaxis.choices import InputKind
+    from gutaxis.io.biom_blocks import BiomBlocks
 
 METRICS_HELP = (
     "Comma-separated metrics, QIIME 2 names: "
@@ -143,10 +147,12 @@ def metrics_command(
     tryptophan/indole, GABA, LPS-bearing, mucin-degrading taxa) in columns ending
     _inferred: inferred from taxonomy, not measured function.
     Numbers keep full float64 precision. A summary goes to standard error.
-    With --backend dask: alpha by blocks of samples and each distance matrix by row
-    bands on the cluster, also written as a Zarr store beta/METRIC.zarr (the workers
-    write it: OUT must be on a filesystem they share); above 20,000 samples the square
-    beta/METRIC.tsv is not written and the PCoA is randomised, from the store.
+    With --backend dask: alpha and the gut summaries by blocks of samples and each
+    distance matrix by row bands on the cluster, also written as a Zarr store
+    beta/METRIC.zarr (the workers write it: OUT must be on a filesystem they share);
+    a BIOM HDF5 table is read by the workers themselves, block by block (they must see
+    the file); above 20,000 samples the square beta/METRIC.tsv is not written and the
+    PCoA is randomised, from the store. metrics.json records the back-end used.
 
     \b
     Examples:
@@ -191,12 +197,24 @@ def metrics_command(
             reference=parse_reference(reference), subject_column=subject_column,
             progress=lambda step, done, total: bar.update(task, description=step,
                                                           completed=done, total=total),
-            backend=engine, store_dir=None if engine is None else tmp / "beta")
+            backend=engine, store_dir=None if engine is None else tmp / "beta",
+            reader=None if engine is None else _block_reader(table, kind))
         results.to_dir(tmp, inputs=inputs)
     print_notes(list(results.notes))
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console().print(f"warning: {message}", markup=False)
     err_console().print(f"Wrote {out}: {results.summary()}", markup=False)
+
+
+def _block_reader(table: Path, kind: InputKind | None) -> BiomBlocks | None:
+    """A reader of ``table`` by blocks of samples when it is a BIOM HDF5 file (the Dask
+    workers then read their own blocks), else ``None``."""
+    from gutaxis.io._files import HDF5_MAGIC, head_bytes
+    from gutaxis.io.biom_blocks import open_biom_blocks
+
+    if head_bytes(table, 8) != HDF5_MAGIC:
+        return None
+    return open_biom_blocks(table, kind=kind)
 
 
 def register(app: typer.Typer) -> None:

@@ -37,11 +37,13 @@ __all__ = [
     "PHYLOGENETIC_METRICS",
     "BetaMetric",
     "aitchison",
+    "aitchison_between",
     "aitchison_rows",
     "beta_diversity",
     "braycurtis",
     "braycurtis_between",
     "jaccard",
+    "jaccard_between",
     "jaccard_rows",
     "sum_of_minima",
 ]
@@ -223,10 +225,7 @@ def braycurtis_between(table: ProfileTable, other: ProfileTable) -> np.ndarray:
     for part in (table, other):
         part.require_kind("counts", "relative", action="Bray-Curtis")
         _refuse_empty_samples(part, "Bray-Curtis")
-    if not np.array_equal(table.feature_ids, other.feature_ids):
-        raise InputError("the two tables do not share their features", field="other",
-                         found=f"{table.n_features} and {other.n_features} features",
-                         expected="the same feature ids in the same order")
+    _require_same_features(table, other)
     minima = sum_of_minima(table.values, other.values)
     return _minima_to_braycurtis(minima, table.sample_totals(), other.sample_totals())
 
@@ -280,7 +279,7 @@ def jaccard(table: ProfileTable) -> DistanceMatrix:
 def jaccard_rows(table: ProfileTable, rows: slice | np.ndarray) -> np.ndarray:
     """Low-level: a band of the Jaccard matrix, the distances from the samples ``rows`` to
     all, as a bare ``len(rows) x n_samples`` array (what :func:`jaccard` computes, for
-    building a large matrix in pieces; the diagonal entries are 0 up to rounding).
+    building a large matrix in pieces; the diagonal entries are 0).
 
     Examples
     --------
@@ -289,17 +288,50 @@ def jaccard_rows(table: ProfileTable, rows: slice | np.ndarray) -> np.ndarray:
     >>> jaccard_rows(t, slice(1, 2)).tolist()
     [[0.5, 0.0]]
     """
-    table.require_kind("counts", "relative", action="Jaccard")
-    _refuse_empty_samples(table, "Jaccard")
-    positions = _row_positions(table, rows)
-    values = table.values
-    present = sp.csr_array(
-        (np.ones(values.nnz), values.indices, values.indptr), shape=values.shape
-    )
-    shared = (present[positions] @ present.T).toarray()
-    richness = np.diff(values.indptr).astype(np.float64)
-    union = richness[positions, None] + richness[None, :] - shared
+    return jaccard_between(table.subset_samples(_row_positions(table, rows)), table)
+
+
+def jaccard_between(table: ProfileTable, other: ProfileTable) -> np.ndarray:
+    """Low-level: Jaccard distances from every sample of ``table`` to every sample of
+    ``other`` (same features in the same order), as a bare array.
+
+    Each entry is a function of the two samples' rows only (shared features are an
+    integer count, exact in float64), so the pieces of a matrix computed from blocks of
+    samples equal the whole matrix's entries bit for bit: a band from a BIOM reader is
+    ``np.hstack([jaccard_between(band, block) for block in reader])``.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> t = ProfileTable(sp.csr_array([[1.0, 3.0], [2.0, 0.0]]), ["a", "b"], ["x", "y"])
+    >>> jaccard_between(t.subset_samples([1]), t).tolist()
+    [[0.5, 0.0]]
+    """
+    for part in (table, other):
+        part.require_kind("counts", "relative", action="Jaccard")
+        _refuse_empty_samples(part, "Jaccard")
+    _require_same_features(table, other)
+    mine, theirs = _presence(table.values), _presence(other.values)
+    shared = (mine @ theirs.T).toarray()
+    union = _richness(table)[:, None] + _richness(other)[None, :] - shared
     return (union - shared) / union
+
+
+def _presence(values: sp.csr_array) -> sp.csr_array:
+    """The 0/1 matrix of the stored values (a feature present where stored)."""
+    return sp.csr_array((np.ones(values.nnz), values.indices, values.indptr),
+                        shape=values.shape)
+
+
+def _richness(table: ProfileTable) -> np.ndarray:
+    return np.diff(table.values.indptr).astype(np.float64)
+
+
+def _require_same_features(table: ProfileTable, other: ProfileTable) -> None:
+    if not np.array_equal(table.feature_ids, other.feature_ids):
+        raise InputError("the two tables do not share their features", field="other",
+                         found=f"{table.n_features} and {other.n_features} features",
+                         expected="the same feature ids in the same order")
 
 
 def _row_positions(table: ProfileTable, rows: slice | np.ndarray) -> np.ndarray:
@@ -366,7 +398,7 @@ def aitchison_rows(table: ProfileTable, rows: slice | np.ndarray, *,
                    pseudocount: float = QIIME2_AITCHISON_PSEUDOCOUNT) -> np.ndarray:
     """Low-level: a band of the Aitchison matrix, the distances from the samples ``rows``
     to all, as a bare ``len(rows) x n_samples`` array (what :func:`aitchison` computes,
-    for building a large matrix in pieces; the diagonal entries are 0 up to rounding).
+    for building a large matrix in pieces; the diagonal entries are 0).
     Memory: the table's nonzeros plus a few ``len(rows) x n_samples`` arrays.
 
     Examples
@@ -376,26 +408,56 @@ def aitchison_rows(table: ProfileTable, rows: slice | np.ndarray, *,
     >>> aitchison_rows(t, slice(0, 1)).round(4).tolist()
     [[0.0, 0.9803]]
     """
-    table.require_kind("counts", "relative", action="Aitchison distance")
+    positions = _row_positions(table, rows)
+    return aitchison_between(table.subset_samples(positions), table, pseudocount=pseudocount)
+
+
+def aitchison_between(table: ProfileTable, other: ProfileTable, *,
+                      pseudocount: float = QIIME2_AITCHISON_PSEUDOCOUNT) -> np.ndarray:
+    """Low-level: Aitchison distances from every sample of ``table`` to every sample of
+    ``other`` (same features in the same order), as a bare array.
+
+    Each entry is computed from the two samples' rows only, in the same order whatever
+    else the two tables hold (a row's log sums and squared norm, one sparse dot product;
+    pairs close enough to lose digits recomputed from the CLR difference, and a sample
+    with itself is exactly 0), so a matrix computed from blocks of samples equals the
+    whole matrix's entries bit for bit. Memory: the two tables' nonzeros plus a few
+    ``table.n_samples x other.n_samples`` arrays.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> t = ProfileTable(sp.csr_array([[1.0, 3.0], [3.0, 1.0]]), ["a", "b"], ["x", "y"])
+    >>> aitchison_between(t.subset_samples([0]), t).round(4).tolist()
+    [[0.0, 0.9803]]
+    """
     if not pseudocount > 0:
         raise InputError("Aitchison pseudocount must be > 0", field="pseudocount",
                          found=pseudocount, expected="a positive number (QIIME 2 uses 1)")
-    positions = _row_positions(table, rows)
-    values = table.values
-    logs = log_pseudocounted(values, pseudocount=pseudocount)
-    n_features = values.shape[1]
-    means = np.asarray(logs.sum(axis=1)).ravel() / max(n_features, 1)
-    norms = np.asarray(logs.multiply(logs).sum(axis=1)).ravel()
-    gram = (logs[positions] @ logs.T).toarray()
-    pair_norms = norms[positions, None] + norms[None, :]
+    for part in (table, other):
+        part.require_kind("counts", "relative", action="Aitchison distance")
+    _require_same_features(table, other)
+    n_features = table.values.shape[1]
+    logs, means, norms = _log_parts(table, pseudocount)
+    their_logs, their_means, their_norms = _log_parts(other, pseudocount)
+    gram = (logs @ their_logs.T).toarray()
+    pair_norms = norms[:, None] + their_norms[None, :]
     squared = pair_norms - 2.0 * gram
-    squared -= n_features * (means[positions, None] - means[None, :]) ** 2
+    squared -= n_features * (means[:, None] - their_means[None, :]) ** 2
     np.clip(squared, 0.0, None, out=squared)
     distances = np.sqrt(squared)
     close = squared < _REFINE_BELOW * pair_norms
-    close[np.arange(positions.size), positions] = False  # a sample with itself
-    _refine_close_pairs(distances, close, positions, logs, means)
+    _refine_close_pairs(distances, close, (logs, means), (their_logs, their_means))
     return distances
+
+
+def _log_parts(table: ProfileTable, pseudocount: float
+               ) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``L = log(1 + X / c)`` and, per row, its mean over all features and squared norm."""
+    logs = log_pseudocounted(table.values, pseudocount=pseudocount)
+    means = np.asarray(logs.sum(axis=1)).ravel() / max(table.values.shape[1], 1)
+    norms = np.asarray(logs.multiply(logs).sum(axis=1)).ravel()
+    return logs, means, norms
 
 
 #: Pairs whose squared Aitchison distance is below this fraction of their squared norms
@@ -404,23 +466,24 @@ _REFINE_BELOW = 1e-4
 _REFINE_CHUNK = 256
 
 
-def _refine_close_pairs(distances: np.ndarray, close: np.ndarray, positions: np.ndarray,
-                        logs: sp.csr_array, means: np.ndarray) -> None:
-    """Recompute ``distances[r, j]`` in place for the ``close`` pairs (sample
-    ``positions[r]`` and sample ``j``) from the CLR rows.
+def _refine_close_pairs(distances: np.ndarray, close: np.ndarray,
+                        mine: tuple[sp.csr_array, np.ndarray],
+                        theirs: tuple[sp.csr_array, np.ndarray]) -> None:
+    """Recompute ``distances[i, j]`` in place for the ``close`` pairs (row ``i`` of the
+    first table, row ``j`` of the second; each given as its logs and their row means)
+    from the CLR rows.
 
     The difference of two CLR rows is formed before squaring, so near-identical
     samples get distances accurate to rounding rather than to ``sqrt(eps) * norm``
     (and the pair gives the same value in either order: the difference only changes sign).
     """
-    local, rows_j = np.nonzero(close)
-    rows_i = positions[local]
+    (logs_i, means_i), (logs_j, means_j) = mine, theirs
+    rows_i, rows_j = np.nonzero(close)
     for start in range(0, rows_i.size, _REFINE_CHUNK):  # chunks of pairs, dense per chunk
-        r = local[start:start + _REFINE_CHUNK]
         i = rows_i[start:start + _REFINE_CHUNK]
         j = rows_j[start:start + _REFINE_CHUNK]
-        diff = logs[i].toarray() - logs[j].toarray() - (means[i] - means[j])[:, None]
-        distances[r, j] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        diff = logs_i[i].toarray() - logs_j[j].toarray() - (means_i[i] - means_j[j])[:, None]
+        distances[i, j] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
 #: QIIME 2's names of the UniFrac variants -> the distances (on the table's own tree;

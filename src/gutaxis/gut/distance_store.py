@@ -10,6 +10,9 @@ band kernel (:func:`~gutaxis.gut.beta.braycurtis_between`,
 itself (workers and caller must share a filesystem). No process holds the square matrix:
 a worker holds the table's nonzeros (UniFrac: the sparse clade totals) plus one band,
 about ``4 x band x n x 8`` bytes at the peak (the band and the kernel's temporaries).
+From a BIOM reader (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`), Bray-Curtis, Jaccard
+and Aitchison bands read the table block by block (no process holds it); the UniFrac
+metrics gather its nonzeros (see :func:`distance_matrix_to_store`).
 
 The store is written to a hidden sibling folder and renamed to ``path`` only when every
 band is in, so ``path`` is either absent or complete; an existing ``path`` is never
@@ -42,8 +45,10 @@ from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 from gutaxis.gut.beta import (
     QIIME2_AITCHISON_PSEUDOCOUNT,
+    aitchison_between,
     aitchison_rows,
     braycurtis_between,
+    jaccard_between,
     jaccard_rows,
 )
 from gutaxis.gut.phylogenetic import unifrac_band, unifrac_band_inputs
@@ -85,13 +90,27 @@ class _BandJob:
     reader: BiomBlocks | None = None
 
 
+#: The metrics computed from a BIOM reader band by band: the band's samples against each
+#: block of the file in turn (the others, from a reader, go through the sparse table).
+_READ_BY_BLOCKS = ("braycurtis", "jaccard", "aitchison")
+
+
+def _between(job: _BandJob, mine: ProfileTable, other: ProfileTable) -> np.ndarray:
+    """Distances from the samples of ``mine`` to those of ``other`` (a reader's metric)."""
+    if job.metric == "jaccard":
+        return jaccard_between(mine, other)
+    if job.metric == "aitchison":
+        return aitchison_between(mine, other, pseudocount=job.pseudocount)
+    return braycurtis_between(mine, other)
+
+
 def _band(job: _BandJob, rows: range) -> np.ndarray:
     """The distances from samples ``rows`` to all, by the metric's own band kernel."""
     positions = np.arange(rows.start, rows.stop, dtype=np.int64)
     table = job.table
-    if job.reader is not None:  # Bray-Curtis, the other samples read block by block
+    if job.reader is not None:  # the other samples read block by block
         mine = job.reader.read(rows)
-        band = np.hstack([braycurtis_between(mine, job.reader.read(block))
+        band = np.hstack([_between(job, mine, job.reader.read(block))
                           for block in job.reader.blocks()])
     elif job.metric in _UNIFRAC:
         band = unifrac_band(job.unifrac_inputs, positions)
@@ -307,12 +326,20 @@ def distance_matrix_to_store(
     Parameters
     ----------
     table
-        The samples (see each metric in :mod:`gutaxis.gut.beta` for the kinds accepted);
-        for ``braycurtis``, also a reader of a BIOM file
-        (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`): each band task then reads its
+        The samples (see each metric in :mod:`gutaxis.gut.beta` for the kinds accepted),
+        or a reader of a BIOM file (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`).
+        From a reader, ``braycurtis``, ``jaccard`` and ``aitchison`` bands read their
         own samples and every other sample block by block from the file, so no process
-        holds the table (a worker: one band, its samples and one block of the reader),
-        at the price of one read of the file per band.
+        holds the table: a worker holds one band (``band x n`` float64) and about three
+        temporaries of its size, the band's samples and one block of the reader (its
+        nonzeros, and for Aitchison a ``band x block`` Gram matrix), at the price of one
+        read of the file per band. The UniFrac metrics need every sample's clade totals
+        in each band: from a reader the caller gathers the table's nonzeros block by
+        block (a sparse table, never dense: about 12 bytes per nonzero, twice that at
+        the peak of gathering) and continues as for a table (unweighted, weighted and
+        weighted normalized: the caller builds the sparse clade totals, nonzeros x tree
+        depth, and each worker gets them once; generalized and variance-adjusted: each
+        worker gets the sparse table and builds the clade totals of the tree per band).
     metric
         One of :data:`STORED_METRICS` (QIIME 2's names, as :func:`beta_diversity
         <gutaxis.gut.beta.beta_diversity>`).
@@ -350,7 +377,9 @@ def distance_matrix_to_store(
     Values equal the in-memory functions' (:func:`~gutaxis.gut.beta.beta_diversity`):
     Jaccard, Aitchison and the UniFrac metrics bit for bit on the tests' data (same
     kernels); Bray-Curtis to ~1e-16 (the band kernel sums a pair's minima in the other
-    order than the symmetric one).
+    order than the symmetric one). From a reader, the same values as from the table
+    read whole: each entry is computed from its two samples' rows only, in the same
+    order (tested bit for bit on the fibromyalgia cohort).
     """
     import zarr
 
@@ -363,10 +392,8 @@ def distance_matrix_to_store(
                          field="path", found=str(target),
                          expected="a path that does not exist yet")
     n = table.n_samples
-    if isinstance(table, BiomBlocks) and metric != "braycurtis":
-        raise InputError("from a BIOM reader only Bray-Curtis is computed by blocks",
-                         field="metric", found=metric,
-                         expected="braycurtis, or read the table whole (read_biom) first")
+    if isinstance(table, BiomBlocks) and metric not in _READ_BY_BLOCKS:
+        table = table.read(range(n))  # the sparse table: the clade totals need every sample
     runner = backend or LocalBackend()
     rows_per_band = (band_rows_for(n, n_workers=runner.n_workers) if band is None
                      else int(band))
@@ -416,7 +443,7 @@ def _prepare(table: ProfileTable | BiomBlocks, metric: str, *, tree: PhyloTree |
              pseudocount: float, alpha: float) -> _BandJob:
     """Validate the table for the metric here (one cheap band) and build the band job."""
     if isinstance(table, BiomBlocks):
-        job = _BandJob(metric, None, reader=table)
+        job = _BandJob(metric, None, reader=table, pseudocount=pseudocount)
         if table.n_samples:  # every block read once (checks values, kind and no empties)
             _band(job, range(0, 1))
         return job

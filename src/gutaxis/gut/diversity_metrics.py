@@ -25,6 +25,7 @@ from gutaxis.gut.beta import BETA_METRICS, PHYLOGENETIC_METRICS
 
 if TYPE_CHECKING:
     from gutaxis.compute.backend import Backend
+    from gutaxis.io.biom_blocks import BiomBlocks
 
 __all__ = [
     "ALPHA_NAMES",
@@ -158,11 +159,14 @@ def _check_names(table: ProfileTable, chosen: list[str]) -> None:
 
 
 def alpha_table(table: ProfileTable, settings: DiversitySettings, *,
-                backend: Backend | None = None) -> pd.DataFrame:
+                backend: Backend | None = None, source: BiomBlocks | None = None
+                ) -> pd.DataFrame:
     """Alpha diversity of every sample, one column per metric under its QIIME 2 name.
 
     With a ``backend`` (:mod:`gutaxis.compute`) the samples are computed by blocks on it
-    (:func:`~gutaxis.gut.alpha_blocks.alpha_diversity_blocks`: the same frame, bit for bit).
+    (:func:`~gutaxis.gut.alpha_blocks.alpha_diversity_blocks`: the same frame, bit for bit),
+    read by the tasks from ``source`` when given (a reader of the file whose blocks are
+    ``table``'s rows).
 
     A ``chao1`` column of a table that does not hold counts is left empty (NaN), with a
     warning (:func:`choose_metrics` refuses chao1 by name on such a table).
@@ -175,7 +179,7 @@ def alpha_table(table: ProfileTable, settings: DiversitySettings, *,
     else:
         from gutaxis.gut.alpha_blocks import alpha_diversity_blocks
 
-        frame = alpha_diversity_blocks(table, metrics=chosen,
+        frame = alpha_diversity_blocks(table if source is None else source, metrics=chosen,
                                        shannon_base=settings.shannon_base, backend=backend)
     frame.columns = pd.Index(names)
     if empty_chao1:

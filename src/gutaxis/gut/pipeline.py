@@ -16,7 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +36,12 @@ from gutaxis.gut.diversity_metrics import (
     choose_metrics,
     metric_citations,
 )
-from gutaxis.gut.guilds import GUILD_LABEL, metabolic_guilds
+from gutaxis.gut.guilds import GUILD_LABEL, guild_set
 from gutaxis.gut.ordination import Ordination, pcoa
 from gutaxis.gut.pcoa_stored import pcoa_stored
 from gutaxis.gut.summaries import gut_summary
+from gutaxis.gut.summary_blocks import gut_summary_blocks, with_inferred_guilds
+from gutaxis.io.biom_blocks import BiomBlocks
 from gutaxis.version import package_version
 
 __all__ = ["PCOA_AXES", "MetricsResults", "dropped_samples_note", "run_metrics"]
@@ -82,6 +84,11 @@ class MetricsResults:
     stores
         On a compute back-end: the Zarr stores of the distance matrices written (folders
         relative to the output folder, ``beta/<metric>.zarr``); empty when run locally.
+    compute
+        Where the heavy steps ran (``metrics.json``'s ``compute``): ``backend``
+        (``local`` or ``dask``), ``scheduler`` (an address, or ``None`` for a
+        LocalCluster and local runs), ``workers`` (``None`` for local runs) and
+        ``read_by_blocks`` (the workers read the BIOM file themselves).
     """
 
     table: ProfileTable
@@ -94,6 +101,8 @@ class MetricsResults:
     notes: tuple[str, ...] = ()
     #: Distance stores written (Zarr folders, relative to the output folder), if any.
     stores: tuple[str, ...] = ()
+    compute: dict[str, object] = field(default_factory=lambda: {
+        "backend": "local", "scheduler": None, "workers": None, "read_by_blocks": False})
 
     def summary(self) -> str:
         """One paragraph: what was written and on how much data."""
@@ -130,6 +139,7 @@ class MetricsResults:
             "n_samples": self.table.n_samples,
             "n_features": self.table.n_features,
             "outputs": list(outputs),
+            "compute": dict(self.compute),
             "citations": list(metric_citations(self.settings)),
         }
 
@@ -191,6 +201,7 @@ def run_metrics(
     progress: MetricsProgress | None = None,
     backend: Backend | None = None,
     store_dir: str | Path | None = None,
+    reader: BiomBlocks | None = None,
 ) -> MetricsResults:
     """Alpha and beta diversity, PCoA and gut-health summaries of every sample.
 
@@ -233,6 +244,13 @@ def run_metrics(
         Folder of the distance stores (with a ``backend``; created if needed); ``None``:
         a temporary folder, removed before returning (then the matrices must fit in
         memory). Workers write there: it must be on a filesystem they share.
+    reader
+        With a ``backend``: a reader of the BIOM HDF5 file the cohort's table was read
+        from (:func:`~gutaxis.io.biom_blocks.open_biom_blocks`). When the table as
+        analysed is the file's (same samples, features and kind: no ``rank``,
+        ``rarefy`` or samples left out), the tasks read their own blocks from it
+        (alpha, gut summaries, distance bands) instead of receiving them from this
+        process; otherwise it is not used. Same results either way.
 
     Returns
     -------
@@ -262,7 +280,9 @@ def run_metrics(
     step = progress or (lambda name, done, total: None)
     total = 2 + 2 * len(beta_names)
     step("alpha diversity", 0, total)
-    alpha = alpha_table(table, settings, backend=backend)
+    source = _block_source(table, reader if table is cohort.table else None, backend)
+    alpha = alpha_table(table, settings, backend=backend,
+                        source=source if isinstance(source, BiomBlocks) else None)
     distances: dict[str, DistanceMatrix] = {}
     ordinations: dict[str, Ordination] = {}
     stores: list[str] = []
@@ -278,7 +298,7 @@ def run_metrics(
                 step(f"PCoA: {metric}", 2 + 2 * k, total)
                 ordinations[metric] = _ordination(distances[metric], metric)
                 continue
-            stored = _stored_distances(table, metric, Path(store_dir), backend=backend,
+            stored = _stored_distances(source, metric, Path(store_dir), backend=backend,
                                        generalized_alpha=generalized_alpha)
             stores += [f"{Path(store_dir).name}/{metric}.zarr"] if kept else []
             step(f"PCoA: {metric}", 2 + 2 * k, total)
@@ -295,8 +315,7 @@ def run_metrics(
         notes.append(f"gut summaries are taxon measures: none for a table of "
                      f"{table.feature_type} features (gutaxis modules profiles KO tables)")
     else:
-        summary, guilds_version = _with_inferred_guilds(
-            gut_summary(table, reference=mask, subjects=subjects), table)
+        summary, guilds_version = _gut_summary(source, mask, subjects, backend)
     step("done", total, total)
     parameters: dict[str, object] = {
         "rank": rank, "rarefy": rarefy, "seed": seed if rarefy is not None else None,
@@ -306,31 +325,52 @@ def run_metrics(
         parameters["metabolic_guilds"] = f"lists v{guilds_version}, {GUILD_LABEL}"
     return MetricsResults(table=table, settings=settings, alpha=alpha, distances=distances,
                           ordinations=ordinations, gut_summary=summary,
-                          parameters=parameters, notes=tuple(notes), stores=tuple(stores))
+                          parameters=parameters, notes=tuple(notes), stores=tuple(stores),
+                          compute=_compute_record(backend, read_by_blocks=source is not table))
+
+
+def _block_source(table: ProfileTable, reader: BiomBlocks | None, backend: Backend | None
+                  ) -> ProfileTable | BiomBlocks:
+    """``reader``, carrying the table's taxonomy and tree, when its blocks are ``table``'s
+    rows (the table as read: not aggregated, rarefied or subset, which the caller checks;
+    same samples, features and kind, a plain taxon table) and a back-end runs the blocks;
+    else ``table``."""
+    if reader is None or backend is None:
+        return table
+    same = (np.array_equal(reader.sample_ids, table.sample_ids)
+            and np.array_equal(reader.feature_ids, table.feature_ids)
+            and reader.kind == table.kind and table.feature_type == "taxon"
+            and table.unit is None and table.strata is None)
+    return replace(reader, taxonomy=table.taxonomy, tree=table.tree) if same else table
+
+
+def _compute_record(backend: Backend | None, *, read_by_blocks: bool) -> dict[str, object]:
+    """``metrics.json``'s ``compute``: where the heavy steps ran."""
+    if backend is None or backend.name == "local":
+        return {"backend": "local", "scheduler": None, "workers": None,
+                "read_by_blocks": read_by_blocks}
+    return {"backend": backend.name, "scheduler": getattr(backend, "scheduler", None),
+            "workers": backend.n_workers, "read_by_blocks": read_by_blocks}
+
+
+def _gut_summary(table: ProfileTable | BiomBlocks, reference: np.ndarray | None,
+                 subjects: np.ndarray | None, backend: Backend | None
+                 ) -> tuple[pd.DataFrame, str | None]:
+    """Gut summaries and inferred guilds: in memory, or by blocks of samples on ``backend``
+    (the same frame, bit for bit)."""
+    if backend is None:
+        assert isinstance(table, ProfileTable)
+        return with_inferred_guilds(gut_summary(table, reference=reference,
+                                                subjects=subjects), table)
+    frame = gut_summary_blocks(table, reference=reference, subjects=subjects, guilds=True,
+                               backend=backend)
+    return frame, guild_set().version
 
 
 def _functional_note(table: ProfileTable) -> pd.DataFrame:
     return pd.DataFrame(
         {"notes": f"no taxon summaries: the table holds {table.feature_type} features"},
         index=pd.Index(table.sample_ids, name="sample_id"))
-
-
-def _with_inferred_guilds(summary: pd.DataFrame, table: ProfileTable
-                          ) -> tuple[pd.DataFrame, str | None]:
-    """The gut summaries with the metabolic-guild shares (``*_inferred``) before ``notes``.
-
-    Functional tables get none (their function is measured: see
-    :mod:`gutaxis.gut.modules`); returns the guild lists' version, or ``None``.
-    """
-    if table.is_functional:
-        return summary, None
-    guilds = metabolic_guilds(table)
-    ours = summary["notes"].to_numpy(dtype=object)
-    theirs = guilds.notes.to_numpy(dtype=object)
-    notes = np.where(ours == "", theirs, np.where(theirs == "", ours, ours + "; " + theirs))
-    frame = pd.concat([summary.drop(columns="notes"), guilds.shares], axis=1)
-    frame["notes"] = notes.astype(str)
-    return frame, guilds.version
 
 
 def _check_parameters(*, shannon_base: float, generalized_alpha: float) -> None:
@@ -409,8 +449,8 @@ def _columns_text(metadata: pd.DataFrame) -> str:
     return f"one of {', '.join(map(str, metadata.columns))}"
 
 
-def _stored_distances(table: ProfileTable, metric: str, folder: Path, *, backend: Backend,
-                      generalized_alpha: float) -> StoredDistances:
+def _stored_distances(table: ProfileTable | BiomBlocks, metric: str, folder: Path, *,
+                      backend: Backend, generalized_alpha: float) -> StoredDistances:
     """``metric`` by row bands on ``backend``, written to ``folder/METRIC.zarr``."""
     folder.mkdir(parents=True, exist_ok=True)
     return distance_matrix_to_store(table, metric, folder / f"{metric}.zarr", backend=backend,

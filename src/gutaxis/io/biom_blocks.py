@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gutaxis.data.profile import ProfileTable, ValueKind
+from gutaxis.data.tree import PhyloTree
 from gutaxis.errors import InputError
 from gutaxis.io._files import HDF5_MAGIC, PathLike, existing_file, head_bytes
 from gutaxis.io._values import kind_from_totals
@@ -56,7 +57,10 @@ class BiomBlocks:
     block
         Samples per block of :meth:`blocks` and iteration.
     taxonomy
-        From the observation metadata, as :func:`~gutaxis.io.biom.read_biom` gives it.
+        From the observation metadata, as :func:`~gutaxis.io.biom.read_biom` gives it
+        (or one given with ``dataclasses.replace``, e.g. from a taxonomy file).
+    tree
+        A tree the blocks carry (``None`` unless given with ``dataclasses.replace``).
 
     Examples
     --------
@@ -76,6 +80,7 @@ class BiomBlocks:
     scale: float
     block: int
     taxonomy: pd.DataFrame | None = None
+    tree: PhyloTree | None = None
 
     @property
     def n_samples(self) -> int:
@@ -111,7 +116,7 @@ class BiomBlocks:
         if self.scale != 1.0:
             values = values * self.scale
         return ProfileTable(values, ids, self.feature_ids, kind=self.kind,
-                            taxonomy=self.taxonomy)
+                            taxonomy=self.taxonomy, tree=self.tree)
 
     def __iter__(self) -> Iterator[ProfileTable]:
         for rows in self.blocks():
