@@ -14,7 +14,6 @@ One LocalCluster of 2 worker processes for the module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +27,6 @@ from gutaxis.cli.main import app
 pytest.importorskip("distributed")
 runner = CliRunner()
 EXACT_WORDS = ("term", "group1", "group2", "n1", "n2", "df", "pval", "padj", "sample_id")
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    yield cluster.scheduler_address
-    cluster.close()
 
 
 @pytest.fixture(scope="module")
