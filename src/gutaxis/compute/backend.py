@@ -212,7 +212,8 @@ class DaskBackend:
         if clash:  # client.map would take them as its own options
             raise TypeError(f"keyword(s) {sorted(clash)} are Client.map options: rename them")
         shared = [a for a in (*args, *kwargs.values()) if isinstance(a, SharedInput)]
-        for attempt in range(self.retries + 1):
+        lost_times = 0
+        while True:
             try:
                 return self._run(func, items, args, kwargs)
             except GutaxisError:
@@ -222,13 +223,13 @@ class DaskBackend:
                 if not lost:
                     raise ComputeError(f"{step} failed on the Dask cluster: "
                                        f"{type(exc).__name__}: {exc}") from exc
-                if attempt == self.retries:
+                lost_times += 1
+                if lost_times > self.retries:
                     raise ComputeError(
                         f"{step} failed on the Dask cluster: every worker holding its "
-                        f"shared input died, {attempt + 1} times") from exc
+                        f"shared input died, {lost_times} times") from exc
                 for handle in lost:
                     handle.future = self._scatter(handle.value)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, func: Callable[..., R], items: Sequence[T], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> list[R]:
