@@ -67,6 +67,17 @@ def hmp2_dir() -> Path:
     return _cohort_dir("hmp2")
 
 
+@pytest.fixture(scope="module")
+def dask_backend():
+    """A real Dask LocalCluster of 2 worker processes (one per test module), for the
+    tests that compare the Dask back-end with local runs."""
+    from gutaxis.compute import DaskBackend
+
+    backend = DaskBackend(n_workers=2, retries=2)
+    yield backend
+    backend.close()
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """Committed outputs of reference tools (R, scikit-bio), with the scripts that made them."""

@@ -184,3 +184,28 @@ def test_a_marker_that_cannot_mediate_is_said_and_the_rest_runs(module_cohort: C
                                          mediation={"boot": 50}), "pain")
     assert {p.marker for p in found.paths} == {"crp"}
     assert any("-> il6 not run" in n for n in found.notes)
+
+
+def test_on_a_dask_cluster_the_step_gives_the_local_results(ko_cohort: Cohort,
+                                                            dask_backend: Any) -> None:
+    """The module scans (LM, feature chunks: >= 2 per worker) and the mediation bootstrap
+    run as tasks on a LocalCluster of 2 worker processes; the tables are the local run's,
+    bit for bit (LM scans do not depend on the chunking; the bootstrap's replicates are
+    drawn in the caller and evaluated batch for batch)."""
+    from distributed import get_task_stream
+
+    cfg = config(mechanism={"module_sets": ["gbm", "gmm"]}, mediation={"boot": 300})
+    local = run_mechanism(ko_cohort, cfg, "pain")
+    with get_task_stream(client=dask_backend.client) as stream:
+        remote = run_mechanism(ko_cohort, cfg, "pain", backend=dask_backend)
+    ran = [str(task["key"]).split("-")[0] for task in stream.data]
+    assert ran.count("_abundance_task") >= 2 * 4  # both scans, >= 2 chunks per worker
+    assert ran.count("_batches_of") >= len(local.paths) >= 3  # every bootstrap
+    assert [s.key for s in remote.scans] == ["gbm", "gmm"]
+    for got, expected in zip(remote.scans, local.scans, strict=True):
+        pd.testing.assert_frame_equal(got.results.table, expected.results.table,
+                                      check_exact=True)
+    pd.testing.assert_frame_equal(remote.to_frame(), local.to_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(remote.paths_frame(), local.paths_frame(),
+                                  check_exact=True)
+    assert remote.notes == local.notes

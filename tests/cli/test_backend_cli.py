@@ -13,7 +13,6 @@ store to 1e-12 absolute (measured ~4e-16), their PCoA to 1e-10 absolute (measure
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +26,6 @@ from gutaxis.cli.metrics import example_paths
 pytest.importorskip("distributed")
 runner = CliRunner()
 EXAMPLE = example_paths()
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    yield cluster.scheduler_address
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -36,13 +36,6 @@ def dies_once(block: int, marker: str) -> int:
     return block * block
 
 
-@pytest.fixture(scope="module")
-def dask_backend() -> DaskBackend:
-    backend = DaskBackend(n_workers=2, retries=2)
-    yield backend
-    backend.close()
-
-
 def test_local_and_dask_give_the_same_blocks_in_order(dask_backend: DaskBackend) -> None:
     matrix = np.random.default_rng(1).random((103, 7))
     blocks = [range(start, min(start + 10, 103)) for start in range(0, 103, 10)]
@@ -65,6 +58,18 @@ def test_a_worker_killed_mid_task_is_retried_elsewhere(dask_backend: DaskBackend
     marker = tmp_path / "killed"
     assert dask_backend.map(dies_once, range(6), str(marker)) == [0, 1, 4, 9, 16, 25]
     assert marker.exists()  # a worker really died
+
+
+def test_a_lost_shared_input_is_sent_again(dask_backend: DaskBackend) -> None:
+    """A shared value the cluster lost (here: released by hand, as when every worker
+    holding it dies) is scattered again from the handle and the step rerun."""
+    matrix = np.random.default_rng(2).random((30, 4))
+    shared = dask_backend.share(matrix)
+    dask_backend.client.cancel(shared.future)
+    assert shared.lost
+    remote = dask_backend.map(row_sums, [range(0, 15), range(15, 30)], shared)
+    np.testing.assert_array_equal(np.concatenate(remote), matrix.sum(axis=1))
+    assert not shared.lost
 
 
 def test_backend_names_and_scheduler_errors() -> None:

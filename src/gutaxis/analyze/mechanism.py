@@ -29,6 +29,7 @@ from gutaxis.errors import GutaxisError, InputError
 from gutaxis.report.function_names import MODULE_ID, module_names
 
 if TYPE_CHECKING:
+    from gutaxis.compute import Backend
     from gutaxis.data.cohort import Cohort
     from gutaxis.data.profile import FeatureType, ProfileTable
     from gutaxis.stats.association_results import AssociationResults
@@ -311,7 +312,8 @@ def mechanism_skip_reason(cohort: Cohort, cfg: Config) -> str | None:
 
 
 # ------------------------------------------------------------------------------- step
-def run_mechanism(cohort: Cohort, cfg: Config, variable: str) -> MechanismResults:
+def run_mechanism(cohort: Cohort, cfg: Config, variable: str, *,
+                  backend: Backend | None = None) -> MechanismResults:
     """Scan the gut's functions (or inferred guilds) against the outcome, then mediate
     the top ones through each barrier or inflammation marker.
 
@@ -323,12 +325,18 @@ def run_mechanism(cohort: Cohort, cfg: Config, variable: str) -> MechanismResult
         The configuration (``[mechanism]``, ``[association]``, ``[mediation]``).
     variable
         The outcome as the models use it.
+    backend
+        Where the heavy parts run (:mod:`gutaxis.compute`; default: this process): the
+        module scan's feature chunks and the mediation bootstrap's replicates, with the
+        answers of a local run (the scan as :func:`~gutaxis.stats.associate` states: LM
+        bit for bit; the bootstrap bit for bit). The module profile (one sparse product)
+        and the guild scan (a few columns) run here.
     """
     notes: list[str] = []
     table = function_table(cohort, cfg)
     if table is not None:
         fcohort = _aligned(cohort, table, notes)
-        scans = _function_scans(fcohort, cfg, variable, notes)
+        scans = _function_scans(fcohort, cfg, variable, notes, backend)
     else:
         fcohort = cohort
         scans = [_guild_scan(cohort, cfg, variable)]
@@ -336,7 +344,7 @@ def run_mechanism(cohort: Cohort, cfg: Config, variable: str) -> MechanismResult
         raise InputError("no module set could be scanned", field="mechanism.module_sets",
                          found="; ".join(notes) or "none", expected="a KO table")
     markers = markers_in(fcohort.metadata, cfg)
-    paths = _mediations(fcohort, scans, markers, cfg, variable, notes)
+    paths = _mediations(fcohort, scans, markers, cfg, variable, notes, backend)
     return MechanismResults(variable=variable, scans=tuple(scans), paths=tuple(paths),
                             markers=tuple(markers), caveats=tuple(_caveats(scans, markers, cfg)),
                             notes=tuple(dict.fromkeys(notes)))
@@ -357,15 +365,16 @@ def _aligned(cohort: Cohort, table: ProfileTable, notes: list[str]) -> Cohort:
     return cohort.with_table(table.subset_samples(kept))
 
 
-def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str]
-                    ) -> list[FunctionScan]:
+def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str],
+                    backend: Backend | None) -> list[FunctionScan]:
     table = cohort.table
     evidence = PREDICTED if table.unit == "predicted" else MEASURED
     if table.feature_type != "ko":
         coverage = table.unit == "coverage" or table.kind == "transformed"
         results = association_scan(cohort, cfg, variable,
                                    normalization="NONE" if coverage else None,
-                                   transform="NONE" if coverage else None)
+                                   transform="NONE" if coverage else None,
+                                   backend=backend)
         key = "modules" if table.feature_type == "module" else "functions"
         title = ("Gut modules" if key == "modules" else
                  f"Functions ({table.feature_type}{', coverage' if coverage else ''})")
@@ -382,7 +391,8 @@ def _function_scans(cohort: Cohort, cfg: Config, variable: str, notes: list[str]
                              expected=", ".join(known))
         profile = module_profile(table, set=name, coverage=m["coverage"])
         try:
-            results = association_scan(cohort.with_table(profile.abundance), cfg, variable)
+            results = association_scan(cohort.with_table(profile.abundance), cfg, variable,
+                                       backend=backend)
         except InputError as exc:  # e.g. no module present in enough samples
             notes.append(f"{name}: not scanned ({exc})")
             continue
@@ -416,7 +426,8 @@ def _guild_scan(cohort: Cohort, cfg: Config, variable: str) -> FunctionScan:
 
 
 def _mediations(cohort: Cohort, scans: list[FunctionScan], markers: list[str], cfg: Config,
-                variable: str, notes: list[str]) -> list[MechanismPath]:
+                variable: str, notes: list[str], backend: Backend | None
+                ) -> list[MechanismPath]:
     """Mediation of the top functions (smallest q over every scan) through each marker."""
     from gutaxis.stats.mediation import mediate
 
@@ -445,7 +456,7 @@ def _mediations(cohort: Cohort, scans: list[FunctionScan], markers: list[str], c
                                  else "continuous", mediator_type="continuous",
                                  method=med["method"], n_draws=med["boot"],
                                  level=med["level"], seed=design["seed"],
-                                 source=cfg["input"]["metadata"])
+                                 source=cfg["input"]["metadata"], backend=backend)
             except GutaxisError as exc:  # one pair that cannot be fitted: said, not fatal
                 notes.append(f"mediation {row['feature']} -> {marker} not run: {exc}")
                 continue

@@ -197,10 +197,10 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
         Called as ``progress(step, done, total)`` while steps run.
     backend
         Where the heavy steps run (:mod:`gutaxis.compute`): alpha and beta diversity,
-        the permutations of PERMANOVA and PERMDISP, the association scan, the
-        classifier's permutations and the mediation bootstrap. ``None`` (default): this
-        process. The caller opens and closes it (``gutaxis analyze`` does, from the
-        ``[compute]`` section); the mechanism step runs here.
+        the permutations of PERMANOVA and PERMDISP, the association scan, the mechanism
+        step's module scan and mediation bootstrap, the classifier's permutations and the
+        mediation bootstrap. ``None`` (default): this process. The caller opens and
+        closes it (``gutaxis analyze`` does, from the ``[compute]`` section).
     """
     from gutaxis.gut.pipeline import file_sha256
     from gutaxis.version import package_version
@@ -260,7 +260,7 @@ def run_analysis(config: Mapping[str, Mapping[str, Any]], *,
                                                     backend=backend))
     from gutaxis.analyze.mechanism import mechanism_skip_reason, run_mechanism
 
-    step("mechanism", 6, lambda: run_mechanism(cohort, cfg, variable),
+    step("mechanism", 6, lambda: run_mechanism(cohort, cfg, variable, backend=backend),
          reason=mechanism_skip_reason(cohort, cfg))
     binary = design["outcome_type"] == "binary"
     step("classify", 7, lambda: _classify(ranked(), cfg, variable, backend),

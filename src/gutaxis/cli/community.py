@@ -1,5 +1,6 @@
 """``gutaxis permanova``: PERMANOVA (vegan's adonis2), PERMDISP and pairwise PERMANOVA on a
-distance matrix (or on a profile table with ``--metric``).
+distance matrix (a TSV, or a Zarr distance store read band by band), or on a profile table
+with ``--metric``.
 
 The command parses its options, reads the inputs, runs the engine's pipeline
 (:func:`gutaxis.stats.community.pipeline.run_community_tests`), draws the PCoA figure
@@ -37,6 +38,7 @@ from gutaxis.errors import InputError
 if TYPE_CHECKING:  # the engine is imported when the command runs
     from gutaxis.data.distance import DistanceMatrix
     from gutaxis.data.profile import ProfileTable
+    from gutaxis.gut.distance_store import StoredDistances
 
 By = Literal["terms", "margin"]
 CentreName = Literal["centroid", "median"]
@@ -46,9 +48,10 @@ CentreName = Literal["centroid", "median"]
 def permanova_command(
     distance: Annotated[Path, typer.Argument(
         metavar="DISTANCE.tsv", show_default=False,
-        help="Square distance matrix TSV (as gutaxis metrics writes in beta/), or with "
-        "--metric a microbiome table (BIOM, .qza, TSV/CSV; functional tables: HUMAnN, "
-        "PICRUSt2, gutaxis modules' abundance).")],
+        help="Square distance matrix TSV (as gutaxis metrics writes in beta/), a distance "
+        "store folder (beta/METRIC.zarr, from gutaxis metrics --backend dask; read by "
+        "bands, never loaded), or with --metric a microbiome table (BIOM, .qza, TSV/CSV; "
+        "functional tables: HUMAnN, PICRUSt2, gutaxis modules' abundance).")],
     metadata: Annotated[Path, typer.Option(
         "--metadata", metavar="FILE", show_default=False,
         help="Sample metadata (TSV/CSV, QIIME 2 metadata); a row for every sample.")],
@@ -110,6 +113,11 @@ def permanova_command(
     pairwise.tsv. Samples with a missing value in a formula (or strata) column are left
     out with a note. A summary goes to standard error.
 
+    A distance store (beta/METRIC.zarr) gives the same files: PERMANOVA and the pairwise
+    tests read it band by band (on the cluster with --backend dask), the figure is the
+    randomised PCoA of the store, and PERMDISP, which needs the whole matrix, loads it up
+    to 20,000 samples and is skipped with a note above.
+
     \b
     Examples:
       gutaxis permanova metrics/beta/braycurtis.tsv --metadata meta.tsv \\
@@ -118,6 +126,8 @@ def permanova_command(
           --metadata meta.tsv --formula "group * sex" --by margin --out perm-uu
       gutaxis permanova dist.tsv --metadata meta.tsv --formula treatment \\
           --strata subject --permutations 9999 --seed 1 --out perm-paired
+      gutaxis permanova metrics/beta/braycurtis.zarr --metadata meta.tsv \\
+          --formula "group + age" --backend dask --workers 8 --out perm-big
     """
     from gutaxis.io import read_metadata
     from gutaxis.report.community_plots import plot_pcoa
@@ -128,37 +138,46 @@ def permanova_command(
     terms = parse_formula(formula, field="--formula")
     meta = read_metadata(metadata)
     distances = _read_distances(distance, metadata, metric=metric, tree=tree)
-    with backend_from_options(backend, scheduler, workers) as engine, progress() as bar, \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        task = bar.add_task("PERMANOVA", total=None)
-        results = run_community_tests(
-            distances, meta, formula=formula, by=by, permutations=permutations, seed=seed,
-            strata=strata, blocks=blocks, permdisp_column=permdisp, centre=centre,
-            pairwise_column=pairwise, correction=correction, source=str(metadata),
-            backend=engine,
-            progress=lambda step, done, total: bar.update(task, description=step,
-                                                          completed=done, total=total))
-    print_notes(list(results.notes))
     inputs = {"distance": distance, "metadata": metadata, "tree": tree}
-    with output_folder(out, force=force) as tmp:
-        results.to_dir(tmp, inputs=inputs)
-        if plot:
-            column = terms[0].variables[0]
-            plot_pcoa(distances, meta, path=tmp / "pcoa.png", column=column,
-                      title=f"PCoA of {distances.metric or distance.name} by {column}")
+    with backend_from_options(backend, scheduler, workers) as engine:
+        with progress() as bar, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            task = bar.add_task("PERMANOVA", total=None)
+            results = run_community_tests(
+                distances, meta, formula=formula, by=by, permutations=permutations,
+                seed=seed, strata=strata, blocks=blocks, permdisp_column=permdisp,
+                centre=centre, pairwise_column=pairwise, correction=correction,
+                source=str(metadata), backend=engine,
+                progress=lambda step, done, total: bar.update(task, description=step,
+                                                              completed=done, total=total))
+        print_notes(list(results.notes))
+        with output_folder(out, force=force) as tmp:
+            results.to_dir(tmp, inputs=inputs)
+            if plot:  # a store's PCoA reads its bands on the back-end
+                column = terms[0].variables[0]
+                plot_pcoa(distances, meta, path=tmp / "pcoa.png", column=column,
+                          title=f"PCoA of {distances.metric or distance.name} by {column}",
+                          backend=engine)
     for message in dict.fromkeys(str(w.message) for w in caught):
         err_console().print(f"warning: {message}", markup=False)
     err_console().print(f"Wrote {out}:\n{results.summary()}", markup=False)
 
 
 def _read_distances(path: Path, metadata: Path, *, metric: str | None, tree: Path | None
-                    ) -> DistanceMatrix:
-    """The distance matrix: read, or computed from a table with ``--metric``."""
+                    ) -> DistanceMatrix | StoredDistances:
+    """The distance matrix: read, opened as a store (a folder), or computed from a table
+    with ``--metric``."""
     from gutaxis.gut.beta import beta_diversity
+    from gutaxis.gut.distance_store import open_distance_store
     from gutaxis.io import read_cohort
     from gutaxis.io.matrix import read_distance_matrix
 
+    if path.is_dir() or path.suffix == ".zarr":
+        if metric is not None:
+            raise InputError("--metric computes distances from a table, not from a distance "
+                             "store", field="--metric", found=str(path),
+                             expected="a store without --metric, or a table with it")
+        return open_distance_store(path)
     if metric is None:
         if tree is not None:
             raise InputError("--tree is used only with --metric (a table, not a matrix)",

@@ -4,7 +4,8 @@
 :class:`DaskBackend` sends them to a Dask cluster (``dask.distributed``): the scheduler at
 ``scheduler`` when given, else a :class:`distributed.LocalCluster` of worker processes
 that it starts and stops itself. Tasks are retried on another worker when one dies
-(``retries``); a task that still fails raises :class:`ComputeError` naming the step.
+(``retries``); a shared input lost with the workers that held it is sent again and the
+step rerun; a task that still fails raises :class:`ComputeError` naming the step.
 Dask is imported only when a Dask back-end is used.
 """
 
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 from gutaxis.errors import GutaxisError, InputError
 
 if TYPE_CHECKING:
-    from distributed import Client, LocalCluster
+    from distributed import Client, Future, LocalCluster
 
 __all__ = ["BACKENDS", "Backend", "BackendName", "ComputeError", "DaskBackend",
-           "LocalBackend", "get_backend"]
+           "LocalBackend", "SharedInput", "get_backend"]
 
 BackendName = Literal["local", "dask"]
 BACKENDS: tuple[str, ...] = get_args(BackendName)
@@ -37,6 +38,23 @@ R = TypeVar("R")
 
 class ComputeError(GutaxisError):
     """A block of work failed on the cluster after its retries (or the cluster went away)."""
+
+
+class SharedInput:
+    """A value sent to every worker (:meth:`DaskBackend.share`): the Dask future, and the
+    value itself (a reference, no copy) to send it again if the workers holding it die."""
+
+    def __init__(self, value: Any, future: Future) -> None:
+        self.value, self.future = value, future
+
+    @property
+    def lost(self) -> bool:
+        """Whether the cluster no longer holds the value (its workers died)."""
+        return str(self.future.status) != "finished"
+
+    def __reduce__(self) -> Any:  # never pickle the value along: it is sent once
+        raise TypeError("a shared input is passed to DaskBackend.map as an argument of "
+                        "its own, not inside another object")
 
 
 class LocalBackend:
@@ -141,14 +159,22 @@ class DaskBackend:
         """Workers the cluster has now."""
         return len(self.client.scheduler_info()["workers"])
 
-    def share(self, value: T) -> Any:
+    def share(self, value: T) -> SharedInput:
         """Send ``value`` to the workers once; pass the handle to :meth:`map`.
 
         Every call gets its own key (``hash=False``): with Dask's content-hashed key, the
         same value shared again just after an earlier handle was dropped can be released
         by that handle's late release, and the tasks that need it are cancelled
         ("already forgotten"; seen with two scans of one design in a row).
+
+        The handle keeps a reference to ``value``: Dask's memory manager keeps a shared
+        value on as few workers as its waiting tasks need, often one, and a value that
+        was scattered (not computed) cannot be recovered when that worker dies;
+        :meth:`map` then sends it again (``tests/cli/test_cli_faults.py``).
         """
+        return SharedInput(value, self._scatter(value))
+
+    def _scatter(self, value: Any) -> Future:
         return self.client.scatter(value, broadcast=True, hash=False)
 
     def map(self, func: Callable[..., R], blocks: Iterable[T], *args: Any,
@@ -162,7 +188,8 @@ class DaskBackend:
         blocks
             The independent pieces of work.
         *args, **kwargs
-            Passed to every call; large arrays should go through :meth:`share`.
+            Passed to every call; large arrays should go through :meth:`share` (the
+            handle passed as an argument of its own).
         step
             What is being computed, for error messages.
 
@@ -170,23 +197,50 @@ class DaskBackend:
         ------
         ComputeError
             A task failed on every try, or the cluster went away.
+
+        Notes
+        -----
+        A worker that dies has its tasks rerun elsewhere (Dask's ``retries``). When a
+        shared input died with every worker that held it, the tasks that need it are
+        cancelled: the input is sent again and the whole step rerun, up to ``retries``
+        times (the tasks are pure functions of their inputs: same results).
         """
         items: Sequence[T] = list(blocks)
         if not items:
             return []
-        repeated = [[arg] * len(items) for arg in args]  # futures in them are resolved
         clash = _MAP_OPTIONS.intersection(kwargs)
         if clash:  # client.map would take them as its own options
             raise TypeError(f"keyword(s) {sorted(clash)} are Client.map options: rename them")
-        futures = self.client.map(func, items, *repeated, **kwargs, retries=self.retries,
-                                  pure=False)
-        try:
-            return list(self.client.gather(futures))
-        except GutaxisError:
-            raise
-        except Exception as exc:  # a task raised, or its workers kept dying
-            raise ComputeError(
-                f"{step} failed on the Dask cluster: {type(exc).__name__}: {exc}") from exc
+        shared = [a for a in (*args, *kwargs.values()) if isinstance(a, SharedInput)]
+        lost_times = 0
+        while True:
+            try:
+                return self._run(func, items, args, kwargs)
+            except GutaxisError:
+                raise
+            except Exception as exc:  # a task raised, or its workers kept dying
+                lost = [a for a in shared if a.lost]
+                if not lost:
+                    raise ComputeError(f"{step} failed on the Dask cluster: "
+                                       f"{type(exc).__name__}: {exc}") from exc
+                lost_times += 1
+                if lost_times > self.retries:
+                    raise ComputeError(
+                        f"{step} failed on the Dask cluster: every worker holding its "
+                        f"shared input died, {lost_times} times") from exc
+                for handle in lost:
+                    handle.future = self._scatter(handle.value)
+
+    def _run(self, func: Callable[..., R], items: Sequence[T], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> list[R]:
+        """One submission of every block, gathered in order."""
+        def sent(value: Any) -> Any:
+            return value.future if isinstance(value, SharedInput) else value
+
+        repeated = [[sent(arg)] * len(items) for arg in args]  # futures in them are resolved
+        futures = self.client.map(func, items, *repeated, retries=self.retries, pure=False,
+                                  **{k: sent(v) for k, v in kwargs.items()})
+        return list(self.client.gather(futures))
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this back-end started it."""

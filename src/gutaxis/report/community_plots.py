@@ -11,15 +11,19 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gutaxis.compute import Backend
 from gutaxis.data.distance import DistanceMatrix
+from gutaxis.gut.distance_store import StoredDistances
 from gutaxis.gut.ordination import pcoa
+from gutaxis.gut.pcoa_stored import pcoa_stored
 from gutaxis.stats.design import is_numeric_column, level_labels, r_level_order
 
 _DPI = 120
 
 
-def plot_pcoa(distances: DistanceMatrix, metadata: pd.DataFrame, *, path: str | Path,
-              column: str, title: str | None = None) -> Path:
+def plot_pcoa(distances: DistanceMatrix | StoredDistances, metadata: pd.DataFrame, *,
+              path: str | Path, column: str, title: str | None = None,
+              backend: Backend | None = None) -> Path:
     """PCoA (first two axes) of ``distances``, samples coloured by ``column``.
 
     Samples without a value in ``column`` are drawn in grey. Returns the path written.
@@ -27,7 +31,9 @@ def plot_pcoa(distances: DistanceMatrix, metadata: pd.DataFrame, *, path: str | 
     Parameters
     ----------
     distances
-        The distance matrix.
+        The distance matrix; or a store, never loaded: its first two axes are then the
+        randomised PCoA (:func:`~gutaxis.gut.pcoa_stored.pcoa_stored`, matrix products by
+        bands on ``backend``), equal to the exact axes to far below a point's size.
     metadata
         Sample metadata indexed by sample id (rows for the matrix's samples).
     path
@@ -36,10 +42,14 @@ def plot_pcoa(distances: DistanceMatrix, metadata: pd.DataFrame, *, path: str | 
         The metadata column that colours the points.
     title
         Figure title (default: the metric and the column).
+    backend
+        Where a store's bands are read (:mod:`gutaxis.compute`; default: this process).
     """
     with warnings.catch_warnings():  # negative eigenvalues are expected (Bray-Curtis)
         warnings.simplefilter("ignore")
-        ordination = pcoa(distances, n_components=2)
+        ordination = (pcoa_stored(distances, n_components=2, backend=backend)
+                      if isinstance(distances, StoredDistances) else
+                      pcoa(distances, n_components=2))
     coords = ordination.coordinates.to_numpy()[:, :2]
     share = ordination.proportion_explained.to_numpy()[:2]
     values = metadata.reindex(pd.Index(distances.ids))[column]

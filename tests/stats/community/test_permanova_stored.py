@@ -7,7 +7,6 @@ two worker processes, and locally; bands of 16 rows so the 101 samples are 7 ban
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,23 +16,12 @@ import vegan_fixtures as vf
 
 from gutaxis.compute import DaskBackend, LocalBackend
 from gutaxis.data.profile import ProfileTable
-from gutaxis.gut.distance_store import StoredDistances, distance_matrix_to_store
+from gutaxis.gut.distance_store import distance_matrix_to_store
 from gutaxis.stats.community import permanova
 
 PERMANOVA_MODULE = importlib.import_module("gutaxis.stats.community.permanova")
 FIBRO = "group + covariate_age + covariate_imc + covariate_sii"
 RTOL = 1e-12
-
-
-@pytest.fixture(scope="module")
-def stored(fibromyalgia_dir: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> StoredDistances:
-    """Bray-Curtis of the fibromyalgia cohort (101 samples) in a store of 16-row bands."""
-    frame = pd.read_csv(fibromyalgia_dir / "feature-table.tsv.gz", sep="\t", index_col=0)
-    table = ProfileTable(sp.csr_array(frame.to_numpy(dtype=float).T),
-                         frame.columns.astype(str), frame.index.astype(str))
-    return distance_matrix_to_store(table, "braycurtis",
-                                    tmp_path_factory.mktemp("store") / "bc.zarr", band=16)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The community-test pipeline behind ``gutaxis permanova``: PERMANOVA, optionally PERMDISP
-and pairwise PERMANOVA, on one distance matrix, written as TSV files."""
+and pairwise PERMANOVA, on one distance matrix (in memory or a Zarr store), written as TSV
+files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from gutaxis.compute import Backend
 from gutaxis.data.distance import DistanceMatrix
+from gutaxis.gut.distance_store import DENSE_LIMIT, StoredDistances
 from gutaxis.io.matrix import float_text
 from gutaxis.stats.community.pairwise import PairwiseResults, pairwise_permanova
 from gutaxis.stats.community.permanova import PermanovaResults, SumsOfSquares, permanova
@@ -35,17 +37,21 @@ class CommunityResults:
         PERMDISP of one column, or ``None``.
     pairwise
         Pairwise PERMANOVA of one column, or ``None``.
+    steps_notes
+        Notes of the pipeline itself (PERMDISP skipped, or a store loaded for it).
     """
 
     permanova: PermanovaResults
     permdisp: PermdispResults | None = None
     pairwise: PairwiseResults | None = None
+    steps_notes: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Every note of the parts, once."""
+        """Every note of the parts, then the pipeline's own, once."""
         parts = [self.permanova, self.permdisp, self.pairwise]
-        return tuple(dict.fromkeys(n for p in parts if p is not None for n in p.notes))
+        return tuple(dict.fromkeys([*(n for p in parts if p is not None for n in p.notes),
+                                    *self.steps_notes]))
 
     def summary(self) -> str:
         """The parts' summaries, one per line."""
@@ -93,7 +99,7 @@ class CommunityResults:
 
 
 def run_community_tests(
-    distances: DistanceMatrix,
+    distances: DistanceMatrix | StoredDistances,
     metadata: pd.DataFrame,
     *,
     formula: str,
@@ -115,7 +121,12 @@ def run_community_tests(
     Parameters
     ----------
     distances
-        The distance matrix.
+        The distance matrix; or a store (:func:`~gutaxis.gut.distance_store.
+        open_distance_store`), which PERMANOVA and pairwise PERMANOVA read band by band
+        and never load (same tables as in memory: F to 1e-12 relative, p-values equal).
+        PERMDISP needs every principal coordinate (an eigendecomposition of the whole
+        matrix): up to :data:`~gutaxis.gut.distance_store.DENSE_LIMIT` samples the store is
+        loaded for it (the in-memory PERMDISP, noted); above, it is skipped with a note.
     metadata
         Sample metadata indexed by sample id.
     formula, by, permutations, seed, strata, blocks
@@ -134,8 +145,9 @@ def run_community_tests(
     progress
         Called as ``progress(step, done, total)``.
     backend
-        Where the permutations of PERMANOVA and PERMDISP run (:mod:`gutaxis.compute`;
-        default: this process); same answers, bit for bit. Pairwise PERMANOVA runs here.
+        Where the permutations of PERMANOVA, PERMDISP and pairwise PERMANOVA run (and a
+        store's bands are read: :mod:`gutaxis.compute`; default: this process); the same
+        tables as a local run.
 
     Returns
     -------
@@ -147,14 +159,32 @@ def run_community_tests(
     main = permanova(distances, metadata, formula=formula, by=by, permutations=permutations,
                      seed=seed, strata=strata, blocks=blocks, source=source,
                      progress=step("PERMANOVA"), backend=backend)
-    disp = None if permdisp_column is None else permdisp(
-        distances, metadata, column=permdisp_column, centre=centre,
-        permutations=permutations, seed=seed, source=source, progress=step("PERMDISP"),
-        backend=backend)
+    notes: list[str] = []
+    dense = None if permdisp_column is None else _permdisp_distances(distances, notes)
+    disp = None if permdisp_column is None or dense is None else permdisp(
+        dense, metadata, column=permdisp_column, centre=centre, permutations=permutations,
+        seed=seed, source=source, progress=step("PERMDISP"), backend=backend)
     pairs = None if pairwise_column is None else pairwise_permanova(
         distances, metadata, column=pairwise_column, permutations=permutations, seed=seed,
-        strata=strata, correction=correction, source=source, progress=step("pairs"))
-    return CommunityResults(main, disp, pairs)
+        strata=strata, correction=correction, source=source, progress=step("pairs"),
+        backend=backend)
+    return CommunityResults(main, disp, pairs, steps_notes=tuple(notes))
+
+
+def _permdisp_distances(distances: DistanceMatrix | StoredDistances, notes: list[str]
+                        ) -> DistanceMatrix | None:
+    """The matrix PERMDISP works on: in memory as given; a store loaded whole up to
+    :data:`DENSE_LIMIT` samples; ``None`` (skipped, said in ``notes``) above."""
+    if not isinstance(distances, StoredDistances):
+        return distances
+    if distances.n > DENSE_LIMIT:
+        notes.append(f"PERMDISP skipped: it needs every principal coordinate of the whole "
+                     f"matrix, and the store holds {distances.n:,} samples (more than "
+                     f"{DENSE_LIMIT:,} cannot be loaded)")
+        return None
+    notes.append(f"PERMDISP: the stored matrix ({distances.n:,} samples) was loaded whole "
+                 "(PERMDISP needs every principal coordinate)")
+    return distances.to_distance_matrix(limit=DENSE_LIMIT)
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
