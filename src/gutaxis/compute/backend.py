@@ -12,6 +12,7 @@ Dask is imported only when a Dask back-end is used.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
@@ -144,7 +145,8 @@ class DaskBackend:
         if self.scheduler is None:
             self._cluster = LocalCluster(
                 n_workers=self._n_workers, threads_per_worker=self.threads_per_worker,
-                processes=True, memory_limit=self.memory_limit, dashboard_address=None)
+                processes=True, memory_limit=self.memory_limit,
+                dashboard_address=":0")  # any free port: no clash, no warning
             return Client(self._cluster)
         try:
             return Client(self.scheduler, timeout="10s")
@@ -238,8 +240,10 @@ class DaskBackend:
             return value.future if isinstance(value, SharedInput) else value
 
         repeated = [[sent(arg)] * len(items) for arg in args]  # futures in them are resolved
-        futures = self.client.map(func, items, *repeated, retries=self.retries, pure=False,
-                                  **{k: sent(v) for k, v in kwargs.items()})
+        with warnings.catch_warnings():  # the blocks travel in the graph: by design here
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            futures = self.client.map(func, items, *repeated, retries=self.retries,
+                                      pure=False, **{k: sent(v) for k, v in kwargs.items()})
         return list(self.client.gather(futures))
 
     def close(self) -> None:
