@@ -417,6 +417,14 @@ def permanova_arithmetic(done: list[dict], step: str, targets: list[int], log: L
                 f"{slopes['per_permutation']:.2f} = {per:.3f} s; 999 permutations: "
                 f"{fixed:,.0f} + 999 x {per:.3f} = {fixed + 999 * per:,.0f} s "
                 f"({(fixed + 999 * per) / 3600:.2f} h)")
+        if step == "permanova":
+            log.say(f"    memory: the distance and Gower matrices, 8 n^2 = "
+                    f"{8 * target**2 / GIB:.1f} GiB each, in the caller and on every worker")
+        else:
+            log.say(f"    memory: permutations 999 x {target} x 8 B = "
+                    f"{999 * target * 8 / GIB:.2f} GiB in the caller, x 4 B = "
+                    f"{999 * target * 4 / GIB:.2f} GiB per worker, plus one 64 MiB band "
+                    f"and its products; disk: the store, 8 n^2 = {8 * target**2 / 1e9:.0f} GB")
 
 
 def report_peers(rows: list[dict], log: Log) -> None:
