@@ -1,6 +1,8 @@
-"""The classifier's permutation test on a Dask LocalCluster (two worker processes) gives
-the local run's null AUROCs and p-value exactly (same seed): the permuted outcomes are
-drawn in the client. Real data: fibromyalgia vs control, genus level (101 samples)."""
+"""The classifier on a Dask LocalCluster (two worker processes): the repeats of the nested
+cross-validation and the permutation test give the local run's predictions, importances,
+null AUROCs and p-value exactly (same seed): each repeat depends only on its seed and the
+permuted outcomes are drawn in the client. Real data: fibromyalgia vs control, genus level
+(101 samples)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ pytest.importorskip("sklearn")
 
 def test_permutations_on_dask_equal_local(fibromyalgia_dir: Path, dask_backend) -> None:
     cohort = fibromyalgia_genus(fibromyalgia_dir)
-    kwargs = {"positive": "FM", "folds": 3, "repeats": 1, "inner_folds": 2, "seed": 3,
+    kwargs = {"positive": "FM", "folds": 3, "repeats": 3, "inner_folds": 2, "seed": 3,
               "permutations": 4, "min_prevalence": 0.5}
     local = classify(cohort, "fm", **kwargs)
     remote = classify(cohort, "fm", **kwargs, backend=dask_backend)
@@ -27,3 +29,5 @@ def test_permutations_on_dask_equal_local(fibromyalgia_dir: Path, dask_backend) 
     pd.testing.assert_frame_equal(remote.performance, local.performance, check_exact=True)
     np.testing.assert_array_equal(remote.predictions["probability"],
                                   local.predictions["probability"])
+    assert local.predictions["probability"].nunique() > 10  # three repeats of real fits
+    pd.testing.assert_frame_equal(remote.importance, local.importance, check_exact=True)

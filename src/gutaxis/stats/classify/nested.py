@@ -25,6 +25,7 @@ from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from gutaxis.choices import ClassifierModel
+from gutaxis.compute import Backend
 from gutaxis.stats.classify.metrics import auroc
 from gutaxis.stats.classify.steps import build_pipeline, fitted_importance
 
@@ -76,41 +77,75 @@ class NestedRun:
 
 
 def nested_cv(X: np.ndarray, y: np.ndarray, groups: np.ndarray, plan: CrossValidationPlan,
-              *, importance: bool = True,
-              progress: Callable[[int], None] | None = None) -> NestedRun:
+              *, importance: bool = True, progress: Callable[[int], None] | None = None,
+              backend: Backend | None = None) -> NestedRun:
     """Run ``plan`` on the samples ``X`` (rows) with classes ``y`` (0/1) and subjects
-    ``groups``; ``progress(1)`` is called after each repeat."""
-    n = len(y)
-    probability = np.full((n, plan.repeats), np.nan)
-    fold_of = np.full((n, plan.repeats), -1, dtype=int)
-    importances = []
+    ``groups``; ``progress(1)`` is called after each repeat. With a ``backend`` the
+    repeats run as its tasks (one repeat each, the data sent once); each repeat depends
+    only on its own seed, so the run is the same, bit for bit."""
+    seeds = [int(s) for s in plan.repeat_seeds()]
+    if backend is None:
+        parts = []
+        for repeat_seed in seeds:
+            parts.append(one_repeat(repeat_seed, (X, y, groups), plan, importance=importance))
+            if progress is not None:
+                progress(1)
+    else:
+        parts = backend.map(one_repeat, seeds, backend.share((X, y, groups)), plan,
+                            importance=importance, step="classifier cross-validation repeats")
+        if progress is not None:
+            progress(len(seeds))
+    width = plan.n_features + plan.n_covariates
+    importances = [row for part in parts for row in part.importance]
+    stacked = np.vstack(importances) if importances else np.zeros((0, width))
+    return NestedRun(np.column_stack([p.probability for p in parts]),
+                     np.column_stack([p.fold for p in parts]), stacked,
+                     tuple(b for p in parts for b in p.best),
+                     sum(p.convergence_warnings for p in parts))
+
+
+@dataclass(frozen=True)
+class RepeatRun:
+    """One repeat of a nested cross-validation: each sample's out-of-fold probability
+    and fold, each outer fit's importances and chosen parameters, the fits that stopped
+    at their iteration limit."""
+
+    probability: np.ndarray
+    fold: np.ndarray
+    importance: list[np.ndarray]
+    best: list[dict[str, object]]
+    convergence_warnings: int
+
+
+def one_repeat(repeat_seed: int, data: tuple[np.ndarray, np.ndarray, np.ndarray],
+               plan: CrossValidationPlan, *, importance: bool = True) -> RepeatRun:
+    """One repeat of ``plan`` (outer split, inner tuning and model seeded by
+    ``repeat_seed``) on ``data`` = (X, y, groups)."""
+    X, y, groups = data
+    probability = np.full(len(y), np.nan)
+    fold_of = np.full(len(y), -1, dtype=int)
+    importances: list[np.ndarray] = []
     best: list[dict[str, object]] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        for r, repeat_seed in enumerate(plan.repeat_seeds()):
-            pipeline, grid = build_pipeline(
-                plan.model, n_features=plan.n_features, n_covariates=plan.n_covariates,
-                transform=plan.transform, min_prevalence=plan.min_prevalence,
-                seed=int(repeat_seed), n_jobs=plan.n_jobs)
-            outer = StratifiedGroupKFold(plan.folds, shuffle=True,
-                                         random_state=int(repeat_seed))
-            for k, (train, test) in enumerate(outer.split(X, y, groups)):
-                inner = StratifiedGroupKFold(plan.inner_folds, shuffle=True,
-                                             random_state=int(repeat_seed) + 1 + k)
-                chosen = tune(pipeline, grid, X[train], y[train], groups[train], inner)
-                fitted = clone(pipeline).set_params(**chosen).fit(X[train], y[train])
-                probability[test, r] = fitted.predict_proba(X[test])[:, 1]
-                fold_of[test, r] = k
-                best.append(chosen)
-                if importance:
-                    importances.append(fitted_importance(
-                        fitted, n_features=plan.n_features, n_covariates=plan.n_covariates))
-            if progress is not None:
-                progress(1)
+        pipeline, grid = build_pipeline(
+            plan.model, n_features=plan.n_features, n_covariates=plan.n_covariates,
+            transform=plan.transform, min_prevalence=plan.min_prevalence,
+            seed=repeat_seed, n_jobs=plan.n_jobs)
+        outer = StratifiedGroupKFold(plan.folds, shuffle=True, random_state=repeat_seed)
+        for k, (train, test) in enumerate(outer.split(X, y, groups)):
+            inner = StratifiedGroupKFold(plan.inner_folds, shuffle=True,
+                                         random_state=repeat_seed + 1 + k)
+            chosen = tune(pipeline, grid, X[train], y[train], groups[train], inner)
+            fitted = clone(pipeline).set_params(**chosen).fit(X[train], y[train])
+            probability[test] = fitted.predict_proba(X[test])[:, 1]
+            fold_of[test] = k
+            best.append(chosen)
+            if importance:
+                importances.append(fitted_importance(
+                    fitted, n_features=plan.n_features, n_covariates=plan.n_covariates))
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    width = plan.n_features + plan.n_covariates
-    stacked = np.vstack(importances) if importances else np.zeros((0, width))
-    return NestedRun(probability, fold_of, stacked, tuple(best), n_warn)
+    return RepeatRun(probability, fold_of, importances, best, n_warn)
 
 
 def tune(pipeline: Pipeline, grid: dict[str, list[object]], X: np.ndarray, y: np.ndarray,

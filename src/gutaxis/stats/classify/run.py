@@ -105,14 +105,15 @@ def classify(
         Processes for the permutations and trees of the random forest (at most 2 is
         polite on a shared machine).
     progress
-        Called as ``progress(stage, done, total)`` (with a ``backend``, the permutations
-        once, at the end).
+        Called as ``progress(stage, done, total)`` (with a ``backend``, each stage
+        once, at its end).
     backend
-        Where the permutations run (:mod:`gutaxis.compute`): ``None`` (default) here
-        (``n_jobs`` processes); a back-end runs groups of permutations as tasks, each
-        task one process (the inputs sent once). The permuted outcomes are drawn here
-        first: the null AUROCs and the p-value are those of a local run with the same
-        ``seed``. The repeats of the real outcome always run here.
+        Where the repeats and the permutations run (:mod:`gutaxis.compute`): ``None``
+        (default) here (``n_jobs`` processes for the permutations); a back-end runs each
+        repeat of the real outcome's nested cross-validation, and groups of permutations,
+        as tasks, each task one process (the inputs sent once). Each repeat depends only
+        on its seed, and the permuted outcomes are drawn here first: the predictions,
+        the null AUROCs and the p-value are those of a local run with the same ``seed``.
 
     Returns
     -------
@@ -154,7 +155,8 @@ def classify(
                 progress(stage, done[stage], total)
         return advance
 
-    run = nested_cv(data.X, data.y, data.subjects, plan, progress=step("repeats", repeats))
+    run = nested_cv(data.X, data.y, data.subjects, plan, progress=step("repeats", repeats),
+                    backend=backend)
     null = np.full(permutations, np.nan)
     test_repeats = repeats if permutation_repeats is None else permutation_repeats
     if permutations:
