@@ -15,8 +15,9 @@ chooses one explicitly.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,25 @@ def dask_backend():
     backend = DaskBackend(n_workers=2, retries=2)
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[Any]:
+    """A real Dask LocalCluster of 2 worker processes (one per test module), for the
+    commands run with ``--scheduler``."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def scheduler(dask_cluster: Any) -> str:
+    """The address of the module's :func:`dask_cluster`."""
+    return str(dask_cluster.scheduler_address)
 
 
 @pytest.fixture(scope="session")
