@@ -123,3 +123,30 @@ def test_a_scan_too_large_for_one_pass_runs_by_chunks_with_the_same_table(
                                       rtol=1e-9, atol=1e-12)
     else:  # LM: each feature's OLS is its own
         pd.testing.assert_frame_equal(chunked.table, one_pass.table, check_exact=True)
+
+
+def test_the_median_threshold_scales_columns_over_each_features_samples(fibromyalgia) -> None:
+    """MaAsLin 3's median-comparison threshold is per unit of a non-binary design column,
+    whose spread is taken over the samples each feature's abundance model used: the
+    sparse presence the scan passes gives pandas' per-feature standard deviations."""
+    from gutaxis.stats.association_table import _column_scales
+    from gutaxis.stats.design import build_design
+
+    design = build_design(fibromyalgia.metadata, fixed=["fm", *COVARIATES],
+                          reference={"fm": "control"})
+    counts = sp.csc_array(fibromyalgia.table.values)[np.flatnonzero(design.rows)]
+    got = _column_scales(design, sp.csc_array(counts > 0))
+    x = pd.DataFrame(design.matrix[:, 1:])
+    dense = counts.toarray() > 0
+    for j in range(0, counts.shape[1], 17):
+        want = x[dense[:, j]].std(ddof=1).to_numpy()
+        binary = ((x == 0) | (x == 1)).all().to_numpy()
+        np.testing.assert_allclose(got[j][~binary], want[~binary], rtol=1e-12)
+        assert np.isnan(got[j][binary]).all()
+    kwargs: dict[str, Any] = {"fixed": ["fm", *COVARIATES], "reference": {"fm": "control"},
+                              "prevalence_model": True}
+    plain = associate(fibromyalgia, **kwargs).table
+    held = associate(fibromyalgia, **kwargs, median_comparison_abundance_threshold=0.5).table
+    keys = ["model", "feature", "metadata", "value"]
+    plain, held = (t[t.model == "abundance"].set_index(keys).sort_index() for t in (plain, held))
+    assert ((held.pval == 1) & (plain.pval < 1)).any()  # near the median: p = 1

@@ -301,9 +301,11 @@ def associate(
                                  rows)
             against_zero = chunks.abundance(tss_log, nonzero_only=True, progress=None,
                                             lmm_optimizer=lmm_optimizer)
-    present = values.present()
     median = (median_comparison_abundance, median_comparison_prevalence)
     thresholds = (median_comparison_abundance_threshold, median_comparison_prevalence_threshold)
+    # presence per feature is read only by a threshold's column scales (a sparse copy)
+    needs_present = any(m and t > 0 for m, t in zip(median, thresholds, strict=True))
+    present = values.present() if needs_present else None
     compared = [
         compare_with_median(block, design, present, threshold=thresholds[k],
                              subtract=subtract_median, seed=seed + k) if median[k] else None

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from gutaxis.stats.association_results import FLAG_COLUMNS, RESULT_COLUMNS, STATUS_COLUMNS
 from gutaxis.stats.design import Design
@@ -49,14 +52,15 @@ class ModelBlock:
 def compare_with_median(
     block: ModelBlock,
     design: Design,
-    present: np.ndarray,
+    present: np.ndarray | sp.csc_array | None,
     *,
     threshold: float,
     subtract: bool,
     seed: int,
 ) -> MedianComparison:
     """MaAsLin 3's median comparison of one model's coefficients (see
-    :func:`gutaxis.stats.median_comparison.median_comparison`)."""
+    :func:`gutaxis.stats.median_comparison.median_comparison`); ``present`` (where each
+    feature is present, dense or sparse) is needed only with a ``threshold``."""
     res = block.results
     scale = None
     if threshold > 0:  # the threshold is per unit of a non-binary design column
@@ -65,7 +69,7 @@ def compare_with_median(
                              column_scale=scale, subtract_median=subtract, seed=seed)
 
 
-def _column_scales(design: Design, mask: np.ndarray | None) -> np.ndarray:
+def _column_scales(design: Design, mask: np.ndarray | sp.csc_array | None) -> np.ndarray:
     """Features x terms: the standard deviation of each non-binary design column over the
     samples each feature's fit used (all samples when ``mask`` is None); ``NaN`` for 0/1
     columns."""
